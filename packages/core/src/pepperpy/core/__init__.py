@@ -1,0 +1,140 @@
+"""PepperPy core: shared types, the exception hierarchy and async-aware utilities.
+
+The three public modules are :mod:`pepperpy.core.types`,
+:mod:`pepperpy.core.exceptions` and :mod:`pepperpy.core.utils`. Their names are
+re-exported here and loaded on first use, so ``import pepperpy.core`` costs
+almost nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pepperpy.core._version import __version__
+
+if TYPE_CHECKING:
+    from pepperpy.core.exceptions import (
+        ClosedError,
+        ConfigurationError,
+        ConflictError,
+        ErrorDetail,
+        ExternalError,
+        InvalidArgumentError,
+        LifecycleError,
+        NotFoundError,
+        OperationTimeoutError,
+        PepperPyError,
+        PluginError,
+        SecurityError,
+        StartupError,
+        ValidationError,
+        safe_repr,
+    )
+    from pepperpy.core.types import (
+        MISSING,
+        AsyncLifecycle,
+        Clock,
+        JSONArray,
+        JSONObject,
+        JSONScalar,
+        JSONValue,
+        Lifecycle,
+        LifecycleState,
+        ManualClock,
+        MaybeAwaitable,
+        Missing,
+        MissingType,
+        SystemClock,
+        system_clock,
+    )
+    from pepperpy.core.utils import (
+        RetryPolicy,
+        batched,
+        call_maybe_async,
+        chunked,
+        debounce,
+        deep_merge,
+        gather_limited,
+        import_string,
+        is_async_callable,
+        once,
+        parse_duration,
+        parse_size,
+        retry,
+        throttle,
+        timeout,
+    )
+
+_EXCEPTIONS = (
+    "ClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "ErrorDetail",
+    "ExternalError",
+    "InvalidArgumentError",
+    "LifecycleError",
+    "NotFoundError",
+    "OperationTimeoutError",
+    "PepperPyError",
+    "PluginError",
+    "SecurityError",
+    "StartupError",
+    "ValidationError",
+    "safe_repr",
+)
+_TYPES = (
+    "MISSING",
+    "AsyncLifecycle",
+    "Clock",
+    "JSONArray",
+    "JSONObject",
+    "JSONScalar",
+    "JSONValue",
+    "Lifecycle",
+    "LifecycleState",
+    "ManualClock",
+    "MaybeAwaitable",
+    "Missing",
+    "MissingType",
+    "SystemClock",
+    "system_clock",
+)
+_UTILS = (
+    "RetryPolicy",
+    "batched",
+    "call_maybe_async",
+    "chunked",
+    "debounce",
+    "deep_merge",
+    "gather_limited",
+    "import_string",
+    "is_async_callable",
+    "once",
+    "parse_duration",
+    "parse_size",
+    "retry",
+    "throttle",
+    "timeout",
+)
+_WHERE = {
+    **dict.fromkeys(_EXCEPTIONS, "pepperpy.core.exceptions"),
+    **dict.fromkeys(_TYPES, "pepperpy.core.types"),
+    **dict.fromkeys(_UTILS, "pepperpy.core.utils"),
+}
+
+__all__ = ["__version__", *_EXCEPTIONS, *_TYPES, *_UTILS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'pepperpy.core' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

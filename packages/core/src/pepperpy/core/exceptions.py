@@ -1,0 +1,352 @@
+"""The PepperPy exception hierarchy.
+
+Every error that PepperPy raises on purpose is a :class:`PepperPyError`.
+The shared categories below are subclassed by the other packages::
+
+    PepperPyError
+    ├── ConfigurationError
+    ├── InvalidArgumentError (ValueError)
+    ├── ValidationError (ValueError)       carries every ErrorDetail
+    ├── NotFoundError (LookupError)
+    ├── ConflictError
+    ├── OperationTimeoutError (TimeoutError)
+    ├── LifecycleError (RuntimeError)
+    │   ├── StartupError
+    │   └── ClosedError
+    ├── SecurityError
+    ├── ExternalError                      an external dependency failed
+    └── PluginError
+
+Each error has a stable dotted ``code``, a ``context`` mapping of JSON-safe
+values, an optional ``hint`` telling the user what to do, and a ``retryable``
+flag.  ``str(error)`` renders all of it on one line; :meth:`PepperPyError.to_dict`
+returns a JSON-safe dict; errors survive :mod:`pickle` and keep their cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+__all__ = [
+    "ConfigurationError",
+    "ConflictError",
+    "ClosedError",
+    "ErrorDetail",
+    "ExternalError",
+    "InvalidArgumentError",
+    "LifecycleError",
+    "NotFoundError",
+    "OperationTimeoutError",
+    "PepperPyError",
+    "PluginError",
+    "SecurityError",
+    "StartupError",
+    "ValidationError",
+    "safe_repr",
+]
+
+_MAX_REPR = 80
+
+
+def safe_repr(value: object, limit: int = _MAX_REPR) -> str:
+    """Return ``repr(value)`` cut to *limit* characters, never raising.
+
+    Used wherever a user-supplied value is quoted in an error message, so a
+    huge payload cannot flood a log line.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__} object (repr failed)>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_json_safe(v) for v in value]
+    return safe_repr(value)
+
+
+class ErrorDetail:
+    """One problem found while checking input: where, what, and why.
+
+    Attributes:
+        path: JSON-Pointer style location of the problem (``/items/3/price``),
+            ``""`` for the whole input.
+        message: A human readable explanation.
+        code: A stable machine readable code, such as ``"type"`` or ``"missing"``.
+        expected: What would have been valid, if that can be said.
+        value: A truncated ``repr`` of the offending value, or ``None``.
+    """
+
+    __slots__ = ("code", "expected", "message", "path", "value")
+
+    def __init__(
+        self,
+        path: str,
+        message: str,
+        *,
+        code: str = "invalid",
+        expected: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.path = path
+        self.message = message
+        self.code = code
+        self.expected = expected
+        self.value = value
+
+    def __repr__(self) -> str:
+        return (
+            f"ErrorDetail(path={self.path!r}, message={self.message!r}, code={self.code!r}, "
+            f"expected={self.expected!r}, value={self.value!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorDetail):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message, self.code, self.expected, self.value))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_detail, (self.to_dict(),))
+
+    def __str__(self) -> str:
+        where = self.path or "/"
+        text = f"{where}: {self.message}"
+        if self.value is not None:
+            text += f" (got {self.value})"
+        return text
+
+    def to_dict(self) -> dict[str, str | None]:
+        """Return the detail as a JSON-safe dict."""
+        return {
+            "path": self.path,
+            "message": self.message,
+            "code": self.code,
+            "expected": self.expected,
+            "value": self.value,
+        }
+
+
+def _rebuild_detail(data: dict[str, Any]) -> ErrorDetail:
+    return ErrorDetail(
+        data["path"],
+        data["message"],
+        code=data["code"],
+        expected=data["expected"],
+        value=data["value"],
+    )
+
+
+def _rebuild_error(cls: type[PepperPyError], state: dict[str, Any]) -> PepperPyError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
+
+
+class PepperPyError(Exception):
+    """The root of every error PepperPy raises on purpose.
+
+    Args:
+        message: What went wrong, in one sentence.
+        code: A stable dotted code; defaults to the class's ``code``.
+        context: Structured facts about the failure (key, path, limit ...).
+            Values should be JSON-safe; others are rendered with ``repr``.
+        hint: What the user should do about it.
+        retryable: Whether retrying the same operation may succeed; defaults
+            to the class's ``retryable``.
+
+    Subclasses set the class attributes ``code`` and ``retryable`` to give
+    their instances a default.
+    """
+
+    code: str = "pepperpy.error"
+    retryable: bool = False
+    hint: str | None = None
+
+    _category: ClassVar[str] = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.context: dict[str, Any] = dict(context or {})
+        if hint is not None:
+            self.hint = hint
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.context:
+            ctx = ", ".join(f"{k}={safe_repr(v)}" for k, v in self.context.items())
+            parts.append(f"[{ctx}]")
+        if self.hint:
+            parts.append(f"Hint: {self.hint}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = dict(self.__dict__)
+        return (_rebuild_error, (type(self), state))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe description of the error and its causes."""
+        data: dict[str, Any] = {
+            "type": type(self).__name__,
+            "code": self.code,
+            "message": self.message,
+            "context": _json_safe(self.context),
+            "hint": self.hint,
+            "retryable": self.retryable,
+        }
+        cause = self.__cause__ or (None if self.__suppress_context__ else self.__context__)
+        if cause is not None:
+            if isinstance(cause, PepperPyError):
+                data["cause"] = cause.to_dict()
+            else:
+                data["cause"] = {"type": type(cause).__name__, "message": str(cause)}
+        return data
+
+    def with_context(self, **context: Any) -> PepperPyError:
+        """Add *context* entries to this error and return it (for re-raising)."""
+        self.context.update(context)
+        return self
+
+
+class ConfigurationError(PepperPyError):
+    """Configuration is missing, malformed or invalid."""
+
+    code = "pepperpy.configuration"
+
+
+class InvalidArgumentError(PepperPyError, ValueError):
+    """A caller passed an argument that cannot be used (a programming error)."""
+
+    code = "pepperpy.invalid_argument"
+
+
+class ValidationError(PepperPyError, ValueError):
+    """Input data failed validation; :attr:`errors` lists *every* problem.
+
+    Args:
+        message: A summary; when omitted, one is built from the details.
+        errors: Every problem found, each with its path.
+    """
+
+    code = "pepperpy.validation"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: Iterable[ErrorDetail] = (),
+        code: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        hint: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        details = list(errors)
+        if message is None:
+            count = len(details)
+            message = f"{count} validation error{'s' if count != 1 else ''}"
+        super().__init__(message, code=code, context=context, hint=hint, retryable=retryable)
+        self.errors: list[ErrorDetail] = details
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if not self.errors:
+            return head
+        lines = "\n".join(f"  {detail}" for detail in self.errors)
+        return f"{head}\n{lines}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe description, including every error detail."""
+        data = super().to_dict()
+        data["errors"] = [detail.to_dict() for detail in self.errors]
+        return data
+
+    @property
+    def paths(self) -> Sequence[str]:
+        """The paths of every problem, in the order they were found."""
+        return [detail.path for detail in self.errors]
+
+
+class NotFoundError(PepperPyError, LookupError):
+    """Something that was asked for does not exist."""
+
+    code = "pepperpy.not_found"
+
+
+class ConflictError(PepperPyError):
+    """The operation conflicts with the current state (version mismatch, duplicate)."""
+
+    code = "pepperpy.conflict"
+    retryable = True
+
+
+class OperationTimeoutError(PepperPyError, TimeoutError):
+    """An operation did not finish within its time limit."""
+
+    code = "pepperpy.timeout"
+    retryable = True
+
+
+class LifecycleError(PepperPyError, RuntimeError):
+    """A component was used in a lifecycle state that does not allow it."""
+
+    code = "pepperpy.lifecycle"
+
+
+class StartupError(LifecycleError):
+    """A component failed to start; it was left stopped and the cause is chained."""
+
+    code = "pepperpy.lifecycle.startup"
+
+
+class ClosedError(LifecycleError):
+    """A component was used after it was stopped or closed."""
+
+    code = "pepperpy.lifecycle.closed"
+    hint = "Start the component (or create a new one) before using it."
+
+
+class SecurityError(PepperPyError):
+    """A security check failed (authentication, authorization, integrity)."""
+
+    code = "pepperpy.security"
+
+
+class ExternalError(PepperPyError):
+    """An external dependency (database, network service, subprocess) failed."""
+
+    code = "pepperpy.external"
+    retryable = True
+
+
+class PluginError(PepperPyError):
+    """A plugin could not be loaded, is incompatible, or failed in a hook."""
+
+    code = "pepperpy.plugin"

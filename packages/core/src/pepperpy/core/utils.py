@@ -1,0 +1,863 @@
+"""Helpers with one name for sync and async callables.
+
+:func:`retry`, :func:`timeout`, :func:`once`, :func:`throttle` and
+:func:`debounce` decorate plain functions and coroutine functions alike;
+:func:`batched` accepts sync and async iterables. Bad arguments raise
+:class:`~pepperpy.core.exceptions.InvalidArgumentError` naming the value and
+what would be valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+import random
+import re
+import threading
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Generic, TypeVar, Union, cast, overload
+
+import attrs
+
+from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError, safe_repr
+from pepperpy.core.types import Clock, system_clock
+
+__all__ = [
+    "RetryPolicy",
+    "batched",
+    "call_maybe_async",
+    "chunked",
+    "debounce",
+    "deep_merge",
+    "gather_limited",
+    "import_string",
+    "is_async_callable",
+    "once",
+    "parse_duration",
+    "parse_size",
+    "retry",
+    "throttle",
+    "timeout",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+RetryOn = Union[
+    type[BaseException], tuple[type[BaseException], ...], Callable[[BaseException], bool]
+]
+
+
+# --------------------------------------------------------------------------- callables
+
+
+def is_async_callable(obj: object) -> bool:
+    """Return whether calling *obj* returns a coroutine.
+
+    Sees through :func:`functools.partial` and objects whose ``__call__`` is a
+    coroutine function, which :func:`inspect.iscoroutinefunction` alone misses.
+    """
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    if inspect.iscoroutinefunction(obj):
+        return True
+    call = getattr(obj, "__call__", None)  # noqa: B004 - we want the bound method
+    return call is not None and not inspect.isfunction(obj) and inspect.iscoroutinefunction(call)
+
+
+async def call_maybe_async(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Call *fn* and await its result if it is awaitable."""
+    result = fn(*args, **kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _name_of(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+# --------------------------------------------------------------------------- retry
+
+
+def _check_positive(name: str, value: float, *, allow_zero: bool = True) -> None:
+    if value < 0 or (not allow_zero and value == 0):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidArgumentError(
+            f"{name} must be {bound}, got {safe_repr(value)}",
+            context={name: value},
+            hint=f"Pass a number {bound}.",
+        )
+
+
+def _make_predicate(retry_on: RetryOn) -> Callable[[BaseException], bool]:
+    if isinstance(retry_on, type) and issubclass(retry_on, BaseException):
+        exc_type = retry_on
+        return lambda exc: isinstance(exc, exc_type)
+    if isinstance(retry_on, tuple) and all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in retry_on
+    ):
+        types = retry_on
+        return lambda exc: isinstance(exc, types)
+    if callable(retry_on):
+        return cast("Callable[[BaseException], bool]", retry_on)
+    raise InvalidArgumentError(
+        f"retry_on must be an exception class, a tuple of them or a predicate, "
+        f"got {safe_repr(retry_on)}",
+        hint="For example retry_on=(ConnectionError, TimeoutError).",
+    )
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How to retry: attempt and deadline limits, backoff and what to retry on.
+
+    Delays grow as ``delay * backoff ** (attempt - 1)``, capped at
+    ``max_delay``, then spread by ``± jitter`` (a fraction of the delay).
+    Cancellation, :class:`KeyboardInterrupt` and :class:`SystemExit` are
+    never retried, whatever ``retry_on`` says. When attempts or the deadline
+    run out, the last exception is re-raised unchanged.
+
+    Args:
+        attempts: Total calls allowed, including the first (>= 1).
+        delay: Seconds before the first retry.
+        max_delay: Upper bound of any single delay.
+        backoff: Multiplier applied to the delay after each retry (>= 1).
+        jitter: Random spread as a fraction of the delay, between 0 and 1.
+        deadline: Seconds after the first call past which no retry starts.
+        retry_on: Exception class(es) or a predicate deciding what is retried.
+        on_retry: Called as ``on_retry(attempt, exc, delay)`` before each wait.
+        clock: Where time and sleeps come from (a ``ManualClock`` in tests).
+    """
+
+    attempts: int = 3
+    delay: float = 0.1
+    max_delay: float = 30.0
+    backoff: float = 2.0
+    jitter: float = 0.1
+    deadline: float | None = None
+    retry_on: RetryOn = Exception
+    on_retry: Callable[[int, BaseException, float], Any] | None = None
+    clock: Clock = system_clock
+    _predicate: Callable[[BaseException], bool] = attrs.field(
+        init=False, repr=False, eq=False, alias="_predicate"
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.attempts, int) or self.attempts < 1:
+            raise InvalidArgumentError(
+                f"attempts must be an integer >= 1, got {safe_repr(self.attempts)}",
+                context={"attempts": self.attempts},
+                hint="attempts counts every call, the first included: use 1 for no retry.",
+            )
+        _check_positive("delay", self.delay)
+        _check_positive("max_delay", self.max_delay)
+        if self.backoff < 1:
+            raise InvalidArgumentError(
+                f"backoff must be >= 1, got {safe_repr(self.backoff)}",
+                context={"backoff": self.backoff},
+                hint="Use 1 for a constant delay, 2 to double it after each retry.",
+            )
+        if not 0 <= self.jitter <= 1:
+            raise InvalidArgumentError(
+                f"jitter must be between 0 and 1, got {safe_repr(self.jitter)}",
+                context={"jitter": self.jitter},
+                hint="jitter is a fraction of the delay, such as 0.1 for ±10%.",
+            )
+        if self.deadline is not None:
+            _check_positive("deadline", self.deadline, allow_zero=False)
+        object.__setattr__(self, "_predicate", _make_predicate(self.retry_on))
+
+    def delay_for(self, attempt: int) -> float:
+        """Return the delay before retry number *attempt* (1 is the first retry)."""
+        base = min(self.max_delay, self.delay * self.backoff ** max(0, attempt - 1))
+        if self.jitter:
+            base *= 1 + self.jitter * (2 * random.random() - 1)  # not for cryptography
+        return max(0.0, min(base, self.max_delay))
+
+    def should_retry(self, exc: BaseException) -> bool:
+        """Return whether *exc* is retryable under this policy."""
+        if not isinstance(exc, Exception):  # cancellation, interrupts, exits
+            return False
+        return bool(self._predicate(exc))
+
+    def _next_delay(self, attempt: int, exc: BaseException, started: float) -> float | None:
+        """Return the wait before the next attempt, or None to give up."""
+        if attempt >= self.attempts or not self.should_retry(exc):
+            return None
+        wait = self.delay_for(attempt)
+        if self.deadline is not None:
+            remaining = self.deadline - (self.clock.monotonic() - started)
+            if remaining <= 0:
+                return None
+            wait = min(wait, remaining)
+        if self.on_retry is not None:
+            self.on_retry(attempt, exc, wait)
+        return wait
+
+    def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call the sync *fn* under this policy (blocking sleeps between tries)."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            return self._retry_sync(exc, fn, args, kwargs)
+
+    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """Await the async *fn* under this policy."""
+        try:
+            return await fn(*args, **kwargs)
+        except Exception as exc:
+            return await self._retry_async(exc, fn, args, kwargs)
+
+    def _retry_sync(
+        self, exc: Exception, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> T:
+        started = self.clock.monotonic()
+        attempt = 1
+        while True:
+            wait = self._next_delay(attempt, exc, started)
+            if wait is None:
+                raise exc
+            _sync_sleep(self.clock, wait)
+            attempt += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as again:
+                exc = again
+
+    async def _retry_async(
+        self,
+        exc: Exception,
+        fn: Callable[..., Awaitable[T]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        started = self.clock.monotonic()
+        attempt = 1
+        while True:
+            wait = self._next_delay(attempt, exc, started)
+            if wait is None:
+                raise exc
+            await self.clock.sleep(wait)
+            attempt += 1
+            try:
+                return await fn(*args, **kwargs)
+            except Exception as again:
+                exc = again
+
+    def wrap(self, fn: F) -> F:
+        """Return *fn* (sync or async) wrapped so every call uses this policy.
+
+        A call that succeeds first time costs one ``try`` block: the policy is
+        consulted only after a failure.
+        """
+        if is_async_callable(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except Exception as exc:
+                    return await self._retry_async(exc, fn, args, kwargs)
+
+            async_wrapper.retry_policy = self  # type: ignore[attr-defined]
+            return cast("F", async_wrapper)
+
+        @functools.wraps(fn)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                return self._retry_sync(exc, fn, args, kwargs)
+
+        sync_wrapper.retry_policy = self  # type: ignore[attr-defined]
+        return cast("F", sync_wrapper)
+
+
+def _sync_sleep(clock: Clock, seconds: float) -> None:
+    """Block for *seconds*; a clock with ``advance_sync`` (ManualClock) is advanced instead."""
+    advance = getattr(clock, "advance_sync", None)
+    if advance is None:
+        import time
+
+        time.sleep(seconds)
+    else:
+        advance(seconds)
+
+
+@overload
+def retry(fn: F, /) -> F: ...
+
+
+@overload
+def retry(
+    fn: None = None,
+    /,
+    *,
+    attempts: int = 3,
+    delay: float = 0.1,
+    max_delay: float = 30.0,
+    backoff: float = 2.0,
+    jitter: float = 0.1,
+    deadline: float | None = None,
+    retry_on: RetryOn = Exception,
+    on_retry: Callable[[int, BaseException, float], Any] | None = None,
+    clock: Clock = system_clock,
+) -> Callable[[F], F]: ...
+
+
+def retry(
+    fn: F | None = None,
+    /,
+    *,
+    attempts: int = 3,
+    delay: float = 0.1,
+    max_delay: float = 30.0,
+    backoff: float = 2.0,
+    jitter: float = 0.1,
+    deadline: float | None = None,
+    retry_on: RetryOn = Exception,
+    on_retry: Callable[[int, BaseException, float], Any] | None = None,
+    clock: Clock = system_clock,
+) -> F | Callable[[F], F]:
+    """Retry a sync or async function with exponential backoff and jitter.
+
+    Use bare (``@retry``) or with arguments (``@retry(attempts=5)``); see
+    :class:`RetryPolicy` for their meaning. A successful first call costs one
+    ``try`` block and a function call: the policy is consulted only on failure.
+
+    Example::
+
+        @retry(attempts=4, retry_on=ConnectionError)
+        async def fetch() -> bytes: ...
+    """
+    policy = RetryPolicy(
+        attempts=attempts,
+        delay=delay,
+        max_delay=max_delay,
+        backoff=backoff,
+        jitter=jitter,
+        deadline=deadline,
+        retry_on=retry_on,
+        on_retry=on_retry,
+        clock=clock,
+    )
+    if fn is not None:
+        return policy.wrap(fn)
+    return policy.wrap
+
+
+# --------------------------------------------------------------------------- timeout
+
+
+class timeout:
+    """Limit how long a block or a call may take.
+
+    ``async with timeout(5):`` cancels the block after 5 seconds and raises
+    :class:`OperationTimeoutError`. ``@timeout(5)`` does the same for every
+    call of a coroutine function; on a sync function the call runs in a worker
+    thread and the caller gets the error after 5 seconds (the thread cannot be
+    killed and finishes in the background).
+
+    Args:
+        seconds: The limit; a number or a duration string (``"1m30s"``).
+    """
+
+    def __init__(self, seconds: float | str | timedelta) -> None:
+        self.seconds = parse_duration(seconds)
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._fired = False
+
+    async def __aenter__(self) -> timeout:
+        task = asyncio.current_task()
+        if task is None:
+            raise InvalidArgumentError("timeout() must be used inside an asyncio task")
+        self._task = task
+        self._fired = False
+        loop = asyncio.get_running_loop()
+        self._handle = loop.call_later(self.seconds, self._fire)
+        return self
+
+    def _fire(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._fired = True
+            self._task.cancel()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self._fired and exc_type is asyncio.CancelledError:
+            task = self._task
+            if task is not None and hasattr(task, "uncancel"):
+                task.uncancel()
+            raise OperationTimeoutError(
+                f"operation timed out after {self.seconds:g}s",
+                context={"seconds": self.seconds},
+                hint="Raise the limit or make the operation faster.",
+            ) from None
+        return False
+
+    def __call__(self, fn: F) -> F:
+        """Decorate *fn* (sync or async) so each call is limited to ``seconds``."""
+        seconds = self.seconds
+        if is_async_callable(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with timeout(seconds):
+                    return await fn(*args, **kwargs)
+
+            return cast("F", async_wrapper)
+
+        @functools.wraps(fn)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            import concurrent.futures
+
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+            try:
+                future = pool.submit(fn, *args, **kwargs)
+                try:
+                    return future.result(timeout=seconds)
+                except concurrent.futures.TimeoutError:
+                    raise OperationTimeoutError(
+                        f"{_name_of(fn)} timed out after {seconds:g}s",
+                        context={"seconds": seconds, "function": _name_of(fn)},
+                        hint="Raise the limit or make the function faster.",
+                    ) from None
+            finally:
+                pool.shutdown(wait=False)
+
+        return cast("F", sync_wrapper)
+
+
+# --------------------------------------------------------------------------- iteration
+
+
+def _check_size(size: int) -> None:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise InvalidArgumentError(
+            f"batch size must be an integer >= 1, got {safe_repr(size)}",
+            context={"size": size},
+        )
+
+
+def _batched_sync(iterable: Iterable[T], size: int) -> Iterator[tuple[T, ...]]:
+    it = iter(iterable)
+    while True:
+        batch = tuple(_take(it, size))
+        if not batch:
+            return
+        yield batch
+
+
+def _take(it: Iterator[T], n: int) -> Iterator[T]:
+    for _ in range(n):
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+async def _batched_async(iterable: AsyncIterable[T], size: int) -> AsyncIterator[tuple[T, ...]]:
+    batch: list[T] = []
+    async for item in iterable:
+        batch.append(item)
+        if len(batch) == size:
+            yield tuple(batch)
+            batch = []
+    if batch:
+        yield tuple(batch)
+
+
+@overload
+def batched(iterable: AsyncIterable[T], size: int) -> AsyncIterator[tuple[T, ...]]: ...
+
+
+@overload
+def batched(iterable: Iterable[T], size: int) -> Iterator[tuple[T, ...]]: ...
+
+
+def batched(
+    iterable: Iterable[T] | AsyncIterable[T], size: int
+) -> Iterator[tuple[T, ...]] | AsyncIterator[tuple[T, ...]]:
+    """Split an iterable (sync or async) into tuples of *size* items; the last may be short."""
+    _check_size(size)
+    if isinstance(iterable, AsyncIterable):
+        return _batched_async(iterable, size)
+    return _batched_sync(iterable, size)
+
+
+chunked = batched
+"""Alias of :func:`batched`."""
+
+
+async def gather_limited(
+    aws: Iterable[Awaitable[T]], limit: int, *, return_exceptions: bool = False
+) -> list[T]:
+    """Await *aws* with at most *limit* running at once; results keep input order.
+
+    On the first error (unless *return_exceptions*), the other awaitables are
+    cancelled and awaited before the error propagates, so none is left running.
+    """
+    _check_size(limit)
+    items = list(aws)
+    results: list[Any] = [None] * len(items)
+    it = iter(enumerate(items))
+    lock = asyncio.Lock()
+
+    async def worker() -> None:
+        while True:
+            async with lock:
+                nxt = next(it, None)
+            if nxt is None:
+                return
+            index, aw = nxt
+            try:
+                results[index] = await aw
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                results[index] = exc
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for _, aw in it:  # never-started coroutines: close them to avoid warnings
+            if inspect.iscoroutine(aw):
+                aw.close()
+        raise
+    return results
+
+
+# --------------------------------------------------------------------------- parsing
+
+_DURATION_UNITS = {
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|h|d|w)", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def parse_duration(value: str | float | timedelta) -> float:
+    """Return *value* in seconds: ``"1h30m"`` → 5400.0, ``"500ms"`` → 0.5.
+
+    Numbers (and numeric strings) are seconds. Units: ``us``, ``ms``, ``s``,
+    ``m``, ``h``, ``d``, ``w``, combined largest first as in ``"1d2h"``.
+    """
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if _NUMBER.fullmatch(text):
+            seconds = float(text)
+        else:
+            pos = 0
+            seconds = 0.0
+            for match in _DURATION_PART.finditer(text):
+                if match.start() != pos:
+                    break
+                seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+                pos = match.end()
+            if pos != len(text) or not text:
+                raise InvalidArgumentError(
+                    f"cannot parse duration {safe_repr(value)}",
+                    context={"value": value},
+                    hint="Use a number of seconds or units like '1h30m', '500ms', '2d' "
+                    "(us, ms, s, m, h, d, w).",
+                )
+    else:
+        raise InvalidArgumentError(
+            f"a duration must be a number, a string or a timedelta, got {type(value).__name__}",
+            context={"value": safe_repr(value)},
+        )
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        raise InvalidArgumentError(
+            f"a duration must be >= 0, got {safe_repr(value)}",
+            context={"value": safe_repr(value)},
+        )
+    return seconds
+
+
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)", re.IGNORECASE)
+
+
+def parse_size(value: str | int) -> int:
+    """Return *value* in bytes: ``"10MiB"`` → 10485760, ``"1.5kB"`` → 1500.
+
+    Decimal units (kB, MB, GB, TB) are powers of 1000, binary units (KiB, MiB,
+    GiB, TiB) powers of 1024; a bare number is bytes.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise InvalidArgumentError(
+                f"a size must be >= 0, got {value}", context={"value": value}
+            )
+        return value
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value.strip())
+        if match is not None:
+            unit = _SIZE_UNITS.get(match.group(2).lower())
+            if unit is not None:
+                return int(float(match.group(1)) * unit)
+    raise InvalidArgumentError(
+        f"cannot parse size {safe_repr(value)}",
+        context={"value": safe_repr(value)},
+        hint="Use a number of bytes or units like '10MiB', '1.5GB', '512kB' "
+        "(B, kB, MB, GB, TB, KiB, MiB, GiB, TiB).",
+    )
+
+
+# --------------------------------------------------------------------------- data
+
+
+def deep_merge(*mappings: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge mappings left to right into a new dict; nested mappings merge recursively.
+
+    Later values win; lists and other values are replaced, not concatenated.
+    The inputs are never modified.
+    """
+    result: dict[str, Any] = {}
+    for mapping in mappings:
+        for key, value in mapping.items():
+            current = result.get(key)
+            if isinstance(current, Mapping) and isinstance(value, Mapping):
+                result[key] = deep_merge(current, value)
+            elif isinstance(value, Mapping):
+                result[key] = deep_merge(value)
+            else:
+                result[key] = value
+    return result
+
+
+def import_string(path: str) -> Any:
+    """Import and return the object named by ``"package.module:attr"``.
+
+    ``"package.module.attr"`` (a dot instead of the colon) works too.
+
+    Raises:
+        InvalidArgumentError: the path is malformed, the module does not
+            exist, or it has no such attribute.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidArgumentError(
+            f"import path must be a non-empty string, got {safe_repr(path)}",
+            hint="Use 'package.module:attribute'.",
+        )
+    if ":" in path:
+        module_name, _, attr_path = path.partition(":")
+    else:
+        module_name, _, attr_path = path.rpartition(".")
+    if not module_name or not attr_path:
+        raise InvalidArgumentError(
+            f"cannot import {path!r}: expected 'package.module:attribute'",
+            context={"path": path},
+            hint="Use 'package.module:attribute', for example 'json:dumps'.",
+        )
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidArgumentError(
+            f"cannot import {path!r}: module {module_name!r} was not found ({exc})",
+            context={"path": path, "module": module_name},
+            hint="Check the spelling and that the package is installed.",
+        ) from exc
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise InvalidArgumentError(
+                f"cannot import {path!r}: {module_name!r} has no attribute {attr_path!r}",
+                context={"path": path, "module": module_name, "attribute": attr_path},
+                hint=f"Check the name; 'dir({module_name})' lists what it has.",
+            ) from None
+    return obj
+
+
+# --------------------------------------------------------------------------- call control
+
+
+def once(fn: F) -> F:
+    """Run *fn* at most once; later calls return the first result.
+
+    For a coroutine function, concurrent first callers share one call. If the
+    call raises, nothing is cached and the next call tries again. Thread-safe.
+    """
+    if is_async_callable(fn):
+        task: asyncio.Future[Any] | None = None
+
+        @functools.wraps(fn)
+        async def async_once(*args: Any, **kwargs: Any) -> Any:
+            nonlocal task
+            if task is None or (task.done() and task.exception() is not None):
+                task = asyncio.ensure_future(fn(*args, **kwargs))
+            return await asyncio.shield(task)
+
+        return cast("F", async_once)
+
+    lock = threading.Lock()
+    done = False
+    value: Any = None
+
+    @functools.wraps(fn)
+    def sync_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal done, value
+        if done:
+            return value
+        with lock:
+            if not done:
+                value = fn(*args, **kwargs)
+                done = True
+        return value
+
+    return cast("F", sync_once)
+
+
+class _Throttled(Generic[T]):
+    def __init__(self, fn: Callable[..., T], interval: float, clock: Clock) -> None:
+        self.fn = fn
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+        self.result: Any = None
+        self.lock = threading.Lock()
+
+    def due(self) -> bool:
+        now = self.clock.monotonic()
+        with self.lock:
+            if self.last is not None and now - self.last < self.interval:
+                return False
+            self.last = now
+            return True
+
+
+def throttle(interval: float | str | timedelta, *, clock: Clock = system_clock) -> Callable[[F], F]:
+    """Let *fn* run at most once per *interval*; calls in between return the last result.
+
+    Works for sync and async functions (the first call always runs).
+    """
+    seconds = parse_duration(interval)
+
+    def decorate(fn: F) -> F:
+        state: _Throttled[Any] = _Throttled(fn, seconds, clock)
+        if is_async_callable(fn):
+
+            @functools.wraps(fn)
+            async def async_throttled(*args: Any, **kwargs: Any) -> Any:
+                if state.due():
+                    state.result = await fn(*args, **kwargs)
+                return state.result
+
+            return cast("F", async_throttled)
+
+        @functools.wraps(fn)
+        def sync_throttled(*args: Any, **kwargs: Any) -> Any:
+            if state.due():
+                state.result = fn(*args, **kwargs)
+            return state.result
+
+        return cast("F", sync_throttled)
+
+    return decorate
+
+
+def debounce(wait: float | str | timedelta, *, clock: Clock = system_clock) -> Callable[[F], F]:
+    """Delay *fn* until *wait* seconds pass without another call, then run it once.
+
+    Async functions: every caller in a burst awaits the single run, made with
+    the last call's arguments, and gets its result. Sync functions: the run
+    happens in a timer thread; the call returns ``None`` at once.
+    """
+    seconds = parse_duration(wait)
+
+    def decorate(fn: F) -> F:
+        if is_async_callable(fn):
+            pending: dict[str, Any] = {"future": None, "seq": 0, "args": ((), {})}
+
+            async def fire(seq: int, future: asyncio.Future[Any]) -> None:
+                await clock.sleep(seconds)
+                if pending["seq"] != seq:
+                    return  # a later call restarted the wait
+                pending["future"] = None
+                args, kwargs = pending["args"]
+                try:
+                    future.set_result(await fn(*args, **kwargs))
+                except Exception as exc:
+                    future.set_exception(exc)
+
+            @functools.wraps(fn)
+            async def async_debounced(*args: Any, **kwargs: Any) -> Any:
+                future = pending["future"]
+                if future is None:
+                    future = pending["future"] = asyncio.get_running_loop().create_future()
+                pending["seq"] += 1
+                pending["args"] = (args, kwargs)
+                timer = asyncio.ensure_future(fire(pending["seq"], future))
+                pending.setdefault("timers", set()).add(timer)
+                timer.add_done_callback(pending["timers"].discard)
+                return await asyncio.shield(future)
+
+            return cast("F", async_debounced)
+
+        lock = threading.Lock()
+        timer_box: list[threading.Timer] = []
+
+        @functools.wraps(fn)
+        def sync_debounced(*args: Any, **kwargs: Any) -> None:
+            with lock:
+                if timer_box:
+                    timer_box.pop().cancel()
+                timer = threading.Timer(seconds, fn, args, kwargs)
+                timer.daemon = True
+                timer_box.append(timer)
+                timer.start()
+
+        return cast("F", sync_debounced)
+
+    return decorate
