@@ -1,0 +1,67 @@
+"""Errors raised by pipelines and the record handed to dead-letter sinks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from pepperpy.core.exceptions import PepperPyError, safe_repr
+
+__all__ = ["ItemDroppedError", "PipelineError", "StepError", "StepFailure"]
+
+
+class PipelineError(PepperPyError):
+    """The root of the errors a pipeline raises on purpose."""
+
+    code = "pepperpy.pipeline"
+
+
+class StepError(PipelineError):
+    """A step failed on an item and its error policy says to stop.
+
+    The original exception is chained as ``__cause__`` and also available as
+    :attr:`cause`.
+
+    Attributes:
+        item: The item the step was given.
+        step: The name of the step.
+        attempts: How many times the step was called for this item.
+    """
+
+    code = "pepperpy.pipeline.step_failed"
+
+    def __init__(self, item: Any, step: str, cause: BaseException, *, attempts: int = 1) -> None:
+        super().__init__(
+            f"step {step!r} failed on item {safe_repr(item)}: {type(cause).__name__}: {cause}",
+            context={"step": step, "item": safe_repr(item), "attempts": attempts},
+            hint="Fix the step, or give it on_error='skip'/'dead_letter' or a retry policy.",
+        )
+        self.item = item
+        self.step = step
+        self.attempts = attempts
+        self.cause = cause
+        self.__cause__ = cause
+
+
+class ItemDroppedError(PipelineError, LookupError):
+    """:meth:`Pipeline.process` produced no output because a step dropped the item."""
+
+    code = "pepperpy.pipeline.dropped"
+
+
+@attrs.frozen
+class StepFailure:
+    """What a dead-letter sink receives for an item a step could not handle.
+
+    Attributes:
+        item: The item the step was given.
+        step: The name of the failing step.
+        error: The exception raised by the last attempt.
+        attempts: How many times the step was called for this item.
+    """
+
+    item: Any
+    step: str
+    error: BaseException
+    attempts: int = 1

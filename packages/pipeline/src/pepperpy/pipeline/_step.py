@@ -1,0 +1,369 @@
+"""One step of a pipeline: what it calls, how it fails, what it measures."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from typing import Any, Final, Literal, Union
+
+import attrs
+
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+from pepperpy.core.types import Clock, system_clock
+from pepperpy.core.utils import RetryPolicy, is_async_callable
+from pepperpy.pipeline._errors import StepError, StepFailure
+
+__all__ = [
+    "DROP",
+    "ErrorPolicy",
+    "StepEvent",
+    "StepKind",
+    "StepStats",
+]
+
+ErrorPolicy = Literal["fail", "skip", "dead_letter"]
+"""What a step does with an item it failed on (after any retries):
+``"fail"`` stops the pipeline with a :class:`StepError`, ``"skip"`` drops the
+item, ``"dead_letter"`` hands a :class:`StepFailure` to the dead-letter sink
+and drops the item."""
+
+DeadLetterSink = Callable[[StepFailure], Union[Awaitable[Any], Any]]
+Hook = Callable[["StepEvent"], Any]
+
+
+class _Drop(enum.Enum):
+    DROP = "DROP"
+
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP: Final = _Drop.DROP
+"""Return this from a step to drop the current item (a filter without a predicate)."""
+
+
+class StepKind(str, enum.Enum):
+    """What a step does with each item."""
+
+    MAP = "map"
+    FILTER = "filter"
+    FLAT_MAP = "flat_map"
+    BATCH = "batch"
+    RATE_LIMIT = "rate_limit"
+    BRANCH = "branch"
+
+
+class _Many:
+    """Several outputs for one input (fan-out); never leaks to users."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+@attrs.define(slots=True)
+class StepStats:
+    """Counters and latency of one step, as read by metrics exporters.
+
+    Attributes:
+        calls: Items the step was given.
+        emitted: Items the step passed on (a fan-out counts each output).
+        dropped: Items filtered out, skipped or dead-lettered.
+        errors: Items the step failed on after its retries.
+        retries: Retries made.
+        total_seconds: Time spent inside the step, summed over calls.
+        max_seconds: The slowest single call.
+    """
+
+    calls: int = 0
+    emitted: int = 0
+    dropped: int = 0
+    errors: int = 0
+    retries: int = 0
+    total_seconds: float = 0.0
+    max_seconds: float = 0.0
+
+    @property
+    def mean_seconds(self) -> float:
+        """Average time per call (0 before the first call)."""
+        return self.total_seconds / self.calls if self.calls else 0.0
+
+
+@attrs.frozen
+class StepEvent:
+    """What a metrics hook receives after every call of a step.
+
+    Attributes:
+        pipeline: The pipeline's name.
+        step: The step's name.
+        seconds: How long the call took, retries included.
+        error: The exception the step ended with, or ``None``.
+    """
+
+    pipeline: str
+    step: str
+    seconds: float
+    error: BaseException | None = None
+
+
+def _check_int(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidArgumentError(
+            f"{name} must be an integer >= {minimum}, got {safe_repr(value)}",
+            context={name: safe_repr(value)},
+            hint=f"Pass {name}={minimum} or more.",
+        )
+    return value
+
+
+def _check_positive(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidArgumentError(
+            f"{name} must be a number > 0, got {safe_repr(value)}",
+            context={name: safe_repr(value)},
+            hint=f"Pass a positive number of seconds or items for {name}.",
+        )
+    return float(value)
+
+
+def _as_retry(retry: RetryPolicy | int | None) -> RetryPolicy | None:
+    if retry is None or isinstance(retry, RetryPolicy):
+        return retry
+    attempts = _check_int("retry", retry)
+    return RetryPolicy(attempts=attempts)
+
+
+_POLICIES = ("fail", "skip", "dead_letter")
+
+
+class Step:
+    """One configured step; built by :class:`Pipeline` methods, not directly."""
+
+    __slots__ = (
+        "_async",
+        "_next_at",
+        "batch_size",
+        "batch_timeout",
+        "buffer",
+        "burst",
+        "clock",
+        "concurrency",
+        "dead_letter",
+        "fn",
+        "hooks",
+        "interval",
+        "kind",
+        "name",
+        "on_error",
+        "pipeline_name",
+        "retry",
+        "stats",
+        "thread",
+    )
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any] | None,
+        *,
+        name: str,
+        kind: StepKind = StepKind.MAP,
+        concurrency: int = 1,
+        retry: RetryPolicy | int | None = None,
+        on_error: ErrorPolicy = "fail",
+        dead_letter: DeadLetterSink | None = None,
+        thread: bool = False,
+        buffer: int | None = None,
+        batch_size: int = 0,
+        batch_timeout: float | None = None,
+        interval: float = 0.0,
+        burst: int = 1,
+        clock: Clock = system_clock,
+    ) -> None:
+        if fn is not None and not callable(fn):
+            raise InvalidArgumentError(
+                f"a step must be callable, got {safe_repr(fn)}",
+                context={"step": name},
+                hint="Pass a function, a coroutine function or a Pipeline.",
+            )
+        if on_error not in _POLICIES:
+            raise InvalidArgumentError(
+                f"on_error must be one of {', '.join(_POLICIES)}, got {safe_repr(on_error)}",
+                context={"step": name, "on_error": safe_repr(on_error)},
+                hint="Use on_error='fail' (default), 'skip' or 'dead_letter'.",
+            )
+        self.fn = fn
+        self.name = name
+        self.kind = kind
+        self.concurrency = _check_int("concurrency", concurrency)
+        self.retry = _as_retry(retry)
+        self.on_error: ErrorPolicy = on_error
+        self.dead_letter = dead_letter
+        self.thread = bool(thread)
+        self.buffer = None if buffer is None else _check_int("buffer", buffer)
+        self.batch_size = batch_size
+        self.batch_timeout = batch_timeout
+        self.interval = interval
+        self.burst = burst
+        self.clock = clock
+        self.stats = StepStats()
+        self.hooks: list[Hook] = []
+        self.pipeline_name = ""
+        self._async = fn is not None and is_async_callable(fn)
+        self._next_at: float | None = None
+
+    def copy(self) -> Step:
+        """Return an independent copy with fresh stats (used by composition)."""
+        new = Step.__new__(Step)
+        for slot in Step.__slots__:
+            object.__setattr__(new, slot, getattr(self, slot))
+        new.stats = StepStats()
+        new.hooks = []
+        new._next_at = None
+        return new
+
+    # ------------------------------------------------------------------ calling
+
+    async def _call(self, item: Any) -> Any:
+        fn = self.fn
+        assert fn is not None
+        if self._async:
+            return await fn(item)
+        if self.thread:
+            result = await asyncio.to_thread(fn, item)
+        else:
+            result = fn(item)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def _call_with_retry(self, item: Any) -> tuple[Any, int]:
+        policy = self.retry
+        attempt = 1
+        started = 0.0
+        while True:
+            try:
+                return await self._call(item), attempt
+            except Exception as exc:
+                if policy is None or attempt >= policy.attempts or not policy.should_retry(exc):
+                    raise _Failed(exc, attempt) from exc
+                if attempt == 1:
+                    started = policy.clock.monotonic()
+                wait = policy.delay_for(attempt)
+                if policy.deadline is not None:
+                    remaining = policy.deadline - (policy.clock.monotonic() - started)
+                    if remaining <= 0:
+                        raise _Failed(exc, attempt) from exc
+                    wait = min(wait, remaining)
+                if policy.on_retry is not None:
+                    policy.on_retry(attempt, exc, wait)
+                self.stats.retries += 1
+                await policy.clock.sleep(wait)
+                attempt += 1
+
+    async def _rate_wait(self) -> None:
+        clock = self.clock
+        now = clock.monotonic()
+        allowed = self._next_at if self._next_at is not None else now
+        # Up to `burst` calls may run ahead of the steady rate.
+        earliest = allowed - self.interval * (self.burst - 1)
+        self._next_at = max(allowed, now - self.interval * (self.burst - 1)) + self.interval
+        if earliest > now:
+            await clock.sleep(earliest - now)
+
+    async def run(self, item: Any) -> Any:
+        """Apply the step to one item: return the output, ``DROP`` or a ``_Many``.
+
+        Raises:
+            StepError: The step failed and its policy is ``"fail"``.
+        """
+        kind = self.kind
+        stats = self.stats
+        stats.calls += 1
+        if kind is StepKind.RATE_LIMIT:
+            await self._rate_wait()
+            stats.emitted += 1
+            return item
+        if kind is StepKind.BATCH:  # one item alone is a batch of one
+            stats.emitted += 1
+            return [item]
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            if self.retry is None:
+                try:
+                    out = await self._call(item)
+                except Exception as exc:
+                    raise _Failed(exc, 1) from exc
+            else:
+                out, _ = await self._call_with_retry(item)
+            if kind is StepKind.MAP:
+                pass
+            elif kind is StepKind.FILTER:
+                out = item if out else DROP
+            else:  # FLAT_MAP and BRANCH: an iterable of outputs
+                try:
+                    out = await _collect(out, self.name)
+                except Exception as exc:
+                    raise _Failed(exc, 1) from exc
+        except _Failed as failed:
+            error = failed.error
+            out = await self._handle_failure(item, failed)
+        finally:
+            elapsed = time.perf_counter() - start
+            stats.total_seconds += elapsed
+            if elapsed > stats.max_seconds:
+                stats.max_seconds = elapsed
+            if self.hooks:
+                event = StepEvent(self.pipeline_name, self.name, elapsed, error)
+                for hook in self.hooks:
+                    hook(event)
+        if out is DROP:
+            stats.dropped += 1
+        elif type(out) is _Many:
+            if out.items:
+                stats.emitted += len(out.items)
+            else:
+                stats.dropped += 1
+                return DROP
+        else:
+            stats.emitted += 1
+        return out
+
+    async def _handle_failure(self, item: Any, failed: _Failed) -> Any:
+        self.stats.errors += 1
+        if self.on_error == "skip":
+            return DROP
+        if self.on_error == "dead_letter" and self.dead_letter is not None:
+            outcome = self.dead_letter(StepFailure(item, self.name, failed.error, failed.attempts))
+            if inspect.isawaitable(outcome):
+                await outcome
+            return DROP
+        raise StepError(item, self.name, failed.error, attempts=failed.attempts) from failed.error
+
+
+class _Failed(Exception):
+    """Internal: carries the step's own exception and the attempt count."""
+
+    def __init__(self, error: BaseException, attempts: int) -> None:
+        super().__init__(error)
+        self.error = error
+        self.attempts = attempts
+
+
+async def _collect(out: Any, step: str) -> Any:
+    if out is DROP or out is None:
+        return DROP
+    if isinstance(out, _Many):
+        return out
+    if isinstance(out, AsyncIterable):
+        return _Many([x async for x in out])
+    if isinstance(out, Iterable) and not isinstance(out, (str, bytes, bytearray)):
+        return _Many(list(out))
+    raise TypeError(
+        f"flat_map step {step!r} must return an iterable or async iterable, "
+        f"got {type(out).__name__}"
+    )

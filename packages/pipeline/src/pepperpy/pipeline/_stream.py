@@ -1,0 +1,367 @@
+"""The streaming runtime: one task group per run, a bounded queue on every edge."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from pepperpy.pipeline._step import DROP, Step, StepKind, _Many
+
+__all__ = ["PipelineStream", "merge"]
+
+T = TypeVar("T")
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_END = _Marker("END")
+_ERROR = _Marker("ERROR")
+
+
+class _Stage:
+    """Runs one step over its input queue with `concurrency` workers."""
+
+    def __init__(
+        self,
+        run: _Run,
+        step: Step,
+        inq: asyncio.Queue[Any],
+        outq: asyncio.Queue[Any],
+        ordered: bool,
+        window: int,
+    ) -> None:
+        self.r = run
+        self.step = step
+        self.inq = inq
+        self.outq = outq
+        self.active = 1 if step.kind in (StepKind.BATCH, StepKind.RATE_LIMIT) else step.concurrency
+        self.ordered = ordered and self.active > 1
+        self.window = max(window, self.active)
+        self.counter = 0
+        self.next_emit = 0
+        self.done: dict[int, Any] = {}
+        self.flushing = False
+        self.waiter: asyncio.Future[None] | None = None
+
+    def workers(self) -> list[Any]:
+        if self.step.kind is StepKind.BATCH:
+            return [self._batch_worker()]
+        make = self._ordered_worker if self.ordered else self._worker
+        return [make() for _ in range(self.active)]
+
+    async def _finish(self) -> None:
+        self.active -= 1
+        if self.active == 0:
+            await self.outq.put(_END)
+        else:
+            self.inq.put_nowait(_END)  # let the next worker see the end too
+
+    async def _worker(self) -> None:
+        get = self.inq.get
+        put = self.outq.put
+        run = self.step.run
+        try:
+            while True:
+                item = await get()
+                if item is _END:
+                    await self._finish()
+                    return
+                out = await run(item)
+                if out is DROP:
+                    continue
+                if type(out) is _Many:
+                    for value in out.items:
+                        await put(value)
+                else:
+                    await put(out)
+        except Exception as exc:
+            self.r.fail(exc)
+
+    async def _ordered_worker(self) -> None:
+        get = self.inq.get
+        put = self.outq.put
+        run = self.step.run
+        done = self.done
+        try:
+            while True:
+                while self.counter - self.next_emit >= self.window:
+                    if self.waiter is None:
+                        self.waiter = asyncio.get_running_loop().create_future()
+                    await self.waiter
+                item = await get()
+                if item is _END:
+                    await self._finish()
+                    return
+                index = self.counter
+                self.counter += 1
+                done[index] = await run(item)
+                if index != self.next_emit or self.flushing:
+                    continue
+                self.flushing = True
+                try:
+                    while self.next_emit in done:
+                        out = done.pop(self.next_emit)
+                        if type(out) is _Many:
+                            for value in out.items:
+                                await put(value)
+                        elif out is not DROP:
+                            await put(out)
+                        self.next_emit += 1
+                        waiter = self.waiter
+                        if waiter is not None:
+                            self.waiter = None
+                            if not waiter.done():
+                                waiter.set_result(None)
+                finally:
+                    self.flushing = False
+        except Exception as exc:
+            self.r.fail(exc)
+
+    async def _batch_worker(self) -> None:
+        step = self.step
+        size = step.batch_size
+        timeout = step.batch_timeout
+        get = self.inq.get
+        put = self.outq.put
+        batch: list[Any] = []
+        getter: asyncio.Future[Any] | None = None
+        loop = asyncio.get_running_loop()
+        deadline = 0.0
+
+        async def flush() -> None:
+            nonlocal batch
+            if batch:
+                step.stats.calls += len(batch)
+                step.stats.emitted += 1
+                out, batch = batch, []
+                await put(out)
+
+        try:
+            while True:
+                if timeout is not None and batch:
+                    if getter is None:
+                        getter = asyncio.ensure_future(get())
+                    remaining = deadline - loop.time()
+                    if remaining > 0:
+                        await asyncio.wait((getter,), timeout=remaining)
+                    if not getter.done():
+                        await flush()
+                        continue
+                    item = getter.result()
+                    getter = None
+                else:
+                    item = await getter if getter is not None else await get()
+                    getter = None
+                if item is _END:
+                    await flush()
+                    await put(_END)
+                    return
+                if not batch and timeout is not None:
+                    deadline = loop.time() + timeout
+                batch.append(item)
+                if len(batch) >= size:
+                    await flush()
+        except Exception as exc:
+            self.r.fail(exc)
+        finally:
+            if getter is not None and not getter.done():
+                getter.cancel()
+
+
+class _Run:
+    """The state of one stream: queues, tasks, the first error."""
+
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        source: AsyncIterable[Any] | Iterable[Any],
+        *,
+        ordered: bool,
+        buffer: int,
+    ) -> None:
+        self.steps = steps
+        self.source = source
+        self.ordered = ordered
+        self.buffer = buffer
+        self.tasks: list[asyncio.Task[None]] = []
+        self.error: BaseException | None = None
+        self.out: asyncio.Queue[Any] = asyncio.Queue(buffer)
+
+    def fail(self, exc: BaseException) -> None:
+        if self.error is not None:
+            return
+        self.error = exc
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()
+        out = self.out
+        while not out.empty():
+            out.get_nowait()
+        out.put_nowait(_ERROR)
+
+    async def _feed(self, q: asyncio.Queue[Any]) -> None:
+        source = self.source
+        put = q.put
+        try:
+            if isinstance(source, AsyncIterable):
+                async for item in source:
+                    await put(item)
+            else:
+                for item in source:
+                    await put(item)
+        except Exception as exc:
+            self.fail(exc)
+            return
+        await put(_END)
+
+    async def iterate(self) -> AsyncGenerator[Any, None]:
+        loop = asyncio.get_running_loop()
+        try:
+            queues: list[asyncio.Queue[Any]] = []
+            for step in self.steps:
+                queues.append(asyncio.Queue(step.buffer or self.buffer))
+            queues.append(self.out)
+            self.tasks.append(loop.create_task(self._feed(queues[0])))
+            for i, step in enumerate(self.steps):
+                stage = _Stage(self, step, queues[i], queues[i + 1], self.ordered, self.buffer)
+                for coro in stage.workers():
+                    self.tasks.append(loop.create_task(coro))
+            get = self.out.get
+            while True:
+                item = await get()
+                if item is _END:
+                    return
+                if item is _ERROR:
+                    assert self.error is not None
+                    raise self.error
+                yield item
+        finally:
+            await self._teardown()
+
+    async def _teardown(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        aclose = getattr(self.source, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except Exception:
+                pass
+        elif inspect.isgenerator(self.source):
+            self.source.close()
+
+
+class PipelineStream(Generic[T]):
+    """The outputs of :meth:`Pipeline.stream`: an async iterator and context manager.
+
+    Work starts at the first ``__anext__``. Leaving ``async with``, calling
+    :meth:`aclose`, exhausting the stream, a step failing under the
+    ``"fail"`` policy, or cancelling the consuming task all stop every stage,
+    wait for its tasks to end and close the source.
+    """
+
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        source: AsyncIterable[Any] | Iterable[Any],
+        *,
+        ordered: bool,
+        buffer: int,
+    ) -> None:
+        self._run = _Run(steps, source, ordered=ordered, buffer=buffer)
+        self._gen = self._run.iterate()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        value: T = await self._gen.__anext__()
+        return value
+
+    async def aclose(self) -> None:
+        """Stop every stage, wait for them, and close the source."""
+        await self._gen.aclose()
+
+    async def collect(self) -> list[T]:
+        """Consume the whole stream and return its outputs in a list."""
+        try:
+            return [item async for item in self]
+        finally:
+            await self.aclose()
+
+    async def __aenter__(self) -> PipelineStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+async def merge(*sources: AsyncIterable[T] | Iterable[T], buffer: int = 64) -> AsyncIterator[T]:
+    """Interleave several sources into one async iterator, as items arrive.
+
+    Each source is read by its own task into one bounded queue, so a fast
+    source cannot run ahead of the consumer by more than *buffer* items.
+    Closing the merged iterator (or cancelling its consumer) cancels the
+    readers and closes every source. The first source error is re-raised.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue(buffer)
+    errors: list[BaseException] = []
+
+    async def read(src: AsyncIterable[T] | Iterable[T]) -> None:
+        try:
+            if isinstance(src, AsyncIterable):
+                async for item in src:
+                    await queue.put(item)
+            else:
+                for item in src:
+                    await queue.put(item)
+        except Exception as exc:
+            errors.append(exc)
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(_ERROR)
+            return
+        await queue.put(_END)
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(read(src)) for src in sources]
+    try:
+        remaining = len(tasks)
+        while remaining:
+            item = await queue.get()
+            if item is _END:
+                remaining -= 1
+            elif item is _ERROR:
+                raise errors[0]
+            else:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for src in sources:
+            aclose = getattr(src, "aclose", None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    pass
