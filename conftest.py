@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,13 +10,8 @@ from pathlib import Path
 
 import pytest
 
-_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-def readme_code(readme: Path) -> str:
-    """Return every ```python block of *readme*, joined in order."""
-    blocks = _BLOCK.findall(readme.read_text(encoding="utf-8"))
-    return "\n\n".join(blocks)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+from ws import readme_code
 
 
 @pytest.fixture

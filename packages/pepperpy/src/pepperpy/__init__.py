@@ -1,0 +1,81 @@
+"""PepperPy: typed, async-first Python micro-libraries under one namespace.
+
+This facade is shipped only by the meta-package ``pepperpy``. It keeps the
+namespace open, so every ``pepperpy.<area>`` portion imports wherever it is
+installed (site-packages, editable paths, ``PYTHONPATH``), and re-exports the
+headline names lazily: ``from pepperpy import Config`` imports
+``pepperpy.config`` on first use, and only then. A name whose distribution is
+not installed raises an :class:`ImportError` that says what to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pkgutil import extend_path
+from typing import TYPE_CHECKING, Any
+
+__path__ = extend_path(__path__, __name__)
+
+from pepperpy._version import __version__
+
+# name -> (module, attribute); the distribution is pepperpy-<area>.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    # core
+    "PepperPyError": ("pepperpy.core.exceptions", "PepperPyError"),
+    "Lifecycle": ("pepperpy.core.types", "Lifecycle"),
+    "ManualClock": ("pepperpy.core.types", "ManualClock"),
+    "retry": ("pepperpy.core.utils", "retry"),
+    # areas
+    "Cache": ("pepperpy.cache", "Cache"),
+    "cached": ("pepperpy.cache", "cached"),
+    "Config": ("pepperpy.config", "Config"),
+    "EventManager": ("pepperpy.event", "EventManager"),
+    "HttpClient": ("pepperpy.net", "HttpClient"),
+    "Logging": ("pepperpy.logging", "Logging"),
+    "Pipeline": ("pepperpy.pipeline", "Pipeline"),
+    "Pool": ("pepperpy.resources", "Pool"),
+    "ResourceManager": ("pepperpy.resources", "ResourceManager"),
+    "Security": ("pepperpy.security", "Security"),
+    "StateManager": ("pepperpy.state", "StateManager"),
+    "Storage": ("pepperpy.storage", "Storage"),
+    "TaskManager": ("pepperpy.task", "TaskManager"),
+    "Validation": ("pepperpy.validation", "Validation"),
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:
+    from pepperpy.core.exceptions import PepperPyError
+    from pepperpy.core.types import Lifecycle, ManualClock
+    from pepperpy.core.utils import retry
+
+
+def _distribution(module: str) -> str:
+    return "pepperpy-" + module.split(".")[1]
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        msg = f"module 'pepperpy' has no attribute {name!r}"
+        raise AttributeError(msg)
+    module_name, attribute = target
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            dist = _distribution(module_name)
+            area = module_name.split(".")[1]
+            msg = (
+                f"pepperpy.{name} needs the distribution {dist!r}, which is not installed. "
+                f"Install it with 'pip install {dist}' (or 'pip install \"pepperpy[{area}]\"')."
+            )
+            raise ImportError(msg, name=module_name) from None
+        raise
+    value = getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
