@@ -90,7 +90,7 @@ class TestPepperPyError:
         """A PepperPy cause is described in full."""
         with pytest.raises(ConfigurationError) as info:
             raise ConfigurationError("outer") from ExternalError("db down")
-        assert "pepperpy.external" == info.value.to_dict()["cause"]["code"]
+        assert info.value.to_dict()["cause"]["code"] == "pepperpy.external"
 
     def test_builtin_bases_keep_generic_handlers_working(self):
         """Categories also subclass the matching builtin."""
