@@ -1,0 +1,65 @@
+"""PepperPy plugins: typed sync and async hooks on pluggy, discovery, isolation, extension points.
+
+Declare hooks as methods of a spec class marked with :data:`hookspec`
+(``async def`` for asynchronous hooks), implement them in plugins with
+:data:`hookimpl`, and call them through a :class:`PluginManager`, whose
+``call``/``acall`` methods take the spec method so mypy checks every call::
+
+    class AppSpec(Protocol):
+        @hookspec
+        def greet(self, name: str) -> str: ...
+
+    manager = PluginManager([AppSpec], api_version="1.0")
+    manager.register(MyPlugin())
+    manager.call(AppSpec.greet, name="ada")   # -> list[str]
+
+:class:`ExtensionPoint` is the thin "name -> factory" variant used for
+backends (entry point groups ``pepperpy.<area>.backends``).
+"""
+
+from __future__ import annotations
+
+from pepperpy.plugin._discovery import (
+    PluginInfo,
+    clear_entry_point_cache,
+    discover_entry_points,
+)
+from pepperpy.plugin._errors import (
+    ExtensionNotFoundError,
+    IncompatiblePluginError,
+    PluginHookError,
+    PluginLoadError,
+    PluginNotFoundError,
+    PluginValidationError,
+    PluginWarning,
+)
+from pepperpy.plugin._extension import EntryPointRegistry, ExtensionInfo, ExtensionPoint
+from pepperpy.plugin._manager import ErrorPolicy, PluginFailure, PluginManager, PluginRecord
+from pepperpy.plugin._markers import hookimpl, hookspec
+from pepperpy.plugin._version import __version__
+from pepperpy.plugin._versions import ApiRange, is_compatible
+
+__all__ = [
+    "ApiRange",
+    "EntryPointRegistry",
+    "ErrorPolicy",
+    "ExtensionInfo",
+    "ExtensionNotFoundError",
+    "ExtensionPoint",
+    "IncompatiblePluginError",
+    "PluginFailure",
+    "PluginHookError",
+    "PluginInfo",
+    "PluginLoadError",
+    "PluginManager",
+    "PluginNotFoundError",
+    "PluginRecord",
+    "PluginValidationError",
+    "PluginWarning",
+    "__version__",
+    "clear_entry_point_cache",
+    "discover_entry_points",
+    "hookimpl",
+    "hookspec",
+    "is_compatible",
+]
