@@ -1,0 +1,1073 @@
+"""The preconfigured cattrs converter and the error translation to JSON-Pointer paths."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as _dt
+import enum
+import re
+import sys
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from decimal import Decimal, InvalidOperation
+from pathlib import Path, PurePath
+from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin, overload
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+    StructureHandlerNotFoundError,
+)
+from cattrs.fns import identity as cattrs_identity
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, safe_repr
+from pepperpy.serialization._errors import StructureError, UnsupportedTypeError
+from pepperpy.serialization._formats import (
+    _json_decode,
+    _json_encode,
+    format_for_path,
+    get_format,
+)
+
+__all__ = ["META_KEY", "Converter", "RenamePolicy", "field_options"]
+
+T = TypeVar("T")
+
+META_KEY = "pepperpy.serialization"
+"""The ``attrs.field(metadata=...)`` key read by :class:`Converter` (see :func:`field_options`)."""
+
+RenamePolicy = Union[Literal["camel", "pascal", "kebab", "snake"], Callable[[str], str], None]
+"""How attribute names become keys: a named policy, a function, or ``None`` (unchanged)."""
+
+_MISSING: Any = object()
+
+
+def field_options(
+    *, rename: str | None = None, omit: bool = False, omit_if_default: bool | None = None
+) -> dict[str, Any]:
+    """Build ``attrs.field(metadata=...)`` that tunes one field's serialized form.
+
+    Args:
+        rename: The key used for this field, overriding the rename policy.
+        omit: Leave the field out when unstructuring and ignore it when structuring
+            (it must have a default).
+        omit_if_default: Leave the field out when it equals its default; ``None``
+            follows the converter's ``omit_defaults``.
+
+    Example::
+
+        @attrs.define
+        class User:
+            user_id: int = attrs.field(metadata=field_options(rename="id"))
+    """
+    return {META_KEY: {"rename": rename, "omit": omit, "omit_if_default": omit_if_default}}
+
+
+# --------------------------------------------------------------------------- rename policies
+
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _snake(name: str) -> str:
+    return _CAMEL_SPLIT.sub("_", name).lower()
+
+
+_POLICIES: dict[str, Callable[[str], str]] = {
+    "camel": _camel,
+    "pascal": _pascal,
+    "kebab": _kebab,
+    "snake": _snake,
+}
+
+
+def _resolve_policy(rename: RenamePolicy) -> Callable[[str], str] | None:
+    if rename is None or callable(rename):
+        return rename
+    try:
+        return _POLICIES[rename]
+    except KeyError:
+        raise InvalidArgumentError(
+            f"unknown rename policy {rename!r}",
+            context={"rename": rename},
+            hint="Use 'camel', 'pascal', 'kebab', 'snake', a function, or None.",
+        ) from None
+
+
+# --------------------------------------------------------------------------- strict hooks
+
+
+class _Mismatch(TypeError):
+    """Raised by the primitive hooks: the value is not of the expected type."""
+
+    def __init__(self, expected: str, value: Any, reason: str | None = None) -> None:
+        super().__init__(reason or f"expected {expected}")
+        self.expected = expected
+        self.value = value
+        self.reason = reason
+
+
+def _type_name(tp: Any) -> str:
+    if tp is None or tp is type(None):
+        return "null"
+    if isinstance(tp, type):
+        names = {
+            int: "integer",
+            float: "number",
+            str: "string",
+            bool: "boolean",
+            dict: "object",
+            list: "array",
+        }
+        return names.get(tp, tp.__name__)
+    text = repr(tp)
+    return text.replace("typing.", "")
+
+
+_BOOL_TRUE = frozenset({"true", "1", "yes", "on", "y", "t"})
+_BOOL_FALSE = frozenset({"false", "0", "no", "off", "n", "f"})
+
+
+def _s_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    raise _Mismatch("integer", value)
+
+
+def _s_int_coerce(value: Any, _: Any) -> int:
+    if isinstance(value, bool):
+        raise _Mismatch("integer", value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise _Mismatch("integer", value)
+
+
+def _s_float(value: Any, _: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise _Mismatch("number", value)
+
+
+def _s_float_coerce(value: Any, _: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise _Mismatch("number", value)
+
+
+def _s_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    raise _Mismatch("string", value)
+
+
+def _s_str_coerce(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, float, Decimal, uuid.UUID)) and not isinstance(value, bool):
+        return str(value)
+    raise _Mismatch("string", value)
+
+
+def _s_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Mismatch("boolean", value)
+
+
+def _s_bool_coerce(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _BOOL_TRUE:
+            return True
+        if lowered in _BOOL_FALSE:
+            return False
+    raise _Mismatch("boolean", value)
+
+
+def _s_bytes(value: Any, _: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise _Mismatch("base64 string", value, "expected a base64 string") from None
+    raise _Mismatch("base64 string", value)
+
+
+def _u_bytes(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _parse_iso(text: str) -> str:
+    if sys.version_info < (3, 11) and text.endswith(("Z", "z")):  # pragma: no cover
+        return text[:-1] + "+00:00"
+    return text
+
+
+def _s_datetime(value: Any, _: Any) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(_parse_iso(value.strip()))
+        except ValueError:
+            pass
+    raise _Mismatch("ISO 8601 datetime", value)
+
+
+def _s_date(value: Any, _: Any) -> _dt.date:
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _Mismatch("ISO 8601 date", value)
+
+
+def _s_time(value: Any, _: Any) -> _dt.time:
+    if isinstance(value, _dt.time):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.time.fromisoformat(_parse_iso(value.strip()))
+        except ValueError:
+            pass
+    raise _Mismatch("ISO 8601 time", value)
+
+
+def _s_timedelta(value: Any, _: Any) -> _dt.timedelta:
+    if isinstance(value, _dt.timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _dt.timedelta(seconds=value)
+    raise _Mismatch("duration in seconds", value)
+
+
+def _u_timedelta(value: _dt.timedelta) -> float:
+    return value.total_seconds()
+
+
+def _u_isoformat(value: _dt.date | _dt.time) -> str:
+    return value.isoformat()
+
+
+def _s_uuid(value: Any, _: Any) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise _Mismatch("UUID string", value)
+
+
+def _s_decimal(value: Any, _: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    elif isinstance(value, float):
+        return Decimal(repr(value))
+    raise _Mismatch("decimal string", value)
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    # Works on 3.10 too, where BaseException.add_note does not exist.
+    exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined,unused-ignore]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _str_hook(value: Any) -> str:
+    return str(value)
+
+
+def _is_sequence_type(tp: Any) -> bool:
+    origin = get_origin(tp) or tp
+    return (
+        isinstance(origin, type)
+        and issubclass(origin, (Sequence, AbstractSet))
+        and not issubclass(origin, (str, bytes, bytearray))
+        and origin is not tuple  # tuples have their own strict guard below
+    )
+
+
+def _is_tuple_type(tp: Any) -> bool:
+    return (get_origin(tp) or tp) is tuple
+
+
+def _is_record(tp: Any) -> bool:
+    origin = get_origin(tp) or tp
+    return isinstance(origin, type) and (attrs.has(origin) or dataclasses.is_dataclass(origin))
+
+
+def _escape_pointer(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _record_fields(cl: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    origin = get_origin(cl) or cl
+    if attrs.has(origin):
+        return [(a.name, a.metadata) for a in attrs.fields(origin)]
+    return [(f.name, f.metadata) for f in dataclasses.fields(origin)]
+
+
+# --------------------------------------------------------------------------- cattrs subclass
+
+
+class _Cattrs(cattrs.Converter):
+    """cattrs' Converter with rename policies, per-field options and strict containers."""
+
+    def __init__(self, owner: Converter, **kwargs: Any) -> None:
+        self._owner = owner
+        super().__init__(**kwargs)
+
+    def gen_structure_attrs_fromdict(self, cl: Any) -> Any:
+        overrides = self._owner._overrides(cl, structure=True)
+        hook = make_dict_structure_fn(
+            cl,
+            self,
+            _cattrs_forbid_extra_keys=self.forbid_extra_keys,
+            _cattrs_detailed_validation=True,
+            **overrides,
+        )
+        base = cast(Callable[[Any, Any], Any], hook)
+
+        def structure_record(value: Any, tp: Any) -> Any:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                raise _Mismatch("object", value)
+            return base(value, tp)
+
+        return structure_record
+
+    def gen_unstructure_attrs_fromdict(self, cl: Any) -> Any:
+        overrides = self._owner._overrides(cl, structure=False)
+        return make_dict_unstructure_fn(
+            cl, self, _cattrs_omit_if_default=self.omit_if_default, **overrides
+        )
+
+    def gen_structure_mapping(self, cl: Any) -> Any:
+        args = get_args(cl)
+        key_type, val_type = (args[0], args[1]) if len(args) == 2 else (Any, Any)
+        owner = self._owner
+        key_hook = None if key_type in (Any, str) else owner._key_hook(key_type)
+        val_hook = None if val_type is Any else self.get_structure_hook(val_type)
+
+        def structure_mapping(value: Any, _: Any) -> dict[Any, Any]:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                raise _Mismatch("object", value)
+            if key_hook is None and val_hook is None:
+                return dict(value)
+            result: dict[Any, Any] = {}
+            errors: list[Exception] = []
+            for key, item in value.items():
+                try:
+                    new_key = key if key_hook is None else key_hook(key, key_type)
+                except Exception as exc:
+                    note = IterableValidationNote(f"mapping key {key!r}", key, key_type)
+                    _add_note(exc, note)
+                    exc.__pepperpy_key__ = True  # type: ignore[attr-defined]
+                    errors.append(exc)
+                    continue
+                try:
+                    result[new_key] = item if val_hook is None else val_hook(item, val_type)
+                except Exception as exc:
+                    note = IterableValidationNote(f"mapping value @ key {key!r}", key, val_type)
+                    _add_note(exc, note)
+                    errors.append(exc)
+            if errors:
+                raise IterableValidationError(f"While structuring {cl!r}", errors, cl)
+            return result
+
+        return structure_mapping
+
+
+# --------------------------------------------------------------------------- the converter
+
+
+class Converter:
+    """A cattrs converter preconfigured for JSON-like data, with PepperPy errors.
+
+    It (un)structures attrs classes, dataclasses, TypedDicts, enums, literals,
+    unions (register tagged unions with :meth:`register_tagged_union`),
+    generics, ``datetime``/``date``/``time``/``timedelta``, ``UUID``,
+    ``Decimal``, ``Path`` and ``bytes`` (base64). Unstructured data is always
+    JSON-like builtins, so every wire format gives the same values back.
+
+    Args:
+        rename: Key naming policy for record fields: ``"camel"``, ``"pascal"``,
+            ``"kebab"``, ``"snake"``, a function, or ``None`` to keep names.
+            A field's own :func:`field_options` ``rename`` wins.
+        omit_defaults: Leave out fields equal to their default when unstructuring.
+        forbid_extra: Reject unknown keys when structuring records.
+        coerce: Accept strings for numbers and booleans (``"42"``, ``"true"``),
+            numbers for strings; the default is strict typing.
+
+    Structuring never stops at the first problem: :class:`StructureError`
+    lists every one with its JSON-Pointer path.
+    """
+
+    def __init__(
+        self,
+        *,
+        rename: RenamePolicy = None,
+        omit_defaults: bool = False,
+        forbid_extra: bool = False,
+        coerce: bool = False,
+    ) -> None:
+        self.rename = rename
+        self.omit_defaults = omit_defaults
+        self.forbid_extra = forbid_extra
+        self.coerce = coerce
+        self._policy = _resolve_policy(rename)
+        self._keymaps: dict[Any, dict[str, str]] = {}
+        self._c = _Cattrs(
+            self,
+            omit_if_default=omit_defaults,
+            forbid_extra_keys=forbid_extra,
+            detailed_validation=True,
+            unstruct_collection_overrides={AbstractSet: list, tuple: list, Sequence: list},
+            structure_fallback_factory=self._no_structure_hook,
+            unstructure_fallback_factory=self._no_unstructure_hook,
+        )
+        self._configure()
+        from cattrs.strategies import configure_union_passthrough
+
+        configure_union_passthrough(Union[str, bool, int, float, None], self._c)
+
+    def __repr__(self) -> str:
+        return (
+            f"Converter(rename={self.rename!r}, omit_defaults={self.omit_defaults}, "
+            f"forbid_extra={self.forbid_extra}, coerce={self.coerce})"
+        )
+
+    # ------------------------------------------------------------------ configuration
+
+    def _configure(self) -> None:
+        c = self._c
+        coerce = self.coerce
+        c.register_structure_hook(int, _s_int_coerce if coerce else _s_int)
+        c.register_structure_hook(float, _s_float_coerce if coerce else _s_float)
+        c.register_structure_hook(str, _s_str_coerce if coerce else _s_str)
+        c.register_structure_hook(bool, _s_bool_coerce if coerce else _s_bool)
+        c.register_structure_hook(bytes, _s_bytes)
+        c.register_unstructure_hook(bytes, _u_bytes)
+        c.register_structure_hook(_dt.datetime, _s_datetime)
+        c.register_structure_hook(_dt.date, _s_date)
+        c.register_structure_hook(_dt.time, _s_time)
+        c.register_structure_hook(_dt.timedelta, _s_timedelta)
+        for kind in (_dt.datetime, _dt.date, _dt.time):
+            c.register_unstructure_hook(kind, _u_isoformat)
+        c.register_unstructure_hook(_dt.timedelta, _u_timedelta)
+        c.register_structure_hook(uuid.UUID, _s_uuid)
+        c.register_unstructure_hook(uuid.UUID, _str_hook)
+        c.register_structure_hook(Decimal, _s_decimal)
+        c.register_unstructure_hook(Decimal, _str_hook)
+
+        def is_path(tp: Any) -> bool:
+            return isinstance(tp, type) and issubclass(tp, PurePath)
+
+        def structure_path(value: Any, tp: Any) -> PurePath:
+            if isinstance(value, (str, PurePath)):
+                return cast(PurePath, (Path if tp is PurePath else tp)(value))
+            raise _Mismatch("path string", value)
+
+        c.register_structure_hook_func(is_path, structure_path)
+        c.register_unstructure_hook_func(is_path, _str_hook)
+
+        def is_enum(tp: Any) -> bool:
+            return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+        def structure_enum(value: Any, tp: Any) -> enum.Enum:
+            try:
+                return cast(enum.Enum, tp(value))
+            except (ValueError, TypeError):
+                values = [m.value for m in tp]
+                raise _Mismatch(f"one of {values!r}", value) from None
+
+        c.register_structure_hook_func(is_enum, structure_enum)
+        c.register_unstructure_hook_func(is_enum, lambda member: self.unstructure(member.value))
+
+        # JSON object keys are strings: unstructure every mapping key to one.
+        def mapping_factory(cl: Any) -> Callable[[Any], Any]:
+            args = get_args(cl)
+            val_type = args[1] if len(args) == 2 else Any
+            key_type = args[0] if len(args) == 2 else Any
+            val_hook = None if val_type is Any else c.get_unstructure_hook(val_type)
+            key_str = self._key_to_str
+            if key_type is str and val_hook in (_identity, cattrs_identity):
+                return dict
+
+            def unstructure_mapping(mapping: Any) -> dict[str, Any]:
+                if val_hook is None:
+                    return {key_str(k): c.unstructure(v) for k, v in mapping.items()}
+                return {key_str(k): val_hook(v) for k, v in mapping.items()}
+
+            return unstructure_mapping
+
+        def is_mapping(tp: Any) -> bool:
+            origin = get_origin(tp) or tp
+            return (
+                isinstance(origin, type)
+                and issubclass(origin, Mapping)
+                and not (attrs.has(origin) or dataclasses.is_dataclass(origin))
+                and not _is_typeddict(origin)
+            )
+
+        c.register_unstructure_hook_factory(is_mapping, mapping_factory)
+
+        # Strict containers: a string is not a list of characters, a dict not a list of keys.
+        def sequence_factory(cl: Any) -> Callable[[Any, Any], Any]:
+            origin = get_origin(cl) or cl
+            is_set = issubclass(origin, AbstractSet)
+            base = self._base_sequence_hook(cl)
+
+            def structure_sequence(value: Any, tp: Any) -> Any:
+                if type(value) is list:
+                    return base(value, tp)
+                if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(
+                    value, (Sequence, AbstractSet)
+                ):
+                    raise _Mismatch("array", value)
+                if isinstance(value, AbstractSet) and not is_set:
+                    raise _Mismatch("array", value)
+                return base(value, tp)
+
+            return structure_sequence
+
+        c.register_structure_hook_factory(_is_sequence_type, sequence_factory)
+
+        def tuple_factory(cl: Any) -> Callable[[Any, Any], Any]:
+            args = get_args(cl)
+            fixed = bool(args) and not (len(args) == 2 and args[1] is Ellipsis)
+            base = c.gen_structure_hetero_tuple(cl) if fixed else c._structure_tuple
+
+            def structure_tuple(value: Any, tp: Any) -> Any:
+                if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(
+                    value, Sequence
+                ):
+                    raise _Mismatch("array", value)
+                if fixed and len(value) != len(args):
+                    raise _Mismatch(
+                        f"array of {len(args)} items",
+                        value,
+                        f"expected {len(args)} items, got {len(value)}",
+                    )
+                return base(value, tp)
+
+            return structure_tuple
+
+        c.register_structure_hook_factory(_is_tuple_type, tuple_factory)
+
+    def _base_sequence_hook(self, cl: Any) -> Callable[[Any, Any], Any]:
+        from cattrs.cols import list_structure_factory
+
+        origin = get_origin(cl) or cl
+        c = self._c
+        if issubclass(origin, AbstractSet):
+            args = get_args(cl)
+            elem = args[0] if args else Any
+            elem_hook = c.get_structure_hook(elem)
+            frozen = issubclass(origin, frozenset)
+
+            def structure_set(value: Any, _: Any) -> Any:
+                items: list[Any] = []
+                errors: list[Exception] = []
+                for index, item in enumerate(value):
+                    try:
+                        items.append(elem_hook(item, elem))
+                    except Exception as exc:
+                        note = IterableValidationNote(f"set item @ index {index}", index, elem)
+                        _add_note(exc, note)
+                        errors.append(exc)
+                if errors:
+                    raise IterableValidationError(f"While structuring {cl!r}", errors, cl)
+                return frozenset(items) if frozen else set(items)
+
+            return structure_set
+        hook = list_structure_factory(cl, c)
+        if origin in (list, Sequence) or not isinstance(origin, type):
+            return hook
+        from collections import deque
+
+        if origin is deque:
+            return lambda value, tp: deque(hook(value, tp))
+        return hook
+
+    def _no_structure_hook(self, tp: Any) -> Callable[[Any, Any], Any]:
+        raise UnsupportedTypeError(
+            f"no structure hook for type {_type_name(tp)}",
+            context={"type": _type_name(tp)},
+            hint=f"Register one: converter.register_hook({_type_name(tp)}, "
+            "structure=lambda value, type_: ..., unstructure=lambda obj: ...), "
+            "or make it an attrs class.",
+        )
+
+    def _no_unstructure_hook(self, tp: Any) -> Callable[[Any], Any]:
+        if isinstance(tp, type) and issubclass(tp, (str, int, float, type(None))):
+            return _identity
+        if tp in (object, Any) or not isinstance(tp, type):
+            # typing forms (Literal, unions, ...) dispatch on the runtime value.
+            c = self._c
+            return lambda value: c.unstructure(value)
+        name = _type_name(tp)
+
+        def fail(value: Any) -> Any:
+            raise UnsupportedTypeError(
+                f"cannot unstructure a value of type {name}",
+                context={"type": name},
+                hint=f"Register one: converter.register_hook({name}, "
+                "structure=lambda value, type_: ..., unstructure=lambda obj: ...), "
+                "or make it an attrs class.",
+            )
+
+        return fail
+
+    def _key_to_str(self, key: Any) -> str:
+        if isinstance(key, str):
+            return key
+        if isinstance(key, enum.Enum):
+            return str(key.value)
+        if isinstance(key, bool):
+            return "true" if key else "false"
+        unstructured = self._c.unstructure(key)
+        if isinstance(unstructured, (str, int, float)):
+            return str(unstructured)
+        raise UnsupportedTypeError(
+            f"mapping key of type {type(key).__name__} cannot become a JSON object key",
+            context={"type": type(key).__name__},
+            hint="Use str, int, float, bool, enum, UUID, date or datetime keys.",
+        )
+
+    def _key_hook(self, key_type: Any) -> Callable[[Any, Any], Any]:
+        c = self._c
+        hook = c.get_structure_hook(key_type)
+        if key_type is int:
+            return _s_int_coerce
+        if key_type is float:
+            return _s_float_coerce
+        if key_type is bool:
+            return _s_bool_coerce
+        if isinstance(key_type, type) and issubclass(key_type, enum.Enum):
+
+            def enum_key(value: Any, tp: Any) -> Any:
+                try:
+                    return hook(value, tp)
+                except TypeError:
+                    for member in tp:
+                        if str(member.value) == value:
+                            return member
+                    raise
+
+            return enum_key
+        return hook
+
+    def _overrides(self, cl: Any, *, structure: bool) -> dict[str, Any]:
+        overrides: dict[str, Any] = {}
+        keymap: dict[str, str] = {}
+        for name, metadata in _record_fields(cl):
+            options = metadata.get(META_KEY) or {}
+            key = options.get("rename") or (self._policy(name) if self._policy else name)
+            keymap[name] = key
+            omit = bool(options.get("omit"))
+            omit_if_default = options.get("omit_if_default")
+            if key != name or omit or omit_if_default is not None:
+                overrides[name] = override(
+                    rename=key if key != name else None,
+                    omit=omit or None,
+                    omit_if_default=omit_if_default,
+                )
+        self._keymaps[cl] = keymap
+        return overrides
+
+    def _keymap(self, cl: Any) -> dict[str, str]:
+        keymap = self._keymaps.get(cl)
+        if keymap is None:
+            if not _is_record(cl):
+                return {}
+            self._overrides(cl, structure=True)
+            keymap = self._keymaps[cl]
+        return keymap
+
+    # ------------------------------------------------------------------ public API
+
+    def register_hook(
+        self,
+        type_: Any,
+        *,
+        structure: Callable[[Any, Any], Any] | None = None,
+        unstructure: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Teach the converter a type.
+
+        Args:
+            type_: The type (a class; subclasses are not included).
+            structure: ``(value, type_) -> instance``; raise ``ValueError`` or
+                ``TypeError`` for bad values and the error is reported at its path.
+            unstructure: ``instance -> JSON-like builtins``.
+        """
+        if structure is None and unstructure is None:
+            raise InvalidArgumentError(
+                "register_hook needs structure=, unstructure= or both",
+                context={"type": _type_name(type_)},
+            )
+        if structure is not None:
+            self._c.register_structure_hook(type_, structure)
+        if unstructure is not None:
+            self._c.register_unstructure_hook(type_, unstructure)
+
+    def register_tagged_union(
+        self,
+        union: Any,
+        *,
+        tag: str = "type",
+        tag_value: Callable[[type], str] | Mapping[type, str] | None = None,
+        default: type | None = None,
+    ) -> None:
+        """Serialize a union of records with a discriminator key.
+
+        Args:
+            union: ``Union[A, B, ...]`` (or ``A | B``) of attrs classes or dataclasses.
+            tag: The key holding the discriminator.
+            tag_value: The tag of each class: a mapping, a function, or the class
+                name by default.
+            default: The class used when the tag is absent.
+
+        Example::
+
+            converter.register_tagged_union(Cat | Dog, tag="kind")
+            converter.dumps(Cat(lives=9))  # b'{"lives":9,"kind":"Cat"}'
+        """
+        from cattrs.strategies import configure_tagged_union
+
+        generator: Callable[[type], str]
+        if isinstance(tag_value, Mapping):
+            generator = dict(tag_value).__getitem__
+        elif tag_value is None:
+            generator = _class_name
+        else:
+            generator = tag_value
+        kwargs: dict[str, Any] = {"tag_generator": generator, "tag_name": tag}
+        if default is not None:
+            kwargs["default"] = default
+        configure_tagged_union(union, self._c, **kwargs)
+
+    def unstructure(self, obj: Any, type_: Any = None) -> Any:
+        """Turn *obj* into JSON-like builtins (dicts with str keys, lists, scalars).
+
+        Args:
+            obj: Any supported value.
+            type_: Unstructure as this type (e.g. a union or a base class)
+                instead of ``type(obj)``.
+
+        Raises:
+            UnsupportedTypeError: no hook knows the type.
+        """
+        return self._c.unstructure(obj, unstructure_as=type_)
+
+    def structure(self, data: Any, type_: type[T] | Any) -> T:
+        """Build a *type_* value from JSON-like *data*.
+
+        Raises:
+            StructureError: the data does not fit; every problem is listed with
+                its JSON-Pointer path, expected type and the (truncated) value.
+            UnsupportedTypeError: *type_* (or a nested type) has no hook.
+        """
+        hook = self._structure_hook(type_)
+        try:
+            return cast(T, hook(data, type_))
+        except UnsupportedTypeError:
+            raise
+        except StructureHandlerNotFoundError as exc:
+            raise self._no_hook_error(exc.type_) from None
+        except Exception as exc:
+            details: list[ErrorDetail] = []
+            self._collect(exc, "", data, type_, details)
+            raise StructureError(
+                errors=details,
+                context={"type": _type_name(type_)},
+                hint="Fix the values at the paths listed (JSON Pointer into the input).",
+            ) from None
+
+    def dumps(self, obj: Any, *, format: str = "json", type_: Any = None) -> bytes:
+        """Serialize *obj* to bytes in *format* (``json``, ``toml``, ``msgpack``, ``yaml``).
+
+        Raises:
+            EncodeError: the format cannot represent the value.
+            FormatUnavailableError: unknown format or its extra is not installed.
+        """
+        if format == "json":
+            return _json_encode(self._c.unstructure(obj, unstructure_as=type_))
+        return get_format(format).encode(self._c.unstructure(obj, unstructure_as=type_))
+
+    @overload
+    def loads(self, data: bytes | str, type_: type[T], *, format: str = ...) -> T: ...
+
+    @overload
+    def loads(self, data: bytes | str, type_: Any, *, format: str = ...) -> Any: ...
+
+    def loads(self, data: bytes | str, type_: Any, *, format: str = "json") -> Any:
+        """Parse *data* in *format* and structure it as *type_*.
+
+        Raises:
+            DecodeError: the bytes are malformed (with line and column when known).
+            StructureError: the parsed data does not fit *type_* (every problem).
+        """
+        if format == "json":
+            return self.structure(_json_decode(data), type_)
+        return self.structure(get_format(format).decode(data), type_)
+
+    def dump_file(self, obj: Any, path: str | PurePath, *, format: str | None = None) -> None:
+        """Write *obj* to *path*, atomically (a temporary file is renamed over it).
+
+        The format comes from the suffix unless *format* is given.
+        """
+        import os
+        import tempfile
+
+        target = Path(path)
+        fmt = get_format(format) if format else format_for_path(str(target))
+        payload = fmt.encode(self._c.unstructure(obj))
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def load_file(self, path: str | PurePath, type_: Any, *, format: str | None = None) -> Any:
+        """Read *path* and structure it as *type_*; the format comes from the suffix.
+
+        Errors carry ``source`` (the path) in their context.
+        """
+        from pepperpy.core.exceptions import PepperPyError
+
+        target = Path(path)
+        fmt = get_format(format) if format else format_for_path(str(target))
+        data = target.read_bytes()
+        try:
+            return self.structure(fmt.decode(data), type_)
+        except PepperPyError as exc:
+            exc.context.setdefault("source", str(target))
+            raise
+
+    # ------------------------------------------------------------------ errors
+
+    def _structure_hook(self, type_: Any) -> Callable[[Any, Any], Any]:
+        try:
+            return self._c.get_structure_hook(type_)
+        except UnsupportedTypeError:
+            raise
+        except StructureHandlerNotFoundError as exc:
+            raise self._no_hook_error(exc.type_) from None
+        except Exception as exc:
+            name = _type_name(type_)
+            raise UnsupportedTypeError(
+                f"cannot build a structure hook for {name}: {exc}",
+                context={"type": name},
+                hint="Make sure every annotation resolves (classes referenced by string "
+                "annotations must be importable from the class's module).",
+            ) from exc
+
+    def _no_hook_error(self, tp: Any) -> UnsupportedTypeError:
+        name = _type_name(tp)
+        return UnsupportedTypeError(
+            f"no structure hook for type {name}",
+            context={"type": name},
+            hint=f"Register one: converter.register_hook({name}, structure=..., "
+            "unstructure=...), or use register_tagged_union() for unions of records.",
+        )
+
+    def _collect(
+        self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
+    ) -> None:
+        if isinstance(exc, StructureHandlerNotFoundError):
+            raise self._no_hook_error(exc.type_) from None
+        if isinstance(exc, UnsupportedTypeError):
+            raise exc
+        if isinstance(exc, ClassValidationError):
+            keymap = self._keymap(exc.cl)
+            with_notes, without = exc.group_exceptions()
+            for sub, note in with_notes:
+                key = keymap.get(note.name, note.name)
+                sub_data = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
+                self._collect(sub, f"{path}/{_escape_pointer(key)}", sub_data, note.type, out)
+            for sub in without:
+                if isinstance(sub, ForbiddenExtraKeysError):
+                    for key in sorted(sub.extra_fields):
+                        out.append(
+                            ErrorDetail(
+                                f"{path}/{_escape_pointer(key)}",
+                                "unknown key is not allowed",
+                                code="extra_forbidden",
+                                value=safe_repr(data.get(key))
+                                if isinstance(data, Mapping)
+                                else None,
+                            )
+                        )
+                else:
+                    self._collect(sub, path, data, exc.cl, out)
+            return
+        if isinstance(exc, IterableValidationError):
+            items, rest = exc.group_exceptions()
+            for item_exc, item_note in items:
+                index = item_note.index
+                if getattr(item_exc, "__pepperpy_key__", False):
+                    out.append(
+                        ErrorDetail(
+                            f"{path}/{_escape_pointer(index)}",
+                            f"invalid key, expected {_type_name(item_note.type)}",
+                            code="key",
+                            expected=_type_name(item_note.type),
+                            value=safe_repr(index),
+                        )
+                    )
+                    continue
+                try:
+                    sub_data = data[index]
+                except Exception:
+                    sub_data = _MISSING
+                self._collect(
+                    item_exc, f"{path}/{_escape_pointer(index)}", sub_data, item_note.type, out
+                )
+            for sub in rest:
+                self._collect(sub, path, data, exc.cl, out)
+            return
+        if isinstance(exc, BaseValidationError):
+            for sub in exc.exceptions:
+                self._collect(sub, path, data, tp, out)
+            return
+        expected = _type_name(tp) if tp is not None else None
+        if data is _MISSING or isinstance(exc, KeyError):
+            out.append(
+                ErrorDetail(path, "required key is missing", code="missing", expected=expected)
+            )
+            return
+        value = safe_repr(data)
+        if isinstance(exc, _Mismatch):
+            if exc.reason:
+                message = exc.reason
+            elif (
+                isinstance(data, str)
+                and exc.expected not in _PLAIN_KINDS
+                and not exc.expected.startswith("one of")
+            ):
+                message = f"not a valid {exc.expected}"
+            else:
+                message = f"expected {exc.expected}, got {_json_kind(data)}"
+            out.append(ErrorDetail(path, message, code="type", expected=exc.expected, value=value))
+            return
+        if _is_union(tp):
+            out.append(
+                ErrorDetail(
+                    path,
+                    f"value matches none of {expected}",
+                    code="union",
+                    expected=expected,
+                    value=value,
+                )
+            )
+            return
+        detail = str(exc) or type(exc).__name__
+        out.append(
+            ErrorDetail(
+                path,
+                f"invalid value for {expected}: {detail}" if expected else detail,
+                code="invalid",
+                expected=expected,
+                value=value,
+            )
+        )
+
+
+_PLAIN_KINDS = frozenset({"integer", "number", "boolean", "string", "object", "array"})
+
+
+def _class_name(cl: type) -> str:
+    return cl.__name__
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _is_union(tp: Any) -> bool:
+    origin = get_origin(tp)
+    if origin is Union:
+        return True
+    import types
+
+    return origin is types.UnionType or isinstance(tp, types.UnionType)
+
+
+def _is_typeddict(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__total__")
