@@ -499,3 +499,17 @@ def test_package_exports_every_public_name():
     with pytest.raises(AttributeError):
         pepperpy.core.nope  # noqa: B018
     assert "retry" in dir(pepperpy.core)
+
+
+def test_retry_policy_value_semantics():
+    """Policies compare by settings, hash, render, and copy with replace()."""
+    a = RetryPolicy(attempts=2, delay=0.5)
+    assert a == RetryPolicy(attempts=2, delay=0.5)
+    assert hash(a) == hash(RetryPolicy(attempts=2, delay=0.5))
+    assert a != RetryPolicy(attempts=3, delay=0.5)
+    assert "RetryPolicy(attempts=2" in repr(a)
+    b = a.replace(attempts=5)
+    assert 5 == b.attempts and 0.5 == b.delay and 2 == a.attempts
+    assert a.__eq__(1) is NotImplemented
+    with pytest.raises(InvalidArgumentError):
+        a.replace(attempts=0)

@@ -9,7 +9,6 @@ what would be valid.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import importlib
 import inspect
@@ -27,12 +26,13 @@ from collections.abc import (
 )
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Generic, TypeVar, Union, cast, overload
-
-import attrs
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, cast, overload
 
 from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError, safe_repr
 from pepperpy.core.types import Clock, system_clock
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "RetryPolicy",
@@ -120,7 +120,6 @@ def _make_predicate(retry_on: RetryOn) -> Callable[[BaseException], bool]:
     )
 
 
-@attrs.frozen
 class RetryPolicy:
     """How to retry: attempt and deadline limits, backoff and what to retry on.
 
@@ -142,43 +141,99 @@ class RetryPolicy:
         clock: Where time and sleeps come from (a ``ManualClock`` in tests).
     """
 
-    attempts: int = 3
-    delay: float = 0.1
-    max_delay: float = 30.0
-    backoff: float = 2.0
-    jitter: float = 0.1
-    deadline: float | None = None
-    retry_on: RetryOn = Exception
-    on_retry: Callable[[int, BaseException, float], Any] | None = None
-    clock: Clock = system_clock
-    _predicate: Callable[[BaseException], bool] = attrs.field(
-        init=False, repr=False, eq=False, alias="_predicate"
+    __slots__ = (
+        "_predicate",
+        "attempts",
+        "backoff",
+        "clock",
+        "deadline",
+        "delay",
+        "jitter",
+        "max_delay",
+        "on_retry",
+        "retry_on",
     )
 
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.attempts, int) or self.attempts < 1:
+    def __init__(
+        self,
+        attempts: int = 3,
+        delay: float = 0.1,
+        max_delay: float = 30.0,
+        backoff: float = 2.0,
+        jitter: float = 0.1,
+        deadline: float | None = None,
+        retry_on: RetryOn = Exception,
+        on_retry: Callable[[int, BaseException, float], Any] | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        if not isinstance(attempts, int) or attempts < 1:
             raise InvalidArgumentError(
-                f"attempts must be an integer >= 1, got {safe_repr(self.attempts)}",
-                context={"attempts": self.attempts},
+                f"attempts must be an integer >= 1, got {safe_repr(attempts)}",
+                context={"attempts": attempts},
                 hint="attempts counts every call, the first included: use 1 for no retry.",
             )
-        _check_positive("delay", self.delay)
-        _check_positive("max_delay", self.max_delay)
-        if self.backoff < 1:
+        _check_positive("delay", delay)
+        _check_positive("max_delay", max_delay)
+        if backoff < 1:
             raise InvalidArgumentError(
-                f"backoff must be >= 1, got {safe_repr(self.backoff)}",
-                context={"backoff": self.backoff},
+                f"backoff must be >= 1, got {safe_repr(backoff)}",
+                context={"backoff": backoff},
                 hint="Use 1 for a constant delay, 2 to double it after each retry.",
             )
-        if not 0 <= self.jitter <= 1:
+        if not 0 <= jitter <= 1:
             raise InvalidArgumentError(
-                f"jitter must be between 0 and 1, got {safe_repr(self.jitter)}",
-                context={"jitter": self.jitter},
+                f"jitter must be between 0 and 1, got {safe_repr(jitter)}",
+                context={"jitter": jitter},
                 hint="jitter is a fraction of the delay, such as 0.1 for ±10%.",
             )
-        if self.deadline is not None:
-            _check_positive("deadline", self.deadline, allow_zero=False)
-        object.__setattr__(self, "_predicate", _make_predicate(self.retry_on))
+        if deadline is not None:
+            _check_positive("deadline", deadline, allow_zero=False)
+        self.attempts = attempts
+        self.delay = delay
+        self.max_delay = max_delay
+        self.backoff = backoff
+        self.jitter = jitter
+        self.deadline = deadline
+        self.retry_on = retry_on
+        self.on_retry = on_retry
+        self.clock = clock
+        self._predicate = _make_predicate(retry_on)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.attempts,
+            self.delay,
+            self.max_delay,
+            self.backoff,
+            self.jitter,
+            self.deadline,
+            self.retry_on,
+            self.on_retry,
+            self.clock,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(attempts={self.attempts}, delay={self.delay}, "
+            f"max_delay={self.max_delay}, backoff={self.backoff}, jitter={self.jitter}, "
+            f"deadline={self.deadline}, retry_on={self.retry_on!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RetryPolicy):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """Return a copy with some settings changed."""
+        names = ("attempts", "delay", "max_delay", "backoff", "jitter", "deadline")
+        current = dict(zip(names, self._fields()[:6], strict=True))
+        current.update(retry_on=self.retry_on, on_retry=self.on_retry, clock=self.clock)
+        current.update(changes)
+        return RetryPolicy(**current)
 
     def delay_for(self, attempt: int) -> float:
         """Return the delay before retry number *attempt* (1 is the first retry)."""
@@ -382,6 +437,8 @@ class timeout:
         self._fired = False
 
     async def __aenter__(self) -> timeout:
+        import asyncio
+
         task = asyncio.current_task()
         if task is None:
             raise InvalidArgumentError("timeout() must be used inside an asyncio task")
@@ -402,6 +459,8 @@ class timeout:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        import asyncio
+
         if self._handle is not None:
             self._handle.cancel()
         if self._fired and exc_type is asyncio.CancelledError:
@@ -517,6 +576,8 @@ async def gather_limited(
     On the first error (unless *return_exceptions*), the other awaitables are
     cancelled and awaited before the error propagates, so none is left running.
     """
+    import asyncio
+
     _check_size(limit)
     items = list(aws)
     results: list[Any] = [None] * len(items)
@@ -730,6 +791,8 @@ def once(fn: F) -> F:
     call raises, nothing is cached and the next call tries again. Thread-safe.
     """
     if is_async_callable(fn):
+        import asyncio
+
         task: asyncio.Future[Any] | None = None
 
         @functools.wraps(fn)
@@ -818,6 +881,8 @@ def debounce(wait: float | str | timedelta, *, clock: Clock = system_clock) -> C
 
     def decorate(fn: F) -> F:
         if is_async_callable(fn):
+            import asyncio
+
             pending: dict[str, Any] = {"future": None, "seq": 0, "args": ((), {})}
 
             async def fire(seq: int, future: asyncio.Future[Any]) -> None:
