@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import tenacity
-from harness import acompare, compare
 
+from harness import acompare, compare
 from pepperpy.core import parse_duration, retry
 
 REQUIRES = ["tenacity"]

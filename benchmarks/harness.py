@@ -58,7 +58,7 @@ def _summarise(
     for case in cases:
         if case == ours:
             continue
-        per_round = [o / p for o, p in zip(samples[ours], samples[case]) if p > 0]
+        per_round = [o / p for o, p in zip(samples[ours], samples[case], strict=True) if p > 0]
         ratios[case] = statistics.median(per_round)
     result = Result(name, ours, medians, ratios, note)
     RESULTS.append(result)
