@@ -655,7 +655,7 @@ class Converter:
 
     def _no_unstructure_hook(self, tp: Any) -> Callable[[Any], Any]:
         if isinstance(tp, type) and issubclass(tp, (str, int, float, type(None))):
-            return _identity
+            return cattrs_identity  # the very function cattrs inlines in generated code
         if tp in (object, Any) or not isinstance(tp, type):
             # typing forms (Literal, unions, ...) dispatch on the runtime value.
             c = self._c
