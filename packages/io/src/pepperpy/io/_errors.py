@@ -1,0 +1,123 @@
+"""Errors raised by :mod:`pepperpy.io`, and the translation of :class:`OSError`."""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+from typing import Any
+
+from pepperpy.core.exceptions import (
+    ClosedError,
+    ExternalError,
+    NotFoundError,
+    OperationTimeoutError,
+    PepperPyError,
+    SecurityError,
+)
+
+__all__ = [
+    "FileOperationError",
+    "IncompleteReadError",
+    "LockTimeoutError",
+    "PathNotFoundError",
+    "PathTraversalError",
+    "StreamClosedError",
+    "translate_os_error",
+]
+
+
+class FileOperationError(ExternalError):
+    """A file system operation failed (permission, disk full, not a directory ...).
+
+    ``context`` holds the ``operation``, the ``path`` and the ``errno`` name;
+    the original :class:`OSError` is chained as ``__cause__``.
+    """
+
+    code = "pepperpy.io.file"
+
+
+class PathNotFoundError(NotFoundError):
+    """A file or directory does not exist."""
+
+    code = "pepperpy.io.not_found"
+
+
+class PathTraversalError(SecurityError):
+    """A user-supplied path points outside the directory it must stay in."""
+
+    code = "pepperpy.io.path_traversal"
+
+
+class LockTimeoutError(OperationTimeoutError):
+    """A file lock could not be acquired within its timeout."""
+
+    code = "pepperpy.io.lock_timeout"
+
+
+class StreamClosedError(ClosedError):
+    """A stream or pipe was written to (or read from) after it was closed."""
+
+    code = "pepperpy.io.stream_closed"
+
+
+class IncompleteReadError(PepperPyError):
+    """The stream ended before the requested number of bytes or separator was read.
+
+    Attributes:
+        partial: The bytes read before the end of the stream.
+        expected: How many bytes were asked for (``None`` for a separator).
+    """
+
+    code = "pepperpy.io.incomplete_read"
+
+    def __init__(self, partial: bytes, expected: int | None) -> None:
+        what = f"{expected} bytes" if expected is not None else "the separator"
+        super().__init__(
+            f"stream ended after {len(partial)} bytes, before {what} could be read",
+            context={"received": len(partial), "expected": expected},
+            hint="The writer closed the stream early; check the producer or use read().",
+        )
+        self.partial = partial
+        self.expected = expected
+
+
+_HINTS: dict[int, str] = {
+    _errno.EACCES: "Check the permissions of the file and of its directory.",
+    _errno.EPERM: "Check the permissions of the file and of its directory.",
+    _errno.EROFS: "The file system is read-only; write somewhere else.",
+    _errno.ENOSPC: "The disk is full; free some space and retry.",
+    _errno.EDQUOT: "The disk quota is exceeded; free some space and retry.",
+    _errno.EISDIR: "The path is a directory; pass a file path.",
+    _errno.ENOTDIR: "A parent of the path is a file, not a directory.",
+    _errno.EEXIST: "The target already exists; remove it or choose another name.",
+    _errno.ENOTEMPTY: "The directory is not empty.",
+    _errno.EMFILE: "Too many open files; close some or raise the process limit.",
+}
+
+_RETRYABLE = {_errno.EAGAIN, _errno.EINTR, _errno.EBUSY, _errno.ENOSPC, _errno.EMFILE}
+
+
+def translate_os_error(
+    exc: OSError, operation: str, path: str | os.PathLike[str] | None, **context: Any
+) -> PepperPyError:
+    """Turn *exc* into the matching PepperPy error, naming the *operation* and *path*.
+
+    The caller raises the result ``from exc``.
+    """
+    where = os.fspath(path) if path is not None else exc.filename
+    code = exc.errno if exc.errno is not None else 0
+    name = _errno.errorcode.get(code, str(code))
+    ctx: dict[str, Any] = {"operation": operation, "path": where, "errno": name, **context}
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return PathNotFoundError(
+            f"cannot {operation} {where!r}: no such file or directory",
+            context=ctx,
+            hint="Check the path; create the parent directories first when writing.",
+        )
+    return FileOperationError(
+        f"cannot {operation} {where!r}: {reason}",
+        context=ctx,
+        hint=_HINTS.get(code, "See the chained OSError for details."),
+        retryable=code in _RETRYABLE,
+    )
