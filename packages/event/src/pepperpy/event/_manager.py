@@ -1,0 +1,905 @@
+"""The :class:`EventManager`: subscriptions, routing, delivery, errors, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import logging
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Literal, TypeVar, Union, overload
+
+import attrs
+
+from pepperpy.context import current as current_context
+from pepperpy.context import scope as context_scope
+from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError
+from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
+from pepperpy.core.utils import is_async_callable
+from pepperpy.event._errors import BackpressureError, HandlerError
+from pepperpy.event._topics import compile_pattern, matches, topic_of, validate_topic
+
+__all__ = [
+    "Backpressure",
+    "DeadLetter",
+    "Delivery",
+    "ErrorPolicy",
+    "Event",
+    "EventManager",
+    "Middleware",
+    "Subscription",
+    "TopicStats",
+]
+
+logger = logging.getLogger("pepperpy.event")
+
+E = TypeVar("E")
+H = TypeVar("H", bound=Callable[..., Any])
+
+Delivery = Literal["inline", "concurrent", "queued"]
+"""How a subscription receives events: ``"inline"`` (awaited by ``publish``, in
+priority order), ``"concurrent"`` (a task per event, started in priority
+order) or ``"queued"`` (a bounded queue drained by the subscription's workers)."""
+
+Backpressure = Literal["block", "drop_oldest", "error"]
+"""What ``publish`` does when a queued subscription is full."""
+
+ErrorPolicy = Union[
+    Literal["log", "collect", "raise", "dead_letter"], Callable[[HandlerError], Any]
+]
+"""What happens to a :class:`HandlerError`: ``"log"`` it, ``"collect"`` it in
+:attr:`EventManager.errors`, ``"raise"`` it from ``publish`` once every inline
+handler ran, publish a :class:`DeadLetter` on the dead-letter topic, or call a
+function with it."""
+
+_DELIVERIES = ("inline", "concurrent", "queued")
+_BACKPRESSURES = ("block", "drop_oldest", "error")
+_POLICIES = ("log", "collect", "raise", "dead_letter")
+
+
+@attrs.frozen
+class Event:
+    """The envelope of a published event, given to middleware and ``envelope=True`` handlers.
+
+    Attributes:
+        topic: The concrete topic it was published on.
+        data: The event object (or the payload of a string topic).
+        id: A number unique within the manager.
+        timestamp: Wall-clock time of the publish (from the manager's clock).
+        context: The publisher's pepperpy.context values.
+    """
+
+    topic: str
+    data: Any
+    id: int
+    timestamp: float
+    context: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen
+class DeadLetter:
+    """Published on the dead-letter topic when a handler fails under ``"dead_letter"``."""
+
+    topic: str
+    event: Any
+    handler: str
+    error: HandlerError
+
+
+@attrs.define
+class TopicStats:
+    """Delivery counters of one topic.
+
+    Attributes:
+        published: Events published on the topic.
+        delivered: Successful handler calls.
+        failed: Handler calls that raised.
+        dropped: Events discarded by a full ``drop_oldest`` queue or at stop.
+    """
+
+    published: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dropped: int = 0
+
+
+Middleware = Callable[[Event, Callable[[Event], Awaitable[int]]], Awaitable[int]]
+"""``async def mw(event, call_next) -> int``: call ``await call_next(event)``
+(possibly with an evolved event) to continue, or return 0 to filter the event out."""
+
+_Target = Union[str, type]
+
+
+class Subscription:
+    """One handler subscribed to a topic pattern or an event class.
+
+    Returned by :meth:`EventManager.subscribe`; call :meth:`unsubscribe` to stop.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_fn",
+        "_ref",
+        "_tasks",
+        "active",
+        "backpressure",
+        "cls",
+        "delivery",
+        "envelope",
+        "filter",
+        "is_async",
+        "manager",
+        "name",
+        "on_error",
+        "once",
+        "pattern",
+        "priority",
+        "queue",
+        "seq",
+        "workers",
+    )
+
+    def __init__(
+        self,
+        manager: EventManager,
+        target: _Target,
+        handler: Callable[[Any], Any],
+        *,
+        seq: int,
+        priority: int,
+        delivery: Delivery,
+        queue_size: int,
+        backpressure: Backpressure,
+        workers: int,
+        on_error: ErrorPolicy | None,
+        once: bool,
+        weak: bool,
+        envelope: bool,
+        filter: Callable[[Any], bool] | None,
+        name: str | None,
+    ) -> None:
+        self.manager = manager
+        self.pattern: str | None = None
+        self.cls: type | None = None
+        if isinstance(target, str):
+            compile_pattern(target)
+            self.pattern = target
+        else:
+            self.cls = target
+        self.seq = seq
+        self.priority = priority
+        self.delivery = delivery
+        self.backpressure = backpressure
+        self.workers = workers
+        self.on_error = on_error
+        self.once = once
+        self.envelope = envelope
+        self.filter = filter
+        self.name = name or getattr(handler, "__qualname__", None) or _safe_repr(handler)
+        self.is_async = is_async_callable(handler)
+        self.active = True
+        self._fn: Callable[[Any], Any] | None = None
+        self._ref: Callable[[], Callable[[Any], Any] | None] | None = None
+        if weak:
+            wr = weakref.ref(self)
+
+            def gone(_: object) -> None:
+                sub = wr()
+                if sub is not None:
+                    sub.unsubscribe()
+
+            if inspect.ismethod(handler):
+                self._ref = weakref.WeakMethod(handler, gone)
+            else:
+                self._ref = weakref.ref(handler, gone)
+        else:
+            self._fn = handler
+        self.queue: asyncio.Queue[tuple[Any, str, Any, Mapping[str, Any]]] | None = (
+            asyncio.Queue(queue_size) if delivery == "queued" else None
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def handler(self) -> Callable[[Any], Any] | None:
+        """The handler, or ``None`` once a weakly referenced handler was collected."""
+        if self._fn is not None:
+            return self._fn
+        return self._ref() if self._ref is not None else None
+
+    @property
+    def target(self) -> _Target:
+        """The topic pattern or event class subscribed to."""
+        return self.pattern if self.pattern is not None else self.cls  # type: ignore[return-value]
+
+    @property
+    def pending(self) -> int:
+        """Events waiting in this subscription's queue (0 unless queued)."""
+        return self.queue.qsize() if self.queue is not None else 0
+
+    def unsubscribe(self) -> None:
+        """Stop receiving events; queued events already accepted are still handled."""
+        if self.active:
+            self.active = False
+            self.manager._remove(self)
+
+    def __repr__(self) -> str:
+        target = self.pattern if self.pattern is not None else getattr(self.cls, "__name__", "?")
+        return (
+            f"<Subscription {self.name} to {target!r} priority={self.priority} "
+            f"delivery={self.delivery}{'' if self.active else ' inactive'}>"
+        )
+
+
+class EventManager(Lifecycle):
+    """An in-process publish/subscribe bus with typed events and topic wildcards.
+
+    Events are attrs instances (routed by class, and by topic through
+    ``__topic__`` or the class name) or any payload published on a string
+    topic. Patterns use dotted segments: ``*`` matches one segment and ``#``
+    zero or more. Handlers run in priority order (higher first, then in
+    subscription order), one failing handler never stops the others, and
+    handlers see the publisher's pepperpy.context values.
+
+    Args:
+        on_error: The default :data:`ErrorPolicy` for handler failures.
+        dead_letter_topic: Where ``"dead_letter"`` failures are published.
+        queue_size: Default capacity of queued subscriptions.
+        stop_timeout: Seconds :meth:`stop` waits for queued and running
+            handlers before cancelling them.
+        max_errors: How many collected errors :attr:`errors` keeps.
+        clock: Time source for timestamps and timeouts.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_error: ErrorPolicy = "log",
+        dead_letter_topic: str = "events.dead_letter",
+        queue_size: int = 1000,
+        stop_timeout: float = 5.0,
+        max_errors: int = 1000,
+        clock: Clock = system_clock,
+    ) -> None:
+        _check_policy(on_error)
+        self.on_error = on_error
+        self.dead_letter_topic = validate_topic(dead_letter_topic)
+        self.queue_size = _check_int("queue_size", queue_size)
+        self.stop_timeout = stop_timeout
+        self.clock = clock
+        self._subs: list[Subscription] = []
+        self._cache: dict[Any, tuple[Subscription, ...]] = {}
+        self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._middleware: list[Middleware] = []
+        self._stats: dict[str, TopicStats] = {}
+        self._errors: deque[HandlerError] = deque(maxlen=max_errors)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._cancelled = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _on_start(self) -> None:
+        for sub in self._subs:
+            self._start_workers(sub)
+
+    async def _on_stop(self) -> None:
+        try:
+            await self._drain(self.stop_timeout)
+        except OperationTimeoutError:
+            logger.warning(
+                "event bus stop: handlers still busy after %ss; cancelling", self.stop_timeout
+            )
+        tasks = list(self._tasks)
+        for sub in self._subs:
+            tasks.extend(sub._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for sub in self._subs:
+            sub._tasks.clear()
+            if sub.queue is not None:
+                left = 0
+                while not sub.queue.empty():
+                    _, topic, _, _ = sub.queue.get_nowait()
+                    sub.queue.task_done()
+                    self._stats_for(topic).dropped += 1
+                    left += 1
+                if left:
+                    logger.warning(
+                        "event bus stop: %d queued events for %s dropped", left, sub.name
+                    )
+        self._tasks.clear()
+
+    def _start_workers(self, sub: Subscription) -> None:
+        if sub.queue is None or sub._tasks:
+            return
+        loop = asyncio.get_running_loop()
+        for _ in range(sub.workers):
+            sub._tasks.append(loop.create_task(self._worker(sub)))
+
+    # ------------------------------------------------------------------ subscribing
+
+    @overload
+    def subscribe(
+        self,
+        target: type[E],
+        handler: Callable[[E], Any],
+        *,
+        priority: int = ...,
+        delivery: Delivery = ...,
+        queue_size: int | None = ...,
+        backpressure: Backpressure = ...,
+        workers: int = ...,
+        on_error: ErrorPolicy | None = ...,
+        once: bool = ...,
+        weak: bool = ...,
+        envelope: bool = ...,
+        filter: Callable[[Any], bool] | None = ...,
+        name: str | None = ...,
+    ) -> Subscription: ...
+
+    @overload
+    def subscribe(
+        self,
+        target: str,
+        handler: Callable[[Any], Any],
+        *,
+        priority: int = ...,
+        delivery: Delivery = ...,
+        queue_size: int | None = ...,
+        backpressure: Backpressure = ...,
+        workers: int = ...,
+        on_error: ErrorPolicy | None = ...,
+        once: bool = ...,
+        weak: bool = ...,
+        envelope: bool = ...,
+        filter: Callable[[Any], bool] | None = ...,
+        name: str | None = ...,
+    ) -> Subscription: ...
+
+    def subscribe(
+        self,
+        target: _Target,
+        handler: Callable[[Any], Any],
+        *,
+        priority: int = 0,
+        delivery: Delivery = "inline",
+        queue_size: int | None = None,
+        backpressure: Backpressure = "block",
+        workers: int = 1,
+        on_error: ErrorPolicy | None = None,
+        once: bool = False,
+        weak: bool = False,
+        envelope: bool = False,
+        filter: Callable[[Any], bool] | None = None,
+        name: str | None = None,
+    ) -> Subscription:
+        """Call *handler* for every event matching *target*.
+
+        Args:
+            target: A topic pattern (``"orders.created"``, ``"orders.*"``,
+                ``"orders.#"``, ``"#"``) or an event class (instances of it
+                and of its subclasses match).
+            handler: A sync or async callable taking the event (or, with
+                ``envelope=True``, the :class:`Event` envelope).
+            priority: Higher runs first; equal priorities run in subscription order.
+            delivery: ``"inline"`` (default), ``"concurrent"`` or ``"queued"``.
+            queue_size: Capacity of a queued subscription (default: the manager's).
+            backpressure: When the queue is full: ``"block"`` the publisher,
+                ``"drop_oldest"`` event, or raise :class:`BackpressureError`.
+            workers: Tasks draining a queued subscription (1 keeps order).
+            on_error: This handler's :data:`ErrorPolicy` (default: the manager's).
+            once: Unsubscribe after the first matching event.
+            weak: Hold the handler by weak reference (it is unsubscribed when
+                collected). The default is a strong reference, so a lambda
+                handler is never dropped silently.
+            envelope: Pass the :class:`Event` envelope instead of the event.
+            filter: Only events for which ``filter(event)`` is true are delivered.
+            name: Shown in errors and logs (default: the handler's qualified name).
+
+        Returns:
+            The :class:`Subscription`; call ``unsubscribe()`` on it to stop.
+        """
+        if not callable(handler):
+            raise InvalidArgumentError(
+                f"a handler must be callable, got {_safe_repr(handler)}",
+                code="pepperpy.event.handler",
+                hint="Pass a function or coroutine function taking the event.",
+            )
+        if not isinstance(target, (str, type)):
+            raise InvalidArgumentError(
+                f"subscribe() takes a topic pattern or an event class, got {_safe_repr(target)}",
+                code="pepperpy.event.target",
+                hint="Use 'orders.*' or an attrs event class such as OrderCreated.",
+            )
+        if delivery not in _DELIVERIES:
+            raise InvalidArgumentError(
+                f"delivery must be one of {', '.join(_DELIVERIES)}, got {_safe_repr(delivery)}",
+                code="pepperpy.event.delivery",
+                hint="Use 'inline', 'concurrent' or 'queued'.",
+            )
+        if backpressure not in _BACKPRESSURES:
+            raise InvalidArgumentError(
+                f"backpressure must be one of {', '.join(_BACKPRESSURES)}, "
+                f"got {_safe_repr(backpressure)}",
+                code="pepperpy.event.backpressure",
+                hint="Use 'block', 'drop_oldest' or 'error'.",
+            )
+        if on_error is not None:
+            _check_policy(on_error)
+        sub = Subscription(
+            self,
+            target,
+            handler,
+            seq=next(self._seq),
+            priority=int(priority),
+            delivery=delivery,
+            queue_size=_check_int(
+                "queue_size", self.queue_size if queue_size is None else queue_size
+            ),
+            backpressure=backpressure,
+            workers=_check_int("workers", workers),
+            on_error=on_error,
+            once=once,
+            weak=weak,
+            envelope=envelope,
+            filter=filter,
+            name=name,
+        )
+        self._subs.append(sub)
+        self._cache.clear()
+        if self._lc_state is LifecycleState.RUNNING:
+            self._start_workers(sub)
+        return sub
+
+    def on(self, target: _Target, **options: Any) -> Callable[[H], H]:
+        """Decorator form of :meth:`subscribe`; returns the function unchanged."""
+
+        def decorate(fn: H) -> H:
+            self.subscribe(target, fn, **options)
+            return fn
+
+        return decorate
+
+    def once(self, target: _Target, handler: Callable[[Any], Any], **options: Any) -> Subscription:
+        """Subscribe *handler* for the first matching event only."""
+        return self.subscribe(target, handler, once=True, **options)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Remove *subscription* (same as ``subscription.unsubscribe()``)."""
+        subscription.unsubscribe()
+
+    def _remove(self, sub: Subscription) -> None:
+        try:
+            self._subs.remove(sub)
+        except ValueError:
+            return
+        self._cache.clear()
+        if sub._tasks and sub.queue is not None:
+            # Workers finish what was accepted, then stop.
+            task = asyncio.ensure_future(self._retire(sub))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _retire(self, sub: Subscription) -> None:
+        assert sub.queue is not None
+        await sub.queue.join()
+        for task in sub._tasks:
+            task.cancel()
+        await asyncio.gather(*sub._tasks, return_exceptions=True)
+        sub._tasks.clear()
+
+    def subscriptions(self) -> list[Subscription]:
+        """Every active subscription, in delivery order for a catch-all topic."""
+        return sorted(self._subs, key=_order)
+
+    def use(self, middleware: Middleware) -> None:
+        """Add a middleware around every publish (first added runs outermost)."""
+        self._middleware.append(middleware)
+
+    # ------------------------------------------------------------------ publishing
+
+    def _resolve(self, key: Any) -> tuple[Subscription, ...]:
+        if isinstance(key, str):
+            name = key
+            found = [s for s in self._subs if s.pattern is not None and matches(s.pattern, name)]
+        else:
+            name = topic_of(key)
+            found = [
+                s
+                for s in self._subs
+                if (s.cls is not None and issubclass(key, s.cls))
+                or (s.pattern is not None and matches(s.pattern, name))
+            ]
+        found.sort(key=_order)
+        subs = tuple(found)
+        self._cache[key] = subs
+        return subs
+
+    def _stats_for(self, topic: str) -> TopicStats:
+        stats = self._stats.get(topic)
+        if stats is None:
+            stats = self._stats[topic] = TopicStats()
+        return stats
+
+    @overload
+    async def publish(self, event: str, data: Any = None) -> int: ...
+
+    @overload
+    async def publish(self, event: object) -> int: ...
+
+    async def publish(self, event: Any, data: Any = None) -> int:
+        """Deliver an event to every matching subscription.
+
+        Inline handlers run before this returns, one after another in
+        priority order; concurrent handlers are started (in priority order);
+        queued ones are enqueued, following their backpressure policy.
+
+        Args:
+            event: An event object, or a topic name (then *data* is the payload).
+            data: The payload of a string topic.
+
+        Returns:
+            How many subscriptions the event was handed to.
+
+        Raises:
+            ClosedError: The manager is not running.
+            HandlerError: A handler failed under the ``"raise"`` policy (after
+                every other handler ran).
+            BackpressureError: A full queued subscription uses ``"error"``.
+        """
+        if self._lc_state is not LifecycleState.RUNNING:
+            self._ensure_running()
+        if type(event) is str:
+            key: Any = event
+            topic = event
+            payload = data
+            if event not in self._cache:
+                validate_topic(event)
+        else:
+            key = type(event)
+            topic = ""
+            payload = event
+        subs = self._cache.get(key)
+        if subs is None:
+            subs = self._resolve(key)
+        if not topic:
+            topic = topic_of(key)
+        if self._middleware:
+            envelope = self._envelope(topic, payload)
+            return await self._through_middleware(envelope, subs)
+        return await self._dispatch(topic, payload, subs, None)
+
+    def _envelope(self, topic: str, payload: Any) -> Event:
+        return Event(topic, payload, next(self._ids), self.clock.time(), current_context())
+
+    async def _through_middleware(self, envelope: Event, subs: tuple[Subscription, ...]) -> int:
+        chain = self._middleware
+
+        async def call(index: int, env: Event) -> int:
+            if index == len(chain):
+                return await self._dispatch(env.topic, env.data, subs, env)
+            return await chain[index](env, lambda e: call(index + 1, e))
+
+        return await call(0, envelope)
+
+    async def _dispatch(
+        self,
+        topic: str,
+        payload: Any,
+        subs: tuple[Subscription, ...],
+        envelope: Event | None,
+    ) -> int:
+        stats = self._stats.get(topic)
+        if stats is None:
+            stats = self._stats[topic] = TopicStats()
+        stats.published += 1
+        raised: list[BaseException] | None = None
+        values: Mapping[str, Any] | None = None
+        count = 0
+        for sub in subs:
+            if not sub.active:
+                continue
+            if sub.filter is not None and not sub.filter(payload):
+                continue
+            fn = sub._fn if sub._fn is not None else sub.handler
+            if fn is None:
+                sub.unsubscribe()
+                continue
+            if sub.once:
+                sub.unsubscribe()
+            if sub.envelope:
+                if envelope is None:
+                    envelope = self._envelope(topic, payload)
+                arg: Any = envelope
+            else:
+                arg = payload
+            count += 1
+            delivery = sub.delivery
+            if delivery == "inline":
+                try:
+                    if sub.is_async:
+                        await fn(arg)
+                    else:
+                        result = fn(arg)
+                        if result is not None and inspect.isawaitable(result):
+                            await result
+                    stats.delivered += 1
+                except Exception as exc:
+                    stats.failed += 1
+                    error = await self._failed(sub, topic, payload, exc, inline=True)
+                    if error is not None:
+                        raised = raised or []
+                        raised.append(error)
+            elif delivery == "concurrent":
+                task = asyncio.ensure_future(self._invoke(sub, fn, arg, topic, payload, stats))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:
+                if values is None:
+                    values = current_context()
+                try:
+                    await self._enqueue(sub, (arg, topic, payload, values), stats)
+                except BackpressureError as exc:
+                    raised = raised or []
+                    raised.append(exc)
+        if raised:
+            first = raised[0]
+            if isinstance(first, HandlerError):
+                first.errors = [e for e in raised if isinstance(e, HandlerError)]
+            raise first
+        return count
+
+    async def _enqueue(
+        self, sub: Subscription, item: tuple[Any, str, Any, Mapping[str, Any]], stats: TopicStats
+    ) -> None:
+        queue = sub.queue
+        assert queue is not None
+        if not queue.full():
+            queue.put_nowait(item)
+        elif sub.backpressure == "block":
+            await queue.put(item)
+        elif sub.backpressure == "drop_oldest":
+            _, old_topic, _, _ = queue.get_nowait()
+            queue.task_done()
+            self._stats_for(old_topic).dropped += 1
+            queue.put_nowait(item)
+        else:
+            stats.dropped += 1
+            raise BackpressureError(
+                f"queue of handler {sub.name!r} is full ({queue.maxsize} events)",
+                context={"handler": sub.name, "topic": item[1], "queue_size": queue.maxsize},
+                hint="Slow down publishing, raise queue_size, or use backpressure='block' "
+                "or 'drop_oldest'.",
+            )
+
+    async def _invoke(
+        self,
+        sub: Subscription,
+        fn: Callable[[Any], Any],
+        arg: Any,
+        topic: str,
+        payload: Any,
+        stats: TopicStats,
+    ) -> None:
+        try:
+            result = fn(arg)
+            if inspect.isawaitable(result):
+                await result
+            stats.delivered += 1
+        except Exception as exc:
+            stats.failed += 1
+            await self._failed(sub, topic, payload, exc, inline=False)
+
+    async def _worker(self, sub: Subscription) -> None:
+        queue = sub.queue
+        assert queue is not None
+        while True:
+            arg, topic, payload, values = await queue.get()
+            try:
+                fn = sub.handler
+                if fn is None:
+                    continue
+                stats = self._stats_for(topic)
+                if values:
+                    with context_scope(values):
+                        await self._invoke(sub, fn, arg, topic, payload, stats)
+                else:
+                    await self._invoke(sub, fn, arg, topic, payload, stats)
+            finally:
+                queue.task_done()
+
+    async def _failed(
+        self, sub: Subscription, topic: str, payload: Any, exc: Exception, *, inline: bool
+    ) -> HandlerError | None:
+        error = HandlerError(sub.name, topic, payload, exc)
+        policy = sub.on_error if sub.on_error is not None else self.on_error
+        if policy == "raise":
+            if inline:
+                return error
+            policy = "collect"
+        if policy == "log":
+            logger.error("%s", error.message, exc_info=exc)
+        elif policy == "collect":
+            self._errors.append(error)
+            logger.debug("%s", error.message, exc_info=exc)
+        elif policy == "dead_letter":
+            if topic == self.dead_letter_topic:
+                logger.error("dead-letter handler failed: %s", error.message, exc_info=exc)
+            else:
+                try:
+                    await self.publish(
+                        self.dead_letter_topic, DeadLetter(topic, payload, sub.name, error)
+                    )
+                except Exception as again:  # never let the error channel break delivery
+                    logger.error("dead-letter publish failed: %s", again, exc_info=again)
+        else:
+            try:
+                outcome = policy(error)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception as again:
+                logger.error("error callback failed: %s", again, exc_info=again)
+        return None
+
+    # ------------------------------------------------------------------ waiting
+
+    def wait_for(
+        self,
+        target: _Target,
+        predicate: Callable[[Any], bool] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Coroutine[Any, Any, Any]:
+        """Return an awaitable of the next event matching *target* and *predicate*.
+
+        The subscription is made when ``wait_for`` is called, so an event
+        published between the call and the ``await`` is not missed::
+
+            waiter = events.wait_for("orders.paid", lambda o: o["id"] == 7, timeout=5)
+            await events.publish("orders.paid", {"id": 7})
+            order = await waiter
+
+        Raises:
+            OperationTimeoutError: Nothing matched within *timeout* seconds
+                (measured on the manager's clock).
+            ClosedError: The manager stopped while waiting.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def check(event: Any) -> None:
+            if future.done():
+                return
+            if predicate is None or predicate(event):
+                future.set_result(event)
+                sub.unsubscribe()
+
+        sub = self.subscribe(target, check, priority=2**31, name=f"wait_for({target!r})")
+        return self._wait(future, sub, target, timeout)
+
+    async def _wait(
+        self,
+        future: asyncio.Future[Any],
+        sub: Subscription,
+        target: _Target,
+        timeout: float | None,
+    ) -> Any:
+        try:
+            if timeout is None:
+                return await future
+            sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
+            try:
+                await asyncio.wait((future, sleeper), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+            if not future.done():
+                raise OperationTimeoutError(
+                    f"no event matching {target!r} within {timeout}s",
+                    code="pepperpy.event.wait_timeout",
+                    context={"target": _safe_repr(target), "timeout": timeout},
+                    hint="Check that the event is published, or wait longer.",
+                )
+            return future.result()
+        finally:
+            sub.unsubscribe()
+            if not future.done():
+                future.cancel()
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until every queued event is handled and every concurrent handler ended.
+
+        Events published by handlers while draining are waited for too.
+
+        Raises:
+            OperationTimeoutError: Work was still pending after *timeout* seconds.
+        """
+        await self._drain(timeout)
+
+    async def _drain(self, timeout: float | None) -> None:
+        current = asyncio.current_task()
+
+        async def settle() -> None:
+            while True:
+                queues = [s.queue for s in self._subs if s.queue is not None and s._tasks]
+                busy = [q for q in queues if q._unfinished_tasks]  # type: ignore[attr-defined]
+                tasks = [t for t in self._tasks if not t.done() and t is not current]
+                if not busy and not tasks:
+                    return
+                await asyncio.gather(*(q.join() for q in busy), *tasks, return_exceptions=True)
+
+        if timeout is None:
+            await settle()
+            return
+        work = asyncio.ensure_future(settle())
+        sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
+        try:
+            await asyncio.wait((work, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+                raise OperationTimeoutError(
+                    f"events still pending after {timeout}s",
+                    code="pepperpy.event.drain_timeout",
+                    context={"timeout": timeout, "pending": self.pending},
+                    hint="Give drain() more time, or look for a handler that never returns.",
+                )
+            await asyncio.gather(sleeper, return_exceptions=True)
+
+    # ------------------------------------------------------------------ introspection
+
+    @property
+    def pending(self) -> int:
+        """Events queued or being handled by queued and concurrent subscriptions."""
+        queued = sum(
+            s.queue._unfinished_tasks  # type: ignore[attr-defined]
+            for s in self._subs
+            if s.queue is not None
+        )
+        return queued + sum(1 for t in self._tasks if not t.done())
+
+    @property
+    def errors(self) -> list[HandlerError]:
+        """Handler errors kept by the ``"collect"`` policy (oldest first)."""
+        return list(self._errors)
+
+    def clear_errors(self) -> None:
+        """Forget the collected errors."""
+        self._errors.clear()
+
+    def stats(self) -> dict[str, TopicStats]:
+        """Return a snapshot of the delivery counters of every topic seen."""
+        return {topic: attrs.evolve(stats) for topic, stats in self._stats.items()}
+
+    def __repr__(self) -> str:
+        return f"<EventManager {self.state.value} subscriptions={len(self._subs)}>"
+
+
+def _order(sub: Subscription) -> tuple[int, int]:
+    return (-sub.priority, sub.seq)
+
+
+def _check_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(
+            f"{name} must be an integer >= 1, got {_safe_repr(value)}",
+            code=f"pepperpy.event.{name}",
+            hint=f"Pass {name}=1 or more.",
+        )
+    return value
+
+
+def _check_policy(policy: object) -> None:
+    if policy in _POLICIES or (callable(policy) and not isinstance(policy, str)):
+        return
+    raise InvalidArgumentError(
+        f"on_error must be one of {', '.join(_POLICIES)} or a callable, got {_safe_repr(policy)}",
+        code="pepperpy.event.on_error",
+        hint="Use 'log', 'collect', 'raise', 'dead_letter' or a function taking a HandlerError.",
+    )
