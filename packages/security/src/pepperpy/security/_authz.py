@@ -1,0 +1,443 @@
+"""Authorization: roles with inheritance, attribute rules, decisions that explain themselves.
+
+Evaluation of ``authorize(principal, action, resource)``:
+
+1. The principal's roles are expanded through the role hierarchy.
+2. If any matching **deny** rule applies, the answer is *deny*.
+3. Else, if any matching **allow** rule applies (role grants are allow
+   rules), the answer is *allow*.
+4. Else *deny* (deny by default).
+
+A rule matches when its action pattern (``"doc:read"``, ``"doc:*"``, ``"*"``)
+covers the action, the principal has one of its roles (if it names any),
+and its condition predicate (if any) returns ``True``.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
+
+import attrs
+
+from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.security._errors import AuthorizationError
+from pepperpy.security._principal import Principal, current_principal
+
+__all__ = [
+    "Decision",
+    "Effect",
+    "Policy",
+    "Predicate",
+    "Rule",
+    "attribute_equals",
+    "has_scope",
+    "is_owner",
+    "predicate",
+    "same_tenant",
+]
+
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _lookup(resource: Any, name: str) -> Any:
+    if isinstance(resource, Mapping):
+        return resource.get(name)
+    return getattr(resource, name, None)
+
+
+@attrs.frozen
+class Predicate(Generic[R]):
+    """A named condition on ``(principal, resource)``; combine with ``&``, ``|`` and ``~``.
+
+    Build one with the :func:`predicate` decorator or the helpers
+    (:func:`is_owner`, :func:`same_tenant`, :func:`has_scope`,
+    :func:`attribute_equals`).  A predicate that raises is treated as
+    ``False`` (deny), and the error is reported by :meth:`Policy.explain`.
+    """
+
+    fn: Callable[[Principal, R], bool]
+    name: str
+
+    def __call__(self, principal: Principal, resource: R) -> bool:
+        return bool(self.fn(principal, resource))
+
+    def __and__(self, other: Predicate[R]) -> Predicate[R]:
+        return Predicate(lambda p, r: self(p, r) and other(p, r), f"({self.name} and {other.name})")
+
+    def __or__(self, other: Predicate[R]) -> Predicate[R]:
+        return Predicate(lambda p, r: self(p, r) or other(p, r), f"({self.name} or {other.name})")
+
+    def __invert__(self) -> Predicate[R]:
+        return Predicate(lambda p, r: not self(p, r), f"not {self.name}")
+
+    def __repr__(self) -> str:
+        return f"Predicate({self.name})"
+
+
+def predicate(fn: Callable[[Principal, R], bool]) -> Predicate[R]:
+    """Turn ``def rule(principal, resource) -> bool`` into a :class:`Predicate` named after it."""
+    return Predicate(fn, getattr(fn, "__name__", "predicate"))
+
+
+def is_owner(attribute: str = "owner_id") -> Predicate[Any]:
+    """True when ``resource.<attribute>`` (or ``resource[attribute]``) equals ``principal.id``."""
+
+    def check(principal: Principal, resource: Any) -> bool:
+        owner = _lookup(resource, attribute)
+        return owner is not None and owner == principal.id
+
+    return Predicate(check, f"is_owner({attribute})")
+
+
+def same_tenant(attribute: str = "tenant_id") -> Predicate[Any]:
+    """True when the resource's tenant equals ``principal.tenant`` (both must be set)."""
+
+    def check(principal: Principal, resource: Any) -> bool:
+        tenant = _lookup(resource, attribute)
+        return principal.tenant is not None and tenant is not None and tenant == principal.tenant
+
+    return Predicate(check, f"same_tenant({attribute})")
+
+
+def has_scope(scope: str) -> Predicate[Any]:
+    """True when the principal's scopes cover *scope*."""
+    return Predicate(lambda p, _r: p.has_scope(scope), f"has_scope({scope})")
+
+
+def attribute_equals(resource_attribute: str, principal_attribute: str) -> Predicate[Any]:
+    """True when ``resource.<resource_attribute> == principal.attributes[principal_attribute]``."""
+
+    def check(principal: Principal, resource: Any) -> bool:
+        mine = principal.attributes.get(principal_attribute)
+        return mine is not None and mine == _lookup(resource, resource_attribute)
+
+    return Predicate(check, f"{resource_attribute} == principal.{principal_attribute}")
+
+
+class Effect(str, enum.Enum):
+    """What a matching rule does."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@attrs.frozen
+class Rule:
+    """One allow or deny rule.
+
+    Attributes:
+        effect: :class:`Effect`.
+        actions: Action patterns (``fnmatch`` style: ``"doc:*"``).
+        roles: Roles the rule applies to (empty: every principal).
+        when: Optional condition on principal and resource.
+        name: Shown by :meth:`Policy.explain`.
+    """
+
+    effect: Effect
+    actions: tuple[str, ...]
+    roles: frozenset[str] = frozenset()
+    when: Predicate[Any] | None = None
+    name: str = ""
+
+    def covers(self, action: str) -> bool:
+        """Whether an action pattern of this rule covers *action*."""
+        return any(p == action or fnmatch.fnmatchcase(action, p) for p in self.actions)
+
+    def describe(self) -> str:
+        """A one-line description of the rule."""
+        who = f"roles {sorted(self.roles)}" if self.roles else "anyone"
+        cond = f" when {self.when.name}" if self.when is not None else ""
+        label = f"{self.name}: " if self.name else ""
+        return f"{label}{self.effect.value} {list(self.actions)} for {who}{cond}"
+
+
+@attrs.frozen
+class Decision:
+    """The answer of :meth:`Policy.authorize`, with its reasons.
+
+    Attributes:
+        allowed: The verdict; ``bool(decision)`` is the same.
+        action: The action asked about.
+        principal_id: Who asked.
+        reason: One sentence: the rule that decided, or why nothing allowed it.
+        rule: The deciding rule, if any.
+        trace: One line per rule considered (what matched and what did not).
+    """
+
+    allowed: bool
+    action: str
+    principal_id: str
+    reason: str
+    rule: Rule | None = None
+    trace: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    def explain(self) -> str:
+        """Return the verdict, the reason and the trace as readable text."""
+        verdict = "ALLOW" if self.allowed else "DENY"
+        lines = [f"{verdict} {self.principal_id!r} -> {self.action!r}: {self.reason}"]
+        lines.extend(f"  - {line}" for line in self.trace)
+        return "\n".join(lines)
+
+
+class Policy:
+    """An in-process RBAC + ABAC policy.  Deny by default.
+
+    Example::
+
+        policy = Policy()
+        policy.role("viewer", "doc:read")
+        policy.role("editor", "doc:write", inherits=["viewer"])
+        policy.allow("doc:delete", when=is_owner())
+        policy.deny("*", when=~same_tenant())
+
+    Policies are built at start-up and then only read, so concurrent
+    ``authorize`` calls are safe.
+    """
+
+    def __init__(self) -> None:
+        self._parents: dict[str, tuple[str, ...]] = {}
+        self._rules: list[Rule] = []
+
+    def __repr__(self) -> str:
+        return f"Policy(roles={sorted(self._parents)!r}, rules={len(self._rules)})"
+
+    # -- building -------------------------------------------------------------
+
+    def role(self, name: str, *permissions: str, inherits: Iterable[str] = ()) -> Policy:
+        """Define role *name* granting *permissions* and inheriting from *inherits*.
+
+        Calling it again for the same role adds permissions and parents.
+        Cycles in the hierarchy are refused.
+        """
+        if not name or not isinstance(name, str):
+            raise InvalidArgumentError("Role name must be a non-empty string")
+        parents = tuple(dict.fromkeys((*self._parents.get(name, ()), *inherits)))
+        previous = self._parents.get(name)
+        self._parents[name] = parents
+        for parent in parents:
+            self._parents.setdefault(parent, ())
+        if name in self._ancestors_of(parents):
+            if previous is None:
+                del self._parents[name]
+            else:
+                self._parents[name] = previous
+            raise InvalidArgumentError(
+                f"Role {name!r} would inherit from itself",
+                context={"role": name, "inherits": list(parents)},
+                hint="Role hierarchies must not contain cycles.",
+            )
+        if permissions:
+            self._rules.append(
+                Rule(Effect.ALLOW, tuple(permissions), frozenset({name}), None, f"role {name}")
+            )
+        return self
+
+    def allow(
+        self,
+        *actions: str,
+        roles: Iterable[str] = (),
+        when: Predicate[Any] | None = None,
+        name: str = "",
+    ) -> Policy:
+        """Add an allow rule for *actions* (optionally limited to *roles* and a condition)."""
+        self._add(Effect.ALLOW, actions, roles, when, name)
+        return self
+
+    def deny(
+        self,
+        *actions: str,
+        roles: Iterable[str] = (),
+        when: Predicate[Any] | None = None,
+        name: str = "",
+    ) -> Policy:
+        """Add a deny rule; a matching deny always wins over any allow."""
+        self._add(Effect.DENY, actions, roles, when, name)
+        return self
+
+    def _add(
+        self,
+        effect: Effect,
+        actions: tuple[str, ...],
+        roles: Iterable[str],
+        when: Predicate[Any] | None,
+        name: str,
+    ) -> None:
+        if not actions:
+            raise InvalidArgumentError(f"{effect.value}() needs at least one action pattern")
+        if when is not None and not isinstance(when, Predicate):  # a plain function
+            when = predicate(cast(Callable[[Principal, Any], bool], when))  # type: ignore[unreachable]
+        self._rules.append(Rule(effect, tuple(actions), frozenset(roles), when, name))
+
+    def add_rule(self, rule: Rule) -> Policy:
+        """Add a prepared :class:`Rule`."""
+        self._rules.append(rule)
+        return self
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule, in the order added."""
+        return tuple(self._rules)
+
+    def _ancestors_of(self, roles: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(roles)
+        while stack:
+            role = stack.pop()
+            if role in seen:
+                continue
+            seen.add(role)
+            stack.extend(self._parents.get(role, ()))
+        return seen
+
+    def effective_roles(self, principal: Principal) -> frozenset[str]:
+        """The principal's roles plus every role they inherit."""
+        return frozenset(self._ancestors_of(principal.roles))
+
+    # -- deciding -------------------------------------------------------------
+
+    def authorize(self, principal: Principal, action: str, resource: Any = None) -> Decision:
+        """Decide whether *principal* may perform *action* on *resource*."""
+        roles = self.effective_roles(principal)
+        trace: list[str] = []
+        allowing: Rule | None = None
+        for effect in (Effect.DENY, Effect.ALLOW):
+            for rule in self._rules:
+                if rule.effect is not effect:
+                    continue
+                matched, why = self._match(rule, principal, roles, action, resource)
+                if matched or rule.covers(action):
+                    trace.append(f"{rule.describe()} -> {why}")
+                if not matched:
+                    continue
+                if effect is Effect.DENY:
+                    return Decision(
+                        False,
+                        action,
+                        principal.id,
+                        f"denied by {rule.describe()}",
+                        rule,
+                        tuple(trace),
+                    )
+                if allowing is None:
+                    allowing = rule
+        if allowing is not None:
+            return Decision(
+                True,
+                action,
+                principal.id,
+                f"allowed by {allowing.describe()}",
+                allowing,
+                tuple(trace),
+            )
+        reason = (
+            f"no rule allows {action!r} for roles {sorted(roles)}"
+            if roles
+            else f"no rule allows {action!r} for a principal without roles"
+        )
+        return Decision(
+            False, action, principal.id, reason + " (deny by default)", None, tuple(trace)
+        )
+
+    @staticmethod
+    def _match(
+        rule: Rule, principal: Principal, roles: frozenset[str], action: str, resource: Any
+    ) -> tuple[bool, str]:
+        if not rule.covers(action):
+            return False, "action not covered"
+        if rule.roles and rule.roles.isdisjoint(roles):
+            return False, "principal lacks the role"
+        if rule.when is not None:
+            try:
+                ok = rule.when(principal, resource)
+            except Exception as exc:
+                return False, f"condition raised {type(exc).__name__} (treated as false)"
+            if not ok:
+                return False, f"condition {rule.when.name} is false"
+            return True, f"condition {rule.when.name} is true"
+        return True, "matched"
+
+    def is_allowed(self, principal: Principal, action: str, resource: Any = None) -> bool:
+        """Shortcut for ``authorize(...).allowed``."""
+        return self.authorize(principal, action, resource).allowed
+
+    def check(self, principal: Principal, action: str, resource: Any = None) -> Decision:
+        """Return the allowing :class:`Decision` or raise :class:`AuthorizationError`."""
+        decision = self.authorize(principal, action, resource)
+        if not decision.allowed:
+            raise AuthorizationError(decision)
+        return decision
+
+    def explain(self, principal: Principal, action: str, resource: Any = None) -> str:
+        """Return a readable explanation of the decision for these arguments."""
+        return self.authorize(principal, action, resource).explain()
+
+    # -- decorator ------------------------------------------------------------
+
+    def requires(
+        self,
+        action: str,
+        *,
+        resource: str | Callable[..., Any] | None = None,
+        principal: str = "principal",
+    ) -> Callable[[F], F]:
+        """Decorate a sync or async handler so it runs only when authorized.
+
+        Args:
+            action: The action to check.
+            resource: Name of the handler argument holding the resource, or a
+                callable receiving the handler's arguments and returning it.
+            principal: Name of the handler argument holding the
+                :class:`Principal`; when the handler has no such argument,
+                the principal bound with :func:`use_principal` is used.
+
+        Raises :class:`AuthorizationError` (before the handler runs) when
+        denied or when no principal is available.
+        """
+
+        def decorate(fn: F) -> F:
+            signature = inspect.signature(fn)
+
+            def decide(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+                bound = signature.bind_partial(*args, **kwargs)
+                who = bound.arguments.get(principal)
+                if not isinstance(who, Principal):
+                    who = current_principal()
+                if who is None:
+                    decision = Decision(
+                        False, action, "<anonymous>", "no authenticated principal (deny by default)"
+                    )
+                    raise AuthorizationError(decision)
+                if resource is None:
+                    target = None
+                elif isinstance(resource, str):
+                    target = bound.arguments.get(resource)
+                else:
+                    target = resource(*args, **kwargs)
+                self.check(who, action, target)
+
+            if inspect.iscoroutinefunction(fn):
+
+                @functools.wraps(fn)
+                async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                    decide(args, kwargs)
+                    return await cast(Callable[..., Awaitable[Any]], fn)(*args, **kwargs)
+
+                return cast(F, async_wrapper)
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                decide(args, kwargs)
+                return fn(*args, **kwargs)
+
+            return cast(F, wrapper)
+
+        return decorate

@@ -1,0 +1,180 @@
+"""Masking and redaction of secrets in values, mappings and free text.
+
+These helpers are dependency-free so that pepperpy-logging (or any log
+processor) can call :class:`Redactor` on every record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = ["DEFAULT_SENSITIVE_KEYS", "Redactor", "mask", "redact"]
+
+DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "cookie",
+        "set_cookie",
+        "session",
+        "private_key",
+        "client_secret",
+        "credit_card",
+        "card_number",
+        "cvv",
+        "ssn",
+    }
+)
+"""Key names (compared case-insensitively, ``-`` read as ``_``) whose values are redacted."""
+
+_PLACEHOLDER = "[REDACTED]"
+
+_DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
+    # Authorization headers and bearer credentials.
+    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 [REDACTED]"),
+    # pepperpy tokens (pp1.<kid>.<payload>.<sig>) and API keys (<prefix>_<id>_<secret>).
+    (r"\bpp1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", _PLACEHOLDER),
+    (r"\b[a-z]{2,8}_[0-9a-z]{12,}_[A-Za-z0-9_-]{20,}", _PLACEHOLDER),
+    # JWTs.
+    (r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", _PLACEHOLDER),
+    # key=value / key: value pairs whose key looks secret.
+    (
+        r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret)"
+        r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)",
+        r"\1\2[REDACTED]",
+    ),
+    # Payment card numbers (13-19 digits, optionally grouped).
+    (r"\b(?:\d[ -]?){12,18}\d\b", "[CARD]"),
+)
+
+
+def mask(value: str, *, keep_start: int = 0, keep_end: int = 4, char: str = "*") -> str:
+    """Mask *value*, keeping only a few characters at the ends.
+
+    Nothing is kept when the value is too short for the kept parts to leave
+    at least half of it hidden, so short secrets are never revealed::
+
+        >>> mask("4111111111111111")
+        '************1111'
+        >>> mask("abc")
+        '***'
+    """
+    text = str(value)
+    if keep_start < 0 or keep_end < 0:
+        keep_start = keep_end = 0
+    if (keep_start + keep_end) * 2 > len(text):
+        return char * len(text)
+    end = text[len(text) - keep_end :] if keep_end else ""
+    hidden = len(text) - keep_start - keep_end
+    return text[:keep_start] + char * hidden + end
+
+
+def _normalise(key: str) -> str:
+    return key.strip().lower().replace("-", "_")
+
+
+def _normalise_all(keys: Iterable[str]) -> frozenset[str]:
+    return frozenset(_normalise(k) for k in keys)
+
+
+@attrs.frozen
+class Redactor:
+    """Redact secrets from nested data and from free text.
+
+    Args:
+        keys: Key names whose values are replaced (case-insensitive, ``-``
+            and ``_`` equivalent); defaults to :data:`DEFAULT_SENSITIVE_KEYS`.
+        patterns: ``(regex, replacement)`` pairs applied to every string;
+            defaults cover bearer tokens, JWTs, pepperpy tokens and API keys,
+            ``password=...`` pairs and card numbers.
+        placeholder: What a redacted value becomes.
+
+    A :class:`Redactor` is immutable and thread-safe; build it once and use
+    it for every log record::
+
+        >>> r = Redactor()
+        >>> r.redact({"user": "ann", "password": "hunter2"})
+        {'user': 'ann', 'password': '[REDACTED]'}
+        >>> r.redact_text("Authorization: Bearer abcdefgh12345678")
+        'Authorization: Bearer [REDACTED]'
+    """
+
+    keys: frozenset[str] = attrs.field(
+        default=DEFAULT_SENSITIVE_KEYS,
+        converter=_normalise_all,
+    )
+    patterns: tuple[tuple[str, str], ...] = _DEFAULT_PATTERNS
+    placeholder: str = _PLACEHOLDER
+    _compiled: tuple[tuple[re.Pattern[str], str], ...] = attrs.field(
+        init=False, repr=False, eq=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        compiled = tuple((re.compile(p), r) for p, r in self.patterns)
+        object.__setattr__(self, "_compiled", compiled)
+
+    def with_keys(self, *keys: str) -> Redactor:
+        """Return a copy that also redacts the values of *keys*."""
+        return attrs.evolve(self, keys=self.keys | {_normalise(k) for k in keys})
+
+    def is_sensitive(self, key: str) -> bool:
+        """Whether values stored under *key* are redacted."""
+        return _normalise(key) in self.keys
+
+    def redact_text(self, text: str) -> str:
+        """Replace every secret-looking part of *text*."""
+        for pattern, replacement in self._compiled:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def redact(self, value: Any) -> Any:
+        """Return a redacted copy of *value* (mappings, sequences and strings, nested).
+
+        Mappings become ``dict``, lists and tuples keep their type, other
+        objects are returned unchanged.  Objects with ``get_secret_value()``
+        (config secrets) are replaced by the placeholder.
+        """
+        return self._redact(value, 0)
+
+    def _redact(self, value: Any, depth: int) -> Any:
+        if depth > 32:
+            return self.placeholder
+        if hasattr(value, "get_secret_value"):
+            return self.placeholder
+        if isinstance(value, str):
+            return self.redact_text(value)
+        if isinstance(value, Mapping):
+            return {
+                k: (
+                    self.placeholder
+                    if isinstance(k, str) and self.is_sensitive(k) and v is not None
+                    else self._redact(v, depth + 1)
+                )
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            items = [self._redact(v, depth + 1) for v in value]
+            return items if isinstance(value, list) else tuple(items)
+        return value
+
+
+_DEFAULT_REDACTOR = Redactor()
+
+
+def redact(value: Any, *, extra_keys: Iterable[str] = ()) -> Any:
+    """Redact *value* with the default :class:`Redactor` (plus *extra_keys*)."""
+    redactor = _DEFAULT_REDACTOR.with_keys(*extra_keys) if extra_keys else _DEFAULT_REDACTOR
+    return redactor.redact(value)
