@@ -1,0 +1,137 @@
+"""pepperpy.cache against cachetools, functools.lru_cache, async-lru and aiocache.
+
+Targets (issue 6): sync LRU hit within 1.5x of cachetools; async @cached hit
+faster than aiocache and within 1.5x of async-lru.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from harness import acompare, compare
+
+from pepperpy.cache import Cache, cached
+
+REQUIRES = ["cachetools", "async-lru", "aiocache"]
+
+N = 10_000
+
+
+def _filled_lru() -> tuple[Cache[int, int], object]:
+    import cachetools
+
+    ours: Cache[int, int] = Cache(N)
+    peer = cachetools.LRUCache(maxsize=N)
+    for i in range(N):
+        ours.set(i, i)
+        peer[i] = i
+    return ours, peer
+
+
+def bench_lru_get_hit():
+    ours, peer = _filled_lru()
+
+    @functools.lru_cache(maxsize=N)
+    def stdlib(key: int) -> int:
+        return key
+
+    for i in range(N):
+        stdlib(i)
+    return compare(
+        "cache: LRU 10k get hit",
+        {
+            "pepperpy Cache.get": lambda: ours.get(4242),
+            "cachetools LRUCache[k]": lambda: peer[4242],  # type: ignore[index]
+            "functools.lru_cache (C)": lambda: stdlib(4242),
+        },
+        inner=5000,
+    )
+
+
+def bench_lru_set():
+    ours, peer = _filled_lru()
+    counter = iter(range(10**12))
+
+    def ours_set() -> None:
+        ours.set(next(counter) % (2 * N), 1)
+
+    def peer_set() -> None:
+        peer[next(counter) % (2 * N)] = 1  # type: ignore[index]
+
+    return compare(
+        "cache: LRU 10k set (half new keys, evicting)",
+        {"pepperpy Cache.set": ours_set, "cachetools LRUCache[k]=v": peer_set},
+        inner=5000,
+    )
+
+
+def bench_ttl_get_hit():
+    import cachetools
+
+    ours: Cache[int, int] = Cache(N, ttl=3600)
+    peer = cachetools.TTLCache(maxsize=N, ttl=3600)
+    for i in range(N):
+        ours.set(i, i)
+        peer[i] = i
+    return compare(
+        "cache: TTL 10k get hit",
+        {"pepperpy Cache(ttl=).get": lambda: ours.get(4242), "cachetools TTLCache[k]": lambda: peer[4242]},
+        inner=5000,
+    )
+
+
+def bench_cached_sync_hit():
+    import cachetools
+
+    @cached(maxsize=N)
+    def ours(x: int) -> int:
+        return x
+
+    @cachetools.cached(cachetools.LRUCache(maxsize=N))
+    def peer(x: int) -> int:
+        return x
+
+    @functools.lru_cache(maxsize=N)
+    def stdlib(x: int) -> int:
+        return x
+
+    for f in (ours, peer, stdlib):
+        f(7)
+    return compare(
+        "cache: sync @cached hit",
+        {
+            "pepperpy @cached": lambda: ours(7),
+            "cachetools @cached": lambda: peer(7),
+            "functools.lru_cache (C)": lambda: stdlib(7),
+        },
+        inner=5000,
+    )
+
+
+async def bench_cached_async_hit():
+    import aiocache
+    from async_lru import alru_cache
+
+    @cached(maxsize=N)
+    async def ours(x: int) -> int:
+        return x
+
+    @alru_cache(maxsize=N)
+    async def peer_lru(x: int) -> int:
+        return x
+
+    @aiocache.cached()
+    async def peer_aiocache(x: int) -> int:
+        return x
+
+    for f in (ours, peer_lru, peer_aiocache):
+        await f(7)
+    return await acompare(
+        "cache: async @cached hit",
+        {
+            "pepperpy @cached": lambda: ours(7),
+            "async-lru": lambda: peer_lru(7),
+            "aiocache": lambda: peer_aiocache(7),
+        },
+        inner=2000,
+    )

@@ -1,0 +1,50 @@
+"""PepperPy cache: typed in-memory caches, one ``@cached`` for sync and async, tiers.
+
+* :class:`Cache` ``[K, V]``: LRU, LFU, FIFO or no-eviction; per-entry and
+  default TTL with jitter; bounded by count or by weight; invalidation by key,
+  tag, prefix, pattern or versioned :class:`Namespace`; :class:`CacheStats`.
+* :func:`cached`: caches results of sync and async functions and methods, with
+  single-flight on by default, optional error caching and stale-while-revalidate.
+* :class:`TieredCache`: a memory cache in front of a shared :class:`CacheTier`
+  (:class:`StorageTier` adapts any pepperpy-storage store).
+
+Time comes from a :class:`pepperpy.core.Clock`, so tests move TTLs with a
+``ManualClock`` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from pepperpy.cache._cache import (
+    Cache,
+    CacheStats,
+    EvictionReason,
+    Namespace,
+    NamespacedKey,
+    Policy,
+)
+from pepperpy.cache._decorator import CachedFunction, cached, make_key
+from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
+from pepperpy.cache._metrics import CacheMetricsCollector
+from pepperpy.cache._tiers import CacheTier, StorageTier, StoreLike, TieredCache, encode_key
+from pepperpy.cache._version import __version__
+
+__all__ = [
+    "Cache",
+    "CacheFullError",
+    "CacheMetricsCollector",
+    "CacheStats",
+    "CacheTier",
+    "CachedFunction",
+    "EvictionReason",
+    "Namespace",
+    "NamespacedKey",
+    "Policy",
+    "StorageTier",
+    "StoreLike",
+    "TieredCache",
+    "ValueTooLargeError",
+    "__version__",
+    "cached",
+    "encode_key",
+    "make_key",
+]
