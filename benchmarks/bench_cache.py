@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 
 from harness import acompare, compare
-
 from pepperpy.cache import Cache, cached
 
 REQUIRES = ["cachetools", "async-lru", "aiocache"]
@@ -75,7 +74,10 @@ def bench_ttl_get_hit():
         peer[i] = i
     return compare(
         "cache: TTL 10k get hit",
-        {"pepperpy Cache(ttl=).get": lambda: ours.get(4242), "cachetools TTLCache[k]": lambda: peer[4242]},
+        {
+            "pepperpy Cache(ttl=).get": lambda: ours.get(4242),
+            "cachetools TTLCache[k]": lambda: peer[4242],
+        },
         inner=5000,
     )
 

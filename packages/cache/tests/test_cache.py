@@ -109,9 +109,7 @@ class TestLRU:
     def test_evicts_least_recently_used(self) -> None:
         """Reading a key protects it from the next eviction."""
         evicted: list[tuple[Any, Any, EvictionReason]] = []
-        cache: Cache[str, int] = Cache(
-            3, on_evict=lambda k, v, r: evicted.append((k, v, r))
-        )
+        cache: Cache[str, int] = Cache(3, on_evict=lambda k, v, r: evicted.append((k, v, r)))
         for k in "abc":
             cache.set(k, ord(k))
         cache.get("a")
@@ -303,9 +301,7 @@ class TestTTL:
 class TestWeight:
     def test_max_weight_evicts(self) -> None:
         """A weigher bounds total weight; big values push out old ones."""
-        cache: Cache[str, bytes] = Cache(
-            None, weigher=lambda k, v: len(v), max_weight="10B"
-        )
+        cache: Cache[str, bytes] = Cache(None, weigher=lambda k, v: len(v), max_weight="10B")
         cache.set("a", b"xxxx")
         cache.set("b", b"xxxx")
         assert 8 == cache.weight

@@ -176,7 +176,8 @@ async def test_with_real_sqlite_storage(tmp_path: Path) -> None:
         first: TieredCache[str, User] = TieredCache(Cache(10, clock=clock), tier)
         await first.set("u1", User("ann", 30), ttl=60)
     async with Storage.create("cache", data_dir=tmp_path) as storage:
-        second: TieredCache[str, User] = TieredCache(Cache(10), StorageTier(storage, value_type=User))
+        tier2 = StorageTier(storage, value_type=User)
+        second: TieredCache[str, User] = TieredCache(Cache(10), tier2)
         assert User("ann", 30) == await second.get("u1")
         await second.delete("u1")
         assert await second.get("u1") is None
