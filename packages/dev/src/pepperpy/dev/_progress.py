@@ -1,0 +1,148 @@
+"""A progress bar for sync and async iterables that degrades to log lines off a TTY."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
+from typing import Any, Generic, TextIO, TypeVar, cast, overload
+
+__all__ = ["Progress", "progress"]
+
+T = TypeVar("T")
+_log = logging.getLogger("pepperpy.dev.progress")
+
+
+class Progress(Generic[T]):
+    """Counts items passing through and renders progress.
+
+    On a TTY it redraws one line (``desc [#####.....] 50/100 50% 12.3/s eta 4s``)
+    at most every ``refresh`` seconds. Elsewhere (CI, log files) it emits a log
+    line every ``log_every`` seconds instead, and a final summary either way.
+    Use :func:`progress` to create one.
+    """
+
+    def __init__(
+        self,
+        iterable: Iterable[T] | AsyncIterable[T] | None,
+        *,
+        total: int | None = None,
+        desc: str = "",
+        file: TextIO | None = None,
+        tty: bool | None = None,
+        refresh: float = 0.1,
+        log_every: float = 5.0,
+        width: int = 30,
+    ) -> None:
+        self._iterable = iterable
+        if total is None and hasattr(iterable, "__len__"):
+            total = len(cast("Sized", iterable))
+        self.total = total
+        self.desc = desc
+        self.file = file or sys.stderr
+        self.tty = self.file.isatty() if tty is None else tty
+        self.refresh = refresh
+        self.log_every = log_every
+        self.width = width
+        self.count = 0
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+        self._closed = False
+
+    @property
+    def rate(self) -> float:
+        """Items per second so far."""
+        elapsed = time.monotonic() - self.started
+        return self.count / elapsed if elapsed > 0 else 0.0
+
+    def line(self) -> str:
+        """The current status line."""
+        rate = self.rate
+        parts = [self.desc] if self.desc else []
+        if self.total:
+            frac = min(1.0, self.count / self.total)
+            filled = int(frac * self.width)
+            parts.append(f"[{'#' * filled}{'.' * (self.width - filled)}]")
+            parts.append(f"{self.count}/{self.total} {frac:4.0%}")
+            if rate > 0 and self.count < self.total:
+                parts.append(f"{rate:.1f}/s eta {(self.total - self.count) / rate:.0f}s")
+            else:
+                parts.append(f"{rate:.1f}/s")
+        else:
+            parts.append(f"{self.count} {rate:.1f}/s")
+        return " ".join(parts)
+
+    def update(self, n: int = 1) -> None:
+        """Record *n* more items and redraw if it is time."""
+        self.count += n
+        now = time.monotonic()
+        interval = self.refresh if self.tty else self.log_every
+        if now - self._last_draw >= interval:
+            self._last_draw = now
+            self._draw()
+
+    def _draw(self, final: bool = False) -> None:
+        if self.tty:
+            self.file.write("\r" + self.line() + ("\n" if final else ""))
+            self.file.flush()
+        elif final:
+            _log.info("%s (done in %.1fs)", self.line(), time.monotonic() - self.started)
+            self.file.write(f"{self.line()} (done)\n")
+        else:
+            _log.info(self.line())
+            self.file.write(self.line() + "\n")
+
+    def close(self) -> None:
+        """Draw the final state once."""
+        if not self._closed:
+            self._closed = True
+            self._draw(final=True)
+
+    def __iter__(self) -> Iterator[T]:
+        if self._iterable is None or not isinstance(self._iterable, Iterable):
+            raise TypeError("this Progress wraps an async iterable: use 'async for'")
+        try:
+            for item in self._iterable:
+                yield item
+                self.update()
+        finally:
+            self.close()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        source: Any = self._iterable
+        try:
+            if isinstance(source, AsyncIterable):
+                async for item in source:
+                    yield item
+                    self.update()
+            else:
+                for item in source:
+                    yield item
+                    self.update()
+        finally:
+            self.close()
+
+    def __enter__(self) -> Progress[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@overload
+def progress(iterable: AsyncIterable[T], **kwargs: Any) -> Progress[T]: ...
+@overload
+def progress(iterable: Iterable[T], **kwargs: Any) -> Progress[T]: ...
+@overload
+def progress(iterable: None = None, **kwargs: Any) -> Progress[Any]: ...
+
+
+def progress(iterable: Any = None, **kwargs: Any) -> Progress[Any]:
+    """Wrap a sync or async iterable (or nothing, for manual ``update()``) in a progress bar.
+
+    ``for row in progress(rows, desc="import"): ...``, ``async for x in progress(stream): ...``,
+    or ``with progress(total=n) as bar: bar.update()``. Keyword arguments are those of
+    :class:`Progress`.
+    """
+    return Progress(iterable, **kwargs)
