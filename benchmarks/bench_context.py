@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextvars
 
 from harness import compare
-
 from pepperpy import context
 
 REQUIRES = ["structlog"]
@@ -33,7 +32,6 @@ def bench_scope_enter_exit():
         "context: scope enter+exit (1 key)",
         {"pepperpy": ours, "raw ContextVar": raw, "structlog": structlog_bound},
         inner=2000,
-        baseline="raw ContextVar",
     )
 
 
@@ -54,7 +52,6 @@ def bench_bind():
         "context: bind (1 key)",
         {"pepperpy": ours, "raw ContextVar": raw, "structlog": structlog_bind},
         inner=2000,
-        baseline="raw ContextVar",
     )
 
 
@@ -72,7 +69,6 @@ def bench_get():
             "context: get",
             {"pepperpy": ours, "raw ContextVar": raw},
             inner=5000,
-            baseline="raw ContextVar",
         )
 
     return contextvars.Context().run(setup)

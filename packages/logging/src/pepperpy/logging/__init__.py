@@ -1,0 +1,61 @@
+"""PepperPy logging: structured logging on loguru, with context, redaction and a stdlib bridge.
+
+* :func:`get_logger` / ``Logging.get_logger(name)`` return a :class:`Logger`;
+  its methods work plainly and awaited (``await logger.info(...)``).
+* :func:`configure` takes a config section: levels per logger name,
+  console (pretty, coloured on a TTY, or JSON), file sinks in text or JSON
+  lines with rotation/retention/compression, ``enqueue`` for non-blocking
+  writes.
+* Every record carries the current :mod:`pepperpy.context` values.
+* Secret-looking keys and secret objects are masked before any sink sees them.
+* stdlib ``logging`` records flow into the sinks; ours can flow to stdlib.
+* A failing sink never raises into application code and is reported once.
+"""
+
+from __future__ import annotations
+
+from pepperpy.logging._config import (
+    ConsoleConfig,
+    FileConfig,
+    LoggingConfig,
+    RedactionConfig,
+    SinkConfig,
+)
+from pepperpy.logging._levels import LEVELS, level_no
+from pepperpy.logging._logger import (
+    Logger,
+    Logging,
+    complete,
+    configure,
+    get_logger,
+    shutdown,
+    sink_errors,
+)
+from pepperpy.logging._redact import DEFAULT_SECRET_KEYS, MASK, Redactor, is_secret_value
+from pepperpy.logging._sinks import SinkFailure
+from pepperpy.logging._stdlib import InterceptHandler
+from pepperpy.logging._version import __version__
+
+__all__ = [
+    "DEFAULT_SECRET_KEYS",
+    "LEVELS",
+    "MASK",
+    "ConsoleConfig",
+    "FileConfig",
+    "InterceptHandler",
+    "Logger",
+    "Logging",
+    "LoggingConfig",
+    "RedactionConfig",
+    "Redactor",
+    "SinkConfig",
+    "SinkFailure",
+    "__version__",
+    "complete",
+    "configure",
+    "get_logger",
+    "is_secret_value",
+    "level_no",
+    "shutdown",
+    "sink_errors",
+]

@@ -1,0 +1,691 @@
+"""Loggers, the record patcher and configuration of loguru's sinks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Awaitable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from loguru import logger as _loguru
+
+from pepperpy.context import current as _context_values
+from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
+from pepperpy.logging._config import LoggingConfig
+from pepperpy.logging._levels import LEVELS, level_no, resolve
+from pepperpy.logging._redact import MASK, Redactor, is_secret_value
+from pepperpy.logging._sinks import (
+    SinkFailure,
+    SinkGuard,
+    StdlibForwarder,
+    json_formatter,
+    stdlib_extra,
+    text_formatter,
+)
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+__all__ = [
+    "Logger",
+    "Logging",
+    "complete",
+    "configure",
+    "get_logger",
+    "shutdown",
+    "sink_errors",
+]
+
+_NEVER = 1 << 30
+
+
+# --------------------------------------------------------------------------- state
+
+
+class _Node:
+    """Per logger name: the level below which calls return at once."""
+
+    __slots__ = ("min", "name")
+
+    def __init__(self, name: str, minimum: int) -> None:
+        self.name = name
+        self.min = minimum
+
+
+class _State:
+    """The configuration in force (replaced as a whole by :func:`configure`)."""
+
+    __slots__ = (
+        "config",
+        "default",
+        "extra",
+        "filter_cache",
+        "guards",
+        "handler_ids",
+        "levels",
+        "redactor",
+        "sink_min",
+    )
+
+    def __init__(self, config: LoggingConfig | None, default: int) -> None:
+        self.config = config
+        self.default = default
+        self.levels: Mapping[str, int] = config.levels if config is not None else {}
+        self.extra: dict[str, Any] = dict(config.extra) if config is not None else {}
+        redact = config.redact if config is not None else None
+        self.redactor = (
+            Redactor(redact.keys, mask=redact.mask, messages=redact.messages)
+            if redact is not None
+            else Redactor()
+        )
+        self.handler_ids: list[int] = []
+        self.guards: list[SinkGuard] = []
+        self.sink_min = 0 if config is None else _NEVER
+        self.filter_cache: dict[str | None, int] = {}
+
+    def threshold(self, name: str) -> int:
+        return max(resolve(name, self.levels, self.default), self.sink_min)
+
+    def name_threshold(self, name: str | None) -> int:
+        cached = self.filter_cache.get(name)
+        if cached is None:
+            cached = resolve(name, self.levels, self.default)
+            if len(self.filter_cache) < 10_000:
+                self.filter_cache[name] = cached
+        return cached
+
+
+def _env_default() -> int:
+    raw = os.environ.get("PEPPERPY_LOG_LEVEL")
+    if raw:
+        try:
+            return level_no(raw)
+        except InvalidArgumentError:
+            pass
+    return LEVELS["INFO"]
+
+
+_lock = threading.RLock()
+_state = _State(None, _env_default())
+_nodes: dict[str, _Node] = {}
+_loggers: dict[str, Logger] = {}
+_stdlib_handler: logging.Handler | None = None
+_stdlib_root_level: int | None = None
+_patcher_installed = False
+
+
+def _node(name: str) -> _Node:
+    node = _nodes.get(name)
+    if node is None:
+        with _lock:
+            node = _nodes.get(name)
+            if node is None:
+                node = _nodes[name] = _Node(name, _state.threshold(name))
+    return node
+
+
+# --------------------------------------------------------------------------- patcher
+
+
+def _apply_stdlib(record: Record, std: logging.LogRecord) -> None:
+    record["function"] = std.funcName
+    record["line"] = std.lineno
+    record["module"] = std.module
+    record["file"] = type(record["file"])(std.filename, std.pathname)  # type: ignore[call-arg]
+    record["thread"] = type(record["thread"])(std.thread, std.threadName)  # type: ignore[call-arg]
+    record["process"] = type(record["process"])(std.process, std.processName)  # type: ignore[call-arg]
+
+
+def _patch(record: Record) -> None:
+    """Name, context values, static extras and redaction: runs once per record."""
+    state = _state
+    extra: dict[str, Any] = record["extra"]
+    name = extra.pop("_pp_name", None)
+    if name is not None:
+        record["name"] = name
+    std = extra.pop("_pp_std", None)
+    if std is not None:
+        _apply_stdlib(record, std)
+    ctx = _context_values()
+    if ctx or state.extra:
+        extra = {**state.extra, **ctx, **extra}
+    if extra:
+        redacted = state.redactor.redact_mapping(extra)
+        extra = redacted if isinstance(redacted, dict) else dict(redacted)
+    record["extra"] = extra
+    redactor = state.redactor
+    if redactor.messages:
+        record["message"] = redactor.redact_text(record["message"])
+
+
+def _patch_foreign(record: Record) -> None:
+    """The core patcher: records logged with raw loguru get the same treatment."""
+    if "_pp_name" not in record["extra"]:
+        _patch(record)
+
+
+# --------------------------------------------------------------------------- logger
+
+
+class _Done:
+    """The value every logging method returns: already complete when awaited.
+
+    Logging never blocks the event loop (sinks are fast or enqueued), so the
+    methods are plain calls; returning this object also lets the seed's
+    ``await logger.info(...)`` style work, at no cost for plain callers.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator function
+
+    def __repr__(self) -> str:
+        return "<logged>"
+
+
+_DONE = _Done()
+
+_BASE = _loguru.opt(depth=1).patch(_patch)
+
+
+def _safe_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(MASK if is_secret_value(a) else a for a in args)
+
+
+def _safe_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    redactor = _state.redactor
+    return {
+        k: (redactor.mask if redactor.is_secret_key(k) or is_secret_value(v) else v)
+        for k, v in kwargs.items()
+    }
+
+
+class Logger:
+    """A named logger; get one with :func:`get_logger` / ``Logging.get_logger``.
+
+    Every method logs ``message.format(*args, **kwargs)`` (loguru style;
+    keyword arguments are also added to the record's extra values) and
+    accepts:
+
+    * ``extra={...}``: values added to this record only (not formatted in);
+    * ``exc_info=``: ``True`` for the exception being handled, or an
+      exception instance / ``(type, value, traceback)`` tuple.
+
+    Calls below the logger's level return at once. Methods return an
+    already-completed awaitable, so both ``logger.info("x")`` and
+    ``await logger.info("x")`` work.
+
+    Every record carries the current :mod:`pepperpy.context` values, the
+    values bound with :meth:`bind`, and is redacted before any sink sees it.
+    """
+
+    __slots__ = ("_extra", "_lg", "_node")
+
+    def __init__(self, name: str, extra: Mapping[str, Any] | None = None) -> None:
+        self._node = _node(name)
+        self._extra: dict[str, Any] = dict(extra or {})
+        self._lg = _BASE.bind(_pp_name=name, **self._extra)
+
+    @property
+    def name(self) -> str:
+        """The logger's name (shown as ``logger`` in JSON lines)."""
+        return self._node.name
+
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """The values bound to this logger."""
+        return dict(self._extra)
+
+    def bind(self, **values: Any) -> Logger:
+        """Return a logger adding *values* to each of its records."""
+        return Logger(self._node.name, {**self._extra, **values})
+
+    def is_enabled_for(self, level: str | int) -> bool:
+        """Whether a record at *level* would be emitted by this logger."""
+        return level_no(level) >= self._node.min
+
+    def _emit(
+        self,
+        level: str | int,
+        message: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        extra: Mapping[str, Any] | None,
+        exc_info: Any,
+    ) -> None:
+        lg = self._lg.opt(depth=2, exception=exc_info or None)
+        if extra:
+            lg = lg.bind(**extra)
+        if args:
+            args = _safe_args(args)
+        if kwargs:
+            kwargs = _safe_kwargs(kwargs)
+        try:
+            lg.log(level, message, *args, **kwargs)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            # A message template that does not match its arguments is a bug
+            # in the calling code, but it must not crash the application.
+            lg.bind(format_error=f"{type(exc).__name__}: {exc}").log(level, "{}", str(message))
+
+    def trace(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at TRACE (5)."""
+        if self._node.min <= 5:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("TRACE", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("TRACE", message)
+        return _DONE
+
+    def debug(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at DEBUG (10)."""
+        if self._node.min <= 10:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("DEBUG", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("DEBUG", message)
+        return _DONE
+
+    def info(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at INFO (20)."""
+        if self._node.min <= 20:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("INFO", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("INFO", message)
+        return _DONE
+
+    def success(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at SUCCESS (25)."""
+        if self._node.min <= 25:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("SUCCESS", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("SUCCESS", message)
+        return _DONE
+
+    def warning(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at WARNING (30)."""
+        if self._node.min <= 30:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("WARNING", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("WARNING", message)
+        return _DONE
+
+    def error(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at ERROR (40)."""
+        if self._node.min <= 40:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("ERROR", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("ERROR", message)
+        return _DONE
+
+    def critical(
+        self,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at CRITICAL (50)."""
+        if self._node.min <= 50:
+            if args or kwargs or extra is not None or exc_info:
+                self._emit("CRITICAL", message, args, kwargs, extra, exc_info)
+            else:
+                self._lg.log("CRITICAL", message)
+        return _DONE
+
+    def exception(
+        self, message: Any, /, *args: Any, extra: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Awaitable[None]:
+        """Log at ERROR with the exception being handled."""
+        if self._node.min <= 40:
+            self._emit("ERROR", message, args, kwargs, extra, True)
+        return _DONE
+
+    def log(
+        self,
+        level: str | int,
+        message: Any,
+        /,
+        *args: Any,
+        extra: Mapping[str, Any] | None = None,
+        exc_info: Any = None,
+        **kwargs: Any,
+    ) -> Awaitable[None]:
+        """Log at *level* (a name or a number)."""
+        number = level_no(level)
+        if number >= self._node.min:
+            name = level.upper() if isinstance(level, str) and level.upper() in LEVELS else number
+            self._emit(name, message, args, kwargs, extra, exc_info)
+        return _DONE
+
+    def __repr__(self) -> str:
+        return f"<Logger {self._node.name!r}>"
+
+
+def get_logger(name: str | None = None) -> Logger:
+    """Return the logger for *name* (default: the calling module's ``__name__``)."""
+    if name is None:
+        name = sys._getframe(1).f_globals.get("__name__", "app")
+    if not isinstance(name, str):
+        raise InvalidArgumentError(
+            f"a logger name must be a string, got {safe_repr(name)}",
+            code="pepperpy.logging.name",
+            hint="Pass a dotted name such as 'myapp.db', or nothing to use the module name.",
+        )
+    found = _loggers.get(name)
+    if found is None:
+        with _lock:
+            found = _loggers.get(name)
+            if found is None:
+                found = _loggers[name] = Logger(name)
+    return found
+
+
+# --------------------------------------------------------------------------- configure
+
+
+def _name_filter(record: Record) -> bool:
+    state = _state
+    if not state.levels:
+        return True
+    return record["level"].no >= state.name_threshold(record["name"])
+
+
+def _guard(handler_id: int, name: str) -> SinkGuard:
+    guard = SinkGuard(name)
+    handler = _loguru._core.handlers.get(handler_id)  # type: ignore[attr-defined]
+    if handler is not None and hasattr(handler, "_error_interceptor"):
+        handler._error_interceptor = guard
+    return guard
+
+
+def _add_handlers(config: LoggingConfig, state: _State) -> None:
+    lowest = min([config.level, *config.levels.values()])
+    redactor_ref = lambda: _state.redactor  # noqa: E731 - looked up per record
+    common: dict[str, Any] = {
+        "filter": _name_filter,
+        "backtrace": config.backtrace,
+        "diagnose": config.diagnose,
+        "catch": True,
+    }
+    added: list[tuple[int, str]] = []
+    levels_used: list[int] = []
+
+    def add(name: str, sink: Any, level: int | None, **options: Any) -> None:
+        effective = lowest if level is None else level
+        handler_id = _loguru.add(sink, level=effective, **common, **options)
+        added.append((handler_id, name))
+        levels_used.append(effective)
+
+    try:
+        console = config.console
+        if console.enabled:
+            stream = sys.stdout if console.stream == "stdout" else sys.stderr
+            fmt = json_formatter(redactor_ref) if console.json else text_formatter(console.format)
+            add(
+                "console",
+                stream,
+                console.level,
+                format=fmt,
+                colorize=False if console.json else console.colorize,
+                enqueue=False,
+            )
+        for index, file in enumerate(config.files):
+            enqueue = config.enqueue if file.enqueue is None else file.enqueue
+            fmt = json_formatter(redactor_ref) if file.is_json else text_formatter(file.format)
+            options: dict[str, Any] = {"format": fmt, "colorize": False, "enqueue": enqueue}
+            for key in ("rotation", "retention", "compression"):
+                value = getattr(file, key)
+                if value is not None:
+                    options[key] = value
+            try:
+                add(f"file:{file.path}", file.path, file.level, encoding="utf-8", **options)
+            except (TypeError, ValueError, OSError) as exc:
+                raise ConfigurationError(
+                    f"cannot open log file sink {file.path!r}: {exc}",
+                    code="pepperpy.logging.file",
+                    context={"path": f"/files/{index}", "file": file.path},
+                    hint="Check the path is writable and rotation/retention/compression use "
+                    "loguru's syntax ('10 MB', '7 days', 'gz').",
+                ) from exc
+        for index, custom in enumerate(config.sinks):
+            enqueue = config.enqueue if custom.enqueue is None else custom.enqueue
+            fmt = json_formatter(redactor_ref) if custom.json else text_formatter(custom.format)
+            name = custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}"
+            add(name, custom.sink, custom.level, format=fmt, colorize=False, enqueue=enqueue)
+        if config.to_stdlib:
+            add("stdlib", StdlibForwarder(), None, format="{message}", colorize=False)
+    except BaseException:
+        for handler_id, _ in added:
+            try:
+                _loguru.remove(handler_id)
+            except ValueError:
+                pass
+        raise
+    for handler_id, name in added:
+        state.handler_ids.append(handler_id)
+        state.guards.append(_guard(handler_id, name))
+    state.sink_min = min(levels_used) if levels_used else _NEVER
+
+
+def _remove_handlers(state: _State) -> None:
+    for handler_id in state.handler_ids:
+        try:
+            _loguru.remove(handler_id)
+        except ValueError:
+            pass
+    state.handler_ids = []
+
+
+def _refresh_nodes() -> None:
+    for node in _nodes.values():
+        node.min = _state.threshold(node.name)
+
+
+_default_removed = False
+
+
+def configure(
+    config: LoggingConfig | Mapping[str, Any] | None = None, /, **overrides: Any
+) -> LoggingConfig:
+    """Configure logging from a config section (a mapping) or a :class:`LoggingConfig`.
+
+    Replaces the sinks of any previous :func:`configure` (and, the first
+    time, loguru's default stderr handler); handlers other code added to
+    loguru stay. If the new configuration cannot be applied (unwritable file,
+    bad rotation) the previous one stays in force.
+
+    Example section::
+
+        {"level": "INFO", "levels": {"aiohttp.access": "WARNING"},
+         "console": {"json": False},
+         "files": [{"path": "logs/app.jsonl", "rotation": "10 MB",
+                    "retention": "7 days", "compression": "gz", "enqueue": True}],
+         "redact": {"keys": ["ssn"]}}
+
+    Returns:
+        The configuration in force.
+
+    Raises:
+        ValidationError: The section is malformed (every problem listed).
+        ConfigurationError: A sink could not be created.
+    """
+    global _state, _default_removed, _patcher_installed
+    if isinstance(config, LoggingConfig):
+        parsed = attrs.evolve(config, **overrides) if overrides else config
+    else:
+        parsed = LoggingConfig.from_dict(config, **overrides)
+    with _lock:
+        new_state = _State(parsed, parsed.level)
+        old_state = _state
+        # Switch the state first so records emitted while sinks change are
+        # filtered and redacted by the new rules.
+        _state = new_state
+        try:
+            _add_handlers(parsed, new_state)
+        except BaseException:
+            _state = old_state
+            raise
+        _remove_handlers(old_state)
+        if not _default_removed:
+            _default_removed = True
+            try:
+                _loguru.remove(0)
+            except ValueError:
+                pass
+        if not _patcher_installed:
+            _loguru.configure(patcher=_patch_foreign)
+            _patcher_installed = True
+        _refresh_nodes()
+        _set_stdlib_capture(parsed.capture_stdlib, new_state)
+    return parsed
+
+
+def shutdown() -> None:
+    """Flush and remove every sink added by :func:`configure`; stop capturing stdlib.
+
+    Enqueued sinks are drained first. Loggers keep working afterwards
+    (nothing is written until :func:`configure` runs again, unless other
+    loguru handlers exist).
+    """
+    global _state, _patcher_installed
+    with _lock:
+        _remove_handlers(_state)
+        _set_stdlib_capture(False, None)
+        if _patcher_installed:
+            _loguru.configure(patcher=None)
+            _patcher_installed = False
+        _state = _State(None, _env_default())
+        _refresh_nodes()
+
+
+async def complete() -> None:
+    """Wait until every enqueued record has been written (loguru's ``complete``)."""
+    await _loguru.complete()
+
+
+def sink_errors() -> dict[str, SinkFailure]:
+    """Return the failures of the current sinks, by sink name (only sinks that failed)."""
+    return {guard.failure.sink: guard.failure for guard in _state.guards if guard.failure.count}
+
+
+# --------------------------------------------------------------------------- stdlib
+
+
+def _set_stdlib_capture(enabled: bool, state: _State | None) -> None:
+    global _stdlib_handler, _stdlib_root_level
+    from pepperpy.logging._stdlib import InterceptHandler
+
+    root = logging.getLogger()
+    if enabled and state is not None:
+        if _stdlib_handler is None:
+            _stdlib_handler = InterceptHandler()
+            _stdlib_root_level = root.level
+            root.addHandler(_stdlib_handler)
+        lowest = min([state.default, *state.levels.values()]) if state.config else 0
+        root.setLevel(max(1, lowest))
+    elif _stdlib_handler is not None:
+        root.removeHandler(_stdlib_handler)
+        _stdlib_handler = None
+        if _stdlib_root_level is not None:
+            root.setLevel(_stdlib_root_level)
+        _stdlib_root_level = None
+
+
+def _stdlib_emit(record: logging.LogRecord) -> None:
+    """Send one stdlib record into our sinks (used by :class:`InterceptHandler`)."""
+    name = record.name
+    node = _node(name)
+    if record.levelno < node.min:
+        return
+    if record.args:
+        try:
+            args: Any = record.args
+            if isinstance(args, Mapping):
+                args = {k: (MASK if is_secret_value(v) else v) for k, v in args.items()}
+            else:
+                args = _safe_args(tuple(args))
+            message = str(record.msg) % args
+        except Exception:
+            message = record.getMessage()
+    else:
+        message = str(record.msg)
+    level: str | int = record.levelname if record.levelname in LEVELS else record.levelno
+    lg = _loguru.opt(exception=record.exc_info or None).patch(_patch)
+    lg.bind(_pp_name=name, _pp_std=record, **stdlib_extra(record)).log(level, "{}", message)
+
+
+class Logging:
+    """The seed's facade: ``Logging.get_logger(name)``, ``Logging.configure({...})``.
+
+    Every method is also a module-level function of :mod:`pepperpy.logging`.
+    """
+
+    get_logger = staticmethod(get_logger)
+    configure = staticmethod(configure)
+    shutdown = staticmethod(shutdown)
+    complete = staticmethod(complete)
+    sink_errors = staticmethod(sink_errors)
+
+    @staticmethod
+    def config() -> LoggingConfig | None:
+        """Return the configuration in force, or ``None`` before :func:`configure`."""
+        return _state.config

@@ -1,0 +1,223 @@
+"""Record formatters (pretty text, JSON lines), the sink error guard and the stdlib forwarder."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from pepperpy.core.exceptions import safe_repr
+
+if TYPE_CHECKING:
+    from loguru import Message, Record
+
+    from pepperpy.logging._redact import Redactor
+
+__all__ = ["SinkFailure", "SinkGuard", "json_formatter", "text_formatter"]
+
+PRIVATE = "_pp_"
+"""Prefix of the extra keys pepperpy.logging uses internally (never rendered)."""
+
+TEXT_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
+    "<cyan>{name}</cyan>:<cyan>{function}</cyan>:<cyan>{line}</cyan> - "
+    "<level>{message}</level>{extra[_pp_kv]}\n{exception}"
+)
+
+_RESERVED = ("time", "level", "logger", "message")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    try:
+        return str(value)
+    except Exception:
+        return safe_repr(value)
+
+
+def render_json(record: Record, redactor: Redactor) -> str:
+    """Return *record* as one JSON object (no newline)."""
+    data: dict[str, Any] = {
+        "time": record["time"].isoformat(timespec="microseconds"),
+        "level": record["level"].name,
+        "logger": record["name"],
+        "message": record["message"],
+    }
+    for key, value in record["extra"].items():
+        if key.startswith(PRIVATE):
+            continue
+        data[f"extra_{key}" if key in data else key] = value
+    data["function"] = record["function"]
+    data["line"] = record["line"]
+    data["module"] = record["module"]
+    data["process"] = record["process"].id
+    data["thread"] = record["thread"].name
+    exc = record["exception"]
+    if exc is not None and exc.type is not None:
+        text = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback))
+        data["exception"] = {
+            "type": exc.type.__name__,
+            "message": redactor.redact_text(str(exc.value)),
+            "traceback": redactor.redact_text(text),
+        }
+    try:
+        return json.dumps(data, default=_json_default, ensure_ascii=False)
+    except (TypeError, ValueError):
+        # circular structures or keys JSON cannot carry: fall back to reprs
+        safe = {
+            str(k): (v if isinstance(v, (str, int, float, bool)) else safe_repr(v, 500))
+            for k, v in data.items()
+        }
+        return json.dumps(safe, ensure_ascii=False)
+
+
+def json_formatter(redactor_ref: Callable[[], Redactor]) -> Callable[[Record], str]:
+    """Return a loguru format callable producing JSON lines."""
+
+    def fmt(record: Record) -> str:
+        record["extra"]["_pp_json"] = render_json(record, redactor_ref())
+        return "{extra[_pp_json]}\n"
+
+    return fmt
+
+
+def _kv(record: Record) -> str:
+    parts = []
+    for key, value in record["extra"].items():
+        if key.startswith(PRIVATE):
+            continue
+        text = value if isinstance(value, str) else safe_repr(value, 200)
+        parts.append(f"{key}={text}")
+    return (" | " + " ".join(parts)) if parts else ""
+
+
+def text_formatter(custom: str | None = None) -> Callable[[Record], str]:
+    """Return a loguru format callable: pretty text with the extra values appended."""
+    # like loguru with a format string: a newline and the traceback are appended
+    template = TEXT_FORMAT if custom is None else custom + "\n{exception}"
+    needs_kv = "_pp_kv" in template
+
+    def fmt(record: Record) -> str:
+        if needs_kv:
+            record["extra"]["_pp_kv"] = _kv(record)
+        return template
+
+    return fmt
+
+
+@attrs.define
+class SinkFailure:
+    """What went wrong with one sink.
+
+    Attributes:
+        sink: The sink's name (``"console"``, ``"file:logs/app.jsonl"``...).
+        count: How many records it failed to write.
+        first_error: The first error, as ``"Type: message"``.
+        last_error: The latest error.
+    """
+
+    sink: str
+    count: int = 0
+    first_error: str = ""
+    last_error: str = ""
+
+
+class SinkGuard:
+    """Replaces loguru's per-handler error printer: report the first failure, count the rest.
+
+    Loguru already stops sink errors from reaching the caller; it then
+    prints a full traceback for *every* failed record, which floods stderr
+    when a disk is full. This guard prints one line the first time and keeps
+    counting (see :func:`pepperpy.logging.sink_errors`).
+    """
+
+    def __init__(self, name: str, on_error: Callable[[SinkFailure], None] | None = None) -> None:
+        self.failure = SinkFailure(name)
+        self._lock = threading.Lock()
+        self._on_error = on_error
+
+    def should_catch(self) -> bool:
+        return True
+
+    def print(self, record: Any = None, *, exception: BaseException | None = None) -> None:
+        exc = exception if exception is not None else sys.exc_info()[1]
+        text = "unknown error" if exc is None else f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            failure = self.failure
+            failure.count += 1
+            failure.last_error = text
+            first = failure.count == 1
+            if first:
+                failure.first_error = text
+        if first:
+            stream = sys.__stderr__ or sys.stderr
+            try:
+                if stream is not None:
+                    stream.write(
+                        f"pepperpy.logging: sink {failure.sink!r} failed to write a record "
+                        f"({text}); later failures of this sink are only counted "
+                        "(see pepperpy.logging.sink_errors()).\n"
+                    )
+            except Exception:
+                pass
+            if self._on_error is not None:
+                try:
+                    self._on_error(failure)
+                except Exception:
+                    pass
+
+
+_STD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class StdlibForwarder:
+    """A loguru sink handing each record to stdlib ``logging`` under its logger name."""
+
+    def write(self, message: Message) -> None:
+        record = message.record
+        exc = record["exception"]
+        std = logging.LogRecord(
+            record["name"] or "root",
+            record["level"].no,
+            record["file"].path,
+            record["line"],
+            record["message"],
+            None,
+            (exc.type, exc.value, exc.traceback)  # type: ignore[arg-type]
+            if exc is not None and exc.type
+            else None,
+            record["function"],
+        )
+        std.levelname = record["level"].name
+        std.pepperpy = True  # the intercept handler skips records we forwarded
+        for key, value in record["extra"].items():
+            if not key.startswith(PRIVATE) and key not in _STD_ATTRS:
+                std.__dict__[key] = value
+        logging.getLogger(std.name).handle(std)
+
+
+def stdlib_extra(record: logging.LogRecord) -> dict[str, Any]:
+    """Return the attributes a stdlib call added with ``extra={...}``."""
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _STD_ATTRS and not key.startswith("_")
+    }
