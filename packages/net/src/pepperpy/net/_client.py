@@ -1,0 +1,1167 @@
+"""The HTTP client: one pooled aiohttp session with timeouts, retries and guards."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import traceback
+import warnings
+import weakref
+from collections import Counter
+from collections.abc import AsyncIterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+from urllib.parse import urlencode
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.types import MISSING, Clock, Lifecycle, Missing, system_clock
+from pepperpy.net._auth import Auth, BasicAuth
+from pepperpy.net._breaker import CircuitBreaker, CircuitBreakerConfig, CircuitState
+from pepperpy.net._config import Limits, Timeout, TLSConfig
+from pepperpy.net._errors import (
+    CircuitOpenError,
+    ConnectError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    InvalidURLError,
+    NetworkError,
+    PoolTimeoutError,
+    ReadTimeoutError,
+    TLSError,
+    TooManyRedirectsError,
+)
+from pepperpy.net._models import (
+    Body,
+    Handler,
+    Middleware,
+    ProgressCallback,
+    Request,
+    Response,
+    check_headers,
+)
+from pepperpy.net._ratelimit import RateLimit, TokenBucket
+from pepperpy.net._retry import Retry, RetryBudget, parse_retry_after
+from pepperpy.net._serial import context_headers, encode_json
+from pepperpy.net._ssrf import SSRFGuard
+from pepperpy.net._stats import ClientStats, HostStats
+from pepperpy.net._streams import FileSink, coerce_content, with_progress
+from pepperpy.net._translate import translate_error
+from pepperpy.net._version import __version__
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from aiohttp.abc import AbstractResolver
+
+    from pepperpy.net._websocket import Reconnect, WebSocketClient
+
+__all__ = ["HttpClient"]
+
+T = TypeVar("T")
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_RETRYABLE_ERRORS = (ConnectError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+_HOST_FAILURES = (
+    ConnectError,
+    ConnectionClosedError,
+    TLSError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+_PKG_DIR = os.path.dirname(__file__)
+_CORE_DIR = os.path.join(os.path.dirname(_PKG_DIR), "core")
+_DEFAULT_TIMEOUT = Timeout()
+_DEFAULT_LIMITS = Limits()
+_DEFAULT_RETRY = Retry()
+_DEFAULT_BREAKER = CircuitBreakerConfig()
+_DEFAULT_TLS = TLSConfig()
+
+
+def _creation_site() -> str:
+    """Return ``file:line in function`` of the first caller outside pepperpy.net."""
+    for frame in reversed(traceback.extract_stack(limit=12)[:-2]):
+        if not frame.filename.startswith((_PKG_DIR, _CORE_DIR)):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return "<unknown>"
+
+
+class _Host:
+    """Per-host state: slots, rate limiter, circuit breaker and counters."""
+
+    __slots__ = (
+        "breaker",
+        "bucket",
+        "errors",
+        "in_flight",
+        "name",
+        "rate_limited",
+        "rejected_by_breaker",
+        "requests",
+        "responses",
+        "retries",
+        "retries_denied",
+        "semaphore",
+        "statuses",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        semaphore: asyncio.Semaphore | None,
+        bucket: TokenBucket | None,
+        breaker: CircuitBreaker | None,
+    ) -> None:
+        self.name = name
+        self.semaphore = semaphore
+        self.bucket = bucket
+        self.breaker = breaker
+        self.requests = self.responses = self.errors = 0
+        self.retries = self.retries_denied = self.rejected_by_breaker = 0
+        self.rate_limited = self.in_flight = 0
+        self.statuses: Counter[int] = Counter()
+
+    def snapshot(self) -> HostStats:
+        return HostStats(
+            requests=self.requests,
+            responses=self.responses,
+            errors=self.errors,
+            retries=self.retries,
+            retries_denied=self.retries_denied,
+            rejected_by_breaker=self.rejected_by_breaker,
+            rate_limited=self.rate_limited,
+            in_flight=self.in_flight,
+            circuit=self.breaker.state if self.breaker is not None else CircuitState.CLOSED,
+            statuses=dict(self.statuses),
+        )
+
+
+class _Options:
+    """Per-call options that do not travel on the Request."""
+
+    __slots__ = ("auth", "follow", "force_retry", "retry")
+
+    def __init__(
+        self, auth: Auth | None, retry: Retry | None, force_retry: bool, follow: bool
+    ) -> None:
+        self.auth = auth
+        self.retry = retry
+        self.force_retry = force_retry
+        self.follow = follow
+
+
+async def _acquire(semaphore: asyncio.Semaphore, timeout: float) -> bool:
+    if not semaphore.locked():
+        await semaphore.acquire()  # returns at once: a slot is free
+        return True
+    try:
+        await asyncio.wait_for(semaphore.acquire(), timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+class HttpClient(Lifecycle):
+    """An HTTP client owning one pooled aiohttp session, with strict safe defaults.
+
+    Use it as ``async with HttpClient(...) as client:`` (or ``start()`` /
+    ``stop()``); requests on a client that is not running raise
+    :class:`~pepperpy.core.ClosedError`. A client that is garbage collected
+    while still open emits one :class:`ResourceWarning` naming the line that
+    created it, then closes its connections.
+
+    Every request gets, in order: the base URL and default headers, the
+    pepperpy.context request-id headers (when pepperpy-context is installed),
+    header-injection checks, the SSRF guard, the per-host circuit breaker,
+    rate limiter and connection slot (bounded by the pool timeout), the
+    auth hook and the middleware chain, then aiohttp. Failed attempts are
+    retried by the :class:`~pepperpy.net.Retry` policy; redirects are
+    followed by the client itself so each hop is checked.
+
+    Args:
+        base_url: Prefix for relative URLs (``"https://api.example.com/v1"``).
+        headers: Default headers for every request.
+        auth: An :class:`~pepperpy.net.Auth` hook, or ``(user, password)`` for Basic.
+        timeout: Default :class:`~pepperpy.net.Timeout` (or seconds for every phase).
+        limits: Connection pool :class:`~pepperpy.net.Limits`.
+        retry: The :class:`~pepperpy.net.Retry` policy; ``None`` disables retries.
+        circuit_breaker: Per-host breaker thresholds; ``None`` disables it.
+        rate_limit: A per-host :class:`~pepperpy.net.RateLimit`; ``None`` for none.
+        tls: :class:`~pepperpy.net.TLSConfig` (verification is on by default).
+        ssrf_guard: ``True`` or an :class:`~pepperpy.net.SSRFGuard` to refuse
+            non-public addresses (for user-supplied URLs).
+        max_response_size: Largest body read, in bytes or a size string
+            (``"64MiB"``); ``None`` removes the limit.
+        follow_redirects: Follow 3xx redirects (per request overridable).
+        max_redirects: Redirects followed before TooManyRedirectsError.
+        middleware: ``async def mw(request, call_next) -> Response`` hooks,
+            outermost first; they run for every attempt.
+        propagate_context: Send the pepperpy.context request id / traceparent.
+        user_agent: The default ``User-Agent``.
+        resolver: A custom aiohttp DNS resolver (the SSRF guard wraps it).
+        clock: Time source for backoff, rate limits and breakers.
+    """
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth | tuple[str, str] | None = None,
+        timeout: Timeout | float = _DEFAULT_TIMEOUT,
+        limits: Limits = _DEFAULT_LIMITS,
+        retry: Retry | None = _DEFAULT_RETRY,
+        circuit_breaker: CircuitBreakerConfig | None = _DEFAULT_BREAKER,
+        rate_limit: RateLimit | None = None,
+        tls: TLSConfig = _DEFAULT_TLS,
+        ssrf_guard: SSRFGuard | bool = False,
+        max_response_size: int | str | None = "64MiB",
+        follow_redirects: bool = True,
+        max_redirects: int = 10,
+        middleware: Sequence[Middleware] = (),
+        propagate_context: bool = True,
+        user_agent: str | None = f"pepperpy-net/{__version__}",
+        resolver: AbstractResolver | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._created_at = _creation_site()
+        self._session: aiohttp.ClientSession | None = None
+        self._base_url = self._parse_base(base_url)
+        default_headers: CIMultiDict[str] = CIMultiDict()
+        if user_agent:
+            default_headers["User-Agent"] = user_agent
+        if headers:
+            check_headers(headers, where="default")
+            default_headers.update(headers)
+        self._headers = default_headers
+        self._auth = self._coerce_auth(auth)
+        self._timeout = Timeout.coerce(timeout)
+        if not isinstance(limits, Limits):
+            raise InvalidArgumentError(
+                "limits must be a pepperpy.net.Limits", code="pepperpy.net.invalid_limit"
+            )
+        self._limits = limits
+        self._retry = retry
+        self._breaker_config = circuit_breaker
+        self._rate_limit = rate_limit
+        self._tls = tls
+        self._ssl = tls.build()
+        if ssrf_guard is True:
+            ssrf_guard = SSRFGuard()
+        self._guard: SSRFGuard | None = ssrf_guard or None
+        self._max_size = self._parse_size(max_response_size)
+        self._follow = follow_redirects
+        if (
+            isinstance(max_redirects, bool)
+            or not isinstance(max_redirects, int)
+            or max_redirects < 0
+        ):
+            raise InvalidArgumentError(
+                "max_redirects must be an integer >= 0",
+                code="pepperpy.net.invalid_argument",
+                context={"max_redirects": max_redirects},
+            )
+        self._max_redirects = max_redirects
+        self._middleware = tuple(middleware)
+        self._propagate = propagate_context
+        self._resolver = resolver
+        self._clock = clock
+        self._hosts: dict[tuple[str, str, int | None], _Host] = {}
+        self._global: asyncio.Semaphore | None = None
+        self._budget = RetryBudget(
+            retry.budget_ratio if retry else 0.0,
+            retry.budget_min_per_second if retry else 0.0,
+            clock=clock,
+        )
+        self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
+        self._chain: Handler = self._build_chain()
+
+    # ----------------------------------------------------------------- setup
+
+    @staticmethod
+    def _parse_base(base_url: str | URL | None) -> URL | None:
+        if base_url is None:
+            return None
+        url = base_url if isinstance(base_url, URL) else URL(str(base_url))
+        if url.scheme not in ("http", "https") or not url.host:
+            raise InvalidURLError(
+                f"base_url must be an absolute http(s) URL, not {str(base_url)!r}",
+                context={"base_url": str(base_url)},
+                hint="Pass something like 'https://api.example.com/v1'.",
+            )
+        return url
+
+    @staticmethod
+    def _parse_size(value: int | str | None) -> int | None:
+        if value is None:
+            return None
+        from pepperpy.core.utils import parse_size
+
+        size = parse_size(value)
+        if size <= 0:
+            raise InvalidArgumentError(
+                "max_response_size must be positive (or None for no limit)",
+                code="pepperpy.net.invalid_limit",
+                context={"max_response_size": value},
+            )
+        return size
+
+    @staticmethod
+    def _coerce_auth(auth: Auth | tuple[str, str] | None) -> Auth | None:
+        if auth is None:
+            return None
+        if isinstance(auth, tuple) and len(auth) == 2:
+            return BasicAuth(*auth)
+        if not hasattr(auth, "apply"):
+            raise InvalidArgumentError(
+                f"auth must be an Auth hook or a (user, password) tuple, not {type(auth).__name__}",
+                code="pepperpy.net.invalid_auth",
+                hint="Use BearerAuth(token) or BasicAuth(user, password).",
+            )
+        return auth
+
+    def _build_chain(self) -> Handler:
+        handler: Handler = self._transmit
+        for middleware in reversed(self._middleware):
+            handler = _link(middleware, handler)
+        return handler
+
+    async def _on_start(self) -> None:
+        limits = self._limits
+        resolver = self._resolver
+        if self._guard is not None:
+            resolver = self._guard.resolver(resolver)
+        connector = aiohttp.TCPConnector(
+            limit=limits.max_connections,
+            limit_per_host=limits.max_connections_per_host,
+            use_dns_cache=limits.dns_cache_ttl > 0,
+            ttl_dns_cache=max(1, round(limits.dns_cache_ttl)) if limits.dns_cache_ttl else None,
+            keepalive_timeout=limits.keepalive if limits.keepalive > 0 else None,
+            force_close=limits.keepalive == 0,
+            ssl=self._ssl,
+            resolver=resolver,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout._aiohttp(),
+            trust_env=False,
+            raise_for_status=False,
+            auto_decompress=True,
+        )
+        self._global = asyncio.Semaphore(limits.max_connections)
+        self._hosts.clear()
+
+    async def _on_stop(self) -> None:
+        for socket in list(self._sockets):
+            try:
+                await socket.stop()
+            except Exception:  # closing the session below is what matters
+                pass
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:
+        session = getattr(self, "_session", None)
+        if session is None or session.closed:
+            return
+        try:
+            _warn(
+                f"HttpClient created at {self._created_at} was never closed; use "
+                "'async with HttpClient(...)' or 'await client.stop()'",
+                ResourceWarning,
+                source=self,
+            )
+        finally:
+            try:
+                connector = session.connector
+                session.detach()  # aiohttp must not warn a second time
+                if connector is not None:
+                    connector._close()
+            except Exception:
+                pass
+
+    # ----------------------------------------------------------------- properties
+
+    @property
+    def base_url(self) -> URL | None:
+        """The base URL relative URLs are resolved against."""
+        return self._base_url
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """A copy of the default headers."""
+        return CIMultiDict(self._headers)
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeouts."""
+        return self._timeout
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The underlying :class:`aiohttp.ClientSession` (an escape hatch).
+
+        Raises:
+            ClosedError: The client is not running.
+        """
+        self._ensure_running()
+        assert self._session is not None
+        return self._session
+
+    def circuit_state(self, url: str | URL) -> CircuitState:
+        """The circuit breaker state for *url*'s host."""
+        return self._host_for(self._merge_url(url)).snapshot().circuit
+
+    def stats(self) -> ClientStats:
+        """Return a snapshot of the client's counters, per host and in total."""
+        hosts = {host.name: host.snapshot() for host in self._hosts.values()}
+        connector = self._session.connector if self._session is not None else None
+        if isinstance(connector, aiohttp.BaseConnector) and not connector.closed:
+            in_use = len(connector._acquired)
+            idle = sum(len(conns) for conns in connector._conns.values())
+        else:
+            in_use = idle = 0
+        return ClientStats(
+            requests=sum(h.requests for h in hosts.values()),
+            responses=sum(h.responses for h in hosts.values()),
+            errors=sum(h.errors for h in hosts.values()),
+            retries=sum(h.retries for h in hosts.values()),
+            retries_denied=sum(h.retries_denied for h in hosts.values()),
+            in_flight=sum(h.in_flight for h in hosts.values()),
+            connections_open=in_use + idle,
+            connections_in_use=in_use,
+            retry_budget=self._budget.available,
+            hosts=hosts,
+        )
+
+    # ----------------------------------------------------------------- building
+
+    def _merge_url(self, url: str | URL) -> URL:
+        if isinstance(url, URL):
+            target = url
+        else:
+            if not isinstance(url, str):
+                raise InvalidURLError(
+                    f"url must be a str or yarl.URL, not {type(url).__name__}",
+                    context={"url": repr(url)[:80]},
+                )
+            try:
+                target = URL(url)
+            except (ValueError, TypeError) as exc:
+                raise InvalidURLError(f"invalid URL {url!r}: {exc}", context={"url": url}) from exc
+        if target.scheme or target.is_absolute():
+            if target.scheme not in ("http", "https") or not target.host:
+                raise InvalidURLError(
+                    f"unsupported URL scheme {target.scheme!r} in {str(target)!r}",
+                    context={"url": str(target)},
+                    hint="Use http:// or https:// (websocket() takes ws:// and wss://).",
+                )
+            return target
+        base = self._base_url
+        if base is None:
+            raise InvalidURLError(
+                f"relative URL {str(target)!r} needs a base_url",
+                context={"url": str(target)},
+                hint="Pass an absolute URL, or create the client with base_url=...",
+            )
+        path = str(target)
+        if not path:
+            return base
+        joined = (
+            str(base).rstrip("/") + "/" + path.lstrip("/")
+            if path[0] not in "?#"
+            else (str(base) + path)
+        )
+        return URL(joined)
+
+    def _build(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        content: Any,
+        timeout: Timeout | float | None,
+        idempotency_key: str | None,
+        max_response_size: int | str | Missing | None,
+        upload_progress: ProgressCallback | None,
+        stream: bool,
+    ) -> Request:
+        target = self._merge_url(url)
+        if params:
+            target = target.extend_query(params)
+        merged = self._headers.copy()
+        if headers:
+            check_headers(headers)
+            merged.update(headers)
+        if self._propagate:
+            context_headers(merged)
+        given = (json is not MISSING) + (data is not None) + (content is not None)
+        if given > 1:
+            raise InvalidArgumentError(
+                "pass only one of json=, data= and content=",
+                code="pepperpy.net.invalid_body",
+            )
+        body: Body = None
+        length: int | None = None
+        if json is not MISSING:
+            body = encode_json(json)
+            length = len(body)
+            merged.setdefault("Content-Type", "application/json")
+        elif data is not None:
+            body = urlencode(data, doseq=True).encode()
+            length = len(body)
+            merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif content is not None:
+            body, length = coerce_content(content)
+            if length is not None and not isinstance(body, bytes):
+                merged["Content-Length"] = str(length)
+        if upload_progress is not None and body is not None:
+            source: AsyncIterable[bytes] = _chunks(body) if isinstance(body, bytes) else body
+            body = with_progress(source, length, upload_progress)
+            if length is not None:
+                merged["Content-Length"] = str(length)
+        if idempotency_key is not None:
+            check_headers({"Idempotency-Key": idempotency_key})
+            merged["Idempotency-Key"] = idempotency_key
+        request = Request(
+            method=method.upper(),
+            url=target,
+            headers=merged,
+            content=body,
+            timeout=self._timeout if timeout is None else Timeout.coerce(timeout),
+        )
+        request.extensions["max_response_size"] = (
+            self._max_size if max_response_size is MISSING else self._parse_size(max_response_size)
+        )
+        request.extensions["stream"] = stream
+        return request
+
+    def _options(
+        self,
+        auth: Auth | tuple[str, str] | Missing | None,
+        retry: Retry | bool | None,
+        follow_redirects: bool | None,
+    ) -> _Options:
+        effective_auth = self._auth if auth is MISSING else self._coerce_auth(auth)
+        if isinstance(retry, Retry):
+            policy: Retry | None = retry
+            force = False
+        elif retry is False:
+            policy, force = None, False
+        else:
+            policy, force = self._retry, retry is True
+            if force and policy is None:
+                policy = _DEFAULT_RETRY
+        follow = self._follow if follow_redirects is None else follow_redirects
+        return _Options(effective_auth, policy, force, follow)
+
+    # ----------------------------------------------------------------- sending
+
+    def _host_for(self, url: URL) -> _Host:
+        key = (url.scheme, url.host or "", url.port)
+        host = self._hosts.get(key)
+        if host is None:
+            limits = self._limits
+            semaphore = (
+                asyncio.Semaphore(limits.max_connections_per_host)
+                if limits.max_connections_per_host < limits.max_connections
+                else None
+            )
+            bucket = TokenBucket(self._rate_limit, clock=self._clock) if self._rate_limit else None
+            breaker = (
+                CircuitBreaker(self._breaker_config, clock=self._clock)
+                if self._breaker_config
+                else None
+            )
+            host = _Host(f"{key[0]}://{key[1]}:{key[2]}", semaphore, bucket, breaker)
+            self._hosts[key] = host
+        return host
+
+    async def _acquire_slots(self, host: _Host, request: Request) -> None:
+        assert self._global is not None
+        limit = request.timeout.pool
+        started = time.monotonic()
+        if host.semaphore is not None and not await _acquire(host.semaphore, limit):
+            raise self._pool_timeout(host, request, "per-host")
+        remaining = limit - (time.monotonic() - started)
+        try:
+            acquired = await _acquire(self._global, max(0.0, remaining))
+        except BaseException:
+            if host.semaphore is not None:
+                host.semaphore.release()
+            raise
+        if not acquired:
+            if host.semaphore is not None:
+                host.semaphore.release()
+            raise self._pool_timeout(host, request, "total")
+
+    def _pool_timeout(self, host: _Host, request: Request, which: str) -> PoolTimeoutError:
+        limit = (
+            self._limits.max_connections_per_host
+            if which == "per-host"
+            else self._limits.max_connections
+        )
+        return PoolTimeoutError(
+            f"{request.method} {request.url}: no free connection slot ({which} limit "
+            f"{limit}) within the pool timeout ({request.timeout.pool}s)",
+            context={
+                "method": request.method,
+                "url": str(request.url),
+                "host": host.name,
+                "limit": limit,
+                "timeout": request.timeout.pool,
+            },
+        )
+
+    def _release_slots(self, host: _Host) -> None:
+        host.in_flight -= 1
+        if host.semaphore is not None:
+            host.semaphore.release()
+        assert self._global is not None
+        self._global.release()
+
+    async def _transmit(self, request: Request) -> Response:
+        """The innermost handler: one attempt through aiohttp, no retry, no redirect."""
+        session = self._session
+        if session is None:
+            self._ensure_running()
+            raise AssertionError("unreachable")
+        url = request.url
+        if self._guard is not None:
+            self._guard.check_literal(url.host or "", url.port or 0)
+        host = self._host_for(url)
+        breaker = host.breaker
+        if breaker is not None and not breaker.allow():
+            host.rejected_by_breaker += 1
+            raise CircuitOpenError(
+                f"{request.method} {url}: the circuit for {host.name} is open after "
+                f"repeated failures; retry in {breaker.retry_in:.1f}s",
+                context={"host": host.name, "retry_in": round(breaker.retry_in, 3)},
+            )
+        try:
+            if host.bucket is not None and await host.bucket.acquire(host=host.name):
+                host.rate_limited += 1
+            await self._acquire_slots(host, request)
+        except BaseException:
+            if breaker is not None:
+                breaker.release()
+            raise
+        host.in_flight += 1
+        host.requests += 1
+        started = time.monotonic()
+        try:
+            raw = await session.request(
+                request.method,
+                url,
+                headers=request.headers,
+                data=request.content,
+                timeout=request.timeout._aiohttp(),
+                allow_redirects=False,
+            )
+        except BaseException as exc:
+            self._release_slots(host)
+            error = translate_error(exc, request)
+            if isinstance(error, NetworkError):
+                host.errors += 1
+            if breaker is not None:
+                if isinstance(error, _HOST_FAILURES):
+                    breaker.record(False)
+                else:
+                    breaker.release()
+            if error is exc:
+                raise
+            raise error from exc
+        status = raw.status
+        host.responses += 1
+        host.statuses[status] += 1
+        if breaker is not None:
+            breaker.record(status not in breaker.config.failure_statuses)
+        response = Response(
+            raw,
+            request,
+            max_size=request.extensions.get("max_response_size"),
+            finish=lambda: self._release_slots(host),
+            started=started,
+        )
+        if not request.extensions.get("stream"):
+            try:
+                await response.read()
+            except NetworkError:
+                host.errors += 1
+                raise
+        return response
+
+    async def _attempt(self, request: Request, options: _Options, same_origin: bool) -> Response:
+        if options.auth is not None and same_origin:
+            await options.auth.apply(request)
+        return await self._chain(request)
+
+    async def _send_retrying(
+        self, request: Request, options: _Options, same_origin: bool
+    ) -> Response:
+        config = options.retry
+        if config is None:
+            request.extensions["attempt"] = 1
+            return await self._attempt(request, options, same_origin)
+        budget = self._budget
+        budget.deposit()
+        can_retry = request.replayable and (
+            options.force_retry
+            or request.method in config.methods
+            or "Idempotency-Key" in request.headers
+        )
+        attempt = 1
+        while True:
+            request.extensions["attempt"] = attempt
+            try:
+                response = await self._attempt(request, options, same_origin)
+            except NetworkError as exc:
+                if (
+                    not can_retry
+                    or attempt >= config.attempts
+                    or not isinstance(exc, _RETRYABLE_ERRORS)
+                ):
+                    exc.context.setdefault("attempts", attempt)
+                    raise
+                if not budget.try_withdraw():
+                    self._host_for(request.url).retries_denied += 1
+                    exc.context.setdefault("attempts", attempt)
+                    exc.context["retry_budget"] = "exhausted"
+                    raise
+                delay = config.backoff_delay(attempt)
+            else:
+                if (
+                    not can_retry
+                    or attempt >= config.attempts
+                    or (response.status not in config.statuses)
+                ):
+                    response.attempts = attempt
+                    return response
+                wait = None
+                if config.respect_retry_after:
+                    wait = parse_retry_after(
+                        response.headers.get("Retry-After"), self._clock.time()
+                    )
+                    if wait is not None and wait > config.max_retry_after:
+                        response.attempts = attempt
+                        return response
+                if not budget.try_withdraw():
+                    self._host_for(request.url).retries_denied += 1
+                    response.attempts = attempt
+                    return response
+                delay = max(config.backoff_delay(attempt), wait or 0.0)
+                await response.close()
+            self._host_for(request.url).retries += 1
+            await self._clock.sleep(delay)
+            attempt += 1
+
+    async def _send(self, request: Request, options: _Options) -> Response:
+        self._ensure_running()
+        origin = request.url.origin()
+        history: list[Response] = []
+        while True:
+            same_origin = not history or request.url.origin() == origin
+            response = await self._send_retrying(request, options, same_origin)
+            if not options.follow or response.status not in _REDIRECTS:
+                response.history = tuple(history)
+                return response
+            location = response.headers.get("Location")
+            if location is None:
+                response.history = tuple(history)
+                return response
+            await response.close()
+            if len(history) >= self._max_redirects:
+                raise TooManyRedirectsError(
+                    f"{request.method} {origin}: more than {self._max_redirects} redirects",
+                    context={
+                        "url": str(request.url),
+                        "max_redirects": self._max_redirects,
+                        "chain": [str(r.url) for r in history[-5:]],
+                    },
+                )
+            history.append(response)
+            request = self._redirect(request, response.status, location)
+
+    def _redirect(self, request: Request, status: int, location: str) -> Request:
+        try:
+            target = request.url.join(URL(location))
+        except (ValueError, TypeError) as exc:
+            raise InvalidURLError(
+                f"the server redirected to an invalid URL {location!r}",
+                context={"url": str(request.url), "location": location},
+            ) from exc
+        if target.scheme not in ("http", "https") or not target.host:
+            raise InvalidURLError(
+                f"the server redirected to a non-http(s) URL {str(target)!r}",
+                context={"url": str(request.url), "location": location},
+                hint="Only http:// and https:// redirects are followed.",
+            )
+        headers = request.headers.copy()
+        method = request.method
+        content = request.content
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method = "GET"
+            content = None
+            for name in ("Content-Type", "Content-Length", "Transfer-Encoding"):
+                headers.popall(name, None)
+        elif not request.replayable:
+            raise NetworkError(
+                f"cannot follow a {status} redirect: the streamed request body cannot be "
+                "sent again",
+                code="pepperpy.net.redirect_body",
+                context={"url": str(request.url), "location": str(target)},
+                hint="Send the body as bytes, or request the final URL directly.",
+                retryable=False,
+            )
+        if target.origin() != request.url.origin():
+            headers.popall("Authorization", None)
+            headers.popall("Cookie", None)
+            headers.popall("Proxy-Authorization", None)
+        return Request(
+            method=method,
+            url=target,
+            headers=headers,
+            content=content,
+            timeout=request.timeout,
+            extensions=dict(request.extensions),
+        )
+
+    # ----------------------------------------------------------------- public API
+
+    async def request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = MISSING,
+        data: Mapping[str, Any] | None = None,
+        content: Any = None,
+        timeout: Timeout | float | None = None,
+        auth: Auth | tuple[str, str] | Missing | None = MISSING,
+        retry: Retry | bool | None = None,
+        idempotency_key: str | None = None,
+        follow_redirects: bool | None = None,
+        max_response_size: int | str | Missing | None = MISSING,
+        upload_progress: ProgressCallback | None = None,
+    ) -> Response:
+        """Send a request and read its whole body (bounded by the size limit).
+
+        The connection is back in the pool when this returns. Non-2xx statuses
+        are returned, not raised: call ``response.raise_for_status()``.
+
+        Args:
+            method: The HTTP method.
+            url: Absolute, or relative to ``base_url``.
+            params: Query parameters added to the URL.
+            headers: Headers added to (and overriding) the defaults.
+            json: A body encoded as JSON (attrs instances through
+                pepperpy-serialization).
+            data: A form body (``application/x-www-form-urlencoded``).
+            content: Raw body: bytes, str, a :class:`~pathlib.Path` (streamed
+                from disk), or an (async) iterable of bytes (streamed).
+            timeout: Override the client's timeouts for this request.
+            auth: Override the client's auth hook (``None`` sends none).
+            retry: ``True`` retries even a non-idempotent method, ``False``
+                never retries, a :class:`~pepperpy.net.Retry` replaces the
+                policy; ``None`` keeps the client's.
+            idempotency_key: Sent as ``Idempotency-Key``; makes the request retryable.
+            follow_redirects: Override the client's redirect setting.
+            max_response_size: Override the body size limit (``None``: no limit).
+            upload_progress: Called with a :class:`~pepperpy.net.Progress` as
+                the body is sent.
+
+        Raises:
+            NetworkError: A subclass says what failed (timeout phase, connect,
+                closed connection, TLS, size, circuit open ...).
+            HeaderInjectionError: A header is unsafe.
+            BlockedAddressError: The SSRF guard refused the address.
+            ClosedError: The client is not running.
+        """
+        built = self._build(
+            method,
+            url,
+            params=params,
+            headers=headers,
+            json=json,
+            data=data,
+            content=content,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+            max_response_size=max_response_size,
+            upload_progress=upload_progress,
+            stream=False,
+        )
+        return await self._send(built, self._options(auth, retry, follow_redirects))
+
+    def stream(
+        self,
+        method: str,
+        url: str | URL,
+        **kwargs: Any,
+    ) -> _StreamContext:
+        """Send a request without reading the body: ``async with client.stream(...) as r:``.
+
+        Takes the same arguments as :meth:`request`. Read the body with
+        ``r.iter_bytes()`` (bounded by the size limit); the connection is
+        released when the block exits. Retries cover everything up to the
+        response headers.
+        """
+        return _StreamContext(self, method, url, kwargs)
+
+    async def _open_stream(self, method: str, url: str | URL, kwargs: dict[str, Any]) -> Response:
+        options = self._options(
+            kwargs.pop("auth", MISSING),
+            kwargs.pop("retry", None),
+            kwargs.pop("follow_redirects", None),
+        )
+        built = self._build(
+            method,
+            url,
+            params=kwargs.pop("params", None),
+            headers=kwargs.pop("headers", None),
+            json=kwargs.pop("json", MISSING),
+            data=kwargs.pop("data", None),
+            content=kwargs.pop("content", None),
+            timeout=kwargs.pop("timeout", None),
+            idempotency_key=kwargs.pop("idempotency_key", None),
+            max_response_size=kwargs.pop("max_response_size", MISSING),
+            upload_progress=kwargs.pop("upload_progress", None),
+            stream=True,
+        )
+        if kwargs:
+            raise InvalidArgumentError(
+                f"unexpected argument(s) for stream(): {', '.join(sorted(kwargs))}",
+                code="pepperpy.net.invalid_argument",
+            )
+        return await self._send(built, options)
+
+    async def get(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a GET request (see :meth:`request` for the arguments)."""
+        return await self.request("GET", url, **kwargs)
+
+    async def head(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a HEAD request."""
+        return await self.request("HEAD", url, **kwargs)
+
+    async def options(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send an OPTIONS request."""
+        return await self.request("OPTIONS", url, **kwargs)
+
+    async def delete(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a DELETE request."""
+        return await self.request("DELETE", url, **kwargs)
+
+    async def post(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a POST request (not retried unless idempotency_key or retry=True)."""
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a PUT request."""
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str | URL, **kwargs: Any) -> Response:
+        """Send a PATCH request (not retried unless idempotency_key or retry=True)."""
+        return await self.request("PATCH", url, **kwargs)
+
+    @overload
+    async def get_json(self, url: str | URL, *, type_: type[T], **kwargs: Any) -> T: ...
+    @overload
+    async def get_json(self, url: str | URL, *, type_: None = None, **kwargs: Any) -> Any: ...
+
+    async def get_json(self, url: str | URL, *, type_: Any = None, **kwargs: Any) -> Any:
+        """GET *url*, raise for 4xx/5xx, and decode the JSON body (into *type_* if given).
+
+        Raises:
+            HTTPStatusError: The status is 4xx or 5xx.
+            ValidationError: The body is not JSON or does not fit *type_*.
+            MissingDependencyError: *type_* needs pepperpy-serialization.
+        """
+        kwargs.setdefault("headers", {}).setdefault("Accept", "application/json")
+        response = await self.request("GET", url, **kwargs)
+        response.raise_for_status()
+        return await response.json(type_)
+
+    @overload
+    async def post_json(self, url: str | URL, body: Any, *, type_: type[T], **kwargs: Any) -> T: ...
+    @overload
+    async def post_json(
+        self, url: str | URL, body: Any, *, type_: None = None, **kwargs: Any
+    ) -> Any: ...
+
+    async def post_json(
+        self, url: str | URL, body: Any, *, type_: Any = None, **kwargs: Any
+    ) -> Any:
+        """POST *body* as JSON, raise for 4xx/5xx, and decode the JSON answer.
+
+        *body* may be an attrs instance (unstructured with pepperpy-serialization).
+        An empty answer (``204``) returns ``None``.
+        """
+        kwargs.setdefault("headers", {}).setdefault("Accept", "application/json")
+        method = kwargs.pop("method", "POST")
+        response = await self.request(method, url, json=body, **kwargs)
+        response.raise_for_status()
+        if response.status == 204 or not await response.read():
+            return None
+        return await response.json(type_)
+
+    async def download(
+        self,
+        url: str | URL,
+        dest: str | os.PathLike[str],
+        *,
+        progress: ProgressCallback | None = None,
+        chunk_size: int = 64 * 1024,
+        **kwargs: Any,
+    ) -> int:
+        """Stream *url* into the file *dest* without holding it in memory; return its size.
+
+        The body goes to a temporary file beside *dest* that is renamed into
+        place only when complete, so a failed download leaves nothing behind.
+        Writes run in a worker thread. Set ``max_response_size=None`` (or a
+        larger size) for files beyond the client's limit.
+
+        Raises:
+            HTTPStatusError: The status is 4xx or 5xx.
+            ResponseTooLargeError: The file is larger than the size limit.
+        """
+        written = 0
+        async with self.stream("GET", url, **kwargs) as response:
+            response.raise_for_status()
+            sink = FileSink(dest)
+            await sink.open()
+            try:
+                async for chunk in response.iter_bytes(chunk_size, progress=progress):
+                    await sink.write(chunk)
+                    written += len(chunk)
+                await sink.commit()
+            except BaseException:
+                sink.discard()
+                raise
+        return written
+
+    async def upload(
+        self,
+        url: str | URL,
+        source: bytes | str | Path | AsyncIterable[bytes],
+        *,
+        method: str = "PUT",
+        progress: ProgressCallback | None = None,
+        **kwargs: Any,
+    ) -> Response:
+        """Send *source* as the body (a Path is streamed from disk) with progress reports.
+
+        A :class:`~pathlib.Path` is read in chunks in a worker thread and sent
+        with its ``Content-Length``; an async iterable is sent chunked.
+        """
+        return await self.request(method, url, content=source, upload_progress=progress, **kwargs)
+
+    def websocket(
+        self,
+        url: str | URL,
+        *,
+        heartbeat: float | None = 20.0,
+        reconnect: Reconnect | None = None,
+        send_queue_size: int = 100,
+        receive_queue_size: int = 1000,
+        mode: str = "json",
+        type_: Any = None,
+        headers: Mapping[str, str] | None = None,
+        protocols: Sequence[str] = (),
+        max_message_size: int = 4 * 1024 * 1024,
+    ) -> WebSocketClient:
+        """Return a :class:`~pepperpy.net.WebSocketClient` sharing this client's pool.
+
+        ``ws://`` / ``wss://`` URLs, or relative ones against ``base_url``
+        (its scheme switched to ws/wss). See :class:`WebSocketClient`.
+        """
+        from pepperpy.net._websocket import WebSocketClient
+
+        socket = WebSocketClient(
+            self,
+            url,
+            heartbeat=heartbeat,
+            reconnect=reconnect,
+            send_queue_size=send_queue_size,
+            receive_queue_size=receive_queue_size,
+            mode=mode,
+            type_=type_,
+            headers=headers,
+            protocols=protocols,
+            max_message_size=max_message_size,
+        )
+        self._sockets.add(socket)
+        return socket
+
+    def _ws_url(self, url: str | URL) -> URL:
+        target = url if isinstance(url, URL) else URL(str(url))
+        if target.is_absolute():
+            if target.scheme in ("ws", "wss"):
+                return target
+            if target.scheme in ("http", "https"):
+                return target.with_scheme("ws" if target.scheme == "http" else "wss")
+            raise InvalidURLError(
+                f"unsupported WebSocket URL scheme {target.scheme!r}",
+                context={"url": str(target)},
+                hint="Use ws:// or wss://.",
+            )
+        merged = self._merge_url(target)
+        return merged.with_scheme("ws" if merged.scheme == "http" else "wss")
+
+    def __repr__(self) -> str:
+        base = f" base_url={str(self._base_url)!r}" if self._base_url else ""
+        return f"<HttpClient{base} state={self.state.value}>"
+
+
+def _link(middleware: Middleware, call_next: Handler) -> Handler:
+    async def handler(request: Request) -> Response:
+        return await middleware(request, call_next)
+
+    return handler
+
+
+async def _chunks(data: bytes, size: int = 64 * 1024) -> Any:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+class _StreamContext:
+    """``async with client.stream(...) as response`` (also awaitable)."""
+
+    __slots__ = ("_args", "_client", "_method", "_response", "_url")
+
+    def __init__(
+        self, client: HttpClient, method: str, url: str | URL, args: dict[str, Any]
+    ) -> None:
+        self._client = client
+        self._method = method
+        self._url = url
+        self._args = args
+        self._response: Response | None = None
+
+    async def __aenter__(self) -> Response:
+        self._response = await self._client._open_stream(self._method, self._url, self._args)
+        return self._response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            await response.close()
+
+    def __await__(self) -> Any:
+        return self._client._open_stream(self._method, self._url, self._args).__await__()

@@ -1,0 +1,421 @@
+"""Request and response objects, header checks and progress reports."""
+
+from __future__ import annotations
+
+import json as _json
+import re
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
+
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from pepperpy.core.exceptions import ValidationError, safe_repr
+from pepperpy.net._config import Timeout
+from pepperpy.net._errors import (
+    HeaderInjectionError,
+    HTTPStatusError,
+    NetworkError,
+    ResponseTooLargeError,
+)
+from pepperpy.net._serial import structure
+from pepperpy.net._translate import translate_error
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = [
+    "Body",
+    "Handler",
+    "Middleware",
+    "Progress",
+    "ProgressCallback",
+    "Request",
+    "Response",
+    "check_headers",
+]
+
+T = TypeVar("T")
+
+Body = Union[bytes, AsyncIterable[bytes], None]
+"""What a request sends: bytes (replayable), an async iterable of chunks (streamed), or nothing."""
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_RE = re.compile(r"[\r\n\x00]")
+
+
+def check_headers(headers: Mapping[str, str], *, where: str = "request") -> None:
+    """Refuse header names that are not RFC 9110 tokens and values with CR, LF or NUL.
+
+    Raises:
+        HeaderInjectionError: naming the offending header.
+    """
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
+            raise HeaderInjectionError(
+                f"invalid {where} header name {safe_repr(name)}",
+                context={"header": safe_repr(name)},
+            )
+        if not isinstance(value, str):
+            raise HeaderInjectionError(
+                f"{where} header {name!r} must be a str, not {type(value).__name__}",
+                context={"header": name, "value": safe_repr(value)},
+            )
+        if _BAD_VALUE_RE.search(value):
+            raise HeaderInjectionError(
+                f"{where} header {name!r} contains CR, LF or NUL (header injection)",
+                context={"header": name, "value": safe_repr(value)},
+            )
+
+
+@attrs.frozen
+class Progress:
+    """A progress report for an upload or a download.
+
+    Attributes:
+        done: Bytes transferred so far.
+        total: Bytes expected in all, when known (``Content-Length``).
+    """
+
+    done: int
+    total: int | None
+
+    @property
+    def fraction(self) -> float | None:
+        """``done / total`` between 0 and 1, or ``None`` when the total is unknown."""
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+ProgressCallback = Callable[[Progress], Union[Awaitable[None], None]]
+"""A sync or async function called with a :class:`Progress` after each chunk."""
+
+
+@attrs.define(slots=True, eq=False)
+class Request:
+    """One outgoing HTTP request, as middleware sees it (mutable on purpose).
+
+    Attributes:
+        method: The upper-case method.
+        url: The absolute URL (a :class:`yarl.URL`).
+        headers: Case-insensitive headers; middleware may change them.
+        content: The body: bytes, an async iterable of chunks, or ``None``.
+        timeout: The time limits of this request.
+        extensions: Free-form per-request data for middleware (``attempt`` is
+            the attempt number, 1 for the first).
+    """
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str]
+    content: Body = None
+    timeout: Timeout = attrs.field(factory=Timeout)
+    extensions: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def host(self) -> str:
+        """The URL's host."""
+        return self.url.host or ""
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the body can be sent again (bytes or none) for a retry or redirect."""
+        return self.content is None or isinstance(self.content, (bytes, bytearray))
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+_NO_BODY = object()
+
+
+class Response:
+    """An HTTP response. Its body is read once, bounded by the size limit.
+
+    Responses from :meth:`HttpClient.request` and the verb helpers are already
+    read and their connection released; responses from
+    :meth:`HttpClient.stream` hold the connection until read, iterated to the
+    end, or closed (use ``async with``).
+    """
+
+    __slots__ = (
+        "_body",
+        "_finish",
+        "_max_size",
+        "_raw",
+        "_released",
+        "attempts",
+        "elapsed",
+        "history",
+        "request",
+    )
+
+    def __init__(
+        self,
+        raw: aiohttp.ClientResponse,
+        request: Request,
+        *,
+        max_size: int | None,
+        finish: Callable[[], None] | None,
+        started: float,
+    ) -> None:
+        self._raw = raw
+        self.request = request
+        """The :class:`Request` that produced this response (the last hop)."""
+        self._max_size = max_size
+        self._finish = finish
+        self._released = False
+        self._body: Any = _NO_BODY
+        self.history: tuple[Response, ...] = ()
+        """Redirect responses that led here, oldest first."""
+        self.attempts = 1
+        """Attempts made for the last hop (1 when it was not retried)."""
+        self.elapsed = time.monotonic() - started
+        """Seconds from sending the request to receiving the headers."""
+
+    # ----------------------------------------------------------------- metadata
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._raw.status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._raw.reason or ""
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The response headers (case-insensitive)."""
+        return self._raw.headers
+
+    @property
+    def url(self) -> URL:
+        """The URL this response came from."""
+        return self._raw.url
+
+    @property
+    def content_type(self) -> str:
+        """The media type, without parameters (``"application/json"``)."""
+        return self._raw.content_type
+
+    @property
+    def content_length(self) -> int | None:
+        """The announced body length, when the server sent one."""
+        return self._raw.content_length
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self._raw.status < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        """Whether the status is a redirect with a ``Location``."""
+        return self._raw.status in (301, 302, 303, 307, 308) and "Location" in self._raw.headers
+
+    @property
+    def raw(self) -> aiohttp.ClientResponse:
+        """The underlying :class:`aiohttp.ClientResponse` (an escape hatch)."""
+        return self._raw
+
+    def raise_for_status(self) -> Response:
+        """Raise :class:`~pepperpy.net.HTTPStatusError` for 4xx/5xx; return self otherwise."""
+        status = self._raw.status
+        if status < 400:
+            return self
+        body = self._body if isinstance(self._body, bytes) else b""
+        raise HTTPStatusError(
+            f"{self.request.method} {self.url} returned {status} {self.reason}".rstrip(),
+            status=status,
+            context={
+                "method": self.request.method,
+                "url": str(self.url),
+                "status": status,
+                "body": safe_repr(body[:200]),
+            },
+            hint="Client errors (4xx) mean the request must change; server errors (5xx) "
+            "may pass on retry.",
+        )
+
+    # ----------------------------------------------------------------- body
+
+    def _limit_error(self, size: int, *, announced: bool) -> ResponseTooLargeError:
+        how = "announces" if announced else "exceeded"
+        return ResponseTooLargeError(
+            f"response from {self.url} {how} {size} bytes, over the {self._max_size}-byte limit",
+            context={"url": str(self.url), "limit": self._max_size, "size": size},
+        )
+
+    async def read(self) -> bytes:
+        """Read the whole body (once; later calls return it again).
+
+        Raises:
+            ResponseTooLargeError: The body is larger than ``max_response_size``;
+                the connection is closed, not reused.
+            NetworkError: The connection failed while reading (a subclass says how).
+        """
+        if self._body is not _NO_BODY:
+            return bytes(self._body)
+        limit = self._max_size
+        length = self._raw.content_length
+        try:
+            if limit is not None and length is not None and length > limit:
+                raise self._limit_error(length, announced=True)
+            if limit is None or (length is not None and length <= limit):
+                body = await self._raw.read()
+            else:
+                parts: list[bytes] = []
+                size = 0
+                while True:
+                    chunk = await self._raw.content.readany()
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise self._limit_error(size, announced=False)
+                    parts.append(chunk)
+                body = b"".join(parts)
+        except BaseException as exc:
+            self._abort()
+            if isinstance(exc, Exception) and not isinstance(exc, NetworkError):
+                raise translate_error(exc, self.request) from exc
+            raise
+        self._body = body
+        self.release()
+        return body
+
+    async def iter_bytes(
+        self, chunk_size: int = 65536, *, progress: ProgressCallback | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of at most *chunk_size* bytes, bounded by the size limit.
+
+        *progress* is called after each chunk. The connection is released at
+        the end, and closed if iteration stops early or fails.
+        """
+        if self._body is not _NO_BODY:
+            body = bytes(self._body)
+            for start in range(0, len(body), chunk_size):
+                yield body[start : start + chunk_size]
+            return
+        from pepperpy.core.utils import call_maybe_async
+
+        limit = self._max_size
+        total = self._raw.content_length
+        done = 0
+        completed = False
+        try:
+            if limit is not None and total is not None and total > limit:
+                raise self._limit_error(total, announced=True)
+            try:
+                async for chunk in self._raw.content.iter_chunked(chunk_size):
+                    done += len(chunk)
+                    if limit is not None and done > limit:
+                        raise self._limit_error(done, announced=False)
+                    yield chunk
+                    if progress is not None:
+                        await call_maybe_async(progress, Progress(done, total))
+            except NetworkError:
+                raise
+            except Exception as exc:
+                raise translate_error(exc, self.request) from exc
+            completed = True
+        finally:
+            if completed:
+                self._body = b""  # consumed: a later read() returns nothing more
+                self.release()
+            else:
+                self._abort()
+
+    async def text(self, encoding: str | None = None) -> str:
+        """Read the body and decode it (charset from ``Content-Type``, else UTF-8)."""
+        body = await self.read()
+        return body.decode(encoding or self._raw.charset or "utf-8", errors="replace")
+
+    @overload
+    async def json(self) -> Any: ...
+    @overload
+    async def json(self, type_: type[T]) -> T: ...
+    @overload
+    async def json(self, type_: Any) -> Any: ...
+
+    async def json(self, type_: Any = None) -> Any:
+        """Read the body as JSON; with *type_*, structure it into that type.
+
+        Structuring uses :mod:`pepperpy.serialization` (``pip install
+        pepperpy-serialization``); its :class:`~pepperpy.core.ValidationError`
+        lists every field that did not fit, with its path.
+
+        Raises:
+            ValidationError: The body is not valid JSON (or does not fit *type_*).
+        """
+        body = await self.read()
+        try:
+            data = _json.loads(body)
+        except ValueError as exc:
+            raise ValidationError(
+                f"response from {self.url} is not valid JSON: {exc}",
+                code="pepperpy.net.invalid_json",
+                context={"url": str(self.url), "body": safe_repr(body[:200])},
+                hint="Check the endpoint; use .text() to see what it returned.",
+            ) from exc
+        if type_ is None:
+            return data
+        return structure(data, type_)
+
+    # ----------------------------------------------------------------- release
+
+    def release(self) -> None:
+        """Return the connection to the pool (idempotent)."""
+        if self._released:
+            return
+        self._released = True
+        try:
+            self._raw.release()
+        finally:
+            finish, self._finish = self._finish, None
+            if finish is not None:
+                finish()
+
+    def _abort(self) -> None:
+        """Close the connection without reuse (the body was not fully read)."""
+        if self._released:
+            return
+        self._released = True
+        try:
+            self._raw.close()
+        finally:
+            finish, self._finish = self._finish, None
+            if finish is not None:
+                finish()
+
+    async def close(self) -> None:
+        """Release the connection; an unread body is discarded with its connection."""
+        if self._released:
+            return
+        self.release()  # aiohttp closes, rather than reuses, a half-read connection
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection has been released or closed."""
+        return self._released
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status}] {self.request.method} {self.url}>"
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+"""Sends a request and returns its response: the next step of a middleware chain."""
+
+Middleware = Callable[[Request, Handler], Awaitable[Response]]
+"""``async def middleware(request, call_next) -> Response``: see request/response hooks."""
