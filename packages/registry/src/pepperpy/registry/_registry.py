@@ -1,0 +1,1095 @@
+"""The component registry: registration, resolution, scopes, lifecycle, health and overrides."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+import attrs
+
+from pepperpy.core.exceptions import (
+    ConflictError,
+    InvalidArgumentError,
+    LifecycleError,
+)
+from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
+from pepperpy.registry._errors import (
+    AsyncResolutionError,
+    CircularDependencyError,
+    LifetimeError,
+    RegistryValidationError,
+    ScopeError,
+    ServiceNotFoundError,
+)
+from pepperpy.registry._graph import (
+    chain_text,
+    dependents_of,
+    find_problems,
+    to_mermaid,
+    topological_order,
+)
+from pepperpy.registry._keys import (
+    _MARKER,
+    Dependency,
+    Kind,
+    Lifetime,
+    _hints,
+    dependencies_of,
+    describe,
+    factory_kind,
+    key_from_hint,
+)
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "HealthReport",
+    "HealthResult",
+    "Registry",
+    "Scope",
+    "ServiceInfo",
+    "current_registry",
+    "inject",
+]
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+Key = Hashable
+
+_LOG = logging.getLogger("pepperpy.registry")
+_ASYNC_KINDS = frozenset({Kind.ASYNC_FACTORY, Kind.ASYNC_GENERATOR, Kind.ASYNC_CONTEXT_MANAGER})
+_CURRENT: ContextVar[Registry | None] = ContextVar("pepperpy.registry.current", default=None)
+
+_Exit = tuple[str, Callable[[], Any]]
+
+
+class _Registration:
+    """What the registry knows about one service."""
+
+    __slots__ = (
+        "deps",
+        "enter",
+        "health_check",
+        "key",
+        "kind",
+        "lifetime",
+        "needs_async",
+        "provider",
+    )
+
+    def __init__(
+        self,
+        key: Key,
+        provider: Any,
+        lifetime: Lifetime,
+        kind: Kind,
+        deps: tuple[Dependency, ...],
+        health_check: Callable[[Any], Any] | None,
+        enter: bool | None,
+    ) -> None:
+        self.key = key
+        self.provider = provider
+        self.lifetime = lifetime
+        self.kind = kind
+        self.deps = deps
+        self.health_check = health_check
+        self.enter = enter
+        self.needs_async = kind in _ASYNC_KINDS or enter is True
+
+
+@attrs.frozen
+class ServiceInfo:
+    """A read-only view of one registration (see :meth:`Registry.services`).
+
+    Attributes:
+        key: The key it is registered under (a type, a string, or ``(type, name)``).
+        name: A readable name for the key.
+        lifetime: Its :class:`Lifetime`.
+        kind: How it is produced (:class:`Kind`).
+        dependencies: The readable names of the services it needs.
+        optional: The readable names of the dependencies that have defaults.
+        has_health_check: Whether a health check is registered.
+        instantiated: Whether a singleton instance exists right now.
+    """
+
+    key: Any
+    name: str
+    lifetime: Lifetime
+    kind: Kind
+    dependencies: tuple[str, ...]
+    optional: tuple[str, ...]
+    has_health_check: bool
+    instantiated: bool
+
+
+@attrs.frozen
+class HealthResult:
+    """The outcome of one health check.
+
+    Attributes:
+        name: The service's readable name.
+        ok: ``True`` when the check returned anything but ``False`` without raising.
+        value: What the check returned (latency, version, row count ...).
+        error: ``"Type: message"`` when the check raised or timed out.
+        duration: Seconds the check took.
+    """
+
+    name: str
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    duration: float = 0.0
+
+
+@attrs.frozen
+class HealthReport:
+    """Every health check's result; truthy when all are ok."""
+
+    results: tuple[HealthResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return all(result.ok for result in self.results)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __iter__(self) -> Iterator[HealthResult]:
+        return iter(self.results)
+
+    def __getitem__(self, name: str) -> HealthResult:
+        for result in self.results:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly summary (values are rendered with ``repr`` if needed)."""
+        return {
+            "ok": self.ok,
+            "services": {
+                r.name: {
+                    "ok": r.ok,
+                    "value": r.value
+                    if r.value is None or isinstance(r.value, (bool, int, float, str))
+                    else repr(r.value),
+                    "error": r.error,
+                    "duration": r.duration,
+                }
+                for r in self.results
+            },
+        }
+
+
+def _finish_generator(gen: Any, label: str) -> Callable[[], None]:
+    def finish() -> None:
+        try:
+            next(gen)
+        except StopIteration:
+            return
+        gen.close()
+        raise LifecycleError(
+            f"the generator factory of {label} yielded more than once",
+            code="pepperpy.registry.generator",
+            context={"service": label},
+            hint="A generator factory yields exactly one instance, then cleans up.",
+        )
+
+    return finish
+
+
+def _finish_async_generator(agen: Any, label: str) -> Callable[[], Awaitable[None]]:
+    async def finish() -> None:
+        try:
+            await agen.__anext__()
+        except StopAsyncIteration:
+            return
+        await agen.aclose()
+        raise LifecycleError(
+            f"the async generator factory of {label} yielded more than once",
+            code="pepperpy.registry.generator",
+            context={"service": label},
+            hint="An async generator factory yields exactly one instance, then cleans up.",
+        )
+
+    return finish
+
+
+def _is_async_cm(obj: object) -> bool:
+    return hasattr(obj, "__aenter__") and hasattr(obj, "__aexit__")
+
+
+async def _run_exits(exits: list[_Exit], what: str) -> None:
+    """Run cleanups newest first; every one runs; the first failure is raised after."""
+    failures: list[tuple[str, Exception]] = []
+    while exits:
+        label, cleanup = exits.pop()
+        try:
+            result = cleanup()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            _LOG.warning("cleanup of %s failed", label, exc_info=exc)
+            failures.append((label, exc))
+    _raise_cleanup_failures(failures, what)
+
+
+def _run_exits_sync(exits: list[_Exit], what: str) -> None:
+    failures: list[tuple[str, Exception]] = []
+    while exits:
+        label, cleanup = exits.pop()
+        try:
+            result = cleanup()
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise AsyncResolutionError(
+                    f"{label} needs an async cleanup",
+                    context={"service": label},
+                    hint="Use 'await registry.aclose()' or 'async with'.",
+                )
+        except Exception as exc:
+            _LOG.warning("cleanup of %s failed", label, exc_info=exc)
+            failures.append((label, exc))
+    _raise_cleanup_failures(failures, what)
+
+
+def _raise_cleanup_failures(failures: list[tuple[str, Exception]], what: str) -> None:
+    if failures:
+        names = ", ".join(label for label, _ in failures)
+        raise LifecycleError(
+            f"{len(failures)} service(s) failed to clean up when closing {what}: {names}",
+            code="pepperpy.registry.cleanup",
+            context={"services": [label for label, _ in failures]},
+            hint="Every other cleanup ran; see the chained error and the log for details.",
+        ) from failures[0][1]
+
+
+class Scope:
+    """One scope (a request, a task, a unit of work) for scoped services.
+
+    Created by :meth:`Registry.scope`; use ``async with`` (or ``with`` when every
+    scoped service is sync). Scoped instances are created once per scope and
+    cleaned up, newest first, when the scope ends. The scope is carried by a
+    context variable, so tasks started inside it share it.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._instances: dict[Key, Any] = {}
+        self._exits: list[_Exit] = []
+        self._token: Any = None
+
+    def _enter(self) -> None:
+        if self._token is not None:
+            raise LifecycleError(
+                "this scope is already active",
+                code="pepperpy.registry.scope_reentered",
+                hint="Create a new scope with registry.scope() for each unit of work.",
+            )
+        self._token = self._registry._scope_var.set(self)
+
+    def _leave(self) -> None:
+        token, self._token = self._token, None
+        try:
+            self._registry._scope_var.reset(token)
+        except ValueError:  # left from another context: still stop being current there
+            self._registry._scope_var.set(None)
+
+    async def __aenter__(self) -> Scope:
+        self._enter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._leave()
+        self._instances.clear()
+        await _run_exits(self._exits, "a scope")
+
+    def __enter__(self) -> Scope:
+        self._enter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._leave()
+        self._instances.clear()
+        _run_exits_sync(self._exits, "a scope")
+
+    @property
+    def instances(self) -> dict[str, Any]:
+        """The scoped instances created so far, by readable name (a copy)."""
+        return {describe(key): value for key, value in self._instances.items()}
+
+
+class Registry(Lifecycle):
+    """A typed component registry, service locator and dependency injector.
+
+    Register services by type (or by name) as values or factories, then ask
+    for them by type: ``await registry.get(Database)`` or, for sync services,
+    ``registry.resolve(Database)``. Factory parameters are wired from their type
+    hints (attrs classes from their fields), so no string keys are needed.
+
+    Factories may be plain or ``async`` callables, classes, (async) generators
+    (the code after ``yield`` is the cleanup), or (async) context managers;
+    instances that are async context managers (for example
+    :class:`~pepperpy.core.types.Lifecycle` components) are entered and exited.
+
+    ``async with registry:`` validates the graph, creates every singleton in
+    dependency order (entering/starting them), and on exit cleans them up in
+    reverse order. Lazy use without ``async with`` works too; then call
+    :meth:`aclose` at the end.
+
+    Args:
+        eager: Create every singleton on :meth:`start` (default). With
+            ``False`` they are created on first use.
+        clock: Where health check durations are measured.
+    """
+
+    def __init__(self, *, eager: bool = True, clock: Clock = system_clock) -> None:
+        self._regs: dict[Key, _Registration] = {}
+        self._ready: dict[Key, Any] = {}
+        self._exits: list[_Exit] = []
+        self._building: dict[Key, asyncio.Future[Any]] = {}
+        self._rlock = threading.RLock()
+        self._scope_var: ContextVar[Scope | None] = ContextVar(
+            "pepperpy.registry.scope", default=None
+        )
+        self._eager = eager
+        self._clock = clock
+
+    # ------------------------------------------------------------------ registration
+
+    @staticmethod
+    def _key(key: Any, name: str | None) -> Key:
+        try:
+            hash(key)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"service key {key!r} is not hashable",
+                code="pepperpy.registry.invalid_key",
+                hint="Register services under a type or a string.",
+            ) from None
+        if name is None:
+            return cast(Key, key)
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                f"service name must be a non-empty string, got {name!r}",
+                code="pepperpy.registry.invalid_key",
+                hint="Pass name='primary' (or leave it out).",
+            )
+        return (key, name)
+
+    def _add(self, reg: _Registration, replace: bool) -> None:
+        with self._rlock:
+            if reg.key in self._regs and not replace:
+                raise ConflictError(
+                    f"{describe(reg.key)} is already registered",
+                    code="pepperpy.registry.duplicate",
+                    context={"service": describe(reg.key)},
+                    hint="Pass replace=True to replace it, or use override() in tests.",
+                    retryable=False,
+                )
+            self._regs[reg.key] = reg
+            self._ready.pop(reg.key, None)
+            if reg.kind is Kind.VALUE:
+                self._ready[reg.key] = reg.provider
+
+    def register(
+        self,
+        key: Any,
+        factory: Callable[..., Any] | None = None,
+        /,
+        *,
+        lifetime: Lifetime | str = Lifetime.SINGLETON,
+        name: str | None = None,
+        health_check: Callable[[Any], Any] | None = None,
+        enter: bool | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Register a factory for *key* (a type or a string).
+
+        Args:
+            key: What callers ask for; usually the interface or class.
+            factory: A class, function, async function, (async) generator or
+                (async) context manager function. Omit it to register the class
+                *key* itself (auto-wired from its ``__init__`` or attrs fields).
+            lifetime: ``"singleton"`` (default), ``"scoped"`` or ``"transient"``.
+            name: Register a second implementation under ``(key, name)``; select
+                it with ``Annotated[Key, Named(name)]`` or ``get(key, name)``.
+            health_check: ``check(instance)`` returning a value (sync or async);
+                run by :meth:`check_health`.
+            enter: Whether to enter an async context manager instance.
+                ``None`` (auto) enters instances from async factories and
+                classes defining ``__aenter__``; ``True`` also enters the result
+                of a sync factory; ``False`` never enters.
+            replace: Replace an existing registration instead of raising.
+
+        Raises:
+            ConflictError: *key* is already registered.
+            InvalidArgumentError: the factory cannot be wired (unannotated parameter ...).
+        """
+        if factory is None:
+            if not isinstance(key, type):
+                raise InvalidArgumentError(
+                    f"register({describe(key)}) needs a factory when the key is not a class",
+                    code="pepperpy.registry.no_factory",
+                    hint="Pass a factory, or use register_value() for a ready-made value.",
+                )
+            factory = key
+        if not callable(factory):
+            raise InvalidArgumentError(
+                f"the factory for {describe(key)} is not callable: {factory!r}",
+                code="pepperpy.registry.not_callable",
+                hint="Use register_value() to register a ready-made value.",
+            )
+        try:
+            life = Lifetime(lifetime)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"unknown lifetime {lifetime!r}",
+                code="pepperpy.registry.lifetime_name",
+                hint="Use 'singleton', 'scoped' or 'transient'.",
+            ) from None
+        kind = factory_kind(factory)
+        if enter is False and kind is Kind.ASYNC_CONTEXT_MANAGER and isinstance(factory, type):
+            kind = Kind.FACTORY
+        reg = _Registration(
+            self._key(key, name),
+            factory,
+            life,
+            kind,
+            dependencies_of(factory),
+            health_check,
+            enter,
+        )
+        self._add(reg, replace)
+
+    register_factory = register
+
+    def register_value(
+        self,
+        key: Any,
+        value: Any,
+        /,
+        *,
+        name: str | None = None,
+        health_check: Callable[[Any], Any] | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Register a ready-made *value* for *key* (it is never cleaned up by the registry)."""
+        reg = _Registration(
+            self._key(key, name), value, Lifetime.SINGLETON, Kind.VALUE, (), health_check, False
+        )
+        self._add(reg, replace)
+
+    def unregister(self, key: Any, /, *, name: str | None = None) -> None:
+        """Remove a registration (an existing singleton stays alive until :meth:`aclose`)."""
+        full = self._key(key, name)
+        with self._rlock:
+            if self._regs.pop(full, None) is None:
+                raise self._not_found(full, ())
+            self._ready.pop(full, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._regs
+
+    def __len__(self) -> int:
+        return len(self._regs)
+
+    def __repr__(self) -> str:
+        return f"<Registry services={len(self._regs)} state={self.state.value}>"
+
+    # ------------------------------------------------------------------ errors
+
+    def _not_found(self, key: Key, chain: tuple[Key, ...]) -> ServiceNotFoundError:
+        needed = f" (needed by {chain_text([*chain, key])})" if chain else ""
+        return ServiceNotFoundError(
+            f"no service registered for {describe(key)}{needed}",
+            context={"service": describe(key), "chain": [describe(k) for k in (*chain, key)]},
+            hint=f"Register it: registry.register({describe(key)}, factory) or "
+            "registry.register_value(...).",
+        )
+
+    # ------------------------------------------------------------------ sync resolution
+
+    @overload
+    def resolve(self, key: type[T], /, name: str | None = None) -> T: ...
+
+    @overload
+    def resolve(self, key: Any, /, name: str | None = None) -> Any: ...
+
+    def resolve(self, key: Any, /, name: str | None = None) -> Any:
+        """Return the service for *key* synchronously.
+
+        Works for services whose factories (and dependencies) are sync, and for
+        any singleton already created (for example by ``async with registry``).
+
+        Raises:
+            ServiceNotFoundError: nothing is registered (the chain says who needed it).
+            AsyncResolutionError: the service needs ``await registry.get(...)``.
+            ScopeError: a scoped service was asked for outside a scope.
+            CircularDependencyError: the services depend on each other in a loop.
+        """
+        try:
+            return self._ready[key if name is None else (key, name)]
+        except KeyError:
+            return self._resolve(self._key(key, name), (), None)
+        except TypeError:
+            return self._resolve(self._key(key, name), (), None)
+
+    def _check_chain(self, key: Key, chain: tuple[Key, ...], reg: _Registration) -> None:
+        if key in chain:
+            loop = [*chain[chain.index(key) :], key]
+            raise CircularDependencyError(
+                f"dependency cycle: {chain_text(loop)}",
+                context={"chain": [describe(k) for k in loop]},
+                hint="Break the loop: let one side depend on a factory or resolve lazily.",
+            )
+
+    def _captive(self, key: Key, chain: tuple[Key, ...], captor: Key) -> LifetimeError:
+        start = chain.index(captor) if captor in chain else 0
+        path = [*chain[start:], key]
+        return LifetimeError(
+            f"singleton {describe(captor)} depends on scoped {describe(key)}: {chain_text(path)}",
+            context={"chain": [describe(k) for k in path]},
+            hint=f"Make {describe(captor)} scoped or transient, or {describe(key)} a singleton.",
+        )
+
+    def _resolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
+        reg = self._regs.get(key)
+        if reg is None:
+            if key is Registry:
+                return self
+            raise self._not_found(key, chain)
+        self._check_chain(key, chain, reg)
+        lifetime = reg.lifetime
+        if lifetime is Lifetime.SINGLETON:
+            with self._rlock:
+                try:
+                    return self._ready[key]
+                except KeyError:
+                    pass
+                obj = self._create(reg, (*chain, key), self._exits, key)
+                self._ready[key] = obj
+                return obj
+        scope = self._scope_var.get()
+        if lifetime is Lifetime.SCOPED:
+            if captor is not None:
+                raise self._captive(key, chain, captor)
+            if scope is None:
+                raise self._no_scope(key, chain)
+            try:
+                return scope._instances[key]
+            except KeyError:
+                pass
+            obj = self._create(reg, (*chain, key), scope._exits, None)
+            scope._instances[key] = obj
+            return obj
+        return self._create(reg, (*chain, key), scope._exits if scope else self._exits, captor)
+
+    def _no_scope(self, key: Key, chain: tuple[Key, ...]) -> ScopeError:
+        via = f" (needed by {chain_text([*chain, key])})" if chain else ""
+        return ScopeError(
+            f"{describe(key)} is scoped and no scope is active{via}",
+            context={"service": describe(key)},
+            hint="Resolve it inside 'async with registry.scope():' (one scope per request/task).",
+        )
+
+    def _kwargs(
+        self, reg: _Registration, chain: tuple[Key, ...], captor: Key | None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for dep in reg.deps:
+            if dep.optional and dep.key not in self._regs:
+                continue
+            try:
+                value = self._ready[dep.key]
+            except KeyError:
+                value = self._resolve(dep.key, chain, captor)
+            if dep.positional:
+                args.append(value)
+            else:
+                kwargs[dep.param] = value
+        return args, kwargs
+
+    def _create(
+        self, reg: _Registration, chain: tuple[Key, ...], exits: list[_Exit], captor: Key | None
+    ) -> Any:
+        label = describe(reg.key)
+        if reg.needs_async:
+            raise AsyncResolutionError(
+                f"{label} is created by an {reg.kind.value}"
+                + (" and entered as an async context manager" if reg.enter else "")
+                + (f" (needed by {chain_text(chain)})" if len(chain) > 1 else "")
+                + "; it cannot be resolved synchronously",
+                context={"service": label, "chain": [describe(k) for k in chain]},
+                hint=f"Use 'await registry.get({label})', or start the registry first "
+                "('async with registry:') so singletons are ready for resolve().",
+            )
+        args, kwargs = self._kwargs(reg, chain, captor)
+        provider = reg.provider
+        kind = reg.kind
+        if kind is Kind.FACTORY:
+            return provider(*args, **kwargs)
+        if kind is Kind.GENERATOR:
+            gen = provider(*args, **kwargs)
+            obj = next(gen)
+            exits.append((label, _finish_generator(gen, label)))
+            return obj
+        cm = provider(*args, **kwargs)  # Kind.CONTEXT_MANAGER
+        obj = cm.__enter__()
+        exits.append((label, functools.partial(cm.__exit__, None, None, None)))
+        return obj
+
+    # ------------------------------------------------------------------ async resolution
+
+    @overload
+    async def get(self, key: type[T], /, name: str | None = None) -> T: ...
+
+    @overload
+    async def get(self, key: Any, /, name: str | None = None) -> Any: ...
+
+    async def get(self, key: Any, /, name: str | None = None) -> Any:
+        """Return the service for *key*, creating it (and its dependencies) if needed.
+
+        Concurrent first requests for a singleton share one creation.
+
+        Raises:
+            ServiceNotFoundError: nothing is registered (the chain says who needed it).
+            ScopeError: a scoped service was asked for outside a scope.
+            CircularDependencyError: the services depend on each other in a loop.
+            LifetimeError: a singleton would capture a scoped service.
+        """
+        try:
+            return self._ready[key if name is None else (key, name)]
+        except (KeyError, TypeError):
+            return await self._aresolve(self._key(key, name), (), None)
+
+    async def _aresolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
+        reg = self._regs.get(key)
+        if reg is None:
+            if key is Registry:
+                return self
+            raise self._not_found(key, chain)
+        self._check_chain(key, chain, reg)
+        lifetime = reg.lifetime
+        if lifetime is Lifetime.SINGLETON:
+            try:
+                return self._ready[key]
+            except KeyError:
+                pass
+            pending = self._building.get(key)
+            if pending is not None:
+                return await asyncio.shield(pending)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._building[key] = future
+            try:
+                obj = await self._acreate(reg, (*chain, key), self._exits, key)
+            except BaseException as exc:
+                if isinstance(exc, Exception):
+                    future.set_exception(exc)
+                    future.exception()  # retrieved: waiters re-raise it, nobody else logs it
+                else:
+                    future.cancel()
+                raise
+            finally:
+                self._building.pop(key, None)
+            self._ready[key] = obj
+            future.set_result(obj)
+            return obj
+        scope = self._scope_var.get()
+        if lifetime is Lifetime.SCOPED:
+            if captor is not None:
+                raise self._captive(key, chain, captor)
+            if scope is None:
+                raise self._no_scope(key, chain)
+            try:
+                return scope._instances[key]
+            except KeyError:
+                pass
+            obj = await self._acreate(reg, (*chain, key), scope._exits, None)
+            scope._instances.setdefault(key, obj)
+            return scope._instances[key]
+        return await self._acreate(
+            reg, (*chain, key), scope._exits if scope else self._exits, captor
+        )
+
+    async def _acreate(
+        self, reg: _Registration, chain: tuple[Key, ...], exits: list[_Exit], captor: Key | None
+    ) -> Any:
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for dep in reg.deps:
+            if dep.optional and dep.key not in self._regs:
+                continue
+            try:
+                value = self._ready[dep.key]
+            except KeyError:
+                value = await self._aresolve(dep.key, chain, captor)
+            if dep.positional:
+                args.append(value)
+            else:
+                kwargs[dep.param] = value
+        label = describe(reg.key)
+        provider = reg.provider
+        kind = reg.kind
+        if kind is Kind.FACTORY:
+            obj = provider(*args, **kwargs)
+            if reg.enter and _is_async_cm(obj):
+                return await self._enter(obj, label, exits)
+            return obj
+        if kind is Kind.ASYNC_FACTORY:
+            obj = await provider(*args, **kwargs)
+            if reg.enter is not False and _is_async_cm(obj):
+                return await self._enter(obj, label, exits)
+            return obj
+        if kind is Kind.ASYNC_CONTEXT_MANAGER:
+            return await self._enter(provider(*args, **kwargs), label, exits)
+        if kind is Kind.ASYNC_GENERATOR:
+            agen = provider(*args, **kwargs)
+            obj = await agen.__anext__()
+            exits.append((label, _finish_async_generator(agen, label)))
+            return obj
+        if kind is Kind.GENERATOR:
+            gen = provider(*args, **kwargs)
+            obj = next(gen)
+            exits.append((label, _finish_generator(gen, label)))
+            return obj
+        cm = provider(*args, **kwargs)  # Kind.CONTEXT_MANAGER
+        obj = cm.__enter__()
+        exits.append((label, functools.partial(cm.__exit__, None, None, None)))
+        return obj
+
+    @staticmethod
+    async def _enter(cm: Any, label: str, exits: list[_Exit]) -> Any:
+        obj = await cm.__aenter__()
+        exits.append((label, functools.partial(cm.__aexit__, None, None, None)))
+        return obj
+
+    # ------------------------------------------------------------------ scopes
+
+    def scope(self) -> Scope:
+        """Open a scope for scoped services: ``async with registry.scope(): ...``."""
+        return Scope(self)
+
+    @property
+    def current_scope(self) -> Scope | None:
+        """The scope active in this context, if any."""
+        return self._scope_var.get()
+
+    # ------------------------------------------------------------------ validation and view
+
+    def validate(self) -> None:
+        """Check the whole graph before anything runs.
+
+        Reports every missing dependency, dependency cycle and captive
+        dependency (a singleton that would keep a scoped service), each with
+        the full chain from the service that needs it.
+
+        Raises:
+            RegistryValidationError: listing every problem.
+        """
+        problems = find_problems(self._regs, frozenset({Registry}))
+        if problems:
+            raise RegistryValidationError(
+                f"the registry has {len(problems)} problem{'s' if len(problems) != 1 else ''}",
+                errors=problems,
+                hint="Register the missing services, break the cycles and fix the lifetimes "
+                "listed above.",
+            )
+
+    def services(self) -> list[ServiceInfo]:
+        """Describe every registration, in registration order."""
+        return [
+            ServiceInfo(
+                key=reg.key,
+                name=describe(reg.key),
+                lifetime=reg.lifetime,
+                kind=reg.kind,
+                dependencies=tuple(describe(d.key) for d in reg.deps),
+                optional=tuple(describe(d.key) for d in reg.deps if d.optional),
+                has_health_check=reg.health_check is not None,
+                instantiated=reg.key in self._ready,
+            )
+            for reg in self._regs.values()
+        ]
+
+    def to_mermaid(self, *, direction: str = "TD") -> str:
+        """Return the dependency graph as a Mermaid flowchart.
+
+        Nodes show the service, its lifetime and kind; an arrow points from a
+        service to each dependency (dotted when optional); missing services are
+        drawn dashed.
+        """
+        return to_mermaid(
+            self._regs, {k: r.kind.value for k, r in self._regs.items()}, direction=direction
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def _on_start(self) -> None:
+        self.validate()
+        if self._eager:
+            for key in topological_order(self._regs):
+                reg = self._regs[key]
+                if reg.lifetime is Lifetime.SINGLETON and key not in self._ready:
+                    await self._aresolve(key, (), None)
+        _CURRENT.set(self)
+
+    async def _on_stop(self) -> None:
+        if _CURRENT.get() is self:
+            _CURRENT.set(None)
+        try:
+            await _run_exits(self._exits, "the registry")
+        finally:
+            self._forget_instances()
+
+    def _forget_instances(self) -> None:
+        for key in list(self._ready):
+            reg = self._regs.get(key)
+            if reg is None or reg.kind is not Kind.VALUE:
+                del self._ready[key]
+
+    async def aclose(self) -> None:
+        """Clean up every instance created so far, newest first, whatever the state.
+
+        Singletons are forgotten (values are kept), so the registry can be used again.
+        """
+        if self.state is LifecycleState.RUNNING:
+            await self.stop()
+            return
+        try:
+            await _run_exits(self._exits, "the registry")
+        finally:
+            self._forget_instances()
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`, for registries whose cleanups are all sync."""
+        try:
+            _run_exits_sync(self._exits, "the registry")
+        finally:
+            self._forget_instances()
+            if self.state is LifecycleState.RUNNING:
+                self._lc_state = LifecycleState.STOPPED
+
+    def activate(self) -> contextlib.AbstractContextManager[Registry]:
+        """Make this the registry module-level :func:`inject` uses, within a ``with`` block."""
+
+        @contextlib.contextmanager
+        def activate() -> Iterator[Registry]:
+            token = _CURRENT.set(self)
+            try:
+                yield self
+            finally:
+                _CURRENT.reset(token)
+
+        return activate()
+
+    # ------------------------------------------------------------------ health
+
+    async def check_health(self, *, timeout: float = 5.0) -> HealthReport:
+        """Run every registered health check concurrently and collect their values.
+
+        Each check receives the service instance (resolved as usual; scoped
+        services need an active scope) and may return anything: ``False``
+        means unhealthy, an exception or a timeout too.
+        """
+
+        async def run(key: Key, reg: _Registration) -> HealthResult:
+            assert reg.health_check is not None
+            started = self._clock.monotonic()
+            try:
+                instance = await self._aresolve(key, (), None)
+                value = reg.health_check(instance)
+                if inspect.isawaitable(value):
+                    value = await asyncio.wait_for(_awaited(value), timeout)
+            except Exception as exc:
+                kind = "TimeoutError" if isinstance(exc, asyncio.TimeoutError) else None
+                return HealthResult(
+                    describe(key),
+                    False,
+                    None,
+                    f"{kind or type(exc).__name__}: {exc}"
+                    if str(exc)
+                    else kind or type(exc).__name__,
+                    self._clock.monotonic() - started,
+                )
+            return HealthResult(
+                describe(key), value is not False, value, None, self._clock.monotonic() - started
+            )
+
+        checks = [run(k, r) for k, r in list(self._regs.items()) if r.health_check is not None]
+        return HealthReport(tuple(await asyncio.gather(*checks)))
+
+    # ------------------------------------------------------------------ overrides
+
+    @contextlib.contextmanager
+    def override(self, key: Any, value: Any, /, *, name: str | None = None) -> Iterator[Any]:
+        """Temporarily replace *key* with *value* (for tests), as a context manager.
+
+        Services that depend on *key*, directly or not, are rebuilt with the
+        fake while the block runs; afterwards the original registration and
+        instances are back. Instances built during the block are cleaned up
+        with the registry.
+        """
+        full = self._key(key, name)
+        with self._rlock:
+            affected = dependents_of(self._regs, full) | {full}
+            saved_reg = self._regs.get(full)
+            saved_ready = {k: self._ready[k] for k in affected if k in self._ready}
+            scope = self._scope_var.get()
+            saved_scoped = (
+                {k: scope._instances[k] for k in affected if k in scope._instances}
+                if scope is not None
+                else {}
+            )
+            for k in affected:
+                self._ready.pop(k, None)
+                if scope is not None:
+                    scope._instances.pop(k, None)
+            self._regs[full] = _Registration(
+                full, value, Lifetime.SINGLETON, Kind.VALUE, (), None, False
+            )
+            self._ready[full] = value
+        try:
+            yield value
+        finally:
+            with self._rlock:
+                if saved_reg is None:
+                    self._regs.pop(full, None)
+                else:
+                    self._regs[full] = saved_reg
+                for k in affected:
+                    self._ready.pop(k, None)
+                    if scope is not None:
+                        scope._instances.pop(k, None)
+                self._ready.update(saved_ready)
+                if scope is not None:
+                    scope._instances.update(saved_scoped)
+
+    # ------------------------------------------------------------------ injection
+
+    def inject(self, fn: F) -> F:
+        """Decorate *fn* so its marked parameters are filled from this registry.
+
+        Mark a parameter with the default :data:`INJECT` or the annotation
+        ``Injected[T]``; an argument the caller passes is used as is. Async
+        functions resolve with :meth:`get`, sync ones with :meth:`resolve`.
+        """
+        return _injector(fn, lambda: self)
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    return await value
+
+
+def current_registry() -> Registry:
+    """Return the registry module-level :func:`inject` uses in this context.
+
+    It is the registry most recently started here (``async with registry:``)
+    or activated with :meth:`Registry.activate`.
+
+    Raises:
+        LifecycleError: no registry is active.
+    """
+    registry = _CURRENT.get()
+    if registry is None:
+        raise LifecycleError(
+            "no registry is active in this context",
+            code="pepperpy.registry.no_current",
+            hint="Start one with 'async with registry:' or use 'with registry.activate():', "
+            "or decorate with '@registry.inject' instead.",
+        )
+    return registry
+
+
+def inject(fn: F) -> F:
+    """Like :meth:`Registry.inject`, resolving from :func:`current_registry` at call time."""
+    return _injector(fn, current_registry)
+
+
+def _injector(fn: F, registry_of: Callable[[], Registry]) -> F:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"cannot inspect {fn!r} for injection",
+            code="pepperpy.registry.inject",
+            hint="Decorate a plain function or method.",
+        ) from exc
+    hints = _hints(fn, fn)
+    targets: list[tuple[str, Key, int | None]] = []
+    for index, param in enumerate(signature.parameters.values()):
+        hint = hints.get(param.name)
+        key, _, marked = key_from_hint(hint) if hint is not None else (None, False, False)
+        if not (marked or param.default is _MARKER):
+            continue
+        if key is None:
+            raise InvalidArgumentError(
+                f"parameter {param.name!r} of {fn.__qualname__} is marked for injection "
+                "but has no type annotation",
+                code="pepperpy.registry.inject",
+                context={"parameter": param.name},
+                hint="Annotate it with the service type to inject.",
+            )
+        positional = param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
+        targets.append((param.name, key, index if positional else None))
+    if not targets:
+        raise InvalidArgumentError(
+            f"{fn.__qualname__} has no parameter marked for injection",
+            code="pepperpy.registry.inject",
+            hint="Give parameters the default INJECT or the annotation Injected[T].",
+        )
+    positional_only = {
+        name for name, p in signature.parameters.items() if p.kind is p.POSITIONAL_ONLY
+    }
+    if positional_only & {name for name, _, _ in targets}:
+        raise InvalidArgumentError(
+            f"{fn.__qualname__}: positional-only parameters cannot be injected",
+            code="pepperpy.registry.inject",
+            hint="Make the injected parameters regular or keyword-only.",
+        )
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            registry = registry_of()
+            for name, key, index in targets:
+                if name in kwargs or (index is not None and index < len(args)):
+                    continue
+                kwargs[name] = await registry.get(key)
+            return await fn(*args, **kwargs)
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        registry = registry_of()
+        for name, key, index in targets:
+            if name in kwargs or (index is not None and index < len(args)):
+                continue
+            kwargs[name] = registry.resolve(key)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
