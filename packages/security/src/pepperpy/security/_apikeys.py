@@ -15,6 +15,7 @@ from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._errors import AuthenticationError, AuthFailure
 from pepperpy.security._principal import Principal
 from pepperpy.security._random import random_id, random_token
+from pepperpy.security._sodium import blake2b_keyed
 
 __all__ = ["APIKey", "APIKeyStore", "APIKeys", "InMemoryAPIKeyStore"]
 
@@ -24,11 +25,7 @@ _MAX_KEY = 256
 
 
 def _digest(secret: str) -> str:
-    return bytes(
-        nacl.bindings.crypto_generichash_blake2b_salt_personal(
-            secret.encode("ascii"), digest_size=32, person=_PURPOSE
-        )
-    ).hex()
+    return blake2b_keyed(secret.encode("ascii"), b"", _PURPOSE).hex()
 
 
 def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.security._errors import DecryptionError
 from pepperpy.security._keys import Key, KeyRing, KeyType
 from pepperpy.security._random import random_bytes
+from pepperpy.security._sodium import aead_decrypt, aead_encrypt
 
 __all__ = [
     "BoxKeyPair",
@@ -106,7 +107,7 @@ class Encryptor:
         kid = key.kid.encode("ascii")
         header = bytes((_VERSION, len(kid))) + kid
         nonce = random_bytes(_NONCE)
-        sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        sealed = aead_encrypt(
             data, header + _as_bytes(context, "context"), nonce, key._derive(_ENC_PURPOSE)
         )
         return b"".join((header, nonce, sealed))
@@ -177,16 +178,15 @@ class Encryptor:
         key = self.keyring._find(kid)
         if key is None or key.type is not KeyType.SYMMETRIC:
             raise DecryptionError("Ciphertext was made with an unknown or expired key", kid=kid)
-        try:
-            plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-                sealed, header + _as_bytes(context, "context"), nonce, key._derive(_ENC_PURPOSE)
-            )
-        except nacl.exceptions.CryptoError:
+        plain = aead_decrypt(
+            sealed, header + _as_bytes(context, "context"), nonce, key._derive(_ENC_PURPOSE)
+        )
+        if plain is None:
             raise DecryptionError(
                 "Ciphertext failed authentication (modified, wrong key or wrong context)",
                 kid=kid,
-            ) from None
-        return bytes(plain), key
+            )
+        return plain, key
 
     # -- streams --------------------------------------------------------------
 

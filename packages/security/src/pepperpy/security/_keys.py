@@ -30,6 +30,7 @@ from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._errors import DecryptionError, KeyNotFoundError
 from pepperpy.security._random import random_bytes, random_id
+from pepperpy.security._sodium import blake2b_keyed
 
 __all__ = ["DEFAULT_KEYRING_ENV", "Key", "KeyRing", "KeyType"]
 
@@ -110,7 +111,7 @@ class Key:
     retired_at: float | None = None
     expires_at: float | None = None
     public_key: bytes | None = None
-    _cache: dict[str, Any] = attrs.field(factory=dict, init=False)
+    _cache: dict[Any, Any] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         material = self._material
@@ -200,15 +201,13 @@ class Key:
 
     def _derive(self, purpose: bytes) -> bytes:
         """Return the 32-byte sub-key for *purpose* (BLAKE2b KDF, as crypto_kdf does)."""
-        cached = self._cache.get(purpose.decode())
+        cached = self._cache.get(purpose)
         if cached is None:
             if self._material is None:
                 raise KeyNotFoundError(self.kid, reason="has no secret material")
-            cached = nacl.bindings.crypto_generichash_blake2b_salt_personal(
-                b"", digest_size=_KEY_BYTES, key=self._material, person=purpose
-            )
-            self._cache[purpose.decode()] = cached
-        return bytes(cached)
+            cached = blake2b_keyed(b"", self._material, purpose, _KEY_BYTES)
+            self._cache[purpose] = cached
+        return cached
 
     def _signing_key(self) -> nacl.signing.SigningKey:
         cached = self._cache.get("signing")
@@ -555,7 +554,7 @@ class KeyRing:
 
     def active(self, type: KeyType | str = KeyType.SYMMETRIC) -> Key:
         """Return the active key of *type*."""
-        kind = KeyType(type)
+        kind = type if isinstance(type, KeyType) else KeyType(type)
         kid = self._active.get(kind)
         if kid is None:
             raise ConfigurationError(

@@ -15,8 +15,6 @@ from pepperpy.core.exceptions import InvalidArgumentError
 
 __all__ = ["constant_time_equals", "random_bytes", "random_id", "random_token"]
 
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
-
 
 def random_bytes(size: int = 32) -> bytes:
     """Return *size* cryptographically secure random bytes."""
@@ -39,20 +37,14 @@ def random_token(nbytes: int = 32) -> str:
 
 
 def random_id(prefix: str = "", *, nbytes: int = 16) -> str:
-    """Return a random identifier such as ``"usr_5x0k7r..."`` (lower-case base32).
+    """Return a random identifier such as ``"usr_5x0k7r..."`` (lower-case base32, ``a-z2-7``).
 
     Args:
         prefix: Prepended with an underscore when given (``"usr"`` -> ``"usr_..."``).
         nbytes: Random bytes in the id; 16 bytes (128 bits) makes collisions
             practically impossible.
     """
-    number = int.from_bytes(random_bytes(nbytes), "big")
-    length = (nbytes * 8 + 4) // 5
-    chars = []
-    for _ in range(length):
-        number, index = divmod(number, 32)
-        chars.append(_ALPHABET[index])
-    body = "".join(chars)
+    body = base64.b32encode(random_bytes(nbytes)).decode("ascii").rstrip("=").lower()
     return f"{prefix}_{body}" if prefix else body
 
 

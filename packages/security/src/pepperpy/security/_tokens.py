@@ -37,7 +37,8 @@ from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._errors import AuthenticationError, AuthFailure
 from pepperpy.security._keys import Key, KeyRing, KeyType
 from pepperpy.security._principal import Principal
-from pepperpy.security._random import random_id
+from pepperpy.security._random import random_token
+from pepperpy.security._sodium import blake2b_keyed
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -347,7 +348,7 @@ class TokenManager:
             sub=subject,
             iat=now,
             exp=now + math.ceil(lifetime),
-            jti=jti or random_id(nbytes=16),
+            jti=jti or random_token(16),
             scopes=tuple(scopes),
             aud=aud,
             iss=self.issuer,
@@ -464,11 +465,7 @@ class TokenManager:
 def _tag(key: Key, message: bytes) -> bytes:
     if key.type is KeyType.ED25519:
         return bytes(key._signing_key().sign(message).signature)
-    return bytes(
-        nacl.bindings.crypto_generichash_blake2b_salt_personal(
-            message, digest_size=32, key=key._derive(_TOKEN_PURPOSE), person=_TOKEN_PURPOSE
-        )
-    )
+    return blake2b_keyed(message, key._derive(_TOKEN_PURPOSE), _TOKEN_PURPOSE)
 
 
 def _check_tag(key: Key, message: bytes, tag: bytes) -> bool:
