@@ -30,7 +30,7 @@ def test_aead_matches_public_binding(message: bytes, aad: bytes, nonce: bytes, k
     assert sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(ours, aad, nonce, key) == message
 
 
-@pytest.mark.parametrize("cut", [0, 1, 15, 16])
+@pytest.mark.parametrize("cut", [0, 1, 8, 15])
 def test_aead_decrypt_refuses_short_or_damaged(cut: int):
     key, nonce = b"k" * 32, b"n" * 24
     sealed = aead_encrypt(b"", b"", nonce, key)
