@@ -73,6 +73,20 @@ class TestRedactor:
         assert Redactor().with_keys("pin").is_sensitive("PIN")
         assert "password" in DEFAULT_SENSITIVE_KEYS
 
+    def test_key_words_are_matched(self):
+        r = Redactor()
+        for key in ("dbPassword", "X-Api-Key", "user.password", "GITHUB_TOKEN", "client-secret"):
+            assert r.is_sensitive(key), key
+        for key in ("user", "tokenizer", "passwords_count_total", "author"):
+            assert not r.is_sensitive(key), key
+
+    def test_reveal_style_secrets(self):
+        class Secret:
+            def reveal(self) -> str:
+                return "s3cr3t"
+
+        assert redact([Secret()]) == ["[REDACTED]"]
+
     def test_deep_nesting_is_bounded(self):
         value: object = "x"
         for _ in range(100):

@@ -66,9 +66,12 @@ def _check_kid(kid: str) -> str:
 
 
 def _secret_value(value: Any) -> Any:
-    """Unwrap pepperpy-config ``Secret`` (or pydantic ``SecretStr``) values."""
-    getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else value
+    """Unwrap pepperpy-config ``Secret`` (``reveal()``) or pydantic ``SecretStr`` values."""
+    for name in ("get_secret_value", "reveal"):
+        getter = getattr(value, name, None)
+        if callable(getter):
+            return getter()
+    return value
 
 
 def _b64d(text: str) -> bytes:

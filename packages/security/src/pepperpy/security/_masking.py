@@ -38,7 +38,7 @@ DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(
         "ssn",
     }
 )
-"""Key names (compared case-insensitively, ``-`` read as ``_``) whose values are redacted."""
+"""Key names and key words whose values are redacted (see :meth:`Redactor.is_sensitive`)."""
 
 _PLACEHOLDER = "[REDACTED]"
 
@@ -82,8 +82,16 @@ def mask(value: str, *, keep_start: int = 0, keep_end: int = 4, char: str = "*")
     return text[:keep_start] + char * hidden + end
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT = re.compile(r"[_\-.\s]+")
+
+
 def _normalise(key: str) -> str:
-    return key.strip().lower().replace("-", "_")
+    return "_".join(w for w in _SPLIT.split(_CAMEL.sub("_", key.strip()).lower()) if w)
+
+
+def _words(key: str) -> list[str]:
+    return [w for w in _normalise(key).split("_") if w]
 
 
 def _normalise_all(keys: Iterable[str]) -> frozenset[str]:
@@ -131,8 +139,19 @@ class Redactor:
         return attrs.evolve(self, keys=self.keys | {_normalise(k) for k in keys})
 
     def is_sensitive(self, key: str) -> bool:
-        """Whether values stored under *key* are redacted."""
-        return _normalise(key) in self.keys
+        """Whether values stored under *key* are redacted.
+
+        True when the whole key (normalised: lower case, camelCase, ``-``,
+        ``.`` and spaces read as ``_``) or any single word of it is listed, so
+        ``dbPassword``, ``X-Api-Key`` and ``user.password`` are all caught.
+        """
+        norm = _normalise(key)
+        if norm in self.keys:
+            return True
+        words = norm.split("_")
+        if any(w in self.keys for w in words):
+            return True
+        return any("_".join(words[i : i + 2]) in self.keys for i in range(len(words) - 1))
 
     def redact_text(self, text: str) -> str:
         """Replace every secret-looking part of *text*."""
@@ -145,14 +164,16 @@ class Redactor:
 
         Mappings become ``dict``, lists and tuples keep their type, other
         objects are returned unchanged.  Objects with ``get_secret_value()``
-        (config secrets) are replaced by the placeholder.
+        or ``reveal()`` (config secrets) are replaced by the placeholder.
         """
         return self._redact(value, 0)
 
     def _redact(self, value: Any, depth: int) -> Any:
         if depth > 32:
             return self.placeholder
-        if hasattr(value, "get_secret_value"):
+        if callable(getattr(value, "get_secret_value", None)) or callable(
+            getattr(value, "reveal", None)
+        ):
             return self.placeholder
         if isinstance(value, str):
             return self.redact_text(value)

@@ -74,9 +74,11 @@ class PasswordCheck:
 
 
 def _password_bytes(password: Any) -> bytes:
-    getter = getattr(password, "get_secret_value", None)
-    if callable(getter):
-        password = getter()
+    for name in ("get_secret_value", "reveal"):
+        getter = getattr(password, name, None)
+        if callable(getter):
+            password = getter()
+            break
     if isinstance(password, str):
         return unicodedata.normalize("NFKC", password).encode("utf-8")
     if isinstance(password, (bytes, bytearray)):
