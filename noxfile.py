@@ -91,12 +91,29 @@ def _pytest_args(session: nox.Session, tests: Path) -> list[str]:
     ]
 
 
+def _test_requires(pkg: ws.Package) -> tuple[list[str], list[str]]:
+    """Split a package's test group into third-party requirements and sibling areas.
+
+    Siblings (``pepperpy-testing`` for the plugin, say) are installed editable from
+    this checkout like every other sibling, never by name from an index.
+    """
+    third_party, siblings = [], []
+    for text in pkg.test_requires:
+        area = ws.area_of(ws.Requirement.parse(text).name)
+        if area is None:
+            third_party.append(text)
+        else:
+            siblings.append(area)
+    return third_party, siblings
+
+
 def _make_tests(area: str) -> None:
     pkg = PACKAGES[area]
     pythons = CI_PYTHONS.get(area, CI_DEFAULT_PYTHONS)
+    third_party, sibling_tools = _test_requires(pkg)
 
     def tests(session: nox.Session) -> None:
-        session.install(*TEST_TOOLS, *pkg.test_requires, *_editables([area]))
+        session.install(*TEST_TOOLS, *third_party, *_editables([area, *sibling_tools]))
         _verify(session)
         session.run(*_pytest_args(session, pkg.path / "tests"))
 
@@ -109,8 +126,10 @@ def _make_tests(area: str) -> None:
 def _make_typecheck(area: str) -> None:
     pkg = PACKAGES[area]
 
+    third_party, _ = _test_requires(pkg)
+
     def typecheck(session: nox.Session) -> None:
-        session.install(*TYPE_TOOLS, *pkg.test_requires, *_editables([area]))
+        session.install(*TYPE_TOOLS, *third_party, *_editables([area]))
         _verify(session)
         module = "pepperpy" if area == ws.META else f"pepperpy.{area}"
         flag = "-m" if area == ws.META else "-p"
