@@ -667,3 +667,75 @@ def greet(name):
 
 plugin = __import__("sys").modules[__name__]
 """
+
+
+class MathSpec(Protocol):
+    @hookspec
+    def combine(self, a: int, b: int) -> int: ...
+
+    @hookspec
+    async def acombine(self, a: int, b: int) -> int: ...
+
+
+class TestArguments:
+    def test_implementations_take_any_subset_of_arguments(self) -> None:
+        """Implementations may accept all, some or none of the spec's arguments."""
+
+        class Both:
+            @hookimpl
+            def combine(self, b: int, a: int) -> int:
+                return a * 10 + b
+
+        class OnlyB:
+            @hookimpl
+            def combine(self, b: int) -> int:
+                return b
+
+        class Nothing:
+            @hookimpl
+            def combine(self) -> int:
+                return 0
+
+        pm = PluginManager([MathSpec])
+        for plugin in (Both(), OnlyB(), Nothing()):
+            pm.register(plugin)
+        assert pm.call(MathSpec.combine, 1, 2) == [0, 2, 12]
+        assert pm.call(MathSpec.combine, a=3, b=4) == [0, 4, 34]
+        with pytest.raises(InvalidArgumentError, match="unknown argument 'c'"):
+            pm.call(MathSpec.combine, a=1, b=2, c=3)  # type: ignore[call-arg]
+        with pytest.raises(InvalidArgumentError, match="takes 2 arguments"):
+            pm.call(MathSpec.combine, 1, 2, 3)  # type: ignore[call-arg]
+
+    async def test_sync_implementation_returning_awaitable(self) -> None:
+        """A plain function returning an awaitable in an async hook is awaited."""
+
+        async def later(value: int) -> int:
+            return value
+
+        class Deferred:
+            @hookimpl
+            def acombine(self, a: int, b: int) -> Any:
+                return later(a + b)
+
+        class Direct:
+            @hookimpl
+            async def acombine(self, a: int) -> int:
+                return a
+
+        pm = PluginManager([MathSpec])
+        pm.register(Deferred())
+        pm.register(Direct())
+        assert await pm.acall(MathSpec.acombine, a=1, b=2) == [1, 3]
+
+    async def test_plan_follows_registration_changes(self) -> None:
+        """Registering and unregistering between calls is always reflected."""
+        pm = make()
+        assert pm.call(AppSpec.greet, name="x") == []
+        pm.register(Hello(), name="h")
+        assert pm.call(AppSpec.greet, name="x") == ["hello x"]
+        assert await pm.acall(AppSpec.fetch, key="k") == ["hello:k"]
+        pm.register(Hi(), name="hi")
+        assert pm.call(AppSpec.greet, name="x") == ["hi x", "hello x"]
+        pm.unregister("h")
+        assert pm.call(AppSpec.greet, name="x") == ["hi x"]
+        assert await pm.acall(AppSpec.fetch, key="k") == ["hi:k"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import operator
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
@@ -51,6 +52,13 @@ _POLICIES = ("skip", "warn", "raise")
 _LOG = logging.getLogger("pepperpy.plugin")
 
 _LIST, _FIRST, _ALIST, _AFIRST = "call", "call_first", "acall", "acall_first"
+_STALE: Any = object()  # a hook's call plan must be rebuilt
+_ORIGINAL = "_pepperpy_original"
+_RECORD = "_pepperpy_record"
+
+# One step of a call plan: (function, argument mode, getter, is coroutine function, record).
+# Argument modes: 0 = no arguments, 1 = one (getter is its name), 2 = several (an itemgetter).
+_Step = tuple[Callable[..., Any], int, Any, bool, "PluginRecord"]
 
 
 @attrs.frozen
@@ -105,7 +113,17 @@ class PluginFailure:
 class _Spec:
     """What the manager knows about one hook specification."""
 
-    __slots__ = ("argnames", "caller", "firstresult", "is_async", "mode", "name", "nargs")
+    __slots__ = (
+        "argnames",
+        "argset",
+        "caller",
+        "firstresult",
+        "is_async",
+        "mode",
+        "name",
+        "nargs",
+        "plan",
+    )
 
     def __init__(self, name: str, caller: pluggy.HookCaller, fn: Callable[..., Any]) -> None:
         opts: Mapping[str, Any] = caller.spec.opts if caller.spec is not None else {}
@@ -117,6 +135,8 @@ class _Spec:
             tuple(caller.spec.argnames) if caller.spec is not None else ()
         )
         self.nargs = len(self.argnames)
+        self.argset = frozenset(self.argnames)
+        self.plan: Any = _STALE
         if self.is_async:
             self.mode = _AFIRST if self.firstresult else _ALIST
         else:
@@ -402,6 +422,7 @@ class PluginManager(Lifecycle):
             entry = _Spec(attr, getattr(self._pm.hook, attr), fn)
             self._specs[fn] = entry
             self._by_name[attr] = entry
+        self._stale()
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -438,17 +459,95 @@ class PluginManager(Lifecycle):
             )
         return spec
 
-    def _run_sync(self, spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _stale(self) -> None:
+        for spec in self._by_name.values():
+            spec.plan = _STALE
+
+    def _build_plan(self, spec: _Spec) -> tuple[_Step, ...] | None:
+        """Flatten a hook's implementations into call steps, in pluggy's call order.
+
+        Hooks with wrappers (or implementations taking optional keyword
+        parameters) return ``None`` and go through the general call loop.
+        """
+        steps: list[_Step] = []
+        for impl in reversed(spec.caller.get_hookimpls()):
+            record = getattr(impl.function, _RECORD, None)
+            optional_args: tuple[str, ...] = tuple(getattr(impl, "kwargnames", None) or ())
+            if impl.wrapper or impl.hookwrapper or optional_args or not record:
+                return None
+            original = getattr(impl.function, _ORIGINAL)
+            names = tuple(impl.argnames)
+            getter: Any
+            if not names:
+                mode, getter = 0, None
+            elif len(names) == 1:
+                mode, getter = 1, names[0]
+            else:
+                mode, getter = 2, operator.itemgetter(*names)
+            steps.append((original, mode, getter, inspect.iscoroutinefunction(original), record))
+        return tuple(steps)
+
+    def _prepare(self, spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if args:
             kwargs = spec.bind(args, kwargs)
-        if len(kwargs) != spec.nargs:
+        if kwargs.keys() != spec.argset:
             spec.check(kwargs)
-        return spec.caller(**kwargs)
+        plan = spec.plan
+        if plan is _STALE:
+            plan = spec.plan = self._build_plan(spec)
+        return kwargs, plan
+
+    def _run_plan(
+        self, spec: _Spec, plan: tuple[_Step, ...], kwargs: dict[str, Any], first: bool
+    ) -> Any:
+        results: list[Any] = []
+        for fn, mode, getter, _, record in plan:
+            try:
+                if mode == 1:
+                    res = fn(kwargs[getter])
+                elif mode == 2:
+                    res = fn(*getter(kwargs))
+                else:
+                    res = fn()
+            except Exception as exc:
+                self._hook_failed(record, spec.name, exc)
+                continue
+            if res is not None:
+                if first:
+                    return res
+                results.append(res)
+        return None if first else results
+
+    async def _arun_plan(
+        self, spec: _Spec, plan: tuple[_Step, ...], kwargs: dict[str, Any], first: bool
+    ) -> Any:
+        results: list[Any] = []
+        for fn, mode, getter, is_async, record in plan:
+            try:
+                if mode == 1:
+                    res = fn(kwargs[getter])
+                elif mode == 2:
+                    res = fn(*getter(kwargs))
+                else:
+                    res = fn()
+                if is_async or (res is not None and inspect.isawaitable(res)):
+                    res = await res
+            except Exception as exc:
+                self._hook_failed(record, spec.name, exc)
+                continue
+            if res is not None:
+                if first:
+                    return res
+                results.append(res)
+        return None if first else results
 
     def call(
         self, hook: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> list[R]:
         """Call a synchronous hook; return every non-``None`` result in call order.
+
+        Implementations run in pluggy's order (last registered first, adjusted
+        by ``tryfirst``/``trylast``; wrappers around them).
 
         Args:
             hook: The spec method, e.g. ``AppSpec.greet``.
@@ -456,14 +555,18 @@ class PluginManager(Lifecycle):
             **kwargs: The hook's arguments by name.
 
         Raises:
-            InvalidArgumentError: *hook* is unknown, async or firstresult.
+            InvalidArgumentError: *hook* is unknown, async or firstresult, or an
+                argument is missing or unknown.
             PluginHookError: an implementation raised (policy ``"raise"``).
         """
         spec = self._specs.get(hook)
         if spec is None or spec.mode != _LIST:
             spec = self._spec_for(hook, _LIST)
-        result: list[R] = self._run_sync(spec, args, kwargs)
-        return result
+        bound, plan = self._prepare(spec, args, kwargs)
+        if plan is None:
+            result: list[R] = spec.caller(**bound)
+            return result
+        return self._run_plan(spec, plan, bound, False)  # type: ignore[no-any-return]
 
     def call_first(
         self, hook: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
@@ -472,8 +575,11 @@ class PluginManager(Lifecycle):
         spec = self._specs.get(hook)
         if spec is None or spec.mode != _FIRST:
             spec = self._spec_for(hook, _FIRST)
-        result: R | None = self._run_sync(spec, args, kwargs)
-        return result
+        bound, plan = self._prepare(spec, args, kwargs)
+        if plan is None:
+            result: R | None = spec.caller(**bound)
+            return result
+        return self._run_plan(spec, plan, bound, True)  # type: ignore[no-any-return]
 
     async def acall(
         self,
@@ -490,11 +596,13 @@ class PluginManager(Lifecycle):
         spec = self._specs.get(hook)
         if spec is None or spec.mode != _ALIST:
             spec = self._spec_for(hook, _ALIST)
-        bound = spec.bind(args, kwargs) if args else kwargs
-        if len(bound) != spec.nargs:
-            spec.check(bound)
-        result: list[R] = await _amulticall(spec.name, spec.caller.get_hookimpls(), bound, False)
-        return result
+        bound, plan = self._prepare(spec, args, kwargs)
+        if plan is None:
+            result: list[R] = await _amulticall(
+                spec.name, spec.caller.get_hookimpls(), bound, False
+            )
+            return result
+        return await self._arun_plan(spec, plan, bound, False)  # type: ignore[no-any-return]
 
     async def acall_first(
         self,
@@ -507,11 +615,13 @@ class PluginManager(Lifecycle):
         spec = self._specs.get(hook)
         if spec is None or spec.mode != _AFIRST:
             spec = self._spec_for(hook, _AFIRST)
-        bound = spec.bind(args, kwargs) if args else kwargs
-        if len(bound) != spec.nargs:
-            spec.check(bound)
-        result: R | None = await _amulticall(spec.name, spec.caller.get_hookimpls(), bound, True)
-        return result
+        bound, plan = self._prepare(spec, args, kwargs)
+        if plan is None:
+            result: R | None = await _amulticall(
+                spec.name, spec.caller.get_hookimpls(), bound, True
+            )
+            return result
+        return await self._arun_plan(spec, plan, bound, True)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ failures
 
@@ -569,6 +679,8 @@ class PluginManager(Lifecycle):
                     failed(record, hook, exc)
                     return None
 
+            setattr(aguard, _ORIGINAL, fn)
+            setattr(aguard, _RECORD, record)
             return aguard
 
         def guard(*args: Any, **kwargs: Any) -> Any:
@@ -578,6 +690,8 @@ class PluginManager(Lifecycle):
                 failed(record, hook, exc)
                 return None
 
+        setattr(guard, _ORIGINAL, fn)
+        setattr(guard, _RECORD, record)
         return guard
 
     # ------------------------------------------------------------------ registration
@@ -665,6 +779,7 @@ class PluginManager(Lifecycle):
             self._pm.unregister(plugin, name=name)
             raise
         self._records[name] = record
+        self._stale()
         return name
 
     def _check_compatible(self, plugin: object, name: str, distribution: str | None) -> str | None:
@@ -739,6 +854,7 @@ class PluginManager(Lifecycle):
         plugin = self.get_plugin(name)
         self._pm.unregister(plugin, name=name)
         record = self._records.pop(name)
+        self._stale()
         self._started = [r for r in self._started if r is not record]
         return plugin
 

@@ -66,6 +66,10 @@ Key = Hashable
 
 _LOG = logging.getLogger("pepperpy.registry")
 _ASYNC_KINDS = frozenset({Kind.ASYNC_FACTORY, Kind.ASYNC_GENERATOR, Kind.ASYNC_CONTEXT_MANAGER})
+_MISS: Any = object()
+_SINGLETON = Lifetime.SINGLETON
+_SCOPED = Lifetime.SCOPED
+_FACTORY = Kind.FACTORY
 _CURRENT: ContextVar[Registry | None] = ContextVar("pepperpy.registry.current", default=None)
 
 _Exit = tuple[str, Callable[[], Any]]
@@ -82,6 +86,7 @@ class _Registration:
         "kind",
         "lifetime",
         "needs_async",
+        "plan",
         "provider",
     )
 
@@ -103,6 +108,7 @@ class _Registration:
         self.health_check = health_check
         self.enter = enter
         self.needs_async = kind in _ASYNC_KINDS or enter is True
+        self.plan = tuple((d.param, d.key, d.optional, d.positional) for d in deps)
 
 
 @attrs.frozen
@@ -556,14 +562,13 @@ class Registry(Lifecycle):
         except TypeError:
             return self._resolve(self._key(key, name), (), None)
 
-    def _check_chain(self, key: Key, chain: tuple[Key, ...], reg: _Registration) -> None:
-        if key in chain:
-            loop = [*chain[chain.index(key) :], key]
-            raise CircularDependencyError(
-                f"dependency cycle: {chain_text(loop)}",
-                context={"chain": [describe(k) for k in loop]},
-                hint="Break the loop: let one side depend on a factory or resolve lazily.",
-            )
+    def _cycle(self, key: Key, chain: tuple[Key, ...]) -> CircularDependencyError:
+        loop = [*chain[chain.index(key) :], key]
+        return CircularDependencyError(
+            f"dependency cycle: {chain_text(loop)}",
+            context={"chain": [describe(k) for k in loop]},
+            hint="Break the loop: let one side depend on a factory or resolve lazily.",
+        )
 
     def _captive(self, key: Key, chain: tuple[Key, ...], captor: Key) -> LifetimeError:
         start = chain.index(captor) if captor in chain else 0
@@ -580,31 +585,30 @@ class Registry(Lifecycle):
             if key is Registry:
                 return self
             raise self._not_found(key, chain)
-        self._check_chain(key, chain, reg)
+        if key in chain:
+            raise self._cycle(key, chain)
         lifetime = reg.lifetime
-        if lifetime is Lifetime.SINGLETON:
+        if lifetime is _SINGLETON:
             with self._rlock:
-                try:
-                    return self._ready[key]
-                except KeyError:
-                    pass
-                obj = self._create(reg, (*chain, key), self._exits, key)
-                self._ready[key] = obj
+                obj = self._ready.get(key, _MISS)
+                if obj is _MISS:
+                    obj = self._create(reg, (*chain, key), self._exits, key)
+                    self._ready[key] = obj
                 return obj
         scope = self._scope_var.get()
-        if lifetime is Lifetime.SCOPED:
+        if lifetime is _SCOPED:
             if captor is not None:
                 raise self._captive(key, chain, captor)
             if scope is None:
                 raise self._no_scope(key, chain)
-            try:
-                return scope._instances[key]
-            except KeyError:
-                pass
-            obj = self._create(reg, (*chain, key), scope._exits, None)
-            scope._instances[key] = obj
+            obj = scope._instances.get(key, _MISS)
+            if obj is _MISS:
+                obj = self._create(reg, (*chain, key), scope._exits, None)
+                scope._instances[key] = obj
             return obj
-        return self._create(reg, (*chain, key), scope._exits if scope else self._exits, captor)
+        return self._create(
+            reg, (*chain, key), scope._exits if scope is not None else self._exits, captor
+        )
 
     def _no_scope(self, key: Key, chain: tuple[Key, ...]) -> ScopeError:
         via = f" (needed by {chain_text([*chain, key])})" if chain else ""
@@ -614,49 +618,49 @@ class Registry(Lifecycle):
             hint="Resolve it inside 'async with registry.scope():' (one scope per request/task).",
         )
 
-    def _kwargs(
-        self, reg: _Registration, chain: tuple[Key, ...], captor: Key | None
-    ) -> tuple[list[Any], dict[str, Any]]:
-        args: list[Any] = []
-        kwargs: dict[str, Any] = {}
-        for dep in reg.deps:
-            if dep.optional and dep.key not in self._regs:
-                continue
-            try:
-                value = self._ready[dep.key]
-            except KeyError:
-                value = self._resolve(dep.key, chain, captor)
-            if dep.positional:
-                args.append(value)
-            else:
-                kwargs[dep.param] = value
-        return args, kwargs
+    def _needs_async(self, reg: _Registration, chain: tuple[Key, ...]) -> AsyncResolutionError:
+        label = describe(reg.key)
+        return AsyncResolutionError(
+            f"{label} is created by an {reg.kind.value}"
+            + (" and entered as an async context manager" if reg.enter else "")
+            + (f" (needed by {chain_text(chain)})" if len(chain) > 1 else "")
+            + "; it cannot be resolved synchronously",
+            context={"service": label, "chain": [describe(k) for k in chain]},
+            hint=f"Use 'await registry.get({label})', or start the registry first "
+            "('async with registry:') so singletons are ready for resolve().",
+        )
 
     def _create(
         self, reg: _Registration, chain: tuple[Key, ...], exits: list[_Exit], captor: Key | None
     ) -> Any:
-        label = describe(reg.key)
         if reg.needs_async:
-            raise AsyncResolutionError(
-                f"{label} is created by an {reg.kind.value}"
-                + (" and entered as an async context manager" if reg.enter else "")
-                + (f" (needed by {chain_text(chain)})" if len(chain) > 1 else "")
-                + "; it cannot be resolved synchronously",
-                context={"service": label, "chain": [describe(k) for k in chain]},
-                hint=f"Use 'await registry.get({label})', or start the registry first "
-                "('async with registry:') so singletons are ready for resolve().",
-            )
-        args, kwargs = self._kwargs(reg, chain, captor)
+            raise self._needs_async(reg, chain)
+        kwargs: dict[str, Any] = {}
+        args: list[Any] | None = None
+        ready = self._ready
+        for param, dkey, optional, positional in reg.plan:
+            if optional and dkey not in self._regs:
+                continue
+            value = ready.get(dkey, _MISS)
+            if value is _MISS:
+                value = self._resolve(dkey, chain, captor)
+            if positional:
+                if args is None:
+                    args = []
+                args.append(value)
+            else:
+                kwargs[param] = value
         provider = reg.provider
         kind = reg.kind
-        if kind is Kind.FACTORY:
-            return provider(*args, **kwargs)
+        if kind is _FACTORY:
+            return provider(*args, **kwargs) if args else provider(**kwargs)
+        label = describe(reg.key)
         if kind is Kind.GENERATOR:
-            gen = provider(*args, **kwargs)
+            gen = provider(*(args or ()), **kwargs)
             obj = next(gen)
             exits.append((label, _finish_generator(gen, label)))
             return obj
-        cm = provider(*args, **kwargs)  # Kind.CONTEXT_MANAGER
+        cm = provider(*(args or ()), **kwargs)  # Kind.CONTEXT_MANAGER
         obj = cm.__enter__()
         exits.append((label, functools.partial(cm.__exit__, None, None, None)))
         return obj
@@ -691,7 +695,8 @@ class Registry(Lifecycle):
             if key is Registry:
                 return self
             raise self._not_found(key, chain)
-        self._check_chain(key, chain, reg)
+        if key in chain:
+            raise self._cycle(key, chain)
         lifetime = reg.lifetime
         if lifetime is Lifetime.SINGLETON:
             try:
@@ -739,17 +744,17 @@ class Registry(Lifecycle):
     ) -> Any:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        for dep in reg.deps:
-            if dep.optional and dep.key not in self._regs:
+        ready = self._ready
+        for param, dkey, optional, positional in reg.plan:
+            if optional and dkey not in self._regs:
                 continue
-            try:
-                value = self._ready[dep.key]
-            except KeyError:
-                value = await self._aresolve(dep.key, chain, captor)
-            if dep.positional:
+            value = ready.get(dkey, _MISS)
+            if value is _MISS:
+                value = await self._aresolve(dkey, chain, captor)
+            if positional:
                 args.append(value)
             else:
-                kwargs[dep.param] = value
+                kwargs[param] = value
         label = describe(reg.key)
         provider = reg.provider
         kind = reg.kind
