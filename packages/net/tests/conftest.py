@@ -190,12 +190,25 @@ def _build_app(state: Servers) -> web.Application:
                 if message.data == "close-me":
                     await ws.close()
                     break
-                if message.data == "garbage":
+                if message.data in ("garbage", '"garbage"'):
                     await ws.send_str("{not json")
                     continue
                 await ws.send_str(message.data)
             elif message.type is aiohttp.WSMsgType.BINARY:
                 await ws.send_bytes(message.data)
+        return ws
+
+    @routes.get("/ws-once")
+    async def ws_once(request: web.Request) -> web.StreamResponse:
+        """Accepts one connection per key and closes it; refuses every later one."""
+        key = "ws-once-" + request.query.get("key", "")
+        state.hits[key] += 1
+        if state.hits[key] > 1:
+            return web.Response(status=403, text="go away")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.receive()
+        await ws.close()
         return ws
 
     @routes.get("/ws-deaf")
