@@ -77,6 +77,10 @@ class TestAPIKeys:
     async def test_junk(self, keys: APIKeys, value: object):
         assert await _reason(keys, value) in {AuthFailure.MALFORMED, AuthFailure.BAD_SIGNATURE}
 
+    async def test_trailing_newline_is_malformed(self, keys: APIKeys):
+        plaintext, _ = await keys.create("svc")
+        assert await _reason(keys, plaintext + "\n") is AuthFailure.MALFORMED
+
     def test_prefix_validated(self):
         with pytest.raises(InvalidArgumentError, match="prefix"):
             APIKeys(prefix="Bad_")

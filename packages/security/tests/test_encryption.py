@@ -205,6 +205,30 @@ class TestStreams:
         names = await asyncio.to_thread(lambda: sorted(p.name for p in tmp_path.iterdir()))
         assert names == ["a", "a.enc"]
 
+    def test_memory_stays_bounded_for_large_streams(self, enc: Encryptor):
+        """32 MiB flow through encrypt -> decrypt lazily; peak memory stays near one chunk."""
+        import tracemalloc
+
+        block = b"\xab" * (64 * 1024)
+        total = 512
+
+        def source():
+            for _ in range(total):
+                yield block
+
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            seen = 0
+            for piece in enc.decrypt_chunks(enc.encrypt_chunks(source())):
+                assert piece == block
+                seen += len(piece)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert seen == total * len(block)
+        assert peak < 1024 * 1024  # 32 MiB streamed, under 1 MiB ever allocated at once
+
     async def test_async_iterables(self, enc: Encryptor):
         async def source(parts: list[bytes]):
             for part in parts:

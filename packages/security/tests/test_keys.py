@@ -57,7 +57,7 @@ class TestKey:
         assert Key.from_bytes(raw, kid="k1") == Key.from_bytes(text, kid="k1")
         assert Key.from_bytes(_Secret(text), kid="k1") == Key.from_bytes(raw, kid="k1")
 
-    @pytest.mark.parametrize("kid", ["", "a b", "x" * 65, "é", "a.b"])
+    @pytest.mark.parametrize("kid", ["", "a b", "x" * 65, "é", "a.b", "abc\n"])
     def test_bad_kid(self, kid: str):
         with pytest.raises(InvalidArgumentError, match="key id"):
             Key.from_bytes(os.urandom(32), kid=kid)

@@ -289,6 +289,13 @@ class TestBadInputAndAttacks:
     def test_odd_inputs_are_malformed(self, tokens: TokenManager, value: object):
         assert _reason(tokens, value) is AuthFailure.MALFORMED
 
+    @pytest.mark.parametrize("suffix", ["\n", "\r\n", " ", "\t", "=", "=="])
+    def test_trailing_whitespace_or_padding_rejected(self, tokens: TokenManager, suffix: str):
+        token = tokens.issue("ann")
+        assert _reason(tokens, token + suffix) is AuthFailure.MALFORMED
+        kid = token.split(".")[1]
+        assert _reason(tokens, token.replace(kid, kid + suffix, 1)) is AuthFailure.MALFORMED
+
     def test_oversized_token_rejected_before_work(self, tokens: TokenManager):
         token = tokens.issue("ann", claims={"blob": "x" * 9000})
         assert _reason(tokens, token) is AuthFailure.MALFORMED

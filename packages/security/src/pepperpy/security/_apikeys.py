@@ -137,7 +137,7 @@ class APIKeys:
         prefix: str = "pk",
         clock: Clock = system_clock,
     ) -> None:
-        if not _PREFIX_RE.match(prefix):
+        if not _PREFIX_RE.fullmatch(prefix):
             raise InvalidArgumentError(
                 f"API key prefix must be 2-8 lower-case letters, got {prefix!r}",
                 context={"prefix": prefix},
@@ -189,7 +189,7 @@ class APIKeys:
         """Return the record for *api_key* or raise :class:`AuthenticationError`."""
         if not isinstance(api_key, str) or len(api_key) > _MAX_KEY:
             raise AuthenticationError(AuthFailure.MALFORMED)
-        match = self._pattern.match(api_key)
+        match = self._pattern.fullmatch(api_key)
         if match is None:
             raise AuthenticationError(AuthFailure.MALFORMED)
         record = await self.store.get(match.group(1))

@@ -56,7 +56,7 @@ class KeyType(str, enum.Enum):
 
 
 def _check_kid(kid: str) -> str:
-    if not isinstance(kid, str) or not _KID_RE.match(kid):
+    if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
         raise InvalidArgumentError(
             f"Invalid key id {kid!r}",
             context={"kid": repr(kid)[:80]},

@@ -147,7 +147,7 @@ class PasswordHasher:
         stored data is broken; the value is not quoted in the error).
         """
         stored = hashed.encode("ascii", "replace") if isinstance(hashed, str) else bytes(hashed)
-        if _PHC_RE.match(stored.decode("ascii", "replace")) is None:
+        if _PHC_RE.fullmatch(stored.decode("ascii", "replace")) is None:
             raise InvalidArgumentError(
                 "The stored password hash is not an Argon2 PHC string",
                 code="pepperpy.security.password.bad_hash",

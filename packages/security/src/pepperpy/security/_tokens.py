@@ -178,7 +178,7 @@ def _b64e(data: bytes) -> str:
 
 def _b64d_strict(text: str) -> bytes:
     """Decode unpadded URL-safe base64, refusing any non-canonical spelling."""
-    if not _B64_RE.match(text) or len(text) % 4 == 1:
+    if not _B64_RE.fullmatch(text) or len(text) % 4 == 1:
         raise AuthenticationError(AuthFailure.MALFORMED)
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -430,7 +430,7 @@ class TokenManager:
         if not token.isascii():
             raise AuthenticationError(AuthFailure.MALFORMED)
         parts = token.split(".")
-        if len(parts) != 4 or parts[0] != TOKEN_PREFIX or not _KID_RE.match(parts[1]):
+        if len(parts) != 4 or parts[0] != TOKEN_PREFIX or not _KID_RE.fullmatch(parts[1]):
             raise AuthenticationError(AuthFailure.MALFORMED)
         _, kid, payload_text, tag_text = parts
         payload_raw = _b64d_strict(payload_text)
