@@ -96,7 +96,7 @@ def describe(key: object) -> str:
         return f"{describe(key[0])}[{key[1]}]"
     if isinstance(key, str):
         return repr(key)
-    if isinstance(key, type):
+    if isinstance(key, type) and get_origin(key) is None:  # list[int] is a type on 3.10
         return key.__qualname__
     return repr(key).replace("typing.", "")
 
