@@ -1,0 +1,468 @@
+"""Rules: small, named checks with an error code and template parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from typing import Any, Union
+
+from pepperpy.validation._errors import SchemaError
+
+__all__ = [
+    "Rule",
+    "RuleLike",
+    "as_rule",
+    "check",
+    "email",
+    "hostname",
+    "ip",
+    "iso_date",
+    "iso_datetime",
+    "iso_time",
+    "length",
+    "multiple_of",
+    "not_empty",
+    "one_of",
+    "range_",
+    "regex",
+    "rule",
+    "slug",
+    "url",
+    "uuid_",
+]
+
+CheckResult = Union[bool, str, None]
+"""What a check returns: ``False`` (or an error message) fails, anything else passes."""
+
+
+class Rule:
+    """A named check of one value.
+
+    A check returns ``False`` to fail, a ``str`` to fail with that message,
+    and anything else (``True``, ``None``) to pass; raising ``ValueError`` or
+    ``TypeError`` fails with the exception's message. Async checks (coroutine
+    functions) run only in ``avalidate``.
+
+    Args:
+        check: ``value -> bool | str | None`` (sync or async).
+        code: The error code reported when the check fails.
+        params: Parameters for the message template (``{"min": 3}``).
+        message: A template that replaces the catalog's for this rule.
+        applies_to: Only run the check for values of these types (others pass).
+    """
+
+    __slots__ = ("applies_to", "check", "code", "is_async", "message", "params")
+
+    def __init__(
+        self,
+        check: Callable[[Any], CheckResult] | Callable[[Any], Awaitable[CheckResult]],
+        *,
+        code: str = "custom",
+        params: Mapping[str, Any] | None = None,
+        message: str | None = None,
+        applies_to: type | tuple[type, ...] | None = None,
+    ) -> None:
+        self.check = check
+        self.code = code
+        self.params = dict(params) if params else None
+        self.message = message
+        self.applies_to = applies_to
+        self.is_async = _is_async(check)
+
+    def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
+        """The code and template parameters reported when *value* fails."""
+        return self.code, self.params
+
+    def with_message(self, message: str) -> Rule:
+        """The same rule reporting *message* (a template) instead of the catalog's."""
+        return Rule(
+            self.check,
+            code=self.code,
+            params=self.params,
+            message=message,
+            applies_to=self.applies_to,
+        )
+
+    def __repr__(self) -> str:
+        extra = f", params={self.params!r}" if self.params else ""
+        return f"Rule(code={self.code!r}{extra}{', async' if self.is_async else ''})"
+
+
+_CO_COROUTINE = 0x80
+
+
+def _is_async(fn: Any) -> bool:
+    """Like inspect.iscoroutinefunction (partials and async __call__ too), without importing it."""
+    seen = 0
+    while seen < 10:
+        seen += 1
+        inner = getattr(fn, "func", None)  # functools.partial
+        if inner is not None and callable(inner):
+            fn = inner
+            continue
+        code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+        if code is not None:
+            return bool(code.co_flags & _CO_COROUTINE)
+        call = getattr(type(fn), "__call__", None)  # noqa: B004 - async __call__
+        if call is None or call is fn:
+            return False
+        fn = call
+    return False
+
+
+RuleLike = Union[Rule, Callable[[Any], Any]]
+"""A :class:`Rule`, or a plain callable used as a custom rule."""
+
+
+def as_rule(value: RuleLike) -> Rule:
+    """Turn a plain callable into a custom :class:`Rule` (rules pass through)."""
+    if isinstance(value, Rule):
+        return value
+    if callable(value):
+        name = getattr(value, "__name__", "custom")
+        code = name if name.isidentifier() and name != "<lambda>" else "custom"
+        return Rule(value, code=code)
+    raise SchemaError(
+        f"a rule must be a Rule or a callable, got {type(value).__name__}",
+        context={"rule": repr(value)},
+        hint="Use a built-in rule (email(), length(min=3), ...) or a function of the value.",
+    )
+
+
+def rule(
+    code: str, *, message: str | None = None, **params: Any
+) -> Callable[[Callable[[Any], Any]], Rule]:
+    """Decorator: make a function a named rule with its own code and message.
+
+    Example::
+
+        @rule("even", message="must be an even number")
+        def even(value: int) -> bool:
+            return value % 2 == 0
+    """
+
+    def decorate(fn: Callable[[Any], Any]) -> Rule:
+        return Rule(fn, code=code, params=params or None, message=message)
+
+    return decorate
+
+
+def check(fn: Callable[[Any], Any], *, code: str = "custom", message: str | None = None) -> Rule:
+    """A custom rule from *fn* with an explicit *code* and optional *message*."""
+    return Rule(fn, code=code, message=message)
+
+
+# --------------------------------------------------------------------------- strings
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _is_email(value: str) -> bool:
+    if len(value) > 254 or not _EMAIL.match(value):
+        return False
+    return len(value.partition("@")[0]) <= 64
+
+
+def email() -> Rule:
+    """A practical email address check (``local@domain.tld``, RFC 5321 lengths)."""
+    return _EMAIL_RULE
+
+
+_EMAIL_RULE = Rule(_is_email, code="email", applies_to=str)
+
+
+def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False) -> Rule:
+    """An absolute URL with one of *schemes* and a host."""
+    allowed = frozenset(s.lower() for s in schemes)
+
+    def is_url(value: str) -> bool:
+        if any(ch.isspace() for ch in value):
+            return False
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            return False
+        if parts.scheme.lower() not in allowed or not host:
+            return False
+        if require_tld and "." not in host:
+            return False
+        return _is_host(host)
+
+    return Rule(is_url, code="url", params={"schemes": sorted(allowed)}, applies_to=str)
+
+
+def _is_host(host: str) -> bool:
+    if _HOSTNAME.match(host):
+        return True
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def hostname() -> Rule:
+    """A DNS host name (labels of letters, digits and hyphens) or an IP address."""
+    return Rule(_is_host, code="hostname", applies_to=str)
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def uuid_() -> Rule:
+    """A UUID in any of the standard text forms."""
+    return Rule(_is_uuid, code="uuid", applies_to=str)
+
+
+def ip(version: int | None = None) -> Rule:
+    """An IP address; *version* 4 or 6 restricts it."""
+    if version not in (None, 4, 6):
+        raise SchemaError(
+            f"ip(version=...) must be 4, 6 or None, got {version!r}",
+            context={"version": repr(version)},
+        )
+
+    def is_ip(value: str) -> bool:
+        import ipaddress
+
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return False
+        return version is None or address.version == version
+
+    code = "ip" if version is None else f"ipv{version}"
+    return Rule(is_ip, code=code, applies_to=str)
+
+
+def slug() -> Rule:
+    """Lowercase letters and digits separated by single hyphens (``my-post-1``)."""
+    return Rule(lambda v: bool(_SLUG.match(v)), code="slug", applies_to=str)
+
+
+def _iso(parser: Callable[[str], Any]) -> Callable[[str], bool]:
+    def is_iso(value: str) -> bool:
+        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        try:
+            parser(text)
+        except ValueError:
+            return False
+        return True
+
+    return is_iso
+
+
+def iso_datetime() -> Rule:
+    """An ISO 8601 date and time (``2026-11-26T12:00:00+00:00``, ``Z`` accepted)."""
+    import datetime
+
+    return Rule(_iso(datetime.datetime.fromisoformat), code="datetime", applies_to=str)
+
+
+def iso_date() -> Rule:
+    """An ISO 8601 calendar date (``2026-11-26``)."""
+    import datetime
+
+    return Rule(_iso(datetime.date.fromisoformat), code="date", applies_to=str)
+
+
+def iso_time() -> Rule:
+    """An ISO 8601 time of day (``12:30:00``)."""
+    import datetime
+
+    return Rule(_iso(datetime.time.fromisoformat), code="time", applies_to=str)
+
+
+def regex(pattern: str | re.Pattern[str], *, flags: int = 0, full: bool = True) -> Rule:
+    """The string matches *pattern* (the whole string unless *full* is false)."""
+    try:
+        compiled = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
+    except re.error as exc:
+        raise SchemaError(
+            f"invalid regular expression {pattern!r}: {exc}",
+            context={"pattern": str(pattern)},
+        ) from None
+    matcher = compiled.fullmatch if full else compiled.search
+    return Rule(
+        lambda v: matcher(v) is not None,
+        code="pattern",
+        params={"pattern": compiled.pattern},
+        applies_to=str,
+    )
+
+
+# --------------------------------------------------------------------------- sizes and ranges
+
+
+def length(*, min: int | None = None, max: int | None = None) -> Rule:
+    """The length of a string (characters) or collection (items) is within bounds."""
+    if min is None and max is None:
+        raise SchemaError("length() needs min=, max= or both")
+    if min is not None and max is not None and min > max:
+        raise SchemaError(
+            f"length(min={min}, max={max}): min is greater than max",
+            context={"min": min, "max": max},
+        )
+    low, high = min, max
+
+    def within(value: Any) -> CheckResult:
+        try:
+            size = len(value)
+        except TypeError:
+            return True
+        return (low is None or size >= low) and (high is None or size <= high)
+
+    return _SizeRule(within, low, high)
+
+
+class _SizeRule(Rule):
+    """length(): picks too_short/too_long and the unit (characters or items)."""
+
+    __slots__ = ("high", "low")
+
+    def __init__(self, check: Callable[[Any], CheckResult], low: int | None, high: int | None):
+        super().__init__(check, code="length", params={"min": low, "max": high})
+        self.low = low
+        self.high = high
+
+    def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
+        text = isinstance(value, str)
+        if self.low is not None and len(value) < self.low:
+            return ("too_short" if text else "too_few"), {"min": self.low, "length": len(value)}
+        return ("too_long" if text else "too_many"), {"max": self.high, "length": len(value)}
+
+
+def range_(
+    *,
+    min: Any = None,
+    max: Any = None,
+    gt: Any = None,
+    lt: Any = None,
+) -> Rule:
+    """The value is within bounds: ``min``/``max`` inclusive, ``gt``/``lt`` exclusive.
+
+    Works for anything ordered: numbers, dates, ``Decimal``.
+    """
+    if min is None and max is None and gt is None and lt is None:
+        raise SchemaError("range_() needs at least one of min=, max=, gt=, lt=")
+    return _RangeRule(min, max, gt, lt)
+
+
+class _RangeRule(Rule):
+    __slots__ = ("bounds",)
+
+    def __init__(self, low: Any, high: Any, gt: Any, lt: Any) -> None:
+        self.bounds = (low, high, gt, lt)
+
+        def within(value: Any) -> CheckResult:
+            return self._failure(value) is None
+
+        super().__init__(
+            within,
+            code="range",
+            params={
+                k: v
+                for k, v in zip(("min", "max", "gt", "lt"), self.bounds, strict=True)
+                if v is not None
+            },
+        )
+
+    def _failure(self, value: Any) -> tuple[str, dict[str, Any]] | None:
+        low, high, gt, lt = self.bounds
+        try:
+            if low is not None and value < low:
+                return "too_small", {"min": low}
+            if high is not None and value > high:
+                return "too_large", {"max": high}
+            if gt is not None and not value > gt:
+                return "not_gt", {"gt": gt}
+            if lt is not None and not value < lt:
+                return "not_lt", {"lt": lt}
+        except TypeError:
+            return None
+        return None
+
+    def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
+        return self._failure(value) or ("invalid", {})
+
+
+def multiple_of(step: float) -> Rule:
+    """A number that is a whole multiple of *step*."""
+    if step == 0:
+        raise SchemaError("multiple_of(0) can never match", hint="Use a non-zero step.")
+
+    def is_multiple(value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return True
+        quotient = value / step
+        return abs(quotient - round(quotient)) < 1e-9
+
+    return Rule(is_multiple, code="multiple_of", params={"multiple_of": step})
+
+
+def one_of(choices: Collection[Any]) -> Rule:
+    """The value is one of *choices*."""
+    allowed = list(choices)
+    try:
+        lookup: Collection[Any] = frozenset(allowed)
+    except TypeError:
+        lookup = allowed
+
+    def is_member(value: Any) -> bool:
+        try:
+            return value in lookup
+        except TypeError:
+            return False
+
+    return Rule(is_member, code="one_of", params={"choices": allowed})
+
+
+def not_empty() -> Rule:
+    """A string with non-space content, or a non-empty collection."""
+
+    def has_content(value: Any) -> bool:
+        if isinstance(value, str):
+            return bool(value.strip())
+        try:
+            return len(value) > 0
+        except TypeError:
+            return True
+
+    return Rule(has_content, code="not_empty")
+
+
+FORMATS: dict[str, Callable[[], Rule]] = {
+    "email": email,
+    "url": url,
+    "uuid": uuid_,
+    "ip": ip,
+    "ipv4": lambda: ip(4),
+    "ipv6": lambda: ip(6),
+    "slug": slug,
+    "datetime": iso_datetime,
+    "date": iso_date,
+    "time": iso_time,
+    "hostname": hostname,
+}
+"""Named string formats usable in dict specs: ``{"email": "email"}``."""
