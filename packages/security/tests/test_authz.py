@@ -175,3 +175,65 @@ class TestDecorator:
             return 1
 
         assert read.__name__ == "read" and read.__doc__ == "Docstring."
+
+
+POLICY_DOC = {
+    "roles": {
+        "viewer": {"permissions": ["doc:read"]},
+        "editor": {"permissions": ["doc:write"], "inherits": ["viewer"]},
+    },
+    "rules": [
+        {"effect": "allow", "actions": ["doc:delete"], "when": "is_owner"},
+        {"effect": "allow", "actions": "doc:read", "when": "published"},
+        {"effect": "deny", "actions": ["*"], "when": "not same_tenant", "name": "tenants"},
+    ],
+}
+
+
+class TestLoading:
+    def test_from_dict_matches_code_policy(self, policy: Policy):
+        loaded = Policy.from_dict(POLICY_DOC, predicates={"published": is_published})
+        cases = [
+            (ANN, "doc:write", Doc("x", "t1")),
+            (BOB, "doc:write", Doc("x", "t1")),
+            (BOB, "doc:delete", Doc("bob", "t1")),
+            (BOB, "doc:delete", Doc("ann", "t1")),
+            (NOBODY, "doc:read", Doc("x", "t1", published=True)),
+            (ANN, "doc:read", Doc("x", "t2")),
+        ]
+        for principal, action, doc in cases:
+            expected = policy.is_allowed(principal, action, doc)
+            assert loaded.is_allowed(principal, action, doc) == expected, (principal, action)
+
+    async def test_aload_with_async_loader(self):
+        async def fetch() -> dict:
+            return {"roles": {"admin": {"permissions": ["*"]}}}
+
+        loaded = await Policy.aload(fetch)
+        assert loaded.is_allowed(Principal("x", roles={"admin"}), "anything")
+
+    def test_every_problem_reported_with_path(self):
+        from pepperpy.core.exceptions import ValidationError
+
+        bad = {
+            "roles": {"a": {"permissions": [1]}, "b": "nope", "c": {"inherits": ["c"]}},
+            "rules": [
+                {"effect": "maybe", "actions": ["x"]},
+                {"actions": []},
+                {"actions": ["x"], "when": "no_such_thing"},
+                "junk",
+            ],
+        }
+        with pytest.raises(ValidationError) as info:
+            Policy.from_dict(bad)
+        assert info.value.paths == [
+            "/roles/a/permissions",
+            "/roles/b",
+            "/roles/c",
+            "/rules/0/effect",
+            "/rules/1/actions",
+            "/rules/2/when",
+            "/rules/3",
+        ]
+        with pytest.raises(ValidationError):
+            Policy.from_dict([])  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import attrs
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, ValidationError
 from pepperpy.security._errors import AuthorizationError
 from pepperpy.security._principal import Principal, current_principal
 
@@ -118,6 +118,37 @@ def attribute_equals(resource_attribute: str, principal_attribute: str) -> Predi
         return mine is not None and mine == _lookup(resource, resource_attribute)
 
     return Predicate(check, f"{resource_attribute} == principal.{principal_attribute}")
+
+
+def _str_list(value: Any, where: str, problems: list[ErrorDetail]) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(ErrorDetail(where, "must be a list of strings", code="type"))
+        return []
+    return list(value)
+
+
+def _resolve(
+    name: Any, known: Mapping[str, Predicate[Any]], where: str, problems: list[ErrorDetail]
+) -> Predicate[Any] | None:
+    if not isinstance(name, str):
+        problems.append(ErrorDetail(where, "must be a predicate name", code="type"))
+        return None
+    negate = name.startswith("not ")
+    base = name[4:].strip() if negate else name.strip()
+    found = known.get(base)
+    if found is None:
+        problems.append(
+            ErrorDetail(
+                where,
+                f"unknown predicate {base!r}",
+                code="unknown",
+                expected=", ".join(sorted(known)),
+            )
+        )
+        return None
+    return ~found if negate else found
 
 
 class Effect(str, enum.Enum):
@@ -301,6 +332,110 @@ class Policy:
     def effective_roles(self, principal: Principal) -> frozenset[str]:
         """The principal's roles plus every role they inherit."""
         return frozenset(self._ancestors_of(principal.roles))
+
+    # -- loading --------------------------------------------------------------
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        predicates: Mapping[str, Predicate[Any] | Callable[[Principal, Any], bool]] | None = None,
+    ) -> Policy:
+        """Build a policy from plain data (a TOML/JSON/YAML document, a database row ...).
+
+        Shape::
+
+            {"roles": {"viewer": {"permissions": ["doc:read"]},
+                       "editor": {"permissions": ["doc:write"], "inherits": ["viewer"]}},
+             "rules": [{"effect": "allow", "actions": ["doc:delete"], "when": "is_owner"},
+                       {"effect": "deny", "actions": ["*"], "when": "not same_tenant",
+                        "name": "tenant isolation"}]}
+
+        ``when`` names a predicate: the built-ins ``is_owner`` and
+        ``same_tenant`` or a key of *predicates*, optionally prefixed with
+        ``not``.  Every problem is reported at once in a
+        :class:`~pepperpy.core.exceptions.ValidationError` with its path.
+        """
+        known: dict[str, Predicate[Any]] = {"is_owner": is_owner(), "same_tenant": same_tenant()}
+        for name, value in (predicates or {}).items():
+            known[name] = value if isinstance(value, Predicate) else Predicate(value, name)
+        problems: list[ErrorDetail] = []
+        policy = cls()
+        if not isinstance(data, Mapping):
+            raise ValidationError(
+                errors=[ErrorDetail("", "a policy must be a mapping", code="type")],
+                code="pepperpy.security.policy",
+            )
+        roles = data.get("roles", {})
+        if not isinstance(roles, Mapping):
+            problems.append(
+                ErrorDetail("/roles", "must be a mapping of role name to role", code="type")
+            )
+            roles = {}
+        for name, spec in roles.items():
+            where = f"/roles/{name}"
+            if not isinstance(spec, Mapping):
+                problems.append(ErrorDetail(where, "must be a mapping", code="type"))
+                continue
+            perms = _str_list(spec.get("permissions", []), f"{where}/permissions", problems)
+            parents = _str_list(spec.get("inherits", []), f"{where}/inherits", problems)
+            try:
+                policy.role(str(name), *perms, inherits=parents)
+            except InvalidArgumentError as exc:
+                problems.append(ErrorDetail(where, exc.message, code="cycle"))
+        rules = data.get("rules", [])
+        if not isinstance(rules, list):
+            problems.append(ErrorDetail("/rules", "must be a list", code="type"))
+            rules = []
+        for index, spec in enumerate(rules):
+            where = f"/rules/{index}"
+            if not isinstance(spec, Mapping):
+                problems.append(ErrorDetail(where, "must be a mapping", code="type"))
+                continue
+            try:
+                effect = Effect(spec.get("effect", "allow"))
+            except ValueError:
+                problems.append(
+                    ErrorDetail(f"{where}/effect", "must be 'allow' or 'deny'", code="enum")
+                )
+                continue
+            actions = _str_list(spec.get("actions", []), f"{where}/actions", problems)
+            if not actions:
+                problems.append(
+                    ErrorDetail(f"{where}/actions", "needs at least one action", code="missing")
+                )
+                continue
+            when = None
+            if spec.get("when") is not None:
+                when = _resolve(spec["when"], known, f"{where}/when", problems)
+                if when is None:
+                    continue
+            rule_roles = _str_list(spec.get("roles", []), f"{where}/roles", problems)
+            policy._rules.append(
+                Rule(effect, tuple(actions), frozenset(rule_roles), when, str(spec.get("name", "")))
+            )
+        if problems:
+            raise ValidationError(
+                f"Invalid policy: {len(problems)} problem(s)",
+                errors=problems,
+                code="pepperpy.security.policy",
+                hint="Fix the listed paths in the policy document.",
+            )
+        return policy
+
+    @classmethod
+    async def aload(
+        cls,
+        loader: Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]],
+        *,
+        predicates: Mapping[str, Predicate[Any] | Callable[[Principal, Any], bool]] | None = None,
+    ) -> Policy:
+        """Build a policy from what *loader* returns (sync or async: a file, an HTTP call ...)."""
+        data = loader()
+        if inspect.isawaitable(data):
+            data = await data
+        return cls.from_dict(data, predicates=predicates)
 
     # -- deciding -------------------------------------------------------------
 
