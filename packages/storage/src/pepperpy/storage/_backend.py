@@ -1,0 +1,134 @@
+"""The backend contract and backend discovery through entry points."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pepperpy.core.exceptions import ConfigurationError, PluginError
+from pepperpy.storage._model import Record, WriteOp
+
+__all__ = ["ENTRY_POINT_GROUP", "Backend", "available_backends", "load_backend"]
+
+ENTRY_POINT_GROUP = "pepperpy.storage.backends"
+"""The entry point group third-party backends register under."""
+
+_BUILTIN = {
+    "sqlite": "pepperpy.storage._sqlite:SQLiteBackend",
+    "memory": "pepperpy.storage._memory:MemoryBackend",
+    "filesystem": "pepperpy.storage._filesystem:FilesystemBackend",
+}
+
+
+class Backend(abc.ABC):
+    """What a storage backend implements; :class:`~pepperpy.storage.Storage` does the rest.
+
+    A backend stores :class:`~pepperpy.storage.Record` rows (serialized
+    values with a version and an optional expiry). Writes arrive as
+    :data:`~pepperpy.storage.WriteOp` values and must be applied with
+    :func:`~pepperpy.storage.apply_op` so that every backend has the same
+    semantics; the backend decides how to batch them and makes each operation
+    atomic. Each result is either the operation's return value or the
+    exception it raised (one failed operation never fails the others).
+
+    Register a third-party backend under the ``pepperpy.storage.backends``
+    entry point group::
+
+        [project.entry-points."pepperpy.storage.backends"]
+        redis = "mypkg.redis_backend:RedisBackend"
+
+    then ``Storage.create("cache", backend="redis", url=...)`` finds it.
+    """
+
+    name: ClassVar[str] = "custom"
+
+    @classmethod
+    def from_options(cls, *, name: str, data_dir: Path, **options: Any) -> Backend:
+        """Build the backend for the store *name* under *data_dir* (used by ``Storage.create``)."""
+        return cls(**options)
+
+    @property
+    def location(self) -> str:
+        """A human-readable description of where the data lives (for errors and repr)."""
+        return self.name
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Acquire connections/files; create or migrate the schema."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Flush and release everything; must tolerate a partial :meth:`open`."""
+
+    @abc.abstractmethod
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
+        """Return the rows for *keys* that exist (expired ones included; the caller filters)."""
+
+    @abc.abstractmethod
+    async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
+        """Apply *ops* in order; return one result or exception instance per operation."""
+
+    @abc.abstractmethod
+    async def scan(self, prefix: str, *, after: str | None, limit: int, now: float) -> list[Record]:
+        """Return up to *limit* live rows under *prefix* with keys after *after*, sorted."""
+
+    @abc.abstractmethod
+    async def count(self, prefix: str, now: float) -> int:
+        """Count the live rows whose key starts with *prefix*."""
+
+    @abc.abstractmethod
+    async def purge_expired(self, now: float) -> int:
+        """Delete rows that expired before *now*; return how many."""
+
+
+def _builtin_or_entry_point(name: str) -> Any:
+    target = _BUILTIN.get(name)
+    if target is None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name == name:
+                try:
+                    return ep.load()
+                except Exception as exc:
+                    raise PluginError(
+                        f"storage backend {name!r} failed to load: {exc}",
+                        context={"backend": name, "entry_point": ep.value},
+                        hint="Check that the package providing it is installed correctly.",
+                    ) from exc
+        raise ConfigurationError(
+            f"unknown storage backend {name!r}",
+            code="pepperpy.storage.unknown_backend",
+            context={"backend": name, "available": available_backends()},
+            hint="Use one of the available backends, or install the package that registers "
+            f"{name!r} under the '{ENTRY_POINT_GROUP}' entry point group.",
+        )
+    module, _, attr = target.partition(":")
+    import importlib
+
+    return getattr(importlib.import_module(module), attr)
+
+
+def load_backend(name: str) -> type[Backend]:
+    """Return the backend class registered as *name* (built-in or entry point).
+
+    Raises:
+        ConfigurationError: No backend has that name.
+        PluginError: The backend's package failed to import.
+    """
+    cls = _builtin_or_entry_point(name)
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise PluginError(
+            f"storage backend {name!r} is not a Backend subclass",
+            context={"backend": name, "object": repr(cls)},
+            hint="The entry point must name a subclass of pepperpy.storage.Backend.",
+        )
+    return cls
+
+
+def available_backends() -> list[str]:
+    """Names of every backend: the built-in ones and those found through entry points."""
+    names = set(_BUILTIN)
+    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)

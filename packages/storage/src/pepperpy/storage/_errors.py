@@ -1,0 +1,162 @@
+"""Errors raised by :mod:`pepperpy.storage` and the translation of backend failures."""
+
+from __future__ import annotations
+
+import errno as _errno
+import sqlite3
+from typing import Any
+
+from pepperpy.core.exceptions import ConflictError, ExternalError, InvalidArgumentError
+
+__all__ = [
+    "StorageError",
+    "StorageKeyError",
+    "StorageValueError",
+    "VersionConflictError",
+    "from_os_error",
+    "from_sqlite_error",
+]
+
+
+class StorageError(ExternalError):
+    """The storage backend failed: read-only or full disk, corrupted file, locked database.
+
+    ``code`` tells which (``pepperpy.storage.read_only``, ``.disk_full``,
+    ``.corrupted``, ``.locked``, ``.unavailable``, ``.schema``); ``context``
+    holds the ``path`` and the ``operation``. Data committed before the error is
+    never lost: a failed write changes nothing.
+    """
+
+    code = "pepperpy.storage.error"
+
+
+class StorageKeyError(InvalidArgumentError):
+    """A key is not usable: wrong type, empty, too long, or contains NUL/surrogates."""
+
+    code = "pepperpy.storage.bad_key"
+
+
+class StorageValueError(InvalidArgumentError):
+    """A value cannot be stored (not serializable); ``context["path"]`` points at the culprit."""
+
+    code = "pepperpy.storage.bad_value"
+
+
+class VersionConflictError(ConflictError):
+    """A conditional write found another version than expected (optimistic concurrency).
+
+    ``context`` holds the ``key``, the ``expected`` and the ``actual`` version
+    (``0`` means the key did not exist).
+    """
+
+    code = "pepperpy.storage.version_conflict"
+
+
+def _sqlite_name(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", None)
+    if isinstance(name, str):
+        return name
+    text = str(exc).lower()  # Python 3.10: no error code on the exception
+    for needle, guess in (
+        ("readonly", "SQLITE_READONLY"),
+        ("read-only", "SQLITE_READONLY"),
+        ("disk is full", "SQLITE_FULL"),
+        ("not a database", "SQLITE_NOTADB"),
+        ("malformed", "SQLITE_CORRUPT"),
+        ("is locked", "SQLITE_BUSY"),
+        ("unable to open", "SQLITE_CANTOPEN"),
+        ("disk i/o error", "SQLITE_IOERR"),
+    ):
+        if needle in text:
+            return guess
+    return "SQLITE_ERROR"
+
+
+def from_sqlite_error(
+    exc: sqlite3.Error, operation: str, path: str, **context: Any
+) -> StorageError:
+    """Translate a :mod:`sqlite3` error into a :class:`StorageError` that says what to do."""
+    name = _sqlite_name(exc)
+    ctx = {"operation": operation, "path": path, "sqlite_error": name, **context}
+    base = "_".join(name.split("_")[:2])
+    if base == "SQLITE_READONLY":
+        return StorageError(
+            f"cannot {operation}: the database {path!r} is read-only",
+            code="pepperpy.storage.read_only",
+            context=ctx,
+            hint="Make the file and its directory writable (SQLite also writes the -wal and "
+            "-shm files beside it), or point data_dir somewhere writable. Nothing was lost.",
+            retryable=False,
+        )
+    if base == "SQLITE_FULL":
+        return StorageError(
+            f"cannot {operation}: the disk holding {path!r} is full",
+            code="pepperpy.storage.disk_full",
+            context=ctx,
+            hint="Free disk space and retry; data committed earlier is intact.",
+            retryable=True,
+        )
+    if base in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+        return StorageError(
+            f"cannot {operation}: {path!r} is not a valid SQLite database or is corrupted",
+            code="pepperpy.storage.corrupted",
+            context=ctx,
+            hint="Move the file away and restore it from an export (Storage.import_jsonl), "
+            "or point the store at another file.",
+            retryable=False,
+        )
+    if base in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return StorageError(
+            f"cannot {operation}: the database {path!r} stayed locked by another connection",
+            code="pepperpy.storage.locked",
+            context=ctx,
+            hint="Another process holds a long write transaction; retry, or raise busy_timeout.",
+            retryable=True,
+        )
+    if base in ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM"):
+        return StorageError(
+            f"cannot {operation}: the database {path!r} cannot be opened",
+            code="pepperpy.storage.unavailable",
+            context=ctx,
+            hint="Check that the directory exists and is writable, and the path is a file.",
+            retryable=False,
+        )
+    return StorageError(
+        f"cannot {operation} in {path!r}: {exc}",
+        code="pepperpy.storage.error",
+        context=ctx,
+        hint="See the chained sqlite3 error.",
+    )
+
+
+def from_os_error(exc: OSError, operation: str, path: str, **context: Any) -> StorageError:
+    """Translate an :class:`OSError` from a file-based backend into a :class:`StorageError`."""
+    code_no = exc.errno or 0
+    ctx = {
+        "operation": operation,
+        "path": path,
+        "errno": _errno.errorcode.get(code_no, str(code_no)),
+        **context,
+    }
+    if code_no in (_errno.EACCES, _errno.EPERM, _errno.EROFS):
+        return StorageError(
+            f"cannot {operation}: {path!r} is not writable",
+            code="pepperpy.storage.read_only",
+            context=ctx,
+            hint="Make the directory writable or choose another data_dir. Nothing was lost.",
+            retryable=False,
+        )
+    if code_no in (_errno.ENOSPC, _errno.EDQUOT):
+        return StorageError(
+            f"cannot {operation}: the disk holding {path!r} is full",
+            code="pepperpy.storage.disk_full",
+            context=ctx,
+            hint="Free disk space and retry; data written earlier is intact.",
+            retryable=True,
+        )
+    return StorageError(
+        f"cannot {operation} {path!r}: {exc.strerror or exc}",
+        code="pepperpy.storage.unavailable",
+        context=ctx,
+        hint="See the chained OSError.",
+    )

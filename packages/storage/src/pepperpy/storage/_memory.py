@@ -1,0 +1,128 @@
+"""The in-memory backend: a dict and a sorted key index, for tests and caches."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pepperpy.core.exceptions import PepperPyError
+from pepperpy.storage._backend import Backend
+from pepperpy.storage._model import Record, WriteOp, apply_op
+
+__all__ = ["MemoryBackend"]
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with *prefix*."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            return prefix[:-1] + chr(last + 1)
+        prefix = prefix[:-1]
+    return None
+
+
+class _DictRows:
+    def __init__(self, backend: MemoryBackend) -> None:
+        self.backend = backend
+
+    def read(self, key: str) -> Record | None:
+        return self.backend._rows.get(key)
+
+    def write(self, record: Record) -> None:
+        rows = self.backend._rows
+        if record.key not in rows:
+            bisect.insort(self.backend._keys, record.key)
+        rows[record.key] = record
+
+    def remove(self, key: str) -> None:
+        if self.backend._rows.pop(key, None) is not None:
+            keys = self.backend._keys
+            del keys[bisect.bisect_left(keys, key)]
+
+
+class MemoryBackend(Backend):
+    """Keeps everything in the process; lost on exit. Every operation is atomic.
+
+    Writes run synchronously on the event loop (they are dict updates), so a
+    transaction is isolated from every other task without locks.
+    """
+
+    name: ClassVar[str] = "memory"
+
+    def __init__(self) -> None:
+        self._rows: dict[str, Record] = {}
+        self._keys: list[str] = []
+
+    @classmethod
+    def from_options(cls, *, name: str, data_dir: Path, **options: Any) -> MemoryBackend:
+        """Build an empty in-memory store (*name* and *data_dir* are unused)."""
+        return cls(**options)
+
+    @property
+    def location(self) -> str:
+        """``"memory"``."""
+        return "memory"
+
+    async def open(self) -> None:
+        """Nothing to open."""
+
+    async def close(self) -> None:
+        """Nothing to release; the data stays until the object is dropped."""
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
+        """Look the keys up in the dict."""
+        rows = self._rows
+        return {key: rows[key] for key in keys if key in rows}
+
+    async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
+        """Apply each operation; a failing one leaves the store unchanged."""
+        access = _DictRows(self)
+        results: list[Any] = []
+        for op in ops:
+            try:
+                results.append(apply_op(op, access, now))
+            except PepperPyError as exc:
+                results.append(exc)
+        return results
+
+    async def scan(self, prefix: str, *, after: str | None, limit: int, now: float) -> list[Record]:
+        """Walk the sorted key index from *prefix* (or after *after*)."""
+        keys = self._keys
+        start = prefix if after is None or after < prefix else after
+        index = (
+            bisect.bisect_right(keys, start)
+            if after is not None and start == after
+            else (bisect.bisect_left(keys, start))
+        )
+        out: list[Record] = []
+        while index < len(keys) and len(out) < limit:
+            key = keys[index]
+            if not key.startswith(prefix):
+                break
+            record = self._rows[key]
+            if record.alive(now):
+                out.append(record)
+            index += 1
+        return out
+
+    async def count(self, prefix: str, now: float) -> int:
+        """Count live keys with the prefix."""
+        keys = self._keys
+        index = bisect.bisect_left(keys, prefix)
+        total = 0
+        while index < len(keys) and keys[index].startswith(prefix):
+            if self._rows[keys[index]].alive(now):
+                total += 1
+            index += 1
+        return total
+
+    async def purge_expired(self, now: float) -> int:
+        """Drop expired rows."""
+        access = _DictRows(self)
+        dead = [key for key, record in self._rows.items() if not record.alive(now)]
+        for key in dead:
+            access.remove(key)
+        return len(dead)

@@ -1,0 +1,542 @@
+"""The default backend: SQLite in WAL mode, one group-committing writer, aiosqlite readers.
+
+Write path
+    Every write operation (from any task) is appended to a queue. One flusher
+    task takes everything queued (up to ``max_batch``) and hands the whole
+    batch to the single writer connection, which lives in its own thread:
+    ``BEGIN IMMEDIATE``, apply each operation, ``COMMIT``, one thread hop and
+    one commit (one WAL sync) for the batch. While a batch commits, new writes
+    pile up and form the next batch, so throughput rises with concurrency
+    instead of paying one commit per ``put``. Conditions (versions, counters)
+    are checked before anything is written, so a failing operation gets its own
+    error and the rest of its batch commits; if SQLite itself fails mid-batch,
+    the batch is rolled back and replayed one operation per transaction so
+    that every caller still gets its own result.
+
+Read path
+    A small set of aiosqlite connections (``query_only``). Concurrent ``get``
+    calls issued in the same event loop tick are coalesced into one
+    ``WHERE key IN (...)`` query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import aiosqlite
+
+from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
+from pepperpy.storage._backend import Backend
+from pepperpy.storage._errors import StorageError, from_os_error, from_sqlite_error
+from pepperpy.storage._memory import prefix_end
+from pepperpy.storage._model import Record, WriteOp, apply_op
+
+__all__ = ["SCHEMA_VERSION", "SQLiteBackend"]
+
+T = TypeVar("T")
+
+MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
+    (
+        1,
+        (
+            "CREATE TABLE IF NOT EXISTS kv ("
+            " key TEXT PRIMARY KEY NOT NULL,"
+            " value BLOB NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " expires_at REAL"
+            ") WITHOUT ROWID",
+            "CREATE INDEX IF NOT EXISTS kv_expires_at ON kv(expires_at) "
+            "WHERE expires_at IS NOT NULL",
+        ),
+    ),
+]
+"""The backend's own schema, one entry per version, applied in order on open."""
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+"""The schema version this release writes."""
+
+_SYNC_MODES = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
+_IN_CHUNK = 500
+
+
+def _set_result(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def _set_exception(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+class _Worker:
+    """A thread owning one sqlite3 connection; runs submitted functions in order."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.SimpleQueue[
+            tuple[Callable[[], Any], asyncio.Future[Any], asyncio.AbstractEventLoop] | None
+        ] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fn, fut, loop = item
+            try:
+                result = fn()
+            except BaseException as exc:
+                with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                    loop.call_soon_threadsafe(_set_exception, fut, exc)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_set_result, fut, result)
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, fut, loop))
+        return await fut
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+
+class _SQLRows:
+    """:class:`RowAccess` over the writer connection (runs in the writer thread)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def read(self, key: str) -> Record | None:
+        row = self.conn.execute(
+            "SELECT value, version, expires_at FROM kv WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else Record(key, row[0], row[1], row[2])
+
+    def write(self, record: Record) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO kv (key, value, version, expires_at) VALUES (?, ?, ?, ?)",
+            (record.key, record.value, record.version, record.expires_at),
+        )
+
+    def remove(self, key: str) -> None:
+        self.conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+
+class SQLiteBackend(Backend):
+    """SQLite storage: WAL journal, one group-committing writer, concurrent readers.
+
+    Args:
+        path: The database file (created with its directory when missing).
+        readers: How many reader connections serve ``get``/``scan``.
+        busy_timeout: Seconds a writer waits for another process's write lock.
+        synchronous: ``"normal"`` (default; a committed write survives the
+            process being killed, WAL syncs at checkpoints) or ``"full"`` (also
+            survives power loss, one sync per committed batch).
+        max_batch: The most operations committed in one transaction.
+    """
+
+    name: ClassVar[str] = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        readers: int = 2,
+        busy_timeout: float = 10.0,
+        synchronous: str = "normal",
+        max_batch: int = 512,
+    ) -> None:
+        if synchronous not in _SYNC_MODES:
+            raise InvalidArgumentError(
+                f"synchronous must be one of {sorted(_SYNC_MODES)}, not {synchronous!r}",
+                context={"synchronous": synchronous},
+                hint="Use 'normal' (crash-safe) or 'full' (power-loss safe).",
+            )
+        if readers < 1 or max_batch < 1 or busy_timeout < 0:
+            raise InvalidArgumentError(
+                "readers and max_batch must be >= 1 and busy_timeout >= 0",
+                context={"readers": readers, "max_batch": max_batch, "busy_timeout": busy_timeout},
+                hint="For example readers=2, max_batch=512, busy_timeout=10.",
+            )
+        self.path = os.fspath(path)
+        self.readers = readers
+        self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
+        self.max_batch = max_batch
+        self._writer: _Worker | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._next_reader = 0
+        self._pending: list[tuple[WriteOp, float, asyncio.Future[Any]]] = []
+        self._wake: asyncio.Event | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+        self._read_waiters: dict[str, asyncio.Future[Record | None]] = {}
+        self._read_scheduled = False
+        self._read_tasks: set[asyncio.Task[None]] = set()
+        self.batches = 0
+        """How many write transactions were committed (for stats and tests)."""
+
+    @classmethod
+    def from_options(cls, *, name: str, data_dir: Path, **options: Any) -> SQLiteBackend:
+        """Use ``<data_dir>/<name>.sqlite3``."""
+        return cls(Path(data_dir) / f"{name}.sqlite3", **options)
+
+    @property
+    def location(self) -> str:
+        """The database file path."""
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"SQLiteBackend({self.path!r})"
+
+    # ----------------------------------------------------------------- open / close
+
+    def _open_writer(self) -> int:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        try:
+            os.makedirs(directory, exist_ok=True)
+        except OSError as exc:
+            raise from_os_error(exc, "create the data directory", directory) from exc
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise from_sqlite_error(exc, "open", self.path) from exc
+        self._conn = conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute(f"PRAGMA synchronous = {_SYNC_MODES[self.synchronous]}")
+            conn.execute("PRAGMA schema_version").fetchone()
+            self._migrate(conn)
+        except sqlite3.Error as exc:
+            raise from_sqlite_error(exc, "open", self.path) from exc
+        return 1 if str(mode).lower() == "wal" else 0
+
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        try:
+            row = conn.execute(
+                "SELECT value FROM pepperpy_meta WHERE key = 'schema_version'"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return 0
+            raise
+        return int(row[0]) if row else 0
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = self._schema_version(conn)
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path!r} uses storage schema {version}; this release knows up to "
+                f"{SCHEMA_VERSION}",
+                code="pepperpy.storage.schema",
+                context={"path": self.path, "found": version, "supported": SCHEMA_VERSION},
+                hint="Upgrade pepperpy-storage to open this database.",
+                retryable=False,
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS pepperpy_meta "
+                "(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"
+            )
+            version = self._schema_version(conn)  # another process may have migrated
+            for number, statements in MIGRATIONS:
+                if number <= version:
+                    continue
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT OR REPLACE INTO pepperpy_meta (key, value) "
+                    "VALUES ('schema_version', ?)",
+                    (str(number),),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    async def open(self) -> None:
+        """Start the writer thread, set WAL mode, migrate the schema, open the readers."""
+        self._closing = False
+        self._writer = _Worker(f"pepperpy-storage-writer:{os.path.basename(self.path)}")
+        await self._writer.call(self._open_writer)
+        for _ in range(self.readers):
+            try:
+                reader = await aiosqlite.connect(
+                    self.path, isolation_level=None, timeout=self.busy_timeout
+                )
+                await reader.execute("PRAGMA query_only = ON")
+            except sqlite3.Error as exc:
+                raise from_sqlite_error(exc, "open a reader on", self.path) from exc
+            self._readers.append(reader)
+        self._wake = asyncio.Event()
+        self._flusher = asyncio.ensure_future(self._flush_loop())
+
+    async def close(self) -> None:
+        """Commit what is queued, close the readers, checkpoint and close the writer."""
+        self._closing = True
+        if self._flusher is not None:
+            if self._wake is not None:
+                self._wake.set()
+            try:
+                await asyncio.shield(self._flusher)
+            except asyncio.CancelledError:
+                self._flusher.cancel()
+                raise
+            self._flusher = None
+        for task in list(self._read_tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            with contextlib.suppress(Exception):
+                await reader.close()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                await writer.call(self._close_writer)
+            writer.stop()
+
+    def _close_writer(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.close()
+
+    # ----------------------------------------------------------------- writes
+
+    async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
+        """Queue *ops* for the next group commit and wait for their results."""
+        if self._wake is None or self._closing:
+            raise StorageError(
+                f"the SQLite backend for {self.path!r} is closed",
+                code="pepperpy.storage.closed",
+                context={"path": self.path},
+                hint="Start the storage again before writing.",
+                retryable=False,
+            )
+        loop = asyncio.get_running_loop()
+        futures = []
+        for op in ops:
+            fut: asyncio.Future[Any] = loop.create_future()
+            self._pending.append((op, now, fut))
+            futures.append(fut)
+        self._wake.set()
+        return [await fut for fut in futures]
+
+    async def _flush_loop(self) -> None:
+        assert self._wake is not None
+        assert self._writer is not None
+        wake = self._wake
+        while True:
+            if not self._pending:
+                if self._closing:
+                    return
+                await wake.wait()
+                wake.clear()
+                continue
+            batch = self._pending[: self.max_batch]
+            del self._pending[: self.max_batch]
+            items = [(op, now) for op, now, _ in batch]
+            try:
+                results = await self._writer.call(functools.partial(self._apply_batch, items))
+            except BaseException as exc:  # the thread died or we are cancelled
+                error = exc if isinstance(exc, Exception) else StorageError("write aborted")
+                for _, _, fut in batch:
+                    _set_result(fut, error)
+                if not isinstance(exc, Exception):
+                    for _, _, fut in self._pending:
+                        _set_result(fut, error)
+                    self._pending.clear()
+                    raise
+                continue
+            for (_, _, fut), result in zip(batch, results, strict=True):
+                _set_result(fut, result)
+
+    def _apply_batch(self, items: list[tuple[WriteOp, float]]) -> list[Any]:
+        """Runs in the writer thread: one transaction for the whole batch."""
+        conn = self._conn
+        if conn is None:
+            error = StorageError("the writer connection is closed", code="pepperpy.storage.closed")
+            return [error] * len(items)
+        rows = _SQLRows(conn)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            return [from_sqlite_error(exc, "write to", self.path)] * len(items)
+        results: list[Any] = []
+        try:
+            for op, now in items:
+                try:
+                    results.append(apply_op(op, rows, now))
+                except PepperPyError as exc:
+                    results.append(exc)
+            conn.execute("COMMIT")
+        except Exception as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if len(items) == 1:
+                if isinstance(exc, sqlite3.Error):
+                    return [from_sqlite_error(exc, "write to", self.path)]
+                return [exc]
+            # Isolate the culprit: replay one operation per transaction.
+            return [self._apply_batch([item])[0] for item in items]
+        self.batches += 1
+        return results
+
+    async def purge_expired(self, now: float) -> int:
+        """Delete expired rows in one writer transaction."""
+        assert self._writer is not None
+
+        def purge() -> int:
+            assert self._conn is not None
+            try:
+                cursor = self._conn.execute(
+                    "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+                )
+            except sqlite3.Error as exc:
+                raise from_sqlite_error(exc, "purge expired keys in", self.path) from exc
+            return cursor.rowcount
+
+        return await self._writer.call(purge)
+
+    # ----------------------------------------------------------------- reads
+
+    def _reader(self) -> aiosqlite.Connection:
+        if not self._readers:
+            raise StorageError(
+                f"the SQLite backend for {self.path!r} is closed",
+                code="pepperpy.storage.closed",
+                context={"path": self.path},
+                hint="Start the storage again before reading.",
+                retryable=False,
+            )
+        self._next_reader = (self._next_reader + 1) % len(self._readers)
+        return self._readers[self._next_reader]
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            return list(await self._reader().execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            raise from_sqlite_error(exc, "read from", self.path) from exc
+
+    async def _query_keys(self, keys: Sequence[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            if len(chunk) == 1:
+                sql = "SELECT key, value, version, expires_at FROM kv WHERE key = ?"
+            else:
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT key, value, version, expires_at FROM kv WHERE key IN ({marks})"
+            for key, value, version, expires_at in await self._fetch(sql, chunk):
+                out[key] = Record(key, value, version, expires_at)
+        return out
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
+        """Fetch rows; single-key lookups from concurrent tasks share one query."""
+        if len(keys) != 1:
+            return await self._query_keys(list(dict.fromkeys(keys)))
+        key = keys[0]
+        fut = self._read_waiters.get(key)
+        if fut is None:
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            self._read_waiters[key] = fut
+            if not self._read_scheduled:
+                self._read_scheduled = True
+                loop.call_soon(self._flush_reads)
+        record = await asyncio.shield(fut)
+        return {} if record is None else {key: record}
+
+    def _flush_reads(self) -> None:
+        self._read_scheduled = False
+        waiters, self._read_waiters = self._read_waiters, {}
+        if not waiters:
+            return
+        task = asyncio.ensure_future(self._run_reads(waiters))
+        self._read_tasks.add(task)
+        task.add_done_callback(self._read_tasks.discard)
+
+    async def _run_reads(self, waiters: dict[str, asyncio.Future[Record | None]]) -> None:
+        try:
+            rows = await self._query_keys(list(waiters))
+        except BaseException as exc:
+            for fut in waiters.values():
+                _set_exception(fut, exc)
+                if not fut.cancelled():
+                    fut.exception()  # mark retrieved: the waiters may all be gone
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for key, fut in waiters.items():
+            _set_result(fut, rows.get(key))
+
+    async def scan(self, prefix: str, *, after: str | None, limit: int, now: float) -> list[Record]:
+        """Range query on the primary key, skipping expired rows."""
+        clauses = ["(expires_at IS NULL OR expires_at > ?)"]
+        params: list[Any] = [now]
+        if prefix:
+            clauses.append("key >= ?")
+            params.append(prefix)
+            end = prefix_end(prefix)
+            if end is not None:
+                clauses.append("key < ?")
+                params.append(end)
+        if after is not None:
+            clauses.append("key > ?")
+            params.append(after)
+        params.append(limit)
+        sql = (
+            "SELECT key, value, version, expires_at FROM kv WHERE "
+            + " AND ".join(clauses)
+            + " ORDER BY key LIMIT ?"
+        )
+        return [Record(k, v, ver, exp) for k, v, ver, exp in await self._fetch(sql, params)]
+
+    async def count(self, prefix: str, now: float) -> int:
+        """Count live keys with *prefix*."""
+        clauses = ["(expires_at IS NULL OR expires_at > ?)"]
+        params: list[Any] = [now]
+        if prefix:
+            clauses.append("key >= ?")
+            params.append(prefix)
+            end = prefix_end(prefix)
+            if end is not None:
+                clauses.append("key < ?")
+                params.append(end)
+        rows = await self._fetch("SELECT count(*) FROM kv WHERE " + " AND ".join(clauses), params)
+        return int(rows[0][0])
+
+    async def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        rows = await self._fetch("SELECT value FROM pepperpy_meta WHERE key = 'schema_version'", [])
+        return int(rows[0][0]) if rows else 0

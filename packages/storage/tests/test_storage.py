@@ -1,0 +1,404 @@
+"""Tests for pepperpy.storage._storage (behaviour shared by every backend)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pepperpy.core import (
+    ClosedError,
+    ConfigurationError,
+    ConflictError,
+    InvalidArgumentError,
+    ManualClock,
+    ValidationError,
+)
+from pepperpy.storage import (
+    DATA_DIR_ENV,
+    Entry,
+    Storage,
+    StorageKeyError,
+    StorageValueError,
+    VersionConflictError,
+)
+
+
+@attrs.define
+class User:
+    id: str
+    name: str
+    tags: list[str] = attrs.Factory(list)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, backend_name: str, clock: ManualClock):  # type: ignore[no-untyped-def]
+    storage = Storage.create("test", data_dir=tmp_path, backend=backend_name, clock=clock)
+    async with storage:
+        yield storage
+
+
+async def test_put_get_delete_and_versions(store: Storage) -> None:
+    assert await store.get("missing") is None
+    assert await store.get("missing", "dflt") == "dflt"
+    assert await store.put("a", {"x": [1, 2.5, None, True, "é"]}) == 1
+    assert await store.get("a") == {"x": [1, 2.5, None, True, "é"]}
+    assert await store.put("a", "second") == 2
+    entry = await store.get_entry("a")
+    assert entry == Entry("a", "second", 2, None)
+    assert await store.exists("a")
+    assert await store.delete("a") is True
+    assert await store.delete("a") is False
+    assert not await store.exists("a")
+    assert await store.get_entry("a") is None
+
+
+async def test_ttl_expiry_with_manual_clock(store: Storage, clock: ManualClock) -> None:
+    await store.put("session", {"u": 1}, ttl=10)
+    await store.put("forever", 1)
+    await store.put("later", 2, ttl="1h")
+    entry = await store.get_entry("session")
+    assert entry is not None
+    assert entry.expires_at == clock.time() + 10
+    clock.advance_sync(11)
+    assert await store.get("session") is None
+    assert not await store.exists("session")
+    assert await store.count() == 2
+    assert (await store.scan()).keys() == ["forever", "later"]
+    assert await store.purge_expired() == 1
+    # An expired key counts as absent for create-only writes.
+    await store.put("later", 3, ttl=5)
+    clock.advance_sync(6)
+    assert await store.compare_and_set("later", 4, version=0)
+    with pytest.raises(InvalidArgumentError):
+        await store.put("x", 1, ttl=0)
+    with pytest.raises(InvalidArgumentError):
+        await store.put("x", 1, ttl="soon")
+
+
+async def test_compare_and_set_and_conditional_writes(store: Storage) -> None:
+    assert await store.compare_and_set("k", "v1", version=0)
+    assert not await store.compare_and_set("k", "v1b", version=0)
+    assert await store.compare_and_set("k", "v2", version=1)
+    assert not await store.compare_and_set("k", "v3", version=1)
+    assert await store.get("k") == "v2"
+    with pytest.raises(VersionConflictError) as info:
+        await store.put("k", "v3", version=5)
+    assert info.value.context == {"key": "k", "expected": 5, "actual": 2}
+    assert isinstance(info.value, ConflictError)
+    with pytest.raises(VersionConflictError):
+        await store.delete("k", version=1)
+    assert await store.delete("k", version=2)
+    with pytest.raises(InvalidArgumentError):
+        await store.put("k", 1, version=-1)
+
+
+async def test_counters(store: Storage, clock: ManualClock) -> None:
+    assert await store.incr("hits") == 1
+    assert await store.incr("hits", 10) == 11
+    assert await store.decr("hits", 2) == 9
+    assert await store.get("hits") == 9
+    await store.incr("temp", ttl=5)
+    await store.incr("temp")  # keeps the TTL
+    clock.advance_sync(6)
+    assert await store.get("temp") is None
+    assert await store.incr("temp") == 1  # an expired counter restarts
+    await store.put("text", "abc")
+    with pytest.raises(StorageValueError, match="not an integer"):
+        await store.incr("text")
+    with pytest.raises(InvalidArgumentError):
+        await store.incr("hits", 1.5)  # type: ignore[arg-type]
+    results = await asyncio.gather(*(store.incr("race") for _ in range(50)))
+    assert sorted(results) == list(range(1, 51))
+
+
+async def test_many_operations_are_atomic(store: Storage) -> None:
+    versions = await store.put_many({"a": 1, "b": 2, "c": 3})
+    assert versions == [1, 1, 1]
+    assert await store.get_many(["a", "c", "zz"]) == {"a": 1, "c": 3}
+    assert await store.get_many([]) == {}
+    with pytest.raises(StorageValueError):
+        await store.put_many([("d", 4), ("e", object())])
+    assert await store.get("d") is None
+    assert await store.delete_many(["a", "b", "zz"]) == 2
+    assert await store.keys() == ["c"]
+
+
+async def test_scan_pagination(store: Storage) -> None:
+    keys = [f"user/{i:03d}" for i in range(25)] + ["other", "user"]
+    await store.put_many({key: key for key in keys})
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = await store.scan("user/", limit=10, cursor=cursor)
+        seen.extend(page.keys())
+        pages += 1
+        cursor = page.cursor
+        if cursor is None:
+            break
+    assert seen == sorted(k for k in keys if k.startswith("user/"))
+    assert pages == 3
+    assert [k async for k, _ in store.items("user/", batch_size=7)] == seen
+    assert await store.count("user/") == 25
+    assert await store.count() == 27
+    with pytest.raises(InvalidArgumentError):
+        await store.scan(limit=0)
+    with pytest.raises(InvalidArgumentError):
+        await store.scan(cursor=5)  # type: ignore[arg-type]
+    assert await store.clear("user/") == 25
+    assert await store.keys() == ["other", "user"]
+
+
+async def test_transactions(store: Storage) -> None:
+    await store.put_many({"alice": 100, "bob": 0})
+    async with store.transaction() as tx:
+        alice = await tx.get("alice")
+        bob = await tx.get("bob")
+        tx.put("alice", alice - 30)
+        tx.put("bob", bob + 30)
+        assert await tx.get("alice") == 70  # reads its own writes
+    assert await store.get_many(["alice", "bob"]) == {"alice": 70, "bob": 30}
+
+    with pytest.raises(VersionConflictError):
+        async with store.transaction() as tx:
+            alice = await tx.get("alice")
+            await store.put("alice", 0)  # someone else writes first
+            tx.put("alice", alice - 10)
+            tx.put("bob", 999)
+    assert await store.get_many(["alice", "bob"]) == {"alice": 0, "bob": 30}
+
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            tx.put("bob", 1)
+            raise RuntimeError("abort")
+    assert await store.get("bob") == 30
+
+    async with store.transaction() as tx:
+        tx.delete("bob")
+        tx.incr("counter", 5)
+        assert await tx.get("bob", "gone") == "gone"
+    assert await store.get("bob") is None
+    assert await store.get("counter") == 5
+
+
+async def test_transact_retries_conflicts(store: Storage) -> None:
+    await store.put("n", 0)
+    interfered = False
+
+    async def bump(tx):  # type: ignore[no-untyped-def]
+        nonlocal interfered
+        value = await tx.get("n")
+        if not interfered:
+            interfered = True
+            await store.put("n", 100)
+        tx.put("n", value + 1)
+        return value
+
+    assert await store.transact(bump) == 100
+    assert await store.get("n") == 101
+
+
+async def test_typed_collections(store: Storage) -> None:
+    users = store.collection("users", User)
+    assert await users.save(User("ada", "Ada", ["math"])) == "ada"
+    await users.put("bob", User("bob", "Bob"))
+    ada = await users.get("ada")
+    assert ada == User("ada", "Ada", ["math"])
+    assert await users.get("nobody") is None
+    page = await users.scan(limit=1)
+    assert page.items == [("ada", User("ada", "Ada", ["math"]))]
+    assert page.cursor is not None
+    assert await users.all() == [User("ada", "Ada", ["math"]), User("bob", "Bob")]
+    assert await users.count() == 2
+    assert await store.get("users/ada") == {"id": "ada", "name": "Ada", "tags": ["math"]}
+    entry = await users.get_entry("bob")
+    assert entry is not None
+    assert await users.compare_and_set("bob", User("bob", "Robert"), version=entry.version)
+    assert (await users.get_many(["bob", "x"])) == {"bob": User("bob", "Robert")}
+    with pytest.raises(InvalidArgumentError, match="expected a User"):
+        await users.put("x", {"id": "x"})  # type: ignore[arg-type]
+    await store.put("users/broken", {"id": 1})
+    with pytest.raises(ValidationError):
+        await users.get("broken")
+    assert await users.delete("ada")
+    assert await users.clear() == 2
+
+
+async def test_save_as_pipeline_step(store: Storage) -> None:
+    assert await store.save({"id": 7, "name": "x"}) == "records/7"
+    assert await store.save(User("u1", "U")) == "user/u1"
+    generated = await store.save({"name": "no id"})
+    assert generated.startswith("records/")
+    assert await store.get(generated) == {"name": "no id"}
+    assert await store.save({"a": 1}, key="explicit") == "explicit"
+
+
+async def test_export_import_round_trip(store: Storage, tmp_path: Path, clock: ManualClock) -> None:
+    await store.put_many({"a": {"n": 1}, "b": [1, 2]})
+    await store.put("t", "ttl", ttl=100)
+    target = tmp_path / "backup.jsonl"
+    assert await store.export_jsonl(target) == 3
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert lines[0] == {"key": "a", "value": {"n": 1}, "expires_at": None}
+    other = Storage.create("copy", data_dir=tmp_path / "copy", backend="memory", clock=clock)
+    async with other:
+        assert await other.import_jsonl(target) == 3
+        assert await other.get_many(["a", "b", "t"]) == {"a": {"n": 1}, "b": [1, 2], "t": "ttl"}
+        entry = await other.get_entry("t")
+        assert entry is not None
+        assert entry.expires_at == clock.time() + 100
+        target.write_text('{"key": "ok", "value": 1}\nnot json\n')
+        with pytest.raises(StorageValueError, match="line 2"):
+            await other.import_jsonl(target)
+        assert await other.get("ok") is None  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("", "empty"),
+        ("x" * 1025, "limit is 1024"),
+        (42, "must be a str"),
+        (None, "must be a str"),
+        ("a\x00b", "NUL"),
+        ("bad\ud800", "surrogate"),
+    ],
+)
+async def test_bad_keys(store: Storage, key: object, match: str) -> None:
+    with pytest.raises(StorageKeyError, match=match):
+        await store.put(key, 1)  # type: ignore[arg-type]
+    with pytest.raises(StorageKeyError):
+        await store.get(key)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        (object(), "/"),
+        ({"a": {"b": float("nan")}}, "/a/b"),
+        ({"a": [1, {2: "x"}]}, "/a/1"),
+        ({"s": {1, object()}}, "/s"),
+        ({"a/b": ["\udcff"]}, "/a~1b/0"),
+    ],
+)
+async def test_bad_values_are_refused_before_writing(
+    store: Storage, value: object, path: str
+) -> None:
+    with pytest.raises(StorageValueError) as info:
+        await store.put("k", value)
+    assert info.value.context["key"] == "k"
+    assert info.value.context["path"] == path
+    assert await store.get("k") is None
+
+
+async def test_non_json_values_are_converted_by_serialization(store: Storage) -> None:
+    import datetime
+
+    await store.put("k", {"when": datetime.date(2026, 11, 26), "tags": {"a"}, "raw": b"\x00"})
+    assert await store.get("k") == {"when": "2026-11-26", "tags": ["a"], "raw": "AA=="}
+    await store.put("b", b"\x01\x02")
+    assert await store.get("b", type=bytes) == b"\x01\x02"
+    await store.put("users", [User("a", "A")])
+    assert await store.get("users", type=list[User]) == [User("a", "A")]
+
+
+async def test_recursive_value_is_refused(store: Storage) -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(StorageValueError, match="deeper"):
+        await store.put("k", loop)
+
+
+async def test_closed_store_refuses_work(tmp_path: Path, backend_name: str) -> None:
+    storage = Storage.create("s", data_dir=tmp_path, backend=backend_name)
+    await storage.put("auto", "started")  # starts on first use
+    assert storage.is_running
+    await storage.stop()
+    with pytest.raises(ClosedError):
+        await storage.get("auto")
+    async with storage:  # can be started again
+        assert await storage.get("auto") == "started"
+
+
+def test_create_validation(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="invalid store name"):
+        Storage.create("../escape", data_dir=tmp_path)
+    with pytest.raises(ConfigurationError, match="unknown storage backend"):
+        Storage.create("x", data_dir=tmp_path, backend="nope")
+    with pytest.raises(InvalidArgumentError, match="format"):
+        Storage.create("x", data_dir=tmp_path, format="nope")
+    with pytest.raises(InvalidArgumentError):
+        Storage(object())  # type: ignore[arg-type]
+
+
+async def test_default_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    async with Storage.create("data") as storage:
+        await storage.put("k", 1)
+    assert (tmp_path / "data" / "data.sqlite3").exists()
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "elsewhere"))
+    async with Storage.create() as storage:
+        await storage.put("k", 2)
+    assert (tmp_path / "elsewhere" / "data.sqlite3").exists()
+
+
+async def test_background_purge(tmp_path: Path) -> None:
+    clock = ManualClock()
+    storage = Storage.create("p", data_dir=tmp_path, clock=clock, purge_interval=30)
+    async with storage:
+        await storage.put("old", 1, ttl=10)
+        await storage.put("new", 1)
+        await clock.advance(31)
+        for _ in range(50):
+            if await storage.count() == 1 and not await _raw_has(storage, "old"):
+                break
+            await asyncio.sleep(0.01)
+        assert not await _raw_has(storage, "old")
+
+
+async def _raw_has(storage: Storage, key: str) -> bool:
+    return key in await storage.backend.get_many([key])
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=json_values, key=st.text(min_size=1, max_size=40).filter(lambda k: "\x00" not in k))
+def test_any_json_value_round_trips(tmp_path: Path, value: object, key: str) -> None:
+    async def run() -> None:
+        async with Storage.create("h", data_dir=tmp_path, purge_interval=None) as storage:
+            await storage.put(key, value)
+            assert await storage.get(key) == value
+            assert await storage.keys() == [key] or key in await storage.keys()
+            await storage.delete(key)
+
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return
+    asyncio.run(run())
