@@ -1,0 +1,45 @@
+"""Async task management: bounded work queues, retries, schedules, a durable queue.
+
+:class:`TaskManager` runs sync and async callables in named queues with their
+own concurrency, priorities, retries with backoff (cancellation never uses a
+retry), per-task timeouts, ids and de-duplication keys, and typed
+:class:`TaskHandle` results. It schedules delayed, interval and cron tasks on
+the core ``Clock``, runs a crash-safe SQLite :class:`DurableQueue`, and shuts
+down gracefully: stop accepting, drain with a timeout, cancel the rest and
+report it.
+"""
+
+from pepperpy.task._cron import CronExpression
+from pepperpy.task._durable import DurableQueue, DurableTask, DurableTaskError
+from pepperpy.task._handle import (
+    QueueFullError,
+    TaskCancelledError,
+    TaskError,
+    TaskHandle,
+    TaskStatus,
+    TaskTimeoutError,
+)
+from pepperpy.task._manager import QueueStats, ShutdownReport, TaskManager
+from pepperpy.task._schedule import CronTrigger, IntervalTrigger, MissedRunPolicy, Schedule
+from pepperpy.task._version import __version__
+
+__all__ = [
+    "CronExpression",
+    "CronTrigger",
+    "DurableQueue",
+    "DurableTask",
+    "DurableTaskError",
+    "IntervalTrigger",
+    "MissedRunPolicy",
+    "QueueFullError",
+    "QueueStats",
+    "Schedule",
+    "ShutdownReport",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskHandle",
+    "TaskManager",
+    "TaskStatus",
+    "TaskTimeoutError",
+    "__version__",
+]
