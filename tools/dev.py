@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_VENV = ROOT / ".venv-tools"
-TOOLS = ["nox>=2024.10.9", "uv>=0.5"]
+TOOLS = ["nox>=2024.10.9", "uv>=0.5", "tomli>=1.1; python_version < '3.11'"]
 
 
 def _bin(name: str) -> Path:
@@ -54,20 +54,75 @@ def environment() -> dict[str, str]:
     return env
 
 
+def _nox_cmd(*args: str) -> list[str]:
+    return [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), *args]
+
+
+def _summary(reports: list[Path]) -> None:
+    sessions = []
+    for report in reports:
+        if report.exists():
+            sessions += json.loads(report.read_text()).get("sessions", [])
+    passed = sum(1 for s in sessions if s.get("result") == "success")
+    failed = [s["name"] for s in sessions if s.get("result") == "failed"]
+    skipped = [s["name"] for s in sessions if s.get("result") == "skipped"]
+    for name in failed:
+        print(f"FAILED session: {name}")
+    for name in skipped:
+        print(f"SKIPPED session: {name}")
+    print(f"sessions: {passed} passed, {len(failed)} failed, {len(skipped)} skipped", flush=True)
+
+
 def nox(args: list[str]) -> int:
     report = ROOT / ".nox" / "report.json"
     report.parent.mkdir(exist_ok=True)
-    cmd = [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), "--report", str(report), *args]
+    cmd = _nox_cmd("--report", str(report), *args)
     code = subprocess.run(cmd, cwd=ROOT, env=environment(), check=False).returncode
-    if report.exists():
-        sessions = json.loads(report.read_text()).get("sessions", [])
-        passed = sum(1 for s in sessions if s.get("result") == "success")
-        failed = [s["name"] for s in sessions if s.get("result") == "failed"]
-        skipped = sum(1 for s in sessions if s.get("result") == "skipped")
-        for name in failed:
-            print(f"FAILED session: {name}")
-        print(f"sessions: {passed} passed, {len(failed)} failed, {skipped} skipped")
+    _summary([report])
     return code
+
+
+def nox_sharded(args: list[str], shards: int) -> int:
+    """Run the selected sessions in *shards* parallel nox processes (one per core).
+
+    Wheels are built once first, so parallel isolated installs never build the same
+    wheel at once. Each shard's output is printed whole when it finishes.
+    """
+    env = environment()
+    listing = subprocess.run(
+        _nox_cmd(*args, "--json", "-l"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = [s["session"] for s in json.loads(listing.stdout)]
+    if not names:
+        print("no sessions selected")
+        return 1
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "ws.py"), "build"], cwd=ROOT, env=env, check=True
+    )
+    # Heavy sessions first, spread round-robin, so shards finish together.
+    order = sorted(names, key=lambda n: (not n.startswith("tests-"), n))
+    groups = [order[i::shards] for i in range(shards)]
+    logs = [ROOT / ".nox" / f"shard-{i}.log" for i in range(shards)]
+    reports = [ROOT / ".nox" / f"shard-{i}.json" for i in range(shards)]
+    (ROOT / ".nox").mkdir(exist_ok=True)
+    procs = []
+    for group, log, report in zip(groups, logs, reports, strict=True):
+        report.unlink(missing_ok=True)
+        cmd = _nox_cmd("--report", str(report), "-s", *group)
+        procs.append(
+            subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        )
+    codes = [proc.wait() for proc in procs]
+    for i, log in enumerate(logs):
+        print(f"===== shard {i} ({len(groups[i])} sessions) =====", flush=True)
+        print(log.read_text(errors="replace"), flush=True)
+    _summary(reports)
+    return max(codes)
 
 
 def main(argv: list[str]) -> int:
@@ -79,7 +134,10 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return nox(["-s", "demo", "--", *rest])
     if command == "test":
-        return nox(rest or ["-t", "ci"])
+        if rest:
+            return nox(rest)
+        shards = max(1, min(int(os.environ.get("PEPPERPY_TEST_SHARDS", os.cpu_count() or 1)), 4))
+        return nox_sharded(["-t", "ci"], shards)
     return nox(rest)
 
 
