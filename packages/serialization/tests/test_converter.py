@@ -342,3 +342,46 @@ class TestUnsupported:
         """The contract: structuring failures are core ValidationErrors."""
         with pytest.raises(ValidationError):
             serialization.structure({}, Address)
+
+
+class Masked(Generic[T]):
+    """A type that teaches the converter itself, and hides its value in errors."""
+
+    __pepperpy_redact__ = True
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Masked) and other.value == self.value
+
+    @classmethod
+    def __pepperpy_structure__(cls, value: Any, type_: Any, structure: Any) -> Masked[Any]:
+        (inner,) = getattr(type_, "__args__", (Any,))
+        return cls(structure(value, inner))
+
+    def __pepperpy_unstructure__(self, unstructure: Any) -> str:
+        return "***"
+
+
+@attrs.define
+class Login:
+    user: str
+    pin: Masked[int]
+
+
+class TestProtocol:
+    def test_self_describing_types(self) -> None:
+        """__pepperpy_structure__/__pepperpy_unstructure__ are used without registration."""
+        assert Login("a", Masked(1234)) == serialization.structure(
+            {"user": "a", "pin": 1234}, Login
+        )
+        assert serialization.unstructure(Login("a", Masked(1))) == {"user": "a", "pin": "***"}
+
+    def test_redacted_values_stay_out_of_errors(self) -> None:
+        """A failing redacted field reports its path, never its value."""
+        with pytest.raises(StructureError) as info:
+            serialization.structure({"user": "a", "pin": "secret-pin"}, Login)
+        assert info.value.paths == ["/pin"]
+        assert "secret-pin" not in str(info.value)
+        assert info.value.errors[0].value == "<redacted>"

@@ -342,6 +342,11 @@ def _is_sequence_type(tp: Any) -> bool:
     )
 
 
+def _has_hook(tp: Any, name: str) -> bool:
+    origin = get_origin(tp) or tp
+    return isinstance(origin, type) and getattr(origin, name, None) is not None
+
+
 def _is_tuple_type(tp: Any) -> bool:
     return (get_origin(tp) or tp) is tuple
 
@@ -455,6 +460,12 @@ class Converter:
 
     Structuring never stops at the first problem: :class:`StructureError`
     lists every one with its JSON-Pointer path.
+
+    A class can teach every converter how to handle it by defining
+    ``__pepperpy_structure__(cls, value, type_, structure)`` (a classmethod;
+    ``structure(value, inner_type)`` structures nested values) and
+    ``__pepperpy_unstructure__(self, unstructure)``. A truthy class attribute
+    ``__pepperpy_redact__`` keeps its values out of error messages.
     """
 
     def __init__(
@@ -565,6 +576,28 @@ class Converter:
             )
 
         c.register_unstructure_hook_factory(is_mapping, mapping_factory)
+
+        # Types can teach the converter themselves (see Converter's docstring).
+        def structure_protocol(tp: Any) -> Callable[[Any, Any], Any]:
+            origin = get_origin(tp) or tp
+            hook = origin.__pepperpy_structure__
+            structure = c.structure
+
+            def structure_self(value: Any, target: Any) -> Any:
+                return hook(value, target, structure)
+
+            return structure_self
+
+        def unstructure_protocol(tp: Any) -> Callable[[Any], Any]:
+            unstructure = c.unstructure
+            return lambda obj: obj.__pepperpy_unstructure__(unstructure)
+
+        c.register_structure_hook_factory(
+            lambda tp: _has_hook(tp, "__pepperpy_structure__"), structure_protocol
+        )
+        c.register_unstructure_hook_factory(
+            lambda tp: _has_hook(tp, "__pepperpy_unstructure__"), unstructure_protocol
+        )
 
         # Strict containers: a string is not a list of characters, a dict not a list of keys.
         def sequence_factory(cl: Any) -> Callable[[Any, Any], Any]:
@@ -998,7 +1031,7 @@ class Converter:
                 ErrorDetail(path, "required key is missing", code="missing", expected=expected)
             )
             return
-        value = safe_repr(data)
+        value = "<redacted>" if _has_hook(tp, "__pepperpy_redact__") else safe_repr(data)
         if isinstance(exc, _Mismatch):
             if exc.reason:
                 message = exc.reason
