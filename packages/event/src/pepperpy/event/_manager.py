@@ -698,18 +698,26 @@ class EventManager(Lifecycle):
     async def _worker(self, sub: Subscription) -> None:
         queue = sub.queue
         assert queue is not None
+        get = queue.get
         while True:
-            arg, topic, payload, values = await queue.get()
+            arg, topic, payload, values = await get()
             try:
-                fn = sub.handler
+                fn = sub._fn if sub._fn is not None else sub.handler
                 if fn is None:
                     continue
-                stats = self._stats_for(topic)
+                stats = self._stats.get(topic) or self._stats_for(topic)
                 if values:
                     with context_scope(values):
                         await self._invoke(sub, fn, arg, topic, payload, stats)
-                else:
-                    await self._invoke(sub, fn, arg, topic, payload, stats)
+                    continue
+                try:
+                    result = fn(arg)
+                    if inspect.isawaitable(result):
+                        await result
+                    stats.delivered += 1
+                except Exception as exc:
+                    stats.failed += 1
+                    await self._failed(sub, topic, payload, exc, inline=False)
             finally:
                 queue.task_done()
 
@@ -825,11 +833,20 @@ class EventManager(Lifecycle):
 
         async def settle() -> None:
             while True:
-                queues = [s.queue for s in self._subs if s.queue is not None and s._tasks]
-                busy = [q for q in queues if q._unfinished_tasks]  # type: ignore[attr-defined]
-                tasks = [t for t in self._tasks if not t.done() and t is not current]
-                if not busy and not tasks:
-                    return
+                busy = [
+                    s.queue
+                    for s in self._subs
+                    if s.queue is not None
+                    and s._tasks
+                    and s.queue._unfinished_tasks  # type: ignore[attr-defined]
+                ]
+                tasks = [t for t in self._tasks if t is not current and not t.done()]
+                if not tasks:
+                    if not busy:
+                        return
+                    if len(busy) == 1:
+                        await busy[0].join()
+                        continue
                 await asyncio.gather(*(q.join() for q in busy), *tasks, return_exceptions=True)
 
         if timeout is None:
