@@ -391,7 +391,7 @@ class SQLiteBackend(Backend):
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            return [from_sqlite_error(exc, "write to", self.path)] * len(items)
+            return [from_sqlite_error(exc, "write", self.path)] * len(items)
         results: list[Any] = []
         try:
             for op, now in items:
@@ -405,7 +405,7 @@ class SQLiteBackend(Backend):
                 conn.execute("ROLLBACK")
             if len(items) == 1:
                 if isinstance(exc, sqlite3.Error):
-                    return [from_sqlite_error(exc, "write to", self.path)]
+                    return [from_sqlite_error(exc, "write", self.path)]
                 return [exc]
             # Isolate the culprit: replay one operation per transaction.
             return [self._apply_batch([item])[0] for item in items]
