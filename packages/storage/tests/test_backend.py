@@ -14,10 +14,10 @@ from pepperpy.storage import (
     MemoryBackend,
     SQLiteBackend,
     Storage,
+    _backend,
     available_backends,
     load_backend,
 )
-from pepperpy.storage import _backend
 
 
 class CountingBackend(MemoryBackend):
