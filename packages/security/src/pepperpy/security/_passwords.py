@@ -42,7 +42,7 @@ class HashProfile(enum.Enum):
     """libsodium's Argon2id limits as ``(opslimit, memlimit_bytes)``.
 
     On the reference 2-core machine, one hash takes roughly: ``MIN`` 0.1 ms
-    (tests only!), ``INTERACTIVE`` 70 ms (t=2, 64 MiB), ``MODERATE`` 0.5 s
+    (tests only!), ``INTERACTIVE`` 40-70 ms (t=2, 64 MiB), ``MODERATE`` 0.4-0.5 s
     (t=3, 256 MiB), ``SENSITIVE`` 2.5 s (t=4, 1 GiB).  ``INTERACTIVE`` is
     above the OWASP minimum (t=2, 19 MiB) and is the default for logins.
     """
