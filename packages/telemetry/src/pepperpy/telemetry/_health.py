@@ -1,0 +1,261 @@
+"""Health checks: registered probes, an aggregated report and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Union
+
+import attrs
+
+from pepperpy import context
+from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, NotFoundError, safe_repr
+from pepperpy.core.types import Clock, system_clock
+
+__all__ = ["CheckResult", "Health", "HealthReport", "HealthStatus"]
+
+HealthStatus = Literal["ok", "degraded", "failing"]
+_ORDER: dict[str, int] = {"ok": 0, "degraded": 1, "failing": 2}
+
+CheckReturn = Union[None, bool, str, tuple[str, str], "CheckResult"]
+CheckFn = Callable[[], Union[CheckReturn, Awaitable[CheckReturn]]]
+
+
+@attrs.frozen
+class CheckResult:
+    """The outcome of one check.
+
+    Attributes:
+        name: The check's name.
+        status: ``"ok"``, ``"degraded"`` or ``"failing"``.
+        detail: Why (an error message, a timeout, what the check said).
+        duration: Seconds the check took.
+        critical: Whether a failure makes the whole report ``failing``.
+    """
+
+    name: str
+    status: HealthStatus
+    detail: str | None = None
+    duration: float = 0.0
+    critical: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict."""
+        return {
+            "status": self.status,
+            "detail": self.detail,
+            "duration": round(self.duration, 6),
+            "critical": self.critical,
+        }
+
+
+@attrs.frozen
+class HealthReport:
+    """Every check's result and the aggregate.
+
+    ``status`` is ``failing`` when a critical check fails, ``degraded`` when a
+    non-critical check fails or any check reports ``degraded``, else ``ok``.
+    """
+
+    status: HealthStatus
+    checks: Mapping[str, CheckResult]
+    ready: bool
+    time: float
+
+    @property
+    def http_status(self) -> int:
+        """200 unless failing (503)."""
+        return 503 if self.status == "failing" else 200
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (the body of the health endpoint)."""
+        return {
+            "status": self.status,
+            "ready": self.ready,
+            "time": self.time,
+            "checks": {name: result.to_dict() for name, result in self.checks.items()},
+        }
+
+
+@attrs.frozen
+class _Check:
+    name: str
+    fn: CheckFn
+    timeout: float
+    critical: bool
+
+
+def _interpret(name: str, value: Any, critical: bool, duration: float) -> CheckResult:
+    if isinstance(value, CheckResult):
+        return attrs.evolve(value, name=name, duration=duration, critical=critical)
+    if value is None or value is True:
+        return CheckResult(name, "ok", None, duration, critical)
+    if value is False:
+        return CheckResult(name, "failing", "check returned False", duration, critical)
+    detail: str | None = None
+    if isinstance(value, tuple) and len(value) == 2:
+        value, detail = value[0], str(value[1])
+    if isinstance(value, str) and value in _ORDER:
+        return CheckResult(name, value, detail, duration, critical)  # type: ignore[arg-type]
+    return CheckResult(
+        name,
+        "failing",
+        f"check returned {safe_repr(value)}; expected None/True/False, "
+        "'ok'/'degraded'/'failing', (status, detail) or a CheckResult",
+        duration,
+        critical,
+    )
+
+
+class Health:
+    """A set of health checks, run concurrently with a timeout each.
+
+    A check is a sync or async callable returning ``None``/``True`` (ok),
+    ``False`` (failing), a status string, ``(status, detail)`` or a
+    :class:`CheckResult`; raising or timing out means failing. Sync checks
+    run in a worker thread (with the caller's context), so a blocking ping
+    never stalls the event loop.
+
+    Readiness (for a ``/ready`` endpoint) is :attr:`ready` (set by the
+    application once started, see :meth:`set_ready`) and "not failing".
+
+    Args:
+        default_timeout: Seconds a check may take unless registered otherwise.
+        clock: Time source for durations and report times.
+    """
+
+    def __init__(self, *, default_timeout: float = 5.0, clock: Clock = system_clock) -> None:
+        self.default_timeout = default_timeout
+        self.clock = clock
+        self._checks: dict[str, _Check] = {}
+        self._ready = False
+
+    def register_check(
+        self,
+        name: str,
+        fn: CheckFn,
+        timeout: float | None = None,
+        *,
+        critical: bool = True,
+        replace: bool = False,
+    ) -> None:
+        """Add a check.
+
+        Args:
+            name: Unique name, shown in the report.
+            fn: The check (sync or async, no arguments).
+            timeout: Seconds before it counts as failing (default: ``default_timeout``).
+            critical: A failure makes the report ``failing`` (else ``degraded``).
+            replace: Allow replacing an existing check of that name.
+
+        Raises:
+            ConflictError: *name* is taken and *replace* is false.
+        """
+        if not callable(fn):
+            raise InvalidArgumentError(
+                f"health check {name!r} must be callable, got {safe_repr(fn)}",
+                code="pepperpy.telemetry.health_check",
+                hint="Pass a function or coroutine function taking no arguments.",
+            )
+        limit = self.default_timeout if timeout is None else timeout
+        if limit <= 0:
+            raise InvalidArgumentError(
+                f"health check {name!r} needs a positive timeout, got {limit!r}",
+                code="pepperpy.telemetry.health_timeout",
+                hint="Pass timeout in seconds, e.g. timeout=2.0.",
+            )
+        if name in self._checks and not replace:
+            raise ConflictError(
+                f"a health check named {name!r} is already registered",
+                code="pepperpy.telemetry.health_duplicate",
+                context={"check": name},
+                hint="Use another name, or pass replace=True.",
+            )
+        self._checks[name] = _Check(name, fn, float(limit), critical)
+
+    def check(
+        self, name: str, timeout: float | None = None, *, critical: bool = True
+    ) -> Callable[[CheckFn], CheckFn]:
+        """Decorator form of :meth:`register_check`."""
+
+        def decorate(fn: CheckFn) -> CheckFn:
+            self.register_check(name, fn, timeout, critical=critical)
+            return fn
+
+        return decorate
+
+    def unregister_check(self, name: str) -> None:
+        """Remove a check.
+
+        Raises:
+            NotFoundError: No such check.
+        """
+        if self._checks.pop(name, None) is None:
+            raise NotFoundError(
+                f"no health check named {name!r}",
+                code="pepperpy.telemetry.health_missing",
+                context={"check": name, "known": sorted(self._checks)},
+                hint="Check the name against register_check().",
+            )
+
+    @property
+    def names(self) -> list[str]:
+        """Registered check names."""
+        return list(self._checks)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the application declared itself ready."""
+        return self._ready
+
+    def set_ready(self, ready: bool = True) -> None:
+        """Declare the application ready (or not, e.g. while draining)."""
+        self._ready = bool(ready)
+
+    async def _run_one(self, check: _Check) -> CheckResult:
+        start = self.clock.monotonic()
+        try:
+            if inspect.iscoroutinefunction(check.fn):
+                value = await asyncio.wait_for(check.fn(), check.timeout)
+            else:
+                value = await asyncio.wait_for(context.to_thread(check.fn), check.timeout)
+                if inspect.isawaitable(value):
+                    value = await asyncio.wait_for(value, check.timeout)
+        except asyncio.TimeoutError:
+            duration = self.clock.monotonic() - start
+            return CheckResult(
+                check.name,
+                "failing",
+                f"timed out after {check.timeout:g}s",
+                duration,
+                check.critical,
+            )
+        except Exception as exc:
+            duration = self.clock.monotonic() - start
+            return CheckResult(
+                check.name, "failing", f"{type(exc).__name__}: {exc}", duration, check.critical
+            )
+        return _interpret(check.name, value, check.critical, self.clock.monotonic() - start)
+
+    async def run(self) -> HealthReport:
+        """Run every check concurrently and aggregate."""
+        checks = list(self._checks.values())
+        results = await asyncio.gather(*(self._run_one(c) for c in checks))
+        status: HealthStatus = "ok"
+        for result in results:
+            effective = result.status
+            if effective == "failing" and not result.critical:
+                effective = "degraded"
+            if _ORDER[effective] > _ORDER[status]:
+                status = effective
+        return HealthReport(
+            status=status,
+            checks={r.name: r for r in results},
+            ready=self._ready and status != "failing",
+            time=self.clock.time(),
+        )
+
+    async def readiness(self) -> HealthReport:
+        """Same as :meth:`run`; use ``report.ready`` for the answer."""
+        return await self.run()
