@@ -541,7 +541,7 @@ class Registry(Lifecycle):
     def resolve(self, key: type[T], /, name: str | None = None) -> T: ...
 
     @overload
-    def resolve(self, key: Any, /, name: str | None = None) -> Any: ...
+    def resolve(self, key: str, /, name: str | None = None) -> Any: ...
 
     def resolve(self, key: Any, /, name: str | None = None) -> Any:
         """Return the service for *key* synchronously.
@@ -671,7 +671,7 @@ class Registry(Lifecycle):
     async def get(self, key: type[T], /, name: str | None = None) -> T: ...
 
     @overload
-    async def get(self, key: Any, /, name: str | None = None) -> Any: ...
+    async def get(self, key: str, /, name: str | None = None) -> Any: ...
 
     async def get(self, key: Any, /, name: str | None = None) -> Any:
         """Return the service for *key*, creating it (and its dependencies) if needed.
@@ -1083,7 +1083,7 @@ def _injector(fn: F, registry_of: Callable[[], Registry]) -> F:
             for name, key, index in targets:
                 if name in kwargs or (index is not None and index < len(args)):
                     continue
-                kwargs[name] = await registry.get(key)
+                kwargs[name] = await registry.get(cast(Any, key))
             return await fn(*args, **kwargs)
 
         return async_wrapper  # type: ignore[return-value]
@@ -1094,7 +1094,7 @@ def _injector(fn: F, registry_of: Callable[[], Registry]) -> F:
         for name, key, index in targets:
             if name in kwargs or (index is not None and index < len(args)):
                 continue
-            kwargs[name] = registry.resolve(key)
+            kwargs[name] = registry.resolve(cast(Any, key))
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
