@@ -61,6 +61,10 @@ def _interpreters() -> None:
 
 
 _interpreters()
+# tools/ws.py builds wheels with uv; point it at the uv nox itself uses.
+_uv_exe = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+if Path(_uv_exe).exists():
+    os.environ.setdefault("PEPPERPY_UV", _uv_exe)
 
 
 def _editables(areas: list[str]) -> list[str]:

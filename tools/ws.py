@@ -382,7 +382,7 @@ def bump(area: str, part: str) -> str:
 
 
 def _uv() -> list[str] | None:
-    exe = shutil.which("uv")
+    exe = os.environ.get("PEPPERPY_UV") or shutil.which("uv")
     if exe:
         return [exe]
     try:
