@@ -28,6 +28,7 @@ from pepperpy.registry import (
     Named,
     Registry,
     RegistryValidationError,
+    Scope,
     ScopeError,
     ServiceNotFoundError,
     current_registry,
@@ -634,3 +635,81 @@ class TestView:
         assert chart.startswith("graph LR")
         assert '["Database (missing)"]' in chart
         assert "class n1 missing" in chart
+
+
+class TestFactoryDecorator:
+    async def test_key_from_return_annotation(self) -> None:
+        """@registry.factory registers under the return type (or the T of Iterator[T])."""
+        registry = Registry()
+
+        @registry.factory()
+        def make_config() -> Config:
+            return Config("decorated")
+
+        @registry.factory(lifetime="scoped")
+        async def open_session(config: Config) -> AsyncIterator[Session]:
+            yield Session()
+
+        @registry.factory(name="cm")
+        @contextlib.contextmanager
+        def cm_config() -> Iterator[Config]:
+            yield Config("cm")
+
+        @registry.factory("answer")
+        def answer() -> int:
+            return 42
+
+        assert registry.resolve(Config).url == "decorated"
+        assert registry.resolve(Config, "cm").url == "cm"
+        assert registry.resolve("answer") == 42
+        async with registry.scope():
+            assert isinstance(await registry.get(Session), Session)
+        assert make_config().url == "decorated"  # the function is returned unchanged
+
+    def test_missing_return_annotation(self) -> None:
+        """Without a return annotation the key must be given."""
+        registry = Registry()
+        with pytest.raises(InvalidArgumentError, match="no return annotation"):
+
+            @registry.factory()
+            def make():  # type: ignore[no-untyped-def]
+                return 1
+
+
+class TestScopeInjection:
+    async def test_scope_is_injectable_and_shared_creation(self) -> None:
+        """A scoped factory may take the Scope; concurrent first gets create once."""
+        created: list[object] = []
+        gate = asyncio.Event()
+
+        async def make(scope: Scope) -> Session:
+            created.append(scope)
+            await gate.wait()
+            return Session()
+
+        registry = Registry()
+        registry.register(Session, make, lifetime="scoped")
+        registry.validate()
+        async with registry.scope() as scope:
+            tasks = [asyncio.ensure_future(registry.get(Session)) for _ in range(4)]
+            await asyncio.sleep(0)
+            gate.set()
+            sessions = await asyncio.gather(*tasks)
+        assert created == [scope]
+        assert all(s is sessions[0] for s in sessions)
+
+    async def test_singleton_taking_the_scope_is_captive(self) -> None:
+        """A singleton asking for the Scope is a lifetime error, at validation and use."""
+
+        def make(scope: Scope) -> Config:
+            return Config()
+
+        registry = Registry()
+        registry.register(Config, make)
+        with pytest.raises(RegistryValidationError, match="depends on scoped Scope"):
+            registry.validate()
+        async with registry.scope():
+            with pytest.raises(LifetimeError, match="Config -> Scope"):
+                await registry.get(Config)
+        with pytest.raises(ScopeError):
+            Registry().resolve(Scope)

@@ -28,10 +28,15 @@ def _edges(graph: Graph, key: Hashable, implicit: frozenset[Hashable]) -> list[D
     node = graph.get(key)
     if node is None:
         return []
-    return [d for d in node.deps if d.key in graph or (not d.optional and d.key not in implicit)]
+    return [d for d in node.deps if d.key in graph or not d.optional or d.key in implicit]
 
 
-def find_problems(graph: Graph, implicit: frozenset[Hashable] = frozenset()) -> list[ErrorDetail]:
+def find_problems(
+    graph: Graph,
+    implicit: frozenset[Hashable] = frozenset(),
+    *,
+    scoped: frozenset[Hashable] = frozenset(),
+) -> list[ErrorDetail]:
     """Every missing dependency, cycle and lifetime violation, each with its full chain.
 
     Chains start at a root (a service nothing else depends on) so they read
@@ -49,6 +54,8 @@ def find_problems(graph: Graph, implicit: frozenset[Hashable] = frozenset()) -> 
     def visit(key: Hashable, path: list[Hashable], on_path: set[Hashable]) -> None:
         for dep in _edges(graph, key, implicit):
             if dep.key not in graph:
+                if dep.key in implicit:
+                    continue
                 if (key, dep.key) not in seen_missing:
                     seen_missing.add((key, dep.key))
                     chain = [*path, dep.key]
@@ -90,14 +97,16 @@ def find_problems(graph: Graph, implicit: frozenset[Hashable] = frozenset()) -> 
     for root in roots:
         if root not in done:
             visit(root, [root], {root})
-    problems.extend(_lifetime_problems(graph, implicit))
+    problems.extend(_lifetime_problems(graph, implicit, scoped))
     return problems
 
 
 _RANK = {Lifetime.SINGLETON: 0, Lifetime.SCOPED: 1, Lifetime.TRANSIENT: 2}
 
 
-def _lifetime_problems(graph: Graph, implicit: frozenset[Hashable]) -> list[ErrorDetail]:
+def _lifetime_problems(
+    graph: Graph, implicit: frozenset[Hashable], scoped: frozenset[Hashable]
+) -> list[ErrorDetail]:
     """A singleton must not capture a scoped service, directly or through transients."""
     problems: list[ErrorDetail] = []
     for key, node in graph.items():
@@ -109,11 +118,11 @@ def _lifetime_problems(graph: Graph, implicit: frozenset[Hashable]) -> list[Erro
             current, path = stack.pop()
             for dep in _edges(graph, current, implicit):
                 target = graph.get(dep.key)
-                if target is None or dep.key in seen:
+                if dep.key in seen or (target is None and dep.key not in scoped):
                     continue
                 seen.add(dep.key)
                 chain = [*path, dep.key]
-                if target.lifetime is Lifetime.SCOPED:
+                if target is None or target.lifetime is Lifetime.SCOPED:
                     via = (
                         ""
                         if len(chain) == 2

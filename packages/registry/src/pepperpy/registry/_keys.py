@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections.abc
+import contextlib
 import enum
 import functools
 import inspect
@@ -25,6 +27,7 @@ __all__ = [
     "dependencies_of",
     "factory_kind",
     "key_from_hint",
+    "returned_type",
 ]
 
 T = TypeVar("T")
@@ -240,6 +243,52 @@ def dependencies_of(factory: Callable[..., Any]) -> tuple[Dependency, ...]:
         if dep is not None:
             deps.append(dep)
     return tuple(deps)
+
+
+_PRODUCERS = {
+    collections.abc.Iterator,
+    collections.abc.Iterable,
+    collections.abc.Generator,
+    collections.abc.AsyncIterator,
+    collections.abc.AsyncIterable,
+    collections.abc.AsyncGenerator,
+    contextlib.AbstractContextManager,
+    contextlib.AbstractAsyncContextManager,
+}
+
+
+def returned_type(factory: Callable[..., Any]) -> Key:
+    """The service key a factory produces, read from its return annotation.
+
+    ``-> Database``, ``-> Iterator[Database]`` and ``-> AsyncIterator[Database]``
+    (generator and context manager factories) all give ``Database``.
+
+    Raises:
+        InvalidArgumentError: the factory has no usable return annotation.
+    """
+    target = inspect.unwrap(factory)
+    name = getattr(factory, "__qualname__", None) or describe(factory)
+    try:
+        hint = typing.get_type_hints(target).get("return")
+    except Exception as exc:
+        raise InvalidArgumentError(
+            f"cannot read the return annotation of {name}: {type(exc).__name__}: {exc}",
+            code="pepperpy.registry.hints",
+            context={"factory": name},
+            hint="Make the annotation importable at module level, or pass the key explicitly.",
+        ) from exc
+    if get_origin(hint) in _PRODUCERS and get_args(hint):
+        hint = get_args(hint)[0]
+    if hint is None or hint is Any or hint is type(None):
+        raise InvalidArgumentError(
+            f"{name} has no return annotation to register it under",
+            code="pepperpy.registry.no_key",
+            context={"factory": name},
+            hint="Annotate the return type (-> Database) or pass the key: "
+            "@registry.factory(Database).",
+        )
+    key: Key = hint
+    return key
 
 
 def factory_kind(factory: Callable[..., Any]) -> Kind:

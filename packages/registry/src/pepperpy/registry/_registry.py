@@ -45,6 +45,7 @@ from pepperpy.registry._keys import (
     describe,
     factory_kind,
     key_from_hint,
+    returned_type,
 )
 
 if TYPE_CHECKING:
@@ -293,6 +294,7 @@ class Scope:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
         self._instances: dict[Key, Any] = {}
+        self._building: dict[Key, asyncio.Future[Any]] = {}
         self._exits: list[_Exit] = []
         self._token: Any = None
 
@@ -491,6 +493,43 @@ class Registry(Lifecycle):
 
     register_factory = register
 
+    def factory(
+        self,
+        key: Any = None,
+        /,
+        *,
+        lifetime: Lifetime | str = Lifetime.SINGLETON,
+        name: str | None = None,
+        health_check: Callable[[Any], Any] | None = None,
+        enter: bool | None = None,
+        replace: bool = False,
+    ) -> Callable[[F], F]:
+        """Decorator form of :meth:`register`; the key defaults to the return annotation.
+
+        ::
+
+            @registry.factory(lifetime="scoped")
+            async def open_session(db: Database) -> AsyncIterator[Session]:
+                ...
+
+        registers ``open_session`` for ``Session`` (the ``T`` of ``Iterator[T]``
+        and ``AsyncIterator[T]`` is used for generator factories).
+        """
+
+        def decorate(fn: F) -> F:
+            self.register(
+                key if key is not None else returned_type(fn),
+                fn,
+                lifetime=lifetime,
+                name=name,
+                health_check=health_check,
+                enter=enter,
+                replace=replace,
+            )
+            return fn
+
+        return decorate
+
     def register_value(
         self,
         key: Any,
@@ -584,6 +623,10 @@ class Registry(Lifecycle):
         if reg is None:
             if key is Registry:
                 return self
+            if key is Scope:
+                if captor is not None:
+                    raise self._captive(key, chain, captor)
+                return self._current_scope(key, chain)
             raise self._not_found(key, chain)
         if key in chain:
             raise self._cycle(key, chain)
@@ -609,6 +652,12 @@ class Registry(Lifecycle):
         return self._create(
             reg, (*chain, key), scope._exits if scope is not None else self._exits, captor
         )
+
+    def _current_scope(self, key: Key, chain: tuple[Key, ...]) -> Scope:
+        scope = self._scope_var.get()
+        if scope is None:
+            raise self._no_scope(key, chain)
+        return scope
 
     def _no_scope(self, key: Key, chain: tuple[Key, ...]) -> ScopeError:
         via = f" (needed by {chain_text([*chain, key])})" if chain else ""
@@ -694,50 +743,65 @@ class Registry(Lifecycle):
         if reg is None:
             if key is Registry:
                 return self
+            if key is Scope:
+                if captor is not None:
+                    raise self._captive(key, chain, captor)
+                return self._current_scope(key, chain)
             raise self._not_found(key, chain)
         if key in chain:
             raise self._cycle(key, chain)
         lifetime = reg.lifetime
         if lifetime is Lifetime.SINGLETON:
-            try:
-                return self._ready[key]
-            except KeyError:
-                pass
-            pending = self._building.get(key)
-            if pending is not None:
-                return await asyncio.shield(pending)
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._building[key] = future
-            try:
-                obj = await self._acreate(reg, (*chain, key), self._exits, key)
-            except BaseException as exc:
-                if isinstance(exc, Exception):
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: waiters re-raise it, nobody else logs it
-                else:
-                    future.cancel()
-                raise
-            finally:
-                self._building.pop(key, None)
-            self._ready[key] = obj
-            future.set_result(obj)
-            return obj
+            obj = self._ready.get(key, _MISS)
+            if obj is not _MISS:
+                return obj
+            return await self._once(self._ready, self._building, key, reg, chain, self._exits, key)
         scope = self._scope_var.get()
         if lifetime is Lifetime.SCOPED:
             if captor is not None:
                 raise self._captive(key, chain, captor)
             if scope is None:
                 raise self._no_scope(key, chain)
-            try:
-                return scope._instances[key]
-            except KeyError:
-                pass
-            obj = await self._acreate(reg, (*chain, key), scope._exits, None)
-            scope._instances.setdefault(key, obj)
-            return scope._instances[key]
+            obj = scope._instances.get(key, _MISS)
+            if obj is not _MISS:
+                return obj
+            return await self._once(
+                scope._instances, scope._building, key, reg, chain, scope._exits, None
+            )
         return await self._acreate(
             reg, (*chain, key), scope._exits if scope else self._exits, captor
         )
+
+    async def _once(
+        self,
+        store: dict[Key, Any],
+        building: dict[Key, asyncio.Future[Any]],
+        key: Key,
+        reg: _Registration,
+        chain: tuple[Key, ...],
+        exits: list[_Exit],
+        captor: Key | None,
+    ) -> Any:
+        """Create *key* once even when several tasks ask for it at the same time."""
+        pending = building.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        building[key] = future
+        try:
+            obj = await self._acreate(reg, (*chain, key), exits, captor)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, nobody else logs it
+            else:
+                future.cancel()
+            raise
+        finally:
+            building.pop(key, None)
+        store[key] = obj
+        future.set_result(obj)
+        return obj
 
     async def _acreate(
         self, reg: _Registration, chain: tuple[Key, ...], exits: list[_Exit], captor: Key | None
@@ -814,7 +878,9 @@ class Registry(Lifecycle):
         Raises:
             RegistryValidationError: listing every problem.
         """
-        problems = find_problems(self._regs, frozenset({Registry}))
+        problems = find_problems(
+            self._regs, frozenset({Registry, Scope}), scoped=frozenset({Scope})
+        )
         if problems:
             raise RegistryValidationError(
                 f"the registry has {len(problems)} problem{'s' if len(problems) != 1 else ''}",
