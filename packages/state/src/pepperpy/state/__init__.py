@@ -1,0 +1,83 @@
+"""PepperPy state: observable typed state, crash-safe persistence, typed state machines.
+
+* :class:`StateManager` (a core ``Lifecycle``): named slices holding attrs
+  instances or JSON-like values; ``get``/``set``/``update``/``select``;
+  ordered sync and async observers with isolation; a task-reentrant lock per
+  slice, compare-and-set by version and all-or-nothing transactions.
+* Persistence through a :class:`StateStore`: a snapshot plus a change log
+  where every committed change is one atomic record
+  (:class:`StorageStateStore` on pepperpy-storage, :class:`MemoryStateStore`).
+* :class:`Machine`: declarative typed state machines over an ``Enum``, with
+  guards, async actions, sequential enter/exit hooks, history,
+  ``snapshot()``/``restore()`` without hooks and Mermaid export.
+"""
+
+from __future__ import annotations
+
+from pepperpy.state._errors import (
+    GuardRejectedError,
+    SliceNotFoundError,
+    StatePersistenceError,
+    TransitionNotAllowedError,
+    VersionConflictError,
+)
+from pepperpy.state._lock import TaskLock
+from pepperpy.state._machine import (
+    ANY,
+    HistoryEntry,
+    Machine,
+    MachineSnapshot,
+    Transition,
+    TransitionEvent,
+    Trigger,
+    on_enter,
+    on_exit,
+)
+from pepperpy.state._manager import (
+    Change,
+    ObserverError,
+    Slice,
+    StateManager,
+    Subscription,
+    Transaction,
+)
+from pepperpy.state._store import (
+    ChangeRecord,
+    MemoryStateStore,
+    SliceRecord,
+    StateSnapshot,
+    StateStore,
+    StorageStateStore,
+)
+from pepperpy.state._version import __version__
+
+__all__ = [
+    "ANY",
+    "Change",
+    "ChangeRecord",
+    "GuardRejectedError",
+    "HistoryEntry",
+    "Machine",
+    "MachineSnapshot",
+    "MemoryStateStore",
+    "ObserverError",
+    "Slice",
+    "SliceNotFoundError",
+    "SliceRecord",
+    "StateManager",
+    "StatePersistenceError",
+    "StateSnapshot",
+    "StateStore",
+    "StorageStateStore",
+    "Subscription",
+    "TaskLock",
+    "Transaction",
+    "Transition",
+    "TransitionEvent",
+    "TransitionNotAllowedError",
+    "Trigger",
+    "VersionConflictError",
+    "__version__",
+    "on_enter",
+    "on_exit",
+]
