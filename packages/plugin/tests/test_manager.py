@@ -739,3 +739,28 @@ class TestArguments:
         pm.unregister("h")
         assert pm.call(AppSpec.greet, name="x") == ["hi x"]
         assert await pm.acall(AppSpec.fetch, key="k") == ["hi:k"]
+
+
+class TestBlocking:
+    def test_block_unregisters_and_prevents_loading(
+        self, make_dist: MakeDist, tmp_path: Path
+    ) -> None:
+        """A blocked name is unregistered, skipped by discovery and refused by register."""
+        make_dist(
+            "blocky",
+            entry_points={"blockapp.plugins": {"g": "blocky_mod:plugin"}},
+            modules={"blocky_mod": GREETER_SRC},
+        )
+        pm = make(entry_point_group="blockapp.plugins")
+        assert pm.load_entry_points() == ["g"]
+        pm.block("g")
+        assert pm.is_blocked("g")
+        assert "g" not in pm
+        assert pm.load_entry_points() == []
+        with pytest.raises(PluginError, match="blocked"):
+            pm.register(Hello(), name="g")
+        (tmp_path / "g.py").write_text(GREETER_SRC)
+        assert pm.load_path(tmp_path / "g.py") is None
+        assert pm.failures == ()
+        pm.unblock("g")
+        assert pm.load_entry_points() == ["g"]

@@ -380,6 +380,7 @@ class PluginManager(Lifecycle):
         self._records: dict[str, PluginRecord] = {}
         self._failures: deque[PluginFailure] = deque(maxlen=max_failures)
         self._started: list[PluginRecord] = []
+        self._blocked: set[str] = set()
         for spec in specs:
             self.add_specs(spec)
 
@@ -756,6 +757,13 @@ class PluginManager(Lifecycle):
                 else type(plugin).__name__
             )
         assert isinstance(name, str)
+        if name in self._blocked:
+            raise PluginError(
+                f"plugin {name!r} is blocked",
+                code="pepperpy.plugin.blocked",
+                context={"plugin": name, "distribution": distribution},
+                hint="Call manager.unblock(name) first if it should be allowed again.",
+            )
         if name in self._records:
             raise PluginError(
                 f"a plugin named {name!r} is already registered",
@@ -858,6 +866,20 @@ class PluginManager(Lifecycle):
         self._started = [r for r in self._started if r is not record]
         return plugin
 
+    def block(self, name: str) -> None:
+        """Block the plugin *name*: unregister it now and never load or register it again."""
+        self._blocked.add(name)
+        if name in self._records:
+            self.unregister(name)
+
+    def unblock(self, name: str) -> None:
+        """Allow a blocked plugin name again."""
+        self._blocked.discard(name)
+
+    def is_blocked(self, name: str) -> bool:
+        """Whether *name* is blocked."""
+        return name in self._blocked
+
     # ------------------------------------------------------------------ discovery
 
     def _group(self) -> str:
@@ -907,6 +929,8 @@ class PluginManager(Lifecycle):
         for info in infos.values():
             if (names and info.name not in names) or info.name in blocked:
                 continue
+            if info.name in self._blocked:
+                continue
             if info.name in self._records:
                 continue
             if self._load_one(info):
@@ -941,6 +965,8 @@ class PluginManager(Lifecycle):
         when the plugin was skipped.
         """
         label = name or _label(target)
+        if label in self._blocked:
+            return None
         try:
             module = import_path(target)
             return self.register(module, name=name or _default_name(module) or label, source="path")
