@@ -86,9 +86,12 @@ class TaskHandle(Generic[T]):
 
     __slots__ = (
         "_attempts",
+        "_done",
+        "_error",
         "_future",
         "_job",
         "_manager",
+        "_result",
         "_status",
         "dedup_key",
         "id",
@@ -105,7 +108,6 @@ class TaskHandle(Generic[T]):
         queue: str,
         priority: int,
         dedup_key: str | None,
-        future: asyncio.Future[T],
     ) -> None:
         self._manager = manager
         self.id = task_id
@@ -113,7 +115,10 @@ class TaskHandle(Generic[T]):
         self.queue = queue
         self.priority = priority
         self.dedup_key = dedup_key
-        self._future = future
+        self._future: asyncio.Future[T] | None = None  # made on first wait
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._done = False
         self._status = TaskStatus.PENDING
         self._attempts = 0
         self._job: Any = None
@@ -130,7 +135,7 @@ class TaskHandle(Generic[T]):
 
     def done(self) -> bool:
         """Whether the task has finished."""
-        return self._status.is_final
+        return self._done
 
     def cancelled(self) -> bool:
         """Whether the task was cancelled."""
@@ -147,14 +152,37 @@ class TaskHandle(Generic[T]):
         return self._manager._cancel(self)
 
     def exception(self) -> BaseException | None:
-        """The exception of a failed task, ``None`` otherwise (or while running)."""
-        if not self._future.done() or self._future.cancelled():
-            return None
-        return self._future.exception()
+        """The exception of a failed or cancelled task, ``None`` otherwise (or while running)."""
+        return self._error if self._done else None
+
+    def _settle(self, result: Any, error: BaseException | None) -> None:
+        """Record the outcome (called once by the manager) and wake any waiter."""
+        self._result = result
+        self._error = error
+        self._done = True
+        future = self._future
+        if future is not None and not future.done():
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+                future.exception()  # reported through the handle, never "unretrieved"
+
+    def _waiter(self) -> asyncio.Future[T]:
+        future = self._future
+        if future is None:
+            future = self._future = asyncio.get_running_loop().create_future()
+            if self._done:
+                if self._error is None:
+                    future.set_result(self._result)
+                else:
+                    future.set_exception(self._error)
+                    future.exception()
+        return future
 
     def add_done_callback(self, fn: Callable[[TaskHandle[T]], Any]) -> None:
-        """Call ``fn(handle)`` when the task finishes (at once if it has)."""
-        self._future.add_done_callback(lambda _: fn(self))
+        """Call ``fn(handle)`` when the task finishes (soon after, if it has)."""
+        self._waiter().add_done_callback(lambda _: fn(self))
 
     async def result(self, timeout: float | None = None) -> T:
         """Wait for the result, at most *timeout* seconds on the manager's clock.
@@ -166,9 +194,9 @@ class TaskHandle(Generic[T]):
             TaskCancelledError: The task was cancelled.
             Exception: Whatever the task raised.
         """
-        future = self._future
-        if timeout is None or future.done():
+        if timeout is None or self._done:
             return await self
+        future = self._waiter()
         sleeper = asyncio.ensure_future(self._manager.clock.sleep(timeout))
         try:
             await asyncio.wait((future, sleeper), return_when=asyncio.FIRST_COMPLETED)
@@ -184,10 +212,12 @@ class TaskHandle(Generic[T]):
         return future.result()
 
     def __await__(self) -> Generator[Any, None, T]:
-        future = self._future
-        if future.done():
-            return future.result()
-        return (yield from asyncio.shield(future).__await__())
+        if self._done:
+            if self._error is not None:
+                raise self._error
+            result: T = self._result
+            return result
+        return (yield from asyncio.shield(self._waiter()).__await__())
 
     def __repr__(self) -> str:
         return f"<TaskHandle {self.name} id={self.id} {self._status.value}>"

@@ -133,11 +133,30 @@ class _Job:
         self.queue = queue
         self.retry = retry
         self.timeout = timeout
-        self.is_async = is_async_callable(fn)
+        self.is_async = _is_async(fn)
         self.ctx: contextvars.Context | None = None
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.Task[None] | None = None
         self.timed_out = False
+
+
+_ASYNC_CACHE: dict[Any, bool] = {}
+
+
+def _is_async(fn: Callable[..., Any]) -> bool:
+    """``is_async_callable`` with a small cache keyed by the (hashable) function."""
+    try:
+        return _ASYNC_CACHE[fn]
+    except (KeyError, TypeError):
+        pass
+    answer = is_async_callable(fn)
+    try:
+        if len(_ASYNC_CACHE) >= 1024:
+            _ASYNC_CACHE.clear()
+        _ASYNC_CACHE[fn] = answer
+    except TypeError:  # unhashable callable
+        pass
+    return answer
 
 
 def _check_int(name: str, value: object, minimum: int = 1) -> int:
@@ -212,6 +231,8 @@ class TaskManager(Lifecycle):
         for name, limit in (queues or {}).items():
             self.add_queue(name, limit)
         self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._id_prefix = uuid.uuid4().hex[:12] + "-"
         self._active: dict[str, TaskHandle[Any]] = {}
         self._dedup: dict[str, TaskHandle[Any]] = {}
         self._finished: OrderedDict[str, TaskHandle[Any]] = OrderedDict()
@@ -470,7 +491,7 @@ class TaskManager(Lifecycle):
                 hint="Pass the function itself, not its result: submit(fn, arg).",
             )
         if task_id is None:
-            task_id = uuid.uuid4().hex
+            task_id = f"{self._id_prefix}{next(self._ids)}"
         elif task_id in self._active:
             raise ConflictError(
                 f"a task with id {task_id!r} is already active",
@@ -496,7 +517,6 @@ class TaskManager(Lifecycle):
                 context={"queue": queue, "max_pending": q.max_pending},
                 hint="Wait for tasks to finish (await tasks.drain()) or raise max_pending.",
             )
-        loop = asyncio.get_running_loop()
         handle: TaskHandle[Any] = TaskHandle(
             self,
             task_id,
@@ -504,7 +524,6 @@ class TaskManager(Lifecycle):
             queue,
             int(priority),
             dedup_key,
-            loop.create_future(),
         )
         job = _Job(handle, fn, args, kwargs, q, policy, per_attempt)
         handle._job = job
@@ -663,12 +682,9 @@ class TaskManager(Lifecycle):
     ) -> None:
         handle = job.handle
         handle._status = status
-        future = handle._future
         q = job.queue
         if status is TaskStatus.SUCCEEDED:
             q.succeeded += 1
-            if not future.done():
-                future.set_result(result)
         else:
             q.failed += 1
             assert error is not None
@@ -680,9 +696,7 @@ class TaskManager(Lifecycle):
                 type(error).__name__,
                 error,
             )
-            if not future.done():
-                future.set_exception(error)
-                future.exception()  # the handle reports it; no "never retrieved" noise
+        handle._settle(result, error)
         self._forget(handle)
         self._completed += 1
         self._settle(-1)
@@ -693,17 +707,15 @@ class TaskManager(Lifecycle):
             return  # already final
         handle._status = TaskStatus.CANCELLED
         job.queue.cancelled += 1
-        future = handle._future
-        if not future.done():
-            future.set_exception(
-                TaskCancelledError(
-                    f"task {handle.name!r} ({handle.id}) was cancelled",
-                    context={"task_id": handle.id},
-                    hint="It was cancelled by cancel() or at shutdown; submit it again "
-                    "if it still has to run.",
-                )
-            )
-            future.exception()
+        handle._settle(
+            None,
+            TaskCancelledError(
+                f"task {handle.name!r} ({handle.id}) was cancelled",
+                context={"task_id": handle.id},
+                hint="It was cancelled by cancel() or at shutdown; submit it again "
+                "if it still has to run.",
+            ),
+        )
         self._forget(handle)
         if inflight:
             self._settle(-1)
