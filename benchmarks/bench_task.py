@@ -4,8 +4,8 @@ durable queue enqueue+run throughput vs huey's SqliteHuey."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import signal
+import tempfile
 from pathlib import Path
 
 from harness import acompare
@@ -77,7 +77,7 @@ async def bench_durable_throughput():
     from huey import SqliteHuey
 
     root = Path(tempfile.mkdtemp(prefix="pepperpy-bench-"))
-    queue = DurableQueue(root / "ours.db", concurrency=10, poll_interval=0.05)
+    queue = DurableQueue(root / "ours.db", concurrency=10, poll_interval=0.01)
 
     @queue.register
     async def add(a: int, b: int) -> int:
@@ -101,8 +101,7 @@ async def bench_durable_throughput():
     async def ours() -> None:
         ids = [await queue.enqueue("add", i, 1) for i in range(BATCH)]
         for task_id in ids:
-            while not (await queue.get(task_id)).done:
-                await asyncio.sleep(0.001)
+            await queue.result(task_id, timeout=60)
 
     def huey_batch() -> None:
         results = [huey_add(i, 1) for i in range(BATCH)]
