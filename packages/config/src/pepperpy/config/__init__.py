@@ -1,0 +1,39 @@
+"""Layered, typed configuration for PepperPy.
+
+::
+
+    from pepperpy.config import Config
+
+    config = Config.load("config.toml", env_prefix="APP", schema=Settings)
+    config.settings.db.port          # typed, validated
+    config.get("db.host")            # untyped access
+    config.explain("db.host")        # db.host = 'x' from env APP_DB__HOST (overrides config.toml:3)
+
+Files (TOML, JSON, YAML with the ``yaml`` extra) are layered in order, then
+``.env`` files, environment variables (``APP_DB__HOST`` -> ``db.host``),
+secrets directories and overrides. Profiles (``[default]``, ``[production]``)
+live in one file; ``${VAR:-default}`` is expanded; :class:`Secret` values
+never show. Every missing or invalid key is reported at once, with its source.
+"""
+
+from __future__ import annotations
+
+from pepperpy.config._config import Config, Explanation, OptionalFile, optional
+from pepperpy.config._errors import ConfigError
+from pepperpy.config._secret import MASK, Secret
+from pepperpy.config._sources import Source
+from pepperpy.config._version import __version__
+from pepperpy.config._watch import ConfigWatcher
+
+__all__ = [
+    "MASK",
+    "Config",
+    "ConfigError",
+    "ConfigWatcher",
+    "Explanation",
+    "OptionalFile",
+    "Secret",
+    "Source",
+    "__version__",
+    "optional",
+]

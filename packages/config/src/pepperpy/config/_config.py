@@ -1,0 +1,923 @@
+"""``Config``: layered loading, typed binding, provenance and atomic reload."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast, overload
+
+from pepperpy.config._errors import ConfigError
+from pepperpy.config._secret import MASK, Secret
+from pepperpy.config._sources import (
+    Layer,
+    SchemaTree,
+    Source,
+    dotenv_values,
+    env_layer,
+    file_layer,
+    mapping_layer,
+    schema_tree,
+    secrets_layer,
+)
+from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFoundError, safe_repr
+
+__all__ = ["Config", "Explanation", "OptionalFile", "optional"]
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+Path_ = tuple[str, ...]
+ChangeCallback = Callable[["Config[Any]", frozenset[str]], Any]
+
+_ABSENT: Any = object()
+
+
+class OptionalFile:
+    """A configuration file that may be absent (see :func:`optional`)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"optional({str(self.path)!r})"
+
+
+def optional(path: str | os.PathLike[str]) -> OptionalFile:
+    """Mark a configuration file as one that may be absent.
+
+    Example: ``Config.load("config.toml", optional("local.toml"))``.
+    """
+    return OptionalFile(path)
+
+
+class Explanation:
+    """Where a key's value came from, and what it overrode.
+
+    Attributes:
+        key: The dotted key.
+        value: The value (:data:`MASK` for secrets).
+        source: The winning :class:`Source`.
+        overridden: Earlier sources whose value was replaced, oldest first.
+        secret: Whether the value is secret.
+    """
+
+    __slots__ = ("key", "overridden", "secret", "source", "value")
+
+    def __init__(
+        self, key: str, value: Any, source: Source, overridden: Sequence[Source], secret: bool
+    ) -> None:
+        self.key = key
+        self.value = value
+        self.source = source
+        self.overridden = list(overridden)
+        self.secret = secret
+
+    def __str__(self) -> str:
+        shown = MASK if self.secret else safe_repr(self.value)
+        text = f"{self.key} = {shown} from {self.source}"
+        if self.overridden:
+            text += " (overrides " + ", ".join(str(s) for s in reversed(self.overridden)) + ")"
+        return text
+
+    def __repr__(self) -> str:
+        return f"Explanation({str(self)!r})"
+
+
+class _State:
+    """One immutable snapshot of a loaded configuration (swapped atomically on reload)."""
+
+    __slots__ = ("history", "profile", "profiles", "secrets", "settings", "tree", "watched")
+
+    def __init__(
+        self,
+        tree: dict[str, Any],
+        history: dict[Path_, list[Source]],
+        secrets: frozenset[Path_],
+        settings: Any,
+        profile: str | None,
+        profiles: list[str],
+        watched: list[Path],
+    ) -> None:
+        self.tree = tree
+        self.history = history
+        self.secrets = secrets
+        self.settings = settings
+        self.profile = profile
+        self.profiles = profiles
+        self.watched = watched
+
+
+class _Loader:
+    """Everything ``Config.load`` was given, so the same load can run again (reload)."""
+
+    def __init__(
+        self,
+        files: Sequence[str | os.PathLike[str] | OptionalFile],
+        *,
+        schema: Any,
+        env_prefix: str | None,
+        env_nested_delimiter: str,
+        env: Mapping[str, str] | None,
+        dotenv: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | bool | None,
+        profile: str | None,
+        profile_var: str | None,
+        secrets_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
+        defaults: Mapping[str, Any] | None,
+        overrides: Mapping[str, Any] | None,
+        interpolate: bool,
+    ) -> None:
+        self.files: list[tuple[Path, bool]] = []
+        for item in files:
+            if isinstance(item, OptionalFile):
+                self.files.append((item.path, False))
+            elif isinstance(item, (str, os.PathLike)):
+                self.files.append((Path(item), True))
+            else:
+                raise InvalidArgumentError(
+                    f"a config file must be a path, got {type(item).__name__}",
+                    hint="Pass paths (str or Path), or optional('local.toml').",
+                )
+        if env_prefix is not None and env_prefix and not env_prefix.endswith("_"):
+            env_prefix += "_"
+        if not env_nested_delimiter and env_prefix is not None:
+            raise InvalidArgumentError(
+                "env_nested_delimiter must not be empty",
+                hint="Use the default '__' (APP_DB__HOST -> db.host).",
+            )
+        self.schema = schema
+        self.env_prefix = env_prefix
+        self.delimiter = env_nested_delimiter
+        self.env = env
+        if dotenv is True:
+            self.dotenv: list[Path] = [Path(".env")]
+        elif dotenv in (None, False):
+            self.dotenv = []
+        elif isinstance(dotenv, (str, os.PathLike)):
+            self.dotenv = [Path(dotenv)]
+        else:
+            self.dotenv = [Path(p) for p in cast(Sequence[Any], dotenv)]
+        self.profile = profile
+        if profile_var is None:
+            profile_var = f"{env_prefix}PROFILE" if env_prefix else "PEPPERPY_PROFILE"
+        self.profile_var = profile_var
+        if secrets_dir is None:
+            self.secrets: list[Path] = []
+        elif isinstance(secrets_dir, (str, os.PathLike)):
+            self.secrets = [Path(secrets_dir)]
+        else:
+            self.secrets = [Path(p) for p in secrets_dir]
+        self.defaults = dict(defaults or {})
+        self.overrides = dict(overrides or {})
+        self.interpolate = interpolate
+        self._schema_tree: SchemaTree | None = schema_tree(schema) if schema is not None else None
+        self._validator: Any = None
+
+    # ------------------------------------------------------------------ build
+
+    def build(self) -> _State:
+        from pepperpy.serialization import DecodeError, FormatUnavailableError, format_for_path
+
+        environ = dict(os.environ if self.env is None else self.env)
+        profile = self.profile or environ.get(self.profile_var) or None
+        errors: list[ErrorDetail] = []
+        sources: list[str | None] = []
+        layers: list[Layer] = []
+        profiles: set[str] = set()
+        watched: list[Path] = []
+        syntax: dict[str, Any] = {}
+
+        if self.defaults:
+            layers.append(mapping_layer(self.defaults, "default"))
+        for path, required in self.files:
+            watched.append(path)
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                if required:
+                    errors.append(
+                        ErrorDetail(
+                            "",
+                            f"configuration file {str(path)!r} does not exist",
+                            code="file_missing",
+                        )
+                    )
+                    sources.append(str(path))
+                continue
+            except OSError as exc:
+                errors.append(ErrorDetail("", f"cannot read {str(path)!r}: {exc}", code="file"))
+                sources.append(str(path))
+                continue
+            try:
+                fmt = format_for_path(str(path))
+                data = fmt.decode(raw)
+            except DecodeError as exc:
+                line, column = exc.context.get("line"), exc.context.get("column")
+                where = f"{path}:{line}:{column}" if line is not None else str(path)
+                detail = exc.errors[0].message if exc.errors else exc.message
+                detail = re.sub(r"^invalid \w+: ", "", detail)
+                kind = path.suffix.lstrip(".").upper() or "file"
+                errors.append(
+                    ErrorDetail("", f"malformed {kind} at {where}: {detail}", code="syntax")
+                )
+                sources.append(where)
+                if "file" not in syntax:
+                    syntax.update(file=str(path), line=line, column=column)
+                continue
+            except FormatUnavailableError as exc:
+                errors.append(ErrorDetail("", f"{path}: {exc.message}", code="format"))
+                sources.append(exc.hint)
+                continue
+            if data is None:
+                data = {}
+            if not isinstance(data, Mapping):
+                errors.append(
+                    ErrorDetail("", f"{path}: the top level must be a table/mapping", code="syntax")
+                )
+                sources.append(str(path))
+                continue
+            layer, file_profiles = file_layer(
+                path, data, raw.decode("utf-8", "replace"), profile=profile
+            )
+            profiles.update(file_profiles)
+            layers.append(layer)
+
+        dotenv_vars: dict[str, str] = {}
+        for dotenv_path in self.dotenv:
+            watched.append(dotenv_path)
+            parsed, dotenv_errors = dotenv_values(dotenv_path, environ)
+            for problem in dotenv_errors:
+                errors.append(problem)
+                sources.append(str(dotenv_path))
+            dotenv_vars.update({k: v for k, (v, _) in parsed.items()})
+            if self.env_prefix is not None:
+                layers.append(
+                    env_layer(
+                        {k: v for k, (v, _) in parsed.items()},
+                        prefix=self.env_prefix,
+                        delimiter=self.delimiter,
+                        tree=self._schema_tree,
+                        kind="dotenv",
+                        dotenv_file=str(dotenv_path),
+                        dotenv_lines={k: line for k, (_, line) in parsed.items()},
+                        exclude=[self.profile_var],
+                    )
+                )
+        if profile is None:
+            profile = dotenv_vars.get(self.profile_var) or None
+        if self.env_prefix is not None:
+            layers.append(
+                env_layer(
+                    environ,
+                    prefix=self.env_prefix,
+                    delimiter=self.delimiter,
+                    tree=self._schema_tree,
+                    exclude=[self.profile_var],
+                )
+            )
+        if self.secrets:
+            watched.extend(self.secrets)
+            layers.append(
+                secrets_layer(
+                    self.secrets,
+                    prefix=self.env_prefix or "",
+                    delimiter=self.delimiter,
+                    tree=self._schema_tree,
+                )
+            )
+        if self.overrides:
+            layers.append(mapping_layer(self.overrides, "override"))
+
+        if profile and profile != "default" and profile not in profiles and not errors:
+            known = ", ".join(sorted(profiles)) or "none"
+            errors.append(
+                ErrorDetail(
+                    "",
+                    f"unknown profile {profile!r} (the files define: {known})",
+                    code="profile",
+                    value=repr(profile),
+                )
+            )
+            sources.append(f"env {self.profile_var}" if not self.profile else "profile=")
+
+        tree: dict[str, Any] = {}
+        history: dict[Path_, list[Source]] = {}
+        secrets: set[Path_] = set()
+        for layer in layers:
+            _merge(tree, history, secrets, layer)
+
+        if self.interpolate and not errors:
+            lookup = {**dotenv_vars, **environ}
+            _interpolate(tree, history, lookup, errors, sources)
+
+        if errors:
+            raise ConfigError(
+                errors=errors,
+                sources=sources,
+                context={"files": [str(p) for p, _ in self.files], **syntax},
+                hint="Fix every problem listed; nothing was loaded.",
+            )
+
+        settings = None
+        if self.schema is not None:
+            settings = self.bind(self.schema, tree, history, frozenset(secrets))
+        return _State(
+            tree, history, frozenset(secrets), settings, profile, sorted(profiles), watched
+        )
+
+    # ------------------------------------------------------------------ binding
+
+    def bind(
+        self,
+        schema: Any,
+        tree: dict[str, Any],
+        history: Mapping[Path_, list[Source]],
+        secrets: frozenset[Path_],
+    ) -> Any:
+        from pepperpy.validation import Schema, ValidationError
+
+        if schema is self.schema and self._validator is not None:
+            validator = self._validator
+        else:
+            validator = Schema.from_class(schema, coerce=True, extra="ignore")
+            if schema is self.schema:
+                self._validator = validator
+        try:
+            return validator.validate(tree)
+        except ValidationError as error:
+            details: list[ErrorDetail] = []
+            sources: list[str | None] = []
+            for detail in error.errors:
+                path = _pointer_path(detail.path)
+                origin = _origin(history, path)
+                value = detail.value
+                if path in secrets or any(path[:n] in secrets for n in range(1, len(path))):
+                    value = "<redacted>"
+                details.append(
+                    ErrorDetail(
+                        detail.path,
+                        detail.message,
+                        code=detail.code,
+                        expected=detail.expected,
+                        value=value,
+                    )
+                )
+                if origin is not None:
+                    sources.append(str(origin))
+                elif detail.code == "missing":
+                    sources.append(self._where_to_set(path))
+                else:
+                    sources.append(None)
+            raise ConfigError(
+                f"{len(details)} invalid or missing configuration key"
+                f"{'s' if len(details) != 1 else ''} for {schema.__name__}",
+                errors=details,
+                sources=sources,
+                context={"schema": schema.__name__},
+                hint="Fix every key listed, at the source shown.",
+            ) from None
+
+    def _where_to_set(self, path: Path_) -> str:
+        key = ".".join(path)
+        if self.env_prefix is not None:
+            env_name = self.env_prefix + self.delimiter.join(p.upper() for p in path)
+            return f"missing: set {key} in a file or env {env_name}"
+        return f"missing: set {key} in a file"
+
+
+def _pointer_path(pointer: str) -> Path_:
+    if not pointer:
+        return ()
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/"))
+
+
+def _origin(history: Mapping[Path_, list[Source]], path: Path_) -> Source | None:
+    for end in range(len(path), 0, -1):
+        found = history.get(path[:end])
+        if found:
+            return found[-1]
+    return None
+
+
+def _merge(
+    tree: dict[str, Any], history: dict[Path_, list[Source]], secrets: set[Path_], layer: Layer
+) -> None:
+    for path, source in layer.origins.items():
+        node = tree
+        for depth, key in enumerate(path[:-1]):
+            child = node.get(key)
+            if not isinstance(child, dict):
+                if child is not None or key in node:
+                    _forget(history, secrets, path[: depth + 1])
+                child = node[key] = {}
+            node = child
+        value = _get(layer.tree, path)
+        leaf = path[-1]
+        if isinstance(node.get(leaf), dict):
+            _forget(history, secrets, path)
+        node[leaf] = value
+        history.setdefault(path, []).append(source)
+        if layer.secret:
+            secrets.add(path)
+        else:
+            secrets.discard(path)
+
+
+def _forget(history: dict[Path_, list[Source]], secrets: set[Path_], prefix: Path_) -> None:
+    for key in [k for k in history if k[: len(prefix)] == prefix]:
+        del history[key]
+    for key in [k for k in secrets if k[: len(prefix)] == prefix]:
+        secrets.discard(key)
+
+
+def _get(tree: Mapping[str, Any], path: Path_) -> Any:
+    node: Any = tree
+    for key in path:
+        node = node[key]
+    return node
+
+
+_REF = re.compile(r"\$\$\{|\$\{([^}:]+?)(?:(:?-)([^}]*))?\}")
+
+
+def _interpolate(
+    tree: dict[str, Any],
+    history: Mapping[Path_, list[Source]],
+    environ: Mapping[str, str],
+    errors: list[ErrorDetail],
+    sources: list[str | None],
+) -> None:
+    """Expand ``${VAR}``, ``${VAR:-default}``, ``${a.b}`` (another key) in string values."""
+    resolving: set[Path_] = set()
+
+    def expand(text: str, path: Path_) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            name = match.group(1).strip()
+            op, default = match.group(2), match.group(3)
+            value: Any = _ABSENT
+            if "." in name or name in tree:
+                ref = tuple(name.split("."))
+                try:
+                    target = _get(tree, ref)
+                except (KeyError, TypeError):
+                    target = _ABSENT
+                if isinstance(target, str):
+                    if ref in resolving:
+                        errors.append(
+                            ErrorDetail(
+                                _pointer(path),
+                                f"circular reference through ${{{name}}}",
+                                code="interpolation",
+                            )
+                        )
+                        sources.append(_str_origin(history, path))
+                        return match.group(0)
+                    resolving.add(ref)
+                    try:
+                        value = expand(target, ref)
+                    finally:
+                        resolving.discard(ref)
+                elif target is not _ABSENT and not isinstance(target, (dict, list)):
+                    value = str(target)
+            if value is _ABSENT:
+                env_value = environ.get(name)
+                if env_value is not None and not (op == ":-" and env_value == ""):
+                    value = env_value
+            if value is _ABSENT:
+                if op is not None:
+                    return default or ""
+                errors.append(
+                    ErrorDetail(
+                        _pointer(path),
+                        f"${{{name}}} is not set (no such environment variable or key)",
+                        code="interpolation",
+                    )
+                )
+                sources.append(_str_origin(history, path))
+                return match.group(0)
+            return str(value)
+
+        return _REF.sub(replace, text) if "$" in text else text
+
+    def walk(node: Any, path: Path_) -> Any:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                node[key] = walk(item, (*path, key))
+            return node
+        if isinstance(node, list):
+            return [walk(item, (*path, str(i))) for i, item in enumerate(node)]
+        if isinstance(node, str):
+            return expand(node, path)
+        return node
+
+    walk(tree, ())
+
+
+def _str_origin(history: Mapping[Path_, list[Source]], path: Path_) -> str | None:
+    origin = _origin(history, path)
+    return None if origin is None else str(origin)
+
+
+def _pointer(path: Path_) -> str:
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _flatten(tree: Mapping[str, Any], path: Path_ = ()) -> dict[Path_, Any]:
+    flat: dict[Path_, Any] = {}
+    for key, value in tree.items():
+        here = (*path, key)
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten(value, here))
+        else:
+            flat[here] = value
+    return flat
+
+
+def _split_key(key: str) -> Path_:
+    if not isinstance(key, str):
+        raise InvalidArgumentError(
+            f"config keys are dotted strings, got {type(key).__name__}",
+            hint='Use config.get("db.host").',
+        )
+    return tuple(key.split(".")) if key else ()
+
+
+def _mask_secrets(value: Any, path: Path_, secrets: frozenset[Path_]) -> Any:
+    if path in secrets:
+        return Secret(value)
+    if isinstance(value, dict):
+        return {k: _mask_secrets(v, (*path, k), secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+# --------------------------------------------------------------------------- Config
+
+
+class Config(Generic[T]):
+    """A loaded configuration: layered values, typed settings, provenance, reload.
+
+    Build it with :meth:`load`. Sources, from lowest to highest priority:
+
+    1. ``defaults=`` (a mapping),
+    2. each file in the order given (``.toml``, ``.json``, ``.yaml``/``.yml``);
+       a file with a ``[default]`` table is profile-structured: ``[default]``
+       then the active profile's table apply,
+    3. ``.env`` files (``dotenv=``), variables with the prefix only,
+    4. environment variables ``{env_prefix}{A}__{B}`` -> ``a.b``,
+    5. secrets directories (``secrets_dir=``, one file per key; values are secret),
+    6. ``overrides=`` (a mapping).
+
+    Then ``${VAR}``, ``${VAR:-default}`` and ``${other.key}`` are expanded in
+    string values (``$${`` is a literal ``${``). With ``schema=`` (an attrs
+    class) the result is validated and bound (strings from the environment
+    are coerced: ``"8080"`` -> ``8080``); every missing or invalid key is
+    reported at once, with its source.
+
+    Reading is plain sync: ``config.get("db.host")``, ``config["db.port"]``,
+    ``config.settings`` (the bound instance), ``config.explain("db.host")``.
+    """
+
+    def __init__(self, loader: _Loader, state: _State) -> None:
+        self._loader = loader
+        self._state = state
+        self._callbacks: list[ChangeCallback] = []
+        self._reload_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ loading
+
+    @overload
+    @classmethod
+    def load(
+        cls,
+        *files: str | os.PathLike[str] | OptionalFile,
+        schema: type[K],
+        env_prefix: str | None = ...,
+        env_nested_delimiter: str = ...,
+        env: Mapping[str, str] | None = ...,
+        dotenv: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | bool | None = ...,
+        profile: str | None = ...,
+        profile_var: str | None = ...,
+        secrets_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = ...,
+        defaults: Mapping[str, Any] | None = ...,
+        overrides: Mapping[str, Any] | None = ...,
+        interpolate: bool = ...,
+    ) -> Config[K]: ...
+
+    @overload
+    @classmethod
+    def load(
+        cls,
+        *files: str | os.PathLike[str] | OptionalFile,
+        schema: None = ...,
+        env_prefix: str | None = ...,
+        env_nested_delimiter: str = ...,
+        env: Mapping[str, str] | None = ...,
+        dotenv: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | bool | None = ...,
+        profile: str | None = ...,
+        profile_var: str | None = ...,
+        secrets_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = ...,
+        defaults: Mapping[str, Any] | None = ...,
+        overrides: Mapping[str, Any] | None = ...,
+        interpolate: bool = ...,
+    ) -> Config[Any]: ...
+
+    @classmethod
+    def load(
+        cls,
+        *files: str | os.PathLike[str] | OptionalFile,
+        schema: Any = None,
+        env_prefix: str | None = None,
+        env_nested_delimiter: str = "__",
+        env: Mapping[str, str] | None = None,
+        dotenv: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | bool | None = None,
+        profile: str | None = None,
+        profile_var: str | None = None,
+        secrets_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        interpolate: bool = True,
+    ) -> Config[Any]:
+        """Load and merge every source; validate against *schema* when given.
+
+        Args:
+            *files: Configuration files, lowest priority first; wrap a path in
+                :func:`optional` when it may be absent.
+            schema: An attrs class (or dataclass) to validate and bind to.
+            env_prefix: Read environment variables starting with it (``"APP"``
+                or ``"APP_"``); ``None`` reads none.
+            env_nested_delimiter: Separates levels in variable names
+                (``APP_DB__HOST`` -> ``db.host``).
+            env: The environment to read (``os.environ`` by default).
+            dotenv: A ``.env`` path, several, or ``True`` for ``./.env``.
+            profile: The profile to apply; defaults to the ``profile_var``
+                environment variable.
+            profile_var: The variable choosing the profile (default
+                ``{env_prefix}PROFILE``, or ``PEPPERPY_PROFILE``).
+            secrets_dir: Directories with one file per secret key.
+            defaults: Lowest-priority values (dotted keys allowed).
+            overrides: Highest-priority values (dotted keys allowed).
+            interpolate: Expand ``${...}`` references.
+
+        Raises:
+            ConfigError: every problem at once: missing or malformed files
+                (with file, line and column), unknown profile, unresolved
+                ``${...}``, and every missing or invalid key for *schema*.
+        """
+        loader = _Loader(
+            files,
+            schema=schema,
+            env_prefix=env_prefix,
+            env_nested_delimiter=env_nested_delimiter,
+            env=env,
+            dotenv=dotenv,
+            profile=profile,
+            profile_var=profile_var,
+            secrets_dir=secrets_dir,
+            defaults=defaults,
+            overrides=overrides,
+            interpolate=interpolate,
+        )
+        return cls(loader, loader.build())
+
+    @classmethod
+    async def aload(
+        cls, *files: str | os.PathLike[str] | OptionalFile, **options: Any
+    ) -> Config[Any]:
+        """:meth:`load` in a worker thread, so file reads never block the event loop."""
+        import asyncio
+
+        return await asyncio.to_thread(lambda: cls.load(*files, **options))
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def settings(self) -> T:
+        """The instance of the ``schema=`` class, validated.
+
+        Raises:
+            InvalidArgumentError: the config was loaded without a schema.
+        """
+        settings = self._state.settings
+        if settings is None:
+            raise InvalidArgumentError(
+                "this config was loaded without schema=",
+                hint="Pass schema=YourSettings to Config.load, or call config.bind(YourSettings).",
+            )
+        return cast(T, settings)
+
+    @property
+    def profile(self) -> str | None:
+        """The active profile, if any."""
+        return self._state.profile
+
+    @property
+    def profiles(self) -> list[str]:
+        """The profiles the files define."""
+        return list(self._state.profiles)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value at dotted *key* (``"db.host"``), or *default*.
+
+        Secret values come back as :class:`Secret`; tables as dicts (copies).
+        """
+        state = self._state
+        path = _split_key(key)
+        if state.settings is not None and path:
+            typed = _attr_path(state.settings, path)
+            if typed is not _ABSENT:
+                return typed
+        try:
+            value = _get(state.tree, path)
+        except (KeyError, TypeError):
+            return default
+        return _mask_secrets(value, path, state.secrets) if state.secrets else _copy_out(value)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise NotFoundError(
+                f"no configuration key {key!r}",
+                context={"key": key},
+                hint=self._suggest(key),
+            )
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, _ABSENT) is not _ABSENT
+
+    def keys(self) -> list[str]:
+        """Every leaf key, dotted, in order."""
+        return [".".join(path) for path in _flatten(self._state.tree)]
+
+    def as_dict(self, *, reveal: bool = False) -> dict[str, Any]:
+        """The merged values as a nested dict (secrets wrapped unless *reveal*)."""
+        state = self._state
+        if reveal or not state.secrets:
+            return cast(dict[str, Any], _copy_out(state.tree))
+        return cast(dict[str, Any], _mask_secrets(state.tree, (), state.secrets))
+
+    def section(self, key: str) -> dict[str, Any]:
+        """The table at *key* as a dict.
+
+        Raises:
+            NotFoundError: no such table.
+        """
+        value = self[key]
+        if not isinstance(value, dict):
+            raise NotFoundError(
+                f"configuration key {key!r} is a value, not a table",
+                context={"key": key},
+                hint="Use config.get() for single values.",
+            )
+        return value
+
+    def explain(self, key: str) -> Explanation:
+        """Where *key*'s value came from (file and line, env var, secret, default).
+
+        Raises:
+            NotFoundError: the key is not set by any source or schema default.
+        """
+        state = self._state
+        path = _split_key(key)
+        history = state.history.get(path)
+        secret = path in state.secrets
+        typed = _attr_path(state.settings, path) if state.settings is not None else _ABSENT
+        if history:
+            value = _get(state.tree, path) if typed is _ABSENT else typed
+            return Explanation(key, value, history[-1], history[:-1], secret)
+        if typed is not _ABSENT:
+            return Explanation(
+                key, typed, Source("schema", "schema"), [], isinstance(typed, Secret)
+            )
+        raise NotFoundError(
+            f"no configuration key {key!r}", context={"key": key}, hint=self._suggest(key)
+        )
+
+    def bind(self, schema: type[K]) -> K:
+        """Validate the values against *schema* (an attrs class) and return an instance.
+
+        Raises:
+            ConfigError: every missing or invalid key, with its source.
+        """
+        state = self._state
+        if schema is self._loader.schema and state.settings is not None:
+            return cast(K, state.settings)
+        return cast(K, self._loader.bind(schema, state.tree, state.history, state.secrets))
+
+    def _suggest(self, key: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(key, self.keys(), n=3)
+        if close:
+            return "Did you mean " + ", ".join(repr(c) for c in close) + "?"
+        return "Check the key, or set it in a file or the environment."
+
+    # ------------------------------------------------------------------ reload
+
+    def on_change(self, callback: ChangeCallback) -> ChangeCallback:
+        """Call ``callback(config, changed_keys)`` after each successful reload (decorator too)."""
+        self._callbacks.append(callback)
+        return callback
+
+    def reload(self) -> frozenset[str]:
+        """Load every source again; swap the new values in only if all is valid.
+
+        Returns:
+            The dotted keys whose values changed (empty when nothing did).
+
+        Raises:
+            ConfigError: the new configuration is invalid; the current one is kept.
+        """
+        changed, _ = self._reload_sync()
+        return changed
+
+    def _reload_sync(self) -> tuple[frozenset[str], list[ChangeCallback]]:
+        with self._reload_lock:
+            new_state = self._loader.build()
+            old = _flatten(self._state.tree)
+            new = _flatten(new_state.tree)
+            changed = frozenset(
+                ".".join(p)
+                for p in set(old) | set(new)
+                if old.get(p, _ABSENT) != new.get(p, _ABSENT)
+            )
+            self._state = new_state  # one assignment: readers see old or new, never a mix
+        return changed, list(self._callbacks) if changed else []
+
+    def watch(
+        self,
+        interval: float = 1.0,
+        *,
+        clock: Any = None,
+        on_error: Callable[[BaseException], Any] | None = None,
+    ) -> Any:
+        """A :class:`ConfigWatcher` that reloads when a source file changes.
+
+        Use it as ``async with config.watch(interval=2):``; see
+        :class:`ConfigWatcher`.
+        """
+        from pepperpy.config._watch import ConfigWatcher
+        from pepperpy.core.types import system_clock
+
+        return ConfigWatcher(
+            self, interval=interval, clock=clock or system_clock, on_error=on_error
+        )
+
+    def _signature(self) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for path in self._state.watched:
+            parts.append(_stat(path))
+            if path.is_dir():
+                for entry in sorted(path.iterdir()):
+                    parts.append((entry.name, _stat(entry)))
+        return tuple(parts)
+
+    def __repr__(self) -> str:
+        files = [str(p) for p, _ in self._loader.files]
+        return f"Config(files={files!r}, profile={self.profile!r}, keys={len(self.keys())})"
+
+
+def _attr_path(obj: Any, path: Path_) -> Any:
+    """Follow *path* through attributes of a bound settings object (or ``_ABSENT``)."""
+    node = obj
+    for part in path:
+        fields = getattr(type(node), "__attrs_attrs__", None) or getattr(
+            type(node), "__dataclass_fields__", None
+        )
+        if fields is None:
+            return _ABSENT
+        names = {f.name for f in fields} if not isinstance(fields, dict) else set(fields)
+        if part not in names:
+            return _ABSENT
+        node = getattr(node, part)
+    return node
+
+
+def _stat(path: Path) -> tuple[int, int, bytes] | None:
+    """mtime, size and a content digest (coarse mtimes must not hide a change)."""
+    import hashlib
+
+    try:
+        info = path.stat()
+        digest = (
+            b"" if path.is_dir() else hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        )
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, digest)
+
+
+def _copy_out(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_out(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_out(v) for v in value]
+    return value

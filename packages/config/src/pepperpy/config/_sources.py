@@ -1,0 +1,568 @@
+"""Where values come from: files (with line numbers), .env, environment, secrets dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from pepperpy.core.exceptions import ErrorDetail
+
+__all__ = [
+    "Layer",
+    "SchemaTree",
+    "Source",
+    "dotenv_values",
+    "env_layer",
+    "file_layer",
+    "mapping_layer",
+    "parse_dotenv",
+    "schema_tree",
+    "secrets_layer",
+]
+
+Path_ = tuple[str, ...]
+
+
+class Source:
+    """Where one configuration value came from.
+
+    Attributes:
+        kind: ``"default"``, ``"file"``, ``"dotenv"``, ``"env"``, ``"secret"``,
+            ``"override"`` or ``"schema"`` (the bound class's default).
+        name: The file path, environment variable or secret file.
+        line: The line in the file, where it is known.
+        profile: The profile section the value was read from.
+        variable: For ``.env`` values, the variable name.
+    """
+
+    __slots__ = ("kind", "line", "name", "profile", "variable")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        *,
+        line: int | None = None,
+        profile: str | None = None,
+        variable: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.line = line
+        self.profile = profile
+        self.variable = variable
+
+    def __str__(self) -> str:
+        if self.kind == "env":
+            return f"env {self.name}"
+        if self.kind == "secret":
+            return f"secret {self.name}"
+        if self.kind in ("default", "override", "schema"):
+            return {"default": "defaults", "override": "overrides", "schema": "schema default"}[
+                self.kind
+            ]
+        where = self.name if self.line is None else f"{self.name}:{self.line}"
+        if self.kind == "dotenv" and self.variable:
+            where += f" ({self.variable})"
+        if self.profile:
+            where += f" [{self.profile}]"
+        return where
+
+    def __repr__(self) -> str:
+        return f"Source({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Source) and str(self) == str(other) and self.kind == other.kind
+
+    def __hash__(self) -> int:
+        return hash((self.kind, str(self)))
+
+
+class Layer:
+    """One source's values as a nested dict, with the source of every leaf."""
+
+    __slots__ = ("origins", "secret", "tree")
+
+    def __init__(self) -> None:
+        self.tree: dict[str, Any] = {}
+        self.origins: dict[Path_, Source] = {}
+        self.secret = False
+
+    def set(self, path: Path_, value: Any, source: Source) -> None:
+        """Put *value* at *path*, creating tables on the way."""
+        node = self.tree
+        for key in path[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = node[key] = {}
+            node = child
+        node[path[-1]] = value
+        self.origins[path] = source
+
+
+# --------------------------------------------------------------------------- schema tree
+
+SchemaTree = dict[str, Any]
+"""Input key -> nested :data:`SchemaTree` (records) or the field's type (leaves)."""
+
+
+def schema_tree(cls: Any) -> SchemaTree:
+    """The nested field names of an attrs class (or dataclass), for env resolution."""
+    import dataclasses
+    import typing
+
+    tree: SchemaTree = {}
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # unresolvable annotations: the binding step reports them
+        hints = {}
+    attributes = getattr(cls, "__attrs_attrs__", None)
+    if attributes is not None:  # attrs class, read without importing attrs
+        for a in attributes:
+            meta = a.metadata.get("pepperpy.validation") or {}
+            key = meta.get("alias") or a.name
+            tree[key] = _subtree(hints.get(a.name, a.type))
+    elif dataclasses.is_dataclass(cls):
+        for f in dataclasses.fields(cls):
+            tree[f.name] = _subtree(hints.get(f.name, Any))
+    return tree
+
+
+def _subtree(tp: Any) -> Any:
+    inner = _unwrap_optional(tp)
+    if isinstance(inner, type) and (
+        hasattr(inner, "__attrs_attrs__") or hasattr(inner, "__dataclass_fields__")
+    ):
+        return schema_tree(inner)
+    return _Leaf(inner)
+
+
+class _Leaf:
+    __slots__ = ("type_",)
+
+    def __init__(self, type_: Any) -> None:
+        self.type_ = type_
+
+    @property
+    def wants_json(self) -> bool:
+        origin = get_origin(self.type_) or self.type_
+        return isinstance(origin, type) and issubclass(origin, (list, tuple, set, frozenset, dict))
+
+    @property
+    def is_sequence(self) -> bool:
+        origin = get_origin(self.type_) or self.type_
+        return isinstance(origin, type) and issubclass(origin, (list, tuple, set, frozenset))
+
+
+def _unwrap_optional(tp: Any) -> Any:
+    import types
+
+    origin = get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return tp
+
+
+def resolve_path(parts: list[str], tree: SchemaTree | None) -> tuple[Path_, Any]:
+    """Map lowercased env segments to schema keys; single ``_`` may separate levels.
+
+    ``["db__host"]`` never reaches here (split on the delimiter first). For
+    ``["db_host"]`` with a schema that has a ``db`` section holding ``host``
+    and no ``db_host`` field, the result is ``("db", "host")``. An exact field
+    name always wins over a split. Without a schema the parts are kept.
+    """
+    if tree is None:
+        return tuple(parts), None
+    result: list[str] = []
+    node: Any = tree
+    for index, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return tuple(result + parts[index:]), None
+        found = _match(part, node)
+        if found is None:
+            return tuple(result + parts[index:]), None
+        keys, node = found
+        result.extend(keys)
+    return tuple(result), node
+
+
+def _match(part: str, node: dict[str, Any]) -> tuple[list[str], Any] | None:
+    lowered = {k.lower(): k for k in node}
+    if part in lowered:
+        key = lowered[part]
+        return [key], node[key]
+    pieces = part.split("_")
+    for cut in range(1, len(pieces)):
+        head = "_".join(pieces[:cut])
+        if head in lowered and isinstance(node[lowered[head]], dict):
+            rest = _match("_".join(pieces[cut:]), node[lowered[head]])
+            if rest is not None:
+                return [lowered[head], *rest[0]], rest[1]
+    return None
+
+
+# --------------------------------------------------------------------------- files
+
+_TOML_HEADER = re.compile(r"^\[\[?\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_KEY = re.compile(
+    r"""^((?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+    r"""(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*'))*)\s*="""
+)
+_DOTTED = re.compile(r"""\s*([A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')\s*(?:\.|$)""")
+
+
+def _split_dotted(text: str) -> Path_:
+    parts = []
+    for match in _DOTTED.finditer(text):
+        part = match.group(1)
+        if part[:1] in "\"'":
+            part = part[1:-1]
+        parts.append(part)
+    return tuple(parts)
+
+
+def toml_lines(text: str) -> dict[Path_, int]:
+    """Best-effort line numbers of every key and table header in a TOML document."""
+    lines: dict[Path_, int] = {}
+    current: Path_ = ()
+    in_multiline: str | None = None
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+        line = raw.strip()
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        if not line or line.startswith("#"):
+            continue
+        header = _TOML_HEADER.match(line) if line.startswith("[") else None
+        if header:
+            current = _split_dotted(header.group(1))
+            lines.setdefault(current, number)
+            continue
+        key = _TOML_KEY.match(line)
+        if key:
+            lines.setdefault(current + _split_dotted(key.group(1)), number)
+            rest = line[key.end() :]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_multiline = quote
+    return lines
+
+
+def yaml_lines(text: str) -> dict[Path_, int]:
+    """Line numbers of every mapping key in a YAML document (safe composer)."""
+    import yaml
+
+    lines: dict[Path_, int] = {}
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return lines
+
+    def walk(current: Any, path: Path_) -> None:
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                key = str(key_node.value)
+                lines.setdefault((*path, key), key_node.start_mark.line + 1)
+                walk(value_node, (*path, key))
+
+    walk(node, ())
+    return lines
+
+
+def _leaf_line(path: Path_, lines: Mapping[Path_, int]) -> int | None:
+    for end in range(len(path), 0, -1):
+        found = lines.get(path[:end])
+        if found is not None:
+            return found
+    return None
+
+
+def _walk_leaves(tree: Mapping[str, Any], path: Path_ = ()) -> Iterable[tuple[Path_, Any]]:
+    for key, value in tree.items():
+        here = (*path, str(key))
+        if isinstance(value, Mapping) and value:
+            yield from _walk_leaves(value, here)
+        else:
+            yield here, value
+
+
+def file_layer(
+    path: Path, data: Mapping[str, Any], text: str, *, profile: str | None
+) -> tuple[Layer, list[str]]:
+    """Turn a parsed file into a layer; a ``[default]`` table makes it profile-structured.
+
+    Returns the layer and the profile names the file defines (empty when it
+    has no profiles).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        lines = toml_lines(text)
+    elif suffix in (".yaml", ".yml"):
+        lines = yaml_lines(text)
+    else:
+        lines = {}
+    layer = Layer()
+    name = str(path)
+    if isinstance(data.get("default"), Mapping):
+        profiles = [k for k, v in data.items() if isinstance(v, Mapping)]
+        chosen = ["default"] + ([profile] if profile and profile != "default" else [])
+        for section in chosen:
+            table = data.get(section)
+            if not isinstance(table, Mapping):
+                continue
+            for leaf, value in _walk_leaves(table):
+                source = Source(
+                    "file", name, line=_leaf_line((section, *leaf), lines), profile=section
+                )
+                _merge_leaf(layer, leaf, value, source)
+        return layer, profiles
+    for leaf, value in _walk_leaves(data):
+        layer.set(leaf, _copy(value), Source("file", name, line=_leaf_line(leaf, lines)))
+    return layer, []
+
+
+def _merge_leaf(layer: Layer, path: Path_, value: Any, source: Source) -> None:
+    node = layer.tree
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[path[-1]] = _copy(value)
+    layer.origins[path] = source
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def mapping_layer(data: Mapping[str, Any], kind: str) -> Layer:
+    """A layer from a mapping (``defaults=`` / ``overrides=``); dotted keys nest."""
+    layer = Layer()
+    for key, value in data.items():
+        path = tuple(str(key).split("."))
+        if isinstance(value, Mapping) and value:
+            for leaf, item in _walk_leaves(value):
+                layer.set(path + leaf, _copy(item), Source(kind, kind))
+        else:
+            layer.set(path, _copy(value), Source(kind, kind))
+    return layer
+
+
+# --------------------------------------------------------------------------- .env
+
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parse_dotenv(
+    text: str, *, name: str, environ: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, int]], list[ErrorDetail]]:
+    """Parse a ``.env`` file: ``KEY=value``, ``export``, quotes, comments, ``${VAR}``.
+
+    Double-quoted and unquoted values expand ``${VAR}`` from earlier lines
+    and the environment; single-quoted values are literal. Returns
+    ``{key: (value, line)}`` and the syntax errors found (every one).
+    """
+    values: dict[str, tuple[str, int]] = {}
+    errors: list[ErrorDetail] = []
+    lines = text.replace("\r\n", "\n").split("\n")
+    index = 0
+    while index < len(lines):
+        number = index + 1
+        raw = lines[index]
+        index += 1
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _DOTENV_LINE.match(raw)
+        if not match:
+            errors.append(
+                ErrorDetail(
+                    "",
+                    f"{name}:{number}: expected KEY=value",
+                    code="syntax",
+                    value=repr(stripped[:40]),
+                )
+            )
+            continue
+        key, rest = match.group(1), match.group(2)
+        if rest[:1] in ("'", '"'):
+            quote = rest[0]
+            body = rest[1:]
+            while True:
+                end = _closing_quote(body, quote)
+                if end >= 0 or index >= len(lines):
+                    break
+                body += "\n" + lines[index]
+                index += 1
+            if end < 0:
+                errors.append(
+                    ErrorDetail("", f"{name}:{number}: unterminated {quote} quote", code="syntax")
+                )
+                continue
+            value = body[:end]
+            if quote == '"':
+                value = _unescape(value)
+                value = _expand(value, values, environ)
+        else:
+            value = rest.split(" #", 1)[0].strip()
+            value = _expand(value, values, environ)
+        values[key] = (value, number)
+    return values, errors
+
+
+def _closing_quote(body: str, quote: str) -> int:
+    escaped = False
+    for position, char in enumerate(body):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote == '"':
+            escaped = True
+        elif char == quote:
+            return position
+    return -1
+
+
+def _unescape(value: str) -> str:
+    return value.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _expand(value: str, values: Mapping[str, tuple[str, int]], environ: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        var = match.group(1) or match.group(2)
+        if var in values:
+            return values[var][0]
+        return environ.get(var, match.group(0))
+
+    return _VAR.sub(replace, value)
+
+
+def dotenv_values(
+    path: Path, environ: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, int]], list[ErrorDetail]]:
+    """Read and parse a ``.env`` file (missing file -> nothing)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, []
+    return parse_dotenv(text, name=str(path), environ=environ)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def env_layer(
+    variables: Mapping[str, str],
+    *,
+    prefix: str,
+    delimiter: str,
+    tree: SchemaTree | None,
+    kind: str = "env",
+    dotenv_file: str | None = None,
+    dotenv_lines: Mapping[str, int] | None = None,
+    exclude: Iterable[str] = (),
+) -> Layer:
+    """Environment variables ``{PREFIX}{A}{delim}{B}`` -> key ``a.b``.
+
+    Names are case-insensitive. With a schema, segments are matched to field
+    names, single underscores may separate levels when no field has the
+    whole name (``APP_DB_HOST`` -> ``db.host``), and values for list/dict
+    fields are parsed as JSON (or comma-separated for lists).
+    """
+    layer = Layer()
+    upper_prefix = prefix.upper()
+    entries: list[tuple[Path_, str, Any]] = []
+    skipped = {e.upper() for e in exclude}
+    for name, raw in variables.items():
+        if not name.upper().startswith(upper_prefix) or name.upper() in skipped:
+            continue
+        value: Any = raw
+        rest = name[len(prefix) :]
+        if not rest:
+            continue
+        parts = [p.lower() for p in (rest.split(delimiter) if delimiter else [rest]) if p]
+        if not parts:
+            continue
+        path, leaf = resolve_path(parts, tree)
+        if isinstance(leaf, _Leaf):
+            value = _parse_env_value(raw, leaf)
+        entries.append((path, name, value))
+    # Shorter paths first, so APP_DB__HOST refines (not loses to) APP_DB.
+    for path, name, value in sorted(entries, key=lambda e: (len(e[0]), e[1])):
+        if kind == "dotenv":
+            line = (dotenv_lines or {}).get(name)
+            source = Source("dotenv", dotenv_file or ".env", line=line, variable=name)
+        else:
+            source = Source(kind, name)
+        _set_replacing(layer, path, value, source)
+    return layer
+
+
+def _set_replacing(layer: Layer, path: Path_, value: Any, source: Source) -> None:
+    node = layer.tree
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+            layer.origins.pop(path[: path.index(key) + 1], None)
+        node = child
+    node[path[-1]] = value
+    layer.origins[path] = source
+
+
+def _parse_env_value(value: str, leaf: _Leaf) -> Any:
+    if not leaf.wants_json:
+        return value
+    text = value.strip()
+    if text[:1] in ("[", "{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return value
+    if leaf.is_sequence:
+        return [item.strip() for item in text.split(",") if item.strip()] if text else []
+    return value
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def secrets_layer(
+    directories: Iterable[Path], *, prefix: str, delimiter: str, tree: SchemaTree | None
+) -> Layer:
+    """Docker/Kubernetes style secrets: one file per key (``db__password``), later dirs win."""
+    layer = Layer()
+    layer.secret = True
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+            name = entry.name
+            if prefix and name.upper().startswith(prefix.upper()):
+                name = name[len(prefix) :]
+            parts = [p.lower() for p in (name.split(delimiter) if delimiter else [name]) if p]
+            if not parts:
+                continue
+            path, _ = resolve_path(parts, tree)
+            value = entry.read_text(encoding="utf-8").rstrip("\r\n")
+            _set_replacing(layer, path, value, Source("secret", str(entry)))
+    return layer
+
+
+def environ_snapshot(env: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of *env* (``os.environ`` by default)."""
+    return dict(os.environ if env is None else env)

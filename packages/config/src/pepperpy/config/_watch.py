@@ -1,0 +1,104 @@
+"""Reload a configuration when its files change, atomically, with callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from pepperpy.config._errors import ConfigError
+from pepperpy.core.types import Clock, Lifecycle, system_clock
+from pepperpy.core.utils import call_maybe_async
+
+__all__ = ["ConfigWatcher"]
+
+
+class ConfigWatcher(Lifecycle):
+    """Polls a :class:`~pepperpy.config.Config`'s files and reloads it when they change.
+
+    A change (modification time or size of a file, ``.env`` or secrets
+    directory entry) triggers a full load in a worker thread. Only a
+    configuration that loads and validates completely replaces the current
+    one, in a single assignment; otherwise the old one stays, the error is
+    kept in :attr:`last_reload_error` and passed to *on_error*. After a
+    successful swap the config's ``on_change`` callbacks run (sync or async)
+    with the set of changed keys.
+
+    Args:
+        config: The configuration to keep fresh.
+        interval: Seconds between checks.
+        clock: Where time comes from (a ``ManualClock`` in tests).
+        on_error: Called with the ``ConfigError`` of a rejected reload.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        interval: float = 1.0,
+        clock: Clock = system_clock,
+        on_error: Callable[[BaseException], Any] | None = None,
+    ) -> None:
+        if interval <= 0:
+            from pepperpy.core.exceptions import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "interval must be > 0", context={"interval": interval}, hint="Use e.g. 1.0."
+            )
+        self.config = config
+        self.interval = interval
+        self.clock = clock
+        self.on_error = on_error
+        self.reloads = 0
+        self.rejected = 0
+        self.last_reload_error: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._signature: Any = None
+
+    async def _on_start(self) -> None:
+        self._signature = await asyncio.to_thread(self.config._signature)
+        self._task = asyncio.create_task(self._run(), name="pepperpy.config.watch")
+
+    async def _on_stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def check(self) -> bool:
+        """Check the files now; reload if they changed. Returns whether a reload happened."""
+        signature = await asyncio.to_thread(self.config._signature)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        try:
+            changed, callbacks = await asyncio.to_thread(self.config._reload_sync)
+        except ConfigError as exc:
+            self.rejected += 1
+            self.last_reload_error = exc
+            if self.on_error is not None:
+                await call_maybe_async(self.on_error, exc)
+            return False
+        self.reloads += 1
+        self.last_reload_error = None
+        for callback in callbacks:
+            await call_maybe_async(callback, self.config, changed)
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            await self.clock.sleep(self.interval)
+            try:
+                await self.check()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a broken callback must not stop the watcher
+                self.last_reload_error = exc
+                if self.on_error is not None:
+                    try:
+                        await call_maybe_async(self.on_error, exc)
+                    except Exception:
+                        pass
