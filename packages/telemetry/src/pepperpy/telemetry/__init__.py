@@ -9,7 +9,8 @@
   serve ``/metrics`` rendered off the event loop, ``/health`` and ``/ready``;
   :func:`start_http_server` without aiohttp; :class:`PushGateway` for batch jobs.
 * **Tracing**: :class:`Tracer` spans carried by :mod:`pepperpy.context`
-  across tasks, threads, processes and HTTP, exported in memory or as JSON lines.
+  across tasks, threads, processes and HTTP, exported in memory, as JSON lines,
+  or to an OpenTelemetry SDK exporter (:class:`OTelExporter`, ``otel`` extra).
 * **Monitoring**: :class:`Health` checks with an aggregated ok/degraded/failing report.
 * **Alerts**: :class:`Threshold`, :class:`Rate` and :class:`Absence` rules
   evaluated by an :class:`AlertManager` on a clock, with de-duplicated
@@ -45,6 +46,7 @@ from pepperpy.telemetry._metrics import (
     histogram,
     summary,
 )
+from pepperpy.telemetry._otel import OTelExporter
 from pepperpy.telemetry._push import PeriodicPush, PushGateway
 from pepperpy.telemetry._server import TelemetryServer, create_app, start_http_server
 from pepperpy.telemetry._tracing import (
@@ -77,6 +79,7 @@ __all__ = [
     "MetricSet",
     "MetricSpec",
     "Metrics",
+    "OTelExporter",
     "PeriodicPush",
     "PushGateway",
     "Rate",

@@ -262,18 +262,16 @@ class InMemoryExporter:
         """Nothing to release."""
 
 
-class JsonLinesExporter:
-    """Appends each span as one JSON object per line to *path*, from a background thread.
+class _QueuedExporter:
+    """Base for exporters doing slow I/O.
 
-    The caller never waits on the disk: spans are queued and written by a
-    daemon thread. :meth:`flush` waits until everything queued is written;
-    :meth:`shutdown` flushes and stops the thread. Write errors are reported
-    once on the ``pepperpy.telemetry`` stdlib logger and counted in
-    :attr:`errors`, never raised.
+    Spans are queued and handled in batches by a daemon thread, so traced
+    code never waits on a disk or a network.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    _thread_name = "pepperpy-span-exporter"
+
+    def __init__(self) -> None:
         self.errors = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -285,70 +283,99 @@ class JsonLinesExporter:
             with self._lock:
                 if self._thread is None:
                     self._thread = threading.Thread(
-                        target=self._run, name="pepperpy-span-writer", daemon=True
+                        target=self._run, name=self._thread_name, daemon=True
                     )
                     self._thread.start()
 
+    def _item(self, span: Span) -> Any:
+        return span
+
     def export(self, span: Span) -> None:
-        """Queue *span* for writing."""
+        """Queue *span*; it is written by the background thread."""
         if self._closed:
             return
         self._ensure_thread()
-        self._queue.put(span.to_dict())
+        self._queue.put(self._item(span))
 
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is None:
-                return
-            if isinstance(item, threading.Event):
-                item.set()
-                continue
-            lines = [item]
-            # batch whatever else is waiting
+            batch: list[Any] = []
             while True:
+                if item is None or isinstance(item, threading.Event):
+                    if batch:
+                        self._safe_write(batch)
+                        batch = []
+                    if item is None:
+                        return
+                    item.set()
+                else:
+                    batch.append(item)
                 try:
-                    nxt = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if nxt is None or isinstance(nxt, threading.Event):
-                    self._write(lines)
-                    lines = []
-                    if nxt is None:
-                        return
-                    nxt.set()
-                    continue
-                lines.append(nxt)
-            if lines:
-                self._write(lines)
+            if batch:
+                self._safe_write(batch)
 
-    def _write(self, items: list[dict[str, Any]]) -> None:
+    def _safe_write(self, batch: list[Any]) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                for item in items:
-                    fh.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+            self._write(batch)
         except Exception as exc:
-            self.errors += len(items)
-            if self.errors == len(items):
-                _log.warning("span exporter cannot write %s: %s", self.path, exc)
+            first = self.errors == 0
+            self.errors += len(batch)
+            if first:
+                _log.warning("%s cannot write spans: %s", type(self).__name__, exc)
+
+    def _write(self, batch: list[Any]) -> None:
+        raise NotImplementedError
 
     def flush(self, timeout: float | None = 10.0) -> bool:
-        """Wait until every queued span is written; ``False`` on timeout."""
+        """Wait until every queued span is handled; ``False`` on timeout."""
         if self._thread is None:
             return True
         done = threading.Event()
         self._queue.put(done)
         return done.wait(timeout)
 
+    def _close(self) -> None:
+        pass
+
     def shutdown(self) -> None:
-        """Flush and stop the writer thread."""
+        """Flush and stop the background thread."""
         if self._closed:
             return
         self._closed = True
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
+        self._close()
+
+
+class JsonLinesExporter(_QueuedExporter):
+    """Appends each span as one JSON object per line to *path*, from a background thread.
+
+    The caller never waits on the disk: spans are queued and written by a
+    daemon thread. :meth:`flush` waits until everything queued is written;
+    :meth:`shutdown` flushes and stops the thread. Write errors are reported
+    once on the ``pepperpy.telemetry`` stdlib logger and counted in
+    :attr:`errors`, never raised.
+    """
+
+    _thread_name = "pepperpy-span-writer"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+
+    def _item(self, span: Span) -> Any:
+        return span.to_dict()
+
+    def _write(self, batch: list[Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            for item in batch:
+                fh.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
 
 
 class _SpanScope:
