@@ -169,51 +169,78 @@ class TestCalls:
         assert make().hooks == ("fetch", "greet", "pick", "resolve")
 
 
-ORDER_FLAGS = st.lists(st.sampled_from(["plain", "tryfirst", "trylast"]), max_size=6)
+ORDER_FLAGS = st.lists(
+    st.sampled_from(["plain", "tryfirst", "trylast", "wrapper", "wrapper-tryfirst", "none"]),
+    max_size=7,
+)
 
 
-def _impls(flags: list[str], log: list[int]) -> list[object]:
+def _impls(flags: list[str], log: list[str]) -> list[object]:
     plugins: list[object] = []
     for index, flag in enumerate(flags):
-        opts = {"tryfirst": flag == "tryfirst", "trylast": flag == "trylast"}
+        opts = {"tryfirst": flag.endswith("tryfirst"), "trylast": flag == "trylast"}
+        result = None if flag == "none" else str(index)
+
+        if flag.startswith("wrapper"):
+
+            class W:
+                i = index
+
+                @hookimpl(wrapper=True, **opts)
+                def greet(self, name: str) -> Generator[None, list[str], list[str]]:
+                    log.append(f"w{self.i}>")
+                    inner = yield
+                    log.append(f"<w{self.i}")
+                    return [*inner, f"w{self.i}"]
+
+                @hookimpl(wrapper=True, **opts)
+                def fetch(self, key: str) -> Generator[None, list[str], list[str]]:
+                    log.append(f"w{self.i}>")
+                    inner = yield
+                    log.append(f"<w{self.i}")
+                    return [*inner, f"w{self.i}"]
+
+            plugins.append(W())
+            continue
 
         class P:
             i = index
+            value = result
 
             @hookimpl(**opts)
-            async def fetch(self, key: str) -> str:
-                log.append(self.i)
-                return str(self.i)
+            async def fetch(self, key: str) -> str | None:
+                log.append(str(self.i))
+                return self.value
 
             @hookimpl(**opts)
-            def greet(self, name: str) -> str:
-                log.append(self.i)
-                return str(self.i)
+            def greet(self, name: str) -> str | None:
+                log.append(str(self.i))
+                return self.value
 
         plugins.append(P())
     return plugins
 
 
 @given(ORDER_FLAGS)
-@settings(max_examples=40, deadline=None)
-async def test_async_order_matches_pluggy(flags: list[str]) -> None:
-    """Async hooks run implementations in exactly the order raw pluggy uses for sync ones."""
-    raw_log: list[int] = []
+@settings(max_examples=60, deadline=None)
+async def test_order_and_results_match_pluggy(flags: list[str]) -> None:
+    """Sync and async hooks run implementations and wrappers exactly as raw pluggy does."""
+    raw_log: list[str] = []
     raw = pluggy.PluginManager("pepperpy")
     raw.add_hookspecs(AppSpec)
     for plugin in _impls(flags, raw_log):
         raw.register(plugin)
     raw_results = raw.hook.greet(name="x")
 
-    log: list[int] = []
+    log: list[str] = []
     pm = make()
     for n, plugin in enumerate(_impls(flags, log)):
         pm.register(plugin, name=f"p{n}")
-    assert raw_results == pm.call(AppSpec.greet, name="x")
-    assert raw_log == log
+    assert pm.call(AppSpec.greet, name="x") == raw_results
+    assert log == raw_log
     log.clear()
-    assert raw_results == await pm.acall(AppSpec.fetch, key="x")
-    assert raw_log == log
+    assert await pm.acall(AppSpec.fetch, key="x") == raw_results
+    assert log == raw_log
 
 
 class TestWrappers:

@@ -172,6 +172,7 @@ class TestResolution:
         ) as caught:
             registry.resolve(App)
         assert caught.value.context["chain"] == ["App", "Repo", "Database", "Config"]
+        assert caught.value.__context__ is None  # no internal KeyError in the traceback
 
     async def test_cycle_at_resolution_names_the_loop(self) -> None:
         """A cycle found while resolving shows the whole loop."""

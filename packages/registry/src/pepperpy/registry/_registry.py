@@ -596,10 +596,9 @@ class Registry(Lifecycle):
         """
         try:
             return self._ready[key if name is None else (key, name)]
-        except KeyError:
-            return self._resolve(self._key(key, name), (), None)
-        except TypeError:
-            return self._resolve(self._key(key, name), (), None)
+        except (KeyError, TypeError):
+            pass  # resolve outside the handler so errors do not chain a KeyError
+        return self._resolve(self._key(key, name), (), None)
 
     def _cycle(self, key: Key, chain: tuple[Key, ...]) -> CircularDependencyError:
         loop = [*chain[chain.index(key) :], key]
@@ -736,7 +735,8 @@ class Registry(Lifecycle):
         try:
             return self._ready[key if name is None else (key, name)]
         except (KeyError, TypeError):
-            return await self._aresolve(self._key(key, name), (), None)
+            pass  # resolve outside the handler so errors do not chain a KeyError
+        return await self._aresolve(self._key(key, name), (), None)
 
     async def _aresolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
         reg = self._regs.get(key)
