@@ -410,3 +410,10 @@ def test_arbitrary_objects_only_raise_validation_errors(data: dict[str, Any]) ->
     except ValidationError as error:
         details = error.errors
     assert details
+
+
+def test_class_schemas_are_compiled_once() -> None:
+    """from_class with default options returns the cached compiled schema."""
+    assert Schema.from_class(Point) is Schema.from_class(Point)
+    assert Schema.from_class(Point, coerce=True) is not Schema.from_class(Point)
+    assert Schema.from_class(Point, messages={"missing": "x"}) is not Schema.from_class(Point)

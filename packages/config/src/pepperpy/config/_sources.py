@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -110,8 +111,29 @@ SchemaTree = dict[str, Any]
 """Input key -> nested :data:`SchemaTree` (records) or the field's type (leaves)."""
 
 
+_TREES: weakref.WeakKeyDictionary[type, SchemaTree] = weakref.WeakKeyDictionary()
+
+
 def schema_tree(cls: Any) -> SchemaTree:
-    """The nested field names of an attrs class (or dataclass), for env resolution."""
+    """The nested field names of an attrs class (or dataclass), for env resolution.
+
+    Computed once per class (the result must not be mutated).
+    """
+    try:
+        cached = _TREES.get(cls)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return cached
+    tree = _schema_tree(cls)
+    try:
+        _TREES[cls] = tree
+    except TypeError:
+        pass
+    return tree
+
+
+def _schema_tree(cls: Any) -> SchemaTree:
     import dataclasses
     import typing
 

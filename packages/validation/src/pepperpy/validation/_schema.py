@@ -6,6 +6,7 @@ import enum
 import math
 import re
 import types
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin
 
@@ -25,6 +26,10 @@ META_KEY = "pepperpy.validation"
 Extra = Literal["ignore", "forbid", "keep"]
 
 _ABSENT: Any = object()
+# Compiled class schemas (default messages, no checks): compiled once per class.
+_CLASS_CACHE: weakref.WeakKeyDictionary[type, dict[tuple[bool, str], Schema[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 _ATTR_NAME = re.compile(r"^'([A-Za-z_][A-Za-z0-9_]*)'")
 _FAIL: Any = object()
 
@@ -456,6 +461,11 @@ class Schema(Generic[T]):
         schemas, so their rules apply too. attrs validators still run in
         ``__init__``; their failures are reported at the field's path.
         """
+        cacheable = messages is None and not checks and _is_record_type(target)
+        if cacheable:
+            cached = _CLASS_CACHE.get(target, {}).get((coerce, extra))
+            if cached is not None:
+                return cast("Schema[T]", cached)
         if not _is_record_type(target):
             raise SchemaError(
                 f"{_type_label(target)} is not an attrs class or a dataclass",
@@ -482,7 +492,11 @@ class Schema(Generic[T]):
             return target(**values)
 
         schema._factory = build
-        schema._target = target  # type: ignore[attr-defined]
+        if cacheable:
+            try:
+                _CLASS_CACHE.setdefault(target, {})[(coerce, extra)] = schema
+            except TypeError:  # not weak-referenceable: just do not cache
+                pass
         return schema
 
     def _add(self, name: str, field: Field, *, output: str | None = None) -> None:
