@@ -791,3 +791,161 @@ class TestBlocking:
         assert pm.failures == ()
         pm.unblock("g")
         assert pm.load_entry_points() == ["g"]
+
+
+class Boom:
+    @hookimpl
+    async def fetch(self, key: str) -> str:
+        raise KeyError(key)
+
+    @hookimpl
+    async def resolve(self, key: str) -> str:
+        raise KeyError(key)
+
+    @hookimpl
+    def greet(self, name: str) -> str:
+        raise KeyError(name)
+
+
+class TestWrapperEdgeCases:
+    async def test_async_wrapper_swallowing_without_replacement(self) -> None:
+        """Finishing without a second yield after an exception suppresses it: [] or None."""
+
+        class Swallow:
+            @hookimpl(wrapper=True)
+            async def fetch(self, key: str) -> AsyncGenerator[Any, Any]:
+                try:
+                    yield
+                except PluginHookError:
+                    return
+
+            @hookimpl(wrapper=True)
+            async def resolve(self, key: str) -> AsyncGenerator[Any, Any]:
+                try:
+                    yield
+                except PluginHookError:
+                    return
+
+        pm = make(policy="raise")
+        pm.register(Boom())
+        pm.register(Swallow())
+        assert await pm.acall(AppSpec.fetch, key="k") == []
+        assert await pm.acall_first(AppSpec.resolve, key="k") is None
+
+    async def test_async_wrapper_errors(self) -> None:
+        """A wrapper raising after the yield replaces the result; a third yield is invalid."""
+
+        class Raises:
+            @hookimpl(wrapper=True)
+            async def fetch(self, key: str) -> AsyncGenerator[Any, Any]:
+                yield
+                raise ValueError("post-processing failed")
+
+        class Chatty:
+            @hookimpl(wrapper=True)
+            async def fetch(self, key: str) -> AsyncGenerator[Any, Any]:
+                yield
+                yield ["replaced"]
+                yield ["again"]
+
+        pm = make()
+        pm.register(Hello())
+        pm.register(Raises())
+        with pytest.raises(ValueError, match="post-processing failed"):
+            await pm.acall(AppSpec.fetch, key="k")
+        other = make()
+        other.register(Hello())
+        other.register(Chatty())
+        with pytest.raises(PluginValidationError, match="more than twice"):
+            await other.acall(AppSpec.fetch, key="k")
+
+    async def test_generator_wrapper_in_async_hook(self) -> None:
+        """pluggy-style generator wrappers see exceptions and may recover; two yields fail."""
+
+        class Recover:
+            @hookimpl(wrapper=True)
+            def fetch(self, key: str) -> Generator[None, Any, Any]:
+                try:
+                    return (yield)
+                except PluginHookError:
+                    return ["recovered"]
+
+        class TwoYields:
+            @hookimpl(wrapper=True)
+            def fetch(self, key: str) -> Generator[None, Any, Any]:
+                yield
+                yield
+
+        pm = make(policy="raise")
+        pm.register(Boom())
+        pm.register(Recover())
+        assert await pm.acall(AppSpec.fetch, key="k") == ["recovered"]
+        other = make()
+        other.register(Hello())
+        other.register(TwoYields())
+        with pytest.raises(PluginValidationError, match="second yield"):
+            await other.acall(AppSpec.fetch, key="k")
+
+    def test_sync_hook_with_wrapper_still_isolates(self) -> None:
+        """With a wrapper present (pluggy's own call loop) failures are still isolated."""
+        seen: list[object] = []
+
+        class Observe:
+            @hookimpl(wrapper=True)
+            def greet(self, name: str) -> Generator[None, Any, Any]:
+                result = yield
+                seen.append(result)
+                return result
+
+            @hookimpl(wrapper=True)
+            def pick(self, options: list[str]) -> Generator[None, Any, Any]:
+                return (yield)
+
+        class First:
+            @hookimpl
+            def pick(self, options: list[str]) -> str:
+                return options[-1]
+
+        pm = make(policy="skip")
+        pm.register(Hello())
+        pm.register(Boom())
+        pm.register(Observe())
+        pm.register(First())
+        assert pm.call(AppSpec.greet, name="a") == ["hello a"]
+        assert seen == [["hello a"]]
+        assert [f.hook for f in pm.failures] == ["greet"]
+        assert pm.call_first(AppSpec.pick, options=["x", "y"]) == "y"
+
+    async def test_stop_failures(self) -> None:
+        """Every plugin is stopped; under 'raise' the first stop failure is raised after."""
+        log: list[str] = []
+
+        class Fails:
+            plugin_name = "fails"
+
+            async def start(self) -> None:
+                log.append("start fails")
+
+            async def stop(self) -> None:
+                raise OSError("flush failed")
+
+        class Fine:
+            def start(self) -> None:
+                log.append("start fine")
+
+            def stop(self) -> None:
+                log.append("stop fine")
+
+        strict = make(policy="raise")
+        strict.register(Fine())
+        strict.register(Fails())
+        await strict.start()
+        with pytest.raises(PluginError, match="'fails'.*flush failed"):
+            await strict.stop()
+        assert log == ["start fine", "start fails", "stop fine"]
+        lenient = make(policy="warn")
+        lenient.register(Fails())
+        await lenient.start()
+        with pytest.warns(PluginWarning, match="flush failed"):
+            await lenient.stop()
+        assert [f.phase for f in lenient.failures] == ["stop"]
