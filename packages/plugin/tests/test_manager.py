@@ -940,7 +940,7 @@ class TestWrapperEdgeCases:
         strict.register(Fine())
         strict.register(Fails())
         await strict.start()
-        with pytest.raises(PluginError, match="'fails'.*flush failed"):
+        with pytest.raises(PluginError, match=r"'fails'.*flush failed"):
             await strict.stop()
         assert log == ["start fine", "start fails", "stop fine"]
         lenient = make(policy="warn")
