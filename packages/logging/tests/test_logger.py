@@ -426,3 +426,22 @@ def test_done_when_every_line_has_its_request_id_and_no_secret(tmp_path: Path) -
         assert record["request_id"] == f"req-{number}", record
     for output in (path.read_text(), text.read_text()):
         assert "NEVER-LOG-ME" not in output
+
+
+def test_hostile_values_never_break_logging(tmp_path: Path) -> None:
+    class Hostile:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("no attributes for you")
+
+    class BadMapping(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot iterate")
+
+    path, section = json_file(tmp_path)
+    plog.configure(section)
+    get_logger("h").info("hostile", extra={"obj": Hostile()})
+    get_logger("h").info("bad mapping", extra={"nested": BadMapping(a=1)})
+    first, second = read_json(path)
+    assert first["obj"] == "***"
+    assert second["message"] == "bad mapping"
+    assert "redaction_error" in second

@@ -140,7 +140,19 @@ def _apply_stdlib(record: Record, std: logging.LogRecord) -> None:
 
 
 def _patch(record: Record) -> None:
-    """Name, context values, static extras and redaction: runs once per record."""
+    """Name, context values, static extras and redaction: runs once per record.
+
+    Never raises: if an extra value defeats redaction (a broken ``__getattr__``,
+    a mapping that fails to iterate), the record keeps its message and level
+    but its extra values are dropped rather than risk leaking a secret.
+    """
+    try:
+        _patch_record(record)
+    except Exception as exc:
+        record["extra"] = {"redaction_error": f"{type(exc).__name__}: extra values dropped"}
+
+
+def _patch_record(record: Record) -> None:
     state = _state
     extra: dict[str, Any] = record["extra"]
     name = extra.pop("_pp_name", None)
