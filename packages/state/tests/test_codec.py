@@ -1,0 +1,83 @@
+"""Tests for pepperpy.state._codec: values to JSON-like data and back."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Optional
+
+import attrs
+import pytest
+
+from pepperpy.core import InvalidArgumentError, ValidationError
+from pepperpy.state import _codec
+from pepperpy.state._codec import decode, encode
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@attrs.frozen
+class Inner:
+    color: Color
+    weights: frozenset[int] = frozenset()
+
+
+@attrs.frozen
+class Outer:
+    name: str
+    inner: Inner
+    pair: tuple[int, str] = (0, "")
+    items: tuple[Inner, ...] = ()
+    extra: Optional[dict[str, list[int]]] = None  # noqa: UP045 - the typing form is tested
+    alt: int | None = None
+
+
+VALUE = Outer(
+    "o",
+    Inner(Color.BLUE, frozenset({1, 2})),
+    (3, "x"),
+    (Inner(Color.RED),),
+    {"k": [1]},
+    5,
+)
+
+
+@pytest.fixture(params=["serialization", "builtin"])
+def structurer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "builtin":
+        monkeypatch.setattr(_codec, "_serialization", lambda: None)
+    elif _codec._serialization() is None:
+        pytest.skip("pepperpy-serialization is not installed")
+    return str(request.param)
+
+
+def test_round_trip(structurer: str) -> None:
+    """attrs values survive encode -> JSON-like -> decode, with or without serialization."""
+    data = encode(VALUE)
+    assert "blue" == data["inner"]["color"]
+    assert sorted(data["inner"]["weights"]) == [1, 2]
+    assert VALUE == decode(data, Outer)
+    assert data == decode(data, None)
+    assert data == decode(data, Any)
+
+
+def test_builtin_structurer_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Data that does not fit the type raises ValidationError (built-in structurer)."""
+    monkeypatch.setattr(_codec, "_serialization", lambda: None)
+    with pytest.raises(ValidationError):
+        decode({"color": "green"}, Inner)
+    with pytest.raises(ValidationError):
+        decode([1, 2], Inner)
+
+
+def test_encode_rejects_non_json() -> None:
+    """Objects, NaN and non-string keys are refused with the offending path."""
+    with pytest.raises(InvalidArgumentError) as info:
+        encode({"a": [1, object()]})
+    assert "/a/1" == info.value.context["path"]
+    with pytest.raises(InvalidArgumentError):
+        encode(float("nan"))
+    with pytest.raises(InvalidArgumentError):
+        encode({1: 2})
