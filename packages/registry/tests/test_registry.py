@@ -714,3 +714,135 @@ class TestScopeInjection:
                 await registry.get(Config)
         with pytest.raises(ScopeError):
             Registry().resolve(Scope)
+
+
+def positional(config: Config, /, label: str = "x") -> str:
+    return f"{config.url}/{label}"
+
+
+def make_resource(config: Config) -> Resource:
+    return Resource(config)
+
+
+class TestMoreKinds:
+    async def test_positional_only_parameters_and_async_paths(self) -> None:
+        """Positional-only dependencies are passed positionally, sync and async."""
+        registry = Registry()
+        registry.register_value(Config, Config("p"))
+        registry.register("pos", positional, lifetime="transient")
+        assert registry.resolve("pos") == "p/x"
+        assert await registry.get("pos") == "p/x"
+        assert await registry.get(Registry) is registry
+
+    async def test_enter_flags(self) -> None:
+        """enter=False keeps a Lifecycle class unstarted; enter=True enters a sync result."""
+        Resource.log = []
+        registry = Registry()
+        registry.register_value(Config, Config("r"))
+        registry.register(Resource, enter=False)
+        registry.register("entered", make_resource, enter=True)
+        plain = registry.resolve(Resource)
+        assert plain.state is LifecycleState.NEW
+        with pytest.raises(AsyncResolutionError, match="entered as an async context manager"):
+            registry.resolve("entered")
+        entered = await registry.get("entered")
+        assert entered.state is LifecycleState.RUNNING
+        await registry.aclose()
+        assert entered.state is LifecycleState.STOPPED
+        assert Resource.log == ["start r", "stop r"]
+
+    async def test_sync_context_manager_through_get_and_close_while_running(self) -> None:
+        """Sync context managers work through get(); close() stops a running registry."""
+        log: list[str] = []
+
+        @contextlib.contextmanager
+        def conn() -> Iterator[str]:
+            log.append("open")
+            yield "conn"
+            log.append("close")
+
+        registry = Registry(eager=False)
+        registry.register("conn", conn)
+        await registry.start()
+        assert await registry.get("conn") == "conn"
+        registry.close()
+        assert registry.state is LifecycleState.STOPPED
+        assert log == ["open", "close"]
+        again = Registry()
+        again.register("conn", conn)
+        await again.start()
+        await again.aclose()
+        assert again.state is LifecycleState.STOPPED
+        assert log == ["open", "close", "open", "close"]
+        assert "services=1" in repr(again)
+
+    async def test_async_generator_yielding_twice(self) -> None:
+        """An async generator factory must yield exactly once."""
+
+        async def twice() -> AsyncIterator[int]:
+            yield 1
+            yield 2
+
+        registry = Registry()
+        registry.register("x", twice)
+        await registry.get("x")
+        with pytest.raises(LifecycleError) as caught:
+            await registry.aclose()
+        assert "more than once" in str(caught.value.__cause__)
+
+    async def test_scope_cannot_be_entered_twice(self) -> None:
+        """One scope object is one unit of work."""
+        registry = Registry()
+        scope = registry.scope()
+        async with scope:
+            with pytest.raises(LifecycleError, match="already active"):
+                await scope.__aenter__()
+
+    async def test_cancelled_creation_is_not_cached(self) -> None:
+        """Cancelling the task that builds a singleton leaves nothing half-built behind."""
+        gate = asyncio.Event()
+        calls: list[int] = []
+
+        async def slow() -> Config:
+            calls.append(1)
+            if len(calls) == 1:
+                await gate.wait()
+            return Config()
+
+        registry = Registry()
+        registry.register(Config, slow)
+        task = asyncio.ensure_future(registry.get(Config))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert isinstance(await registry.get(Config), Config)
+        assert len(calls) == 2
+
+    def test_sync_scoped_captive_and_missing_in_chain(self) -> None:
+        """Sync resolution reports captive Scope use; async reports missing with the chain."""
+
+        def make(scope: Scope) -> str:
+            return "s"
+
+        registry = Registry()
+        registry.register("needs-scope", make)
+        with registry.scope(), pytest.raises(LifetimeError):
+            registry.resolve("needs-scope")
+
+    async def test_missing_dependency_through_get(self) -> None:
+        """get() names the chain of a missing dependency too."""
+        registry = Registry()
+        registry.register(Repo)
+        with pytest.raises(ServiceNotFoundError, match=r"needed by Repo -> Database"):
+            await registry.get(Repo)
+
+    def test_inject_with_positional_argument_given(self) -> None:
+        """A positionally passed argument is not injected."""
+        registry = Registry()
+
+        @registry.inject
+        def fn(config: Config = INJECT) -> str:
+            return config.url
+
+        assert fn(Config("given")) == "given"

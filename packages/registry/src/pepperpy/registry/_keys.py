@@ -195,10 +195,11 @@ def _dependency(
     if key is None:
         if has_default:
             return None
+        name = getattr(owner, "__qualname__", None) or describe(owner)
         raise InvalidArgumentError(
-            f"parameter {param!r} of {describe(owner)} has no usable type annotation",
+            f"parameter {param!r} of {name} has no usable type annotation",
             code="pepperpy.registry.unannotated",
-            context={"factory": describe(owner), "parameter": param},
+            context={"factory": name, "parameter": param},
             hint="Annotate it with the type of the service to inject, give it a default, "
             "or register a factory that takes no such parameter.",
         )
