@@ -166,7 +166,7 @@ class scope:
         """The values this scope binds."""
         return MappingProxyType(self._values)
 
-    def _enter(self) -> None:
+    def __enter__(self) -> Mapping[str, Any]:
         if self._mine is not None:
             raise InvalidArgumentError(
                 "this scope is already entered",
@@ -174,17 +174,25 @@ class scope:
                 hint="Create a new scope(...) for each 'with' block.",
             )
         prev = _VAR.get()
-        mine: _State = ({**prev[0], **self._values} if self._values else prev[0], self)
+        values = {**prev[0], **self._values} if self._values else prev[0]
+        mine: _State = (values, self)
         self._prev = prev
         self._mine = mine
         _VAR.set(mine)
+        return MappingProxyType(values)
 
-    def _exit(self) -> None:
-        if self._mine is None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        mine = self._mine
+        if mine is None:
             return
         self._mine = None
         cur = _VAR.get()
-        if cur[1] is self:
+        if cur is mine or cur[1] is self:
             # We are the innermost open scope of this context (or of a copy of
             # it, e.g. a generator finalised in another task): put back
             # exactly what we replaced, in this context only. A plain set is
@@ -192,7 +200,21 @@ class scope:
             # from another Context.
             _VAR.set(self._prev)
             return
-        # Out of order: find ourselves below newer scopes that are still open.
+        self._exit_out_of_order(cur)
+
+    async def __aenter__(self) -> Mapping[str, Any]:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    def _exit_out_of_order(self, cur: _State) -> None:
+        # Find ourselves below newer scopes that are still open.
         above: scope | None = None
         shadowed: set[str] = set()
         node = cur[1]
@@ -224,35 +246,10 @@ class scope:
                     del patched[key]
         return values if patched is None else patched
 
-    def __enter__(self) -> Mapping[str, Any]:
-        self._enter()
-        return MappingProxyType(_VAR.get()[0])
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._exit()
-
-    async def __aenter__(self) -> Mapping[str, Any]:
-        self._enter()
-        return MappingProxyType(_VAR.get()[0])
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._exit()
-
     def __repr__(self) -> str:
         state = "entered" if self._mine is not None else "idle"
-        return (
-            f"scope({', '.join(f'{k}={safe_repr(v)}' for k, v in self._values.items())}) <{state}>"
-        )
+        inner = ", ".join(f"{k}={safe_repr(v)}" for k, v in self._values.items())
+        return f"scope({inner}) <{state}>"
 
 
 class Key(Generic[T]):

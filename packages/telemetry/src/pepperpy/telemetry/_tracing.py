@@ -64,9 +64,12 @@ def _is_secret_value(value: object) -> bool:
         return False
     if kind.__name__ in ("Secret", "SecretStr", "SecretBytes"):
         return True
-    return callable(getattr(value, "reveal", None)) or callable(
-        getattr(value, "get_secret_value", None)
-    )
+    try:
+        return callable(getattr(value, "reveal", None)) or callable(
+            getattr(value, "get_secret_value", None)
+        )
+    except Exception:  # a hostile __getattr__: never render it
+        return True
 
 
 def _clean(value: Any) -> Any:
