@@ -274,3 +274,21 @@ def test_kill_during_repeated_writes_never_leaves_a_torn_file(tmp_path: Path, ro
     data = path.read_bytes()
     assert len(data) == 2_000_000
     assert data == data[:1] * len(data)
+
+
+async def test_concurrent_operations_each_get_their_own_result(tmp_path: Path) -> None:
+    paths = []
+    for i in range(40):
+        path = tmp_path / f"f{i}.txt"
+        if i % 7:
+            path.write_text(f"content {i}")
+        paths.append(path)
+    results = await asyncio.gather(*(read_text(p) for p in paths), return_exceptions=True)
+    for i, result in enumerate(results):
+        if i % 7:
+            assert result == f"content {i}"
+        else:
+            assert isinstance(result, PathNotFoundError)
+            assert result.context["path"] == str(paths[i])
+    await asyncio.gather(*(write_text(tmp_path / f"w{i}", str(i)) for i in range(30)))
+    assert [await read_text(tmp_path / f"w{i}") for i in range(30)] == [str(i) for i in range(30)]

@@ -299,3 +299,17 @@ async def test_full_disk_gives_clear_error_and_loses_nothing(tiny_disk: Path) ->
         assert info.value.code in ("pepperpy.storage.disk_full", "pepperpy.storage.unavailable")
         assert info.value.context["path"] == str(tiny_disk / "db.sqlite3")
         assert await storage.get("committed") == {"safe": True}
+
+
+async def test_repeated_key_in_one_batch_gets_consecutive_versions(tmp_path: Path) -> None:
+    async with make(tmp_path) as storage:
+        versions = await asyncio.gather(
+            storage.put("a", 1), storage.put("b", 1), storage.put("a", 2), storage.put("a", 3)
+        )
+        assert versions == [1, 1, 2, 3]
+        assert await storage.get("a") == 3
+        more = await asyncio.gather(*(storage.put(f"x{i}", i, ttl=60) for i in range(5)))
+        assert more == [1] * 5
+        entry = await storage.get_entry("x3")
+        assert entry is not None
+        assert entry.expires_at is not None

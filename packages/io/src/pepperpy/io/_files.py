@@ -12,6 +12,7 @@ import secrets
 import shutil
 import stat as _stat
 import sys
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -64,6 +65,85 @@ async def run_sync(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     ctx = contextvars.copy_context()
     call = functools.partial(ctx.run, fn, *args, **kwargs)
     return await loop.run_in_executor(None, call)
+
+
+class _Coalescer:
+    """Groups the small file operations started in one event-loop tick into few thread hops.
+
+    ``gather(*(read_text(p) for p in paths))`` submits one operation per file;
+    instead of one executor job each (a future, a queue hand-off and a wake-up
+    per file), the operations queued during one loop iteration are split into
+    at most ``_CHUNKS`` jobs run by the default executor, each resolving its
+    futures with one callback. A lone call still costs exactly one hop.
+    """
+
+    _CHUNKS = 4
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+
+    def submit(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        fut: asyncio.Future[T] = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self.flush)
+        self.pending.append((fn, fut))
+        return fut
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        count = min(self._CHUNKS, len(pending))
+        size = -(-len(pending) // count) if count else 0
+        for start in range(0, len(pending), size or 1):
+            chunk = pending[start : start + size]
+            job = self.loop.run_in_executor(None, self._run_chunk, chunk)
+            job.add_done_callback(functools.partial(self._job_done, chunk))
+
+    @staticmethod
+    def _run_chunk(
+        chunk: list[tuple[Callable[[], Any], asyncio.Future[Any]]],
+    ) -> list[tuple[bool, Any]]:
+        out: list[tuple[bool, Any]] = []
+        for fn, _ in chunk:
+            try:
+                out.append((True, fn()))
+            except BaseException as exc:
+                out.append((False, exc))
+        return out
+
+    @staticmethod
+    def _job_done(
+        chunk: list[tuple[Callable[[], Any], asyncio.Future[Any]]],
+        job: asyncio.Future[list[tuple[bool, Any]]],
+    ) -> None:
+        if job.cancelled() or job.exception() is not None:
+            error = asyncio.CancelledError() if job.cancelled() else job.exception()
+            for _, fut in chunk:
+                if not fut.done():
+                    fut.set_exception(error)  # type: ignore[arg-type]
+            return
+        for (_, fut), (ok, value) in zip(chunk, job.result(), strict=True):
+            if fut.done():
+                continue
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+
+
+_coalescers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Coalescer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _file_op(fn: Callable[..., T], /, *args: Any) -> asyncio.Future[T]:
+    """Run a short blocking file operation in a worker thread, coalesced with its neighbours."""
+    loop = asyncio.get_running_loop()
+    coalescer = _coalescers.get(loop)
+    if coalescer is None:
+        coalescer = _coalescers[loop] = _Coalescer(loop)
+    ctx = contextvars.copy_context()
+    return coalescer.submit(functools.partial(ctx.run, fn, *args))
 
 
 def _guard(operation: str, path: StrPath, fn: Callable[[], T]) -> T:
@@ -173,7 +253,7 @@ async def read_bytes(path: StrPath) -> bytes:
         PathNotFoundError: The file does not exist.
         FileOperationError: Any other OS failure (permission, is a directory ...).
     """
-    return await run_sync(_guard, "read", path, functools.partial(_read_bytes_sync, path))
+    return await _file_op(_guard, "read", path, functools.partial(_read_bytes_sync, path))
 
 
 def _read_text_sync(path: StrPath, encoding: str, errors: str) -> str:
@@ -190,7 +270,7 @@ async def read_text(path: StrPath, *, encoding: str = "utf-8", errors: str = "st
         InvalidArgumentError: The content is not valid *encoding*.
     """
     try:
-        return await run_sync(
+        return await _file_op(
             _guard, "read", path, functools.partial(_read_text_sync, path, encoding, errors)
         )
     except UnicodeDecodeError as exc:
@@ -239,7 +319,7 @@ async def write_bytes(
         mkdir: Create missing parent directories.
     """
     payload = _check_bytes(data)
-    await run_sync(_write_sync, path, payload, atomic, fsync, mkdir)
+    await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
 
 async def write_text(
@@ -255,7 +335,7 @@ async def write_text(
 ) -> None:
     """Write *text* to *path* (encoded with *encoding*), atomically by default."""
     payload = _encode(text, encoding, errors, newline)
-    await run_sync(_write_sync, path, payload, atomic, fsync, mkdir)
+    await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
 
 def _append_sync(path: StrPath, data: bytes, fsync: bool) -> None:
@@ -271,14 +351,14 @@ def _append_sync(path: StrPath, data: bytes, fsync: bool) -> None:
 
 async def append_bytes(path: StrPath, data: bytes, *, fsync: bool = False) -> None:
     """Append *data* to *path* (created if missing) in one thread hop."""
-    await run_sync(_append_sync, path, _check_bytes(data), fsync)
+    await _file_op(_append_sync, path, _check_bytes(data), fsync)
 
 
 async def append_text(
     path: StrPath, text: str, *, encoding: str = "utf-8", fsync: bool = False
 ) -> None:
     """Append *text* to *path* (created if missing) in one thread hop."""
-    await run_sync(_append_sync, path, _encode(text, encoding, "strict", None), fsync)
+    await _file_op(_append_sync, path, _encode(text, encoding, "strict", None), fsync)
 
 
 async def read_json(path: StrPath) -> Any:
@@ -331,7 +411,7 @@ async def write_json(
             hint="Convert it to dicts, lists, str, numbers, bools and None first.",
         ) from exc
     payload = (text + "\n").encode("utf-8")
-    await run_sync(_write_sync, path, payload, atomic, fsync, mkdir)
+    await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
 
 # --------------------------------------------------------------------------- iteration
@@ -512,12 +592,12 @@ async def makedirs(path: StrPath, *, exist_ok: bool = True) -> None:
 
 async def exists(path: StrPath) -> bool:
     """Whether *path* exists."""
-    return await run_sync(os.path.exists, path)
+    return await _file_op(os.path.exists, path)
 
 
 async def stat(path: StrPath) -> os.stat_result:
     """Return :func:`os.stat` of *path*."""
-    return await run_sync(_guard, "stat", path, lambda: os.stat(path))
+    return await _file_op(_guard, "stat", path, lambda: os.stat(path))
 
 
 def _remove_sync(path: StrPath, missing_ok: bool) -> None:
@@ -533,7 +613,7 @@ def _remove_sync(path: StrPath, missing_ok: bool) -> None:
 
 async def remove(path: StrPath, *, missing_ok: bool = False) -> None:
     """Remove a file, a symlink or a whole directory tree."""
-    await run_sync(_guard, "remove", path, functools.partial(_remove_sync, path, missing_ok))
+    await _file_op(_guard, "remove", path, functools.partial(_remove_sync, path, missing_ok))
 
 
 def _copy_sync(src: StrPath, dst: StrPath, overwrite: bool) -> None:

@@ -71,6 +71,10 @@ class Backend(abc.ABC):
     async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
         """Apply *ops* in order; return one result or exception instance per operation."""
 
+    async def write_one(self, op: WriteOp, now: float) -> Any:
+        """Apply one operation; return its result or the exception it raised (not raised)."""
+        return (await self.write([op], now))[0]
+
     @abc.abstractmethod
     async def scan(self, prefix: str, *, after: str | None, limit: int, now: float) -> list[Record]:
         """Return up to *limit* live rows under *prefix* with keys after *after*, sorted."""

@@ -133,6 +133,23 @@ def _normalize(value: Any, key: str | None, path: str, depth: int) -> Any:
     return _normalize(_convert(value, key, path), key, path, depth + 1)
 
 
+def _plain_json(value: Any) -> bool:
+    """Fast check: only JSON builtins with str keys (floats/strings are checked by the encoder)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(map(_plain_json, value))
+    return False
+
+
+_dumps_json = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+).encode
+
+
 class Codec:
     """Turns values into bytes and back, in one :mod:`pepperpy.serialization` format.
 
@@ -147,6 +164,12 @@ class Codec:
 
     def encode(self, value: Any, key: str | None = None) -> bytes:
         """Serialize *value*; raise :class:`StorageValueError` naming *key* if impossible."""
+        if self.format == "json":
+            try:
+                if _plain_json(value):
+                    return _dumps_json(value).encode("utf-8")
+            except (ValueError, UnicodeEncodeError, RecursionError):
+                pass  # NaN, a lone surrogate or too deep: _normalize says where
         data = _normalize(value, key, "", 0)
         if self.format == "json":
             return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

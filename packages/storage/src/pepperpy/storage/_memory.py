@@ -34,13 +34,12 @@ class _DictRows:
     def write(self, record: Record) -> None:
         rows = self.backend._rows
         if record.key not in rows:
-            bisect.insort(self.backend._keys, record.key)
+            self.backend._sorted = None
         rows[record.key] = record
 
     def remove(self, key: str) -> None:
         if self.backend._rows.pop(key, None) is not None:
-            keys = self.backend._keys
-            del keys[bisect.bisect_left(keys, key)]
+            self.backend._sorted = None
 
 
 class MemoryBackend(Backend):
@@ -54,7 +53,15 @@ class MemoryBackend(Backend):
 
     def __init__(self) -> None:
         self._rows: dict[str, Record] = {}
-        self._keys: list[str] = []
+        self._sorted: list[str] | None = []
+
+    @property
+    def _keys(self) -> list[str]:
+        """The keys in order; re-sorted lazily after keys were added or removed."""
+        keys = self._sorted
+        if keys is None:
+            keys = self._sorted = sorted(self._rows)
+        return keys
 
     @classmethod
     def from_options(cls, *, name: str, data_dir: Path, **options: Any) -> MemoryBackend:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import queue
 import sqlite3
@@ -38,7 +39,7 @@ from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
 from pepperpy.storage._backend import Backend
 from pepperpy.storage._errors import StorageError, from_os_error, from_sqlite_error
 from pepperpy.storage._memory import prefix_end
-from pepperpy.storage._model import Record, WriteOp, apply_op
+from pepperpy.storage._model import Put, Record, WriteOp, apply_op
 
 __all__ = ["SCHEMA_VERSION", "SQLiteBackend"]
 
@@ -63,6 +64,17 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 """The schema version this release writes."""
+
+_UPSERT_MANY = (
+    "INSERT INTO kv (key, value, version, expires_at) VALUES (?, ?, 1, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = kv.version + 1, "
+    "expires_at = excluded.expires_at"
+)
+_UPSERT = _UPSERT_MANY + " RETURNING version"
+_VERSIONS = (
+    "SELECT json_group_object(key, version) FROM kv WHERE key IN (SELECT value FROM json_each(?))"
+)
+_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 _SYNC_MODES = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
 _IN_CHUNK = 500
@@ -111,6 +123,10 @@ class _Worker:
 
     def stop(self) -> None:
         self._queue.put(None)
+
+
+def _plain_put(op: WriteOp) -> bool:
+    return type(op) is Put and op.expected is None
 
 
 class _SQLRows:
@@ -189,6 +205,7 @@ class SQLiteBackend(Backend):
         self._read_waiters: dict[str, asyncio.Future[Record | None]] = {}
         self._read_scheduled = False
         self._read_tasks: set[asyncio.Task[None]] = set()
+        self._json1 = True
         self.batches = 0
         """How many write transactions were committed (for stats and tests)."""
 
@@ -232,6 +249,10 @@ class SQLiteBackend(Backend):
             self._migrate(conn)
         except sqlite3.Error as exc:
             raise from_sqlite_error(exc, "open", self.path) from exc
+        try:
+            conn.execute("SELECT json_each.value FROM json_each('[1]')").fetchone()
+        except sqlite3.Error:
+            self._json1 = False
         return 1 if str(mode).lower() == "wal" else 0
 
     def _schema_version(self, conn: sqlite3.Connection) -> int:
@@ -352,6 +373,26 @@ class SQLiteBackend(Backend):
         self._wake.set()
         return [await fut for fut in futures]
 
+    def write_one(self, op: WriteOp, now: float) -> asyncio.Future[Any]:  # type: ignore[override]
+        """Queue one operation; the returned future resolves to its result or exception."""
+        wake = self._wake
+        if wake is None or self._closing:
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            fut.set_result(
+                StorageError(
+                    f"the SQLite backend for {self.path!r} is closed",
+                    code="pepperpy.storage.closed",
+                    context={"path": self.path},
+                    hint="Start the storage again before writing.",
+                    retryable=False,
+                )
+            )
+            return fut
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((op, now, fut))
+        wake.set()
+        return fut
+
     async def _flush_loop(self) -> None:
         assert self._wake is not None
         assert self._writer is not None
@@ -393,13 +434,30 @@ class SQLiteBackend(Backend):
         except sqlite3.Error as exc:
             return [from_sqlite_error(exc, "write", self.path)] * len(items)
         results: list[Any] = []
+        execute = conn.execute
         try:
-            for op, now in items:
+            index = 0
+            while index < len(items):
+                op, now = items[index]
+                if _HAS_RETURNING and type(op) is Put and op.expected is None:
+                    end = index + 1
+                    while end < len(items) and _plain_put(items[end][0]):
+                        end += 1
+                    if end - index > 1 and self._json1 and self._put_run(items[index:end], results):
+                        index = end
+                        continue
+                    # The common case in one statement; same semantics as apply_op.
+                    results.append(
+                        execute(_UPSERT, (op.key, op.value, op.expires_at)).fetchone()[0]
+                    )
+                    index += 1
+                    continue
                 try:
                     results.append(apply_op(op, rows, now))
                 except PepperPyError as exc:
                     results.append(exc)
-            conn.execute("COMMIT")
+                index += 1
+            execute("COMMIT")
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
@@ -411,6 +469,19 @@ class SQLiteBackend(Backend):
             return [self._apply_batch([item])[0] for item in items]
         self.batches += 1
         return results
+
+    def _put_run(self, run: list[tuple[WriteOp, float]], results: list[Any]) -> bool:
+        """Upsert a run of unconditional puts with one executemany; False if keys repeat."""
+        assert self._conn is not None
+        ops = [op for op, _ in run if isinstance(op, Put)]
+        keys = [op.key for op in ops]
+        if len(set(keys)) != len(keys):
+            return False
+        self._conn.executemany(_UPSERT_MANY, [(op.key, op.value, op.expires_at) for op in ops])
+        row = self._conn.execute(_VERSIONS, (json.dumps(keys),)).fetchone()
+        versions = json.loads(row[0])
+        results.extend(versions[key] for key in keys)
+        return True
 
     async def purge_expired(self, now: float) -> int:
         """Delete expired rows in one writer transaction."""

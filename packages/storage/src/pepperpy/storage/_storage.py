@@ -284,8 +284,12 @@ class Storage(Lifecycle):
         return await self.backend.write(ops, self.clock.time())
 
     async def _write_one(self, op: WriteOp) -> Any:
-        results = await self._write([op])
-        return _raise_if_error(results[0])
+        if self._lc_state is not LifecycleState.RUNNING:
+            await self._ready()
+        result = await self.backend.write_one(op, self.clock.time())
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     async def _record(self, key: str) -> Record | None:
         await self._ready()
@@ -346,9 +350,10 @@ class Storage(Lifecycle):
             VersionConflictError: *version* did not match.
             StorageError: The backend failed (read-only, disk full ...).
         """
-        key = self._key(key)
+        key = check_key(key, self.max_key_length)
         data = self._codec.encode(value, key)
-        op = Put(key, data, self._expires_at(ttl), self._version(version))
+        expires = None if ttl is None and self.default_ttl is None else self._expires_at(ttl)
+        op = Put(key, data, expires, None if version is None else self._version(version))
         return int(await self._write_one(op))
 
     async def set(self, key: str, value: Any, *, ttl: TTL = None) -> int:

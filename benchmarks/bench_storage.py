@@ -1,0 +1,179 @@
+"""pepperpy.storage against aiosqlite (one commit per put), raw sqlite3 and diskcache.
+
+Targets (issue 5): 100 concurrent writers' put throughput at least 10x naive aiosqlite
+and within 2x of raw sqlite3 batched in one transaction (the limit); hot get against
+raw sqlite3 and diskcache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from harness import acompare
+
+REQUIRES = ["aiosqlite", "diskcache"]
+
+WRITERS = 100
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+_SCHEMA = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
+_INSERT = "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"
+
+
+def _value(i: int) -> dict[str, object]:
+    return {"id": i, "name": f"user-{i}", "tags": ["a", "b"], "score": i * 1.5}
+
+
+async def bench_put_100_concurrent_writers():
+    import aiosqlite
+
+    from pepperpy.storage import Storage
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-storage-"))
+    storage = Storage.create("bench", data_dir=tmp, purge_interval=None)
+    await storage.start()
+    naive = await aiosqlite.connect(tmp / "naive.sqlite3")  # aiosqlite's defaults
+    await naive.execute(_SCHEMA)
+    await naive.commit()
+    naive_wal = await aiosqlite.connect(tmp / "naive-wal.sqlite3")
+    for pragma in _PRAGMAS:
+        await naive_wal.execute(pragma)
+    await naive_wal.execute(_SCHEMA)
+    await naive_wal.commit()
+    raw = sqlite3.connect(tmp / "raw.sqlite3", isolation_level=None)
+    for pragma in _PRAGMAS:
+        raw.execute(pragma)
+    raw.execute(_SCHEMA)
+    counter = itertools.count()
+
+    async def ours() -> None:
+        base = next(counter) * WRITERS
+        await asyncio.gather(*(storage.put(f"k{base + i}", _value(i)) for i in range(WRITERS)))
+
+    locks = {id(naive): asyncio.Lock(), id(naive_wal): asyncio.Lock()}
+
+    async def naive_put(db: aiosqlite.Connection, key: str, i: int) -> None:
+        # One commit per put: the lock stops another task's commit from committing this
+        # put's half-done transaction (without it, commits silently batch by accident).
+        async with locks[id(db)]:
+            await db.execute(_INSERT, (key, json.dumps(_value(i)).encode()))
+            await db.commit()
+
+    async def aiosqlite_naive() -> None:
+        base = next(counter) * WRITERS
+        await asyncio.gather(*(naive_put(naive, f"k{base + i}", i) for i in range(WRITERS)))
+
+    async def aiosqlite_naive_wal() -> None:
+        base = next(counter) * WRITERS
+        await asyncio.gather(*(naive_put(naive_wal, f"k{base + i}", i) for i in range(WRITERS)))
+
+    async def sqlite3_batched() -> None:
+        base = next(counter) * WRITERS
+        raw.execute("BEGIN")
+        raw.executemany(
+            _INSERT,
+            [(f"k{base + i}", json.dumps(_value(i)).encode()) for i in range(WRITERS)],
+        )
+        raw.execute("COMMIT")
+
+    try:
+        return await acompare(
+            f"storage: {WRITERS} concurrent puts (per batch of {WRITERS})",
+            {
+                "pepperpy": ours,
+                "aiosqlite commit-per-put (defaults)": aiosqlite_naive,
+                "aiosqlite commit-per-put (WAL, NORMAL)": aiosqlite_naive_wal,
+                "sqlite3 batched (limit)": sqlite3_batched,
+            },
+            inner=3,
+            samples=15,
+            note="ours, naive WAL and batched: WAL + synchronous=NORMAL",
+        )
+    finally:
+        await storage.stop()
+        await naive.close()
+        await naive_wal.close()
+        raw.close()
+
+
+async def bench_get_hot():
+    import diskcache
+
+    from pepperpy.storage import Storage
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-storage-"))
+    storage = Storage.create("bench", data_dir=tmp, purge_interval=None)
+    await storage.put("hot", _value(1))
+    raw = sqlite3.connect(tmp / "raw.sqlite3", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute(_SCHEMA)
+    raw.execute(_INSERT, ("hot", json.dumps(_value(1)).encode()))
+    cache = diskcache.Cache(str(tmp / "diskcache"))
+    cache.set("hot", _value(1))
+
+    async def ours() -> None:
+        await storage.get("hot")
+
+    async def raw_get() -> None:
+        row = raw.execute("SELECT value FROM kv WHERE key = ?", ("hot",)).fetchone()
+        json.loads(row[0])
+
+    async def diskcache_get() -> None:
+        cache.get("hot")
+
+    try:
+        return await acompare(
+            "storage: hot get (sequential)",
+            {"pepperpy": ours, "sqlite3 (sync, on the loop)": raw_get, "diskcache": diskcache_get},
+            inner=200,
+            samples=20,
+        )
+    finally:
+        await storage.stop()
+        cache.close()
+        raw.close()
+
+
+async def bench_get_hot_concurrent():
+    import diskcache
+
+    from pepperpy.storage import Storage
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-storage-"))
+    storage = Storage.create("bench", data_dir=tmp, purge_interval=None)
+    keys = [f"k{i}" for i in range(WRITERS)]
+    await storage.put_many({key: _value(i) for i, key in enumerate(keys)})
+    raw = sqlite3.connect(tmp / "raw.sqlite3", isolation_level=None)
+    raw.execute(_SCHEMA)
+    raw.executemany(_INSERT, [(k, json.dumps(_value(i)).encode()) for i, k in enumerate(keys)])
+    cache = diskcache.Cache(str(tmp / "diskcache"))
+    for i, key in enumerate(keys):
+        cache.set(key, _value(i))
+
+    async def ours() -> None:
+        await asyncio.gather(*(storage.get(key) for key in keys))
+
+    async def raw_get() -> None:
+        for key in keys:
+            row = raw.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            json.loads(row[0])
+
+    async def diskcache_get() -> None:
+        for key in keys:
+            cache.get(key)
+
+    try:
+        return await acompare(
+            f"storage: {WRITERS} concurrent gets (per batch)",
+            {"pepperpy": ours, "sqlite3 (sync, on the loop)": raw_get, "diskcache": diskcache_get},
+            inner=10,
+            samples=20,
+        )
+    finally:
+        await storage.stop()
+        cache.close()
+        raw.close()
