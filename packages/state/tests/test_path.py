@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core import MISSING, InvalidArgumentError
@@ -37,7 +37,14 @@ def test_resolve() -> None:
     assert MISSING is resolve(5, ("real", "x"))
 
 
-@given(st.recursive(st.integers(), lambda kids: st.dictionaries(st.text("abc", min_size=1), kids)))
+@settings(max_examples=60, deadline=None)
+@given(
+    st.recursive(
+        st.integers(),
+        lambda kids: st.dictionaries(st.text("abc", min_size=1, max_size=3), kids, max_size=4),
+        max_leaves=12,
+    )
+)
 def test_resolve_roundtrip(tree: object) -> None:
     """Every leaf of a nested dict is reachable through its key path."""
 

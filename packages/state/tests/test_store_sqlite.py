@@ -7,6 +7,7 @@ process restores the state and reports what it sees.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 pytest.importorskip("pepperpy.storage")
@@ -82,9 +84,31 @@ def _run(tmp_path: Path, body: str, name: str) -> subprocess.CompletedProcess[st
 
 
 def _report(tmp_path: Path) -> dict[str, Any]:
+    """Restore in a fresh interpreter and return what it sees."""
     result = _run(tmp_path, REPORT, "report")
     assert 0 == result.returncode, result.stderr
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@attrs.frozen
+class Account:
+    owner: str
+    balance: int
+
+
+async def _restore_here(tmp_path: Path) -> dict[str, Any]:
+    """Restore in this test process: a different process from the one that wrote."""
+    async with Storage.create("app", data_dir=tmp_path / "data") as storage:
+        state = StateManager(StorageStateStore(storage, prefix="app/"))
+        state.register("alice", Account, default=Account("alice", 100))
+        state.register("bob", Account, default=Account("bob", 100))
+        async with state:
+            a, b = state.get("alice"), state.get("bob")
+            return {
+                "alice": a.balance,
+                "bob": b.balance,
+                "versions": [state.version("alice"), state.version("bob")],
+            }
 
 
 def test_restart_restores_state_in_a_new_process(tmp_path: Path) -> None:
@@ -134,7 +158,7 @@ def test_crash_mid_transaction_is_all_or_nothing(tmp_path: Path) -> None:
         "crasher",
     )
     assert 17 == crasher.returncode, crasher.stderr
-    seen = _report(tmp_path)
+    seen = asyncio.run(_restore_here(tmp_path))
     assert (70, 130) == (seen["alice"], seen["bob"])
     assert [1, 1] == seen["versions"]
 
@@ -163,7 +187,7 @@ def test_crash_right_after_the_first_write_of_a_transaction(tmp_path: Path) -> N
         "crasher",
     )
     assert 19 == crasher.returncode, crasher.stderr
-    seen = _report(tmp_path)
+    seen = asyncio.run(_restore_here(tmp_path))
     assert (20, 180) == (seen["alice"], seen["bob"])
     assert [2, 2] == seen["versions"]
 
@@ -194,7 +218,7 @@ def test_crash_between_snapshot_and_log_truncation(tmp_path: Path) -> None:
         "crasher",
     )
     assert 18 == crasher.returncode, crasher.stderr
-    seen = _report(tmp_path)
+    seen = asyncio.run(_restore_here(tmp_path))
     assert (94, 106) == (seen["alice"], seen["bob"])
     assert [3, 3] == seen["versions"]
 
@@ -237,7 +261,7 @@ def test_sigkill_during_a_stream_of_transactions(tmp_path: Path) -> None:
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=60)
-    seen = _report(tmp_path)
+    seen = asyncio.run(_restore_here(tmp_path))
     assert 200 == seen["alice"] + seen["bob"]
     assert seen["versions"][0] == seen["versions"][1] >= 60
     assert seen["bob"] > 100
