@@ -445,3 +445,15 @@ def test_hostile_values_never_break_logging(tmp_path: Path) -> None:
     assert first["obj"] == "***"
     assert second["message"] == "bad mapping"
     assert "redaction_error" in second
+
+
+def test_contextualize_and_colours(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path, section = json_file(tmp_path)
+    plog.configure(section)
+    log = get_logger("ctx")
+    with log.contextualize(request_id="cz"):
+        get_logger("other").info("from another logger")
+    assert read_json(path)[0]["request_id"] == "cz"
+    plog.configure({"console": {"colorize": True}})
+    log.warning("coloured")
+    assert "\x1b[" in capsys.readouterr().err

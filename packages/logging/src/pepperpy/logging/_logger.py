@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from loguru import logger as _loguru
 
+from pepperpy import context as _context
 from pepperpy.context import current as _context_values
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
 from pepperpy.logging._config import LoggingConfig
@@ -256,6 +257,14 @@ class Logger:
     def bind(self, **values: Any) -> Logger:
         """Return a logger adding *values* to each of its records."""
         return Logger(self._node.name, {**self._extra, **values})
+
+    def contextualize(self, **values: Any) -> _context.scope:
+        """Bind *values* in :mod:`pepperpy.context` for a ``with`` block (loguru's name).
+
+        Unlike :meth:`bind`, the values reach every logger, span and outgoing
+        request made inside the block, including in tasks and threads it starts.
+        """
+        return _context.scope(**values)
 
     def is_enabled_for(self, level: str | int) -> bool:
         """Whether a record at *level* would be emitted by this logger."""
