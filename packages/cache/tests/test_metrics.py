@@ -32,3 +32,24 @@ def test_collector_reports_every_cache() -> None:
     assert isinstance(collector, CacheMetricsCollector)
     text = prometheus_client.generate_latest(registry).decode()
     assert 'app_cache_hits_total{cache="users"} 1.0' in text
+
+
+def test_export_metrics_to_a_registry_and_telemetry() -> None:
+    """export_metrics shares one collector per registry and works with telemetry Metrics."""
+    registry = prometheus_client.CollectorRegistry()
+    a: Cache[str, int] = Cache(5, name="a")
+    b: Cache[str, int] = Cache(5, name="b")
+    first = a.export_metrics(registry)
+    assert first is b.export_metrics(registry)
+    assert first is a.export_metrics(registry)  # idempotent
+    a.get("x")
+    assert 1.0 == registry.get_sample_value("pepperpy_cache_misses_total", {"cache": "a"})
+    assert 0.0 == registry.get_sample_value("pepperpy_cache_misses_total", {"cache": "b"})
+
+    telemetry = pytest.importorskip("pepperpy.telemetry")
+    metrics = telemetry.Metrics()
+    c: Cache[str, int] = Cache(5, name="c")
+    c.set("k", 1)
+    c.get("k")
+    c.export_metrics(metrics, prefix="svc_cache")
+    assert 1.0 == metrics.registry.get_sample_value("svc_cache_hits_total", {"cache": "c"})

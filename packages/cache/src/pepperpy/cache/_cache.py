@@ -6,6 +6,7 @@ import enum
 import fnmatch
 import functools
 import heapq
+import importlib
 import itertools
 import logging
 import random
@@ -749,6 +750,29 @@ class Cache(Generic[K, V]):
         from pepperpy.cache._metrics import CacheMetricsCollector
 
         return CacheMetricsCollector([self], prefix=prefix)
+
+    def export_metrics(
+        self, target: Any = None, *, prefix: str = "pepperpy_cache"
+    ) -> CacheMetricsCollector:
+        """Publish this cache's stats as Prometheus metrics; return the collector.
+
+        Args:
+            target: A pepperpy-telemetry ``Metrics`` (its ``registry`` is used), a
+                ``prometheus_client`` registry, or ``None`` for
+                ``pepperpy.telemetry.Metrics.default()`` (the ``telemetry`` extra,
+                imported only here).
+            prefix: The metric name prefix.
+
+        Caches exported to the same registry with the same prefix share one
+        collector, so their series sit side by side under the ``cache`` label.
+        """
+        from pepperpy.cache._metrics import register_cache
+
+        registry = getattr(target, "registry", target)
+        if registry is None:
+            telemetry = importlib.import_module("pepperpy.telemetry")
+            registry = telemetry.Metrics.default().registry
+        return register_cache(registry, self, prefix)
 
     # ------------------------------------------------------------------ internals
 

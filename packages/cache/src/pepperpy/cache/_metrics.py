@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pepperpy.cache._cache import Cache
 
-__all__ = ["CacheMetricsCollector"]
+__all__ = ["CacheMetricsCollector", "register_cache"]
+
+_REGISTERED: weakref.WeakKeyDictionary[Any, dict[str, CacheMetricsCollector]] = (
+    weakref.WeakKeyDictionary()
+)
+_REGISTER_LOCK = threading.Lock()
 
 
 class CacheMetricsCollector:
@@ -74,3 +80,19 @@ class CacheMetricsCollector:
             weight.add_metric([stats.name], stats.weight)
             ratio.add_metric([stats.name], stats.hit_ratio)
         yield from (hits, misses, evictions, size, weight, ratio)
+
+
+def register_cache(registry: Any, cache: Cache[Any, Any], prefix: str) -> CacheMetricsCollector:
+    """Add *cache* to the collector for (*registry*, *prefix*), registering it once."""
+    with _REGISTER_LOCK:
+        collectors = _REGISTERED.get(registry)
+        if collectors is None:
+            collectors = _REGISTERED[registry] = {}
+        collector = collectors.get(prefix)
+        if collector is None:
+            collector = CacheMetricsCollector([cache], prefix=prefix)
+            registry.register(collector)
+            collectors[prefix] = collector
+        elif cache not in collector._caches:
+            collector.add(cache)
+        return collector
