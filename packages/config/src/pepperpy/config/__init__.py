@@ -18,12 +18,16 @@ never show. Every missing or invalid key is reported at once, with its source.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pepperpy.config._config import Config, Explanation, OptionalFile, optional
 from pepperpy.config._errors import ConfigError
 from pepperpy.config._secret import MASK, Secret
 from pepperpy.config._sources import Source
 from pepperpy.config._version import __version__
-from pepperpy.config._watch import ConfigWatcher
+
+if TYPE_CHECKING:
+    from pepperpy.config._watch import ConfigWatcher
 
 __all__ = [
     "MASK",
@@ -37,3 +41,14 @@ __all__ = [
     "__version__",
     "optional",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ConfigWatcher pulls in asyncio; load it only when it is used.
+    if name == "ConfigWatcher":
+        from pepperpy.config._watch import ConfigWatcher
+
+        globals()[name] = ConfigWatcher
+        return ConfigWatcher
+    msg = f"module 'pepperpy.config' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -6,8 +6,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from pepperpy.config._errors import ConfigError
 from pepperpy.config._secret import MASK, Secret
@@ -23,6 +22,9 @@ from pepperpy.config._sources import (
     secrets_layer,
 )
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFoundError, safe_repr
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["Config", "Explanation", "OptionalFile", "optional"]
 
@@ -41,6 +43,8 @@ class OptionalFile:
     __slots__ = ("path",)
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        from pathlib import Path
+
         self.path = Path(path)
 
     def __repr__(self) -> str:
@@ -131,6 +135,8 @@ class _Loader:
         overrides: Mapping[str, Any] | None,
         interpolate: bool,
     ) -> None:
+        from pathlib import Path
+
         self.files: list[tuple[Path, bool]] = []
         for item in files:
             if isinstance(item, OptionalFile):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, get_args
 
@@ -73,6 +72,8 @@ class Secret(Generic[T]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
+        import hmac
+
         mine, theirs = self.reveal(), other.reveal()
         if isinstance(mine, str) and isinstance(theirs, str):
             return hmac.compare_digest(mine.encode(), theirs.encode())

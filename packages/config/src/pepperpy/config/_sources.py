@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import weakref
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pepperpy.core.exceptions import ErrorDetail
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "Layer",
@@ -549,6 +550,8 @@ def _parse_env_value(value: str, leaf: _Leaf) -> Any:
         return value
     text = value.strip()
     if text[:1] in ("[", "{"):
+        import json
+
         try:
             return json.loads(text)
         except json.JSONDecodeError:
