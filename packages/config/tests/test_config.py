@@ -373,3 +373,21 @@ async def test_concurrent_readers_see_whole_snapshots(tmp_path: Path) -> None:
 
     await asyncio.gather(reader(), writer())
     assert all(a == b for a, b in seen)
+
+
+def test_pyproject_table(tmp_path: Path) -> None:
+    """ConfigFile(table=...) reads one table, e.g. [tool.myapp] in pyproject.toml."""
+    from pepperpy.config import ConfigFile
+
+    pyproject = write(
+        tmp_path / "pyproject.toml",
+        '[project]\nname = "x"\n\n[tool.myapp]\nport = 8080\n\n[tool.myapp.db]\nhost = "h"\n',
+    )
+    config = Config.load(ConfigFile(pyproject, table="tool.myapp"))
+    assert config.as_dict() == {"port": 8080, "db": {"host": "h"}}
+    assert str(config.explain("db.host").source) == f"{pyproject}:8"
+    assert str(config.explain("port").source) == f"{pyproject}:5"
+    with pytest.raises(ConfigError, match=r"no table \[tool.other\]"):
+        Config.load(ConfigFile(pyproject, table="tool.other"))
+    assert Config.load(optional(pyproject, table="tool.other")).keys() == []
+    assert "tool.myapp" in repr(ConfigFile(pyproject, table="tool.myapp"))

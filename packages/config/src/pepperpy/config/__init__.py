@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pepperpy.config._config import Config, Explanation, OptionalFile, optional
+from pepperpy.config._config import Config, ConfigFile, Explanation, optional
 from pepperpy.config._errors import ConfigError
 from pepperpy.config._secret import MASK, Secret
 from pepperpy.config._sources import Source
@@ -33,9 +33,9 @@ __all__ = [
     "MASK",
     "Config",
     "ConfigError",
+    "ConfigFile",
     "ConfigWatcher",
     "Explanation",
-    "OptionalFile",
     "Secret",
     "Source",
     "__version__",

@@ -26,7 +26,7 @@ from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFound
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Config", "Explanation", "OptionalFile", "optional"]
+__all__ = ["Config", "ConfigFile", "Explanation", "optional"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -37,26 +37,38 @@ ChangeCallback = Callable[["Config[Any]", frozenset[str]], Any]
 _ABSENT: Any = object()
 
 
-class OptionalFile:
-    """A configuration file that may be absent (see :func:`optional`)."""
+class ConfigFile:
+    """A configuration file with options: may it be absent, which table to read.
 
-    __slots__ = ("path",)
+    Args:
+        path: The file (``.toml``, ``.json``, ``.yaml``/``.yml``).
+        optional: The file may be absent (then it is skipped).
+        table: Read only this dotted table, e.g. ``"tool.myapp"`` in
+            ``pyproject.toml``; a missing table is an error unless *optional*.
+    """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    __slots__ = ("optional", "path", "table")
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, optional: bool = False, table: str | None = None
+    ) -> None:
         from pathlib import Path
 
         self.path = Path(path)
+        self.optional = optional
+        self.table = tuple(table.split(".")) if table else ()
 
     def __repr__(self) -> str:
-        return f"optional({str(self.path)!r})"
+        table = f", table={'.'.join(self.table)!r}" if self.table else ""
+        return f"ConfigFile({str(self.path)!r}, optional={self.optional}{table})"
 
 
-def optional(path: str | os.PathLike[str]) -> OptionalFile:
+def optional(path: str | os.PathLike[str], *, table: str | None = None) -> ConfigFile:
     """Mark a configuration file as one that may be absent.
 
     Example: ``Config.load("config.toml", optional("local.toml"))``.
     """
-    return OptionalFile(path)
+    return ConfigFile(path, optional=True, table=table)
 
 
 class Explanation:
@@ -121,7 +133,7 @@ class _Loader:
 
     def __init__(
         self,
-        files: Sequence[str | os.PathLike[str] | OptionalFile],
+        files: Sequence[str | os.PathLike[str] | ConfigFile],
         *,
         schema: Any,
         env_prefix: str | None,
@@ -137,12 +149,12 @@ class _Loader:
     ) -> None:
         from pathlib import Path
 
-        self.files: list[tuple[Path, bool]] = []
+        self.files: list[ConfigFile] = []
         for item in files:
-            if isinstance(item, OptionalFile):
-                self.files.append((item.path, False))
+            if isinstance(item, ConfigFile):
+                self.files.append(item)
             elif isinstance(item, (str, os.PathLike)):
-                self.files.append((Path(item), True))
+                self.files.append(ConfigFile(item))
             else:
                 raise InvalidArgumentError(
                     f"a config file must be a path, got {type(item).__name__}",
@@ -199,7 +211,8 @@ class _Loader:
 
         if self.defaults:
             layers.append(mapping_layer(self.defaults, "default"))
-        for path, required in self.files:
+        for spec in self.files:
+            path, required = spec.path, not spec.optional
             watched.append(path)
             try:
                 raw = path.read_bytes()
@@ -240,6 +253,22 @@ class _Loader:
                 continue
             if data is None:
                 data = {}
+            if spec.table and isinstance(data, Mapping):
+                selected: Any = data
+                for part in spec.table:
+                    selected = selected.get(part) if isinstance(selected, Mapping) else None
+                if selected is None:
+                    if required:
+                        errors.append(
+                            ErrorDetail(
+                                "",
+                                f"{path} has no table [{'.'.join(spec.table)}]",
+                                code="table_missing",
+                            )
+                        )
+                        sources.append(str(path))
+                    continue
+                data = selected
             if not isinstance(data, Mapping):
                 errors.append(
                     ErrorDetail("", f"{path}: the top level must be a table/mapping", code="syntax")
@@ -247,7 +276,7 @@ class _Loader:
                 sources.append(str(path))
                 continue
             layer, file_profiles = file_layer(
-                path, data, raw.decode("utf-8", "replace"), profile=profile
+                path, data, raw.decode("utf-8", "replace"), profile=profile, prefix=spec.table
             )
             profiles.update(file_profiles)
             layers.append(layer)
@@ -324,7 +353,7 @@ class _Loader:
             raise ConfigError(
                 errors=errors,
                 sources=sources,
-                context={"files": [str(p) for p, _ in self.files], **syntax},
+                context={"files": [str(f.path) for f in self.files], **syntax},
                 hint="Fix every problem listed; nothing was loaded.",
             )
 
@@ -603,7 +632,7 @@ class Config(Generic[T]):
     @classmethod
     def load(
         cls,
-        *files: str | os.PathLike[str] | OptionalFile,
+        *files: str | os.PathLike[str] | ConfigFile,
         schema: type[K],
         env_prefix: str | None = ...,
         env_nested_delimiter: str = ...,
@@ -621,7 +650,7 @@ class Config(Generic[T]):
     @classmethod
     def load(
         cls,
-        *files: str | os.PathLike[str] | OptionalFile,
+        *files: str | os.PathLike[str] | ConfigFile,
         schema: None = ...,
         env_prefix: str | None = ...,
         env_nested_delimiter: str = ...,
@@ -638,7 +667,7 @@ class Config(Generic[T]):
     @classmethod
     def load(
         cls,
-        *files: str | os.PathLike[str] | OptionalFile,
+        *files: str | os.PathLike[str] | ConfigFile,
         schema: Any = None,
         env_prefix: str | None = None,
         env_nested_delimiter: str = "__",
@@ -695,7 +724,7 @@ class Config(Generic[T]):
 
     @classmethod
     async def aload(
-        cls, *files: str | os.PathLike[str] | OptionalFile, **options: Any
+        cls, *files: str | os.PathLike[str] | ConfigFile, **options: Any
     ) -> Config[Any]:
         """:meth:`load` in a worker thread, so file reads never block the event loop."""
         import asyncio
@@ -887,7 +916,7 @@ class Config(Generic[T]):
         return tuple(parts)
 
     def __repr__(self) -> str:
-        files = [str(p) for p, _ in self._loader.files]
+        files = [str(f.path) for f in self._loader.files]
         return f"Config(files={files!r}, profile={self.profile!r}, keys={len(self.keys())})"
 
 

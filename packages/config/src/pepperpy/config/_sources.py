@@ -317,7 +317,12 @@ def _walk_leaves(tree: Mapping[str, Any], path: Path_ = ()) -> Iterable[tuple[Pa
 
 
 def file_layer(
-    path: Path, data: Mapping[str, Any], text: str, *, profile: str | None
+    path: Path,
+    data: Mapping[str, Any],
+    text: str,
+    *,
+    profile: str | None,
+    prefix: Path_ = (),
 ) -> tuple[Layer, list[str]]:
     """Turn a parsed file into a layer; a ``[default]`` table makes it profile-structured.
 
@@ -331,6 +336,8 @@ def file_layer(
         lines = yaml_lines(text)
     else:
         lines = {}
+    if prefix:  # a selected table: look lines up under its full path
+        lines = {k[len(prefix) :]: v for k, v in lines.items() if k[: len(prefix)] == prefix}
     layer = Layer()
     name = str(path)
     if isinstance(data.get("default"), Mapping):
