@@ -22,13 +22,14 @@ from pepperpy.cache._cache import (
     NamespacedKey,
     Policy,
 )
-from pepperpy.cache._decorator import CachedFunction, cached, make_key
+from pepperpy.cache._decorator import BoundCachedFunction, CachedFunction, cached, make_key
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
 from pepperpy.cache._metrics import CacheMetricsCollector
 from pepperpy.cache._tiers import CacheTier, StorageTier, StoreLike, TieredCache, encode_key
 from pepperpy.cache._version import __version__
 
 __all__ = [
+    "BoundCachedFunction",
     "Cache",
     "CacheFullError",
     "CacheMetricsCollector",

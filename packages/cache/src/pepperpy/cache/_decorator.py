@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from datetime import timedelta
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from pepperpy.cache._cache import Cache, CacheStats, Policy, _as_duration
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
@@ -17,10 +17,12 @@ from pepperpy.cache._tiers import TieredCache
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import MISSING, Clock, MissingType, system_clock
 
-__all__ = ["CachedFunction", "cached", "make_key"]
+__all__ = ["BoundCachedFunction", "CachedFunction", "cached", "make_key"]
 
 P = ParamSpec("P")
+P2 = ParamSpec("P2")
 R = TypeVar("R")
+R2 = TypeVar("R2")
 
 _log = logging.getLogger("pepperpy.cache")
 
@@ -232,17 +234,31 @@ class CachedFunction(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise NotImplementedError  # pragma: no cover - subclasses implement it
 
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> CachedFunction[P, R]: ...
+
+    @overload
+    def __get__(
+        self: CachedFunction[Concatenate[Any, P2], R2],
+        instance: object,
+        owner: type[Any] | None = None,
+    ) -> BoundCachedFunction[P2, R2]: ...
+
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
         if instance is None:
             return self
-        return _BoundCached(self, instance)
+        return BoundCachedFunction(self, instance)
 
     def __repr__(self) -> str:
         return f"<cached {self._id} cache={self.cache!r}>"
 
 
-class _BoundCached:
-    """``obj.method`` for a cached method: prepends ``obj`` to every call."""
+class BoundCachedFunction(Generic[P, R]):
+    """``obj.method`` for a method wrapped by :func:`cached`: prepends ``obj`` to calls.
+
+    It forwards ``cache``, ``cache_info()`` and ``cache_clear()`` to the
+    :class:`CachedFunction`, and fills in ``obj`` for ``invalidate`` and ``key_for``.
+    """
 
     __slots__ = ("__func__", "__self__")
 
@@ -250,8 +266,8 @@ class _BoundCached:
         self.__func__ = func
         self.__self__ = instance
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__func__(self.__self__, *args, **kwargs)
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.__func__(self.__self__, *args, **kwargs)  # type: ignore[no-any-return]
 
     def invalidate(self, *args: Any, **kwargs: Any) -> bool:
         """Drop the cached result of ``obj.method(*args, **kwargs)``."""

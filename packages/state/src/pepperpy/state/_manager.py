@@ -432,9 +432,13 @@ class StateManager(Lifecycle):
 
     # ------------------------------------------------------------------ slices
 
-    def register(
-        self, name: str, type_: type[T] | Any = None, *, default: Any = MISSING
-    ) -> Slice[T]:
+    @overload
+    def register(self, name: str, type_: type[T], *, default: Any = MISSING) -> Slice[T]: ...
+
+    @overload
+    def register(self, name: str, type_: Any = None, *, default: Any = MISSING) -> Slice[Any]: ...
+
+    def register(self, name: str, type_: Any = None, *, default: Any = MISSING) -> Slice[Any]:
         """Declare slice *name* holding values of *type_*, starting at *default*.
 
         Call it before :meth:`initialize` so persisted values are rebuilt as
