@@ -846,3 +846,37 @@ class TestMoreKinds:
             return config.url
 
         assert fn(Config("given")) == "given"
+
+
+class TestScopedDecorator:
+    async def test_each_call_gets_its_own_scope(self) -> None:
+        """@registry.scoped opens a fresh scope per call and cleans it up after."""
+        closed: list[Session] = []
+
+        async def open_session() -> AsyncIterator[Session]:
+            session = Session()
+            yield session
+            closed.append(session)
+
+        registry = Registry()
+        registry.register(Session, open_session, lifetime="scoped")
+
+        @registry.scoped
+        @registry.inject
+        async def handle(session: Session = INJECT) -> Session:
+            assert await registry.get(Session) is session
+            return session
+
+        first, second = await asyncio.gather(handle(), handle())
+        assert first is not second
+        assert set(closed) == {first, second}
+
+        registry.register(Config, lifetime="scoped")
+
+        @registry.scoped
+        @registry.inject
+        def sync_handle(config: Config = INJECT) -> Config:
+            return config
+
+        assert sync_handle() is not sync_handle()
+        assert registry.current_scope is None

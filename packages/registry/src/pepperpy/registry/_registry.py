@@ -861,6 +861,31 @@ class Registry(Lifecycle):
         """Open a scope for scoped services: ``async with registry.scope(): ...``."""
         return Scope(self)
 
+    def scoped(self, fn: F) -> F:
+        """Decorate *fn* so every call runs in a fresh scope (request handlers, tasks).
+
+        Put it outside :meth:`inject` so injected scoped services come from that scope::
+
+            @registry.scoped
+            @registry.inject
+            async def handle(request: Request, session: Session = INJECT) -> Response: ...
+        """
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                async with self.scope():
+                    return await fn(*args, **kwargs)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self.scope():
+                return fn(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
     @property
     def current_scope(self) -> Scope | None:
         """The scope active in this context, if any."""
