@@ -128,7 +128,24 @@ class _Mismatch(TypeError):
         self.reason = reason
 
 
+_TYPE_NAMES: dict[Any, str] = {}
+
+
 def _type_name(tp: Any) -> str:
+    try:
+        return _TYPE_NAMES[tp]
+    except (KeyError, TypeError):
+        pass
+    name = _compute_type_name(tp)
+    try:
+        if len(_TYPE_NAMES) < 4096:
+            _TYPE_NAMES[tp] = name
+    except TypeError:
+        pass
+    return name
+
+
+def _compute_type_name(tp: Any) -> str:
     if tp is None or tp is type(None):
         return "null"
     if isinstance(tp, type):
@@ -342,9 +359,22 @@ def _is_sequence_type(tp: Any) -> bool:
     )
 
 
+_HOOKS: dict[tuple[Any, str], bool] = {}
+
+
 def _has_hook(tp: Any, name: str) -> bool:
+    try:
+        return _HOOKS[tp, name]
+    except (KeyError, TypeError):
+        pass
     origin = get_origin(tp) or tp
-    return isinstance(origin, type) and getattr(origin, name, None) is not None
+    found = isinstance(origin, type) and getattr(origin, name, None) is not None
+    try:
+        if len(_HOOKS) < 4096:
+            _HOOKS[tp, name] = found
+    except TypeError:
+        pass
+    return found
 
 
 def _is_tuple_type(tp: Any) -> bool:
@@ -969,6 +999,9 @@ class Converter:
     def _collect(
         self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
     ) -> None:
+        if type(exc) is _Mismatch:  # the common leaf, first
+            self._leaf(exc, path, data, tp, out)
+            return
         if isinstance(exc, StructureHandlerNotFoundError):
             raise self._no_hook_error(exc.type_) from None
         if isinstance(exc, UnsupportedTypeError):
@@ -1025,6 +1058,11 @@ class Converter:
             for sub in exc.exceptions:
                 self._collect(sub, path, data, tp, out)
             return
+        self._leaf(exc, path, data, tp, out)
+
+    def _leaf(
+        self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
+    ) -> None:
         expected = _type_name(tp) if tp is not None else None
         if data is _MISSING or isinstance(exc, KeyError):
             out.append(
