@@ -405,6 +405,44 @@ class TestAsync:
         assert 1 == calls
         assert "done" == await work()
 
+    async def test_invalidate_during_a_call_does_not_store_stale_results(self) -> None:
+        """A result computed before an invalidation reaches its callers but is not cached."""
+        gate = asyncio.Event()
+        version = 0
+
+        @cached
+        async def read() -> int:
+            nonlocal version
+            version += 1
+            seen = version
+            if seen == 1:
+                await gate.wait()
+            return seen
+
+        first = asyncio.ensure_future(read())
+        await asyncio.sleep(0)
+        read.invalidate()  # the data changed while the first read was in flight
+        gate.set()
+        assert 1 == await first
+        assert 2 == await read()  # not the stale 1
+        assert 2 == await read()
+
+    def test_sync_clear_during_a_call(self) -> None:
+        """cache_clear() during a sync computation keeps its result out of the cache."""
+        calls = 0
+
+        @cached
+        def value() -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                value.cache_clear()  # e.g. another thread invalidated meanwhile
+            return calls
+
+        assert 1 == value()
+        assert 2 == value()
+        assert 2 == value()
+
     async def test_single_flight_off(self) -> None:
         """single_flight=False lets concurrent callers each run the function."""
         calls = 0

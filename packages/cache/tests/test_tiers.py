@@ -138,6 +138,10 @@ async def test_cached_with_tiered_cache() -> None:
     assert 20 == await two(2)
     assert 1 == calls
     assert 20 == await two(2)
+    assert await two.ainvalidate(2) is True
+    assert {} == store.data
+    assert 20 == await two(2)
+    assert 2 == calls
 
 
 def test_tiered_rejects_sync_and_bad_options() -> None:

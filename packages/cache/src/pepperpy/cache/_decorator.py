@@ -145,6 +145,9 @@ class CachedFunction(Generic[P, R]):
         self._error_ttl = error_ttl
         self._stale = stale
         self._plain = not error_types and stale is None
+        # Bumped by invalidate()/cache_clear(): a call that started before an
+        # invalidation returns its result to its callers but does not store it.
+        self._epoch = 0
         self._get = cache.get
         self._peek = cache.peek
         self._now = cache._now
@@ -185,16 +188,30 @@ class CachedFunction(Generic[P, R]):
         return self._ttl
 
     def _store_sync(
-        self, key: Hashable, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        key: Hashable,
+        value: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        epoch: int,
     ) -> None:
+        if epoch != self._epoch:
+            return
         try:
             self.cache.set(key, value, ttl=self._entry_ttl(), tags=self._tags_for(args, kwargs))
         except (CacheFullError, ValueTooLargeError) as exc:
             _log.debug("result of %s not cached: %s", self._id, exc)
 
     def _store_failure(
-        self, key: Hashable, exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        key: Hashable,
+        exc: BaseException,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        epoch: int,
     ) -> None:
+        if epoch != self._epoch:
+            return
         try:
             self.cache.set(
                 key, _Failure(exc), ttl=self._error_ttl, tags=self._tags_for(args, kwargs)
@@ -218,7 +235,12 @@ class CachedFunction(Generic[P, R]):
         return self.cache.stats()
 
     def cache_clear(self) -> int:
-        """Drop every result of this function; return how many were dropped."""
+        """Drop every result of this function; return how many were dropped.
+
+        Calls already running when this is called still return their results,
+        but do not store them.
+        """
+        self._epoch += 1
         if self._fn_tag is not None:
             return self.cache.invalidate_tag(self._fn_tag)
         return self.cache.clear()
@@ -227,9 +249,17 @@ class CachedFunction(Generic[P, R]):
         """Drop the cached result of one call (same arguments); return whether it existed."""
         try:
             key = self._key(args, kwargs)
+            self._epoch += 1
             return self.cache.delete(key)
         except TypeError as exc:
             raise self._unhashable(exc) from None
+
+    async def ainvalidate(self, *args: Any, **kwargs: Any) -> bool:
+        """Like :meth:`invalidate`, and also delete the entry from a TieredCache's tier."""
+        found = self.invalidate(*args, **kwargs)
+        if self._tiered is not None:
+            await self._tiered.delete(self._key(args, kwargs))
+        return found
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise NotImplementedError  # pragma: no cover - subclasses implement it
@@ -272,6 +302,10 @@ class BoundCachedFunction(Generic[P, R]):
     def invalidate(self, *args: Any, **kwargs: Any) -> bool:
         """Drop the cached result of ``obj.method(*args, **kwargs)``."""
         return self.__func__.invalidate(self.__self__, *args, **kwargs)
+
+    async def ainvalidate(self, *args: Any, **kwargs: Any) -> bool:
+        """Drop the cached result of ``obj.method(*args, **kwargs)`` from every tier."""
+        return await self.__func__.ainvalidate(self.__self__, *args, **kwargs)
 
     def key_for(self, *args: Any, **kwargs: Any) -> Hashable:
         """The key ``obj.method(*args, **kwargs)`` is cached under."""
@@ -330,16 +364,17 @@ class _SyncCached(CachedFunction[P, R]):
     def _compute(
         self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any], call: _SyncCall | None
     ) -> Any:
+        epoch = self._epoch
         try:
             result = self._fn(*args, **kwargs)
         except BaseException as exc:
             if call is not None:
                 call.error = exc
             if self._error_types and isinstance(exc, self._error_types):
-                self._store_failure(key, exc, args, kwargs)
+                self._store_failure(key, exc, args, kwargs, epoch)
             raise
         else:
-            self._store_sync(key, self._wrap(result), args, kwargs)
+            self._store_sync(key, self._wrap(result), args, kwargs, epoch)
             if call is not None:
                 call.result = result
             return result
@@ -417,7 +452,7 @@ class _AsyncCached(CachedFunction[P, R]):
         task = self._tasks.get(key)
         if task is not None and not task.done() and task.get_loop() is loop:
             return task
-        task = loop.create_task(self._load(key, args, kwargs))
+        task = loop.create_task(self._load(key, args, kwargs, self._epoch))
         self._tasks[key] = task
         task.add_done_callback(functools.partial(self._finished, key))
         return task
@@ -430,7 +465,7 @@ class _AsyncCached(CachedFunction[P, R]):
 
     async def _miss(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not self._single_flight:
-            return await self._load(key, args, kwargs)
+            return await self._load(key, args, kwargs, self._epoch)
         task = self._tasks.get(key)
         if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
             value = self._peek(key, MISSING)
@@ -439,7 +474,9 @@ class _AsyncCached(CachedFunction[P, R]):
             task = self._start(key, args, kwargs)
         return await asyncio.shield(task)
 
-    async def _load(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def _load(
+        self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any], epoch: int
+    ) -> Any:
         tiered = self._tiered
         if tiered is not None:
             value = await tiered.get(key, MISSING)
@@ -449,12 +486,12 @@ class _AsyncCached(CachedFunction[P, R]):
             result = await self._fn(*args, **kwargs)  # type: ignore[misc]
         except Exception as exc:
             if self._error_types and isinstance(exc, self._error_types):
-                self._store_failure(key, exc, args, kwargs)
+                self._store_failure(key, exc, args, kwargs, epoch)
             raise
-        if tiered is not None:
+        if tiered is None:
+            self._store_sync(key, self._wrap(result), args, kwargs, epoch)
+        elif epoch == self._epoch:
             await tiered.set(key, result, ttl=self._ttl, tags=self._tags_for(args, kwargs))
-        else:
-            self._store_sync(key, self._wrap(result), args, kwargs)
         return result
 
 
