@@ -287,3 +287,46 @@ class TestRendering:
         metrics = Metrics(process_metrics=True)
         assert b"python_info" in metrics.render()
         assert [m.name for m in metrics] == []
+
+
+class TestCollectHooks:
+    async def test_hooks_run_before_each_async_render(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        metrics = Metrics()
+        depth = metrics.gauge("queue_depth")
+        temperature = metrics.gauge("temperature")
+        calls: list[str] = []
+
+        @metrics.on_collect
+        async def read_queue() -> None:
+            calls.append("async")
+            await asyncio.sleep(0)
+            depth.set(len(calls))
+
+        @metrics.on_collect(timeout=1)
+        def read_sensor() -> None:
+            calls.append("sync")
+            temperature.set(21.5)
+
+        @metrics.on_collect(timeout=0.05)
+        async def hangs() -> None:
+            await asyncio.Event().wait()
+
+        @metrics.on_collect
+        def broken() -> None:
+            raise ConnectionError("sensor offline")
+
+        with caplog.at_level("WARNING", logger="pepperpy.telemetry"):
+            body, _ = await metrics.arender()
+        text = body.decode()
+        assert "temperature 21.5" in text
+        assert metrics.sample("queue_depth") is not None
+        assert sorted(calls) == ["async", "sync"]
+        messages = " ".join(r.getMessage() for r in caplog.records)
+        assert "sensor offline" in messages
+        assert "hangs" in messages
+        metrics.render()  # the sync render does not run hooks
+        assert len(calls) == 2
+        with pytest.raises(InvalidArgumentError):
+            metrics.on_collect(42)  # type: ignore[arg-type]

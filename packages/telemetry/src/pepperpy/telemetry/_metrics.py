@@ -850,6 +850,7 @@ class Metrics:
         self.clock = clock
         self._metrics: dict[str, _Family[Any]] = {}
         self._lock = threading.RLock()
+        self._hooks: list[tuple[Callable[[], Any], float]] = []
         if process_metrics and registry is None:
             prometheus_client.ProcessCollector(registry=self.registry)
             prometheus_client.PlatformCollector(registry=self.registry)
@@ -957,8 +958,65 @@ class Metrics:
         """Render the registry in the Prometheus text format (blocking; see :meth:`arender`)."""
         return bytes(generate_latest(self.registry))
 
+    def on_collect(self, fn: F | None = None, /, *, timeout: float = 5.0) -> Any:
+        """Register a sync or async callable run before every :meth:`arender` / scrape.
+
+        Use it for values that are cheaper to read when scraped than to keep
+        up to date, including ones that need ``await`` (prometheus_client's
+        collectors cannot await)::
+
+            @metrics.on_collect
+            async def queue_depth_hook() -> None:
+                queue_depth.set(await redis.llen("jobs"))
+
+        Hooks run concurrently, each with *timeout* seconds; sync hooks run in
+        a worker thread. A failing or slow hook is logged on the
+        ``pepperpy.telemetry`` logger and the scrape goes on with the values
+        it has. Works as ``@metrics.on_collect`` or ``@metrics.on_collect(timeout=1)``.
+        """
+
+        def register(hook: F) -> F:
+            if not callable(hook):
+                raise InvalidArgumentError(
+                    f"a collect hook must be callable, got {safe_repr(hook)}",
+                    code="pepperpy.telemetry.collect_hook",
+                    hint="Decorate a function or coroutine function taking no arguments.",
+                )
+            self._hooks.append((hook, timeout))
+            return hook
+
+        return register if fn is None else register(fn)
+
+    async def refresh(self) -> None:
+        """Run every :meth:`on_collect` hook once (done by :meth:`arender`)."""
+        if not self._hooks:
+            return
+        import asyncio
+        import logging
+
+        from pepperpy.context import to_thread
+
+        async def run(hook: Callable[[], Any], limit: float) -> None:
+            try:
+                if inspect.iscoroutinefunction(hook):
+                    await asyncio.wait_for(hook(), limit)
+                else:
+                    result = await asyncio.wait_for(to_thread(hook), limit)
+                    if inspect.isawaitable(result):
+                        await asyncio.wait_for(result, limit)
+            except Exception as exc:
+                logging.getLogger("pepperpy.telemetry").warning(
+                    "metrics collect hook %s failed: %s",
+                    getattr(hook, "__qualname__", hook),
+                    exc if str(exc) else type(exc).__name__,
+                )
+
+        await asyncio.gather(*(run(hook, limit) for hook, limit in list(self._hooks)))
+
     async def arender(self, accept: str | None = None) -> tuple[bytes, str]:
-        """Render off the event loop, negotiating the format from an ``Accept`` header.
+        """Run the collect hooks, then render off the event loop.
+
+        The format is negotiated from an ``Accept`` header.
 
         Returns:
             ``(body, content_type)``; OpenMetrics when *accept* asks for it.
@@ -967,6 +1025,7 @@ class Metrics:
 
         from pepperpy.context import to_thread
 
+        await self.refresh()
         encoder, content_type = choose_encoder(accept or "")
         body = await to_thread(encoder, self.registry)
         return bytes(body), str(content_type)
