@@ -288,11 +288,11 @@ class Lifecycle:
         """The exception that made the last :meth:`start` fail, if any."""
         return self._lc_error
 
-    def _peek_state(self) -> LifecycleState:
+    def _lifecycle_state(self) -> LifecycleState:
         # A method call, so type checkers do not narrow across the ``await``.
         return self._lc_state
 
-    def _lock(self) -> asyncio.Lock:
+    def _lifecycle_lock(self) -> asyncio.Lock:
         import asyncio
 
         lock = self._lc_lock
@@ -315,8 +315,8 @@ class Lifecycle:
         """
         if self._lc_state is LifecycleState.RUNNING:
             return
-        async with self._lock():
-            if self._peek_state() is LifecycleState.RUNNING:  # started while we waited
+        async with self._lifecycle_lock():
+            if self._lifecycle_state() is LifecycleState.RUNNING:  # started while we waited
                 return
             self._lc_state = LifecycleState.STARTING
             self._lc_error = None
@@ -349,8 +349,8 @@ class Lifecycle:
         if self._lc_state in (LifecycleState.NEW, LifecycleState.STOPPED):
             self._lc_state = LifecycleState.STOPPED
             return
-        async with self._lock():
-            if self._peek_state() is LifecycleState.STOPPED:  # stopped while we waited
+        async with self._lifecycle_lock():
+            if self._lifecycle_state() is LifecycleState.STOPPED:  # stopped while we waited
                 return
             self._lc_state = LifecycleState.STOPPING
             try:
