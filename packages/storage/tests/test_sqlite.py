@@ -313,3 +313,32 @@ async def test_repeated_key_in_one_batch_gets_consecutive_versions(tmp_path: Pat
         entry = await storage.get_entry("x3")
         assert entry is not None
         assert entry.expires_at is not None
+
+
+_FORGETFUL = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pepperpy.storage import Storage
+
+    storage = Storage.create("db", data_dir=sys.argv[1])   # never stopped
+
+    async def main():
+        await storage.put("k", "kept")
+        assert await storage.get("k") == "kept"
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_process_exits_without_stop_and_keeps_data(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _FORGETFUL, str(tmp_path)], timeout=60, check=False
+    )
+    assert result.returncode == 0
+
+    async def check() -> None:
+        async with make(tmp_path) as storage:
+            assert await storage.get("k") == "kept"
+
+    asyncio.run(check())

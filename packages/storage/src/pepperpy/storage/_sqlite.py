@@ -125,6 +125,18 @@ class _Worker:
         self._queue.put(None)
 
 
+def _daemonize(connection: aiosqlite.Connection) -> None:
+    """Let the interpreter exit even if the store was never stopped.
+
+    aiosqlite's worker thread is not a daemon, so a forgotten ``stop()`` would
+    make the process hang at exit. Committed data is already durable, so the
+    reader threads can simply die with the process.
+    """
+    thread = getattr(connection, "_thread", connection)
+    if isinstance(thread, threading.Thread) and not thread.is_alive():
+        thread.daemon = True
+
+
 def _plain_put(op: WriteOp) -> bool:
     return type(op) is Put and op.expected is None
 
@@ -309,9 +321,11 @@ class SQLiteBackend(Backend):
         await self._writer.call(self._open_writer)
         for _ in range(self.readers):
             try:
-                reader = await aiosqlite.connect(
+                pending = aiosqlite.connect(
                     self.path, isolation_level=None, timeout=self.busy_timeout
                 )
+                _daemonize(pending)
+                reader = await pending
                 await reader.execute("PRAGMA query_only = ON")
             except sqlite3.Error as exc:
                 raise from_sqlite_error(exc, "open a reader on", self.path) from exc
