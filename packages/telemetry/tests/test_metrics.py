@@ -130,6 +130,13 @@ class TestCounter:
         with pytest.raises(InvalidArgumentError, match=message):
             c.labels(*args, **kwargs)
 
+    def test_unhashable_label_values_use_their_text(self) -> None:
+        metrics = Metrics()
+        c = metrics.counter("tagged", labels=("tags",))
+        c.labels(tags=["a", "b"]).inc()
+        c.labels(tags="['a', 'b']").inc()
+        assert metrics.sample("tagged_total", {"tags": "['a', 'b']"}) == 2
+
     def test_labelled_family_needs_labels(self) -> None:
         c = Metrics().counter("req", labels=("method",))
         with pytest.raises(InvalidArgumentError, match=r"req.labels\(method=...\)"):

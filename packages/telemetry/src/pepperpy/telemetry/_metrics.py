@@ -411,7 +411,11 @@ class _Family(Generic[C]):
             key = (values, tuple(named.items()), ctx_key)
         else:
             key = (values, tuple(named.items()))
-        child = self._children.get(key)
+        try:
+            child = self._children.get(key)
+        except TypeError:  # an unhashable label value: resolve through its str()
+            canonical = self._canonical(values, named)
+            return self._resolve(canonical, (), dict(zip(self._labels, canonical, strict=True)))
         if child is not None:
             return child
         return self._resolve(key, values, named)
