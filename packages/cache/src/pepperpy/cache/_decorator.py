@@ -27,6 +27,7 @@ R2 = TypeVar("R2")
 _log = logging.getLogger("pepperpy.cache")
 
 _FAST_TYPES = frozenset({int, str})
+_FAST = _FAST_TYPES
 
 
 class _KwMark:
@@ -145,6 +146,7 @@ class CachedFunction(Generic[P, R]):
         self._error_ttl = error_ttl
         self._stale = stale
         self._plain = not error_types and stale is None
+        self._simple_keys = key is None and not typed and not shared
         # Bumped by invalidate()/cache_clear(): a call that started before an
         # invalidation returns its result to its callers but does not store it.
         self._epoch = 0
@@ -328,7 +330,10 @@ class _SyncCached(CachedFunction[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            key = self._key(args, kwargs)
+            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST:
+                key = args[0]
+            else:
+                key = self._key(args, kwargs)
             value = self._get(key, MISSING)
         except TypeError as exc:
             raise self._unhashable(exc) from None
@@ -426,7 +431,10 @@ class _AsyncCached(CachedFunction[P, R]):
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
         try:
-            key = self._key(args, kwargs)
+            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST:
+                key = args[0]
+            else:
+                key = self._key(args, kwargs)
             value = self._get(key, MISSING)
         except TypeError as exc:
             raise self._unhashable(exc) from None
