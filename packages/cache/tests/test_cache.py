@@ -289,6 +289,54 @@ class TestTTL:
         assert all(t is not None and 80 <= t <= 100 for t in ttls)
         assert len({round(t or 0, 6) for t in ttls}) > 50  # actually spread
 
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("set"), st.integers(0, 6), st.sampled_from([None, 1, 3, 10])),
+                st.tuples(st.just("get"), st.integers(0, 6), st.none()),
+                st.tuples(st.just("tick"), st.integers(1, 4), st.none()),
+            ),
+            max_size=60,
+        ),
+        st.integers(1, 4),
+    )
+    def test_ttl_lru_matches_reference_model(
+        self, ops: list[tuple[str, int, int | None]], maxsize: int
+    ) -> None:
+        """TTL plus LRU behaves like a reference model driven by the same clock."""
+        clock = ManualClock()
+        cache: Cache[int, int] = Cache(maxsize, clock=clock)
+        model: OrderedDict[int, float | None] = OrderedDict()  # key -> expiry, LRU order
+
+        def now() -> float:
+            return clock.monotonic()
+
+        def alive(key: int) -> bool:
+            exp = model[key]
+            return exp is None or exp > now()
+
+        for op, arg, ttl in ops:
+            if op == "tick":
+                clock.advance_sync(arg)
+            elif op == "get":
+                hit = arg in model and alive(arg)
+                if arg in model and not hit:
+                    del model[arg]
+                if hit:
+                    model.move_to_end(arg)
+                assert (arg if hit else None) == cache.get(arg)
+            else:
+                for key in [k for k in model if not alive(k)]:
+                    del model[key]
+                if arg in model:
+                    model.move_to_end(arg)
+                elif len(model) >= maxsize:
+                    model.popitem(last=False)
+                model[arg] = None if ttl is None else now() + ttl
+                cache.set(arg, arg, ttl=ttl)
+            assert [k for k in model if alive(k)] == cache.keys()
+
     def test_heap_stays_bounded_under_overwrites(self, clock: ManualClock) -> None:
         """Overwriting one key many times does not grow TTL bookkeeping without bound."""
         cache: Cache[str, int] = Cache(10, ttl=10, clock=clock)
