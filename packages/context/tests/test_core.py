@@ -299,3 +299,42 @@ class TestKey:
             context.Key("test_limit", str)
         with pytest.raises(InvalidArgumentError):
             context.Key("")
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from("abc"), st.sampled_from([1, 2, "x", None]), max_size=3),
+        min_size=1,
+        max_size=6,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_any_exit_order_keeps_the_newest_open_values(
+    layers: list[dict[str, object]], rnd: object
+) -> None:
+    """Scopes closed in any order (generators do that): every key shows the value of the
+    newest scope still open that binds it, else the base value."""
+    import random
+
+    assert isinstance(rnd, random.Random)
+
+    def body() -> None:
+        context.bind(a="base")
+        base = dict(context.current())
+        opened = []
+        for layer in layers:
+            s = context.scope(layer)
+            s.__enter__()
+            opened.append((s, layer))
+        order = list(range(len(opened)))
+        rnd.shuffle(order)
+        still_open = set(range(len(opened)))
+        for index in order:
+            opened[index][0].__exit__(None, None, None)
+            still_open.discard(index)
+            expected = dict(base)
+            for i in sorted(still_open):
+                expected.update(opened[i][1])
+            assert dict(context.current()) == expected
+
+    in_fresh(body)

@@ -214,18 +214,26 @@ class scope:
         self.__exit__(exc_type, exc, tb)
 
     def _exit_out_of_order(self, cur: _State) -> None:
-        # Find ourselves below newer scopes that are still open.
-        above: scope | None = None
-        shadowed: set[str] = set()
+        # Find ourselves below newer scopes that are still open (top first).
+        above: list[scope] = []
         node = cur[1]
         while node is not None and node is not self:
-            above = node
-            shadowed.update(node._values)
+            above.append(node)
             node = node._prev[1]
-        if node is self and above is not None:
-            # Splice ourselves out: the scope just above now returns to our
-            # previous state, with our own keys undone.
-            above._prev = (self._undo(above._prev[0]), self._prev[1])
+        shadowed: set[str] = set()
+        if node is self:
+            # Every newer scope remembers a state that includes our values:
+            # rewrite those memories without them (keys a scope between us and
+            # it rebinds stay), and unlink us from the chain.
+            for index, newer in enumerate(reversed(above)):
+                link = self._prev[1] if index == 0 else newer._prev[1]
+                newer._prev = (self._undo(newer._prev[0], shadowed), link)
+                shadowed.update(newer._values)
+        else:
+            # A context that never saw us (a generator closed from elsewhere):
+            # only undo values that are still ours and not rebound by its scopes.
+            for newer in above:
+                shadowed.update(newer._values)
         values = self._undo(cur[0], shadowed)
         if values is not cur[0]:
             _VAR.set((values, cur[1]))
