@@ -342,3 +342,46 @@ def test_process_exits_without_stop_and_keeps_data(tmp_path: Path) -> None:
             assert await storage.get("k") == "kept"
 
     asyncio.run(check())
+
+
+async def test_read_cache_never_serves_stale_values(tmp_path: Path) -> None:
+    async with make(tmp_path) as storage:
+        backend = storage.backend
+        assert isinstance(backend, SQLiteBackend)
+        await storage.put("k", "v1")
+        assert await storage.get("k") == "v1"
+        assert await storage.get("k") == "v1"
+        assert await storage.get("absent") is None
+        assert await storage.get("absent") is None
+        assert backend.cache_hits >= 2
+        # Another connection in this process commits behind the store's back.
+        with sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None) as conn:
+            conn.execute("UPDATE kv SET value = ?, version = version + 1", (b'"v2"',))
+        assert await storage.get("k") == "v2"
+        # Another process commits.
+        script = (
+            "import asyncio, sys\n"
+            "from pepperpy.storage import Storage\n"
+            "async def main():\n"
+            "    async with Storage.create('db', data_dir=sys.argv[1]) as s:\n"
+            "        await s.put('k', 'v3')\n"
+            "        await s.put('absent', 'now here')\n"
+            "asyncio.run(main())\n"
+        )
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, str(tmp_path))
+        assert await proc.wait() == 0
+        assert await storage.get("k") == "v3"
+        assert await storage.get("absent") == "now here"
+        # Its own writes too.
+        await storage.put("k", "v4")
+        assert await storage.get("k") == "v4"
+
+
+async def test_read_cache_can_be_disabled(tmp_path: Path) -> None:
+    async with make(tmp_path, read_cache=0) as storage:
+        await storage.put("k", 1)
+        assert await storage.get("k") == 1
+        assert await storage.get("k") == 1
+        backend = storage.backend
+        assert isinstance(backend, SQLiteBackend)
+        assert backend.cache_hits == 0

@@ -25,10 +25,12 @@ import asyncio
 import contextlib
 import functools
 import json
+import mmap
 import os
 import queue
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -141,6 +143,33 @@ def _plain_put(op: WriteOp) -> bool:
     return type(op) is Put and op.expected is None
 
 
+class _WalWatch:
+    """Reads the WAL-index header that SQLite keeps in the ``-shm`` file.
+
+    Every commit by any connection in any process changes this 48-byte header
+    (frame count, salts, checksums), and SQLite writes it to shared memory before
+    the commit returns. Comparing it is a memory read, no system call, so the
+    read cache can check "has anything been committed since?" on every hit.
+    Two copies are kept by SQLite; a torn read (copies differ) counts as changed.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path + "-shm", "rb")  # noqa: SIM115 - kept open while mapped
+        try:
+            self._map = mmap.mmap(self._file.fileno(), 96, access=mmap.ACCESS_READ)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def stamp(self) -> bytes | None:
+        data = self._map[:96]
+        return data[:48] if data[:48] == data[48:] else None
+
+    def close(self) -> None:
+        self._map.close()
+        self._file.close()
+
+
 class _SQLRows:
     """:class:`RowAccess` over the writer connection (runs in the writer thread)."""
 
@@ -176,6 +205,10 @@ class SQLiteBackend(Backend):
             process being killed, WAL syncs at checkpoints) or ``"full"`` (also
             survives power loss, one sync per committed batch).
         max_batch: The most operations committed in one transaction.
+        read_cache: How many recently read rows to keep in memory (0 disables).
+            A cached row is served only while no connection, in any process, has
+            committed anything since it was read (checked through SQLite's
+            shared WAL index on every hit), so the cache never serves stale data.
     """
 
     name: ClassVar[str] = "sqlite"
@@ -188,6 +221,7 @@ class SQLiteBackend(Backend):
         busy_timeout: float = 10.0,
         synchronous: str = "normal",
         max_batch: int = 512,
+        read_cache: int = 1024,
     ) -> None:
         if synchronous not in _SYNC_MODES:
             raise InvalidArgumentError(
@@ -206,6 +240,10 @@ class SQLiteBackend(Backend):
         self.busy_timeout = busy_timeout
         self.synchronous = synchronous
         self.max_batch = max_batch
+        self.read_cache = max(0, int(read_cache))
+        self._cache: OrderedDict[str, Record | None] = OrderedDict()
+        self._cache_stamp: bytes | None = None
+        self._wal: _WalWatch | None = None
         self._writer: _Worker | None = None
         self._conn: sqlite3.Connection | None = None
         self._readers: list[aiosqlite.Connection] = []
@@ -218,6 +256,8 @@ class SQLiteBackend(Backend):
         self._read_scheduled = False
         self._read_tasks: set[asyncio.Task[None]] = set()
         self._json1 = True
+        self.cache_hits = 0
+        """Reads served from the read cache (for stats and tests)."""
         self.batches = 0
         """How many write transactions were committed (for stats and tests)."""
 
@@ -332,6 +372,11 @@ class SQLiteBackend(Backend):
             self._readers.append(reader)
         self._wake = asyncio.Event()
         self._flusher = asyncio.ensure_future(self._flush_loop())
+        if self.read_cache:
+            try:
+                self._wal = _WalWatch(self.path)
+            except (OSError, ValueError):
+                self._wal = None  # not in WAL mode (or no -shm): no cache
 
     async def close(self) -> None:
         """Commit what is queued, close the readers, checkpoint and close the writer."""
@@ -345,6 +390,10 @@ class SQLiteBackend(Backend):
                 self._flusher.cancel()
                 raise
             self._flusher = None
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
+        self._cache.clear()
         for task in list(self._read_tasks):
             with contextlib.suppress(BaseException):
                 await task
@@ -551,6 +600,30 @@ class SQLiteBackend(Backend):
         if len(keys) != 1:
             return await self._query_keys(list(dict.fromkeys(keys)))
         key = keys[0]
+        stamp = self._wal.stamp() if self._wal is not None else None
+        if stamp is not None:
+            if stamp != self._cache_stamp:
+                self._cache.clear()  # something was committed: forget everything
+                self._cache_stamp = stamp
+            elif key in self._cache:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                cached = self._cache[key]
+                return {} if cached is None else {key: cached}
+        record = await self._read_one(key)
+        # Keep it only if nothing was committed between before the query and now.
+        if (
+            stamp is not None
+            and self._wal is not None
+            and self._cache_stamp == stamp
+            and self._wal.stamp() == stamp
+        ):
+            self._cache[key] = record
+            if len(self._cache) > self.read_cache:
+                self._cache.popitem(last=False)
+        return {} if record is None else {key: record}
+
+    async def _read_one(self, key: str) -> Record | None:
         fut = self._read_waiters.get(key)
         if fut is None:
             loop = asyncio.get_running_loop()
@@ -559,8 +632,7 @@ class SQLiteBackend(Backend):
             if not self._read_scheduled:
                 self._read_scheduled = True
                 loop.call_soon(self._flush_reads)
-        record = await asyncio.shield(fut)
-        return {} if record is None else {key: record}
+        return await asyncio.shield(fut)
 
     def _flush_reads(self) -> None:
         self._read_scheduled = False
