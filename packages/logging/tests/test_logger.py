@@ -457,3 +457,38 @@ def test_contextualize_and_colours(tmp_path: Path, capsys: pytest.CaptureFixture
     plog.configure({"console": {"colorize": True}})
     log.warning("coloured")
     assert "\x1b[" in capsys.readouterr().err
+
+
+async def test_catch_logs_and_reraises_or_swallows(tmp_path: Path) -> None:
+    path, section = json_file(tmp_path)
+    plog.configure(section)
+    log = get_logger("catch")
+
+    @log.catch("sync failed")
+    def sync_fail() -> None:
+        raise ValueError("v")
+
+    @log.catch("async failed", reraise=False)
+    async def async_fail() -> int:
+        raise KeyError("k")
+
+    @log.catch()
+    async def fine() -> int:
+        return 3
+
+    with pytest.raises(ValueError):
+        sync_fail()
+    assert await async_fail() is None
+    assert await fine() == 3
+    with log.catch("block", reraise=False, level="WARNING"):
+        raise RuntimeError("r")
+    with pytest.raises(KeyError):
+        async with log.catch("ignored", exclude=(LookupError,), reraise=False):
+            raise KeyError("excluded: passes through, not logged")
+    records = read_json(path)
+    assert [(r["message"], r["level"], r["exception"]["type"]) for r in records] == [
+        ("sync failed", "ERROR", "ValueError"),
+        ("async failed", "ERROR", "KeyError"),
+        ("block", "WARNING", "RuntimeError"),
+    ]
+    assert records[2]["function"] == "test_catch_logs_and_reraises_or_swallows"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Generator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 from loguru import logger as _loguru
@@ -16,7 +19,7 @@ from pepperpy import context as _context
 from pepperpy.context import current as _context_values
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
 from pepperpy.logging._config import LoggingConfig
-from pepperpy.logging._levels import LEVELS, level_no, resolve
+from pepperpy.logging._levels import LEVELS, level_name, level_no, resolve
 from pepperpy.logging._redact import MASK, Redactor, is_secret_value
 from pepperpy.logging._sinks import (
     SinkFailure,
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 _NEVER = 1 << 30
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 # --------------------------------------------------------------------------- state
@@ -266,6 +270,24 @@ class Logger:
         """
         return _context.scope(**values)
 
+    def catch(
+        self,
+        message: str = "unhandled error",
+        *,
+        level: str | int = "ERROR",
+        reraise: bool = True,
+        exclude: tuple[type[BaseException], ...] = (),
+    ) -> _Catch:
+        """Log exceptions leaving a block or a (sync or async) function, with traceback.
+
+        Usable as ``with logger.catch():`` / ``async with`` and as a decorator.
+        Unlike loguru's ``catch``, the exception is re-raised by default;
+        pass ``reraise=False`` to swallow it (the decorated function then
+        returns ``None``). Exceptions in *exclude*, and cancellation, pass
+        through unlogged.
+        """
+        return _Catch(self, message, level_no(level), reraise, exclude)
+
     def is_enabled_for(self, level: str | int) -> bool:
         """Whether a record at *level* would be emitted by this logger."""
         return level_no(level) >= self._node.min
@@ -439,6 +461,84 @@ class Logger:
 
     def __repr__(self) -> str:
         return f"<Logger {self._node.name!r}>"
+
+
+class _Catch:
+    """The context manager / decorator returned by :meth:`Logger.catch`."""
+
+    __slots__ = ("_exclude", "_level", "_logger", "_message", "_reraise")
+
+    def __init__(
+        self,
+        logger: Logger,
+        message: str,
+        level: int,
+        reraise: bool,
+        exclude: tuple[type[BaseException], ...],
+    ) -> None:
+        self._logger = logger
+        self._message = message
+        self._level = level
+        self._reraise = reraise
+        self._exclude = exclude
+
+    def _handle(self, exc: BaseException | None) -> bool:
+        """Log *exc* if it qualifies; return whether to swallow it."""
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, self._exclude):
+            return False
+        if self._level >= self._logger._node.min:
+            name = level_name(self._level)
+            # depth 2: the frame running the ``with`` block, or calling the function
+            lg = self._logger._lg.opt(depth=2, exception=exc)
+            lg.log(name if name in LEVELS else self._level, "{}", self._message)
+        return not self._reraise
+
+    def __enter__(self) -> _Catch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        return self._handle(exc)
+
+    async def __aenter__(self) -> _Catch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        return self._handle(exc)
+
+    def __call__(self, fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def caught_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except BaseException as exc:
+                    if not self._handle(exc):
+                        raise
+                    return None
+
+            return cast("F", caught_async)
+
+        @functools.wraps(fn)
+        def caught(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as exc:
+                if not self._handle(exc):
+                    raise
+                return None
+
+        return cast("F", caught)
 
 
 def get_logger(name: str | None = None) -> Logger:
