@@ -333,6 +333,28 @@ class Step:
             stats.emitted += 1
         return out
 
+    @property
+    def fast(self) -> bool:
+        """Whether a stream may call ``fn`` directly (async map, no retry, no hooks)."""
+        return (
+            self.kind is StepKind.MAP
+            and self._async
+            and self.retry is None
+            and not self.hooks
+            and not self.thread
+        )
+
+    async def fail_fast(self, item: Any, exc: Exception, start: float) -> Any:
+        """Account for a failed direct call made by a stream; return ``DROP`` or raise."""
+        elapsed = time.perf_counter() - start
+        stats = self.stats
+        stats.total_seconds += elapsed
+        if elapsed > stats.max_seconds:
+            stats.max_seconds = elapsed
+        out = await self._handle_failure(item, _Failed(exc, 1))
+        stats.dropped += 1
+        return out
+
     async def _handle_failure(self, item: Any, failed: _Failed) -> Any:
         self.stats.errors += 1
         if self.on_error == "skip":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -70,13 +71,36 @@ class _Stage:
     async def _worker(self) -> None:
         get = self.inq.get
         put = self.outq.put
-        run = self.step.run
+        step = self.step
+        run = step.run
+        fast = step.fn if step.fast else None
+        stats = step.stats
+        clock = time.perf_counter
         try:
             while True:
                 item = await get()
                 if item is _END:
                     await self._finish()
                     return
+                if fast is not None:
+                    # Inlined Step.run for a plain async map: the hot path of a stream.
+                    stats.calls += 1
+                    start = clock()
+                    try:
+                        out = await fast(item)
+                    except Exception as exc:
+                        await step.fail_fast(item, exc, start)
+                        continue
+                    elapsed = clock() - start
+                    stats.total_seconds += elapsed
+                    if elapsed > stats.max_seconds:
+                        stats.max_seconds = elapsed
+                    if out is DROP:
+                        stats.dropped += 1
+                        continue
+                    stats.emitted += 1
+                    await put(out)
+                    continue
                 out = await run(item)
                 if out is DROP:
                     continue
@@ -91,7 +115,11 @@ class _Stage:
     async def _ordered_worker(self) -> None:
         get = self.inq.get
         put = self.outq.put
-        run = self.step.run
+        step = self.step
+        run = step.run
+        fast = step.fn if step.fast else None
+        stats = step.stats
+        clock = time.perf_counter
         done = self.done
         try:
             while True:
@@ -105,7 +133,25 @@ class _Stage:
                     return
                 index = self.counter
                 self.counter += 1
-                done[index] = await run(item)
+                if fast is not None:
+                    stats.calls += 1
+                    start = clock()
+                    try:
+                        out = await fast(item)
+                    except Exception as exc:
+                        out = await step.fail_fast(item, exc, start)
+                    else:
+                        elapsed = clock() - start
+                        stats.total_seconds += elapsed
+                        if elapsed > stats.max_seconds:
+                            stats.max_seconds = elapsed
+                        if out is DROP:
+                            stats.dropped += 1
+                        else:
+                            stats.emitted += 1
+                    done[index] = out
+                else:
+                    done[index] = await run(item)
                 if index != self.next_emit or self.flushing:
                     continue
                 self.flushing = True
