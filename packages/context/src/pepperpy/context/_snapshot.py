@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import json
 import math
 import os
 from collections.abc import Callable, Coroutine, Iterator, Mapping, MutableMapping
-from typing import Any, Generic, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 
 from pepperpy.context._core import _TYPED, _VAR, _check_types
 from pepperpy.core.exceptions import InvalidArgumentError, ValidationError, safe_repr
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "ENV_VAR",
@@ -199,6 +201,8 @@ def _merge(values: Mapping[str, Any]) -> None:
 
 
 async def _await_in(ctx: contextvars.Context, coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     task: asyncio.Future[T] = ctx.run(asyncio.ensure_future, coro)
     return await task
 
@@ -232,6 +236,8 @@ def create_task(
     this is for starting work in a context captured earlier (a request's
     snapshot kept by a queue, a header extracted by a server).
     """
+    import asyncio
+
     ctx = _context_for(snapshot)
     loop = asyncio.get_running_loop()
     return ctx.run(loop.create_task, coro, name=name)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pepperpy.context._snapshot import Snapshot, _Bound
 from pepperpy.core.exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["ContextExecutor", "install_executor", "to_thread", "wrap_executor"]
 
@@ -25,6 +27,8 @@ async def to_thread(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) ->
     what it binds does not leak back. Works like :func:`asyncio.to_thread`,
     which some executors and older recipes (``loop.run_in_executor``) lack.
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     ctx = contextvars.copy_context()
     call = functools.partial(ctx.run, fn, *args, **kwargs)
@@ -56,6 +60,8 @@ class ContextExecutor(ThreadPoolExecutor):
 
 class _WrappedExecutor(Executor):
     def __init__(self, inner: Executor) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
         self._inner = inner
         self._processes = isinstance(inner, ProcessPoolExecutor)
 
@@ -111,6 +117,8 @@ def install_executor(
         The installed executor (the loop shuts it down on ``loop.close()``
         / ``shutdown_default_executor()``).
     """
+    import asyncio
+
     target = loop if loop is not None else asyncio.get_running_loop()
     executor = ContextExecutor(max_workers=max_workers, thread_name_prefix="pepperpy")
     target.set_default_executor(executor)
