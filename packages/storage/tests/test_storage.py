@@ -402,3 +402,21 @@ def test_any_json_value_round_trips(tmp_path: Path, value: object, key: str) -> 
     except UnicodeEncodeError:
         return
     asyncio.run(run())
+
+
+def test_store_survives_several_event_loops(tmp_path: Path, backend_name: str) -> None:
+    storage = Storage.create("loops", data_dir=tmp_path, backend=backend_name)
+
+    async def first() -> None:
+        await storage.put("a", 1)
+        assert await storage.get("a") == 1
+
+    async def second() -> None:
+        await storage.put("b", 2)
+        assert await storage.get_many(["a", "b"]) == {"a": 1, "b": 2}
+        assert await storage.get("a") == 1
+        assert await storage.incr("n") == 1
+        await storage.stop()
+
+    asyncio.run(first())
+    asyncio.run(second())

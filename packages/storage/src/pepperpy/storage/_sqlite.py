@@ -250,6 +250,7 @@ class SQLiteBackend(Backend):
         self._next_reader = 0
         self._pending: list[tuple[WriteOp, float, asyncio.Future[Any]]] = []
         self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._read_waiters: dict[str, asyncio.Future[Record | None]] = {}
@@ -370,6 +371,7 @@ class SQLiteBackend(Backend):
             except sqlite3.Error as exc:
                 raise from_sqlite_error(exc, "open a reader on", self.path) from exc
             self._readers.append(reader)
+        self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._flusher = asyncio.ensure_future(self._flush_loop())
         if self.read_cache:
@@ -380,6 +382,8 @@ class SQLiteBackend(Backend):
 
     async def close(self) -> None:
         """Commit what is queued, close the readers, checkpoint and close the writer."""
+        if self._wake is not None:
+            self._adopt_loop(asyncio.get_running_loop())
         self._closing = True
         if self._flusher is not None:
             if self._wake is not None:
@@ -417,6 +421,23 @@ class SQLiteBackend(Backend):
 
     # ----------------------------------------------------------------- writes
 
+    def _adopt_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Move the loop-bound helpers to *loop* (the store outlived its first event loop).
+
+        ``asyncio.run()`` called twice with one store: the first loop and its
+        flusher task are gone, so start a new flusher here. Operations still
+        queued belonged to the dead loop; nobody can be waiting for them.
+        """
+        if self._loop is loop:
+            return
+        self._loop = loop
+        self._pending = []
+        self._read_waiters = {}
+        self._read_scheduled = False
+        self._read_tasks = set()
+        self._wake = asyncio.Event()
+        self._flusher = loop.create_task(self._flush_loop())
+
     async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
         """Queue *ops* for the next group commit and wait for their results."""
         if self._wake is None or self._closing:
@@ -428,6 +449,7 @@ class SQLiteBackend(Backend):
                 retryable=False,
             )
         loop = asyncio.get_running_loop()
+        self._adopt_loop(loop)
         futures = []
         for op in ops:
             fut: asyncio.Future[Any] = loop.create_future()
@@ -451,7 +473,12 @@ class SQLiteBackend(Backend):
                 )
             )
             return fut
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._adopt_loop(loop)
+            wake = self._wake
+            assert wake is not None
+        fut = loop.create_future()
         self._pending.append((op, now, fut))
         wake.set()
         return fut
@@ -624,9 +651,11 @@ class SQLiteBackend(Backend):
         return {} if record is None else {key: record}
 
     async def _read_one(self, key: str) -> Record | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop and self._wake is not None:
+            self._adopt_loop(loop)
         fut = self._read_waiters.get(key)
         if fut is None:
-            loop = asyncio.get_running_loop()
             fut = loop.create_future()
             self._read_waiters[key] = fut
             if not self._read_scheduled:

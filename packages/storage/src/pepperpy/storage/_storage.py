@@ -133,6 +133,7 @@ class Storage(Lifecycle):
         self.max_key_length = max_key_length
         self._codec = Codec(format)
         self._purger: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def create(
@@ -208,12 +209,13 @@ class Storage(Lifecycle):
 
     async def _on_start(self) -> None:
         await self.backend.open()
+        self._loop = asyncio.get_running_loop()
         if self.purge_interval:
             self._purger = asyncio.ensure_future(self._purge_loop(self.purge_interval))
 
     async def _on_stop(self) -> None:
         purger, self._purger = self._purger, None
-        if purger is not None:
+        if purger is not None and purger.get_loop() is asyncio.get_running_loop():
             purger.cancel()
             try:
                 await purger
@@ -229,9 +231,19 @@ class Storage(Lifecycle):
             except Exception as exc:  # keep sweeping; reads filter expired keys anyway
                 _log.warning("storage %r: purging expired keys failed: %s", self.name, exc)
 
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # Used from a new event loop (asyncio.run twice): the old purge task died
+            # with its loop; start it again here.
+            self._loop = loop
+            if self.purge_interval:
+                self._purger = loop.create_task(self._purge_loop(self.purge_interval))
+
     async def _ready(self) -> None:
         state = self._lc_state
         if state is LifecycleState.RUNNING:
+            self._check_loop()
             return
         if state is LifecycleState.NEW or state is LifecycleState.STARTING:
             await self.start()
@@ -286,6 +298,8 @@ class Storage(Lifecycle):
     async def _write_one(self, op: WriteOp) -> Any:
         if self._lc_state is not LifecycleState.RUNNING:
             await self._ready()
+        else:
+            self._check_loop()
         result = await self.backend.write_one(op, self.clock.time())
         if isinstance(result, BaseException):
             raise result
