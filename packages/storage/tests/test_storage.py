@@ -420,3 +420,15 @@ def test_store_survives_several_event_loops(tmp_path: Path, backend_name: str) -
 
     asyncio.run(first())
     asyncio.run(second())
+
+
+async def test_msgpack_format(tmp_path: Path) -> None:
+    pytest.importorskip("msgpack")
+    async with Storage.create("mp", data_dir=tmp_path, format="msgpack") as storage:
+        await storage.put("k", {"a": [1, 2.5, "x", None]})
+        assert await storage.get("k") == {"a": [1, 2.5, "x", None]}
+        await storage.put("u", User("1", "One"))
+        assert await storage.get("u", type=User) == User("1", "One")
+        assert await storage.incr("n", 3) == 3
+        with pytest.raises(StorageValueError):
+            await storage.put("bad", {"x": object()})
