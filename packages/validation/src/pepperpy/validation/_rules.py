@@ -307,7 +307,7 @@ def regex(pattern: str | re.Pattern[str], *, flags: int = 0, full: bool = True) 
     return Rule(
         lambda v: matcher(v) is not None,
         code="pattern",
-        params={"pattern": compiled.pattern},
+        params={"pattern": compiled.pattern, "full": full},
         applies_to=str,
     )
 

@@ -310,6 +310,7 @@ class _Plan:
         "convert",
         "default",
         "default_factory",
+        "description",
         "key",
         "name",
         "nested",
@@ -319,9 +320,12 @@ class _Plan:
         "rules",
         "sanitize",
         "secret",
+        "type_",
     )
 
     def __init__(self) -> None:
+        self.type_: Any = Any
+        self.description: str | None = None
         self.key = ""
         self.name = ""
         self.pointer = ""
@@ -518,6 +522,8 @@ class Schema(Generic[T]):
             format_rule = _format_rule(name, tp)
             rules.insert(0, format_rule)
             tp = str
+        plan.type_ = tp
+        plan.description = field.description
         plan.convert, plan.nested = self._converter_for(name, tp)
         plan.sanitize = compose(field.sanitize)
         plan.rules = tuple(r for r in rules if not r.is_async)
@@ -817,6 +823,20 @@ class Schema(Generic[T]):
         ctx = _Ctx(defer=False)
         self._run(data, "", ctx)
         return not ctx.out
+
+    def json_schema(self) -> dict[str, Any]:
+        """A JSON Schema (draft 2020-12) describing what this schema accepts.
+
+        Types, required keys, defaults, nullability, nested objects and lists,
+        and the built-in rules (formats, lengths, ranges, patterns, choices)
+        are expressed; custom and async rules and cross-field checks cannot
+        be, and are left out.
+        """
+        from pepperpy.validation._jsonschema import schema_for
+
+        document = schema_for(self)
+        document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        return document
 
     def _error(self, violations: list[Violation]) -> ValidationError:
         count = len(violations)
