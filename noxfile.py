@@ -230,10 +230,44 @@ def namespace(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PY, tags=["ci"])
 def demo(session: nox.Session) -> None:
-    """Run the example application end to end (README's first command runs this)."""
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), "pepperpy")
-    session.install(*TEST_TOOLS)
+    """Run the example application end to end, then its tests (README's first command).
+
+    ``nox -s demo -- --serve`` (or any other flag of examples/run.py) runs only the
+    application, with those flags; ``--serve`` keeps its API up for curl.
+    """
+    # Every area, named: pepperpy[all] from wheels built here, file-URL constraints.
+    areas = sorted(area for area in PACKAGES if area != ws.META)
+    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META, *areas)
+    # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra).
+    session.install(*TEST_TOOLS, "pyyaml>=6.0")
+    _verify(session)
     session.run("python", "examples/run.py", *session.posargs)
+    if not session.posargs:
+        session.run(*_pytest_args(session, ROOT / "examples" / "tests"))
+
+
+@nox.session(python=MAIN_PY)
+def docs(session: nox.Session) -> None:
+    """Build the site (mkdocs --strict) and run every ```python block in docs/.
+
+    ``nox -s docs -- docs/cache.md`` runs the blocks of some pages only (no build).
+    """
+    # mkdocs-material + mkdocstrings: see the comment at the top of mkdocs.yml;
+    # ruff formats the signatures mkdocstrings renders.
+    tools = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "ruff>=0.8"]
+    areas = sorted(area for area in PACKAGES if area != ws.META)
+    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META, *areas)
+    # The examples may use any optional integration (YAML, msgpack, test helpers ...).
+    extras = sorted(
+        {req for pkg in PACKAGES.values() for req in [*pkg.third_party, *_test_requires(pkg)[0]]}
+    )
+    session.install(*tools, *TEST_TOOLS, *extras)
+    _verify(session)
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    if not session.posargs:
+        site = Path(session.create_tmp()) / "site"
+        session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site))
+    session.run("python", "tools/docs.py", "--python", _py(session), *session.posargs)
 
 
 @nox.session(python=MAIN_PY)

@@ -1,45 +1,18 @@
-"""The example application's entry point (grows into the full service in examples/app/)."""
+"""Run the PepperPy example service: ``python examples/run.py [--serve] [--help]``.
+
+``python3 tools/dev.py demo`` runs this in a fresh venv with every package of
+this checkout installed; see docs/getting-started.md.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
-import pepperpy
-from pepperpy import Lifecycle, ManualClock, PepperPyError, retry
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-class Greeter(Lifecycle):
-    async def _on_start(self) -> None:
-        print("greeter: started")
-
-    async def _on_stop(self) -> None:
-        print("greeter: stopped")
-
-
-async def main() -> int:
-    clock = ManualClock()
-    attempts = 0
-
-    @retry(attempts=3, delay=1, retry_on=ConnectionError, clock=clock)
-    async def connect() -> str:
-        nonlocal attempts
-        attempts += 1
-        if attempts < 3:
-            raise ConnectionError("refused")
-        return "connected"
-
-    async with Greeter():
-        task = asyncio.create_task(connect())
-        await clock.advance(5)
-        print(f"retry: {await task} after {attempts} attempts")
-    try:
-        raise PepperPyError("example error", context={"key": "k"}, hint="this is the hint")
-    except PepperPyError as exc:
-        print(f"error: {exc}")
-    print(f"pepperpy {pepperpy.__version__}: facade names {', '.join(pepperpy.__all__[:6])}, ...")
-    return 0
-
+from app.main import main
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(asyncio.run(main(sys.argv[1:])))

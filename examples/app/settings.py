@@ -1,0 +1,96 @@
+"""Typed settings, loaded by pepperpy-config from config.toml and the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pepperpy.config import Config, optional
+from pepperpy.core import parse_duration
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CONFIG = HERE / "config.toml"
+BUNDLED_DATA = HERE / "dataset" / "records.jsonl"
+
+
+@attrs.define
+class IngestSettings:
+    concurrency: int = 16
+    data_file: str = ""
+
+
+@attrs.define
+class ApiSettings:
+    host: str = "127.0.0.1"
+    port: int = 0
+    self_test_requests: int = 300
+
+
+@attrs.define
+class CacheSettings:
+    maxsize: int = 256
+    ttl: str = "5m"
+
+
+@attrs.define
+class SecuritySettings:
+    keyring_file: str = "keyring.json"
+    token_ttl: str = "15m"
+
+
+@attrs.define
+class Settings:
+    name: str
+    data_dir: str
+    ingest: IngestSettings = attrs.Factory(IngestSettings)
+    api: ApiSettings = attrs.Factory(ApiSettings)
+    cache: CacheSettings = attrs.Factory(CacheSettings)
+    security: SecuritySettings = attrs.Factory(SecuritySettings)
+    logging: dict[str, Any] = attrs.Factory(dict)
+
+    @property
+    def data_path(self) -> Path:
+        """data_dir; a relative one is under the app's directory (examples/app/data)."""
+        return (HERE / Path(self.data_dir).expanduser()).resolve()
+
+    @property
+    def records_file(self) -> Path:
+        return Path(self.ingest.data_file) if self.ingest.data_file else BUNDLED_DATA
+
+    @property
+    def token_ttl_seconds(self) -> float:
+        return parse_duration(self.security.token_ttl)
+
+    def logging_section(self) -> dict[str, Any]:
+        """The [logging] section with file paths resolved under data_dir."""
+        section = dict(self.logging)
+        files = []
+        for spec in section.get("files", []):
+            spec = dict(spec)
+            path = Path(spec["path"])
+            spec["path"] = str(path if path.is_absolute() else self.data_path / path)
+            files.append(spec)
+        section["files"] = files
+        return section
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config[Settings]:
+    """config.toml (or *path*), then ``local.toml`` beside it if present, then APP_* variables."""
+    main = Path(path) if path else DEFAULT_CONFIG
+    local = main.with_name("local.toml")
+    return Config.load(
+        main,
+        optional(local),
+        schema=Settings,
+        env_prefix="APP",
+        env=env,
+        overrides=overrides,
+    )
