@@ -219,7 +219,7 @@ async def test_middleware_sees_requests_and_responses_in_order(servers: Any) -> 
         return response
 
     async def inner(request: Request, call_next: Any) -> Response:
-        calls.append(f"inner>{request.extensions['attempt']}")
+        calls.append(f"inner>{request.attempt}")
         response: Response = await call_next(request)
         calls.append("inner<")
         return response

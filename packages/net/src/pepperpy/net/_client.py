@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import traceback
 import warnings
 import weakref
 from collections import Counter
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlencode
@@ -46,7 +45,8 @@ from pepperpy.net._models import (
 )
 from pepperpy.net._ratelimit import RateLimit, TokenBucket
 from pepperpy.net._retry import Retry, RetryBudget, parse_retry_after
-from pepperpy.net._serial import context_headers, encode_json
+from pepperpy.net._serial import context_injector, encode_json
+from pepperpy.net._slots import Slots
 from pepperpy.net._ssrf import SSRFGuard
 from pepperpy.net._stats import ClientStats, HostStats
 from pepperpy.net._streams import FileSink, coerce_content, with_progress
@@ -73,6 +73,7 @@ _HOST_FAILURES = (
     ConnectTimeoutError,
     ReadTimeoutError,
 )
+_CLOSED = CircuitState.CLOSED
 _PKG_DIR = os.path.dirname(__file__)
 _CORE_DIR = os.path.join(os.path.dirname(_PKG_DIR), "core")
 _DEFAULT_TIMEOUT = Timeout()
@@ -105,19 +106,19 @@ class _Host:
         "responses",
         "retries",
         "retries_denied",
-        "semaphore",
+        "slots",
         "statuses",
     )
 
     def __init__(
         self,
         name: str,
-        semaphore: asyncio.Semaphore | None,
+        slots: Slots | None,
         bucket: TokenBucket | None,
         breaker: CircuitBreaker | None,
     ) -> None:
         self.name = name
-        self.semaphore = semaphore
+        self.slots = slots
         self.bucket = bucket
         self.breaker = breaker
         self.requests = self.responses = self.errors = 0
@@ -152,17 +153,6 @@ class _Options:
         self.retry = retry
         self.force_retry = force_retry
         self.follow = follow
-
-
-async def _acquire(semaphore: asyncio.Semaphore, timeout: float) -> bool:
-    if not semaphore.locked():
-        await semaphore.acquire()  # returns at once: a slot is free
-        return True
-    try:
-        await asyncio.wait_for(semaphore.acquire(), timeout)
-    except asyncio.TimeoutError:
-        return False
-    return True
 
 
 class HttpClient(Lifecycle):
@@ -240,6 +230,7 @@ class HttpClient(Lifecycle):
         self._headers = default_headers
         self._auth = self._coerce_auth(auth)
         self._timeout = Timeout.coerce(timeout)
+        self._client_timeout = self._timeout._aiohttp()
         if not isinstance(limits, Limits):
             raise InvalidArgumentError(
                 "limits must be a pepperpy.net.Limits", code="pepperpy.net.invalid_limit"
@@ -271,7 +262,7 @@ class HttpClient(Lifecycle):
         self._resolver = resolver
         self._clock = clock
         self._hosts: dict[tuple[str, str, int | None], _Host] = {}
-        self._global: asyncio.Semaphore | None = None
+        self._slots = Slots(limits.max_connections)
         self._budget = RetryBudget(
             retry.budget_ratio if retry else 0.0,
             retry.budget_min_per_second if retry else 0.0,
@@ -279,6 +270,9 @@ class HttpClient(Lifecycle):
         )
         self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
         self._chain: Handler = self._build_chain()
+        self._urls: dict[str, URL] = {}
+        self._inject = context_injector() if propagate_context else None
+        self._default_options = _Options(self._auth, retry, False, follow_redirects)
 
     # ----------------------------------------------------------------- setup
 
@@ -352,7 +346,7 @@ class HttpClient(Lifecycle):
             raise_for_status=False,
             auto_decompress=True,
         )
-        self._global = asyncio.Semaphore(limits.max_connections)
+        self._slots = Slots(limits.max_connections)
         self._hosts.clear()
 
     async def _on_stop(self) -> None:
@@ -495,15 +489,26 @@ class HttpClient(Lifecycle):
         upload_progress: ProgressCallback | None,
         stream: bool,
     ) -> Request:
-        target = self._merge_url(url)
+        target = self._urls.get(url) if isinstance(url, str) else None
+        if target is None:
+            target = self._merge_url(url)
+            if isinstance(url, str):
+                if len(self._urls) >= 512:
+                    self._urls.clear()
+                self._urls[url] = target
         if params:
             target = target.extend_query(params)
         merged = self._headers.copy()
         if headers:
             check_headers(headers)
             merged.update(headers)
-        if self._propagate:
-            context_headers(merged)
+        inject = self._inject
+        if inject is not None:
+            extra: dict[str, str] = {}
+            inject(extra)
+            for name, value in extra.items():
+                if name not in merged:
+                    merged[name] = value
         given = (json is not MISSING) + (data is not None) + (content is not None)
         if given > 1:
             raise InvalidArgumentError(
@@ -532,18 +537,15 @@ class HttpClient(Lifecycle):
         if idempotency_key is not None:
             check_headers({"Idempotency-Key": idempotency_key})
             merged["Idempotency-Key"] = idempotency_key
-        request = Request(
-            method=method.upper(),
-            url=target,
-            headers=merged,
-            content=body,
-            timeout=self._timeout if timeout is None else Timeout.coerce(timeout),
+        return Request(
+            method.upper(),
+            target,
+            merged,
+            body,
+            self._timeout if timeout is None else Timeout.coerce(timeout),
+            self._max_size if max_response_size is MISSING else self._parse_size(max_response_size),
+            stream,
         )
-        request.extensions["max_response_size"] = (
-            self._max_size if max_response_size is MISSING else self._parse_size(max_response_size)
-        )
-        request.extensions["stream"] = stream
-        return request
 
     def _options(
         self,
@@ -551,6 +553,8 @@ class HttpClient(Lifecycle):
         retry: Retry | bool | None,
         follow_redirects: bool | None,
     ) -> _Options:
+        if auth is MISSING and retry is None and follow_redirects is None:
+            return self._default_options
         effective_auth = self._auth if auth is MISSING else self._coerce_auth(auth)
         if isinstance(retry, Retry):
             policy: Retry | None = retry
@@ -571,8 +575,8 @@ class HttpClient(Lifecycle):
         host = self._hosts.get(key)
         if host is None:
             limits = self._limits
-            semaphore = (
-                asyncio.Semaphore(limits.max_connections_per_host)
+            slots = (
+                Slots(limits.max_connections_per_host)
                 if limits.max_connections_per_host < limits.max_connections
                 else None
             )
@@ -582,26 +586,34 @@ class HttpClient(Lifecycle):
                 if self._breaker_config
                 else None
             )
-            host = _Host(f"{key[0]}://{key[1]}:{key[2]}", semaphore, bucket, breaker)
+            host = _Host(f"{key[0]}://{key[1]}:{key[2]}", slots, bucket, breaker)
             self._hosts[key] = host
         return host
 
-    async def _acquire_slots(self, host: _Host, request: Request) -> None:
-        assert self._global is not None
+    async def _wait_slots(self, host: _Host, request: Request) -> None:
+        """The slow path of slot acquisition: a limiter is full, wait up to the pool timeout."""
         limit = request.timeout.pool
         started = time.monotonic()
-        if host.semaphore is not None and not await _acquire(host.semaphore, limit):
-            raise self._pool_timeout(host, request, "per-host")
-        remaining = limit - (time.monotonic() - started)
+        per_host = host.slots
+        if per_host is not None:
+            if per_host.free > 0 and not per_host.waiters:
+                per_host.free -= 1
+            elif not await per_host.wait(limit):
+                raise self._pool_timeout(host, request, "per-host")
+        slots = self._slots
         try:
-            acquired = await _acquire(self._global, max(0.0, remaining))
+            if slots.free > 0 and not slots.waiters:
+                slots.free -= 1
+                return
+            remaining = max(0.0, limit - (time.monotonic() - started))
+            acquired = await slots.wait(remaining)
         except BaseException:
-            if host.semaphore is not None:
-                host.semaphore.release()
+            if per_host is not None:
+                per_host.release()
             raise
         if not acquired:
-            if host.semaphore is not None:
-                host.semaphore.release()
+            if per_host is not None:
+                per_host.release()
             raise self._pool_timeout(host, request, "total")
 
     def _pool_timeout(self, host: _Host, request: Request, which: str) -> PoolTimeoutError:
@@ -624,10 +636,9 @@ class HttpClient(Lifecycle):
 
     def _release_slots(self, host: _Host) -> None:
         host.in_flight -= 1
-        if host.semaphore is not None:
-            host.semaphore.release()
-        assert self._global is not None
-        self._global.release()
+        if host.slots is not None:
+            host.slots.release()
+        self._slots.release()
 
     async def _transmit(self, request: Request) -> Response:
         """The innermost handler: one attempt through aiohttp, no retry, no redirect."""
@@ -638,33 +649,38 @@ class HttpClient(Lifecycle):
         url = request.url
         if self._guard is not None:
             self._guard.check_literal(url.host or "", url.port or 0)
-        host = self._host_for(url)
+        host = self._hosts.get((url.scheme, url.host or "", url.port)) or self._host_for(url)
         breaker = host.breaker
-        if breaker is not None and not breaker.allow():
+        if breaker is not None and breaker._state is not _CLOSED and not breaker.allow():
             host.rejected_by_breaker += 1
             raise CircuitOpenError(
                 f"{request.method} {url}: the circuit for {host.name} is open after "
                 f"repeated failures; retry in {breaker.retry_in:.1f}s",
                 context={"host": host.name, "retry_in": round(breaker.retry_in, 3)},
             )
-        try:
-            if host.bucket is not None and await host.bucket.acquire(host=host.name):
-                host.rate_limited += 1
-            await self._acquire_slots(host, request)
-        except BaseException:
-            if breaker is not None:
-                breaker.release()
-            raise
+        slots = self._slots
+        if host.bucket is None and host.slots is None and slots.free > 0 and not slots.waiters:
+            slots.free -= 1  # the uncontended path: no await, no call
+        else:
+            try:
+                if host.bucket is not None and await host.bucket.acquire(host=host.name):
+                    host.rate_limited += 1
+                await self._wait_slots(host, request)
+            except BaseException:
+                if breaker is not None:
+                    breaker.release()
+                raise
         host.in_flight += 1
         host.requests += 1
         started = time.monotonic()
+        timeout = request.timeout
         try:
             raw = await session.request(
                 request.method,
                 url,
                 headers=request.headers,
                 data=request.content,
-                timeout=request.timeout._aiohttp(),
+                timeout=self._client_timeout if timeout is self._timeout else timeout._aiohttp(),
                 allow_redirects=False,
             )
         except BaseException as exc:
@@ -684,15 +700,12 @@ class HttpClient(Lifecycle):
         host.responses += 1
         host.statuses[status] += 1
         if breaker is not None:
-            breaker.record(status not in breaker.config.failure_statuses)
-        response = Response(
-            raw,
-            request,
-            max_size=request.extensions.get("max_response_size"),
-            finish=lambda: self._release_slots(host),
-            started=started,
-        )
-        if not request.extensions.get("stream"):
+            if status not in breaker.config.failure_statuses and breaker._state is _CLOSED:
+                breaker._failures = 0  # the common case, inline
+            else:
+                breaker.record(status not in breaker.config.failure_statuses)
+        response = Response(raw, request, self, host, started)
+        if not request.stream:
             try:
                 await response.read()
             except NetworkError:
@@ -700,30 +713,29 @@ class HttpClient(Lifecycle):
                 raise
         return response
 
-    async def _attempt(self, request: Request, options: _Options, same_origin: bool) -> Response:
-        if options.auth is not None and same_origin:
-            await options.auth.apply(request)
-        return await self._chain(request)
-
     async def _send_retrying(
         self, request: Request, options: _Options, same_origin: bool
     ) -> Response:
         config = options.retry
         if config is None:
-            request.extensions["attempt"] = 1
-            return await self._attempt(request, options, same_origin)
+            if options.auth is not None and same_origin:
+                await options.auth.apply(request)
+            return await self._chain(request)
         budget = self._budget
-        budget.deposit()
-        can_retry = request.replayable and (
+        if budget._earned < budget._max_tokens:
+            budget.deposit()
+        can_retry = (request.content is None or isinstance(request.content, bytes)) and (
             options.force_retry
             or request.method in config.methods
             or "Idempotency-Key" in request.headers
         )
         attempt = 1
         while True:
-            request.extensions["attempt"] = attempt
+            request.attempt = attempt
             try:
-                response = await self._attempt(request, options, same_origin)
+                if options.auth is not None and same_origin:
+                    await options.auth.apply(request)
+                response = await self._chain(request)
             except NetworkError as exc:
                 if (
                     not can_retry
@@ -742,7 +754,7 @@ class HttpClient(Lifecycle):
                 if (
                     not can_retry
                     or attempt >= config.attempts
-                    or (response.status not in config.statuses)
+                    or (response._raw.status not in config.statuses)
                 ):
                     response.attempts = attempt
                     return response
@@ -765,12 +777,17 @@ class HttpClient(Lifecycle):
             attempt += 1
 
     async def _send(self, request: Request, options: _Options) -> Response:
-        self._ensure_running()
+        if self._session is None:
+            self._ensure_running()
+        response = await self._send_retrying(request, options, True)
+        if not options.follow or response.status not in _REDIRECTS:
+            return response
+        return await self._redirects(request, response, options)
+
+    async def _redirects(self, request: Request, response: Response, options: _Options) -> Response:
         origin = request.url.origin()
         history: list[Response] = []
         while True:
-            same_origin = not history or request.url.origin() == origin
-            response = await self._send_retrying(request, options, same_origin)
             if not options.follow or response.status not in _REDIRECTS:
                 response.history = tuple(history)
                 return response
@@ -790,6 +807,8 @@ class HttpClient(Lifecycle):
                 )
             history.append(response)
             request = self._redirect(request, response.status, location)
+            same_origin = request.url.origin() == origin
+            response = await self._send_retrying(request, options, same_origin)
 
     def _redirect(self, request: Request, status: int, location: str) -> Request:
         try:
@@ -832,6 +851,8 @@ class HttpClient(Lifecycle):
             headers=headers,
             content=content,
             timeout=request.timeout,
+            max_response_size=request.max_response_size,
+            stream=request.stream,
             extensions=dict(request.extensions),
         )
 
@@ -902,7 +923,13 @@ class HttpClient(Lifecycle):
             upload_progress=upload_progress,
             stream=False,
         )
-        return await self._send(built, self._options(auth, retry, follow_redirects))
+        options = self._options(auth, retry, follow_redirects)
+        if self._session is None:
+            self._ensure_running()
+        response = await self._send_retrying(built, options, True)
+        if not options.follow or response.status not in _REDIRECTS:
+            return response
+        return await self._redirects(built, response, options)
 
     def stream(
         self,
@@ -946,33 +973,33 @@ class HttpClient(Lifecycle):
             )
         return await self._send(built, options)
 
-    async def get(self, url: str | URL, **kwargs: Any) -> Response:
+    def get(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a GET request (see :meth:`request` for the arguments)."""
-        return await self.request("GET", url, **kwargs)
+        return self.request("GET", url, **kwargs)
 
-    async def head(self, url: str | URL, **kwargs: Any) -> Response:
+    def head(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a HEAD request."""
-        return await self.request("HEAD", url, **kwargs)
+        return self.request("HEAD", url, **kwargs)
 
-    async def options(self, url: str | URL, **kwargs: Any) -> Response:
+    def options(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send an OPTIONS request."""
-        return await self.request("OPTIONS", url, **kwargs)
+        return self.request("OPTIONS", url, **kwargs)
 
-    async def delete(self, url: str | URL, **kwargs: Any) -> Response:
+    def delete(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a DELETE request."""
-        return await self.request("DELETE", url, **kwargs)
+        return self.request("DELETE", url, **kwargs)
 
-    async def post(self, url: str | URL, **kwargs: Any) -> Response:
+    def post(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a POST request (not retried unless idempotency_key or retry=True)."""
-        return await self.request("POST", url, **kwargs)
+        return self.request("POST", url, **kwargs)
 
-    async def put(self, url: str | URL, **kwargs: Any) -> Response:
+    def put(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a PUT request."""
-        return await self.request("PUT", url, **kwargs)
+        return self.request("PUT", url, **kwargs)
 
-    async def patch(self, url: str | URL, **kwargs: Any) -> Response:
+    def patch(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a PATCH request (not retried unless idempotency_key or retry=True)."""
-        return await self.request("PATCH", url, **kwargs)
+        return self.request("PATCH", url, **kwargs)
 
     @overload
     async def get_json(self, url: str | URL, *, type_: type[T], **kwargs: Any) -> T: ...

@@ -6,7 +6,7 @@ import json as _json
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, overload
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -104,8 +104,10 @@ class Request:
         headers: Case-insensitive headers; middleware may change them.
         content: The body: bytes, an async iterable of chunks, or ``None``.
         timeout: The time limits of this request.
-        extensions: Free-form per-request data for middleware (``attempt`` is
-            the attempt number, 1 for the first).
+        max_response_size: The body size limit in bytes (``None``: no limit).
+        stream: Whether the body is left unread for the caller to stream.
+        attempt: The attempt number, 1 for the first (retries count up).
+        extensions: Free-form per-request data for middleware.
     """
 
     method: str
@@ -113,6 +115,9 @@ class Request:
     headers: CIMultiDict[str]
     content: Body = None
     timeout: Timeout = attrs.field(factory=Timeout)
+    max_response_size: int | None = None
+    stream: bool = False
+    attempt: int = 1
     extensions: dict[str, Any] = attrs.field(factory=dict)
 
     @property
@@ -132,6 +137,10 @@ class Request:
 _NO_BODY = object()
 
 
+class _SlotOwner(Protocol):
+    def _release_slots(self, host: Any, /) -> None: ...
+
+
 class Response:
     """An HTTP response. Its body is read once, bounded by the size limit.
 
@@ -143,8 +152,9 @@ class Response:
 
     __slots__ = (
         "_body",
-        "_finish",
+        "_host",
         "_max_size",
+        "_owner",
         "_raw",
         "_released",
         "attempts",
@@ -157,23 +167,23 @@ class Response:
         self,
         raw: aiohttp.ClientResponse,
         request: Request,
-        *,
-        max_size: int | None,
-        finish: Callable[[], None] | None,
-        started: float,
+        owner: _SlotOwner | None = None,
+        host: Any = None,
+        started: float | None = None,
     ) -> None:
         self._raw = raw
         self.request = request
         """The :class:`Request` that produced this response (the last hop)."""
-        self._max_size = max_size
-        self._finish = finish
+        self._max_size = request.max_response_size
+        self._owner = owner
+        self._host = host
         self._released = False
         self._body: Any = _NO_BODY
         self.history: tuple[Response, ...] = ()
         """Redirect responses that led here, oldest first."""
         self.attempts = 1
         """Attempts made for the last hop (1 when it was not retried)."""
-        self.elapsed = time.monotonic() - started
+        self.elapsed = 0.0 if started is None else time.monotonic() - started
         """Seconds from sending the request to receiving the headers."""
 
     # ----------------------------------------------------------------- metadata
@@ -377,9 +387,9 @@ class Response:
         try:
             self._raw.release()
         finally:
-            finish, self._finish = self._finish, None
-            if finish is not None:
-                finish()
+            owner, self._owner = self._owner, None
+            if owner is not None:
+                owner._release_slots(self._host)
 
     def _abort(self) -> None:
         """Close the connection without reuse (the body was not fully read)."""
@@ -389,9 +399,9 @@ class Response:
         try:
             self._raw.close()
         finally:
-            finish, self._finish = self._finish, None
-            if finish is not None:
-                finish()
+            owner, self._owner = self._owner, None
+            if owner is not None:
+                owner._release_slots(self._host)
 
     async def close(self) -> None:
         """Release the connection; an unread body is discarded with its connection."""

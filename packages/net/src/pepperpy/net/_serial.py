@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from pepperpy.net._errors import MissingDependencyError
 
-__all__ = ["context_headers", "encode_json", "structure", "unstructure"]
+__all__ = ["context_headers", "context_injector", "encode_json", "structure", "unstructure"]
 
 _UNSET: Any = object()
 _context_module: Any = _UNSET
@@ -58,6 +58,15 @@ def _context() -> Any:
         except ImportError:
             _context_module = None
     return _context_module
+
+
+def context_injector() -> Callable[[MutableMapping[str, str]], None] | None:
+    """Return pepperpy.context's ``inject_headers``, or ``None`` when it is not installed."""
+    module = _context()
+    if module is None:
+        return None
+    inject: Callable[[MutableMapping[str, str]], None] = module.inject_headers
+    return inject
 
 
 def context_headers(headers: MutableMapping[str, str]) -> None:
