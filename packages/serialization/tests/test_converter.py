@@ -385,3 +385,15 @@ class TestProtocol:
         assert info.value.paths == ["/pin"]
         assert "secret-pin" not in str(info.value)
         assert info.value.errors[0].value == "<redacted>"
+
+
+def test_literal_errors_list_the_choices() -> None:
+    """A value outside a Literal is a type error naming the allowed values."""
+    with pytest.raises(StructureError) as info:
+        serialization.structure({"mode": "x"}, dict[str, Literal["r", "w"]])
+    detail = info.value.errors[0]
+    assert (detail.path, detail.code, detail.message) == (
+        "/mode",
+        "type",
+        "expected one of ['r', 'w']",
+    )

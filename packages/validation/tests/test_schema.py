@@ -7,7 +7,7 @@ import dataclasses
 import datetime
 import enum
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pytest
@@ -490,3 +490,38 @@ class TestJsonSchema:
         assert props["color"] == {"enum": ["red", "blue"], "default": "red"}
         assert props["email"] == {"type": "string", "format": "email"}
         assert document["required"] == ["name", "email", "address"]
+
+
+@attrs.define
+class TreeNode:
+    name: str = attrs.field(metadata=constraints(length(min=1)))
+    children: list[TreeNode] = attrs.field(factory=list)
+
+
+class TestRecursion:
+    def test_recursive_class(self) -> None:
+        """A self-referencing attrs class validates to any depth, errors at their paths."""
+        schema = Schema.from_class(TreeNode)
+        tree = schema.validate(
+            {"name": "a", "children": [{"name": "b", "children": [{"name": "c"}]}]}
+        )
+        assert tree == TreeNode("a", [TreeNode("b", [TreeNode("c")])])
+        errors = schema.errors(
+            {"name": "a", "children": [{"name": ""}, {"children": [{"name": 1}]}]}
+        )
+        assert [(e.path, e.code) for e in errors] == [
+            ("/children/0/name", "too_short"),
+            ("/children/1/name", "missing"),
+            ("/children/1/children/0/name", "type"),
+        ]
+
+    def test_recursive_json_schema(self) -> None:
+        """Recursion is exported as a $ref to the root."""
+        document = Schema.from_class(TreeNode).json_schema()
+        assert document["properties"]["children"]["items"] == {"$ref": "#"}
+
+    def test_literal_in_spec(self) -> None:
+        """Literal values are choices."""
+        schema = Validation.create_schema({"mode": Literal["r", "w"]})
+        errors = schema.errors({"mode": "x"})
+        assert [(e.code, e.message) for e in errors] == [("one_of", "must be one of 'r', 'w'")]

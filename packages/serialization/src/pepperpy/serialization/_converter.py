@@ -1083,6 +1083,18 @@ class Converter:
                 message = f"expected {exc.expected}, got {_json_kind(data)}"
             out.append(ErrorDetail(path, message, code="type", expected=exc.expected, value=value))
             return
+        if get_origin(tp) is Literal:
+            choices = list(get_args(tp))
+            out.append(
+                ErrorDetail(
+                    path,
+                    f"expected one of {choices!r}",
+                    code="type",
+                    expected=f"one of {choices!r}",
+                    value=value,
+                )
+            )
+            return
         if _is_union(tp):
             out.append(
                 ErrorDetail(

@@ -45,24 +45,57 @@ _FORMATS: dict[str, dict[str, Any]] = {
 }
 
 
-def schema_for(schema: Schema[Any]) -> dict[str, Any]:
+class _Walk:
+    """Tracks the schemas being exported, so recursive schemas become ``$ref``s."""
+
+    def __init__(self, root: Schema[Any]) -> None:
+        self.root = root
+        self.stack: list[Schema[Any]] = []
+        self.defs: dict[str, dict[str, Any]] = {}
+        self.names: dict[int, str] = {}
+
+    def ref(self, schema: Schema[Any]) -> dict[str, Any] | None:
+        if schema is self.root and self.stack:
+            return {"$ref": "#"}
+        if any(s is schema for s in self.stack):
+            name = self.names.setdefault(id(schema), f"{schema.name}{len(self.names) or ''}")
+            self.defs.setdefault(name, {})
+            return {"$ref": f"#/$defs/{name}"}
+        return None
+
+
+def schema_for(schema: Schema[Any], walk: _Walk | None = None) -> dict[str, Any]:
     """The JSON Schema object for one :class:`Schema`."""
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for plan in schema._plans:
-        properties[plan.key] = _property(plan)
-        if plan.required:
-            required.append(plan.key)
+    top = walk is None
+    walk = walk or _Walk(schema)
+    ref = walk.ref(schema)
+    if ref is not None:
+        return ref
+    walk.stack.append(schema)
+    try:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for plan in schema._plans:
+            properties[plan.key] = _property(plan, walk)
+            if plan.required:
+                required.append(plan.key)
+    finally:
+        walk.stack.pop()
     document: dict[str, Any] = {"type": "object", "title": schema.name, "properties": properties}
     if required:
         document["required"] = required
     if schema.extra == "forbid":
         document["additionalProperties"] = False
+    name = walk.names.get(id(schema))
+    if name is not None and not walk.defs.get(name):
+        walk.defs[name] = document
+    if top and walk.defs:
+        document = {**document, "$defs": walk.defs}
     return document
 
 
-def _property(plan: _Plan) -> dict[str, Any]:
-    prop = _for_plan_type(plan)
+def _property(plan: _Plan, walk: _Walk) -> dict[str, Any]:
+    prop = _for_plan_type(plan, walk)
     for rule in plan.rules:
         prop.update(_for_rule(rule, prop))
     if plan.nullable:
@@ -84,16 +117,16 @@ def _absent() -> Any:
     return _ABSENT
 
 
-def _for_plan_type(plan: _Plan) -> dict[str, Any]:
+def _for_plan_type(plan: _Plan, walk: _Walk) -> dict[str, Any]:
     from pepperpy.validation._schema import Schema
 
     convert = plan.convert
     owner = getattr(convert, "__self__", None)
     if isinstance(owner, Schema):
-        return schema_for(owner)
+        return dict(schema_for(owner, walk))
     holder = getattr(convert, "schema", None)
     if isinstance(holder, Schema):
-        return {"type": "array", "items": _property(holder._plans[0])}
+        return {"type": "array", "items": _property(holder._plans[0], walk)}
     return _for_type(plan.type_)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+import threading
 import types
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,8 @@ META_KEY = "pepperpy.validation"
 Extra = Literal["ignore", "forbid", "keep"]
 
 _ABSENT: Any = object()
+# Class schemas being compiled in this thread (recursive classes refer to them).
+_BUILDING = threading.local()
 # Compiled class schemas (default messages, no checks): compiled once per class.
 _CLASS_CACHE: weakref.WeakKeyDictionary[type, dict[tuple[bool, str], Schema[Any]]] = (
     weakref.WeakKeyDictionary()
@@ -465,6 +468,8 @@ class Schema(Generic[T]):
         schemas, so their rules apply too. attrs validators still run in
         ``__init__``; their failures are reported at the field's path.
         """
+        if messages is DEFAULT_CATALOG:
+            messages = None
         cacheable = messages is None and not checks and _is_record_type(target)
         if cacheable:
             cached = _CLASS_CACHE.get(target, {}).get((coerce, extra))
@@ -475,27 +480,35 @@ class Schema(Generic[T]):
                 f"{_type_label(target)} is not an attrs class or a dataclass",
                 hint="Decorate it with @attrs.define, or use a dict spec.",
             )
+        key = (target, coerce, extra, id(messages))
+        building = _BUILDING.__dict__.setdefault("schemas", {})
+        if key in building:  # a recursive class: refer to the schema being built
+            return cast("Schema[T]", building[key])
         schema: Schema[T] = Schema(
             name=target.__name__, coerce=coerce, extra=extra, messages=messages, checks=checks
         )
-        for name, tp, default, factory, meta, init_name in _class_fields(target):
-            options = meta.get(META_KEY) or {}
-            field = Field(
-                tp,
-                *options.get("rules", ()),
-                default=default,
-                default_factory=factory,
-                sanitize=options.get("sanitize", ()),
-                alias=options.get("alias"),
-                secret=options.get("secret", False),
-            )
-            schema._add(name, field, output=init_name)
-        schema._finish()
 
         def build(values: dict[str, Any]) -> Any:
             return target(**values)
 
         schema._factory = build
+        building[key] = schema
+        try:
+            for name, tp, default, factory, meta, init_name in _class_fields(target):
+                options = meta.get(META_KEY) or {}
+                field = Field(
+                    tp,
+                    *options.get("rules", ()),
+                    default=default,
+                    default_factory=factory,
+                    sanitize=options.get("sanitize", ()),
+                    alias=options.get("alias"),
+                    secret=options.get("secret", False),
+                )
+                schema._add(name, field, output=init_name)
+            schema._finish()
+        finally:
+            del building[key]
         if cacheable:
             try:
                 _CLASS_CACHE.setdefault(target, {})[(coerce, extra)] = schema
@@ -904,10 +917,12 @@ def _failure(
     return None
 
 
-def _enum_choices(tp: Any, fallback: str) -> list[Any]:
+def _enum_choices(tp: Any, expected: str) -> list[Any]:
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return [m.value for m in tp]
-    return [fallback]
+    if get_origin(tp) is Literal:
+        return list(get_args(tp))
+    return [expected.removeprefix("one of ")]
 
 
 def _format_rule(field_name: str, name: str) -> Rule:
