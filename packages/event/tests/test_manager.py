@@ -541,3 +541,18 @@ class TestLifecycle:
 
     async def test_repr(self, events):
         assert "running" in repr(events)
+
+
+class TestMisuse:
+    async def test_data_with_an_event_object_is_refused(self, events):
+        with pytest.raises(InvalidArgumentError, match="string topic"):
+            await events.publish(OrderCreated(1), {"extra": 1})
+
+    async def test_stop_wakes_wait_for_with_closed_error(self):
+        events = EventManager()
+        await events.start()
+        waiter = asyncio.ensure_future(events.wait_for("never"))
+        await settle()
+        await events.stop()
+        with pytest.raises(ClosedError):
+            await waiter

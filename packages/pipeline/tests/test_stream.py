@@ -300,3 +300,60 @@ class TestMerge:
             async for _ in merge(forever(), broken()):
                 pass
         assert closed
+
+
+class TestAsyncStepPolicies:
+    """The stream's inlined path for async map steps honours every policy and metric."""
+
+    @staticmethod
+    async def explode_on_fives(x: int) -> int:
+        await asyncio.sleep(0)
+        if x % 5 == 0:
+            raise ValueError(x)
+        return x
+
+    @pytest.mark.parametrize("ordered", [True, False])
+    async def test_skip(self, ordered):
+        pipeline = Pipeline().add_step(
+            self.explode_on_fives, name="step", concurrency=3, on_error="skip"
+        )
+        out = await pipeline.stream(range(20), ordered=ordered).collect()
+        assert sorted(out) == [x for x in range(20) if x % 5]
+        stats = pipeline.stats()["step"]
+        assert (stats.calls, stats.emitted, stats.dropped, stats.errors) == (20, 16, 4, 4)
+
+    @pytest.mark.parametrize("ordered", [True, False])
+    async def test_dead_letter(self, ordered):
+        dead: list[StepFailure] = []
+        pipeline = Pipeline(dead_letter=dead.append).add_step(
+            self.explode_on_fives, concurrency=2, on_error="dead_letter"
+        )
+        out = await pipeline.stream(range(12), ordered=ordered).collect()
+        assert sorted(out) == [x for x in range(12) if x % 5]
+        assert sorted(f.item for f in dead) == [0, 5, 10]
+
+    @pytest.mark.parametrize("ordered", [True, False])
+    async def test_fail(self, ordered):
+        pipeline = Pipeline().add_step(self.explode_on_fives, name="step", concurrency=4)
+        with pytest.raises(StepError) as info:
+            await pipeline.stream(range(1, 100), ordered=ordered).collect()
+        assert info.value.item % 5 == 0
+        assert isinstance(info.value.cause, ValueError)
+
+    async def test_drop_sentinel_from_async_step(self):
+        from pepperpy.pipeline import DROP
+
+        async def odd_only(x: int) -> object:
+            return x if x % 2 else DROP
+
+        pipeline = Pipeline().add_step(odd_only, name="odd", concurrency=2)
+        assert await pipeline.stream(range(6)).collect() == [1, 3, 5]
+        assert pipeline.stats()["odd"].dropped == 3
+
+    async def test_hooks_see_stream_calls(self):
+        events = []
+        pipeline = Pipeline().add_hook(events.append).add_step(self.explode_on_fives, concurrency=2)
+        pipeline.add_step(self.explode_on_fives, name="second", on_error="skip")
+        await pipeline.stream([1, 2, 3]).collect()
+        assert len(events) == 6
+        assert {e.step for e in events} == {"explode_on_fives", "second"}

@@ -15,7 +15,7 @@ import attrs
 
 from pepperpy.context import current as current_context
 from pepperpy.context import scope as context_scope
-from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError
+from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, OperationTimeoutError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import is_async_callable
@@ -55,6 +55,7 @@ ErrorPolicy = Union[
 handler ran, publish a :class:`DeadLetter` on the dead-letter topic, or call a
 function with it."""
 
+_NO_DATA: Any = object()
 _DELIVERIES = ("inline", "concurrent", "queued")
 _BACKPRESSURES = ("block", "drop_oldest", "error")
 _POLICIES = ("log", "collect", "raise", "dead_letter")
@@ -277,7 +278,7 @@ class EventManager(Lifecycle):
         self._stats: dict[str, TopicStats] = {}
         self._errors: deque[HandlerError] = deque(maxlen=max_errors)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._cancelled = 0
+        self._waiters: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -313,6 +314,15 @@ class EventManager(Lifecycle):
                         "event bus stop: %d queued events for %s dropped", left, sub.name
                     )
         self._tasks.clear()
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_exception(
+                    ClosedError(
+                        "the event manager stopped while wait_for() was waiting",
+                        code="pepperpy.event.closed",
+                        hint="Start the manager again and call wait_for() anew.",
+                    )
+                )
 
     def _start_workers(self, sub: Subscription) -> None:
         if sub.queue is None or sub._tasks:
@@ -532,7 +542,7 @@ class EventManager(Lifecycle):
     @overload
     async def publish(self, event: object) -> int: ...
 
-    async def publish(self, event: Any, data: Any = None) -> int:
+    async def publish(self, event: Any, data: Any = _NO_DATA) -> int:
         """Deliver an event to every matching subscription.
 
         Inline handlers run before this returns, one after another in
@@ -557,10 +567,16 @@ class EventManager(Lifecycle):
         if type(event) is str:
             key: Any = event
             topic = event
-            payload = data
+            payload = None if data is _NO_DATA else data
             if event not in self._cache:
                 validate_topic(event)
         else:
+            if data is not _NO_DATA:
+                raise InvalidArgumentError(
+                    f"publish() got data for an event object of type {type(event).__name__}",
+                    code="pepperpy.event.data",
+                    hint="Pass data only with a string topic: publish('orders.paid', payload).",
+                )
             key = type(event)
             topic = ""
             payload = event
@@ -788,6 +804,7 @@ class EventManager(Lifecycle):
                 sub.unsubscribe()
 
         sub = self.subscribe(target, check, priority=2**31, name=f"wait_for({target!r})")
+        self._waiters.add(future)
         return self._wait(future, sub, target, timeout)
 
     async def _wait(
@@ -815,6 +832,7 @@ class EventManager(Lifecycle):
             return future.result()
         finally:
             sub.unsubscribe()
+            self._waiters.discard(future)
             if not future.done():
                 future.cancel()
 
@@ -836,9 +854,7 @@ class EventManager(Lifecycle):
                 busy = [
                     s.queue
                     for s in self._subs
-                    if s.queue is not None
-                    and s._tasks
-                    and s.queue._unfinished_tasks  # type: ignore[attr-defined]
+                    if s.queue is not None and s._tasks and s.queue._unfinished_tasks  # type: ignore[attr-defined]
                 ]
                 tasks = [t for t in self._tasks if t is not current and not t.done()]
                 if not tasks:
