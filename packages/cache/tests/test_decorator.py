@@ -218,6 +218,20 @@ class TestSync:
         with pytest.raises(InvalidArgumentError):
             cached(**kwargs)(lambda: 1)
 
+    def test_generators_are_refused(self) -> None:
+        """Generator functions cannot be cached (they would come back exhausted)."""
+
+        def gen() -> Any:
+            yield 1
+
+        async def agen() -> Any:
+            yield 1
+
+        for fn in (gen, agen):
+            with pytest.raises(InvalidArgumentError, match="generator") as info:
+                cached(fn)
+            assert "list" in (info.value.hint or "")
+
     def test_thread_single_flight(self) -> None:
         """Threads asking for the same missing key run the function once."""
         started = threading.Event()
@@ -529,6 +543,30 @@ class TestAsync:
             await asyncio.sleep(0)
         assert 1 == await f()
         assert calls >= 2
+
+    async def test_partial_and_async_callable_objects(self) -> None:
+        """functools.partial of a coroutine function and async callables are async too."""
+        import functools
+
+        calls = []
+
+        async def scale(factor: int, x: int) -> int:
+            calls.append(x)
+            return factor * x
+
+        triple = cached(functools.partial(scale, 3))
+        assert 6 == await triple(2)
+        assert 6 == await triple(2)
+
+        class Fetcher:
+            async def __call__(self, x: int) -> int:
+                calls.append(x)
+                return x
+
+        fetch = cached(Fetcher())
+        assert 5 == await fetch(5)
+        assert 5 == await fetch(5)
+        assert [2, 5] == calls
 
     async def test_works_across_event_loops(self) -> None:
         """A cached coroutine function used from another loop (thread) still works."""

@@ -16,6 +16,7 @@ from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
 from pepperpy.cache._tiers import TieredCache
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import MISSING, Clock, MissingType, system_clock
+from pepperpy.core.utils import is_async_callable
 
 __all__ = ["BoundCachedFunction", "CachedFunction", "cached", "make_key"]
 
@@ -637,7 +638,14 @@ def cached(
                 f"@cached decorates a function, got {safe_repr(func)}",
                 code="pepperpy.cache.invalid_option",
             )
-        is_async = inspect.iscoroutinefunction(func)
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            raise InvalidArgumentError(
+                f"@cached cannot cache the generator function {safe_repr(func)}: a generator "
+                "is consumed once, so a cached one would come back empty",
+                code="pepperpy.cache.invalid_option",
+                hint="Return a list (or a tuple) from the function and cache that instead.",
+            )
+        is_async = is_async_callable(func)
         tiered: TieredCache[Any, Any] | None = None
         if isinstance(cache, TieredCache):
             if not is_async:
