@@ -432,3 +432,41 @@ async def test_msgpack_format(tmp_path: Path) -> None:
         assert await storage.incr("n", 3) == 3
         with pytest.raises(StorageValueError):
             await storage.put("bad", {"x": object()})
+
+
+_key_chars = st.sampled_from(["a", "b", "/", "é", "\uffff", "\U0010ffff", "0"])
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    keys=st.sets(st.lists(_key_chars, min_size=1, max_size=4).map("".join), max_size=25),
+    prefix=st.lists(_key_chars, max_size=2).map("".join),
+    limit=st.integers(1, 6),
+)
+def test_scan_matches_a_sorted_model(
+    tmp_path: Path, keys: set[str], prefix: str, limit: int
+) -> None:
+    expected = sorted(k for k in keys if k.startswith(prefix))
+
+    async def run(backend: str) -> None:
+        storage = Storage.create("scan", data_dir=tmp_path / backend, backend=backend)
+        async with storage:
+            await storage.clear()
+            if keys:
+                await storage.put_many({k: k for k in keys})
+            seen: list[str] = []
+            cursor = None
+            while True:
+                page = await storage.scan(prefix, limit=limit, cursor=cursor)
+                assert len(page) <= limit
+                seen.extend(page.keys())
+                cursor = page.cursor
+                if cursor is None:
+                    break
+            assert seen == expected
+            assert await storage.count(prefix) == len(expected)
+
+    for backend in ("memory", "sqlite"):
+        asyncio.run(run(backend))
