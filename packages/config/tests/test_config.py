@@ -391,3 +391,14 @@ def test_pyproject_table(tmp_path: Path) -> None:
         Config.load(ConfigFile(pyproject, table="tool.other"))
     assert Config.load(optional(pyproject, table="tool.other")).keys() == []
     assert "tool.myapp" in repr(ConfigFile(pyproject, table="tool.myapp"))
+
+
+def test_secret_typed_fields_are_masked_whatever_the_source(tmp_path: Path) -> None:
+    """A Secret[...] field set in a file or env is masked in get, explain and as_dict."""
+    path = write(tmp_path / "c.toml", 'name = "n"\n[db]\nhost = "h"\npassword = "from-file"\n')
+    config = Config.load(path, schema=Settings)
+    assert isinstance(config.get("db.password"), Secret)
+    assert "from-file" not in str(config.explain("db.password"))
+    assert "from-file" not in repr(config.as_dict())
+    assert config.as_dict(reveal=True)["db"]["password"] == "from-file"
+    assert config.settings.db.password.reveal() == "from-file"

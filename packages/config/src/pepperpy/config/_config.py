@@ -19,6 +19,7 @@ from pepperpy.config._sources import (
     file_layer,
     mapping_layer,
     schema_tree,
+    secret_paths,
     secrets_layer,
 )
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFoundError, safe_repr
@@ -344,6 +345,8 @@ class _Loader:
         secrets: set[Path_] = set()
         for layer in layers:
             _merge(tree, history, secrets, layer)
+        if self._schema_tree is not None:
+            secrets.update(secret_paths(self._schema_tree, tree))
 
         if self.interpolate and not errors:
             lookup = {**dotenv_vars, **environ}

@@ -164,8 +164,29 @@ def _subtree(tp: Any) -> Any:
     return _Leaf(inner)
 
 
+def secret_paths(tree: SchemaTree, values: Mapping[str, Any], path: Path_ = ()) -> set[Path_]:
+    """Paths in *values* whose schema type is ``Secret[...]`` (they are masked everywhere)."""
+    found: set[Path_] = set()
+    for key, node in tree.items():
+        if key not in values:
+            continue
+        here = (*path, key)
+        if isinstance(node, dict):
+            value = values[key]
+            if isinstance(value, Mapping):
+                found |= secret_paths(node, value, here)
+        elif isinstance(node, _Leaf) and node.is_secret:
+            found.add(here)
+    return found
+
+
 class _Leaf:
     __slots__ = ("type_",)
+
+    @property
+    def is_secret(self) -> bool:
+        origin = get_origin(self.type_) or self.type_
+        return isinstance(origin, type) and getattr(origin, "__pepperpy_redact__", False) is True
 
     def __init__(self, type_: Any) -> None:
         self.type_ = type_
