@@ -292,3 +292,30 @@ async def test_concurrent_operations_each_get_their_own_result(tmp_path: Path) -
             assert result.context["path"] == str(paths[i])
     await asyncio.gather(*(write_text(tmp_path / f"w{i}", str(i)) for i in range(30)))
     assert [await read_text(tmp_path / f"w{i}") for i in range(30)] == [str(i) for i in range(30)]
+
+
+async def test_abandoned_iteration_closes_the_file(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    path = tmp_path / "big.txt"
+    path.write_text("line\n" * 50_000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gen = iter_lines(path, block_size=1024)
+        assert await gen.__anext__() == "line"
+        await gen.aclose()
+
+        async def consume() -> None:
+            async for _ in iter_chunks(path, 512):
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(consume())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.1)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import stat as _stat
 import sys
+import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -418,45 +419,74 @@ async def write_json(
 
 
 class _Prefetcher:
-    """Reads blocks of a file in a worker thread, one block ahead of the consumer."""
+    """Reads blocks of a file in a worker thread, one block ahead of the consumer.
+
+    The file is closed in the worker thread when the end is reached; if the
+    consumer stops early (``break``, ``aclose()``, cancellation), it is closed
+    as soon as the read in flight finishes, never while a thread still uses it.
+    """
 
     def __init__(self, path: StrPath, block: Callable[[IO[bytes]], Any]) -> None:
         self.path = path
         self.block = block
         self.file: IO[bytes] | None = None
+        self.lock = threading.Lock()
 
     def _open_and_read(self) -> Any:
         self.file = _guard("open", self.path, lambda: open(self.path, "rb"))  # noqa: SIM115
         return self._read()
 
     def _read(self) -> Any:
-        assert self.file is not None
         file = self.file
-        return _guard("read", self.path, lambda: self.block(file))
+        if file is None:
+            return None
+        try:
+            result = _guard("read", self.path, lambda: self.block(file))
+        except BaseException:
+            self._close()
+            raise
+        if result is None:
+            self._close()
+        return result
 
     def _close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        with self.lock:
+            file, self.file = self.file, None
+        if file is not None:
+            file.close()
+
+    def _close_later(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.file is None:
+            return
+        try:
+            loop.run_in_executor(None, self._close)
+        except RuntimeError:  # the loop is shutting down: close here, it is quick
+            self._close()
 
     async def blocks(self) -> AsyncIterator[Any]:
-        pending: asyncio.Future[Any] = asyncio.ensure_future(run_sync(self._open_and_read))
+        loop = asyncio.get_running_loop()
+        pending = loop.run_in_executor(None, contextvars.copy_context().run, self._open_and_read)
         try:
             while True:
-                result = await pending
+                # shield: a cancelled consumer must not mark the read done while it runs
+                result = await asyncio.shield(pending)
                 if result is None:
                     return
                 # Read the next block while the consumer handles this one.
-                pending = asyncio.ensure_future(run_sync(self._read))
+                pending = loop.run_in_executor(None, self._read)
                 yield result
         finally:
-            if not pending.done():
-                pending.cancel()
-            try:
-                await pending
-            except BaseException:
-                pass
-            await run_sync(self._close)
+            if pending.done():
+                if not pending.cancelled():
+                    pending.exception()  # retrieved: the error (if any) was raised above
+                self._close_later(loop)
+            else:
+                pending.add_done_callback(lambda fut: self._finished(fut, loop))
+
+    def _finished(self, fut: asyncio.Future[Any], loop: asyncio.AbstractEventLoop) -> None:
+        if not fut.cancelled():
+            fut.exception()  # nobody awaits it any more; do not warn about it
+        self._close_later(loop)
 
 
 async def iter_chunks(
