@@ -111,6 +111,30 @@ class TestTransitions:
         assert [] == order.allowed_events()
         assert OrderState.CANCELLED == order.state
 
+    async def test_async_guards(self) -> None:
+        """Guards may be async; can() evaluates them without running anything."""
+
+        class Gate(enum.Enum):
+            SHUT = 1
+            UP = 2
+
+        async def badge_ok(machine: Barrier, event: TransitionEvent[Gate]) -> bool:
+            await asyncio.sleep(0)
+            return event.params.get("badge") == "ok"
+
+        class Barrier(Machine[Gate]):
+            initial = Gate.SHUT
+            lift = Transition(Gate.SHUT, Gate.UP, guard=badge_ok)
+
+        barrier = Barrier()
+        assert await barrier.lift.can(badge="ok") is True
+        assert await barrier.lift.can(badge="no") is False
+        assert Gate.SHUT == barrier.state
+        with pytest.raises(GuardRejectedError):
+            await barrier.lift(badge="no")
+        assert Gate.UP == await barrier.lift(badge="ok")
+        assert "lift" == barrier.lift.event
+
     async def test_failing_action_keeps_state(self) -> None:
         """If an action raises, the state does not change and no enter hook runs."""
 

@@ -252,6 +252,34 @@ class TestObservers:
         assert ["a1:1", "a1-done:1", "a2:1", "b:from-a"] == log
         assert "from-a" == state.get("b")
 
+    async def test_watch_iterates_changes(self, state: StateManager) -> None:
+        """watch() yields every change in order and unsubscribes when the loop ends."""
+        received: list[Any] = []
+
+        async def consume() -> None:
+            async for change in state.watch("score"):
+                received.append(change.new)
+                if change.new == 3:
+                    break
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0)
+        for value in (1, 2, 3):
+            await state.set("score", value)
+        await task
+        assert [1, 2, 3] == received
+        assert () == state._observers_for("score")  # dropped after break: unsubscribed
+
+        async with state.watch("score") as watch:
+            await state.set("score", 4)
+            assert 4 == (await watch.__anext__()).new
+            waiter = asyncio.ensure_future(watch.__anext__())
+            await asyncio.sleep(0)
+            watch.close()
+            with pytest.raises(StopAsyncIteration):
+                await waiter
+        assert [] == [change async for change in watch]
+
     async def test_slice_handle_subscribe(self, state: StateManager) -> None:
         """Slice.subscribe watches the slice or a path inside it."""
         user = state.register("user", User, default=User("anon"))

@@ -40,6 +40,7 @@ from pepperpy.state._manager import (
     StateManager,
     Subscription,
     Transaction,
+    Watch,
 )
 from pepperpy.state._store import (
     ChangeRecord,
@@ -77,6 +78,7 @@ __all__ = [
     "TransitionNotAllowedError",
     "Trigger",
     "VersionConflictError",
+    "Watch",
     "__version__",
     "on_enter",
     "on_exit",

@@ -32,7 +32,15 @@ from pepperpy.state._store import (
     StorageStateStore,
 )
 
-__all__ = ["Change", "ObserverError", "Slice", "StateManager", "Subscription", "Transaction"]
+__all__ = [
+    "Change",
+    "ObserverError",
+    "Slice",
+    "StateManager",
+    "Subscription",
+    "Transaction",
+    "Watch",
+]
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -129,6 +137,47 @@ class Subscription:
 
     def __repr__(self) -> str:
         return f"Subscription({self.path!r}, {self._observer.name}, active={self.active})"
+
+
+_CLOSED: Any = object()
+
+
+class Watch:
+    """An async iterator over committed changes; see :meth:`StateManager.watch`."""
+
+    def __init__(self, manager: StateManager, target: str | None) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._closed = False
+        self._sub = manager.subscribe(target, self._queue.put_nowait)
+
+    def __aiter__(self) -> Watch:
+        return self
+
+    async def __anext__(self) -> Change:
+        if self._closed:
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _CLOSED:
+            raise StopAsyncIteration
+        return cast(Change, item)
+
+    def close(self) -> None:
+        """Stop watching; a pending or later iteration ends."""
+        if not self._closed:
+            self._closed = True
+            self._sub.unsubscribe()
+            self._queue.put_nowait(_CLOSED)
+
+    async def __aenter__(self) -> Watch:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        sub = getattr(self, "_sub", None)
+        if sub is not None:
+            sub.unsubscribe()
 
 
 class _SliceState:
@@ -869,6 +918,21 @@ class StateManager(Lifecycle):
         self._observers.append(obs)
         self._observer_index.clear()
         return Subscription(self, obs)
+
+    def watch(self, target: str | None) -> Watch:
+        """Iterate over the changes of *target* as they are committed.
+
+        ::
+
+            async for change in state.watch("cart"):
+                ...
+
+        Same targets as :meth:`subscribe`. Changes are buffered (unbounded)
+        between iterations, so a slow consumer sees every one, in order. The
+        subscription ends when the :class:`Watch` is closed, leaves an
+        ``async with`` block, or is dropped (e.g. after ``break``).
+        """
+        return Watch(self, target)
 
     def _unsubscribe(self, obs: _Observer) -> None:
         if obs.active:
