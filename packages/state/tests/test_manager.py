@@ -280,6 +280,43 @@ class TestObservers:
                 await waiter
         assert [] == [change async for change in watch]
 
+    async def test_cancelled_delivery_is_finished_in_the_background(self) -> None:
+        """Cancelling a writer mid-delivery never drops the queued changes of others."""
+        manager = StateManager()
+        await manager.start()
+        gate = asyncio.Event()
+        seen: list[Any] = []
+
+        async def slow(change: Change) -> None:
+            if change.new == 1:
+                await gate.wait()
+            seen.append(change.new)
+
+        manager.subscribe("v", slow)
+        writer = asyncio.ensure_future(manager.set("v", 1))
+        await asyncio.sleep(0)
+        await manager.set("v", 2)  # queued behind the slow delivery, returns at once
+        writer.cancel()
+        await asyncio.sleep(0)
+        assert 2 == manager.get("v")
+        await manager.stop()  # waits for the background delivery of change 2
+        assert [2] == seen
+
+    async def test_observer_may_unsubscribe_itself(self, state: StateManager) -> None:
+        """An observer that unsubscribes during delivery is not called again."""
+        calls: list[int] = []
+        holder: dict[str, Any] = {}
+
+        def once(change: Change) -> None:
+            calls.append(change.new)
+            holder["sub"].unsubscribe()
+
+        holder["sub"] = state.subscribe("k", once)
+        state.subscribe("k", lambda c: calls.append(-c.new))
+        await state.set("k", 1)
+        await state.set("k", 2)
+        assert [1, -1, -2] == calls
+
     async def test_slice_handle_subscribe(self, state: StateManager) -> None:
         """Slice.subscribe watches the slice or a path inside it."""
         user = state.register("user", User, default=User("anon"))
@@ -341,6 +378,14 @@ class TestConcurrency:
                 tx.delete("orders")
                 raise RuntimeError("payment failed")
         assert (4, ["o1"]) == (state.get("stock"), state.get("orders"))
+
+    async def test_transaction_checks_types(self, state: StateManager) -> None:
+        """A typed slice refuses a wrong value inside a transaction too."""
+        state.register("user", User, default=User("anon"))
+        with pytest.raises(InvalidArgumentError, match="holds User values"):
+            async with state.transaction() as tx:
+                tx.set("user", "not a user")
+        assert User("anon") == state.get("user")
 
     async def test_transaction_conflict(self, state: StateManager) -> None:
         """A slice changed by someone else since the transaction read it aborts the commit."""
