@@ -241,7 +241,7 @@ class Storage(Lifecycle):
                 self._purger = loop.create_task(self._purge_loop(self.purge_interval))
 
     async def _ready(self) -> None:
-        state = self._lc_state
+        state = self.state
         if state is LifecycleState.RUNNING:
             self._check_loop()
             return
@@ -296,7 +296,7 @@ class Storage(Lifecycle):
         return await self.backend.write(ops, self.clock.time())
 
     async def _write_one(self, op: WriteOp) -> Any:
-        if self._lc_state is not LifecycleState.RUNNING:
+        if self.state is not LifecycleState.RUNNING:
             await self._ready()
         else:
             self._check_loop()
