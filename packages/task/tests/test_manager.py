@@ -451,3 +451,44 @@ class TestShutdown:
         gate.event.set()
         await handle
         assert tasks.active == []
+
+
+class TestHooks:
+    async def test_hooks_see_every_attempt(self, tasks):
+        from pepperpy.task import TaskEvent
+
+        events: list[TaskEvent] = []
+        tasks.add_hook(events.append)
+        tasks.add_hook(lambda e: 1 / 0)  # a broken hook is logged, never fatal
+        calls = 0
+
+        async def flaky() -> str:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise ConnectionError("once")
+            return "ok"
+
+        assert (
+            await tasks.submit(flaky, name="flaky", retry=RetryPolicy(attempts=2, delay=0)) == "ok"
+        )
+
+        async def boom() -> None:
+            raise KeyError("k")
+
+        with pytest.raises(KeyError):
+            await tasks.submit(boom, name="boom")
+        later = tasks.submit(flaky, name="later", delay=5)
+        later.cancel()
+        kinds = [(e.name, e.kind, e.attempt) for e in events]
+        assert kinds == [
+            ("flaky", "started", 1),
+            ("flaky", "retrying", 1),
+            ("flaky", "started", 2),
+            ("flaky", "succeeded", 2),
+            ("boom", "started", 1),
+            ("boom", "failed", 1),
+            ("later", "cancelled", 0),
+        ]
+        assert isinstance(events[1].error, ConnectionError)
+        assert all(e.seconds >= 0 for e in events)

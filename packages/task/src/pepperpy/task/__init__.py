@@ -19,7 +19,7 @@ from pepperpy.task._handle import (
     TaskStatus,
     TaskTimeoutError,
 )
-from pepperpy.task._manager import QueueStats, ShutdownReport, TaskManager
+from pepperpy.task._manager import QueueStats, ShutdownReport, TaskEvent, TaskManager
 from pepperpy.task._schedule import CronTrigger, IntervalTrigger, MissedRunPolicy, Schedule
 from pepperpy.task._version import __version__
 
@@ -37,6 +37,7 @@ __all__ = [
     "ShutdownReport",
     "TaskCancelledError",
     "TaskError",
+    "TaskEvent",
     "TaskHandle",
     "TaskManager",
     "TaskStatus",

@@ -7,6 +7,7 @@ import contextvars
 import heapq
 import itertools
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from pepperpy.task._durable import DurableQueue
     from pepperpy.task._schedule import MissedRunPolicy, Schedule
 
-__all__ = ["QueueStats", "ShutdownReport", "TaskManager"]
+__all__ = ["QueueStats", "ShutdownReport", "TaskEvent", "TaskManager"]
 
 logger = logging.getLogger("pepperpy.task")
 
@@ -58,6 +59,31 @@ class ShutdownReport:
     completed: int
     cancelled: tuple[TaskHandle[Any], ...]
     timed_out: bool
+
+
+@attrs.frozen
+class TaskEvent:
+    """What a hook added with :meth:`TaskManager.add_hook` receives.
+
+    Attributes:
+        kind: ``"started"``, ``"succeeded"``, ``"failed"``, ``"retrying"`` or
+            ``"cancelled"``.
+        task_id: The task id.
+        name: The task name.
+        queue: The work queue.
+        attempt: The attempt number (0 when cancelled before starting).
+        seconds: How long the attempt ran (0 for ``"started"`` and for a task
+            cancelled before it started).
+        error: The attempt's exception for ``"failed"`` and ``"retrying"``.
+    """
+
+    kind: str
+    task_id: str
+    name: str
+    queue: str
+    attempt: int
+    seconds: float = 0.0
+    error: BaseException | None = None
 
 
 @attrs.frozen
@@ -241,6 +267,7 @@ class TaskManager(Lifecycle):
         self._timers: set[asyncio.Task[Any]] = set()
         self._schedules: list[Schedule] = []
         self._completed = 0
+        self._hooks: list[Callable[[TaskEvent], Any]] = []
         self.durable = durable
         self.last_shutdown: ShutdownReport | None = None
 
@@ -266,6 +293,30 @@ class TaskManager(Lifecycle):
         queue.max_pending = max_pending
         if self._dispatching:
             self._fill(queue)
+
+    def add_hook(self, hook: Callable[[TaskEvent], Any]) -> None:
+        """Call ``hook(TaskEvent)`` when an attempt starts and when it ends.
+
+        Hooks run synchronously on the loop; keep them quick (count, observe a
+        histogram, log). An exception in a hook is logged and ignored.
+        """
+        self._hooks.append(hook)
+
+    def _emit(
+        self,
+        kind: str,
+        handle: TaskHandle[Any],
+        seconds: float = 0.0,
+        error: BaseException | None = None,
+    ) -> None:
+        event = TaskEvent(
+            kind, handle.id, handle.name, handle.queue, handle._attempts, seconds, error
+        )
+        for hook in self._hooks:
+            try:
+                hook(event)
+            except Exception as exc:
+                logger.warning("task hook %r failed: %s", hook, exc, exc_info=exc)
 
     def queue_stats(self) -> dict[str, QueueStats]:
         """Return a snapshot of every queue's counters."""
@@ -614,6 +665,11 @@ class TaskManager(Lifecycle):
 
     async def _run(self, job: _Job) -> None:
         handle = job.handle
+        hooks = self._hooks
+        started = 0.0
+        if hooks:
+            started = time.perf_counter()
+            self._emit("started", handle)
         watchdog = None
         if job.timeout is not None:
             watchdog = asyncio.ensure_future(self._watch(job, job.timeout))
@@ -628,7 +684,7 @@ class TaskManager(Lifecycle):
                     result = await result
         except asyncio.CancelledError as exc:
             if not job.timed_out or handle._status is TaskStatus.CANCELLED:
-                self._finish_cancelled(job)
+                self._finish_cancelled(job, seconds=time.perf_counter() - started if hooks else 0)
                 raise
             current = asyncio.current_task()
             uncancel = getattr(current, "uncancel", None)
@@ -651,8 +707,11 @@ class TaskManager(Lifecycle):
             q.running -= 1
             if q.heap and self._dispatching:
                 self._fill(q)
+        elapsed = time.perf_counter() - started if hooks else 0.0
         if outcome is None:
             self._finish(job, TaskStatus.SUCCEEDED, result, None)
+            if hooks:
+                self._emit("succeeded", handle, elapsed)
             return
         policy = job.retry
         if (
@@ -667,8 +726,12 @@ class TaskManager(Lifecycle):
             job.queue.retried += 1
             job.ctx = contextvars.copy_context()
             job.timer = self._timer(wait, job)
+            if hooks:
+                self._emit("retrying", handle, elapsed, outcome)
             return
         self._finish(job, TaskStatus.FAILED, None, outcome)
+        if hooks:
+            self._emit("failed", handle, elapsed, outcome)
 
     async def _watch(self, job: _Job, seconds: float) -> None:
         await self.clock.sleep(seconds)
@@ -701,7 +764,7 @@ class TaskManager(Lifecycle):
         self._completed += 1
         self._settle(-1)
 
-    def _finish_cancelled(self, job: _Job, *, inflight: bool = True) -> None:
+    def _finish_cancelled(self, job: _Job, *, inflight: bool = True, seconds: float = 0.0) -> None:
         handle = job.handle
         if self._active.get(handle.id) is not handle:
             return  # already final
@@ -719,6 +782,8 @@ class TaskManager(Lifecycle):
         self._forget(handle)
         if inflight:
             self._settle(-1)
+        if self._hooks:
+            self._emit("cancelled", handle, seconds)
 
     def _forget(self, handle: TaskHandle[Any]) -> None:
         self._active.pop(handle.id, None)
