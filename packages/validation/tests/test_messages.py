@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 
 from pepperpy.validation import (
     DEFAULT_MESSAGES,
     MESSAGES_PT,
-    Field,
     Messages,
     Validation,
     ValidationError,
@@ -67,19 +64,3 @@ def test_messages_catalog() -> None:
     broken = Messages({"invalid": "{0} {a.b} {"})
     assert broken.render("invalid", {"a": 1}) == "{0} {a.b} {"
     assert "templates" in repr(catalog)
-
-
-def test_errors_pickle_and_to_dict() -> None:
-    """Errors pickle (values quoted) and keep their details."""
-    schema = Validation.create_schema({"obj": Field(str)})
-
-    class Unpicklable:
-        def __reduce__(self) -> str:
-            raise TypeError("no")
-
-    with pytest.raises(ValidationError) as info:
-        schema.validate({"obj": Unpicklable()})
-    clone = pickle.loads(pickle.dumps(info.value))
-    assert clone.errors == info.value.errors
-    assert clone.render(MESSAGES_PT)[0].message.startswith("deve ser do tipo")
-    assert info.value.to_dict()["errors"][0]["path"] == "/obj"

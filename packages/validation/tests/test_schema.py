@@ -26,9 +26,7 @@ from pepperpy.validation import (
     cross_field,
     email,
     length,
-    one_of,
     range_,
-    regex,
 )
 
 
@@ -421,77 +419,6 @@ def test_class_schemas_are_compiled_once() -> None:
     assert Schema.from_class(Point, messages={"missing": "x"}) is not Schema.from_class(Point)
 
 
-class TestJsonSchema:
-    def test_dict_spec_export(self) -> None:
-        """Types, required keys, nesting, nullability, defaults and built-in rules are exported."""
-        schema = Validation.create_schema(
-            {
-                "name": Field(str, length(min=1, max=80), description="Full name"),
-                "age": (int, range_(min=0, lt=150)),
-                "email": "email",
-                "tags": ([str], length(max=3)),
-                "home": {"zip": (str, regex(r"\d{5}"))},
-                "when": datetime.date,
-                "color": Color,
-                "nick": str | None,
-                "role": (str, one_of(["a", "b"])),
-                "password": Field(str, secret=True, default="x"),
-                "scores": dict[str, list[int]],
-                "pair": tuple[int, str],
-            },
-            extra="forbid",
-        )
-        document = schema.json_schema()
-        props = document["properties"]
-        assert document["$schema"].endswith("2020-12/schema")
-        assert document["additionalProperties"] is False
-        assert document["required"] == [
-            "name",
-            "age",
-            "email",
-            "tags",
-            "home",
-            "when",
-            "color",
-            "role",
-            "scores",
-            "pair",
-        ]
-        assert props["name"] == {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 80,
-            "description": "Full name",
-        }
-        assert props["age"] == {"type": "integer", "minimum": 0, "exclusiveMaximum": 150}
-        assert props["email"] == {"type": "string", "format": "email"}
-        assert props["tags"] == {"type": "array", "items": {"type": "string"}, "maxItems": 3}
-        assert props["home"]["properties"]["zip"] == {"type": "string", "pattern": r"^(?:\d{5})$"}
-        assert props["when"] == {"type": "string", "format": "date"}
-        assert props["color"] == {"enum": ["red", "blue"]}
-        assert props["nick"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
-        assert props["role"] == {"type": "string", "enum": ["a", "b"]}
-        assert props["password"] == {"type": "string", "writeOnly": True}
-        assert props["scores"] == {
-            "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "integer"}},
-        }
-        assert props["pair"]["prefixItems"] == [{"type": "integer"}, {"type": "string"}]
-
-    def test_class_export(self) -> None:
-        """attrs classes export nested objects, lists of objects and defaults."""
-        document = Schema.from_class(Customer).json_schema()
-        props = document["properties"]
-        assert document["title"] == "Customer"
-        assert props["address"]["properties"]["zip"] == {"type": "string"}
-        assert props["addresses"]["type"] == "array"
-        assert props["addresses"]["items"]["title"] == "Address"
-        assert props["age"] == {"type": "integer", "default": 0}
-        assert props["color"] == {"enum": ["red", "blue"], "default": "red"}
-        assert props["email"] == {"type": "string", "format": "email"}
-        assert document["required"] == ["name", "email", "address"]
-
-
 @attrs.define
 class TreeNode:
     name: str = attrs.field(metadata=constraints(length(min=1)))
@@ -514,11 +441,6 @@ class TestRecursion:
             ("/children/1/name", "missing"),
             ("/children/1/children/0/name", "type"),
         ]
-
-    def test_recursive_json_schema(self) -> None:
-        """Recursion is exported as a $ref to the root."""
-        document = Schema.from_class(TreeNode).json_schema()
-        assert document["properties"]["children"]["items"] == {"$ref": "#"}
 
     def test_literal_in_spec(self) -> None:
         """Literal values are choices."""

@@ -66,8 +66,10 @@ class Violation:
         self.value = value
         self.template = template
 
-    def render(self, messages: Messages = DEFAULT_CATALOG) -> ErrorDetail:
-        """Render this violation as a core :class:`ErrorDetail`."""
+    def render(self, messages: Messages | Mapping[str, str] = DEFAULT_CATALOG) -> ErrorDetail:
+        """Render this violation as a core :class:`ErrorDetail` (with *messages*' templates)."""
+        if not isinstance(messages, Messages):
+            messages = Messages(messages)
         params = dict(self.params) if self.params else {}
         quoted = None if self.value is NO_VALUE else safe_repr(self.value)
         params.setdefault("value", "<none>" if quoted is None else quoted)
@@ -107,6 +109,9 @@ class ValidationError(_CoreValidationError):
         retryable: bool | None = None,
     ) -> None:
         details = list(errors)
+        if message is None:
+            count = len(details) or len(violations)
+            message = f"{count} validation error{'s' if count != 1 else ''}"
         super().__init__(
             message, errors=details, code=code, context=context, hint=hint, retryable=retryable
         )
