@@ -94,3 +94,28 @@ def test_context_absent_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
     headers: dict[str, str] = {}
     _serial.context_headers(headers)
     assert headers == {}
+
+
+async def test_telemetry_metrics_are_recorded(servers: Any) -> None:
+    telemetry = pytest.importorskip("pepperpy.telemetry")
+    registry = telemetry.Metrics(namespace="app")
+    async with HttpClient(servers.url, metrics=registry, retry=None) as client:
+        await client.get("/json")
+        await client.get("/status/404")
+        with pytest.raises(Exception, match="closed"):
+            await client.get(f"{servers.raw_url}/close")
+    host = f"http://127.0.0.1:{servers.port}"
+    requests = registry.get("app_http_client_requests")
+    assert requests.labels(host=host, method="GET", status="200").value == 1
+    assert requests.labels(host=host, method="GET", status="404").value == 1
+    raw_host = f"http://127.0.0.1:{servers.raw_port}"
+    closed = requests.labels(host=raw_host, method="GET", status="ConnectionClosedError")
+    assert closed.value == 1
+    assert registry.get("app_http_client_in_flight").labels(host=host).value == 0
+
+
+def test_metrics_must_be_a_registry() -> None:
+    from pepperpy.core import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="Metrics registry"):
+        HttpClient(metrics=object())

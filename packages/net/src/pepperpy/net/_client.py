@@ -34,6 +34,7 @@ from pepperpy.net._errors import (
     TLSError,
     TooManyRedirectsError,
 )
+from pepperpy.net._metrics import ClientMetrics
 from pepperpy.net._models import (
     Body,
     Handler,
@@ -193,6 +194,8 @@ class HttpClient(Lifecycle):
         propagate_context: Send the pepperpy.context request id / traceparent.
         user_agent: The default ``User-Agent``.
         resolver: A custom aiohttp DNS resolver (the SSRF guard wraps it).
+        metrics: A ``pepperpy.telemetry.Metrics`` registry to record request,
+            latency, retry and in-flight metrics into (``None``: stats only).
         clock: Time source for backoff, rate limits and breakers.
     """
 
@@ -216,9 +219,11 @@ class HttpClient(Lifecycle):
         propagate_context: bool = True,
         user_agent: str | None = f"pepperpy-net/{__version__}",
         resolver: AbstractResolver | None = None,
+        metrics: Any = None,
         clock: Clock = system_clock,
     ) -> None:
         self._created_at = _creation_site()
+        self._metrics = ClientMetrics(metrics) if metrics is not None else None
         self._session: aiohttp.ClientSession | None = None
         self._base_url = self._parse_base(base_url)
         default_headers: CIMultiDict[str] = CIMultiDict()
@@ -639,6 +644,8 @@ class HttpClient(Lifecycle):
         if host.slots is not None:
             host.slots.release()
         self._slots.release()
+        if self._metrics is not None:
+            self._metrics.slots(host.name, host.in_flight)
 
     async def _transmit(self, request: Request) -> Response:
         """The innermost handler: one attempt through aiohttp, no retry, no redirect."""
@@ -672,6 +679,9 @@ class HttpClient(Lifecycle):
                 raise
         host.in_flight += 1
         host.requests += 1
+        metrics = self._metrics
+        if metrics is not None:
+            metrics.slots(host.name, host.in_flight)
         started = time.monotonic()
         timeout = request.timeout
         try:
@@ -688,6 +698,8 @@ class HttpClient(Lifecycle):
             error = translate_error(exc, request)
             if isinstance(error, NetworkError):
                 host.errors += 1
+            if metrics is not None:
+                metrics.error(host.name, request.method, error)
             if breaker is not None:
                 if isinstance(error, _HOST_FAILURES):
                     breaker.record(False)
@@ -705,6 +717,8 @@ class HttpClient(Lifecycle):
             else:
                 breaker.record(status not in breaker.config.failure_statuses)
         response = Response(raw, request, self, host, started)
+        if metrics is not None:
+            metrics.response(host.name, request.method, status, response.elapsed)
         if not request.stream:
             try:
                 await response.read()
@@ -772,7 +786,10 @@ class HttpClient(Lifecycle):
                     return response
                 delay = max(config.backoff_delay(attempt), wait or 0.0)
                 await response.close()
-            self._host_for(request.url).retries += 1
+            host = self._host_for(request.url)
+            host.retries += 1
+            if self._metrics is not None:
+                self._metrics.retry(host.name)
             await self._clock.sleep(delay)
             attempt += 1
 
