@@ -7,7 +7,7 @@ import dataclasses
 import datetime
 import enum
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import attrs
 import pytest
@@ -447,3 +447,35 @@ class TestRecursion:
         schema = Validation.create_schema({"mode": Literal["r", "w"]})
         errors = schema.errors({"mode": "x"})
         assert [(e.code, e.message) for e in errors] == [("one_of", "must be one of 'r', 'w'")]
+
+
+@attrs.define
+class Annotated_:
+    age: Annotated[int, range_(min=0)]
+    name: Annotated[str, length(min=2)] = "ab"
+    mail: Annotated[str | None, email()] = None
+
+
+@dataclasses.dataclass
+class AnnotatedPoint:
+    x: Annotated[int, range_(min=0)]
+
+
+class TestAnnotated:
+    def test_rules_in_annotated_metadata(self) -> None:
+        """Annotated[T, rule, ...] applies the rules, in classes, dataclasses and specs."""
+        schema = Schema.from_class(Annotated_)
+        assert schema.validate({"age": 1}) == Annotated_(1)
+        errors = schema.errors({"age": -1, "name": "x", "mail": "bad"})
+        assert [(e.path, e.code) for e in errors] == [
+            ("/age", "too_small"),
+            ("/name", "too_short"),
+            ("/mail", "email"),
+        ]
+        assert schema.validate({"age": 0, "mail": None}).mail is None
+        assert [e.code for e in Schema.from_class(AnnotatedPoint).errors({"x": -1})] == [
+            "too_small"
+        ]
+        spec = Validation.create_schema({"n": Annotated[int, range_(max=3)]})
+        assert [e.code for e in spec.errors({"n": 5})] == ["too_large"]
+        assert schema.json_schema()["properties"]["age"] == {"type": "integer", "minimum": 0}

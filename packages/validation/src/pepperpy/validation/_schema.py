@@ -9,7 +9,17 @@ import threading
 import types
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError
 from pepperpy.validation._errors import NO_VALUE, Quoted, SchemaError, ValidationError, Violation
@@ -531,6 +541,13 @@ class Schema(Generic[T]):
             plan.default = None
         rules = list(field.rules)
         tp = inner
+        if get_origin(tp) is Annotated:
+            # Annotated[int, range_(min=0)]: rules in the metadata apply too.
+            base, *metadata = get_args(tp)
+            rules = [m for m in metadata if isinstance(m, Rule)] + rules
+            optional, base = _is_optional(base)
+            plan.nullable = plan.nullable or optional
+            tp = base
         if isinstance(tp, str):
             format_rule = _format_rule(name, tp)
             rules.insert(0, format_rule)
@@ -989,7 +1006,7 @@ def _class_fields(
         return fields
     import typing
 
-    hints = typing.get_type_hints(target)
+    hints = typing.get_type_hints(target, include_extras=True)
     for f in dataclasses.fields(target):
         if not f.init:
             continue
