@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core import InvalidArgumentError
@@ -41,6 +41,7 @@ def test_matching(pattern, name, expected):
     assert matches(pattern, name) is expected
 
 
+@settings(deadline=None)
 @given(names)
 def test_every_name_matches_itself_and_hash(name):
     assert matches(name, name)
@@ -48,6 +49,7 @@ def test_every_name_matches_itself_and_hash(name):
     assert matches(name + ".#", name)
 
 
+@settings(deadline=None)
 @given(names, names)
 def test_star_matches_exactly_one_segment(prefix, leaf):
     assert matches(prefix + ".*", prefix + "." + leaf.split(".")[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core import InvalidArgumentError
@@ -95,6 +95,7 @@ class TestProcess:
         pipeline = Pipeline().add_step(lambda x: threading.get_ident(), thread=True)
         assert main != await pipeline.process(1)
 
+    @settings(deadline=None)
     @given(st.lists(st.integers(-100, 100), max_size=20))
     async def test_process_all_matches_plain_python(self, items):
         pipeline = Pipeline().add_step(double).filter(lambda x: x > 0).flat_map(lambda x: [x, -x])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core import InvalidArgumentError
@@ -80,6 +80,7 @@ hours = st.integers(0, 23)
 moments = st.datetimes(min_value=D(2000, 1, 1), max_value=D(2090, 1, 1))
 
 
+@settings(deadline=None)
 @given(minutes, hours, moments)
 def test_next_fire_matches_and_is_the_first(minute, hour, after):
     cron = CronExpression(f"{minute} {hour} * * *")
@@ -89,6 +90,7 @@ def test_next_fire_matches_and_is_the_first(minute, hour, after):
     assert nxt - after <= dt.timedelta(days=1)
 
 
+@settings(deadline=None)
 @given(st.integers(1, 30), moments)
 def test_step_fires_on_multiples(step, after):
     nxt = CronExpression(f"*/{step} * * * *").next_after(after)
@@ -96,6 +98,7 @@ def test_step_fires_on_multiples(step, after):
     assert dt.timedelta(0) < nxt - after <= dt.timedelta(minutes=60)
 
 
+@settings(deadline=None)
 @given(moments)
 def test_iter_after_is_increasing(after):
     cron = CronExpression("*/7 3-5 * * mon,wed")
