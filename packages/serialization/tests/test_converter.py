@@ -397,3 +397,21 @@ def test_literal_errors_list_the_choices() -> None:
         "type",
         "expected one of ['r', 'w']",
     )
+
+
+@attrs.define
+class WithPrivate:
+    _token: str
+    kind: str = attrs.field(default="a", alias="type")
+
+
+def test_use_alias() -> None:
+    """use_alias keys fields by their attrs alias; the default keeps attribute names."""
+    value = WithPrivate("t", "b")
+    assert serialization.unstructure(value) == {"_token": "t", "kind": "b"}
+    aliased = Converter(use_alias=True, rename="camel")
+    assert aliased.unstructure(value) == {"token": "t", "type": "b"}
+    assert aliased.structure({"token": "t", "type": "b"}, WithPrivate) == value
+    with pytest.raises(StructureError) as info:
+        aliased.structure({"type": 1}, WithPrivate)
+    assert info.value.paths == ["/token", "/type"]

@@ -390,11 +390,12 @@ def _escape_pointer(token: object) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-def _record_fields(cl: Any) -> list[tuple[str, Mapping[str, Any]]]:
+def _record_fields(cl: Any) -> list[tuple[str, Mapping[str, Any], str | None]]:
+    """(name, metadata, attrs alias) of each field of an attrs class or dataclass."""
     origin = get_origin(cl) or cl
     if attrs.has(origin):
-        return [(a.name, a.metadata) for a in attrs.fields(origin)]
-    return [(f.name, f.metadata) for f in dataclasses.fields(origin)]
+        return [(a.name, a.metadata, a.alias) for a in attrs.fields(origin)]
+    return [(f.name, f.metadata, None) for f in dataclasses.fields(origin)]
 
 
 # --------------------------------------------------------------------------- cattrs subclass
@@ -487,6 +488,8 @@ class Converter:
         forbid_extra: Reject unknown keys when structuring records.
         coerce: Accept strings for numbers and booleans (``"42"``, ``"true"``),
             numbers for strings; the default is strict typing.
+        use_alias: Use each attrs field's ``alias`` (its ``__init__`` name, so
+            ``_secret`` is ``secret``) as its key, before the rename policy.
 
     Structuring never stops at the first problem: :class:`StructureError`
     lists every one with its JSON-Pointer path.
@@ -505,7 +508,9 @@ class Converter:
         omit_defaults: bool = False,
         forbid_extra: bool = False,
         coerce: bool = False,
+        use_alias: bool = False,
     ) -> None:
+        self.use_alias = use_alias
         self.rename = rename
         self.omit_defaults = omit_defaults
         self.forbid_extra = forbid_extra
@@ -529,7 +534,7 @@ class Converter:
     def __repr__(self) -> str:
         return (
             f"Converter(rename={self.rename!r}, omit_defaults={self.omit_defaults}, "
-            f"forbid_extra={self.forbid_extra}, coerce={self.coerce})"
+            f"forbid_extra={self.forbid_extra}, coerce={self.coerce}, use_alias={self.use_alias})"
         )
 
     # ------------------------------------------------------------------ configuration
@@ -778,9 +783,14 @@ class Converter:
     def _overrides(self, cl: Any, *, structure: bool) -> dict[str, Any]:
         overrides: dict[str, Any] = {}
         keymap: dict[str, str] = {}
-        for name, metadata in _record_fields(cl):
+        for name, metadata, alias in _record_fields(cl):
             options = metadata.get(META_KEY) or {}
-            key = options.get("rename") or (self._policy(name) if self._policy else name)
+            if options.get("rename"):
+                key = options["rename"]
+            elif self.use_alias and alias and alias != name:
+                key = alias
+            else:
+                key = self._policy(name) if self._policy else name
             keymap[name] = key
             omit = bool(options.get("omit"))
             omit_if_default = options.get("omit_if_default")
