@@ -127,6 +127,11 @@ class _Worker:
         self._queue.put(None)
 
 
+def _chained(error: StorageError, cause: BaseException) -> StorageError:
+    error.__cause__ = cause
+    return error
+
+
 def _daemonize(connection: aiosqlite.Connection) -> None:
     """Let the interpreter exit even if the store was never stopped.
 
@@ -500,29 +505,41 @@ class SQLiteBackend(Backend):
             try:
                 results = await self._writer.call(functools.partial(self._apply_batch, items))
             except BaseException as exc:  # the thread died or we are cancelled
-                error = exc if isinstance(exc, Exception) else StorageError("write aborted")
-                for _, _, fut in batch:
-                    _set_result(fut, error)
+                failed = batch if isinstance(exc, Exception) else batch + self._pending
+                for _, _, fut in failed:
+                    _set_result(fut, self._aborted(exc))
                 if not isinstance(exc, Exception):
-                    for _, _, fut in self._pending:
-                        _set_result(fut, error)
                     self._pending.clear()
                     raise
                 continue
             for (_, _, fut), result in zip(batch, results, strict=True):
                 _set_result(fut, result)
 
+    def _aborted(self, exc: BaseException) -> StorageError:
+        error = StorageError(
+            f"the write to {self.path!r} was aborted: {type(exc).__name__}: {exc}",
+            code="pepperpy.storage.aborted",
+            context={"path": self.path},
+            hint="The storage is shutting down or its writer failed; it may not have been "
+            "committed. Check with a read before retrying.",
+        )
+        error.__cause__ = exc
+        return error
+
     def _apply_batch(self, items: list[tuple[WriteOp, float]]) -> list[Any]:
         """Runs in the writer thread: one transaction for the whole batch."""
         conn = self._conn
         if conn is None:
-            error = StorageError("the writer connection is closed", code="pepperpy.storage.closed")
-            return [error] * len(items)
+            return [
+                StorageError("the writer connection is closed", code="pepperpy.storage.closed")
+                for _ in items
+            ]
         rows = _SQLRows(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            return [from_sqlite_error(exc, "write", self.path)] * len(items)
+            # One error object per caller: each raises (and extends the traceback of) its own.
+            return [_chained(from_sqlite_error(exc, "write", self.path), exc) for _ in items]
         results: list[Any] = []
         execute = conn.execute
         try:
@@ -553,7 +570,7 @@ class SQLiteBackend(Backend):
                 conn.execute("ROLLBACK")
             if len(items) == 1:
                 if isinstance(exc, sqlite3.Error):
-                    return [from_sqlite_error(exc, "write", self.path)]
+                    return [_chained(from_sqlite_error(exc, "write", self.path), exc)]
                 return [exc]
             # Isolate the culprit: replay one operation per transaction.
             return [self._apply_batch([item])[0] for item in items]
