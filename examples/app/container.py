@@ -15,12 +15,14 @@ from app.api import ApiServer, CustomerReader, make_policy
 from app.domain import CustomerStored, Totals
 from app.ingest import Ingestor
 from app.observability import AppMetrics
+from app.plugins import make_plugins
 from app.settings import Settings
 from pepperpy.cache import Cache
 from pepperpy.config import Config
 from pepperpy.core import parse_duration
 from pepperpy.event import EventManager
 from pepperpy.logging import Logging
+from pepperpy.plugin import PluginManager
 from pepperpy.registry import Registry
 from pepperpy.security import KeyRing, Security
 from pepperpy.state import StateManager
@@ -117,6 +119,7 @@ def build_registry(config: Config[Settings]) -> Registry:
     registry.register(StateManager, make_state, enter=True)
     registry.register(TaskManager, make_tasks, enter=True)
     registry.register(Health, make_health)
+    registry.register(PluginManager, make_plugins, enter=True)
     registry.register(Totalizer)
     registry.register(Ingestor)
     registry.register(CustomerReader, CustomerReader)

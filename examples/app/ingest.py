@@ -1,7 +1,7 @@
 """Ingestion: a Pipeline run by the TaskManager, one task per record.
 
-parse -> validate -> reject duplicates -> transform -> encrypt personal fields
--> storage.save -> publish ``customers.stored``. Every rejected record is counted
+parse -> validate -> reject duplicates -> transform -> plugins' fields -> encrypt
+personal fields -> storage.save -> publish ``customers.stored``. Every rejected record is counted
 by reason; nothing invalid reaches storage.
 """
 
@@ -19,12 +19,14 @@ import attrs
 
 from app.domain import CUSTOMER, PERSONAL_FIELDS, CustomerStored, normalize_phone
 from app.observability import AppMetrics
+from app.plugins import enrich
 from pepperpy.core import ConflictError, ErrorDetail, PepperPyError, ValidationError
 from pepperpy.dev import progress
 from pepperpy.event import EventManager
 from pepperpy.io import iter_lines
 from pepperpy.logging import Logging
 from pepperpy.pipeline import Pipeline, StepError
+from pepperpy.plugin import PluginManager
 from pepperpy.security import Security, mask
 from pepperpy.storage import Storage
 from pepperpy.task import TaskManager
@@ -89,8 +91,10 @@ class Ingestor:
         events: EventManager,
         tasks: TaskManager,
         metrics: AppMetrics,
+        plugins: PluginManager,
     ) -> None:
         self.storage = storage
+        self.plugins = plugins
         self.security = security
         self.events = events
         self.tasks = tasks
@@ -102,6 +106,7 @@ class Ingestor:
             .add_step(CUSTOMER.validate, name="validate")  # the seed's validator.validate
             .add_step(self.reject_duplicates)
             .add_step(self.transform_data)
+            .add_step(self.enrich)  # fields added by plugins
             .add_step(self.protect)
             .add_step(self.save)
             .add_step(self.announce)
@@ -122,6 +127,9 @@ class Ingestor:
     @staticmethod
     def transform_data(record: dict[str, Any]) -> dict[str, Any]:
         return {**record, "phone": normalize_phone(record["phone"])}
+
+    def enrich(self, record: dict[str, Any]) -> dict[str, Any]:
+        return enrich(self.plugins, record)
 
     def protect(self, record: dict[str, Any]) -> dict[str, Any]:
         """Encrypt personal fields (XChaCha20-Poly1305, bound to the record's id)."""

@@ -118,6 +118,7 @@ def test_personal_fields_are_encrypted_at_rest_and_logs_are_json(first_run) -> N
     stored = b"".join(p.read_bytes() for p in data_dir.glob("customers.sqlite3*"))
     assert b"c-00001" in stored  # the records are there ...
     assert b"diego.garcia1@example.org" not in stored  # ... but not the e-mail in clear
+    assert b'"segment":"free/50+"' in stored  # the built-in plugin's field
     assert (data_dir / "keyring.json").stat().st_mode & 0o077 == 0
     log_lines = (data_dir / "logs" / "app.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in log_lines]
