@@ -492,3 +492,25 @@ class TestHooks:
         ]
         assert isinstance(events[1].error, ConnectionError)
         assert all(e.seconds >= 0 for e in events)
+
+
+class TestSpawn:
+    async def test_spawn_waits_for_room(self, tasks):
+        tasks.add_queue("tight", 1, max_pending=2)
+        gate = Gate()
+        first = tasks.submit(gate, 0, queue="tight")
+        queued = [tasks.submit(gate, i, queue="tight") for i in (1, 2)]
+        with pytest.raises(QueueFullError, match="spawn"):
+            tasks.submit(gate, 3, queue="tight")
+        producer = asyncio.ensure_future(tasks.spawn(gate, 3, queue="tight"))
+        await settle()
+        assert not producer.done()  # backpressure: the producer waits
+        gate.event.set()
+        late = await producer
+        assert await late == 3
+        assert [await h for h in [first, *queued]] == [0, 1, 2]
+
+    async def test_spawn_without_limits_is_submit(self, tasks):
+        handle = await tasks.spawn(double, 4, name="d")
+        assert await handle == 8
+        assert handle.name == "d"

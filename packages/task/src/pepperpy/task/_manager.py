@@ -110,6 +110,7 @@ class _Queue:
         "max_pending",
         "name",
         "retried",
+        "room",
         "running",
         "submitted",
         "succeeded",
@@ -123,6 +124,7 @@ class _Queue:
         self.running = 0
         self.waiting = 0
         self.heap: list[tuple[int, int, _Job]] = []
+        self.room: list[asyncio.Future[None]] = []  # spawn() callers waiting for room
         self.submitted = self.succeeded = self.failed = self.cancelled = self.retried = 0
 
 
@@ -557,16 +559,11 @@ class TaskManager(Lifecycle):
             start_in = max(0.0, float(at) - self.clock.time())
         elif delay is not None:
             start_in = _check_seconds("delay", delay, allow_zero=True)
-        if (
-            start_in is None
-            and q.max_pending is not None
-            and q.running >= q.limit
-            and q.waiting >= q.max_pending
-        ):
+        if start_in is None and self._full(q):
             raise QueueFullError(
                 f"work queue {queue!r} already has {q.waiting} waiting tasks",
                 context={"queue": queue, "max_pending": q.max_pending},
-                hint="Wait for tasks to finish (await tasks.drain()) or raise max_pending.",
+                hint="Use 'await tasks.spawn(...)' to wait for room, or raise max_pending.",
             )
         handle: TaskHandle[Any] = TaskHandle(
             self,
@@ -590,6 +587,33 @@ class TaskManager(Lifecycle):
             self._settle(1)
             self._enqueue(job, capture=True)
         return handle
+
+    @overload
+    async def spawn(
+        self, fn: Callable[..., Awaitable[T]], /, *args: Any, **options: Any
+    ) -> TaskHandle[T]: ...
+
+    @overload
+    async def spawn(self, fn: Callable[..., T], /, *args: Any, **options: Any) -> TaskHandle[T]: ...
+
+    async def spawn(self, fn: Callable[..., Any], /, *args: Any, **options: Any) -> TaskHandle[Any]:
+        """Like :meth:`submit`, but wait for room instead of raising :class:`QueueFullError`.
+
+        Use it in producers that must slow down when a queue created with
+        ``max_pending`` is full (backpressure). Takes the same arguments as
+        :meth:`submit`.
+        """
+        queue = options.get("queue", "default")
+        q = self._queues.get(queue)
+        while q is not None and self._full(q) and self._lc_state is LifecycleState.RUNNING:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            q.room.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in q.room:
+                    q.room.remove(waiter)
+        return self.submit(fn, *args, **options)
 
     def get(self, task_id: str) -> TaskHandle[Any]:
         """Return the handle of an active or recently finished task.
@@ -651,6 +675,16 @@ class TaskManager(Lifecycle):
             q.waiting -= 1
             if job.handle._status is TaskStatus.PENDING:
                 self._start(job)
+            room = q.room
+            while room:
+                waiter = room.pop(0)
+                if not waiter.done():
+                    waiter.set_result(None)
+                    break
+
+    @staticmethod
+    def _full(q: _Queue) -> bool:
+        return q.max_pending is not None and q.running >= q.limit and q.waiting >= q.max_pending
 
     def _start(self, job: _Job) -> None:
         q = job.queue
