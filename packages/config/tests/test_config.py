@@ -402,3 +402,27 @@ def test_secret_typed_fields_are_masked_whatever_the_source(tmp_path: Path) -> N
     assert "from-file" not in repr(config.as_dict())
     assert config.as_dict(reveal=True)["db"]["password"] == "from-file"
     assert config.settings.db.password.reveal() == "from-file"
+
+
+def test_command_line_arguments(base: Path) -> None:
+    """argv options sit above env and secrets, below overrides, with provenance."""
+    argv = ["--db.port=7000", "--debug", "--db.pool-size", "3", "--name", "cli", "--", "rest"]
+    config = Config.load(
+        base, schema=Settings, env_prefix="APP", env={"APP_DB__PORT": "6000"}, argv=argv
+    )
+    assert config.settings.db.port == 7000
+    assert config.settings.debug is True
+    assert config.settings.name == "cli"
+    assert config.get("db.pool_size") == "3"
+    assert str(config.explain("db.port")) == (
+        f"db.port = 7000 from argument --db.port (overrides env APP_DB__PORT, {base}:6)"
+    )
+    untyped = Config.load(base, argv=["--db.replicas=[1, 2]", "--x.y", "z"])
+    assert untyped.get("db.replicas") == "[1, 2]"
+    assert untyped.get("x.y") == "z"
+    with pytest.raises(ConfigError) as info:
+        Config.load(base, argv=["positional", "--=x", "-v"])
+    assert len(info.value.errors) == 3
+    assert info.value.sources == ["command line"] * 3
+    with pytest.raises(InvalidArgumentError):
+        Config.load(base, argv="--db.port=1")

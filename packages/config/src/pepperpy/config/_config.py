@@ -14,6 +14,7 @@ from pepperpy.config._sources import (
     Layer,
     SchemaTree,
     Source,
+    args_layer,
     dotenv_values,
     env_layer,
     file_layer,
@@ -147,8 +148,16 @@ class _Loader:
         defaults: Mapping[str, Any] | None,
         overrides: Mapping[str, Any] | None,
         interpolate: bool,
+        argv: Sequence[str] | None = None,
     ) -> None:
         from pathlib import Path
+
+        if isinstance(argv, str):
+            raise InvalidArgumentError(
+                "argv must be a list of arguments, not one string",
+                hint="Pass sys.argv[1:] or a list such as ['--db.port=5432'].",
+            )
+        self.argv = list(argv) if argv is not None else None
 
         self.files: list[ConfigFile] = []
         for item in files:
@@ -325,6 +334,12 @@ class _Loader:
                     tree=self._schema_tree,
                 )
             )
+        if self.argv:
+            arg_layer, arg_errors = args_layer(self.argv, tree=self._schema_tree)
+            for problem in arg_errors:
+                errors.append(problem)
+                sources.append("command line")
+            layers.append(arg_layer)
         if self.overrides:
             layers.append(mapping_layer(self.overrides, "override"))
 
@@ -611,7 +626,8 @@ class Config(Generic[T]):
     3. ``.env`` files (``dotenv=``), variables with the prefix only,
     4. environment variables ``{env_prefix}{A}__{B}`` -> ``a.b``,
     5. secrets directories (``secrets_dir=``, one file per key; values are secret),
-    6. ``overrides=`` (a mapping).
+    6. command-line options (``argv=``, ``--db.port=5432``),
+    7. ``overrides=`` (a mapping).
 
     Then ``${VAR}``, ``${VAR:-default}`` and ``${other.key}`` are expanded in
     string values (``$${`` is a literal ``${``). With ``schema=`` (an attrs
@@ -647,6 +663,7 @@ class Config(Generic[T]):
         defaults: Mapping[str, Any] | None = ...,
         overrides: Mapping[str, Any] | None = ...,
         interpolate: bool = ...,
+        argv: Sequence[str] | None = ...,
     ) -> Config[K]: ...
 
     @overload
@@ -665,6 +682,7 @@ class Config(Generic[T]):
         defaults: Mapping[str, Any] | None = ...,
         overrides: Mapping[str, Any] | None = ...,
         interpolate: bool = ...,
+        argv: Sequence[str] | None = ...,
     ) -> Config[Any]: ...
 
     @classmethod
@@ -682,6 +700,7 @@ class Config(Generic[T]):
         defaults: Mapping[str, Any] | None = None,
         overrides: Mapping[str, Any] | None = None,
         interpolate: bool = True,
+        argv: Sequence[str] | None = None,
     ) -> Config[Any]:
         """Load and merge every source; validate against *schema* when given.
 
@@ -703,6 +722,8 @@ class Config(Generic[T]):
             defaults: Lowest-priority values (dotted keys allowed).
             overrides: Highest-priority values (dotted keys allowed).
             interpolate: Expand ``${...}`` references.
+            argv: Command-line options (``sys.argv[1:]``): ``--db.port=5432``,
+                ``--db.port 5432``, ``--debug``; above secrets, below overrides.
 
         Raises:
             ConfigError: every problem at once: missing or malformed files
@@ -722,6 +743,7 @@ class Config(Generic[T]):
             defaults=defaults,
             overrides=overrides,
             interpolate=interpolate,
+            argv=argv,
         )
         return cls(loader, loader.build())
 

@@ -34,7 +34,8 @@ class Source:
 
     Attributes:
         kind: ``"default"``, ``"file"``, ``"dotenv"``, ``"env"``, ``"secret"``,
-            ``"override"`` or ``"schema"`` (the bound class's default).
+            ``"arg"`` (command line), ``"override"`` or ``"schema"`` (the bound
+            class's default).
         name: The file path, environment variable or secret file.
         line: The line in the file, where it is known.
         profile: The profile section the value was read from.
@@ -63,6 +64,8 @@ class Source:
             return f"env {self.name}"
         if self.kind == "secret":
             return f"secret {self.name}"
+        if self.kind == "arg":
+            return f"argument {self.name}"
         if self.kind in ("default", "override", "schema"):
             return {"default": "defaults", "override": "overrides", "schema": "schema default"}[
                 self.kind
@@ -614,6 +617,52 @@ def secrets_layer(
             value = entry.read_text(encoding="utf-8").rstrip("\r\n")
             _set_replacing(layer, path, value, Source("secret", str(entry)))
     return layer
+
+
+def args_layer(argv: Iterable[str], *, tree: SchemaTree | None) -> tuple[Layer, list[ErrorDetail]]:
+    """Command-line options ``--db.port=5432``, ``--db.port 5432``, ``--debug`` (= true).
+
+    Dots separate levels; with a schema, ``-`` in a name may stand for ``_``
+    (``--db.pool-size``). ``--`` ends the options; any other argument is an error.
+    """
+    layer = Layer()
+    errors: list[ErrorDetail] = []
+    items = list(argv)
+    index = 0
+    while index < len(items):
+        token = items[index]
+        index += 1
+        if token == "--":
+            break
+        if not token.startswith("--") or len(token) == 2:
+            errors.append(
+                ErrorDetail(
+                    "",
+                    f"unexpected command-line argument {token!r}",
+                    code="argument",
+                    value=repr(token),
+                )
+            )
+            continue
+        name, sep, value = token[2:].partition("=")
+        if not sep:
+            if index < len(items) and not items[index].startswith("--"):
+                value = items[index]
+                index += 1
+            else:
+                value = "true"
+        parts = [p for p in name.split(".") if p]
+        if not parts:
+            errors.append(ErrorDetail("", f"empty option name in {token!r}", code="argument"))
+            continue
+        if tree is not None:
+            resolved, leaf = resolve_path([p.replace("-", "_").lower() for p in parts], tree)
+            path = resolved
+        else:
+            path, leaf = tuple(parts), None
+        parsed: Any = _parse_env_value(value, leaf) if isinstance(leaf, _Leaf) else value
+        _set_replacing(layer, path, parsed, Source("arg", f"--{name}"))
+    return layer, errors
 
 
 def environ_snapshot(env: Mapping[str, str] | None) -> dict[str, str]:
