@@ -628,7 +628,9 @@ class Machine(Generic[S]):
                 for src in sources:
                     if b.sources is ANY and src in cls._final:
                         continue
-                    lines.append(f"    {src.name} --> {b.target.name} : {label}")
+                    edge = f"    {src.name} --> {b.target.name} : {label}"
+                    if edge not in lines:  # branches may repeat an edge
+                        lines.append(edge)
         lines.extend(f"    {state.name} --> [*]" for state in cls._states if state in cls._final)
         return "\n".join(lines) + "\n"
 
