@@ -479,3 +479,29 @@ class TestAnnotated:
         spec = Validation.create_schema({"n": Annotated[int, range_(max=3)]})
         assert [e.code for e in spec.errors({"n": 5})] == ["too_large"]
         assert schema.json_schema()["properties"]["age"] == {"type": "integer", "minimum": 0}
+
+
+class TestPartial:
+    def test_partial_updates(self) -> None:
+        """partial=True validates only the keys present (deeply), with no defaults."""
+        schema = Validation.create_schema(
+            {"name": str, "age": (int, range_(min=0)), "home": {"zip": str, "city": str}},
+            checks=[lambda d: d["age"] < 200],
+        )
+        assert schema.validate({"age": 3}, partial=True) == {"age": 3}
+        assert schema.validate({"home": {"city": "x"}}, partial=True) == {"home": {"city": "x"}}
+        with pytest.raises(ValidationError) as info:
+            schema.validate({"age": -1, "home": {"zip": 1}}, partial=True)
+        assert info.value.paths == ["/age", "/home/zip"]
+        with pytest.raises(ValidationError):
+            schema.validate({"age": 3})
+
+    def test_partial_on_classes_returns_a_dict(self) -> None:
+        """A class schema in partial mode returns the validated fields as a dict."""
+        schema = Schema.from_class(Customer)
+        assert schema.validate({"email": " A@B.CO "}, partial=True) == {"email": "a@b.co"}
+
+    async def test_partial_async(self) -> None:
+        """avalidate accepts partial too."""
+        schema = Validation.create_schema({"a": int, "b": int})
+        assert await schema.avalidate({"b": 1}, partial=True) == {"b": 1}

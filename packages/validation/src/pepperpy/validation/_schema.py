@@ -19,6 +19,7 @@ from typing import (
     cast,
     get_args,
     get_origin,
+    overload,
 )
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError
@@ -357,9 +358,10 @@ class _Plan:
 class _Ctx:
     """What one validation run collects: violations, async work, deferred checks."""
 
-    __slots__ = ("deferred", "out", "pending")
+    __slots__ = ("deferred", "out", "partial", "pending")
 
-    def __init__(self, *, defer: bool) -> None:
+    def __init__(self, *, defer: bool, partial: bool = False) -> None:
+        self.partial = partial
         self.out: list[Violation] = []
         self.pending: list[tuple[str, Rule, Any, bool | None]] = []
         self.deferred: list[tuple[str, CrossCheck, Any]] | None = [] if defer else None
@@ -720,6 +722,8 @@ class Schema(Generic[T]):
         for plan in self._plans:
             raw = data.get(plan.key, _ABSENT)
             if raw is _ABSENT:
+                if ctx.partial:
+                    continue
                 if plan.required:
                     out.append(Violation(path + plan.pointer, "missing"))
                 elif plan.default_factory is not None:
@@ -734,6 +738,8 @@ class Schema(Generic[T]):
             self._extras(data, result, path, out)
         if len(out) != before:
             return _FAIL
+        if ctx.partial:  # a subset of the fields: no object to build, no whole-object checks
+            return result
         value = result if self._factory is None else self._build(result, path, out)
         if value is _FAIL or not self.checks:
             return value
@@ -788,8 +794,21 @@ class Schema(Generic[T]):
         """The input keys this schema reads, in order."""
         return [p.key for p in self._plans]
 
-    def validate(self, data: Any) -> T:
+    @overload
+    def validate(self, data: Any) -> T: ...
+
+    @overload
+    def validate(self, data: Any, *, partial: Literal[False]) -> T: ...
+
+    @overload
+    def validate(self, data: Any, *, partial: bool) -> Any: ...
+
+    def validate(self, data: Any, *, partial: bool = False) -> Any:
         """Validate *data* and return the typed, cleaned value.
+
+        With ``partial=True`` (a PATCH-style update) absent keys are neither
+        required nor defaulted, cross-field checks are skipped, and the result
+        is a dict of the fields present, even for class schemas.
 
         Raises:
             ValidationError: every problem, each with path, code and message.
@@ -801,15 +820,23 @@ class Schema(Generic[T]):
                 context={"schema": self.name},
                 hint="Use 'await schema.avalidate(data)' (also usable as an async pipeline step).",
             )
-        ctx = _Ctx(defer=False)
+        ctx = _Ctx(defer=False, partial=partial)
         value = self._run(data, "", ctx)
         if ctx.out:
             raise self._error(ctx.out)
-        return cast(T, value)
+        return value
 
-    __call__ = validate
+    def __call__(self, data: Any) -> T:
+        """Same as :meth:`validate` (so a schema is itself a pipeline step)."""
+        return self.validate(data)
 
-    async def avalidate(self, data: Any) -> T:
+    @overload
+    async def avalidate(self, data: Any) -> T: ...
+
+    @overload
+    async def avalidate(self, data: Any, *, partial: bool) -> Any: ...
+
+    async def avalidate(self, data: Any, *, partial: bool = False) -> Any:
         """Validate *data*, running async rules and checks too (concurrently).
 
         Async rules run only for values that passed their sync rules; the
@@ -819,7 +846,7 @@ class Schema(Generic[T]):
         Raises:
             ValidationError: every problem found.
         """
-        ctx = _Ctx(defer=True)
+        ctx = _Ctx(defer=True, partial=partial)
         value = self._run(data, "", ctx)
         out = ctx.out
         if ctx.pending:
@@ -840,7 +867,7 @@ class Schema(Generic[T]):
                 await _run_async(later, out)
         if out:
             raise self._error(out)
-        return cast(T, value)
+        return value
 
     def errors(self, data: Any) -> list[ErrorDetail]:
         """Every problem with *data* (sync rules only), empty when it is valid."""
