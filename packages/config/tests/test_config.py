@@ -426,3 +426,18 @@ def test_command_line_arguments(base: Path) -> None:
     assert info.value.sources == ["command line"] * 3
     with pytest.raises(InvalidArgumentError):
         Config.load(base, argv="--db.port=1")
+
+
+def test_dumps_effective_config(tmp_path: Path, base: Path) -> None:
+    """dumps() writes the effective config, secrets masked unless reveal=True."""
+    secrets = tmp_path / "s"
+    secrets.mkdir()
+    write(secrets / "db__password", "hunter2")
+    config = Config.load(base, schema=Settings, secrets_dir=secrets)
+    text = config.dumps()
+    assert 'name = "svc"' in text
+    assert "db_name = " in text  # schema defaults are part of the effective config
+    assert "hunter2" not in text
+    assert "**********" in text
+    assert "hunter2" in config.dumps(reveal=True)
+    assert json.loads(Config.load(base).dumps("json"))["db"]["port"] == 5432

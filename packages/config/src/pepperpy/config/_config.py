@@ -824,6 +824,24 @@ class Config(Generic[T]):
             return cast(dict[str, Any], _copy_out(state.tree))
         return cast(dict[str, Any], _mask_secrets(state.tree, (), state.secrets))
 
+    def dumps(self, format: str = "toml", *, reveal: bool = False) -> str:
+        """The effective configuration as text (``toml``, ``json``, ``yaml``).
+
+        With a bound schema this is the validated settings, defaults
+        included; secrets are masked unless *reveal* (which dumps the merged
+        raw values instead).
+        """
+        from pepperpy import serialization
+
+        state = self._state
+        if reveal:
+            data: Any = self.as_dict(reveal=True)
+        elif state.settings is not None:
+            data = serialization.unstructure(state.settings)
+        else:
+            data = self.as_dict()
+        return serialization.dumps(data, format=format).decode("utf-8")
+
     def section(self, key: str) -> dict[str, Any]:
         """The table at *key* as a dict.
 
