@@ -5,6 +5,7 @@ import errno
 import gzip
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -492,3 +493,88 @@ async def test_catch_logs_and_reraises_or_swallows(tmp_path: Path) -> None:
         ("block", "WARNING", "RuntimeError"),
     ]
     assert records[2]["function"] == "test_catch_logs_and_reraises_or_swallows"
+
+
+class TestThreadQueue:
+    async def test_thread_queue_file_with_rotation(self, tmp_path: Path) -> None:
+        logs = tmp_path / "q"
+        plog.configure(
+            console=False,
+            enqueue="thread",
+            files=[{"path": str(logs / "app.jsonl"), "rotation": "2 KB", "retention": 3}],
+        )
+        log = get_logger("tq")
+        with context.scope(request_id="tq-1"):
+            for i in range(60):
+                await log.info("record {}", i)
+        await plog.complete()
+        plog.shutdown()
+        files = sorted(logs.iterdir())
+        assert 2 <= len(files) <= 4
+        current = read_json(logs / "app.jsonl")
+        assert current[-1]["message"] == "record 59"
+        assert current[-1]["request_id"] == "tq-1"
+
+    def test_full_queue_drops_and_reports_once(self, capfd: pytest.CaptureFixture[str]) -> None:
+        gate = threading.Event()
+        written: list[str] = []
+
+        def slow(message: str) -> None:
+            gate.wait(10)  # released below; the bound only guards against a hang
+            written.append(message)
+
+        plog.configure(
+            console=False,
+            queue_size=2,
+            sinks=[{"sink": slow, "name": "slow", "enqueue": "thread"}],
+        )
+        log = get_logger("drop")
+        try:
+            for i in range(20):
+                log.info("m{}", i)  # never blocks the caller
+            failure = plog.sink_errors()["slow"]
+        finally:
+            gate.set()
+        assert failure.dropped >= 15
+        assert failure.count == 0
+        gate.set()
+        plog.shutdown()  # drains what was queued
+        assert 2 <= len(written) <= 5
+        assert capfd.readouterr().err.count("cannot keep up") == 1
+
+    def test_block_policy_keeps_everything(self, tmp_path: Path) -> None:
+        lines: list[str] = []
+        plog.configure(
+            console=False,
+            enqueue="thread",
+            queue_size=1,
+            queue_overflow="block",
+            sinks=[{"sink": lines.append, "json": True}],
+        )
+        log = get_logger("block")
+        for i in range(50):
+            log.info("b{}", i)
+        plog.shutdown()
+        assert [json.loads(line)["message"] for line in lines] == [f"b{i}" for i in range(50)]
+
+    def test_failing_sink_behind_a_thread_queue(self, capfd: pytest.CaptureFixture[str]) -> None:
+        def broken(message: str) -> None:
+            raise OSError(errno.EPIPE, "Broken pipe")
+
+        plog.configure(console=False, sinks=[{"sink": broken, "name": "pipe", "enqueue": "thread"}])
+        for _ in range(3):
+            get_logger("p").info("x")
+        asyncio.run(plog.complete())
+        assert plog.sink_errors()["pipe"].count == 3
+        assert capfd.readouterr().err.count("sink 'pipe' failed") == 1
+
+    def test_console_through_a_thread_queue(self, capsys: pytest.CaptureFixture[str]) -> None:
+        plog.configure({"console": {"colorize": False}, "enqueue": "thread"})
+        get_logger("c").info("queued console")
+        plog.shutdown()
+        assert "queued console" in capsys.readouterr().err
+
+    def test_queue_options_are_validated(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            plog.configure(enqueue="process", queue_size=0, queue_overflow="spill")
+        assert set(info.value.paths) == {"/enqueue", "/queue_size", "/queue_overflow"}

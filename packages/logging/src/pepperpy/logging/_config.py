@@ -45,8 +45,9 @@ class FileConfig:
         rotation: When to start a new file: ``"10 MB"``, ``"1 day"``, ``"00:00"``...
         retention: How many old files to keep or for how long: ``5``, ``"7 days"``.
         compression: Compress rotated files: ``"gz"``, ``"bz2"``, ``"xz"``, ``"zip"``...
-        enqueue: Write through a queue and a background thread (non-blocking,
-            thread and process safe); default: the global ``enqueue``.
+        enqueue: ``True``: loguru's queue (thread and process safe, unbounded);
+            ``"thread"``: a bounded in-process queue with an overflow policy
+            (see ``queue_size``); default: the global ``enqueue``.
         format: A loguru format string for text files.
     """
 
@@ -56,7 +57,7 @@ class FileConfig:
     rotation: str | int | None = None
     retention: str | int | None = None
     compression: str | None = None
-    enqueue: bool | None = None
+    enqueue: bool | str | None = None
     format: str | None = None
 
     @property
@@ -76,7 +77,7 @@ class SinkConfig:
         name: Used in error reports; defaults to the sink's repr.
         level: Minimum level for this sink.
         json: Send JSON lines instead of text.
-        enqueue: Write through loguru's queue.
+        enqueue: ``True`` (loguru's queue) or ``"thread"`` (bounded queue).
         format: A loguru format string for text.
     """
 
@@ -84,7 +85,7 @@ class SinkConfig:
     name: str | None = None
     level: int | None = None
     json: bool = False
-    enqueue: bool | None = None
+    enqueue: bool | str | None = None
     format: str | None = None
 
 
@@ -113,7 +114,13 @@ class LoggingConfig:
         console: The console sink.
         files: File sinks.
         sinks: Programmatic sinks (streams, callables).
-        enqueue: Default ``enqueue`` for file and programmatic sinks.
+        enqueue: Default ``enqueue`` for file and programmatic sinks: ``False``,
+            ``True`` (loguru's unbounded, process-safe queue) or ``"thread"``
+            (a bounded in-process queue drained by a daemon thread).
+        queue_size: Capacity of each ``"thread"`` queue, in records.
+        queue_overflow: When a ``"thread"`` queue is full: ``"drop"`` the
+            record (counted in ``sink_errors()``, reported once) or ``"block"``
+            until there is room.
         capture_stdlib: Route stdlib ``logging`` records into these sinks.
         to_stdlib: Also hand every record to stdlib ``logging`` handlers.
         extra: Values added to every record (service name, version...).
@@ -127,7 +134,9 @@ class LoggingConfig:
     console: ConsoleConfig = attrs.field(factory=ConsoleConfig)
     files: tuple[FileConfig, ...] = ()
     sinks: tuple[SinkConfig, ...] = ()
-    enqueue: bool = False
+    enqueue: bool | str = False
+    queue_size: int = 10_000
+    queue_overflow: str = "drop"
     capture_stdlib: bool = True
     to_stdlib: bool = False
     extra: Mapping[str, Any] = attrs.field(factory=dict)
@@ -141,6 +150,7 @@ class LoggingConfig:
 
         Recognised keys: ``level``, ``levels``, ``console`` (bool or table),
         ``files`` (list of tables, or one table), ``sinks``, ``enqueue``,
+        ``queue_size``, ``queue_overflow``,
         ``capture_stdlib``, ``to_stdlib``, ``extra``, ``redact`` (table:
         ``keys``, ``mask``, ``messages``), ``diagnose``, ``backtrace``.
         Keyword *overrides* replace top-level keys.
@@ -215,12 +225,32 @@ class _Parser:
         self.error(path, "must be true or false", value, "a boolean")
         return None
 
+    def enqueue(self, path: str, value: Any) -> bool | str | None:
+        if value is None or isinstance(value, bool) or value == "thread":
+            return value  # type: ignore[no-any-return]
+        self.error(path, "must be true, false or 'thread'", value, "true, false or 'thread'")
+        return None
+
     def string(self, path: str, value: Any, *, optional: bool = True) -> str | None:
         if value is None and optional:
             return None
         if isinstance(value, str):
             return value
         self.error(path, "must be a string", value, "a string")
+        return None
+
+    def queue_size(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        self.error("/queue_size", "must be a positive integer", value, "e.g. 10000")
+        return None
+
+    def overflow(self, value: Any) -> str | None:
+        if value is None or value in ("drop", "block"):
+            return value  # type: ignore[no-any-return]
+        self.error("/queue_overflow", "must be 'drop' or 'block'", value, "'drop' or 'block'")
         return None
 
     def size_or_text(self, path: str, value: Any) -> str | int | None:
@@ -278,7 +308,7 @@ class _Parser:
             rotation=self.size_or_text(f"{path}/rotation", table.get("rotation")),
             retention=self.size_or_text(f"{path}/retention", table.get("retention")),
             compression=self.string(f"{path}/compression", table.get("compression")),
-            enqueue=self.boolean(f"{path}/enqueue", table.get("enqueue"), optional=True),
+            enqueue=self.enqueue(f"{path}/enqueue", table.get("enqueue")),
             format=self.string(f"{path}/format", table.get("format")),
         )
         return result
@@ -305,7 +335,7 @@ class _Parser:
             name=self.string(f"{path}/name", table.get("name")),
             level=self.level(f"{path}/level", table.get("level"), optional=True),
             json=self.boolean(f"{path}/json", table.get("json"), optional=True),
-            enqueue=self.boolean(f"{path}/enqueue", table.get("enqueue"), optional=True),
+            enqueue=self.enqueue(f"{path}/enqueue", table.get("enqueue")),
             format=self.string(f"{path}/format", table.get("format")),
         )
         return result
@@ -390,7 +420,9 @@ class _Parser:
             console=console,
             files=tuple(files),
             sinks=tuple(sinks),
-            enqueue=self.boolean("/enqueue", table.get("enqueue"), optional=True),
+            enqueue=self.enqueue("/enqueue", table.get("enqueue")),
+            queue_size=self.queue_size(table.get("queue_size")),
+            queue_overflow=self.overflow(table.get("queue_overflow")),
             capture_stdlib=self.boolean(
                 "/capture_stdlib", table.get("capture_stdlib"), optional=True
             ),

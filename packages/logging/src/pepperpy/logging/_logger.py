@@ -25,6 +25,7 @@ from pepperpy.logging._sinks import (
     SinkFailure,
     SinkGuard,
     StdlibForwarder,
+    ThreadQueueSink,
     json_formatter,
     stdlib_extra,
     text_formatter,
@@ -71,6 +72,7 @@ class _State:
         "guards",
         "handler_ids",
         "levels",
+        "queued",
         "redactor",
         "sink_min",
     )
@@ -88,6 +90,7 @@ class _State:
         )
         self.handler_ids: list[int] = []
         self.guards: list[SinkGuard] = []
+        self.queued: list[ThreadQueueSink] = []
         self.sink_min = 0 if config is None else _NEVER
         self.filter_cache: dict[str | None, int] = {}
 
@@ -570,12 +573,30 @@ def _name_filter(record: Record) -> bool:
     return record["level"].no >= state.name_threshold(record["name"])
 
 
-def _guard(handler_id: int, name: str) -> SinkGuard:
-    guard = SinkGuard(name)
+def _install_guard(handler_id: int, guard: SinkGuard) -> None:
     handler = _loguru._core.handlers.get(handler_id)  # type: ignore[attr-defined]
     if handler is not None and hasattr(handler, "_error_interceptor"):
         handler._error_interceptor = guard
-    return guard
+
+
+def _stream_writer(stream: Any) -> Any:
+    if not callable(getattr(stream, "write", None)):
+        return stream  # a plain callable sink
+    flush = getattr(stream, "flush", None)
+
+    def write(message: Any) -> None:
+        stream.write(message)
+        if callable(flush):
+            flush()
+
+    return write
+
+
+def _file_sink(path: str, options: dict[str, Any]) -> Any:
+    # loguru's own file sink (rotation, retention, compression), driven by our thread
+    from loguru._file_sink import FileSink
+
+    return FileSink(path, encoding="utf-8", **options)  # type: ignore[no-untyped-call]
 
 
 def _add_handlers(config: LoggingConfig, state: _State) -> None:
@@ -587,13 +608,21 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
         "diagnose": config.diagnose,
         "catch": True,
     }
-    added: list[tuple[int, str]] = []
+    added: list[tuple[int, SinkGuard]] = []
     levels_used: list[int] = []
+    queued: list[ThreadQueueSink] = []
 
-    def add(name: str, sink: Any, level: int | None, **options: Any) -> None:
+    def threaded(guard: SinkGuard, write: Any, stop: Any = None) -> ThreadQueueSink:
+        sink = ThreadQueueSink(
+            write, guard, stop=stop, size=config.queue_size, overflow=config.queue_overflow
+        )
+        queued.append(sink)
+        return sink
+
+    def add(guard: SinkGuard, sink: Any, level: int | None, **options: Any) -> None:
         effective = lowest if level is None else level
         handler_id = _loguru.add(sink, level=effective, **common, **options)
-        added.append((handler_id, name))
+        added.append((handler_id, guard))
         levels_used.append(effective)
 
     try:
@@ -601,24 +630,46 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
         if console.enabled:
             stream = sys.stdout if console.stream == "stdout" else sys.stderr
             fmt = json_formatter(redactor_ref) if console.json else text_formatter(console.format)
-            add(
-                "console",
-                stream,
-                console.level,
-                format=fmt,
-                colorize=False if console.json else console.colorize,
-                enqueue=False,
-            )
+            colorize = False if console.json else console.colorize
+            guard = SinkGuard("console")
+            target: Any = stream
+            if config.enqueue == "thread":
+                if colorize is None:
+                    isatty = getattr(stream, "isatty", None)
+                    colorize = bool(callable(isatty) and isatty())
+                target = threaded(guard, _stream_writer(stream))
+            add(guard, target, console.level, format=fmt, colorize=colorize, enqueue=False)
         for index, file in enumerate(config.files):
             enqueue = config.enqueue if file.enqueue is None else file.enqueue
             fmt = json_formatter(redactor_ref) if file.is_json else text_formatter(file.format)
-            options: dict[str, Any] = {"format": fmt, "colorize": False, "enqueue": enqueue}
+            file_options: dict[str, Any] = {}
             for key in ("rotation", "retention", "compression"):
                 value = getattr(file, key)
                 if value is not None:
-                    options[key] = value
+                    file_options[key] = value
+            guard = SinkGuard(f"file:{file.path}")
             try:
-                add(f"file:{file.path}", file.path, file.level, encoding="utf-8", **options)
+                if enqueue == "thread":
+                    inner = _file_sink(file.path, file_options)
+                    add(
+                        guard,
+                        threaded(guard, inner.write, inner.stop),
+                        file.level,
+                        format=fmt,
+                        colorize=False,
+                        enqueue=False,
+                    )
+                else:
+                    add(
+                        guard,
+                        file.path,
+                        file.level,
+                        format=fmt,
+                        colorize=False,
+                        enqueue=bool(enqueue),
+                        encoding="utf-8",
+                        **file_options,
+                    )
             except (TypeError, ValueError, OSError) as exc:
                 raise ConfigurationError(
                     f"cannot open log file sink {file.path!r}: {exc}",
@@ -630,20 +681,35 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
         for index, custom in enumerate(config.sinks):
             enqueue = config.enqueue if custom.enqueue is None else custom.enqueue
             fmt = json_formatter(redactor_ref) if custom.json else text_formatter(custom.format)
-            name = custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}"
-            add(name, custom.sink, custom.level, format=fmt, colorize=False, enqueue=enqueue)
+            guard = SinkGuard(custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}")
+            if enqueue == "thread":
+                target = threaded(guard, _stream_writer(custom.sink))
+                add(guard, target, custom.level, format=fmt, colorize=False, enqueue=False)
+            else:
+                add(
+                    guard,
+                    custom.sink,
+                    custom.level,
+                    format=fmt,
+                    colorize=False,
+                    enqueue=bool(enqueue),
+                )
         if config.to_stdlib:
-            add("stdlib", StdlibForwarder(), None, format="{message}", colorize=False)
+            add(SinkGuard("stdlib"), StdlibForwarder(), None, format="{message}", colorize=False)
     except BaseException:
         for handler_id, _ in added:
             try:
                 _loguru.remove(handler_id)
             except ValueError:
                 pass
+        for sink in queued:
+            sink.stop()
         raise
-    for handler_id, name in added:
+    for handler_id, guard in added:
         state.handler_ids.append(handler_id)
-        state.guards.append(_guard(handler_id, name))
+        _install_guard(handler_id, guard)
+        state.guards.append(guard)
+    state.queued = queued
     state.sink_min = min(levels_used) if levels_used else _NEVER
 
 
@@ -739,13 +805,27 @@ def shutdown() -> None:
 
 
 async def complete() -> None:
-    """Wait until every enqueued record has been written (loguru's ``complete``)."""
+    """Wait until every enqueued record has been written (both kinds of queue)."""
     await _loguru.complete()
+    queued = list(_state.queued)
+    if queued:
+        from pepperpy.context import to_thread
+
+        for sink in queued:
+            await to_thread(sink.drain)
 
 
 def sink_errors() -> dict[str, SinkFailure]:
-    """Return the failures of the current sinks, by sink name (only sinks that failed)."""
-    return {guard.failure.sink: guard.failure for guard in _state.guards if guard.failure.count}
+    """Return the failures of the current sinks, by sink name.
+
+    Only sinks that failed to write, or dropped records from a full
+    ``enqueue="thread"`` queue, are listed.
+    """
+    return {
+        guard.failure.sink: guard.failure
+        for guard in _state.guards
+        if guard.failure.count or guard.failure.dropped
+    }
 
 
 # --------------------------------------------------------------------------- stdlib

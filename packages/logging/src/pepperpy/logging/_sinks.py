@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import queue
 import sys
 import threading
 import traceback
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from pepperpy.logging._redact import Redactor
 
-__all__ = ["SinkFailure", "SinkGuard", "json_formatter", "text_formatter"]
+__all__ = ["SinkFailure", "SinkGuard", "ThreadQueueSink", "json_formatter", "text_formatter"]
 
 PRIVATE = "_pp_"
 """Prefix of the extra keys pepperpy.logging uses internally (never rendered)."""
@@ -128,12 +129,15 @@ class SinkFailure:
         count: How many records it failed to write.
         first_error: The first error, as ``"Type: message"``.
         last_error: The latest error.
+        dropped: Records dropped because its thread queue was full
+            (``enqueue="thread"`` with ``queue_overflow="drop"``).
     """
 
     sink: str
     count: int = 0
     first_error: str = ""
     last_error: str = ""
+    dropped: int = 0
 
 
 class SinkGuard:
@@ -179,6 +183,100 @@ class SinkGuard:
                     self._on_error(failure)
                 except Exception:
                     pass
+
+    def drop(self) -> None:
+        """Count one record dropped by a full queue; report the first one."""
+        with self._lock:
+            self.failure.dropped += 1
+            first = self.failure.dropped == 1
+        if first:
+            stream = sys.__stderr__ or sys.stderr
+            try:
+                if stream is not None:
+                    stream.write(
+                        f"pepperpy.logging: sink {self.failure.sink!r} cannot keep up; its "
+                        "queue is full and records are being dropped (counted in "
+                        "pepperpy.logging.sink_errors()).\n"
+                    )
+            except Exception:
+                pass
+
+
+class ThreadQueueSink:
+    """A bounded in-process queue in front of a sink, drained by one daemon thread.
+
+    The logging call only formats the record and puts it in the queue, so a
+    slow disk or pipe never stalls application code (or the event loop).
+    When the queue is full, ``overflow="drop"`` drops the record and counts
+    it (reported once), ``"block"`` waits for room. Write errors of the
+    wrapped sink are reported once and counted by *guard*.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Any], Any],
+        guard: SinkGuard,
+        *,
+        stop: Callable[[], Any] | None = None,
+        size: int = 10_000,
+        overflow: str = "drop",
+    ) -> None:
+        self._write = write
+        self._stop_inner = stop
+        self._guard = guard
+        self._block = overflow == "block"
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self._stopped = False
+        self._thread = threading.Thread(
+            target=self._run, name=f"pepperpy-log-{guard.failure.sink}", daemon=True
+        )
+        self._thread.start()
+
+    def write(self, message: Any) -> None:
+        """Queue one formatted record (called by loguru)."""
+        if self._stopped:
+            return
+        if self._block:
+            self._queue.put(message)
+            return
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            self._guard.drop()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            try:
+                self._write(item)
+            except Exception as exc:
+                self._guard.print(exception=exc)
+
+    def drain(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every queued record is written; ``False`` on timeout."""
+        if self._stopped:
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def stop(self) -> None:
+        """Write what is queued, stop the thread, then stop the wrapped sink (loguru calls it)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        if self._stop_inner is not None:
+            try:
+                self._stop_inner()
+            except Exception as exc:
+                self._guard.print(exception=exc)
 
 
 _STD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
