@@ -175,13 +175,47 @@ async def test_failures_retry_then_fail_for_good(db):
             await queue.result(task_id)
 
 
-async def test_unknown_function_fails(db):
+async def test_workers_only_claim_registered_names(db):
     queue = DurableQueue(db, poll_interval=0.05)
+    queue.register(lambda: "mine", name="mine")
     async with TaskManager(durable=queue):
-        task_id = await queue.enqueue("nobody.registered.this")
-        record = await wait_done(queue, task_id)
-    assert record.state == "failed"
-    assert "no task function registered" in (record.error or "")
+        other = await queue.enqueue("other.service.task")
+        mine = await queue.enqueue("mine")
+        assert (await wait_done(queue, mine)).result == "mine"
+        assert (await queue.get(other)).state == "queued"  # left for its own service
+    service = DurableQueue(db, poll_interval=0.05)
+    service.register(lambda: "theirs", name="other.service.task")
+    async with TaskManager(durable=service):
+        assert await service.result(other, timeout=30) == "theirs"
+
+
+async def test_long_task_keeps_its_lease(db):
+    clock = ManualClock(start=time.time())
+    queue = DurableQueue(db, visibility_timeout=3, poll_interval=0.5, clock=clock)
+    release = asyncio.Event()
+    runs = 0
+
+    @queue.register
+    async def long_job() -> str:
+        nonlocal runs
+        runs += 1
+        await release.wait()
+        return "finished"
+
+    async with TaskManager(durable=queue, clock=clock):
+        task_id = await queue.enqueue("long_job")
+        while runs == 0:  # noqa: ASYNC110 - the worker thread hop is real time
+            await asyncio.sleep(0.01)
+        for _ in range(12):  # 12 s on the clock: four visibility timeouts
+            await clock.advance(1)
+            await asyncio.sleep(0.02)  # let the renewal reach the file
+        record = await queue.get(task_id)
+        assert record.state == "running"
+        assert record.attempts == 1
+        assert runs == 1  # never redelivered while alive
+        release.set()
+        record = await wait_done(queue, task_id, clock=clock)
+    assert record.result == "finished"
 
 
 async def test_results_expire(db):

@@ -117,10 +117,10 @@ class DurableQueue(Lifecycle):
     """A task queue stored in SQLite, surviving crashes and restarts.
 
     Producers ``await queue.enqueue("name", *args)``; a :class:`TaskManager`
-    created with ``durable=queue`` claims ready tasks, runs the function
-    registered under that name, and stores its JSON result for
-    ``result_ttl`` seconds. A claim is a lease of ``visibility_timeout``
-    seconds, renewed while the task runs: when a worker dies mid-task, the
+    created with ``durable=queue`` claims ready tasks whose name it has
+    registered (several services can share one file), runs the function,
+    and stores its JSON result for ``result_ttl`` seconds. A claim is a lease
+    of ``visibility_timeout`` seconds, renewed while the task runs: when a worker dies mid-task, the
     lease expires and another worker (or the restarted one) runs the task
     again. Delivery is therefore at-least-once: make tasks idempotent.
 
@@ -449,13 +449,19 @@ class DurableQueue(Lifecycle):
         now = self.clock.time()
         lease = now + self.visibility_timeout
 
+        names = sorted(self._functions)
+        if not names:
+            return []
+        marks = ", ".join("?" * len(names))
+
         async def claim(db: aiosqlite.Connection) -> list[tuple[str, str, str, int, int]]:
+            # Only tasks this worker can run: other services may share the file.
             cursor = await db.execute(
                 "SELECT id, name, payload, attempts, max_attempts FROM pepperpy_tasks "
-                "WHERE (state = 'queued' AND run_at <= ?) "
-                "OR (state = 'running' AND lease_until < ?) "
+                f"WHERE name IN ({marks}) AND ((state = 'queued' AND run_at <= ?) "
+                "OR (state = 'running' AND lease_until < ?)) "
                 "ORDER BY priority DESC, run_at, rowid LIMIT ?",
-                (now, now, limit),
+                (*names, now, now, limit),
             )
             rows = [tuple(row) for row in await cursor.fetchall()]
             claimed: list[tuple[str, str, str, int, int]] = []
