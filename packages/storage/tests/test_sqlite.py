@@ -48,6 +48,11 @@ async def test_concurrent_puts_are_group_committed(tmp_path: Path) -> None:
         assert versions == [1] * 300
         assert backend.batches - before < 30  # far fewer commits than puts
         assert await storage.count() == 300
+        stats = storage.stats()
+        assert stats["backend"] == "sqlite"
+        assert stats["operations"] >= 300
+        assert stats["operations"] / stats["batches"] > 5
+        assert stats["pending"] == 0
 
 
 async def test_one_conflict_does_not_fail_its_batch(tmp_path: Path) -> None:

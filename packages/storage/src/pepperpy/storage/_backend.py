@@ -55,6 +55,10 @@ class Backend(abc.ABC):
         """A human-readable description of where the data lives (for errors and repr)."""
         return self.name
 
+    def stats(self) -> dict[str, Any]:
+        """Backend counters for monitoring (empty by default)."""
+        return {}
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Acquire connections/files; create or migrate the schema."""

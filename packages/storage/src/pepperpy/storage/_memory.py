@@ -73,6 +73,10 @@ class MemoryBackend(Backend):
         """``"memory"``."""
         return "memory"
 
+    def stats(self) -> dict[str, Any]:
+        """How many rows are held (expired ones included until purged)."""
+        return {"rows": len(self._rows)}
+
     async def open(self) -> None:
         """Nothing to open."""
 

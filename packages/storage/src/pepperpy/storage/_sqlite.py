@@ -263,6 +263,7 @@ class SQLiteBackend(Backend):
         self._read_tasks: set[asyncio.Task[None]] = set()
         self._json1 = True
         self.cache_hits = 0
+        self.operations = 0
         """Reads served from the read cache (for stats and tests)."""
         self.batches = 0
         """How many write transactions were committed (for stats and tests)."""
@@ -279,6 +280,17 @@ class SQLiteBackend(Backend):
 
     def __repr__(self) -> str:
         return f"SQLiteBackend({self.path!r})"
+
+    def stats(self) -> dict[str, Any]:
+        """Write batches committed, operations written, queued writes, read-cache figures."""
+        return {
+            "batches": self.batches,
+            "operations": self.operations,
+            "pending": len(self._pending),
+            "cache_hits": self.cache_hits,
+            "cache_size": len(self._cache),
+            "readers": len(self._readers),
+        }
 
     # ----------------------------------------------------------------- open / close
 
@@ -575,6 +587,7 @@ class SQLiteBackend(Backend):
             # Isolate the culprit: replay one operation per transaction.
             return [self._apply_batch([item])[0] for item in items]
         self.batches += 1
+        self.operations += len(items)
         return results
 
     def _put_run(self, run: list[tuple[WriteOp, float]], results: list[Any]) -> bool:

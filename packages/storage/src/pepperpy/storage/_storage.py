@@ -540,6 +540,21 @@ class Storage(Lifecycle):
         await self._ready()
         return await self.backend.purge_expired(self.clock.time())
 
+    def stats(self) -> dict[str, Any]:
+        """Counters for monitoring: the store's name, backend, state and backend figures.
+
+        For SQLite: ``batches`` (write transactions committed), ``operations``
+        (writes in them; ``operations / batches`` is the group-commit factor),
+        ``pending`` (queued writes), ``cache_hits`` and ``cache_size``.
+        """
+        return {
+            "name": self.name,
+            "backend": self.backend.name,
+            "location": self.backend.location,
+            "state": self.state.value,
+            **self.backend.stats(),
+        }
+
     # ----------------------------------------------------------------- transactions
 
     def transaction(self) -> Transaction:
