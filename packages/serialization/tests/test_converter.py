@@ -415,3 +415,65 @@ def test_use_alias() -> None:
     with pytest.raises(StructureError) as info:
         aliased.structure({"type": 1}, WithPrivate)
     assert info.value.paths == ["/token", "/type"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "bad"),
+    [
+        (float, "1.5"),
+        (float, True),
+        (bool, 1),
+        (bytes, "not base64!"),
+        (bytes, 5),
+        (datetime.datetime, "yesterday"),
+        (datetime.date, "2026-13-01"),
+        (datetime.date, datetime.datetime(2026, 1, 1)),
+        (datetime.time, "25:00"),
+        (datetime.timedelta, "1h"),
+        (uuid.UUID, 12),
+        (Decimal, "abc"),
+        (Decimal, None),
+        (Path, 3),
+        (Color, "purple"),
+        (list[int], {"a": 1}),
+        (list[int], {1, 2}),
+        (set[int], "ab"),
+        (tuple[int, int], [1]),
+        (tuple[int, ...], "12"),
+        (dict[str, int], [("a", 1)]),
+    ],
+)
+def test_each_hook_rejects_bad_values(type_: Any, bad: Any) -> None:
+    """Every built-in hook refuses a wrong value with a StructureError at the root."""
+    with pytest.raises(StructureError) as info:
+        serialization.structure(bad, type_)
+    assert info.value.paths == [""]
+    assert info.value.errors[0].code in ("type", "invalid")
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw", "expected"),
+    [
+        (float, " 2.5 ", 2.5),
+        (int, 3.0, 3),
+        (bool, 0, False),
+        (bool, "TRUE", True),
+        (str, Decimal("1.5"), "1.5"),
+        (bytes, bytearray(b"x"), b"x"),
+        (datetime.timedelta, 1.5, datetime.timedelta(seconds=1.5)),
+        (Decimal, 2, Decimal(2)),
+        (Decimal, 0.5, Decimal("0.5")),
+        (datetime.time, "12:30:00+00:00", datetime.time(12, 30, tzinfo=datetime.timezone.utc)),
+    ],
+)
+def test_coercing_hooks_accept(type_: Any, raw: Any, expected: Any) -> None:
+    """The coercing converter accepts the unambiguous alternative forms."""
+    assert Converter(coerce=True).structure(raw, type_) == expected
+
+
+def test_coercing_hooks_still_refuse() -> None:
+    """Coercion has limits: no bools as numbers, no garbage strings."""
+    lenient = Converter(coerce=True)
+    for type_, bad in ((int, True), (int, "x"), (float, "x"), (str, True), (str, None)):
+        with pytest.raises(StructureError):
+            lenient.structure(bad, type_)
