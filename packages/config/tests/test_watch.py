@@ -96,3 +96,31 @@ def test_watch_interval_must_be_positive(path: Path) -> None:
     """A zero interval is refused."""
     with pytest.raises(InvalidArgumentError):
         Config.load(path).watch(interval=0)
+
+
+async def test_broken_callback_does_not_stop_the_watcher(path: Path) -> None:
+    """A callback that raises is reported to on_error; polling goes on."""
+    clock = ManualClock()
+    config = Config.load(path, schema=Settings)
+    seen: list[BaseException] = []
+    reported = asyncio.Event()
+
+    def on_error(exc: BaseException) -> None:
+        seen.append(exc)
+        reported.set()
+
+    def broken(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        raise RuntimeError("callback bug")
+
+    config.on_change(broken)
+    async with config.watch(interval=1, clock=clock, on_error=on_error) as watcher:
+        await asyncio.to_thread(path.write_text, "port = 4\n")
+        for _ in range(50):
+            await clock.advance(1)
+            if reported.is_set():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(reported.wait(), timeout=10)
+        assert watcher.is_running
+        assert isinstance(seen[0], RuntimeError)
+    assert config.settings.port == 4
