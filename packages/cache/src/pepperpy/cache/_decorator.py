@@ -28,7 +28,6 @@ R2 = TypeVar("R2")
 _log = logging.getLogger("pepperpy.cache")
 
 _FAST_TYPES = frozenset({int, str})
-_FAST = _FAST_TYPES
 
 
 class _KwMark:
@@ -331,7 +330,7 @@ class _SyncCached(CachedFunction[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST:
+            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST_TYPES:
                 key = args[0]
             else:
                 key = self._key(args, kwargs)
@@ -432,7 +431,7 @@ class _AsyncCached(CachedFunction[P, R]):
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
         try:
-            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST:
+            if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST_TYPES:
                 key = args[0]
             else:
                 key = self._key(args, kwargs)
