@@ -274,3 +274,9 @@ def test_never_exceeds_max_size(max_size: int, workers: int) -> None:
         assert peak <= max_size
 
     asyncio.run(scenario())
+
+
+async def test_negative_acquire_timeout_is_rejected() -> None:
+    async with Pool(Conn) as pool:
+        with pytest.raises(InvalidArgumentError):
+            pool.acquire(timeout=-1)

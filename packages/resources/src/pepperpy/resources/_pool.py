@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from pepperpy.core.exceptions import ClosedError, InvalidArgumentError
-from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
+from pepperpy.core.types import MISSING, Clock, Lifecycle, LifecycleState, Missing, system_clock
 from pepperpy.resources._errors import PoolTimeoutError
 
 if TYPE_CHECKING:
@@ -298,7 +298,7 @@ class Pool(Lifecycle, Generic[T]):
 
     # ----------------------------------------------------------------- acquire / release
 
-    def acquire(self, timeout: float | None = -1.0) -> _Acquire[T]:
+    def acquire(self, timeout: float | Missing | None = MISSING) -> _Acquire[T]:
         """Borrow an item: ``await pool.acquire()`` or ``async with pool.acquire() as x``.
 
         Args:
@@ -309,8 +309,14 @@ class Pool(Lifecycle, Generic[T]):
             PoolTimeoutError: Nothing became available in time.
             ClosedError: The pool is not running or is draining.
         """
+        if timeout is MISSING:
+            return _Acquire(self, self.acquire_timeout)
         if timeout is not None and timeout < 0:
-            timeout = self.acquire_timeout
+            raise InvalidArgumentError(
+                "timeout must be >= 0 or None",
+                context={"timeout": timeout},
+                hint="Pass seconds to wait, or None to wait forever.",
+            )
         return _Acquire(self, timeout)
 
     def _check_open(self) -> None:
