@@ -11,6 +11,7 @@ report it.
 
 from pepperpy.task._cron import CronExpression
 from pepperpy.task._durable import DurableQueue, DurableTask, DurableTaskError
+from pepperpy.task._group import TaskGroup
 from pepperpy.task._handle import (
     QueueFullError,
     TaskCancelledError,
@@ -38,6 +39,7 @@ __all__ = [
     "TaskCancelledError",
     "TaskError",
     "TaskEvent",
+    "TaskGroup",
     "TaskHandle",
     "TaskManager",
     "TaskStatus",

@@ -34,6 +34,7 @@ from pepperpy.task._handle import (
 
 if TYPE_CHECKING:
     from pepperpy.task._durable import DurableQueue
+    from pepperpy.task._group import TaskGroup
     from pepperpy.task._schedule import MissedRunPolicy, Schedule
 
 __all__ = ["QueueStats", "ShutdownReport", "TaskEvent", "TaskManager"]
@@ -614,6 +615,18 @@ class TaskManager(Lifecycle):
                 if waiter in q.room:
                     q.room.remove(waiter)
         return self.submit(fn, *args, **options)
+
+    def group(self, *, cancel_on_error: bool = True) -> TaskGroup:
+        """Return a :class:`TaskGroup`: tasks that end with its ``async with`` block.
+
+        Args:
+            cancel_on_error: Cancel the other members as soon as one fails
+                (the failure is raised when the block exits either way).
+        """
+        from pepperpy.task._group import TaskGroup
+
+        self._ensure_running()
+        return TaskGroup(self, cancel_on_error=cancel_on_error)
 
     def get(self, task_id: str) -> TaskHandle[Any]:
         """Return the handle of an active or recently finished task.
