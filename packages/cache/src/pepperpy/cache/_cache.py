@@ -318,7 +318,7 @@ class Cache(Generic[K, V]):
         self._weight = 0
         self._hits = itertools.count()
         self._misses = itertools.count()
-        self._evictions = dict.fromkeys((r.value for r in EvictionReason), 0)
+        self._evictions: dict[EvictionReason, int] = dict.fromkeys(EvictionReason, 0)
         self._ns_versions: dict[str, int] = {}
         self._rand = random.Random()
 
@@ -687,9 +687,9 @@ class Cache(Generic[K, V]):
         needs room, so calling this is never required for correctness.
         """
         with self._lock:
-            before = self._evictions[EvictionReason.EXPIRED.value]
+            before = self._evictions[EvictionReason.EXPIRED]
             self._purge_expired(self._now())
-            return self._evictions[EvictionReason.EXPIRED.value] - before
+            return self._evictions[EvictionReason.EXPIRED] - before
 
     # ------------------------------------------------------------------ namespaces
 
@@ -725,7 +725,7 @@ class Cache(Generic[K, V]):
                 name=self.name,
                 hits=_counter_value(self._hits),
                 misses=_counter_value(self._misses),
-                evictions=dict(self._evictions),
+                evictions={reason.value: n for reason, n in self._evictions.items()},
                 size=len(self._data),
                 weight=self._weight,
                 maxsize=self._maxsize,
@@ -791,7 +791,7 @@ class Cache(Generic[K, V]):
             self._untag(key, entry[2])
         if self._lfu is not None:
             self._lfu.remove(key)
-        self._evictions[reason.value] += 1
+        self._evictions[reason] += 1
         if self._on_evict is not None:
             try:
                 self._on_evict(key, entry[0], reason)
