@@ -188,3 +188,34 @@ class TestRateLimit:
             await clock.advance(1)
         await task
         assert seen == [0.0, 0.0, 0.0, 1.0, 2.0]
+
+
+class TestExecutors:
+    async def test_process_pool_step(self):
+        import operator
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            pipeline = Pipeline().add_step(operator.neg, executor=pool, concurrency=4)
+            assert await pipeline.stream(range(20)).collect() == [-x for x in range(20)]
+
+    async def test_thread_pool_step(self):
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pp-step") as pool:
+            pipeline = Pipeline().add_step(lambda _: threading.current_thread().name, executor=pool)
+            assert (await pipeline.process(1)).startswith("pp-step")
+
+    async def test_bad_executor(self):
+        from pepperpy.core import InvalidArgumentError
+
+        async def asynchronous(x: int) -> int:
+            return x
+
+        with pytest.raises(InvalidArgumentError, match="Executor"):
+            Pipeline().add_step(abs, executor=object())  # type: ignore[arg-type]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool, pytest.raises(InvalidArgumentError, match="async"):
+            Pipeline().add_step(asynchronous, executor=pool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Hashable, Iterable, Mapping
+from concurrent.futures import Executor
 from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
@@ -169,6 +170,7 @@ class Pipeline(Generic[In, Out]):
         on_error: ErrorPolicy = ...,
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
+        executor: Executor | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -183,6 +185,7 @@ class Pipeline(Generic[In, Out]):
         on_error: ErrorPolicy = ...,
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
+        executor: Executor | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -197,6 +200,7 @@ class Pipeline(Generic[In, Out]):
         on_error: ErrorPolicy = ...,
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
+        executor: Executor | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -210,6 +214,7 @@ class Pipeline(Generic[In, Out]):
         on_error: ErrorPolicy = "fail",
         dead_letter: DeadLetterSink | None = None,
         thread: bool = False,
+        executor: Executor | None = None,
         buffer: int | None = None,
     ) -> Pipeline[In, Any]:
         """Add a step mapping each item to one output; return this pipeline.
@@ -224,6 +229,9 @@ class Pipeline(Generic[In, Out]):
             on_error: ``"fail"`` (default), ``"skip"`` or ``"dead_letter"``.
             dead_letter: Sink receiving a :class:`StepFailure` (sync or async).
             thread: Run a sync function in a worker thread (blocking work).
+            executor: Run a sync function in this executor, e.g. a
+                ``ProcessPoolExecutor`` for CPU-bound work (*fn* and items
+                must pickle). You own the executor and shut it down.
             buffer: Capacity of this step's input queue (default: the pipeline's).
         """
         if isinstance(fn, Pipeline):
@@ -239,6 +247,7 @@ class Pipeline(Generic[In, Out]):
             on_error=on_error,
             dead_letter=dead_letter,
             thread=thread,
+            executor=executor,
             buffer=buffer,
         )
 

@@ -7,6 +7,7 @@ import enum
 import inspect
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any, Final, Literal, Union
 
 import attrs
@@ -153,6 +154,7 @@ class Step:
         "clock",
         "concurrency",
         "dead_letter",
+        "executor",
         "fn",
         "hooks",
         "interval",
@@ -176,6 +178,7 @@ class Step:
         on_error: ErrorPolicy = "fail",
         dead_letter: DeadLetterSink | None = None,
         thread: bool = False,
+        executor: Executor | None = None,
         buffer: int | None = None,
         batch_size: int = 0,
         batch_timeout: float | None = None,
@@ -203,6 +206,19 @@ class Step:
         self.on_error: ErrorPolicy = on_error
         self.dead_letter = dead_letter
         self.thread = bool(thread)
+        if executor is not None and not isinstance(executor, Executor):
+            raise InvalidArgumentError(
+                f"executor must be a concurrent.futures.Executor, got {safe_repr(executor)}",
+                context={"step": name},
+                hint="Pass a ThreadPoolExecutor or ProcessPoolExecutor (you own its lifetime).",
+            )
+        if executor is not None and fn is not None and is_async_callable(fn):
+            raise InvalidArgumentError(
+                f"step {name!r} is async; an executor runs only sync functions",
+                context={"step": name},
+                hint="Drop executor=, or pass a plain (sync) function.",
+            )
+        self.executor = executor
         self.buffer = None if buffer is None else _check_int("buffer", buffer)
         self.batch_size = batch_size
         self.batch_timeout = batch_timeout
@@ -232,7 +248,10 @@ class Step:
         assert fn is not None
         if self._async:
             return await fn(item)
-        if self.thread:
+        if self.executor is not None:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.executor, fn, item)
+        elif self.thread:
             result = await asyncio.to_thread(fn, item)
         else:
             result = fn(item)
