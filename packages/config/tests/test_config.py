@@ -441,3 +441,16 @@ def test_dumps_effective_config(tmp_path: Path, base: Path) -> None:
     assert "**********" in text
     assert "hunter2" in config.dumps(reveal=True)
     assert json.loads(Config.load(base).dumps("json"))["db"]["port"] == 5432
+
+
+def test_prefix_followed_by_the_delimiter(tmp_path: Path, base: Path) -> None:
+    """APP__DB__HOST (prefix, then the nested delimiter) works like APP_DB__HOST."""
+    profiled = write(tmp_path / "p.toml", '[default]\nname = "a"\n[prod]\nname = "b"\n')
+    env = {"APP__DB__HOST": "h2", "APP__NAME": "n2"}
+    config = Config.load(base, env_prefix="APP", env=env)
+    assert config["db.host"] == "h2"
+    assert config["name"] == "n2"
+    chosen = Config.load(profiled, env_prefix="APP", env={"APP__PROFILE": "prod"})
+    assert chosen["name"] == "b"
+    assert "profile" not in chosen
+    assert "ple" not in Config.load(base, env_prefix="APP", env={"APPLE": "x"})

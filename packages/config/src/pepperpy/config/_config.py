@@ -193,6 +193,9 @@ class _Loader:
         if profile_var is None:
             profile_var = f"{env_prefix}PROFILE" if env_prefix else "PEPPERPY_PROFILE"
         self.profile_var = profile_var
+        self._profile_names = [profile_var]
+        if env_prefix and profile_var.upper() == f"{env_prefix}PROFILE".upper():
+            self._profile_names.append(f"{env_prefix[:-1]}{env_nested_delimiter}PROFILE")
         if secrets_dir is None:
             self.secrets: list[Path] = []
         elif isinstance(secrets_dir, (str, os.PathLike)):
@@ -211,7 +214,7 @@ class _Loader:
         from pepperpy.serialization import DecodeError, FormatUnavailableError, format_for_path
 
         environ = dict(os.environ if self.env is None else self.env)
-        profile = self.profile or environ.get(self.profile_var) or None
+        profile = self.profile or _first(environ, self._profile_names)
         errors: list[ErrorDetail] = []
         sources: list[str | None] = []
         layers: list[Layer] = []
@@ -309,11 +312,11 @@ class _Loader:
                         kind="dotenv",
                         dotenv_file=str(dotenv_path),
                         dotenv_lines={k: line for k, (_, line) in parsed.items()},
-                        exclude=[self.profile_var],
+                        exclude=self._profile_names,
                     )
                 )
         if profile is None:
-            profile = dotenv_vars.get(self.profile_var) or None
+            profile = _first(dotenv_vars, self._profile_names)
         if self.env_prefix is not None:
             layers.append(
                 env_layer(
@@ -321,7 +324,7 @@ class _Loader:
                     prefix=self.env_prefix,
                     delimiter=self.delimiter,
                     tree=self._schema_tree,
-                    exclude=[self.profile_var],
+                    exclude=self._profile_names,
                 )
             )
         if self.secrets:
@@ -440,6 +443,14 @@ class _Loader:
             env_name = self.env_prefix + self.delimiter.join(p.upper() for p in path)
             return f"missing: set {key} in a file or env {env_name}"
         return f"missing: set {key} in a file"
+
+
+def _first(variables: Mapping[str, str], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = variables.get(name)
+        if value:
+            return value
+    return None
 
 
 def _pointer_path(pointer: str) -> Path_:

@@ -543,7 +543,7 @@ def env_layer(
         if not name.upper().startswith(upper_prefix) or name.upper() in skipped:
             continue
         value: Any = raw
-        rest = name[len(prefix) :]
+        rest = _strip_prefix(name, prefix, delimiter)
         if not rest:
             continue
         parts = [p.lower() for p in (rest.split(delimiter) if delimiter else [rest]) if p]
@@ -562,6 +562,13 @@ def env_layer(
             source = Source(kind, name)
         _set_replacing(layer, path, value, source)
     return layer
+
+
+def _strip_prefix(name: str, prefix: str, delimiter: str) -> str:
+    """``APP_DB__HOST`` and ``APP__DB__HOST`` both give ``DB__HOST`` for prefix ``APP_``."""
+    if prefix.endswith("_") and delimiter and name[len(prefix) - 1 :].startswith(delimiter):
+        return name[len(prefix) - 1 + len(delimiter) :]
+    return name[len(prefix) :]
 
 
 def _set_replacing(layer: Layer, path: Path_, value: Any, source: Source) -> None:
@@ -609,7 +616,7 @@ def secrets_layer(
                 continue
             name = entry.name
             if prefix and name.upper().startswith(prefix.upper()):
-                name = name[len(prefix) :]
+                name = _strip_prefix(name, prefix, delimiter)
             parts = [p.lower() for p in (name.split(delimiter) if delimiter else [name]) if p]
             if not parts:
                 continue
