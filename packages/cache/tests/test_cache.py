@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import OrderedDict, defaultdict
 from typing import Any
@@ -476,9 +477,10 @@ class TestStats:
 
 
 class TestThreads:
-    def test_concurrent_use_keeps_invariants(self) -> None:
+    @pytest.mark.parametrize("policy", ["lru", "lfu", "fifo"])
+    def test_concurrent_use_keeps_invariants(self, policy: str) -> None:
         """Many threads reading, writing and invalidating never corrupt the cache."""
-        cache: Cache[int, int] = Cache(50, ttl=60)
+        cache: Cache[int, int] = Cache(50, ttl=60, policy=policy)
         errors: list[BaseException] = []
         per_thread: dict[int, int] = defaultdict(int)
 
@@ -499,13 +501,21 @@ class TestThreads:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads as often as possible
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
         assert [] == errors
         assert len(cache) <= 50
         stats = cache.stats()
         assert sum(per_thread.values()) == stats.lookups
         assert stats.size == len(cache._data)
         assert sum(len(keys) for keys in cache._tags.values()) <= stats.size
+        if cache._lfu is not None:
+            assert set(cache._lfu.freq) == set(cache._data)
+            assert sum(len(b) for b in cache._lfu.buckets.values()) == len(cache._data)
