@@ -578,3 +578,31 @@ class TestThreadQueue:
         with pytest.raises(ValidationError) as info:
             plog.configure(enqueue="process", queue_size=0, queue_overflow="spill")
         assert set(info.value.paths) == {"/enqueue", "/queue_size", "/queue_overflow"}
+
+
+def add_hostname(record: dict[str, Any]) -> None:
+    record["extra"]["host"] = "test-host"
+
+
+def test_processors_run_before_redaction(tmp_path: Path) -> None:
+    def add_user_secret(record: dict[str, Any]) -> None:
+        record["extra"]["password"] = "LEAK?"  # a processor cannot leak: redaction runs after
+        record["message"] = record["message"].upper()
+
+    def broken(record: dict[str, Any]) -> None:
+        raise RuntimeError("processor bug")
+
+    path, section = json_file(tmp_path)
+    plog.configure(
+        section,
+        processors=[add_user_secret, f"{__name__}:add_hostname", broken],
+    )
+    get_logger("proc").info("hello token=abc")
+    (record,) = read_json(path)
+    assert record["message"] == "HELLO TOKEN=***"
+    assert record["password"] == "***"
+    assert record["host"] == "test-host"
+    assert "processor bug" in record["processor_error"]
+    with pytest.raises(ValidationError) as info:
+        plog.configure(section, processors=["no.such.module:fn", 3])
+    assert set(info.value.paths) == {"/processors/0", "/processors/1"}

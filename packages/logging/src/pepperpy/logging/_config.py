@@ -125,6 +125,11 @@ class LoggingConfig:
         to_stdlib: Also hand every record to stdlib ``logging`` handlers.
         extra: Values added to every record (service name, version...).
         redact: Secret masking.
+        processors: Callables ``fn(record) -> None`` run on every record
+            (loguru's record dict: add or change ``record["extra"]`` values,
+            rewrite ``record["message"]``) before redaction, so nothing they
+            add can leak a secret. ``"package.module:function"`` strings are
+            imported.
         diagnose: Show variable values in tracebacks (off: they may hold secrets).
         backtrace: Extend tracebacks beyond the catching frame.
     """
@@ -141,6 +146,7 @@ class LoggingConfig:
     to_stdlib: bool = False
     extra: Mapping[str, Any] = attrs.field(factory=dict)
     redact: RedactionConfig = attrs.field(factory=RedactionConfig)
+    processors: tuple[Callable[[Any], None], ...] = ()
     diagnose: bool = False
     backtrace: bool = False
 
@@ -150,7 +156,7 @@ class LoggingConfig:
 
         Recognised keys: ``level``, ``levels``, ``console`` (bool or table),
         ``files`` (list of tables, or one table), ``sinks``, ``enqueue``,
-        ``queue_size``, ``queue_overflow``,
+        ``queue_size``, ``queue_overflow``, ``processors``,
         ``capture_stdlib``, ``to_stdlib``, ``extra``, ``redact`` (table:
         ``keys``, ``mask``, ``messages``), ``diagnose``, ``backtrace``.
         Keyword *overrides* replace top-level keys.
@@ -238,6 +244,25 @@ class _Parser:
             return value
         self.error(path, "must be a string", value, "a string")
         return None
+
+    def processors(self, value: Any) -> tuple[Callable[[Any], None], ...]:
+        if callable(value) or isinstance(value, str) or not isinstance(value, Sequence):
+            value = [value]
+        found: list[Callable[[Any], None]] = []
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                from pepperpy.core.utils import import_string
+
+                try:
+                    item = import_string(item)
+                except InvalidArgumentError as exc:
+                    self.error(f"/processors/{index}", f"cannot import: {exc.message}", item)
+                    continue
+            if callable(item):
+                found.append(item)
+            else:
+                self.error(f"/processors/{index}", "must be a callable or an import path", item)
+        return tuple(found)
 
     def queue_size(self, value: Any) -> int | None:
         if value is None:
@@ -429,6 +454,7 @@ class _Parser:
             to_stdlib=self.boolean("/to_stdlib", table.get("to_stdlib"), optional=True),
             extra=dict(extra),
             redact=self.redact(table.get("redact", {})),
+            processors=self.processors(table.get("processors", ())),
             diagnose=self.boolean("/diagnose", table.get("diagnose"), optional=True),
             backtrace=self.boolean("/backtrace", table.get("backtrace"), optional=True),
         )

@@ -72,6 +72,7 @@ class _State:
         "guards",
         "handler_ids",
         "levels",
+        "processors",
         "queued",
         "redactor",
         "sink_min",
@@ -82,6 +83,7 @@ class _State:
         self.default = default
         self.levels: Mapping[str, int] = config.levels if config is not None else {}
         self.extra: dict[str, Any] = dict(config.extra) if config is not None else {}
+        self.processors = config.processors if config is not None else ()
         redact = config.redact if config is not None else None
         self.redactor = (
             Redactor(redact.keys, mask=redact.mask, messages=redact.messages)
@@ -172,6 +174,16 @@ def _patch_record(record: Record) -> None:
     ctx = _context_values()
     if ctx or state.extra:
         extra = {**state.extra, **ctx, **extra}
+    if state.processors:
+        record["extra"] = extra
+        for processor in state.processors:
+            try:
+                processor(record)
+            except Exception as exc:
+                record["extra"]["processor_error"] = (
+                    f"{getattr(processor, '__name__', processor)}: {type(exc).__name__}: {exc}"
+                )
+        extra = record["extra"]
     if extra:
         redacted = state.redactor.redact_mapping(extra)
         extra = redacted if isinstance(redacted, dict) else dict(redacted)
