@@ -337,3 +337,31 @@ class TestCollectHooks:
         assert len(calls) == 2
         with pytest.raises(InvalidArgumentError):
             metrics.on_collect(42)  # type: ignore[arg-type]
+
+
+class TestInfoAndEnum:
+    def test_info(self) -> None:
+        metrics = Metrics()
+        build = metrics.info("build", "Build information")
+        build.info({"version": "1.2.3", "commit": "abc"})
+        assert metrics.sample("build_info", {"version": "1.2.3", "commit": "abc"}) == 1
+        per_service = metrics.info("component", labels=("service",))
+        per_service.labels(service="api").info({"version": 2})  # type: ignore[dict-item]
+        assert metrics.sample("component_info", {"service": "api", "version": "2"}) == 1
+
+    def test_enum(self) -> None:
+        from pepperpy.telemetry import enum
+
+        class Phases(MetricSet):
+            phase = enum("phase", "Lifecycle phase", states=["starting", "running", "stopped"])
+
+        metrics = Metrics()
+        phases = Phases(metrics)
+        assert metrics.sample("phase", {"phase": "starting"}) == 1
+        phases.phase.state("running")
+        assert metrics.sample("phase", {"phase": "running"}) == 1
+        assert metrics.sample("phase", {"phase": "starting"}) == 0
+        with pytest.raises(InvalidArgumentError, match="unknown state"):
+            phases.phase.state("exploded")
+        with pytest.raises(InvalidArgumentError, match="states"):
+            enum("bad", states=[])

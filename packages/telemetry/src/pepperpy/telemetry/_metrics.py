@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 __all__ = [
     "Counter",
     "CounterChild",
+    "Enum",
+    "EnumChild",
+    "Info",
+    "InfoChild",
     "Gauge",
     "GaugeChild",
     "Histogram",
@@ -34,8 +38,10 @@ __all__ = [
     "Summary",
     "SummaryChild",
     "counter",
+    "enum",
     "gauge",
     "histogram",
+    "info",
     "summary",
 ]
 
@@ -335,6 +341,45 @@ class SummaryChild:
         return _Timer(self._raw.observe, self._clock)
 
 
+class InfoChild:
+    """One info series: a constant set of key/value pairs (build, version ...)."""
+
+    __slots__ = ("_clock", "_raw")
+
+    def __init__(self, raw: Any, clock: Clock) -> None:
+        self._raw = raw
+        self._clock = clock
+
+    def info(self, values: dict[str, str]) -> None:
+        """Set the key/value pairs (exposed as labels of ``<name>_info 1``)."""
+        self._raw.info({str(k): str(v) for k, v in values.items()})
+
+
+class EnumChild:
+    """One enum series: exactly one of a fixed set of states is current."""
+
+    __slots__ = ("_clock", "_raw")
+
+    def __init__(self, raw: Any, clock: Clock) -> None:
+        self._raw = raw
+        self._clock = clock
+
+    def state(self, state: str) -> None:
+        """Make *state* the current one.
+
+        Raises:
+            InvalidArgumentError: *state* was not declared.
+        """
+        try:
+            self._raw.state(state)
+        except ValueError as exc:
+            raise InvalidArgumentError(
+                f"unknown state {safe_repr(state)}: {exc}",
+                code="pepperpy.telemetry.enum_state",
+                hint="Use one of the states declared with enum(..., states=[...]).",
+            ) from exc
+
+
 def _noop() -> None:
     return None
 
@@ -565,6 +610,28 @@ class Histogram(_Family[HistogramChild], HistogramChild):
         HistogramChild.__init__(self, _child_raw(raw, self._name, self._labels), kwargs["clock"])
 
 
+class Info(_Family[InfoChild], InfoChild):
+    """An info metric: declared with :meth:`Metrics.info` or :func:`info`."""
+
+    kind = "info"
+    _child_type = InfoChild
+
+    def __init__(self, raw: Any, **kwargs: Any) -> None:
+        _Family.__init__(self, raw, **kwargs)
+        InfoChild.__init__(self, _child_raw(raw, self._name, self._labels), kwargs["clock"])
+
+
+class Enum(_Family[EnumChild], EnumChild):
+    """An enum (state set) metric: declared with :meth:`Metrics.enum` or :func:`enum`."""
+
+    kind = "enum"
+    _child_type = EnumChild
+
+    def __init__(self, raw: Any, **kwargs: Any) -> None:
+        _Family.__init__(self, raw, **kwargs)
+        EnumChild.__init__(self, _child_raw(raw, self._name, self._labels), kwargs["clock"])
+
+
 class Summary(_Family[SummaryChild], SummaryChild):
     """A summary (count and sum): declared with :meth:`Metrics.summary` or :func:`summary`."""
 
@@ -603,6 +670,7 @@ class MetricSpec(Generic[M]):
         "max_label_sets",
         "name",
         "overflow",
+        "states",
         "unit",
     )
 
@@ -616,6 +684,7 @@ class MetricSpec(Generic[M]):
         context_labels: Iterable[str] = (),
         unit: str = "",
         buckets: Sequence[float] | None = None,
+        states: Sequence[str] | None = None,
         max_label_sets: int | None = None,
         overflow: Overflow | None = None,
     ) -> None:
@@ -626,6 +695,7 @@ class MetricSpec(Generic[M]):
         self.labels = tuple(dict.fromkeys((*labels, *self.context_labels)))
         self.unit = unit
         self.buckets = tuple(buckets) if buckets is not None else None
+        self.states = tuple(states) if states is not None else None
         self.max_label_sets = max_label_sets
         self.overflow = overflow
         self.attr: str | None = None
@@ -653,7 +723,7 @@ class MetricSpec(Generic[M]):
 
     def key(self) -> tuple[Any, ...]:
         """What makes two declarations the same metric."""
-        return (self.kind, self.name, self.labels, self.unit, self.buckets)
+        return (self.kind, self.name, self.labels, self.unit, self.buckets, self.states)
 
     def __repr__(self) -> str:
         return f"{self.kind}({self.name!r}, labels={list(self.labels)})"
@@ -793,13 +863,48 @@ def summary(
     )
 
 
+def info(
+    name: str,
+    documentation: str = "",
+    *,
+    labels: Iterable[str] = (),
+    max_label_sets: int | None = None,
+) -> MetricSpec[Info]:
+    """Declare an info metric (``build_info{version="1.2"} 1``)."""
+    return MetricSpec("info", name, documentation, labels=labels, max_label_sets=max_label_sets)
+
+
+def enum(
+    name: str,
+    documentation: str = "",
+    *,
+    states: Sequence[str],
+    labels: Iterable[str] = (),
+    max_label_sets: int | None = None,
+) -> MetricSpec[Enum]:
+    """Declare an enum metric: one of *states* is current (the first one initially)."""
+    if isinstance(states, str) or not states:
+        raise InvalidArgumentError(
+            f"enum {name!r} needs a non-empty list of states",
+            code="pepperpy.telemetry.enum_states",
+            hint="Pass states=['starting', 'running', 'stopped'].",
+        )
+    return MetricSpec(
+        "enum", name, documentation, labels=labels, states=states, max_label_sets=max_label_sets
+    )
+
+
 _RAW_TYPES: dict[str, Any] = {
+    "info": prometheus_client.Info,
+    "enum": prometheus_client.Enum,
     "counter": prometheus_client.Counter,
     "gauge": prometheus_client.Gauge,
     "histogram": prometheus_client.Histogram,
     "summary": prometheus_client.Summary,
 }
 _OUR_TYPES: dict[str, type[_Family[Any]]] = {
+    "info": Info,
+    "enum": Enum,
     "counter": Counter,
     "gauge": Gauge,
     "histogram": Histogram,
@@ -898,6 +1003,8 @@ class Metrics:
                     )
                 return cast("M", existing)
             kwargs: dict[str, Any] = {"labelnames": spec.labels, "registry": self.registry}
+            if spec.states is not None:
+                kwargs["states"] = list(spec.states)
             if spec.buckets is not None:
                 kwargs["buckets"] = spec.buckets
             try:
@@ -938,6 +1045,14 @@ class Metrics:
     def summary(self, name: str, documentation: str = "", **options: Any) -> Summary:
         """Declare and register a summary (options as :func:`summary`)."""
         return self.register(summary(name, documentation, **options))
+
+    def info(self, name: str, documentation: str = "", **options: Any) -> Info:
+        """Declare and register an info metric (options as :func:`info`)."""
+        return self.register(info(name, documentation, **options))
+
+    def enum(self, name: str, documentation: str = "", **options: Any) -> Enum:
+        """Declare and register an enum metric (options as :func:`enum`)."""
+        return self.register(enum(name, documentation, **options))
 
     def get(self, name: str) -> _Family[Any] | None:
         """Return the metric registered under its full *name*, if any."""
