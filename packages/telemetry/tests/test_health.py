@@ -102,3 +102,35 @@ def test_registration_errors() -> None:
 
 async def test_no_checks_is_ok() -> None:
     assert (await Health().run()).status == "ok"
+
+
+async def test_concurrent_runs_share_one_evaluation_and_cache() -> None:
+    from pepperpy.core.types import ManualClock
+
+    clock = ManualClock()
+    health = Health(cache_ttl=10, clock=clock)
+    calls: list[int] = []
+    gate = asyncio.Event()
+
+    async def db() -> bool:
+        calls.append(1)
+        await gate.wait()
+        return True
+
+    health.register_check("db", db)
+    runs = [asyncio.create_task(health.run()) for _ in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    reports = await asyncio.gather(*runs)
+    assert len(calls) == 1
+    assert all(r.status == "ok" for r in reports)
+    await health.run()
+    assert len(calls) == 1  # cached
+    health.set_ready()
+    assert (await health.run()).ready  # readiness is never stale
+    await clock.advance(10)
+    await health.run()
+    assert len(calls) == 2
+    health.invalidate()
+    await health.run()
+    assert len(calls) == 3

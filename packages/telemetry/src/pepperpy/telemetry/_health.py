@@ -120,16 +120,30 @@ class Health:
     Readiness (for a ``/ready`` endpoint) is :attr:`ready` (set by the
     application once started, see :meth:`set_ready`) and "not failing".
 
+    Concurrent :meth:`run` calls share one evaluation, and with *cache_ttl*
+    a report is reused for that many seconds, so a storm of probes never
+    multiplies the load on the database being checked.
+
     Args:
         default_timeout: Seconds a check may take unless registered otherwise.
-        clock: Time source for durations and report times.
+        cache_ttl: Seconds a report is reused (0: every run evaluates).
+        clock: Time source for durations, report times and the cache.
     """
 
-    def __init__(self, *, default_timeout: float = 5.0, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        *,
+        default_timeout: float = 5.0,
+        cache_ttl: float = 0.0,
+        clock: Clock = system_clock,
+    ) -> None:
         self.default_timeout = default_timeout
+        self.cache_ttl = cache_ttl
         self.clock = clock
         self._checks: dict[str, _Check] = {}
         self._ready = False
+        self._cached: tuple[float, HealthReport] | None = None
+        self._inflight: asyncio.Future[HealthReport] | None = None
 
     def register_check(
         self,
@@ -173,6 +187,7 @@ class Health:
                 hint="Use another name, or pass replace=True.",
             )
         self._checks[name] = _Check(name, fn, float(limit), critical)
+        self._cached = None
 
     def check(
         self, name: str, timeout: float | None = None, *, critical: bool = True
@@ -213,6 +228,10 @@ class Health:
         """Declare the application ready (or not, e.g. while draining)."""
         self._ready = bool(ready)
 
+    def invalidate(self) -> None:
+        """Forget the cached report: the next :meth:`run` evaluates."""
+        self._cached = None
+
     async def _run_one(self, check: _Check) -> CheckResult:
         start = self.clock.monotonic()
         try:
@@ -239,7 +258,25 @@ class Health:
         return _interpret(check.name, value, check.critical, self.clock.monotonic() - start)
 
     async def run(self) -> HealthReport:
-        """Run every check concurrently and aggregate."""
+        """Run every check concurrently and aggregate (or reuse a fresh report)."""
+        cached = self._cached
+        if cached is not None and self.clock.monotonic() - cached[0] < self.cache_ttl:
+            return attrs.evolve(cached[1], ready=self._ready and cached[1].status != "failing")
+        inflight = self._inflight
+        if inflight is not None:
+            return await asyncio.shield(inflight)
+        task = asyncio.ensure_future(self._evaluate())
+        self._inflight = task
+        task.add_done_callback(self._settle)
+        return await asyncio.shield(task)
+
+    def _settle(self, task: asyncio.Future[HealthReport]) -> None:
+        if self._inflight is task:
+            self._inflight = None
+        if self.cache_ttl > 0 and not task.cancelled() and task.exception() is None:
+            self._cached = (self.clock.monotonic(), task.result())
+
+    async def _evaluate(self) -> HealthReport:
         checks = list(self._checks.values())
         results = await asyncio.gather(*(self._run_one(c) for c in checks))
         status: HealthStatus = "ok"
