@@ -68,7 +68,8 @@ async def secure_endpoint():
 async def main():
     global token
     print(await secure_endpoint())
-    token = token[:-1] + ("A" if token[-1] != "A" else "B")  # tampered
+    head, _, tag = token.rpartition(".")  # tamper with the middle of the signature
+    token = f"{head}.{tag[:9]}{'A' if tag[9] != 'A' else 'B'}{tag[10:]}"
     try:
         await secure_endpoint()
     except AuthenticationError as error:

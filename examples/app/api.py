@@ -24,7 +24,8 @@ from app.observability import AppMetrics
 from app.settings import Settings
 from pepperpy import context
 from pepperpy.cache import Cache, cached
-from pepperpy.core import Lifecycle, NotFoundError
+from pepperpy.core.exceptions import NotFoundError
+from pepperpy.core.types import Lifecycle
 from pepperpy.logging import Logging
 from pepperpy.security import AuthenticationError, Policy, Principal, Security
 from pepperpy.state import StateManager

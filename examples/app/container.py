@@ -19,7 +19,7 @@ from app.plugins import make_plugins
 from app.settings import Settings
 from pepperpy.cache import Cache
 from pepperpy.config import Config
-from pepperpy.core import parse_duration
+from pepperpy.core.utils import parse_duration
 from pepperpy.event import EventManager
 from pepperpy.logging import Logging
 from pepperpy.plugin import PluginManager

@@ -20,7 +20,7 @@ import attrs
 from app.domain import CUSTOMER, PERSONAL_FIELDS, CustomerStored, normalize_phone
 from app.observability import AppMetrics
 from app.plugins import enrich
-from pepperpy.core import ConflictError, ErrorDetail, PepperPyError, ValidationError
+from pepperpy.core.exceptions import ConflictError, ErrorDetail, PepperPyError, ValidationError
 from pepperpy.dev import progress
 from pepperpy.event import EventManager
 from pepperpy.io import iter_lines
@@ -182,7 +182,7 @@ class Ingestor:
 
     async def run(self, path: Path) -> IngestResult:
         """Read *path* (JSON lines) and take every record through the pipeline."""
-        lines = []
+        lines: list[Line] = []
         async for text in iter_lines(path):  # pepperpy-io: one thread hop per block
             if text.strip():
                 lines.append(Line(len(lines) + 1, text))

@@ -12,7 +12,7 @@ from app.ingest import IngestResult
 from app.selftest import SelfTest
 
 # The samples shown from /metrics (name -> label filter).
-SNAPSHOT = (
+SNAPSHOT: tuple[tuple[str, dict[str, str]], ...] = (
     ("example_ingest_records_total", {"outcome": "accepted"}),
     ("example_ingest_records_total", {"outcome": "rejected"}),
     ("example_events_handled_total", {}),

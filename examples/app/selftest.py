@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from pepperpy.core import gather_limited
+from pepperpy.core.utils import gather_limited
 from pepperpy.net import BearerAuth, HttpClient, Retry, Timeout
 from pepperpy.security import Security
 
@@ -40,8 +40,14 @@ class SelfTest:
 
 
 def tamper(token: str) -> str:
-    """Flip the last character: the signature no longer matches."""
-    return token[:-1] + ("A" if token[-1] != "A" else "B")
+    """Change one character in the middle of the signature: it no longer matches.
+
+    (Not the last character: its low bits are padding, and a changed padding bit
+    makes the token malformed rather than wrongly signed.)
+    """
+    head, _, tag = token.rpartition(".")
+    i = len(tag) // 2
+    return f"{head}.{tag[:i]}{'A' if tag[i] != 'A' else 'B'}{tag[i + 1 :]}"
 
 
 async def run_selftest(

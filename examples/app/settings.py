@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from pepperpy.config import Config, optional
-from pepperpy.core import parse_duration
+from pepperpy.core.utils import parse_duration
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CONFIG = HERE / "config.toml"
