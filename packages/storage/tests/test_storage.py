@@ -470,3 +470,15 @@ def test_scan_matches_a_sorted_model(
 
     for backend in ("memory", "sqlite"):
         asyncio.run(run(backend))
+
+
+async def test_export_streams_many_pages(tmp_path: Path) -> None:
+    async with Storage.create("big", backend="memory") as storage:
+        await storage.put_many({f"k{i:05d}": i for i in range(1203)})
+        target = tmp_path / "big.jsonl"
+        assert await storage.export_jsonl(target) == 1203
+        assert await storage.export_jsonl(tmp_path / "part.jsonl", prefix="k011") == 100
+    async with Storage.create("copy", backend="memory") as other:
+        assert await other.import_jsonl(target) == 1203
+        assert await other.get("k01202") == 1202
+        assert await other.count() == 1203

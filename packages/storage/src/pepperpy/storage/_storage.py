@@ -20,7 +20,7 @@ from pepperpy.core.exceptions import (
 )
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import parse_duration
-from pepperpy.io import read_bytes, write_bytes
+from pepperpy.io import atomic_open, read_bytes
 from pepperpy.storage._backend import Backend, load_backend
 from pepperpy.storage._codec import MAX_KEY_LENGTH, Codec, check_key
 from pepperpy.storage._errors import StorageValueError, VersionConflictError
@@ -615,20 +615,36 @@ class Storage(Lifecycle):
     async def export_jsonl(self, path: str | os.PathLike[str], *, prefix: str = "") -> int:
         """Write every live key with *prefix* to *path* as JSON lines; returns the count.
 
-        Each line is ``{"key": ..., "value": ..., "expires_at": ...}``. The
-        file is written atomically.
+        Each line is ``{"key": ..., "value": ..., "expires_at": ...}``. Pages
+        are streamed to a temporary file that replaces *path* only when the
+        export is complete (memory stays bounded, a failed export leaves the
+        previous backup intact).
         """
-        lines: list[bytes] = []
-        async for key, value in self.items(prefix):
-            record = await self._record(key)
-            expires = record.expires_at if record is not None else None
-            lines.append(
-                json.dumps(
-                    {"key": key, "value": value, "expires_at": expires}, ensure_ascii=False
-                ).encode("utf-8")
-            )
-        await write_bytes(path, b"\n".join(lines) + (b"\n" if lines else b""))
-        return len(lines)
+        await self._ready()
+        count = 0
+        async with atomic_open(path, "wb") as out:
+            cursor: str | None = None
+            while True:
+                records = await self.backend.scan(
+                    prefix, after=cursor, limit=_IO_BATCH, now=self.clock.time()
+                )
+                if not records:
+                    break
+                lines = [
+                    json.dumps(
+                        {
+                            "key": r.key,
+                            "value": self._codec.decode(r.value, None, r.key),
+                            "expires_at": r.expires_at,
+                        },
+                        ensure_ascii=False,
+                    )
+                    for r in records
+                ]
+                await out.write(("\n".join(lines) + "\n").encode("utf-8"))
+                count += len(records)
+                cursor = records[-1].key
+        return count
 
     async def import_jsonl(self, path: str | os.PathLike[str]) -> int:
         """Load a file written by :meth:`export_jsonl`; returns how many keys were written.
