@@ -477,3 +477,15 @@ def test_coercing_hooks_still_refuse() -> None:
     for type_, bad in ((int, True), (int, "x"), (float, "x"), (str, True), (str, None)):
         with pytest.raises(StructureError):
             lenient.structure(bad, type_)
+
+
+def test_scalar_lists_are_copied_and_strict() -> None:
+    """Lists of exact scalars are copied (never aliased); a bool is still not an int."""
+    data = [1, 2, 3]
+    result = serialization.structure(data, list[int])
+    assert result == data
+    assert result is not data
+    with pytest.raises(StructureError) as info:
+        serialization.structure([1, True, "x"], list[int])
+    assert info.value.paths == ["/1", "/2"]
+    assert serialization.structure((1, 2), list[int]) == [1, 2]

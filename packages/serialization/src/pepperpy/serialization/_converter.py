@@ -651,6 +651,16 @@ class Converter:
                     raise _Mismatch("array", value)
                 return base(value, tp)
 
+            args = get_args(cl)
+            exact = args[0] if len(args) == 1 and args[0] in (str, int, bool) else None
+            if exact is not None and origin in (list, Sequence):
+                # Fast path: a list of exactly-typed scalars needs no per-item hook calls.
+                def structure_scalars(value: Any, tp: Any) -> Any:
+                    if type(value) is list and all(type(item) is exact for item in value):
+                        return list(value)
+                    return structure_sequence(value, tp)
+
+                return structure_scalars
             return structure_sequence
 
         c.register_structure_hook_factory(_is_sequence_type, sequence_factory)
