@@ -30,8 +30,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "cached": ("pepperpy.cache", "cached"),
     "Config": ("pepperpy.config", "Config"),
     "EventManager": ("pepperpy.event", "EventManager"),
+    "Health": ("pepperpy.telemetry", "Health"),
     "HttpClient": ("pepperpy.net", "HttpClient"),
     "Logging": ("pepperpy.logging", "Logging"),
+    "Metrics": ("pepperpy.telemetry", "Metrics"),
     "Pipeline": ("pepperpy.pipeline", "Pipeline"),
     "Pool": ("pepperpy.resources", "Pool"),
     "ResourceManager": ("pepperpy.resources", "ResourceManager"),
@@ -39,6 +41,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StateManager": ("pepperpy.state", "StateManager"),
     "Storage": ("pepperpy.storage", "Storage"),
     "TaskManager": ("pepperpy.task", "TaskManager"),
+    "Tracer": ("pepperpy.telemetry", "Tracer"),
     "Validation": ("pepperpy.validation", "Validation"),
 }
 
