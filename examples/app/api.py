@@ -30,7 +30,7 @@ from pepperpy.logging import Logging
 from pepperpy.security import AuthenticationError, Policy, Principal, Security
 from pepperpy.state import StateManager
 from pepperpy.storage import Storage
-from pepperpy.telemetry import Health, Metrics
+from pepperpy.telemetry import Health, Metrics, Tracer
 
 log = Logging.get_logger("example.api")
 
@@ -93,19 +93,24 @@ def create_app(
     health: Health,
     metrics: Metrics,
     app_metrics: AppMetrics,
+    tracer: Tracer,
 ) -> web.Application:
     """Build the aiohttp application."""
 
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # The caller's request id (sent by pepperpy-net) is restored for logs and spans.
+        # The caller's request id and trace (sent by pepperpy-net as X-Request-ID and
+        # traceparent) are restored, so logs and spans join the caller's trace.
         incoming = context.extract_headers(request.headers)
         request_id = incoming.get("request_id") or uuid.uuid4().hex[:12]
         route = request.match_info.route.resource
         name = route.canonical if route is not None else "unmatched"
         started = time.perf_counter()
         status = 500
-        async with context.scope(incoming, request_id=request_id):
+        async with (
+            context.scope(incoming, request_id=request_id),
+            tracer.span(f"{request.method} {name}", {"http.path": request.path}) as span,
+        ):
             try:
                 response = await handler(request)
                 status = response.status
@@ -115,6 +120,7 @@ def create_app(
                 status = exc.status
                 raise
             finally:
+                span.set_attribute("http.status", status)
                 elapsed = time.perf_counter() - started
                 app_metrics.http_requests.labels(route=name, status=str(status)).inc()
                 app_metrics.http_seconds.labels(route=name).observe(elapsed)
@@ -183,6 +189,7 @@ class ApiServer(Lifecycle):
         health: Health,
         metrics: Metrics,
         app_metrics: AppMetrics,
+        tracer: Tracer,
     ) -> None:
         super().__init__()
         self.host = settings.api.host
@@ -194,6 +201,7 @@ class ApiServer(Lifecycle):
             health=health,
             metrics=metrics,
             app_metrics=app_metrics,
+            tracer=tracer,
         )
         self._runner: web.AppRunner | None = None
 

@@ -9,6 +9,7 @@ returns a Lifecycle says so with ``enter=True``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from app.api import ApiServer, CustomerReader, make_policy
@@ -28,7 +29,7 @@ from pepperpy.security import KeyRing, Security
 from pepperpy.state import StateManager
 from pepperpy.storage import Storage
 from pepperpy.task import TaskManager
-from pepperpy.telemetry import Health, Metrics
+from pepperpy.telemetry import Health, JsonLinesExporter, Metrics, Tracer
 
 log = Logging.get_logger("example.container")
 
@@ -65,6 +66,14 @@ def make_metrics(cache: Cache[Any, Any]) -> Metrics:
     metrics = Metrics(namespace="example")
     metrics.registry.register(cache.metrics_collector())  # hits, misses, hit ratio, size
     return metrics
+
+
+def make_tracer(settings: Settings, metrics: Metrics) -> Iterator[Tracer]:
+    """Spans as JSON lines in data_dir/logs/spans.jsonl; flushed when the registry stops."""
+    spans = JsonLinesExporter(settings.data_path / "logs" / "spans.jsonl")
+    tracer = Tracer(settings.name, exporters=[spans], metrics=metrics)
+    yield tracer
+    tracer.shutdown()
 
 
 def make_state() -> StateManager:
@@ -115,6 +124,7 @@ def build_registry(config: Config[Settings]) -> Registry:
     registry.register(Cache[Any, Any], make_cache)
     registry.register(Metrics, make_metrics)
     registry.register(AppMetrics, AppMetrics)
+    registry.register(Tracer, make_tracer)
     registry.register(EventManager, EventManager)
     registry.register(StateManager, make_state, enter=True)
     registry.register(TaskManager, make_tasks, enter=True)

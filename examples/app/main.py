@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from pepperpy.logging import Logging
 from pepperpy.resources import ResourceManager
 from pepperpy.security import Security
 from pepperpy.state import StateManager
+from pepperpy.telemetry import Tracer
 
 log = Logging.get_logger("example")
 
@@ -99,12 +101,22 @@ async def main(argv: list[str] | None = None) -> int:
             security = await registry.get(Security)
             state = await registry.get(StateManager)
             cache = await registry.get(Cache[Any, Any])
+            tracer = await registry.get(Tracer)
             ids = sorted(key.removeprefix("records/") for key in await _stored_keys(ingestor))
             selftest = await run_selftest(
-                server.url, security, ids, requests=settings.api.self_test_requests
+                server.url, security, tracer, ids, requests=settings.api.self_test_requests
             )
+            for exporter in tracer.exporters:
+                flush = getattr(exporter, "flush", None)
+                if flush is not None:
+                    await asyncio.to_thread(flush)
             report = build_report(
-                ingest, state.get("totals"), selftest, cache.stats(), str(settings.data_path)
+                ingest,
+                state.get("totals"),
+                selftest,
+                cache.stats(),
+                str(settings.data_path),
+                spans=_spans(settings.data_path / "logs" / "spans.jsonl"),
             )
             await write_bytes(
                 settings.data_path / "report.json", serialization.dumps(report) + b"\n"
@@ -128,6 +140,12 @@ async def main(argv: list[str] | None = None) -> int:
     finally:
         await Logging.complete()
         Logging.shutdown()
+
+
+def _spans(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 async def _stored_keys(ingestor: Ingestor) -> list[str]:

@@ -59,8 +59,11 @@ def build_report(
     selftest: SelfTest,
     cache_stats: Any,
     data_dir: str,
+    *,
+    spans: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Everything the run measured, as JSON-safe data."""
+    joined = [s for s in spans if s.get("trace_id") == selftest.trace_id]
     return {
         "records": {
             "read": ingest.read,
@@ -95,6 +98,11 @@ def build_report(
             "hit_ratio": round(cache_stats.hit_ratio, 3),
         },
         "metrics": metrics_snapshot(selftest.metrics_text),
+        "tracing": {
+            "spans": len(spans),
+            "selftest_trace": selftest.trace_id,
+            "server_spans_in_selftest_trace": sum(1 for s in joined if s.get("name") != "selftest"),
+        },
         "data_dir": data_dir,
         "ok": all(o.ok for o in selftest.outcomes) and ingest.accepted == totals.stored,
     }
@@ -139,6 +147,12 @@ def render(report: dict[str, Any]) -> str:
     out.append("metrics     snapshot of /metrics:")
     for name, value in report["metrics"].items():
         out.append(f"  {name} {value:g}")
+    tracing = report["tracing"]
+    out.append(
+        f"tracing     {tracing['spans']} spans in logs/spans.jsonl; the self-test's trace"
+        f" {tracing['selftest_trace'][:8]}... holds {tracing['server_spans_in_selftest_trace']}"
+        " server spans (traceparent over HTTP)"
+    )
     out.append(f"data        {report['data_dir']} (SQLite, keyring, logs/app.jsonl, report.json)")
     out.append("result      " + ("OK" if report["ok"] else "PROBLEMS (see above)"))
     return "\n".join(out)

@@ -11,6 +11,7 @@ import attrs
 from pepperpy.core.utils import gather_limited
 from pepperpy.net import BearerAuth, HttpClient, Retry, Timeout
 from pepperpy.security import Security
+from pepperpy.telemetry import Tracer
 
 
 @attrs.frozen
@@ -37,6 +38,7 @@ class SelfTest:
     concurrency: int = 8
     health: dict[str, Any] = attrs.Factory(dict)
     metrics_text: str = ""
+    trace_id: str = ""
 
 
 def tamper(token: str) -> str:
@@ -51,9 +53,28 @@ def tamper(token: str) -> str:
 
 
 async def run_selftest(
-    url: str, security: Security, ids: list[str], *, requests: int, concurrency: int = 8
+    url: str,
+    security: Security,
+    tracer: Tracer,
+    ids: list[str],
+    *,
+    requests: int,
+    concurrency: int = 8,
 ) -> SelfTest:
-    """Call the API: good, bad and missing credentials, a missing record, then load."""
+    """Call the API: good, bad and missing credentials, a missing record, then load.
+
+    Everything runs inside one span: the client sends its trace as ``traceparent``,
+    so the server's spans for these requests join the same trace.
+    """
+    async with tracer.span("selftest") as root:
+        result = await _calls(url, security, ids, requests=requests, concurrency=concurrency)
+        result.trace_id = root.trace_id
+    return result
+
+
+async def _calls(
+    url: str, security: Security, ids: list[str], *, requests: int, concurrency: int
+) -> SelfTest:
     support = security.issue_token("sam", roles=["support"], ttl=300)
     analyst = security.issue_token("ana", roles=["analyst"], ttl=300)
     guest = security.issue_token("gus", ttl=300)

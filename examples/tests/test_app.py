@@ -111,6 +111,9 @@ def test_the_api_answers_each_credential_as_it_should(first_run) -> None:
     assert report["cache"]["hits"] > 0
     assert 0 < report["cache"]["hit_ratio"] < 1
     assert report["ok"] is True
+    # The client's traceparent reached the server: every request it made has a span
+    # in the self-test's trace (7 calls, 300 reads, /health, /metrics).
+    assert report["tracing"]["server_spans_in_selftest_trace"] == 7 + 300 + 2
 
 
 def test_personal_fields_are_encrypted_at_rest_and_logs_are_json(first_run) -> None:
