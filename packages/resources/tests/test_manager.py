@@ -234,3 +234,19 @@ async def test_restart_reopens_resources() -> None:
     await manager.start()
     await manager.stop()
     assert rec.events == ["start c", "cb", "stop c"] * 2
+
+
+async def test_pool_and_factory_made_context_manager() -> None:
+    from pepperpy.resources import Pool
+
+    rec = Recorder()
+    manager = ResourceManager()
+    pool = manager.register(Pool(lambda: Closeable(rec, "item"), min_size=1), name="pool")
+    manager.register_factory(lambda: make_acm(rec, "made"), name="made")
+    async with manager:
+        assert pool.is_running
+        assert manager.get("made") == "value made"
+        async with pool.acquire() as item:
+            assert isinstance(item, Closeable)
+    assert not pool.is_running
+    assert rec.events == ["enter made", "exit made", "aclose item"]
