@@ -556,3 +556,27 @@ class TestMisuse:
         await events.stop()
         with pytest.raises(ClosedError):
             await waiter
+
+
+async def test_publisher_blocked_on_a_full_queue_is_released_at_stop():
+    clock = ManualClock()
+    before = asyncio.all_tasks()
+    events = EventManager(clock=clock, stop_timeout=0)
+
+    async def forever(_: object) -> None:
+        await asyncio.Event().wait()
+
+    events.subscribe("n", forever, delivery="queued", queue_size=1)
+    await events.start()
+    await events.publish("n", 0)  # taken by the worker
+    await settle()
+    await events.publish("n", 1)  # fills the queue
+    blocked = asyncio.ensure_future(events.publish("n", 2))
+    await settle()
+    assert not blocked.done()
+    await events.stop()
+    with pytest.raises(ClosedError, match="waited for queue room"):
+        await blocked
+    assert events.stats()["n"].dropped == 2
+    await settle()
+    assert asyncio.all_tasks() - before - {asyncio.current_task()} == set()

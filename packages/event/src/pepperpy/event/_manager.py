@@ -679,6 +679,19 @@ class EventManager(Lifecycle):
             queue.put_nowait(item)
         elif sub.backpressure == "block":
             await queue.put(item)
+            if self._lc_state is not LifecycleState.RUNNING and not sub._tasks:
+                # The manager stopped while this publisher waited for room:
+                # nobody will handle the event, so say so instead of losing it.
+                while not queue.empty():
+                    _, old_topic, _, _ = queue.get_nowait()
+                    queue.task_done()
+                    self._stats_for(old_topic).dropped += 1
+                raise ClosedError(
+                    "the event manager stopped while publish() waited for queue room",
+                    code="pepperpy.event.closed",
+                    context={"handler": sub.name, "topic": item[1]},
+                    hint="Publish before stop(), or use backpressure='drop_oldest'/'error'.",
+                )
         elif sub.backpressure == "drop_oldest":
             _, old_topic, _, _ = queue.get_nowait()
             queue.task_done()
