@@ -357,3 +357,30 @@ class TestAsyncStepPolicies:
         await pipeline.stream([1, 2, 3]).collect()
         assert len(events) == 6
         assert {e.step for e in events} == {"explode_on_fives", "second"}
+
+
+async def test_an_abandoned_stream_is_torn_down_when_collected():
+    import gc
+
+    closed = asyncio.Event()
+
+    async def source():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    before = asyncio.all_tasks()
+    stream = Pipeline().add_step(lambda x: x, concurrency=2).stream(source())
+    async for x in stream:
+        if x == 3:
+            break  # no async with, no aclose()
+    del stream
+    gc.collect()
+    await asyncio.wait_for(closed.wait(), timeout=30)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before - {asyncio.current_task()} == set()
