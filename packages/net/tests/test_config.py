@@ -36,7 +36,7 @@ def test_timeout_helpers() -> None:
     with pytest.raises(InvalidArgumentError):
         Timeout.coerce("5s")  # type: ignore[arg-type]
     default = Timeout()
-    assert (default.connect, default.read, default.total, default.pool) == (10, 30, 60, 10)
+    assert (default.connect, default.read, default.total, default.pool) == (10, 30, 30, 10)
 
 
 def test_limits_are_validated() -> None:

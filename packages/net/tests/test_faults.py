@@ -123,6 +123,12 @@ async def test_slow_drip_hits_the_total_timeout(fast: HttpClient, no_leaks: Any)
     no_leaks(fast)
 
 
+async def test_read_at_or_above_total_is_covered_by_total(fast: HttpClient, no_leaks: Any) -> None:
+    with pytest.raises(TotalTimeoutError):
+        await fast.get("/stall-headers", timeout=Timeout(read=0.3, total=0.2))
+    no_leaks(fast)
+
+
 async def test_slow_dns_is_a_connect_timeout(no_leaks: Any, servers: Any) -> None:
     async with HttpClient(
         timeout=FAST,

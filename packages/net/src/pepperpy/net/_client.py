@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
-import traceback
 import warnings
 import weakref
 from collections import Counter
@@ -55,7 +55,7 @@ from pepperpy.net._translate import translate_error
 from pepperpy.net._version import __version__
 
 if TYPE_CHECKING:
-    from types import TracebackType
+    from types import FrameType, TracebackType
 
     from aiohttp.abc import AbstractResolver
 
@@ -85,10 +85,13 @@ _DEFAULT_TLS = TLSConfig()
 
 
 def _creation_site() -> str:
-    """Return ``file:line in function`` of the first caller outside pepperpy.net."""
-    for frame in reversed(traceback.extract_stack(limit=12)[:-2]):
-        if not frame.filename.startswith((_PKG_DIR, _CORE_DIR)):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    """Return ``file:line in function`` of the first caller outside pepperpy (no file I/O)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith((_PKG_DIR, _CORE_DIR)):
+            return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        frame = frame.f_back
     return "<unknown>"
 
 
@@ -731,26 +734,25 @@ class HttpClient(Lifecycle):
         self, request: Request, options: _Options, same_origin: bool
     ) -> Response:
         config = options.retry
+        auth = options.auth if same_origin else None
         if config is None:
-            if options.auth is not None and same_origin:
-                await options.auth.apply(request)
+            if auth is not None:
+                await auth.apply(request)
             return await self._chain(request)
         budget = self._budget
         if budget._earned < budget._max_tokens:
             budget.deposit()
-        can_retry = (request.content is None or isinstance(request.content, bytes)) and (
-            options.force_retry
-            or request.method in config.methods
-            or "Idempotency-Key" in request.headers
-        )
+        can_retry: bool | None = None  # worked out only when an attempt fails
         attempt = 1
         while True:
             request.attempt = attempt
             try:
-                if options.auth is not None and same_origin:
-                    await options.auth.apply(request)
+                if auth is not None:
+                    await auth.apply(request)
                 response = await self._chain(request)
             except NetworkError as exc:
+                if can_retry is None:
+                    can_retry = _may_retry(request, options, config)
                 if (
                     not can_retry
                     or attempt >= config.attempts
@@ -765,11 +767,12 @@ class HttpClient(Lifecycle):
                     raise
                 delay = config.backoff_delay(attempt)
             else:
-                if (
-                    not can_retry
-                    or attempt >= config.attempts
-                    or (response._raw.status not in config.statuses)
-                ):
+                if response._raw.status not in config.statuses:
+                    response.attempts = attempt
+                    return response  # the common case
+                if can_retry is None:
+                    can_retry = _may_retry(request, options, config)
+                if not can_retry or attempt >= config.attempts:
                     response.attempts = attempt
                     return response
                 wait = None
@@ -940,7 +943,11 @@ class HttpClient(Lifecycle):
             upload_progress=upload_progress,
             stream=False,
         )
-        options = self._options(auth, retry, follow_redirects)
+        options = (
+            self._default_options
+            if auth is MISSING and retry is None and follow_redirects is None
+            else self._options(auth, retry, follow_redirects)
+        )
         if self._session is None:
             self._ensure_running()
         response = await self._send_retrying(built, options, True)
@@ -1165,6 +1172,16 @@ class HttpClient(Lifecycle):
     def __repr__(self) -> str:
         base = f" base_url={str(self._base_url)!r}" if self._base_url else ""
         return f"<HttpClient{base} state={self.state.value}>"
+
+
+def _may_retry(request: Request, options: _Options, config: Retry) -> bool:
+    """Whether *request* may be sent again: a replayable body and a safe method or key."""
+    content = request.content
+    return (content is None or isinstance(content, bytes)) and (
+        options.force_retry
+        or request.method in config.methods
+        or "Idempotency-Key" in request.headers
+    )
 
 
 def _link(middleware: Middleware, call_next: Handler) -> Handler:

@@ -47,12 +47,14 @@ class Timeout:
         read: The longest silence between two reads from the server, before
             the headers as well as within the body.
         total: The whole request: connecting, sending, and reading the body.
+            (When ``read >= total``, as by default, the total limit covers
+            silences too and no separate per-read timer runs.)
         pool: Waiting for a free connection slot (the client's limits).
     """
 
     connect: float = attrs.field(default=10.0, validator=_positive, converter=float)
     read: float = attrs.field(default=30.0, validator=_positive, converter=float)
-    total: float = attrs.field(default=60.0, validator=_positive, converter=float)
+    total: float = attrs.field(default=30.0, validator=_positive, converter=float)
     pool: float = attrs.field(default=10.0, validator=_positive, converter=float)
 
     @classmethod
@@ -81,13 +83,15 @@ class Timeout:
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     import aiohttp
 
-    # The pool phase is enforced by the client's own slot semaphores, so by the
-    # time aiohttp connects a slot is free: its ``connect`` limit is the connect phase.
+    # The pool phase is enforced by the client's own slots, so by the time aiohttp
+    # connects a slot is free: its ``connect`` limit is the connect phase. When
+    # read >= total, a silence of ``read`` seconds cannot end before the total
+    # limit fires, so the per-read timer (rescheduled on every chunk) is skipped.
     return aiohttp.ClientTimeout(
         total=timeout.total,
         connect=timeout.connect,
         sock_connect=timeout.connect,
-        sock_read=timeout.read,
+        sock_read=timeout.read if timeout.read < timeout.total else None,
     )
 
 
