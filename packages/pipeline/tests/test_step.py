@@ -219,3 +219,33 @@ class TestExecutors:
 
         with ThreadPoolExecutor(1) as pool, pytest.raises(InvalidArgumentError, match="async"):
             Pipeline().add_step(asynchronous, executor=pool)
+
+
+class TestTimeout:
+    async def test_slow_call_fails_with_a_timeout(self):
+        from pepperpy.core import OperationTimeoutError
+
+        async def hang(x: int) -> int:
+            await asyncio.Event().wait()
+            return x
+
+        pipeline = Pipeline().add_step(hang, timeout=0.01)
+        with pytest.raises(StepError) as info:
+            await pipeline.process(1)
+        assert isinstance(info.value.cause, OperationTimeoutError)
+        assert info.value.cause.context == {"step": "hang", "timeout": 0.01}
+
+    async def test_timeout_then_retry(self):
+        calls = 0
+
+        async def slow_once(x: int) -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                await asyncio.Event().wait()
+            return x
+
+        policy = RetryPolicy(attempts=2, delay=0)
+        pipeline = Pipeline().add_step(slow_once, timeout=0.01, retry=policy)
+        assert await pipeline.stream([7]).collect() == [7]
+        assert calls == 2

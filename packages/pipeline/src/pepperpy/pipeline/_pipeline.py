@@ -171,6 +171,7 @@ class Pipeline(Generic[In, Out]):
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
         executor: Executor | None = ...,
+        timeout: float | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -186,6 +187,7 @@ class Pipeline(Generic[In, Out]):
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
         executor: Executor | None = ...,
+        timeout: float | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -201,6 +203,7 @@ class Pipeline(Generic[In, Out]):
         dead_letter: DeadLetterSink | None = ...,
         thread: bool = ...,
         executor: Executor | None = ...,
+        timeout: float | None = ...,
         buffer: int | None = ...,
     ) -> Pipeline[In, R]: ...
 
@@ -215,6 +218,7 @@ class Pipeline(Generic[In, Out]):
         dead_letter: DeadLetterSink | None = None,
         thread: bool = False,
         executor: Executor | None = None,
+        timeout: float | None = None,
         buffer: int | None = None,
     ) -> Pipeline[In, Any]:
         """Add a step mapping each item to one output; return this pipeline.
@@ -232,6 +236,8 @@ class Pipeline(Generic[In, Out]):
             executor: Run a sync function in this executor, e.g. a
                 ``ProcessPoolExecutor`` for CPU-bound work (*fn* and items
                 must pickle). You own the executor and shut it down.
+            timeout: Seconds allowed per call; a slower call fails with
+                :class:`~pepperpy.core.OperationTimeoutError` (retryable).
             buffer: Capacity of this step's input queue (default: the pipeline's).
         """
         if isinstance(fn, Pipeline):
@@ -248,6 +254,7 @@ class Pipeline(Generic[In, Out]):
             dead_letter=dead_letter,
             thread=thread,
             executor=executor,
+            timeout=timeout,
             buffer=buffer,
         )
 

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal, Union
 
 import attrs
 
-from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError, safe_repr
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.core.utils import RetryPolicy, is_async_callable
 from pepperpy.pipeline._errors import StepError, StepFailure
@@ -165,6 +165,7 @@ class Step:
         "retry",
         "stats",
         "thread",
+        "timeout",
     )
 
     def __init__(
@@ -179,6 +180,7 @@ class Step:
         dead_letter: DeadLetterSink | None = None,
         thread: bool = False,
         executor: Executor | None = None,
+        timeout: float | None = None,
         buffer: int | None = None,
         batch_size: int = 0,
         batch_timeout: float | None = None,
@@ -219,6 +221,7 @@ class Step:
                 hint="Drop executor=, or pass a plain (sync) function.",
             )
         self.executor = executor
+        self.timeout = None if timeout is None else _check_positive("timeout", timeout)
         self.buffer = None if buffer is None else _check_int("buffer", buffer)
         self.batch_size = batch_size
         self.batch_timeout = batch_timeout
@@ -244,6 +247,19 @@ class Step:
     # ------------------------------------------------------------------ calling
 
     async def _call(self, item: Any) -> Any:
+        if self.timeout is None:
+            return await self._invoke(item)
+        try:
+            return await asyncio.wait_for(self._invoke(item), self.timeout)
+        except asyncio.TimeoutError as exc:  # TimeoutError on 3.11+
+            raise OperationTimeoutError(
+                f"step {self.name!r} took longer than {self.timeout}s",
+                code="pepperpy.pipeline.step_timeout",
+                context={"step": self.name, "timeout": self.timeout},
+                hint="Raise timeout=, or give the step a retry policy.",
+            ) from exc
+
+    async def _invoke(self, item: Any) -> Any:
         fn = self.fn
         assert fn is not None
         if self._async:
@@ -361,6 +377,7 @@ class Step:
             and self.retry is None
             and not self.hooks
             and not self.thread
+            and self.timeout is None
         )
 
     async def fail_fast(self, item: Any, exc: Exception, start: float) -> Any:
