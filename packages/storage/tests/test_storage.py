@@ -482,3 +482,30 @@ async def test_export_streams_many_pages(tmp_path: Path) -> None:
         assert await other.import_jsonl(target) == 1203
         assert await other.get("k01202") == 1202
         assert await other.count() == 1203
+
+
+async def test_concurrent_transfers_conserve_the_total(store: Storage) -> None:
+    import random
+
+    accounts = [f"acct/{i}" for i in range(6)]
+    await store.put_many({a: 100 for a in accounts})
+    rng = random.Random(7)
+
+    async def transfer(src: str, dst: str, amount: int) -> None:
+        async def move(tx):  # type: ignore[no-untyped-def]
+            a = await tx.get(src)
+            b = await tx.get(dst)
+            if a >= amount:
+                tx.put(src, a - amount)
+                tx.put(dst, b + amount)
+
+        await store.transact(move, attempts=200)
+
+    jobs = []
+    for _ in range(40):
+        src, dst = rng.sample(accounts, 2)
+        jobs.append(transfer(src, dst, rng.randint(1, 60)))
+    await asyncio.gather(*jobs)
+    balances = await store.get_many(accounts)
+    assert sum(balances.values()) == 600
+    assert all(v >= 0 for v in balances.values())
