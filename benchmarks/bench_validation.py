@@ -89,3 +89,41 @@ def bench_validate_invalid():
         {"pepperpy": ours, "pydantic v2 TypeAdapter": peer},
         inner=1000,
     )
+
+
+PLAIN = Validation.create_schema(
+    {
+        "name": (str, length(min=1, max=80)),
+        "age": (int, range_(min=0, max=150)),
+        "email": str,
+        "score": float,
+        "active": bool,
+        "role": (str, one_of(["admin", "user", "guest"])),
+    }
+)
+
+
+class PlainPerson(TypedDict):
+    __pydantic_config__ = pydantic.ConfigDict(strict=True)  # type: ignore[misc]
+
+    name: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=80)]
+    age: Annotated[int, pydantic.Field(ge=0, le=150)]
+    email: str
+    score: float
+    active: bool
+    role: Annotated[str, pydantic.StringConstraints(pattern=r"^(admin|user|guest)$")]
+
+
+PLAIN_ADAPTER = pydantic.TypeAdapter(PlainPerson)
+
+
+def bench_validate_valid_without_email():
+    assert PLAIN.validate(VALID) == PLAIN_ADAPTER.validate_python(VALID)
+    return compare(
+        "validation: 6-field dict, valid, no email check",
+        {
+            "pepperpy": lambda: PLAIN.validate(VALID),
+            "pydantic v2 TypeAdapter": lambda: PLAIN_ADAPTER.validate_python(VALID),
+        },
+        inner=3000,
+    )

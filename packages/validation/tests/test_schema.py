@@ -505,3 +505,72 @@ class TestPartial:
         """avalidate accepts partial too."""
         schema = Validation.create_schema({"a": int, "b": int})
         assert await schema.avalidate({"b": 1}, partial=True) == {"b": 1}
+
+
+FAST_SCHEMAS = [
+    Validation.create_schema(
+        {
+            "name": Field(str, length(min=1, max=8), sanitize=["strip"]),
+            "age": (int, range_(min=0)),
+            "score": Field(float, nullable=True),
+            "ok": Field(bool, default=False),
+            "tags": Field(list[str], default_factory=list),
+            "home": {"zip": str},
+            "any": Field(Any, required=False),
+            "when": datetime.date | None,
+        },
+        checks=[lambda d: d["age"] != 13],
+    ),
+    Validation.create_schema({"n": int, "b": bool, "s": str}, coerce=True, extra="keep"),
+    Validation.create_schema({"n": int, "items": [{"x": int}]}, extra="forbid"),
+    Schema.from_class(Customer),
+]
+
+field_values = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 20)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["", " ab ", "x@y.io", "2026-01-02", "red", "abcdefghij"])
+    | st.lists(st.sampled_from(["a", 1]), max_size=2)
+    | st.fixed_dictionaries({"zip": st.sampled_from(["1", 2])})
+)
+records = st.dictionaries(
+    st.sampled_from(
+        [
+            "name",
+            "age",
+            "score",
+            "ok",
+            "tags",
+            "home",
+            "any",
+            "when",
+            "n",
+            "b",
+            "s",
+            "items",
+            "email",
+            "address",
+            "extra",
+        ]
+    ),
+    field_values,
+    max_size=10,
+)
+
+
+@given(records)
+def test_fast_path_matches_the_full_pass(data: dict[str, Any]) -> None:
+    """The generated fast path returns exactly what the full pass returns, or defers to it."""
+    from pepperpy.validation._schema import _Ctx
+
+    for schema in FAST_SCHEMAS:
+        ctx = _Ctx(defer=False)
+        full = schema._run(data, "", ctx)
+        if ctx.out:
+            with pytest.raises(ValidationError) as info:
+                schema.validate(data)
+            assert [d.path for d in info.value.errors] == [v.path for v in ctx.out]
+        else:
+            assert schema.validate(data) == full

@@ -66,6 +66,10 @@ def _pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
+class _Fallback(Exception):
+    """Raised by a compiled fast path: leave it to the full (error-collecting) pass."""
+
+
 class _Bad(Exception):
     """Raised by the scalar converters: wrong type."""
 
@@ -420,6 +424,7 @@ class Schema(Generic[T]):
         self._factory: Callable[[dict[str, Any]], Any] | None = None
         self._converter: Any = None
         self._has_async = False
+        self._fast: Callable[[Any], Any] | None = None
 
     # ------------------------------------------------------------------ builders
 
@@ -820,6 +825,14 @@ class Schema(Generic[T]):
                 context={"schema": self.name},
                 hint="Use 'await schema.avalidate(data)' (also usable as an async pipeline step).",
             )
+        if not partial:
+            fast = self._fast
+            if fast is None:
+                fast = self._fast = _compile_fast(self)
+            try:
+                return fast(data)
+            except _Fallback:
+                pass  # something is wrong: the full pass below finds and reports everything
         ctx = _Ctx(defer=False, partial=partial)
         value = self._run(data, "", ctx)
         if ctx.out:
@@ -1041,3 +1054,129 @@ def _class_fields(
         factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
         fields.append((f.name, hints.get(f.name, Any), default, factory, f.metadata, f.name))
     return fields
+
+
+# --------------------------------------------------------------------------- fast path
+
+_FAST_TYPES = {str: "type(v) is str", int: "type(v) is int", bool: "type(v) is bool"}
+
+
+def _compile_fast(schema: Schema[Any]) -> Callable[[Any], Any]:
+    """Generate a straight-line validator for valid input (cattrs-style code generation).
+
+    It only ever returns the same value the full pass would, or raises
+    ``_Fallback`` at the first doubt; the full pass then collects every error.
+    """
+    names: dict[str, Any] = {
+        "_ABSENT": _ABSENT,
+        "_Fallback": _Fallback,
+        "_Ctx": _Ctx,
+        "_FAIL": _FAIL,
+        "_CHECK_ERRORS": (ValueError, TypeError),
+    }
+    lines = ["def fast(data):"]
+    lines.append("    if type(data) is not dict:")
+    lines.append("        raise _Fallback")
+    lines.append("    result = {}")
+    for index, plan in enumerate(schema._plans):
+        if plan.async_rules:
+            return _always_fallback
+        key, name = f"k{index}", f"n{index}"
+        names[key] = plan.key
+        names[name] = plan.name
+        lines.append(f"    v = data.get({key}, _ABSENT)")
+        lines.append("    if v is _ABSENT:")
+        if plan.required:
+            lines.append("        raise _Fallback")
+        elif plan.default_factory is not None:
+            names[f"df{index}"] = plan.default_factory
+            lines.append(f"        result[{name}] = df{index}()")
+        elif plan.default is not _ABSENT:
+            names[f"d{index}"] = plan.default
+            lines.append(f"        result[{name}] = d{index}")
+        else:
+            lines.append("        pass")
+        lines.append("    elif v is None:")
+        lines.append(
+            f"        {'result[' + name + '] = None' if plan.nullable else 'raise _Fallback'}"
+        )
+        lines.append("    else:")
+        if plan.sanitize is not None:
+            names[f"san{index}"] = plan.sanitize
+            lines.append(f"        v = san{index}(v)")
+        kind = plan.type_ if plan.convert is not None else None
+        if plan.convert is None:
+            pass
+        elif not plan.nested and kind in _FAST_TYPES:
+            lines.append(f"        if not ({_FAST_TYPES[kind]}):")
+            lines.append("            raise _Fallback")
+        elif not plan.nested and kind is float:
+            names["_isfinite"] = math.isfinite
+            lines.append("        if type(v) is int:")
+            lines.append("            v = float(v)")
+            lines.append("        elif type(v) is not float:")
+            lines.append("            raise _Fallback")
+            lines.append("        if not _isfinite(v):")
+            lines.append("            raise _Fallback")
+        elif plan.nested:
+            names[f"conv{index}"] = plan.convert
+            lines.append("        scratch = _Ctx(defer=False)")
+            lines.append(f"        v = conv{index}(v, '', scratch)")
+            lines.append("        if scratch.out or v is _FAIL or scratch.pending:")
+            lines.append("            raise _Fallback")
+        else:
+            names[f"conv{index}"] = plan.convert
+            lines.append("        try:")
+            lines.append(f"            v = conv{index}(v)")
+            lines.append("        except Exception:")
+            lines.append("            raise _Fallback from None")
+        for number, rule in enumerate(plan.rules):
+            check = f"r{index}_{number}"
+            names[check] = rule.check
+            indent = "        "
+            if rule.applies_to is not None:
+                names[f"{check}_t"] = rule.applies_to
+                lines.append(f"        if isinstance(v, {check}_t):")
+                indent = "            "
+            lines.append(f"{indent}try:")
+            lines.append(f"{indent}    r = {check}(v)")
+            lines.append(f"{indent}except _CHECK_ERRORS:")
+            lines.append(f"{indent}    raise _Fallback from None")
+            lines.append(f"{indent}if r is False or type(r) is str:")
+            lines.append(f"{indent}    raise _Fallback")
+        lines.append(f"        result[{name}] = v")
+    if schema.extra != "ignore":
+        names["_KEYS"] = schema._keys
+        lines.append("    for key, item in data.items():")
+        lines.append("        if key not in _KEYS:")
+        if schema.extra == "forbid":
+            lines.append("            raise _Fallback")
+        else:
+            lines.append("            result[key] = item")
+    value = "result"
+    if schema._factory is not None:
+        names["_factory"] = schema._factory
+        lines.append("    try:")
+        lines.append("        value = _factory(result)")
+        lines.append("    except _CHECK_ERRORS:")
+        lines.append("        raise _Fallback from None")
+        value = "value"
+    for number, check_obj in enumerate(schema.checks):
+        if check_obj.rule.is_async:
+            return _always_fallback
+        names[f"c{number}"] = check_obj.rule.check
+        lines.append("    try:")
+        lines.append(f"        r = c{number}({value})")
+        lines.append("    except _CHECK_ERRORS:")
+        lines.append("        raise _Fallback from None")
+        lines.append("    if r is False or type(r) is str:")
+        lines.append("        raise _Fallback")
+    lines.append(f"    return {value}")
+    source = "\n".join(lines)
+    exec(compile(source, f"<pepperpy.validation fast path for {schema.name}>", "exec"), names)
+    fast: Callable[[Any], Any] = names["fast"]
+    return fast
+
+
+def _always_fallback(data: Any) -> Any:
+    raise _Fallback
