@@ -18,6 +18,7 @@ from pepperpy.testing._assertions import (
     attrs_diff,
 )
 from pepperpy.testing._clock import VirtualClock, VirtualTimeLoop
+from pepperpy.testing._fakes import ConfigBuilder, EventRecorder, LogCapture, metrics_snapshot
 from pepperpy.testing._helpers import eventually, run_with_timeout
 from pepperpy.testing._http import HttpTestServer, RecordedRequest
 from pepperpy.testing._mocks import Call, Spy, async_autospec, spy
@@ -25,7 +26,10 @@ from pepperpy.testing._version import __version__
 
 __all__ = [
     "Call",
+    "ConfigBuilder",
+    "EventRecorder",
     "HttpTestServer",
+    "LogCapture",
     "RaisedInfo",
     "RecordedRequest",
     "Spy",
@@ -37,6 +41,7 @@ __all__ = [
     "async_autospec",
     "attrs_diff",
     "eventually",
+    "metrics_snapshot",
     "run_with_timeout",
     "spy",
 ]
