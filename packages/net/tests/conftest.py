@@ -303,7 +303,7 @@ def assert_no_leaks(client: HttpClient) -> None:
 
 @pytest.fixture
 async def client(servers: Servers) -> AsyncIterator[HttpClient]:
-    async with HttpClient(servers.url, timeout=2.0) as client:
+    async with HttpClient(servers.url, timeout=10.0) as client:
         yield client
 
 

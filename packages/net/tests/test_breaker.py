@@ -100,7 +100,7 @@ async def test_client_opens_the_circuit_per_host(servers: Any, no_leaks: Any) ->
     clock = ManualClock()
     config = CircuitBreakerConfig(failure_threshold=2, recovery_time=30)
     async with HttpClient(
-        servers.url, circuit_breaker=config, retry=None, clock=clock, timeout=Timeout(2)
+        servers.url, circuit_breaker=config, retry=None, clock=clock, timeout=Timeout(10)
     ) as client:
         for _ in range(2):
             assert (await client.get("/status/503")).status == 503
@@ -121,7 +121,7 @@ async def test_client_opens_the_circuit_per_host(servers: Any, no_leaks: Any) ->
 
 async def test_connection_failures_count_as_failures(servers: Any) -> None:
     config = CircuitBreakerConfig(failure_threshold=1)
-    async with HttpClient(circuit_breaker=config, retry=None, timeout=Timeout(1)) as client:
+    async with HttpClient(circuit_breaker=config, retry=None, timeout=Timeout(10)) as client:
         with pytest.raises(Exception, match="closed"):
             await client.get(f"{servers.raw_url}/close")
         assert client.circuit_state(f"{servers.raw_url}/") is CircuitState.OPEN

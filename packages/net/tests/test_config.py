@@ -88,7 +88,7 @@ async def https_url(ca: trustme.CA) -> AsyncIterator[str]:
 
 
 async def test_tls_verification_is_on_by_default(https_url: str) -> None:
-    async with HttpClient(retry=None, timeout=Timeout(2)) as client:
+    async with HttpClient(retry=None, timeout=Timeout(10)) as client:
         with pytest.raises(TLSError, match="TLS failed"):
             await client.get(https_url)
 
@@ -96,18 +96,18 @@ async def test_tls_verification_is_on_by_default(https_url: str) -> None:
 async def test_custom_ca_bundle_file(https_url: str, ca: trustme.CA, tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    async with HttpClient(tls=TLSConfig(ca_file=bundle), timeout=Timeout(2)) as client:
+    async with HttpClient(tls=TLSConfig(ca_file=bundle), timeout=Timeout(10)) as client:
         assert await (await client.get(https_url)).text() == "secure"
 
 
 async def test_custom_ca_data(https_url: str, ca: trustme.CA) -> None:
     tls = TLSConfig(ca_data=ca.cert_pem.bytes().decode())
-    async with HttpClient(tls=tls, timeout=Timeout(2)) as client:
+    async with HttpClient(tls=tls, timeout=Timeout(10)) as client:
         assert (await client.get(https_url)).status == 200
 
 
 async def test_verification_can_be_turned_off_explicitly(https_url: str) -> None:
-    async with HttpClient(tls=TLSConfig(verify=False), timeout=Timeout(2)) as client:
+    async with HttpClient(tls=TLSConfig(verify=False), timeout=Timeout(10)) as client:
         assert (await client.get(https_url)).status == 200
 
 

@@ -29,7 +29,8 @@ from pepperpy.net import (
     TotalTimeoutError,
 )
 
-FAST = Timeout(connect=0.5, read=0.2, total=2.0, pool=0.2)
+FAST = Timeout(connect=2, read=3, total=5, pool=2)  # generous: only faults may time out
+STALL = Timeout(connect=2, read=0.2, total=5, pool=2)  # for servers that go silent
 
 
 class InstantClock(ManualClock):
@@ -78,7 +79,7 @@ async def until(predicate: Any) -> None:
 
 @pytest.fixture
 async def fast(servers: Any) -> Any:
-    async with HttpClient(servers.url, timeout=FAST, retry=None) as client:
+    async with HttpClient(servers.url, timeout=STALL, retry=None) as client:
         yield client
 
 
@@ -131,7 +132,7 @@ async def test_read_at_or_above_total_is_covered_by_total(fast: HttpClient, no_l
 
 async def test_slow_dns_is_a_connect_timeout(no_leaks: Any, servers: Any) -> None:
     async with HttpClient(
-        timeout=FAST,
+        timeout=Timeout(connect=0.3, read=3, total=5),
         retry=None,
         resolver=StallingResolver(),
         limits=Limits(dns_cache_ttl=0),
@@ -299,7 +300,7 @@ async def test_read_timeout_is_retried_then_raised(servers: Any, no_leaks: Any) 
     retry = Retry(attempts=2, delay=0.01)
     async with HttpClient(servers.url, timeout=FAST, retry=retry, clock=clock) as client:
         with pytest.raises(ReadTimeoutError) as info:
-            await client.get("/stall-headers", params={"key": "stall-retry"})
+            await client.get("/stall-headers", params={"key": "stall-retry"}, timeout=STALL)
         assert info.value.context["attempts"] == 2
         assert servers.hits["stall-retry"] == 2
         no_leaks(client)

@@ -113,7 +113,7 @@ async def test_ip_literal_is_refused_before_connecting(servers: Any, no_leaks: A
 
 async def test_name_resolving_to_loopback_is_refused_after_dns(servers: Any, no_leaks: Any) -> None:
     resolver = FixedResolver("127.0.0.1")
-    async with HttpClient(ssrf_guard=True, resolver=resolver, timeout=Timeout(1)) as client:
+    async with HttpClient(ssrf_guard=True, resolver=resolver, timeout=Timeout(10)) as client:
         with pytest.raises(BlockedAddressError, match="resolves to the non-public"):
             await client.get(f"http://innocent.test:{servers.port}/echo?key=dns")
         assert servers.hits["dns"] == 0
@@ -121,7 +121,7 @@ async def test_name_resolving_to_loopback_is_refused_after_dns(servers: Any, no_
 
 
 async def test_localhost_name_is_refused(servers: Any) -> None:
-    async with HttpClient(ssrf_guard=True, timeout=Timeout(1)) as client:
+    async with HttpClient(ssrf_guard=True, timeout=Timeout(10)) as client:
         with pytest.raises(BlockedAddressError):
             await client.get(f"http://localhost:{servers.port}/json")
 

@@ -99,9 +99,9 @@ async def test_download_chunked_without_length(
 
 async def test_failed_download_leaves_no_file(servers: Any, tmp_path: Path, no_leaks: Any) -> None:
     dest = tmp_path / "out.bin"
-    async with HttpClient(servers.url, timeout=Timeout(read=0.2), retry=None) as client:
+    async with HttpClient(servers.url, retry=None) as client:
         with pytest.raises(ReadTimeoutError):
-            await client.download("/stall-body", dest)
+            await client.download("/stall-body", dest, timeout=Timeout(read=0.2))
         assert files(tmp_path) == []
         with pytest.raises(HTTPStatusError):
             await client.download("/status/404", dest)

@@ -132,17 +132,17 @@ async def test_heartbeat_detects_a_dead_peer_and_reconnects(servers: Any) -> Non
     clock = InstantClock()
     async with HttpClient(servers.url, clock=clock) as client:
         async with client.websocket(
-            "/ws-deaf", mode="text", heartbeat=0.1, reconnect=Reconnect(delay=0.01)
+            "/ws-deaf", mode="text", heartbeat=0.4, reconnect=Reconnect(delay=0.01)
         ) as ws:
             for _ in range(300):  # the first connection never answers pings
-                if ws.stats().reconnects == 1:
+                if ws.stats().reconnects >= 1:
                     break
                 await asyncio.sleep(0.01)
             await ws.wait_connected(timeout=2)
             await ws.send("ping?")
-            assert await ws.receive(timeout=3) == "ping?"  # echoed by the second connection
-            assert ws.stats().reconnects == 1
-    assert servers.hits["ws-deaf"] == 2
+            assert await ws.receive(timeout=3) == "ping?"  # echoed by a later connection
+            assert ws.stats().reconnects >= 1
+    assert servers.hits["ws-deaf"] >= 2
 
 
 async def test_reconnect_gives_up_after_its_attempts(servers: Any) -> None:
