@@ -268,3 +268,49 @@ async def test_delayed_task_waits_for_its_time(db):
         await clock.advance(31)
         record = await wait_done(queue, task_id, clock=clock)
     assert record.result == "late"
+
+
+async def test_cancel_queued_and_running_tasks(db):
+    from pepperpy.task import TaskCancelledError
+
+    queue = DurableQueue(db, poll_interval=0.05)
+    started = asyncio.Event()
+    ran: list[str] = []
+
+    @queue.register
+    async def forever() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    @queue.register
+    def never() -> None:
+        ran.append("never")
+
+    async with queue:
+        queued = await queue.enqueue("never", delay=0)
+        assert await queue.cancel(queued)
+    async with TaskManager(durable=queue):
+        running = await queue.enqueue("forever")
+        await started.wait()
+        assert await queue.cancel(running)
+        record = await wait_done(queue, running)
+        assert record.state == "cancelled"
+        assert record.attempts == 1
+        with pytest.raises(TaskCancelledError):
+            await queue.result(running)
+        assert not await queue.cancel(running)  # already final
+        assert (await queue.get(queued)).state == "cancelled"
+        with pytest.raises(NotFoundError):
+            await queue.cancel("no-such-task")
+    assert ran == []
+
+
+async def test_sync_durable_task_runs_off_the_loop(db):
+    import threading
+
+    queue = DurableQueue(db, poll_interval=0.05)
+    loop_thread = threading.get_ident()
+    queue.register(lambda: threading.get_ident(), name="where")
+    async with TaskManager(durable=queue):
+        task_id = await queue.enqueue("where")
+        assert await queue.result(task_id, timeout=30) != loop_thread

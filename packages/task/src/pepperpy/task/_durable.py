@@ -16,8 +16,8 @@ import attrs
 from pepperpy.core.exceptions import InvalidArgumentError, NotFoundError, OperationTimeoutError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, system_clock
-from pepperpy.core.utils import RetryPolicy
-from pepperpy.task._handle import TaskError
+from pepperpy.core.utils import RetryPolicy, is_async_callable
+from pepperpy.task._handle import TaskCancelledError, TaskError, TaskHandle
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS pepperpy_tasks (
     attempts INTEGER NOT NULL DEFAULT 0,
     max_attempts INTEGER NOT NULL,
     dedup_key TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
     result TEXT,
     error TEXT,
     created_at REAL NOT NULL,
@@ -79,7 +80,7 @@ class DurableTask:
     """The stored state of one durable task.
 
     Attributes:
-        state: ``"queued"``, ``"running"``, ``"done"`` or ``"failed"``.
+        state: ``"queued"``, ``"running"``, ``"done"``, ``"failed"`` or ``"cancelled"``.
         attempts: Deliveries so far (a crashed worker's delivery counts;
             a graceful shutdown's cancelled one does not).
         result: The JSON-decoded result once ``"done"``.
@@ -103,8 +104,8 @@ class DurableTask:
 
     @property
     def done(self) -> bool:
-        """Whether the task finished (``"done"`` or ``"failed"``)."""
-        return self.state in ("done", "failed")
+        """Whether the task finished (``"done"``, ``"failed"`` or ``"cancelled"``)."""
+        return self.state in ("done", "failed", "cancelled")
 
 
 def _row_to_task(row: Any) -> DurableTask:
@@ -187,6 +188,8 @@ class DurableQueue(Lifecycle):
         self._heartbeat: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._running: set[str] = set()
+        self._handles: dict[str, TaskHandle[Any]] = {}
+        self._cancel_requested: set[str] = set()
         self._releases: set[asyncio.Future[None]] = set()
         self._started_by_manager = False
 
@@ -371,6 +374,7 @@ class DurableQueue(Lifecycle):
 
         Raises:
             DurableTaskError: The task failed for good.
+            TaskCancelledError: The task was cancelled.
             OperationTimeoutError: It did not finish within *timeout* seconds.
             NotFoundError: No such task.
         """
@@ -381,6 +385,12 @@ class DurableQueue(Lifecycle):
                 return task.result
             if task.state == "failed":
                 raise DurableTaskError(task.id, task.name, task.error or "unknown error")
+            if task.state == "cancelled":
+                raise TaskCancelledError(
+                    f"durable task {task.name!r} ({task.id}) was cancelled",
+                    context={"task_id": task.id},
+                    hint="Enqueue it again if it still has to run.",
+                )
             if timeout is not None and self.clock.monotonic() - started >= timeout:
                 raise OperationTimeoutError(
                     f"durable task {task_id!r} not finished after {timeout}s",
@@ -389,6 +399,50 @@ class DurableQueue(Lifecycle):
                     hint="Check that a worker (TaskManager(durable=...)) is running.",
                 )
             await self.clock.sleep(self.poll_interval)
+
+    async def cancel(self, task_id: str) -> bool:
+        """Cancel a durable task: a queued one never runs, a running one is stopped.
+
+        A running task is cancelled by its worker at the worker's next poll
+        (within ``poll_interval`` seconds); the cancellation is final, never
+        retried, and :meth:`result` raises :class:`TaskCancelledError`.
+
+        Returns:
+            ``False`` when the task had already finished.
+
+        Raises:
+            NotFoundError: No such task.
+        """
+        now = self.clock.time()
+
+        async def cancel(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute("SELECT state FROM pepperpy_tasks WHERE id = ?", (task_id,))
+            row = await cursor.fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"no durable task {task_id!r}",
+                    code="pepperpy.task.not_found",
+                    context={"task_id": task_id},
+                    hint="The id is wrong, or the finished task expired (result_ttl).",
+                )
+            if row[0] == "queued":
+                await db.execute(
+                    "UPDATE pepperpy_tasks SET state = 'cancelled', finished_at = ?, "
+                    "expires_at = ? WHERE id = ?",
+                    (now, now + self.result_ttl, task_id),
+                )
+                return True
+            if row[0] == "running":
+                await db.execute(
+                    "UPDATE pepperpy_tasks SET cancel_requested = 1 WHERE id = ?", (task_id,)
+                )
+                return True
+            return False
+
+        cancelled: bool = await self._transaction(cancel)
+        if cancelled and self._wake is not None:
+            self._wake.set()
+        return cancelled
 
     async def counts(self) -> dict[str, int]:
         """Return how many stored tasks are in each state."""
@@ -405,7 +459,8 @@ class DurableQueue(Lifecycle):
 
         async def purge(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
-                "DELETE FROM pepperpy_tasks WHERE state IN ('done', 'failed') AND expires_at < ?",
+                "DELETE FROM pepperpy_tasks WHERE state IN ('done', 'failed', 'cancelled') "
+                "AND expires_at < ?",
                 (now,),
             )
             return int(cursor.rowcount or 0)
@@ -516,6 +571,12 @@ class DurableQueue(Lifecycle):
                     queue=self.queue,
                 )
                 handle.add_done_callback(self._never_started)
+                self._handles[task_id] = handle
+            if self._running:
+                try:
+                    await self._check_cancels()
+                except Exception as exc:
+                    logger.warning("durable queue cancel check failed: %s", exc)
             polls += 1
             if polls % 100 == 0:
                 try:
@@ -529,9 +590,27 @@ class DurableQueue(Lifecycle):
             wake.clear()
             await self._wait(wake, self.poll_interval)
 
+    async def _check_cancels(self) -> None:
+        ids = list(self._running)
+        db = self._conn()
+        assert self._db_lock is not None
+        marks = ", ".join("?" * len(ids))
+        async with self._db_lock:
+            cursor = await db.execute(
+                f"SELECT id FROM pepperpy_tasks WHERE id IN ({marks}) AND cancel_requested = 1",
+                ids,
+            )
+            rows = await cursor.fetchall()
+        for (task_id,) in rows:
+            handle = self._handles.get(task_id)
+            if handle is not None and task_id not in self._cancel_requested:
+                self._cancel_requested.add(task_id)
+                handle.cancel()
+
     def _never_started(self, handle: Any) -> None:
         """Release a claimed task whose run was cancelled before it started."""
         task_id = handle._job.args[0]
+        self._handles.pop(task_id, None)
         if handle.cancelled() and handle.attempts == 0 and task_id in self._running:
             self._running.discard(task_id)
             release = asyncio.ensure_future(self._release(task_id))
@@ -580,12 +659,18 @@ class DurableQueue(Lifecycle):
                 return
             data = json.loads(payload)
             try:
-                result = fn(*data["args"], **data["kwargs"])
-                if asyncio.iscoroutine(result):
-                    result = await result
+                if is_async_callable(fn):
+                    result = await fn(*data["args"], **data["kwargs"])
+                else:  # blocking work stays off the loop
+                    result = await asyncio.to_thread(fn, *data["args"], **data["kwargs"])
+                    if asyncio.iscoroutine(result):
+                        result = await result
                 encoded = json.dumps(result)
             except asyncio.CancelledError:
-                await asyncio.shield(self._release(task_id))
+                if task_id in self._cancel_requested:
+                    await asyncio.shield(self._mark_cancelled(task_id))
+                else:
+                    await asyncio.shield(self._release(task_id))
                 raise
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
@@ -595,8 +680,25 @@ class DurableQueue(Lifecycle):
             await self._complete(task_id, encoded)
         finally:
             self._running.discard(task_id)
+            self._handles.pop(task_id, None)
+            self._cancel_requested.discard(task_id)
             if self._wake is not None:
                 self._wake.set()
+
+    async def _mark_cancelled(self, task_id: str) -> None:
+        now = self.clock.time()
+
+        async def mark(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "UPDATE pepperpy_tasks SET state = 'cancelled', lease_until = NULL, "
+                "finished_at = ?, expires_at = ? WHERE id = ?",
+                (now, now + self.result_ttl, task_id),
+            )
+
+        try:
+            await self._transaction(mark)
+        except Exception as exc:
+            logger.warning("durable task %s could not be marked cancelled: %s", task_id, exc)
 
     async def _complete(self, task_id: str, encoded: str) -> None:
         now = self.clock.time()
