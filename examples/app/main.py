@@ -110,13 +110,14 @@ async def main(argv: list[str] | None = None) -> int:
                 flush = getattr(exporter, "flush", None)
                 if flush is not None:
                     await asyncio.to_thread(flush)
+            spans = await asyncio.to_thread(_spans, settings.data_path / "logs" / "spans.jsonl")
             report = build_report(
                 ingest,
                 state.get("totals"),
                 selftest,
                 cache.stats(),
                 str(settings.data_path),
-                spans=_spans(settings.data_path / "logs" / "spans.jsonl"),
+                spans=spans,
             )
             await write_bytes(
                 settings.data_path / "report.json", serialization.dumps(report) + b"\n"

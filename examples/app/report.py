@@ -104,7 +104,9 @@ def build_report(
             "server_spans_in_selftest_trace": sum(1 for s in joined if s.get("name") != "selftest"),
         },
         "data_dir": data_dir,
-        "ok": all(o.ok for o in selftest.outcomes) and ingest.accepted == totals.stored,
+        "ok": all(o.ok for o in selftest.outcomes)
+        and ingest.accepted == totals.stored
+        and selftest.health.get("status") == "ok",
     }
 
 
