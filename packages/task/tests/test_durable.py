@@ -314,3 +314,24 @@ async def test_sync_durable_task_runs_off_the_loop(db):
     async with TaskManager(durable=queue):
         task_id = await queue.enqueue("where")
         assert await queue.result(task_id, timeout=30) != loop_thread
+
+
+async def test_a_task_lost_on_its_last_attempt_is_failed(db):
+    import sqlite3
+
+    producer = DurableQueue(db)
+    async with producer:
+        task_id = await producer.enqueue("fragile", max_attempts=1)
+    # What a worker that died during the only allowed delivery leaves behind.
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE pepperpy_tasks SET state = 'running', attempts = 1, lease_until = 0 "
+            "WHERE id = ?",
+            (task_id,),
+        )
+    worker = DurableQueue(db, poll_interval=0.05)
+    worker.register(lambda: "never", name="fragile")
+    async with TaskManager(durable=worker):
+        record = await wait_done(worker, task_id)
+    assert record.state == "failed"
+    assert "lost" in (record.error or "")
