@@ -119,3 +119,13 @@ def test_metrics_must_be_a_registry() -> None:
 
     with pytest.raises(InvalidArgumentError, match="Metrics registry"):
         HttpClient(metrics=object())
+
+
+async def test_client_is_owned_by_a_resource_manager(servers: Any) -> None:
+    resources = pytest.importorskip("pepperpy.resources")
+    manager = resources.ResourceManager()
+    client = manager.register(HttpClient(servers.url), name="api")
+    async with manager:
+        assert manager.get("api") is client
+        assert (await client.get("/json")).status == 200
+    assert not client.is_running
