@@ -323,12 +323,16 @@ async def test_a_task_lost_on_its_last_attempt_is_failed(db):
     async with producer:
         task_id = await producer.enqueue("fragile", max_attempts=1)
     # What a worker that died during the only allowed delivery leaves behind.
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "UPDATE pepperpy_tasks SET state = 'running', attempts = 1, lease_until = 0 "
-            "WHERE id = ?",
-            (task_id,),
-        )
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE pepperpy_tasks SET state = 'running', attempts = 1, lease_until = 0 "
+                "WHERE id = ?",
+                (task_id,),
+            )
+    finally:
+        conn.close()
     worker = DurableQueue(db, poll_interval=0.05)
     worker.register(lambda: "never", name="fragile")
     async with TaskManager(durable=worker):
