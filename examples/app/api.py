@@ -134,7 +134,7 @@ def create_app(
         try:
             return await security.authenticate(token)
         except AuthenticationError as exc:
-            await log.info("refused the credentials: {}", exc.reason.value)
+            await log.info("authentication refused ({})", exc.reason.value)
             return _problem(401, "unauthenticated", reason=exc.reason.value)
 
     async def get_customer(request: web.Request) -> web.Response:
@@ -163,6 +163,11 @@ def create_app(
         report = await health.run()
         return web.json_response(report.to_dict(), status=report.http_status)
 
+    async def ready_endpoint(request: web.Request) -> web.Response:
+        report = await health.readiness()
+        status = report.http_status if report.ready else 503
+        return web.json_response(report.to_dict(), status=status)
+
     async def metrics_endpoint(request: web.Request) -> web.Response:
         body, content_type = await metrics.arender(request.headers.get("Accept"))
         response = web.Response(body=body)
@@ -173,6 +178,7 @@ def create_app(
     app.router.add_get("/customers/{id}", get_customer)
     app.router.add_get("/stats", stats)
     app.router.add_get("/health", health_endpoint)
+    app.router.add_get("/ready", ready_endpoint)
     app.router.add_get("/metrics", metrics_endpoint)
     return app
 

@@ -33,7 +33,7 @@ from pepperpy.logging import Logging
 from pepperpy.resources import ResourceManager
 from pepperpy.security import Security
 from pepperpy.state import StateManager
-from pepperpy.telemetry import Tracer
+from pepperpy.telemetry import Health, Tracer
 
 log = Logging.get_logger("example")
 
@@ -96,6 +96,7 @@ async def main(argv: list[str] | None = None) -> int:
         async with resources, context.scope(run="example"):
             ingestor = await registry.get(Ingestor)
             ingest = await ingestor.run(settings.records_file)
+            (await registry.get(Health)).set_ready()  # /ready: 200 from now on
 
             server = await registry.get(ApiServer)
             security = await registry.get(Security)
@@ -132,7 +133,7 @@ async def main(argv: list[str] | None = None) -> int:
                     f"  TOKEN={token}\n"
                     f'  curl -H "Authorization: Bearer $TOKEN" {server.url}/customers/{ids[0]}\n'
                     f"  curl {server.url}/stats\n"
-                    f"  curl {server.url}/health\n"
+                    f"  curl {server.url}/health   # and /ready\n"
                     f"  curl {server.url}/metrics\n",
                     flush=True,
                 )

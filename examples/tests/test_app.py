@@ -162,6 +162,8 @@ def test_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
         assert url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
             assert json.loads(response.read())["status"] == "ok"
+        with urllib.request.urlopen(f"{url}/ready", timeout=10) as response:
+            assert json.loads(response.read())["ready"] is True
         with urllib.request.urlopen(f"{url}/stats", timeout=10) as response:
             assert json.loads(response.read())["stored"] > 0
         proc.send_signal(signal.SIGINT)
