@@ -28,11 +28,13 @@ from app.selftest import run_selftest
 from app.settings import load_config
 from pepperpy import context, serialization
 from pepperpy.cache import Cache
+from pepperpy.core.utils import parse_duration
 from pepperpy.io import write_bytes
 from pepperpy.logging import Logging
 from pepperpy.resources import ResourceManager
 from pepperpy.security import Security
 from pepperpy.state import StateManager
+from pepperpy.task import TaskManager
 from pepperpy.telemetry import Health, Tracer
 
 log = Logging.get_logger("example")
@@ -127,6 +129,17 @@ async def main(argv: list[str] | None = None) -> int:
             print(render(report), flush=True)
 
             if args.serve:
+                tasks = await registry.get(TaskManager)
+
+                async def heartbeat() -> None:  # a schedule on the task manager
+                    stats = cache.stats()
+                    await log.info(
+                        "serving: {} customers, cache hit ratio {:.1%}",
+                        state.get("totals").stored,
+                        stats.hit_ratio,
+                    )
+
+                tasks.every(parse_duration(settings.api.heartbeat), heartbeat, name="heartbeat")
                 token = security.issue_token("you", roles=["support"], ttl=3600)
                 print(
                     f"\nServing on {server.url} (Ctrl-C to stop). Try:\n"

@@ -27,6 +27,7 @@ class ApiSettings:
     host: str = "127.0.0.1"
     port: int = 0
     self_test_requests: int = 300
+    heartbeat: str = "1m"  # with --serve: log the totals this often
 
 
 @attrs.define

@@ -146,7 +146,7 @@ def test_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "APP_API__SELF_TEST_REQUESTS": "10"},
+        env={**os.environ, "APP_API__SELF_TEST_REQUESTS": "10", "APP_API__HEARTBEAT": "50ms"},
     )
     try:
         url = None
@@ -166,6 +166,16 @@ def test_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
             assert json.loads(response.read())["ready"] is True
         with urllib.request.urlopen(f"{url}/stats", timeout=10) as response:
             assert json.loads(response.read())["stored"] > 0
+        log = tmp_path / "logs" / "app.jsonl"
+
+        def heartbeats() -> int:
+            lines = log.read_text().splitlines() if log.exists() else []
+            return sum('"serving: ' in line for line in lines)
+
+        deadline = time.monotonic() + 60
+        while heartbeats() < 2 and time.monotonic() < deadline:  # the schedule keeps firing
+            time.sleep(0.05)
+        assert heartbeats() >= 2
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:
