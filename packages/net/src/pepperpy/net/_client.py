@@ -66,6 +66,7 @@ __all__ = ["HttpClient"]
 T = TypeVar("T")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE"})
 _RETRYABLE_ERRORS = (ConnectError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 _HOST_FAILURES = (
     ConnectError,
@@ -507,16 +508,11 @@ class HttpClient(Lifecycle):
         if params:
             target = target.extend_query(params)
         merged = self._headers.copy()
+        if self._inject is not None:
+            self._inject(merged)  # context headers first: explicit ones below win
         if headers:
             check_headers(headers)
             merged.update(headers)
-        inject = self._inject
-        if inject is not None:
-            extra: dict[str, str] = {}
-            inject(extra)
-            for name, value in extra.items():
-                if name not in merged:
-                    merged[name] = value
         given = (json is not MISSING) + (data is not None) + (content is not None)
         if given > 1:
             raise InvalidArgumentError(
@@ -546,7 +542,7 @@ class HttpClient(Lifecycle):
             check_headers({"Idempotency-Key": idempotency_key})
             merged["Idempotency-Key"] = idempotency_key
         return Request(
-            method.upper(),
+            method if method in _METHODS else method.upper(),
             target,
             merged,
             body,
