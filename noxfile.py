@@ -235,9 +235,8 @@ def demo(session: nox.Session) -> None:
     ``nox -s demo -- --serve`` (or any other flag of examples/run.py) runs only the
     application, with those flags; ``--serve`` keeps its API up for curl.
     """
-    # Every area, named: pepperpy[all] from wheels built here, file-URL constraints.
-    areas = sorted(area for area in PACKAGES if area != ws.META)
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META, *areas)
+    # pepperpy[all], as a user installs it, from wheels built here (file-URL constraints).
+    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META)
     # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra).
     session.install(*TEST_TOOLS, "pyyaml>=6.0")
     _verify(session)
@@ -255,8 +254,7 @@ def docs(session: nox.Session) -> None:
     # mkdocs-material + mkdocstrings: see the comment at the top of mkdocs.yml;
     # ruff formats the signatures mkdocstrings renders.
     tools = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "ruff>=0.8"]
-    areas = sorted(area for area in PACKAGES if area != ws.META)
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META, *areas)
+    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META)
     # The examples may use any optional integration (YAML, msgpack, test helpers ...).
     extras = sorted(
         {req for pkg in PACKAGES.values() for req in [*pkg.third_party, *_test_requires(pkg)[0]]}
