@@ -37,6 +37,7 @@ from pepperpy.storage._model import (
     WriteOp,
     apply_op,
 )
+from pepperpy.storage._postgres import PostgresBackend
 from pepperpy.storage._sqlite import SCHEMA_VERSION, SQLiteBackend
 from pepperpy.storage._storage import (
     DATA_DIR_ENV,
@@ -60,6 +61,7 @@ __all__ = [
     "Incr",
     "MemoryBackend",
     "Page",
+    "PostgresBackend",
     "Put",
     "Record",
     "RowAccess",

@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""Start and stop the servers the backend tests need (stdlib only).
+
+    python tools/services.py start --env-file PATH   start redis-server and PostgreSQL
+                                                      (or reuse running ones), write
+                                                      PEPPERPY_REDIS_URL / PEPPERPY_POSTGRES_DSN
+    python tools/services.py stop --env-file PATH    stop what `start` started
+    python tools/services.py status --env-file PATH  say what is running
+    python tools/services.py run [--env-file PATH] -- CMD ...
+                                                      start, run CMD with the variables
+                                                      set, always stop afterwards
+
+Both servers listen on 127.0.0.1 only, on free ports, with temporary data
+directories that are removed on stop. A server already described by
+``PEPPERPY_REDIS_URL`` / ``PEPPERPY_POSTGRES_DSN`` in the environment (and
+answering) is reused and never stopped. ``start`` is idempotent: servers it
+started earlier for the same env file are reused while they answer.
+
+redis-server is installed with ``apt-get install -y redis-server`` when missing
+(``apt-get update`` first if that fails); PostgreSQL uses the newest
+``/usr/lib/postgresql/*/bin`` (``apt-get install -y postgresql`` when there is
+none). initdb and postgres refuse to run as root, so as root they run as the
+``postgres`` system user; authentication is ``trust``, reachable from
+127.0.0.1 only (``listen_addresses=127.0.0.1``, the Unix socket lives in the
+temporary directory).
+
+The env file holds ``NAME=value`` lines; the state of what was started is kept
+beside it in ``PATH.state.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REDIS_VAR = "PEPPERPY_REDIS_URL"
+POSTGRES_VAR = "PEPPERPY_POSTGRES_DSN"
+REQUIRE_VAR = "PEPPERPY_REQUIRE_SERVICES"
+HOST = "127.0.0.1"
+START_TIMEOUT = 30.0
+
+
+class ServiceError(RuntimeError):
+    """A server could not be installed, started or reached."""
+
+
+def log(message: str) -> None:
+    print(f"services: {message}", flush=True)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or HOST, parts.port or default_port
+
+
+def redis_ping(url: str, timeout: float = 1.0) -> bool:
+    """Whether a Redis server answers PING at *url* (``redis://host:port/db``)."""
+    host, port = _host_port(url, 6379)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def postgres_ready(dsn: str, timeout: float = 1.0) -> bool:
+    """Whether a PostgreSQL server accepts connections at *dsn* (an SSLRequest probe).
+
+    The server answers the 8-byte SSLRequest with ``S`` or ``N``; anything else
+    (or no answer) means it is not a PostgreSQL server ready for clients.
+    """
+    host, port = _host_port(dsn, 5432)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall((8).to_bytes(4, "big") + (80877103).to_bytes(4, "big"))
+            return sock.recv(1) in (b"S", b"N")
+    except OSError:
+        return False
+
+
+def _apt_install(package: str) -> None:
+    if shutil.which("apt-get") is None:
+        raise ServiceError(f"{package} is missing and apt-get is not available to install it")
+    log(f"installing {package} with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-q", package]
+    if os.geteuid() != 0:
+        if shutil.which("sudo") is None:
+            raise ServiceError(f"{package} is missing; install it: sudo {' '.join(cmd)}")
+        cmd = ["sudo", "-n", *cmd]
+    quiet = {"stdout": subprocess.DEVNULL, "env": env, "check": False}
+    if subprocess.run(cmd, **quiet).returncode == 0:  # type: ignore[call-overload]
+        return
+    log("apt-get install failed; running apt-get update and trying again")
+    update = [*cmd[: cmd.index("install")], "update", "-q"]
+    subprocess.run(update, **quiet)  # type: ignore[call-overload]
+    if subprocess.run(cmd, **quiet).returncode != 0:  # type: ignore[call-overload]
+        raise ServiceError(f"apt-get could not install {package}")
+
+
+def redis_binary(*, install: bool = True) -> str:
+    """The redis-server executable, installed with apt-get when missing and allowed."""
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+    )
+    if found is None and install:
+        _apt_install("redis-server")
+        found = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if found is None or not os.path.exists(found):
+        raise ServiceError("redis-server is not installed (apt-get install redis-server)")
+    return found
+
+
+def postgres_bindir(*, install: bool = True) -> Path:
+    """The newest ``/usr/lib/postgresql/<version>/bin`` that has initdb and pg_ctl."""
+
+    def find() -> Path | None:
+        candidates = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+        on_path = shutil.which("initdb")
+        if on_path:
+            candidates.append(Path(on_path).parent)
+        usable = [c for c in candidates if (c / "pg_ctl").exists() and (c / "postgres").exists()]
+
+        def version(path: Path) -> tuple[int, ...]:
+            digits = path.parent.name
+            return tuple(int(x) for x in digits.split(".") if x.isdigit()) or (0,)
+
+        return max(usable, key=version) if usable else None
+
+    found = find()
+    if found is None and install:
+        _apt_install("postgresql")
+        found = find()
+    if found is None:
+        raise ServiceError("PostgreSQL server binaries not found (apt-get install postgresql)")
+    return found
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """Run *cmd* as the ``postgres`` user when we are root (initdb/postgres refuse root)."""
+    if os.geteuid() != 0:
+        return cmd
+    for runner in (["runuser", "-u", "postgres", "--"], ["su", "postgres", "-s", "/bin/sh", "-c"]):
+        if shutil.which(runner[0]):
+            if runner[0] == "su":
+                import shlex
+
+                return [*runner, shlex.join(cmd)]
+            return [*runner, *cmd]
+    raise ServiceError("running as root but neither runuser nor su is available")
+
+
+def _chown_postgres(path: Path) -> None:
+    if os.geteuid() != 0:
+        return
+    import pwd
+
+    try:
+        user = pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise ServiceError(
+            "running as root and there is no 'postgres' user to run PostgreSQL as"
+        ) from exc
+    os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def _wait(predicate: Any, what: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise ServiceError(f"{what} did not become ready within {timeout:.0f} s")
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ----------------------------------------------------------------------------- servers
+
+
+def start_redis(*, install: bool = True) -> dict[str, Any]:
+    """Start a throwaway redis-server on a free 127.0.0.1 port; return its state."""
+    binary = redis_binary(install=install)
+    workdir = Path(tempfile.mkdtemp(prefix="pepperpy-redis-"))
+    last_error = ""
+    for _ in range(3):  # a port taken between choosing and binding: choose again
+        port = free_port()
+        pidfile = workdir / "redis.pid"
+        logfile = workdir / "redis.log"
+        cmd = [
+            binary,
+            "--port", str(port),
+            "--bind", HOST,
+            "--protected-mode", "yes",
+            "--dir", str(workdir),
+            "--save", "",
+            "--appendonly", "no",
+            "--daemonize", "yes",
+            "--pidfile", str(pidfile),
+            "--logfile", str(logfile),
+        ]  # fmt: skip
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        url = f"redis://{HOST}:{port}/0"
+        if result.returncode == 0:
+            try:
+                _wait(lambda url=url: redis_ping(url), f"redis-server on port {port}", 10)
+            except ServiceError:
+                last_error = _tail(logfile)
+                _kill_pidfile(pidfile)
+                continue
+            pid = int(pidfile.read_text().strip()) if pidfile.exists() else None
+            log(f"started redis-server {url} (pid {pid}, data {workdir})")
+            return {"url": url, "dir": str(workdir), "pid": pid, "started": True}
+        last_error = result.stderr or result.stdout
+    shutil.rmtree(workdir, ignore_errors=True)
+    raise ServiceError(f"redis-server did not start: {last_error.strip()}")
+
+
+def _kill_pidfile(pidfile: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(int(pidfile.read_text().strip()), 15)
+
+
+def stop_redis(state: dict[str, Any]) -> None:
+    """Shut the server down (no save) and remove its directory."""
+    url = state["url"]
+    host, port = _host_port(url, 6379)
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2) as sock:
+        sock.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
+        with contextlib.suppress(OSError):
+            sock.recv(64)
+    pid = state.get("pid")
+    deadline = time.monotonic() + 10
+    while pid and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid and _alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+    shutil.rmtree(state["dir"], ignore_errors=True)
+    log(f"stopped redis-server {url}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as gone.
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return False
+    return True
+
+
+def start_postgres(*, install: bool = True) -> dict[str, Any]:
+    """initdb a temporary cluster and start it on a free 127.0.0.1 port; return its state."""
+    bindir = postgres_bindir(install=install)
+    workdir = Path(tempfile.mkdtemp(prefix="pepperpy-postgres-"))
+    workdir.chmod(0o700)
+    _chown_postgres(workdir)
+    data = workdir / "data"
+    logfile = workdir / "postgres.log"
+    init = [
+        str(bindir / "initdb"),
+        "-D", str(data),
+        "-U", "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-sync",
+    ]  # fmt: skip
+    result = subprocess.run(_as_postgres(init), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ServiceError(f"initdb failed: {(result.stderr or result.stdout).strip()}")
+    last_error = ""
+    for _ in range(3):
+        port = free_port()
+        options = " ".join(
+            [
+                f"-p {port}",
+                f"-c listen_addresses={HOST}",
+                f"-c unix_socket_directories={workdir}",
+                "-c fsync=off",
+                "-c full_page_writes=off",
+                "-c max_connections=200",
+                "-c shared_buffers=64MB",
+            ]
+        )
+        ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(logfile), "-o", options]
+        started = subprocess.run(
+            _as_postgres([*ctl, "-w", "-t", str(int(START_TIMEOUT)), "start"]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        dsn = f"postgresql://postgres@{HOST}:{port}/postgres"
+        if started.returncode == 0 and postgres_ready(dsn):
+            log(f"started PostgreSQL {dsn} (bin {bindir}, data {data})")
+            return {
+                "dsn": dsn,
+                "dir": str(workdir),
+                "data": str(data),
+                "bindir": str(bindir),
+                "started": True,
+            }
+        last_error = _tail(logfile) or started.stderr
+    shutil.rmtree(workdir, ignore_errors=True)
+    raise ServiceError(f"PostgreSQL did not start: {last_error.strip()}")
+
+
+def stop_postgres(state: dict[str, Any]) -> None:
+    """``pg_ctl stop -m fast`` (immediate if that hangs) and remove the directory."""
+    ctl = [str(Path(state["bindir"]) / "pg_ctl"), "-D", state["data"]]
+    if Path(state["data"]).exists():
+        done = subprocess.run(
+            _as_postgres([*ctl, "-m", "fast", "-w", "-t", "20", "stop"]),
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            subprocess.run(
+                _as_postgres([*ctl, "-m", "immediate", "-w", "-t", "10", "stop"]),
+                capture_output=True,
+                check=False,
+            )
+    shutil.rmtree(state["dir"], ignore_errors=True)
+    log(f"stopped PostgreSQL {state['dsn']}")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def _state_path(env_file: Path) -> Path:
+    return env_file.with_name(env_file.name + ".state.json")
+
+
+def _load_state(env_file: Path) -> dict[str, Any]:
+    path = _state_path(env_file)
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(env_file: Path, state: dict[str, Any]) -> None:
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if "redis" in state:
+        lines.append(f"{REDIS_VAR}={state['redis']['url']}")
+    if "postgres" in state:
+        lines.append(f"{POSTGRES_VAR}={state['postgres']['dsn']}")
+    env_file.write_text("".join(line + "\n" for line in lines))
+    _state_path(env_file).write_text(json.dumps(state, indent=2) + "\n")
+
+
+def start(
+    env_file: Path,
+    *,
+    redis: bool = True,
+    postgres: bool = True,
+    install: bool = True,
+    environ: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Make sure both servers run; write and return the variables that describe them.
+
+    Reuses, in order: a server named by the environment variable (never
+    stopped by us), then one this tool started earlier for *env_file*, then
+    starts a new one. Raises :class:`ServiceError` when a server cannot run.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    state = _load_state(env_file)
+    errors: list[str] = []
+    try:
+        if redis:
+            external = environ.get(REDIS_VAR)
+            previous = state.get("redis")
+            if external and redis_ping(external):
+                log(f"reusing redis {external} (from ${REDIS_VAR}; will not stop it)")
+                if previous and previous.get("started") and previous["url"] != external:
+                    stop_redis(previous)
+                state["redis"] = {"url": external, "started": False}
+            elif previous and redis_ping(previous["url"]):
+                log(f"reusing redis-server {previous['url']} started earlier")
+            else:
+                if external:
+                    log(f"${REDIS_VAR}={external} does not answer; starting a new server")
+                try:
+                    state["redis"] = start_redis(install=install)
+                except (ServiceError, OSError) as exc:
+                    state.pop("redis", None)
+                    errors.append(f"redis: {exc}")
+        if postgres:
+            external = environ.get(POSTGRES_VAR)
+            previous = state.get("postgres")
+            if external and postgres_ready(external):
+                log(f"reusing PostgreSQL {external} (from ${POSTGRES_VAR}; will not stop it)")
+                if previous and previous.get("started") and previous["dsn"] != external:
+                    stop_postgres(previous)
+                state["postgres"] = {"dsn": external, "started": False}
+            elif previous and postgres_ready(previous["dsn"]):
+                log(f"reusing PostgreSQL {previous['dsn']} started earlier")
+            else:
+                if external:
+                    log(f"${POSTGRES_VAR}={external} does not answer; starting a new server")
+                try:
+                    state["postgres"] = start_postgres(install=install)
+                except (ServiceError, OSError) as exc:
+                    state.pop("postgres", None)
+                    errors.append(f"postgres: {exc}")
+    finally:
+        _save(env_file, state)
+    for error in errors:
+        log(f"FAILED {error}")
+    if errors:
+        raise ServiceError("; ".join(errors))
+    values = read_env_file(env_file)
+    log(f"wrote {', '.join(values)} to {env_file}")
+    return values
+
+
+def stop(env_file: Path) -> list[str]:
+    """Stop the servers that :func:`start` started for *env_file*; return their names."""
+    state = _load_state(env_file)
+    stopped = []
+    for name, stopper in (("redis", stop_redis), ("postgres", stop_postgres)):
+        entry = state.get(name)
+        if entry and entry.get("started"):
+            try:
+                stopper(entry)
+                stopped.append(name)
+            except (OSError, subprocess.SubprocessError) as exc:
+                log(f"could not stop {name}: {exc}")
+        elif entry:
+            log(f"leaving {name} running (it was not started here)")
+    if not state:
+        log(f"nothing to stop for {env_file}")
+    for path in (env_file, _state_path(env_file)):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return stopped
+
+
+def read_env_file(env_file: Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of *env_file* (missing file: empty)."""
+    values: dict[str, str] = {}
+    with contextlib.suppress(FileNotFoundError):
+        for line in env_file.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip() and not name.startswith("#"):
+                values[name.strip()] = value.strip()
+    return values
+
+
+def status(env_file: Path) -> int:
+    state = _load_state(env_file)
+    if not state:
+        log(f"nothing recorded for {env_file}")
+        return 1
+    ok = True
+    for name, key, probe in (("redis", "url", redis_ping), ("postgres", "dsn", postgres_ready)):
+        entry = state.get(name)
+        if entry:
+            alive = probe(entry[key])
+            ok = ok and alive
+            owner = "started here" if entry.get("started") else "external"
+            log(f"{name}: {entry[key]} ({owner}) {'up' if alive else 'DOWN'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    default_env = Path(tempfile.gettempdir()) / f"pepperpy-services-{os.getuid()}.env"
+    for name in ("start", "stop", "status", "run"):
+        sub = commands.add_parser(name)
+        sub.add_argument("--env-file", type=Path, default=default_env)
+        if name in ("start", "run"):
+            sub.add_argument("--no-install", action="store_true", help="never call apt-get")
+            sub.add_argument("--only", choices=["redis", "postgres"], help="just one server")
+        if name == "run":
+            sub.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ...")
+    args = parser.parse_args(argv)
+    env_file = args.env_file.resolve()
+    only = getattr(args, "only", None)
+    which = {"redis": only in (None, "redis"), "postgres": only in (None, "postgres")}
+    if args.command == "start":
+        try:
+            start(env_file, install=not args.no_install, **which)
+        except ServiceError as exc:
+            log(f"error: {exc}")
+            return 1
+        return 0
+    if args.command == "stop":
+        stop(env_file)
+        return 0
+    if args.command == "status":
+        return status(env_file)
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        parser.error("run needs a command after --")
+    try:
+        try:
+            values = start(env_file, install=not args.no_install, **which)
+        except ServiceError as exc:
+            log(f"error: {exc}")
+            if os.environ.get(REQUIRE_VAR) == "1":
+                return 1
+            values = read_env_file(env_file)
+        return subprocess.run(cmd, env={**os.environ, **values}, check=False).returncode
+    finally:
+        stop(env_file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
