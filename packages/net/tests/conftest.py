@@ -175,6 +175,12 @@ def _build_app(state: Servers) -> web.Application:
         status = int(request.query.get("status", "303"))
         return web.Response(status=status, headers={"Location": "/echo"})
 
+    @routes.get("/set-cookie")
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="set")
+        response.set_cookie("session", "abc123")
+        return response
+
     @routes.get("/loop")
     async def loop(request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": "/loop"})

@@ -257,3 +257,17 @@ async def test_head_options_put_patch_delete(client: HttpClient) -> None:
     for verb in (client.options, client.put, client.patch, client.delete):
         data = await (await verb("/echo")).json()
         assert data["method"] == verb.__name__.upper()
+
+
+async def test_cookies_are_off_by_default(servers: Any) -> None:
+    async with HttpClient(servers.url) as client:
+        await client.get("/set-cookie")
+        data = await (await client.get("/echo")).json()
+    assert "Cookie" not in data["headers"]
+
+
+async def test_cookies_can_be_kept(servers: Any) -> None:
+    async with HttpClient(servers.url, cookies=True) as client:
+        await client.get("/set-cookie")
+        data = await (await client.get("/echo")).json()
+    assert data["headers"]["Cookie"] == "session=abc123"

@@ -198,6 +198,9 @@ class HttpClient(Lifecycle):
         propagate_context: Send the pepperpy.context request id / traceparent.
         user_agent: The default ``User-Agent``.
         resolver: A custom aiohttp DNS resolver (the SSRF guard wraps it).
+        cookies: Keep cookies the servers set and send them back (a jar per
+            client, IP hosts included). Off by default, so no hidden state
+            links one request to the next.
         metrics: A ``pepperpy.telemetry.Metrics`` registry to record request,
             latency, retry and in-flight metrics into (``None``: stats only).
         clock: Time source for backoff, rate limits and breakers.
@@ -223,9 +226,11 @@ class HttpClient(Lifecycle):
         propagate_context: bool = True,
         user_agent: str | None = f"pepperpy-net/{__version__}",
         resolver: AbstractResolver | None = None,
+        cookies: bool = False,
         metrics: Any = None,
         clock: Clock = system_clock,
     ) -> None:
+        self._cookies = cookies
         self._created_at = _creation_site()
         self._metrics = ClientMetrics(metrics) if metrics is not None else None
         self._session: aiohttp.ClientSession | None = None
@@ -350,6 +355,10 @@ class HttpClient(Lifecycle):
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
+            # cookies are opt-in: without them no hidden state links two requests
+            cookie_jar=aiohttp.CookieJar(unsafe=True)
+            if self._cookies
+            else aiohttp.DummyCookieJar(),
             timeout=self._timeout._aiohttp(),
             trust_env=False,
             raise_for_status=False,
