@@ -6,7 +6,9 @@
 * :func:`cached`: caches results of sync and async functions and methods, with
   single-flight on by default, optional error caching and stale-while-revalidate.
 * :class:`TieredCache`: a memory cache in front of a shared :class:`CacheTier`
-  (:class:`StorageTier` adapts any pepperpy-storage store).
+  (:class:`StorageTier` adapts any pepperpy-storage store; :class:`RedisTier` Redis).
+* :class:`RedisCache`: an async cache shared through Redis, with server-side
+  tag invalidation (``pepperpy-cache[redis]``).
 
 Time comes from a :class:`pepperpy.core.Clock`, so tests move TTLs with a
 ``ManualClock`` instead of sleeping.
@@ -25,10 +27,12 @@ from pepperpy.cache._cache import (
 from pepperpy.cache._decorator import BoundCachedFunction, CachedFunction, cached, make_key
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
 from pepperpy.cache._metrics import CacheMetricsCollector
+from pepperpy.cache._redis import REDIS_URL_ENV, RedisCache, RedisCacheError, RedisTier
 from pepperpy.cache._tiers import CacheTier, StorageTier, StoreLike, TieredCache, encode_key
 from pepperpy.cache._version import __version__
 
 __all__ = [
+    "REDIS_URL_ENV",
     "BoundCachedFunction",
     "Cache",
     "CacheFullError",
@@ -40,6 +44,9 @@ __all__ = [
     "Namespace",
     "NamespacedKey",
     "Policy",
+    "RedisCache",
+    "RedisCacheError",
+    "RedisTier",
     "StorageTier",
     "StoreLike",
     "TieredCache",
