@@ -83,6 +83,29 @@ def _set_result(fut: asyncio.Future[Any], value: Any) -> None:
         fut.set_result(value)
 
 
+class _NotStarted(Exception):
+    """The batch's transaction could not begin (its ``__cause__`` says why)."""
+
+
+class _Finish:
+    """Commit a started asyncpg transaction on success, roll it back on error."""
+
+    __slots__ = ("transaction",)
+
+    def __init__(self, transaction: Any) -> None:
+        self.transaction = transaction
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc is None:
+            await self.transaction.commit()
+            return
+        with contextlib.suppress(Exception):
+            await self.transaction.rollback()
+
+
 class _BatchRows:
     """:class:`RowAccess` over rows prefetched for one batch; remembers what changed."""
 
@@ -291,6 +314,7 @@ class PostgresBackend(Backend):
             exc,
             (
                 OSError,
+                asyncpg.InternalClientError,
                 asyncio.TimeoutError,
                 asyncpg.ConnectionDoesNotExistError,
                 asyncpg.InterfaceError,
@@ -519,6 +543,13 @@ class PostgresBackend(Backend):
             try:
                 async with pool.acquire() as conn:
                     return await self._commit(conn, items)
+            except _NotStarted as wrapper:
+                # The connection died before BEGIN went through (the server closed it
+                # while idle): nothing was sent, so another connection may take it.
+                exc = wrapper.__cause__ if isinstance(wrapper.__cause__, Exception) else wrapper
+                if attempt < 2:
+                    continue
+                return [self._error(exc, "write to") for _ in items]
             except Exception as exc:
                 if self._lost(exc):
                     # Nothing was committed; one error object per caller.
@@ -536,7 +567,14 @@ class PostgresBackend(Backend):
     async def _commit(self, conn: Any, items: list[tuple[WriteOp, float]]) -> list[Any]:
         keys = sorted({key for op, _ in items for key in _keys_of(op)})
         locks = sorted({_lock_id(self.table, self.store, key) for key in keys})
-        async with conn.transaction():
+        transaction = conn.transaction()
+        try:
+            await transaction.start()
+        except Exception as exc:
+            if self._lost(exc):
+                raise _NotStarted from exc
+            raise
+        async with _Finish(transaction):
             await conn.execute(self._q_lock, locks)
             fetched = await conn.fetch(self._q_get, self.store, keys)
             rows = _BatchRows({r[0]: Record(r[0], bytes(r[1]), r[2], r[3]) for r in fetched})
@@ -585,13 +623,13 @@ class PostgresBackend(Backend):
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         await self._adopt_loop()
-        for attempt in range(2):
+        for attempt in range(3):
             pool = self._ready_pool()
             try:
                 return list(await pool.fetch(sql, *args))
             except Exception as exc:
-                if attempt == 0 and self._lost(exc) and not isinstance(exc, OSError):
-                    continue  # a pooled connection the server had closed: reads are safe to repeat
+                if attempt < 2 and self._lost(exc) and not isinstance(exc, OSError):
+                    continue  # a pooled connection the server had closed: reads may repeat
                 raise self._error(exc, "read from") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
