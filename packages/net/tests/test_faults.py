@@ -412,3 +412,53 @@ async def test_cancelled_request_leaks_nothing(servers: Any, no_leaks: Any) -> N
         with pytest.raises(asyncio.CancelledError):
             await task
         no_leaks(client)
+
+
+# ----------------------------------------------------------------- the one-frame fast path
+# Plain calls (no per-call options) on a client without hooks take a shortcut;
+# these check that it hands every unusual outcome to the general machinery.
+
+
+async def test_fast_path_retries_a_503(servers: Any, no_leaks: Any) -> None:
+    clock = InstantClock()
+    async with HttpClient(servers.url, timeout=FAST, clock=clock) as client:
+        response = await client.get("/flaky/fast503")
+        assert response.status == 200
+        assert response.attempts == 2
+        assert servers.hits["fast503"] == 2
+        no_leaks(client)
+
+
+async def test_fast_path_retries_a_dropped_connection(servers: Any, no_leaks: Any) -> None:
+    clock = InstantClock()
+    async with HttpClient(timeout=FAST, clock=clock) as client:
+        with pytest.raises(ConnectionClosedError) as info:
+            await client.get(f"{servers.raw_url}/close")
+        assert info.value.context["attempts"] == 3
+        assert client.stats().retries == 2
+        no_leaks(client)
+
+
+async def test_fast_path_follows_redirects(servers: Any, no_leaks: Any) -> None:
+    async with HttpClient(servers.url, timeout=FAST) as client:
+        response = await client.get("/redirect?to=/json")
+        assert response.status == 200
+        assert [r.status for r in response.history] == [302]
+        no_leaks(client)
+
+
+async def test_fast_path_returns_a_503_when_retries_are_off(servers: Any) -> None:
+    async with HttpClient(servers.url, timeout=FAST, retry=None) as client:
+        response = await client.get("/status/503")
+        assert response.status == 503
+        assert response.attempts == 1
+
+
+async def test_fast_path_falls_back_when_the_pool_is_full(servers: Any, no_leaks: Any) -> None:
+    limits = Limits(max_connections=1)
+    async with HttpClient(servers.url, limits=limits, retry=None) as client:
+        slow = asyncio.ensure_future(client.get("/stall-headers?delay=0.2"))
+        await until(lambda: client.stats().in_flight == 1)
+        assert (await client.get("/json")).status == 200  # waited for the slot
+        assert (await slow).status == 200
+        no_leaks(client)

@@ -287,6 +287,15 @@ class HttpClient(Lifecycle):
         self._urls: dict[str, URL] = {}
         self._inject = context_injector() if propagate_context else None
         self._default_options = _Options(self._auth, retry, False, follow_redirects)
+        # The one-frame path needs a client without hooks (see _fast_request).
+        self._fast = (
+            not self._middleware
+            and self._auth is None
+            and self._guard is None
+            and rate_limit is None
+            and self._metrics is None
+            and limits.max_connections_per_host >= limits.max_connections
+        )
 
     # ----------------------------------------------------------------- setup
 
@@ -735,26 +744,154 @@ class HttpClient(Lifecycle):
                 raise
         return response
 
-    async def _send_retrying(
-        self, request: Request, options: _Options, same_origin: bool
+    async def _fast_request(
+        self, session: aiohttp.ClientSession, method: str, url: URL
     ) -> Response:
+        """The common case in one frame: a plain request on a client without hooks.
+
+        Used when the client has no middleware, auth hook, SSRF guard, rate
+        limit, per-host limit or metrics, and the call passes no options. It
+        does what the general path does for one attempt; anything unusual (a
+        full pool, an open circuit, a retryable outcome, a redirect) goes on
+        through the general path, with this attempt counted.
+        """
+        host = self._hosts.get((url.scheme, url.host or "", url.port)) or self._host_for(url)
+        breaker = host.breaker
+        slots = self._slots
+        headers = self._headers.copy()
+        if self._inject is not None:
+            self._inject(headers)
+        request = Request(
+            method if method in _METHODS else method.upper(),
+            url,
+            headers,
+            None,
+            self._timeout,
+            self._max_size,
+            False,
+        )
+        options = self._default_options
+        if (
+            (breaker is not None and breaker._state is not _CLOSED)
+            or slots.free <= 0
+            or slots.waiters
+        ):
+            response = await self._send_retrying(request, options, True)
+            if not options.follow or response._raw.status not in _REDIRECTS:
+                return response
+            return await self._redirects(request, response, options)
+        config = options.retry
+        if config is not None:
+            budget = self._budget
+            if budget._earned < budget._max_tokens:
+                budget.deposit()
+        slots.free -= 1
+        host.in_flight += 1
+        host.requests += 1
+        started = time.monotonic()
+        first: Response | NetworkError
+        try:
+            raw = await session.request(
+                request.method,
+                url,
+                headers=headers,
+                data=None,
+                timeout=self._client_timeout,
+                allow_redirects=False,
+            )
+        except BaseException as exc:
+            self._release_slots(host)
+            error = translate_error(exc, request)
+            if isinstance(error, NetworkError):
+                host.errors += 1
+            if breaker is not None and isinstance(error, _HOST_FAILURES):
+                breaker.record(False)
+            if config is None or not isinstance(error, NetworkError):
+                if error is exc:
+                    raise
+                raise error from exc
+            if error is not exc:
+                error.__cause__ = exc
+            first = error
+        else:
+            status = raw.status
+            host.responses += 1
+            host.statuses[status] += 1
+            if breaker is not None:
+                if status not in breaker.config.failure_statuses and breaker._state is _CLOSED:
+                    breaker._failures = 0
+                else:
+                    breaker.record(status not in breaker.config.failure_statuses)
+            response = Response(raw, request, self, host, started)
+            length = raw.content_length
+            limit = request.max_response_size
+            try:
+                if length is not None and (limit is None or length <= limit):
+                    try:
+                        body = await raw.read()
+                    except BaseException as exc:
+                        response._abort()
+                        error = translate_error(exc, request)
+                        if error is exc:
+                            raise
+                        raise error from exc
+                    response._body = body
+                    response.release()
+                else:
+                    await response.read()
+            except NetworkError as exc:
+                host.errors += 1
+                if config is None:
+                    raise
+                first = exc
+            else:
+                if (config is None or status not in config.statuses) and (status not in _REDIRECTS):
+                    return response  # the common case
+                first = response
+        response = await self._send_retrying(request, options, True, first)
+        if not options.follow or response._raw.status not in _REDIRECTS:
+            return response
+        return await self._redirects(request, response, options)
+
+    async def _send_retrying(
+        self,
+        request: Request,
+        options: _Options,
+        same_origin: bool,
+        first: Response | NetworkError | None = None,
+    ) -> Response:
+        """Send *request* under the retry policy.
+
+        *first* is the outcome of a first attempt already made (by the fast
+        path); the policy takes over from there.
+        """
         config = options.retry
         auth = options.auth if same_origin else None
         if config is None:
+            if first is not None:
+                if isinstance(first, Response):
+                    return first
+                raise first
             if auth is not None:
                 await auth.apply(request)
             return await self._chain(request)
         budget = self._budget
-        if budget._earned < budget._max_tokens:
+        if first is None and budget._earned < budget._max_tokens:
             budget.deposit()
         can_retry: bool | None = None  # worked out only when an attempt fails
         attempt = 1
         while True:
             request.attempt = attempt
             try:
-                if auth is not None:
-                    await auth.apply(request)
-                response = await self._chain(request)
+                if first is not None:
+                    outcome, first = first, None
+                    if not isinstance(outcome, Response):
+                        raise outcome
+                    response = outcome
+                else:
+                    if auth is not None:
+                        await auth.apply(request)
+                    response = await self._chain(request)
             except NetworkError as exc:
                 if can_retry is None:
                     can_retry = _may_retry(request, options, config)
@@ -934,6 +1071,31 @@ class HttpClient(Lifecycle):
             BlockedAddressError: The SSRF guard refused the address.
             ClosedError: The client is not running.
         """
+        if (
+            self._fast
+            and params is None
+            and headers is None
+            and json is MISSING
+            and data is None
+            and content is None
+            and timeout is None
+            and auth is MISSING
+            and retry is None
+            and idempotency_key is None
+            and follow_redirects is None
+            and max_response_size is MISSING
+            and upload_progress is None
+            and isinstance(url, str)
+        ):
+            session = self._session
+            if session is not None:
+                target = self._urls.get(url)
+                if target is None:
+                    target = self._merge_url(url)
+                    if len(self._urls) >= 512:
+                        self._urls.clear()
+                    self._urls[url] = target
+                return await self._fast_request(session, method, target)
         built = self._build(
             method,
             url,
