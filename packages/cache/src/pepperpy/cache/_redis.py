@@ -111,6 +111,17 @@ def _unstructure(value: Any) -> Any:
     return serialization.unstructure(value)
 
 
+def _to_json(obj: Any) -> Any:
+    """``json.dumps``' hook for what it cannot encode itself (attrs, sets, dates ...)."""
+    converted = _unstructure(obj)
+    if converted is obj:
+        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+    return converted
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=_to_json).encode
+
+
 def _check_tag(tag: object) -> str:
     if not isinstance(tag, str) or not tag or "\n" in tag or "\x1f" in tag:
         raise InvalidArgumentError(
@@ -201,7 +212,7 @@ class RedisCache:
 
     def _payload(self, value: Any, tags: tuple[str, ...]) -> bytes:
         try:
-            body = json.dumps(_unstructure(value), separators=(",", ":"), allow_nan=False)
+            body = _dumps(value)
         except Exception as exc:  # TypeError, ValueError, a converter's own errors
             raise InvalidArgumentError(
                 f"cannot cache {type(value).__name__} values in Redis: "
@@ -294,7 +305,7 @@ class RedisCache:
         tags: Iterable[str] = (),
     ) -> None:
         """Cache *value* under *key* for *ttl* (default: the cache's ``ttl``), with *tags*."""
-        tag_list = tuple(dict.fromkeys(_check_tag(t) for t in tags))
+        tag_list = tuple(dict.fromkeys(_check_tag(t) for t in tags)) if tags else ()
         payload = self._payload(value, tag_list)
         ttl_ms = self._ttl_ms(ttl)
         name = self._key(key)

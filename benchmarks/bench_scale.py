@@ -1,0 +1,203 @@
+"""Scale-out backends against their drivers: the Redis cache and the PostgreSQL store.
+
+Targets (issue 13): cache on Redis get/set within 1.2x of raw redis-py calls (the
+limit: one command, no serialization) and ahead of aiocache's Redis backend;
+storage on PostgreSQL: 100 concurrent writers' put throughput against raw asyncpg
+``executemany`` in one transaction (the limit) and naive one-statement-per-put.
+
+Servers: $PEPPERPY_REDIS_URL / $PEPPERPY_POSTGRES_DSN, else started here with
+tools/services.py (127.0.0.1, temporary) and stopped at exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import importlib.util
+import itertools
+import json
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from harness import acompare
+
+REQUIRES = ["redis", "asyncpg", "aiocache"]
+
+WRITERS = 100
+_SERVICES: dict[str, str] = {}
+
+
+def _services() -> dict[str, str]:
+    """The servers' URLs; starts them with tools/services.py when not given."""
+    if _SERVICES:
+        return _SERVICES
+    wanted = ("PEPPERPY_REDIS_URL", "PEPPERPY_POSTGRES_DSN")
+    if all(os.environ.get(name) for name in wanted):
+        _SERVICES.update({name: os.environ[name] for name in wanted})
+        return _SERVICES
+    path = Path(__file__).resolve().parent.parent / "tools" / "services.py"
+    spec = importlib.util.spec_from_file_location("_bench_services", path)
+    assert spec is not None
+    assert spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    env_file = Path(tempfile.mkdtemp(prefix="bench-scale-")) / "services.env"
+    _SERVICES.update(tool.start(env_file))
+    atexit.register(tool.stop, env_file)
+    return _SERVICES
+
+
+def _value(i: int) -> dict[str, object]:
+    return {"id": i, "name": f"user-{i}", "tags": ["a", "b"], "score": i * 1.5}
+
+
+# --------------------------------------------------------------------------- cache on Redis
+
+
+async def _redis_cases() -> tuple[object, object, object, object, str]:
+    import redis.asyncio
+    from aiocache import RedisCache as AioRedisCache
+
+    from pepperpy.cache import RedisCache
+
+    url = _services()["PEPPERPY_REDIS_URL"]
+    parts = urlsplit(url)
+    namespace = f"bench:{uuid.uuid4().hex[:8]}"
+    ours = RedisCache(url, namespace=namespace)
+    raw = redis.asyncio.Redis.from_url(url)
+    peer = AioRedisCache(endpoint=parts.hostname, port=parts.port, namespace=namespace + ":aio")
+    return ours, raw, peer, namespace, url
+
+
+async def bench_redis_cache_get_hit():
+    ours, raw, peer, namespace, _ = await _redis_cases()
+    value = _value(7)
+    await ours.set("hot", value)  # type: ignore[attr-defined]
+    await raw.set(f"{namespace}:raw:hot", json.dumps(value))  # type: ignore[attr-defined]
+    await peer.set("hot", value)  # type: ignore[attr-defined]
+
+    async def raw_get() -> object:
+        return json.loads(await raw.get(f"{namespace}:raw:hot"))  # type: ignore[attr-defined]
+
+    try:
+        return await acompare(
+            "scale: Redis cache get hit (JSON dict)",
+            {
+                "pepperpy RedisCache.get": lambda: ours.get("hot"),  # type: ignore[attr-defined]
+                "raw redis-py get+json": raw_get,
+                "aiocache RedisCache.get": lambda: peer.get("hot"),  # type: ignore[attr-defined]
+            },
+            inner=300,
+            samples=20,
+        )
+    finally:
+        await ours.clear()  # type: ignore[attr-defined]
+        await raw.delete(f"{namespace}:raw:hot")  # type: ignore[attr-defined]
+        await peer.clear()  # type: ignore[attr-defined]
+        await raw.aclose()  # type: ignore[attr-defined]
+        await ours.aclose()  # type: ignore[attr-defined]
+        await peer.close()  # type: ignore[attr-defined]
+
+
+async def bench_redis_cache_set():
+    ours, raw, peer, namespace, _ = await _redis_cases()
+    value = _value(7)
+    counter = itertools.count()
+
+    async def ours_set() -> None:
+        await ours.set(f"k{next(counter) % 1000}", value, ttl=60)  # type: ignore[attr-defined]
+
+    async def raw_set() -> None:
+        await raw.set(  # type: ignore[attr-defined]
+            f"{namespace}:raw:{next(counter) % 1000}", json.dumps(value), ex=60
+        )
+
+    async def peer_set() -> None:
+        await peer.set(f"k{next(counter) % 1000}", value, ttl=60)  # type: ignore[attr-defined]
+
+    try:
+        return await acompare(
+            "scale: Redis cache set with TTL (JSON dict)",
+            {
+                "pepperpy RedisCache.set": ours_set,
+                "raw redis-py set+json": raw_set,
+                "aiocache RedisCache.set": peer_set,
+            },
+            inner=300,
+            samples=20,
+        )
+    finally:
+        await ours.clear()  # type: ignore[attr-defined]
+        keys = [k async for k in raw.scan_iter(match=f"{namespace}:*")]  # type: ignore[attr-defined]
+        if keys:
+            await raw.unlink(*keys)  # type: ignore[attr-defined]
+        await raw.aclose()  # type: ignore[attr-defined]
+        await ours.aclose()  # type: ignore[attr-defined]
+        await peer.close()  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- storage on PostgreSQL
+
+
+async def bench_postgres_put_100_concurrent_writers():
+    import asyncpg
+
+    from pepperpy.storage import Storage
+
+    dsn = _services()["PEPPERPY_POSTGRES_DSN"]
+    table = f"bench_{uuid.uuid4().hex[:8]}"
+    storage = Storage.create(
+        "bench", backend="postgres", dsn=dsn, table=table, purge_interval=None, max_size=10
+    )
+    await storage.start()
+    pool = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
+    raw_table = f"{table}_raw"
+    await pool.execute(
+        f'CREATE TABLE {raw_table} (key text COLLATE "C" PRIMARY KEY, value bytea, '
+        "version bigint, expires_at double precision)"
+    )
+    upsert = (
+        f"INSERT INTO {raw_table} (key, value, version, expires_at) VALUES ($1, $2, 1, NULL) "
+        f"ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
+        f"version = {raw_table}.version + 1"
+    )
+    rounds = itertools.count()
+
+    async def ours() -> None:
+        base = next(rounds) % 50 * WRITERS
+        await asyncio.gather(*(storage.put(f"user/{base + i}", _value(i)) for i in range(WRITERS)))
+
+    async def raw_executemany() -> None:
+        base = next(rounds) % 50 * WRITERS
+        rows = [(f"user/{base + i}", json.dumps(_value(i)).encode()) for i in range(WRITERS)]
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.executemany(upsert, rows)
+
+    async def naive_per_put() -> None:
+        base = next(rounds) % 50 * WRITERS
+
+        async def one(i: int) -> None:
+            await pool.execute(upsert, f"user/{base + i}", json.dumps(_value(i)).encode())
+
+        await asyncio.gather(*(one(i) for i in range(WRITERS)))
+
+    try:
+        return await acompare(
+            f"scale: Postgres {WRITERS} concurrent puts (per batch of {WRITERS})",
+            {
+                "pepperpy Storage.put x100 (group commit)": ours,
+                "raw asyncpg executemany, 1 txn (limit)": raw_executemany,
+                "naive asyncpg, 1 statement per put": naive_per_put,
+            },
+            inner=5,
+            samples=15,
+            note="Each op is 100 upserts; ours also checks versions under per-key locks.",
+        )
+    finally:
+        await pool.execute(f"DROP TABLE IF EXISTS {raw_table}")
+        await pool.execute(f"DROP TABLE IF EXISTS {table}, {table}_meta")
+        await pool.close()
+        await storage.stop()
