@@ -7,6 +7,8 @@
 * Persistence through a :class:`StateStore`: a snapshot plus a change log
   where every committed change is one atomic record
   (:class:`StorageStateStore` on pepperpy-storage, :class:`MemoryStateStore`).
+* :class:`RedisLock` (``pepperpy-state[redis]``): a distributed lock with a
+  lease and fencing tokens; :class:`Fence` refuses writes from stale holders.
 * :class:`Machine`: declarative typed state machines over an ``Enum``, with
   guards, async actions, sequential enter/exit hooks, history,
   ``snapshot()``/``restore()`` without hooks and Mermaid export.
@@ -42,6 +44,13 @@ from pepperpy.state._manager import (
     Transaction,
     Watch,
 )
+from pepperpy.state._redis_lock import (
+    Fence,
+    LockLostError,
+    LockUnavailableError,
+    RedisLock,
+    StaleTokenError,
+)
 from pepperpy.state._store import (
     ChangeRecord,
     MemoryStateStore,
@@ -56,15 +65,20 @@ __all__ = [
     "ANY",
     "Change",
     "ChangeRecord",
+    "Fence",
     "GuardRejectedError",
     "HistoryEntry",
+    "LockLostError",
+    "LockUnavailableError",
     "Machine",
     "MachineSnapshot",
     "MemoryStateStore",
     "ObserverError",
+    "RedisLock",
     "Slice",
     "SliceNotFoundError",
     "SliceRecord",
+    "StaleTokenError",
     "StateManager",
     "StatePersistenceError",
     "StateSnapshot",
