@@ -130,10 +130,10 @@ def _make_tests(area: str) -> None:
 def _make_typecheck(area: str) -> None:
     pkg = PACKAGES[area]
 
-    third_party, _ = _test_requires(pkg)
+    third_party, sibling_tools = _test_requires(pkg)
 
     def typecheck(session: nox.Session) -> None:
-        session.install(*TYPE_TOOLS, *third_party, *_editables([area]))
+        session.install(*TYPE_TOOLS, *third_party, *_editables([area, *sibling_tools]))
         _verify(session)
         module = "pepperpy" if area == ws.META else f"pepperpy.{area}"
         flag = "-m" if area == ws.META else "-p"
@@ -165,7 +165,11 @@ def _make_isolated(area: str) -> None:
 
     def isolated(session: nox.Session) -> None:
         python = session.virtualenv.location + "/bin/python"
-        session.run("python", str(ROOT / "tools" / "ws.py"), "install", "--python", python, area)
+        # The meta-package alone: core and the facade, no extras (demo covers [all]).
+        bare = ["--bare"] if area == ws.META else []
+        session.run(
+            "python", str(ROOT / "tools" / "ws.py"), "install", "--python", python, *bare, area
+        )
         declared = ws.closure(PACKAGES, [area])
         tmp = str(Path(session.create_tmp()).resolve())
         session.chdir(tmp)  # away from the source tree, so only the wheel can be imported

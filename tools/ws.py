@@ -431,13 +431,14 @@ def constraints_file(areas: list[str]) -> Path:
     return path
 
 
-def install(python: str, areas: list[str], extras: list[str]) -> None:
+def install(python: str, areas: list[str], extras: list[str], *, bare: bool = False) -> None:
     """Install *areas* (with their sibling closure) from dist/ into *python*'s environment."""
     packages = load_packages()
     needed = closure(packages, areas)
     if META in areas:
         needed = closure(packages, list(packages))
-        extras = extras or ["all"]
+        if not bare:
+            extras = extras or ["all"]
     build(needed)
     constraints = constraints_file(needed)
     reqs = []
@@ -572,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     p_install = sub.add_parser("install")
     p_install.add_argument("--python", required=True)
     p_install.add_argument("--extra", action="append", default=[])
+    p_install.add_argument(
+        "--bare", action="store_true", help="the meta-package without its [all] extra"
+    )
     p_install.add_argument("areas", nargs="+")
     p_verify = sub.add_parser("verify-env")
     p_verify.add_argument("--python", default=sys.executable)
@@ -600,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
         for wheel in build(args.areas or None, force=args.force):
             print(wheel.relative_to(ROOT))
     elif args.cmd == "install":
-        install(args.python, args.areas, args.extra)
+        install(args.python, args.areas, args.extra, bare=args.bare)
     elif args.cmd == "verify-env":
         verify_env(args.python)
     elif args.cmd == "wheel-check":
