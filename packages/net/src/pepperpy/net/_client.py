@@ -500,6 +500,23 @@ class HttpClient(Lifecycle):
         )
         return URL(joined)
 
+    def _cache_url(self, url: str) -> URL:
+        target = self._merge_url(url)
+        if len(self._urls) >= 512:
+            self._urls.clear()
+        self._urls[url] = target
+        return target
+
+    def _dispatch(
+        self, method: str, url: str | URL, kwargs: dict[str, Any]
+    ) -> Coroutine[Any, Any, Response]:
+        """Route a verb helper: plain calls on a hook-free client take the fast path."""
+        session = self._session
+        if not kwargs and self._fast and session is not None and isinstance(url, str):
+            target = self._urls.get(url) or self._cache_url(url)
+            return self._fast_request(session, method, target)
+        return self.request(method, url, **kwargs)
+
     def _build(
         self,
         method: str,
@@ -516,13 +533,10 @@ class HttpClient(Lifecycle):
         upload_progress: ProgressCallback | None,
         stream: bool,
     ) -> Request:
-        target = self._urls.get(url) if isinstance(url, str) else None
-        if target is None:
+        if isinstance(url, str):
+            target = self._urls.get(url) or self._cache_url(url)
+        else:
             target = self._merge_url(url)
-            if isinstance(url, str):
-                if len(self._urls) >= 512:
-                    self._urls.clear()
-                self._urls[url] = target
         if params:
             target = target.extend_query(params)
         merged = self._headers.copy()
@@ -1089,12 +1103,7 @@ class HttpClient(Lifecycle):
         ):
             session = self._session
             if session is not None:
-                target = self._urls.get(url)
-                if target is None:
-                    target = self._merge_url(url)
-                    if len(self._urls) >= 512:
-                        self._urls.clear()
-                    self._urls[url] = target
+                target = self._urls.get(url) or self._cache_url(url)
                 return await self._fast_request(session, method, target)
         built = self._build(
             method,
@@ -1166,31 +1175,31 @@ class HttpClient(Lifecycle):
 
     def get(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a GET request (see :meth:`request` for the arguments)."""
-        return self.request("GET", url, **kwargs)
+        return self._dispatch("GET", url, kwargs)
 
     def head(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a HEAD request."""
-        return self.request("HEAD", url, **kwargs)
+        return self._dispatch("HEAD", url, kwargs)
 
     def options(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send an OPTIONS request."""
-        return self.request("OPTIONS", url, **kwargs)
+        return self._dispatch("OPTIONS", url, kwargs)
 
     def delete(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a DELETE request."""
-        return self.request("DELETE", url, **kwargs)
+        return self._dispatch("DELETE", url, kwargs)
 
     def post(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a POST request (not retried unless idempotency_key or retry=True)."""
-        return self.request("POST", url, **kwargs)
+        return self._dispatch("POST", url, kwargs)
 
     def put(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a PUT request."""
-        return self.request("PUT", url, **kwargs)
+        return self._dispatch("PUT", url, kwargs)
 
     def patch(self, url: str | URL, **kwargs: Any) -> Coroutine[Any, Any, Response]:
         """Send a PATCH request (not retried unless idempotency_key or retry=True)."""
-        return self.request("PATCH", url, **kwargs)
+        return self._dispatch("PATCH", url, kwargs)
 
     @overload
     async def get_json(self, url: str | URL, *, type_: type[T], **kwargs: Any) -> T: ...

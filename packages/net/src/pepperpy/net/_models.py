@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json as _json
 import re
 import time
@@ -296,7 +297,7 @@ class Response:
                 raise translate_error(exc, self.request) from exc
             raise
         self._body = body
-        self.release()
+        await self._settle()
         return body
 
     async def iter_bytes(
@@ -334,11 +335,10 @@ class Response:
             except Exception as exc:
                 raise translate_error(exc, self.request) from exc
             completed = True
+            self._body = b""  # consumed: a later read() returns nothing more
+            await self._settle()
         finally:
-            if completed:
-                self._body = b""  # consumed: a later read() returns nothing more
-                self.release()
-            else:
+            if not completed:
                 self._abort()
 
     async def text(self, encoding: str | None = None) -> str:
@@ -407,7 +407,22 @@ class Response:
         """Release the connection; an unread body is discarded with its connection."""
         if self._released:
             return
-        self.release()  # aiohttp closes, rather than reuses, a half-read connection
+        await self._settle()  # aiohttp closes, rather than reuses, a half-read connection
+
+    async def _settle(self) -> None:
+        """Release, then wait for a streamed request body's writer task to wind down.
+
+        aiohttp cancels an unfinished body writer on release and hands the
+        connection back only once it has stopped; waiting here means no task
+        and no connection outlives the response.
+        """
+        writer: asyncio.Task[None] | None = getattr(self._raw, "_writer", None)
+        self.release()
+        if writer is not None:
+            if not writer.done():
+                await asyncio.wait({writer})
+            else:  # its done-callbacks (the connection's release) run on the next turn
+                await asyncio.sleep(0)
 
     @property
     def closed(self) -> bool:
