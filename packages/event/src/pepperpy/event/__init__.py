@@ -6,6 +6,10 @@ priority order, inline, concurrently or through a bounded queue; isolates
 handler failures behind an error policy; carries the publisher's
 pepperpy.context values to every handler; and shuts down cleanly with
 :meth:`EventManager.drain`.
+
+Across processes (``pepperpy-event[redis]``): :class:`RedisStream` (Redis
+Streams, consumer groups, at-least-once with redelivery and dead letters) and
+:class:`RedisPubSub` (fire-and-forget).
 """
 
 from pepperpy.event._errors import BackpressureError, EventError, HandlerError
@@ -20,10 +24,19 @@ from pepperpy.event._manager import (
     Subscription,
     TopicStats,
 )
+from pepperpy.event._redis import (
+    REDIS_URL_ENV,
+    PubSubSubscription,
+    RedisPubSub,
+    RedisStream,
+    StreamError,
+    StreamMessage,
+)
 from pepperpy.event._topics import matches, topic, topic_of
 from pepperpy.event._version import __version__
 
 __all__ = [
+    "REDIS_URL_ENV",
     "Backpressure",
     "BackpressureError",
     "DeadLetter",
@@ -34,6 +47,11 @@ __all__ = [
     "EventManager",
     "HandlerError",
     "Middleware",
+    "PubSubSubscription",
+    "RedisPubSub",
+    "RedisStream",
+    "StreamError",
+    "StreamMessage",
     "Subscription",
     "TopicStats",
     "__version__",
