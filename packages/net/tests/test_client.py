@@ -271,3 +271,11 @@ async def test_cookies_can_be_kept(servers: Any) -> None:
         await client.get("/set-cookie")
         data = await (await client.get("/echo")).json()
     assert data["headers"]["Cookie"] == "session=abc123"
+
+
+async def test_json_helpers_do_not_mutate_caller_headers(client: HttpClient) -> None:
+    headers = {"X-Trace": "1"}
+    data = await client.get_json("/echo", headers=headers)
+    assert headers == {"X-Trace": "1"}
+    assert data["headers"]["Accept"] == "application/json"
+    assert data["headers"]["X-Trace"] == "1"

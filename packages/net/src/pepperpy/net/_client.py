@@ -1214,7 +1214,7 @@ class HttpClient(Lifecycle):
             ValidationError: The body is not JSON or does not fit *type_*.
             MissingDependencyError: *type_* needs pepperpy-serialization.
         """
-        kwargs.setdefault("headers", {}).setdefault("Accept", "application/json")
+        kwargs["headers"] = {"Accept": "application/json", **(kwargs.get("headers") or {})}
         response = await self.request("GET", url, **kwargs)
         response.raise_for_status()
         return await response.json(type_)
@@ -1234,7 +1234,7 @@ class HttpClient(Lifecycle):
         *body* may be an attrs instance (unstructured with pepperpy-serialization).
         An empty answer (``204``) returns ``None``.
         """
-        kwargs.setdefault("headers", {}).setdefault("Accept", "application/json")
+        kwargs["headers"] = {"Accept": "application/json", **(kwargs.get("headers") or {})}
         method = kwargs.pop("method", "POST")
         response = await self.request(method, url, json=body, **kwargs)
         response.raise_for_status()
