@@ -513,3 +513,9 @@ def test_retry_policy_value_semantics():
     assert a.__eq__(1) is NotImplemented
     with pytest.raises(InvalidArgumentError):
         a.replace(attempts=0)
+
+
+def test_all_matches_the_lazy_table():
+    """The literal __all__ (which type checkers read) lists exactly the lazy names."""
+    lazy = set(pepperpy.core._WHERE)
+    assert lazy | {"__version__"} == set(pepperpy.core.__all__)

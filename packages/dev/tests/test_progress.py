@@ -53,3 +53,22 @@ def test_async_source_refuses_sync_iteration():
 
     with pytest.raises(TypeError, match="async for"):
         list(progress(gen(), file=io.StringIO()))
+
+
+def test_off_tty_lines_go_to_exactly_one_place(caplog, monkeypatch):
+    """Without an explicit file and with logging set up, lines are logged, not also printed."""
+    import logging
+    import sys
+
+    printed = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", printed)
+    root = logging.getLogger()
+    handler = logging.StreamHandler(io.StringIO())
+    root.addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="pepperpy.dev.progress"):
+            list(progress(range(3), tty=False, log_every=0))
+    finally:
+        root.removeHandler(handler)
+    assert "" == printed.getvalue()
+    assert any("(done)" in r.getMessage() for r in caplog.records)

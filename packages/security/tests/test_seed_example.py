@@ -72,7 +72,10 @@ SEED_EXAMPLE = textwrap.dedent(
     assert asyncio.run(secure_endpoint()) == {"ok": True, "by": "ann"}
     assert processed == [("ann", {"title": "Q3 plan", "pages": 3})]
 
-    token = token[:-1] + ("A" if token[-1] != "A" else "B")   # tampered: refused and logged
+    # Tamper inside the signature (not its last base64 character, whose low bits
+    # are padding: changing those makes a non-canonical token, refused as malformed).
+    i = len(token) - 10
+    token = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]   # refused and logged
     try:
         asyncio.run(secure_endpoint())
     except AuthenticationError as error:

@@ -21,36 +21,49 @@ from pepperpy._version import __version__
 # name -> (module, attribute); the distribution is pepperpy-<area>.
 _EXPORTS: dict[str, tuple[str, str]] = {
     # core
-    "PepperPyError": ("pepperpy.core.exceptions", "PepperPyError"),
     "Lifecycle": ("pepperpy.core.types", "Lifecycle"),
     "ManualClock": ("pepperpy.core.types", "ManualClock"),
+    "NotFoundError": ("pepperpy.core.exceptions", "NotFoundError"),
+    "PepperPyError": ("pepperpy.core.exceptions", "PepperPyError"),
+    "RetryPolicy": ("pepperpy.core.utils", "RetryPolicy"),
+    "ValidationError": ("pepperpy.core.exceptions", "ValidationError"),
     "retry": ("pepperpy.core.utils", "retry"),
+    "timeout": ("pepperpy.core.utils", "timeout"),
     # areas
     "Cache": ("pepperpy.cache", "Cache"),
-    "cached": ("pepperpy.cache", "cached"),
     "Config": ("pepperpy.config", "Config"),
+    "DurableQueue": ("pepperpy.task", "DurableQueue"),
     "EventManager": ("pepperpy.event", "EventManager"),
     "Health": ("pepperpy.telemetry", "Health"),
     "HttpClient": ("pepperpy.net", "HttpClient"),
+    "KeyRing": ("pepperpy.security", "KeyRing"),
     "Logging": ("pepperpy.logging", "Logging"),
     "Metrics": ("pepperpy.telemetry", "Metrics"),
     "Pipeline": ("pepperpy.pipeline", "Pipeline"),
+    "PluginManager": ("pepperpy.plugin", "PluginManager"),
+    "Policy": ("pepperpy.security", "Policy"),
     "Pool": ("pepperpy.resources", "Pool"),
+    "Registry": ("pepperpy.registry", "Registry"),
     "ResourceManager": ("pepperpy.resources", "ResourceManager"),
+    "Secret": ("pepperpy.config", "Secret"),
     "Security": ("pepperpy.security", "Security"),
     "StateManager": ("pepperpy.state", "StateManager"),
     "Storage": ("pepperpy.storage", "Storage"),
     "TaskManager": ("pepperpy.task", "TaskManager"),
+    "TieredCache": ("pepperpy.cache", "TieredCache"),
     "Tracer": ("pepperpy.telemetry", "Tracer"),
     "Validation": ("pepperpy.validation", "Validation"),
+    "cached": ("pepperpy.cache", "cached"),
+    "debug": ("pepperpy.dev", "debug"),
+    "progress": ("pepperpy.dev", "progress"),
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
-if TYPE_CHECKING:
-    from pepperpy.core.exceptions import PepperPyError
+if TYPE_CHECKING:  # real types for checkers; at run time every name loads lazily
+    from pepperpy.core.exceptions import NotFoundError, PepperPyError, ValidationError
     from pepperpy.core.types import Lifecycle, ManualClock
-    from pepperpy.core.utils import retry
+    from pepperpy.core.utils import RetryPolicy, retry, timeout
 
 
 def _distribution(module: str) -> str:

@@ -40,6 +40,7 @@ class Progress(Generic[T]):
             total = len(cast("Sized", iterable))
         self.total = total
         self.desc = desc
+        self._explicit_file = file is not None
         self.file = file or sys.stderr
         self.tty = self.file.isatty() if tty is None else tty
         self.refresh = refresh
@@ -82,16 +83,27 @@ class Progress(Generic[T]):
             self._last_draw = now
             self._draw()
 
+    def _to_log(self) -> bool:
+        """Off a TTY, lines go to logging when the application has logging set up.
+
+        Exactly one destination is used, so a line never appears twice: an explicit
+        ``file`` wins; otherwise the ``pepperpy.dev.progress`` logger when
+        pepperpy.logging is loaded or the root logger has handlers; else stderr.
+        """
+        if self._explicit_file:
+            return False
+        return "pepperpy.logging" in sys.modules or logging.getLogger().hasHandlers()
+
     def _draw(self, final: bool = False) -> None:
         if self.tty:
             self.file.write("\r" + self.line() + ("\n" if final else ""))
             self.file.flush()
-        elif final:
-            _log.info("%s (done in %.1fs)", self.line(), time.monotonic() - self.started)
-            self.file.write(f"{self.line()} (done)\n")
+            return
+        text = f"{self.line()} (done)" if final else self.line()
+        if self._to_log():
+            _log.info(text)
         else:
-            _log.info(self.line())
-            self.file.write(self.line() + "\n")
+            self.file.write(text + "\n")
 
     def close(self) -> None:
         """Draw the final state once."""
