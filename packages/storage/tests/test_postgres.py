@@ -129,6 +129,26 @@ async def test_survives_the_server_killing_idle_connections(
         assert await storage.put("k", 2) == 2
 
 
+def test_every_call_works_from_a_new_event_loop(tmp_path: Path) -> None:
+    clock = ManualClock()
+    storage = _store(tmp_path, clock=clock, purge_interval=None)
+
+    async def first() -> None:
+        await storage.put("short", 1, ttl=5)
+        await storage.put("long", 2)
+
+    async def second() -> None:  # the pool of the first loop is gone with it
+        clock.advance_sync(6)
+        assert await storage.purge_expired() == 1
+        assert await storage.count() == 1
+        assert (await storage.scan()).keys() == ["long"]
+        assert await storage.get_many(["long", "short"]) == {"long": 2}
+        await storage.stop()
+
+    asyncio.run(first())
+    asyncio.run(second())
+
+
 async def test_group_commit_batches_concurrent_writes(tmp_path: Path) -> None:
     async with _store(tmp_path) as storage:
         versions = await asyncio.gather(*(storage.put(f"k{i:03d}", i) for i in range(200)))

@@ -607,6 +607,7 @@ class PostgresBackend(Backend):
 
     async def purge_expired(self, now: float) -> int:
         """Delete the store's expired rows in one statement."""
+        await self._adopt_loop()
         pool = self._ready_pool()
         try:
             status = await pool.execute(self._q_purge, self.store, now)
