@@ -208,3 +208,24 @@ def test_websocket_arguments_are_validated() -> None:
     with pytest.raises(InvalidURLError):
         client.websocket("ftp://x/ws")
     assert str(client.websocket("https://example.org/ws").url).startswith("wss://")
+
+
+async def test_flush_waits_for_queued_messages(client: HttpClient) -> None:
+    async with client.websocket("/ws", mode="text") as ws:
+        for n in range(20):
+            ws.send_nowait(str(n))
+        await ws.flush(timeout=5)
+        assert ws.stats().sent == 20
+        assert ws.stats().queued == 0
+        received = [await ws.receive(timeout=2) for _ in range(20)]
+        assert received == [str(n) for n in range(20)]
+    assert_no_tasks()
+
+
+async def test_flush_reports_a_closed_socket(client: HttpClient) -> None:
+    async with client.websocket("/ws", mode="text") as ws:
+        await ws.send("close-me")
+        with pytest.raises(WebSocketClosedError):
+            for _ in range(100):  # the close arrives, then flush sees a dead socket
+                await ws.flush(timeout=1)
+                await asyncio.sleep(0.01)

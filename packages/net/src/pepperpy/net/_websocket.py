@@ -178,6 +178,7 @@ class WebSocketClient(Lifecycle):
         self._final_error: BaseException | None = None
         self._connects = self._reconnects = self._sent = self._received = 0
         self._connected: asyncio.Event | None = None
+        self._closed: asyncio.Event | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -188,6 +189,7 @@ class WebSocketClient(Lifecycle):
         self._outbox = asyncio.Queue(self._send_size)
         self._inbox = asyncio.Queue(self._receive_size)
         self._connected = asyncio.Event()
+        self._closed = asyncio.Event()
         self._ws = await self._connect()
         self._runner = asyncio.get_running_loop().create_task(
             self._run(), name=f"pepperpy.net websocket {self.url}"
@@ -209,6 +211,8 @@ class WebSocketClient(Lifecycle):
         self._signal_closed()
 
     def _signal_closed(self) -> None:
+        if self._closed is not None:
+            self._closed.set()
         inbox = self._inbox
         if inbox is None:
             return
@@ -368,6 +372,7 @@ class WebSocketClient(Lifecycle):
             self._has_inflight = False
             self._inflight = None
             self._sent += 1
+            outbox.task_done()
 
     # ----------------------------------------------------------------- public API
 
@@ -476,6 +481,46 @@ class WebSocketClient(Lifecycle):
         if isinstance(item, _Failure):
             raise item.error
         return item
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued message has been handed to the socket.
+
+        Call it before :meth:`stop` to avoid dropping queued messages (stop
+        does not wait for them).
+
+        Raises:
+            OperationTimeoutError: Messages were still queued after *timeout* seconds.
+            WebSocketClosedError: The socket closed for good before they were sent.
+        """
+        outbox = self._check_open()
+        closed = self._closed
+        assert closed is not None
+        loop = asyncio.get_running_loop()
+        drained = loop.create_task(outbox.join())
+        ended = loop.create_task(closed.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {drained, ended}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (drained, ended):
+                task.cancel()
+            await asyncio.gather(drained, ended, return_exceptions=True)
+        if drained in done:
+            return
+        if self._final_error is not None or ended in done:
+            raise self._final_error or WebSocketClosedError(
+                f"the WebSocket {self.url} closed with messages unsent",
+                context={"url": str(self.url)},
+            )
+        from pepperpy.core.exceptions import OperationTimeoutError
+
+        raise OperationTimeoutError(
+            f"{outbox.qsize() + int(self._has_inflight)} WebSocket message(s) to {self.url} "
+            f"still queued after {timeout}s",
+            code="pepperpy.net.websocket.flush_timeout",
+            context={"url": str(self.url), "timeout": timeout},
+        )
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until a connection is open (after a drop, until the reconnect succeeds)."""
