@@ -229,3 +229,17 @@ async def test_flush_reports_a_closed_socket(client: HttpClient) -> None:
             for _ in range(100):  # the close arrives, then flush sees a dead socket
                 await ws.flush(timeout=1)
                 await asyncio.sleep(0.01)
+
+
+async def test_messages_received_before_a_close_are_kept(client: HttpClient) -> None:
+    async with client.websocket("/ws", mode="text", receive_queue_size=2) as ws:
+        await ws.send("a")
+        await ws.send("b")
+        await ws.flush(timeout=2)
+        for _ in range(200):  # both echoes are in the (now full) inbox
+            if ws.stats().received == 2:
+                break
+            await asyncio.sleep(0.01)
+        await ws.send("close-me")
+        received = [message async for message in ws]
+        assert received == ["a", "b"]

@@ -216,13 +216,10 @@ class WebSocketClient(Lifecycle):
         inbox = self._inbox
         if inbox is None:
             return
-        while True:  # make room for the end marker: nobody may block on a full inbox
-            try:
-                inbox.put_nowait(_CLOSED)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    inbox.get_nowait()
+        # The marker wakes receivers blocked on an empty inbox. A full inbox has
+        # no blocked receiver; they drain it and then see the socket is closed.
+        with contextlib.suppress(asyncio.QueueFull):
+            inbox.put_nowait(_CLOSED)
 
     async def _connect(self) -> _WS:
         client = self._client
