@@ -217,15 +217,23 @@ class PostgresBackend(Backend):
 
     def _sql(self) -> None:
         t = self._qualified
-        cols = "key, value, version, expires_at"
-        self._q_get = f"SELECT {cols} FROM {t} WHERE store = $1 AND key = ANY($2::text[])"
+        # A join on unnest() walks the primary key once per wanted key, whatever the
+        # table's statistics say (``key = ANY($2)`` may get a cached sequential plan).
+        self._q_get = (
+            "SELECT t.key, t.value, t.version, t.expires_at "
+            f"FROM unnest($2::text[]) AS w(key) JOIN {t} AS t "
+            "ON t.store = $1 AND t.key = w.key"
+        )
         self._q_upsert = (
             f"INSERT INTO {t} (store, key, value, version, expires_at) "
             "SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bigint[], $5::float8[]) "
             "ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value, "
             "version = EXCLUDED.version, expires_at = EXCLUDED.expires_at"
         )
-        self._q_delete = f"DELETE FROM {t} WHERE store = $1 AND key = ANY($2::text[])"
+        self._q_delete = (
+            f"DELETE FROM {t} AS t USING unnest($2::text[]) AS w(key) "
+            "WHERE t.store = $1 AND t.key = w.key"
+        )
         self._q_lock = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
         self._q_purge = (
             f"DELETE FROM {t} WHERE store = $1 AND expires_at IS NOT NULL AND expires_at <= $2"
