@@ -462,3 +462,13 @@ async def test_fast_path_falls_back_when_the_pool_is_full(servers: Any, no_leaks
         assert (await client.get("/json")).status == 200  # waited for the slot
         assert (await slow).status == 200
         no_leaks(client)
+
+
+async def test_size_limit_ignores_the_length_a_head_response_announces(servers: Any) -> None:
+    async with HttpClient(servers.url, max_response_size=1000) as client:
+        response = await client.head("/bytes/5000")
+        assert response.status == 200
+        assert response.content_length == 5000
+        assert await response.read() == b""
+        response = await client.head("/bytes/5000", headers={"X-General-Path": "1"})
+        assert await response.read() == b""

@@ -840,7 +840,9 @@ class HttpClient(Lifecycle):
             length = raw.content_length
             limit = request.max_response_size
             try:
-                if length is not None and (limit is None or length <= limit):
+                if length is not None and (
+                    limit is None or length <= limit or request.method == "HEAD"
+                ):
                     try:
                         body = await raw.read()
                     except BaseException as exc:

@@ -274,6 +274,8 @@ class Response:
             return bytes(self._body)
         limit = self._max_size
         length = self._raw.content_length
+        if self.request.method == "HEAD" or self._raw.status in (204, 304):
+            limit = None  # no body follows, whatever Content-Length announces
         try:
             if limit is not None and length is not None and length > limit:
                 raise self._limit_error(length, announced=True)
