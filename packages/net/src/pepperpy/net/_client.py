@@ -1023,6 +1023,7 @@ class HttpClient(Lifecycle):
             headers.popall("Authorization", None)
             headers.popall("Cookie", None)
             headers.popall("Proxy-Authorization", None)
+            headers.popall("Host", None)  # a custom Host belongs to the first origin
         return Request(
             method=method,
             url=target,
