@@ -513,7 +513,9 @@ class HttpClient(Lifecycle):
         """Route a verb helper: plain calls on a hook-free client take the fast path."""
         session = self._session
         if not kwargs and self._fast and session is not None and isinstance(url, str):
-            target = self._urls.get(url) or self._cache_url(url)
+            target = self._urls.get(url)
+            if target is None:
+                target = self._cache_url(url)
             return self._fast_request(session, method, target)
         return self.request(method, url, **kwargs)
 
@@ -534,7 +536,8 @@ class HttpClient(Lifecycle):
         stream: bool,
     ) -> Request:
         if isinstance(url, str):
-            target = self._urls.get(url) or self._cache_url(url)
+            cached = self._urls.get(url)
+            target = self._cache_url(url) if cached is None else cached
         else:
             target = self._merge_url(url)
         if params:
@@ -687,7 +690,9 @@ class HttpClient(Lifecycle):
         url = request.url
         if self._guard is not None:
             self._guard.check_literal(url.host or "", url.port or 0)
-        host = self._hosts.get((url.scheme, url.host or "", url.port)) or self._host_for(url)
+        host = self._hosts.get((url.scheme, url.host or "", url.port))
+        if host is None:
+            host = self._host_for(url)
         breaker = host.breaker
         if breaker is not None and breaker._state is not _CLOSED and not breaker.allow():
             host.rejected_by_breaker += 1
@@ -769,7 +774,9 @@ class HttpClient(Lifecycle):
         full pool, an open circuit, a retryable outcome, a redirect) goes on
         through the general path, with this attempt counted.
         """
-        host = self._hosts.get((url.scheme, url.host or "", url.port)) or self._host_for(url)
+        host = self._hosts.get((url.scheme, url.host or "", url.port))
+        if host is None:
+            host = self._host_for(url)
         breaker = host.breaker
         slots = self._slots
         headers = self._headers.copy()
@@ -1106,7 +1113,9 @@ class HttpClient(Lifecycle):
         ):
             session = self._session
             if session is not None:
-                target = self._urls.get(url) or self._cache_url(url)
+                target = self._urls.get(url)
+                if target is None:
+                    target = self._cache_url(url)
                 return await self._fast_request(session, method, target)
         built = self._build(
             method,
