@@ -192,6 +192,27 @@ host = "db.staging"
         config = Config.load(profiled, env={"PEPPERPY_PROFILE": "production"})
         assert config["name"] == "svc-prod"
 
+    def test_profile_from_dotenv_selects_the_table(self, tmp_path: Path, profiled: Path) -> None:
+        """A profile chosen in .env applies its table; the environment still wins."""
+        dotenv = write(tmp_path / ".env", "APP_PROFILE=production\n")
+        config = Config.load(profiled, env_prefix="APP", dotenv=dotenv, env={})
+        assert config.profile == "production"
+        assert config.get("db.host") == "db.prod"
+        assert config["name"] == "svc-prod"
+        assert str(config.explain("db.host").source).endswith("app.toml:10 [production]")
+        assert "profile" not in config
+        env = {"APP_PROFILE": "staging"}
+        config = Config.load(profiled, env_prefix="APP", dotenv=dotenv, env=env)
+        assert (config.profile, config.get("db.host")) == ("staging", "db.staging")
+        reloaded = Config.load(profiled, env_prefix="APP", dotenv=dotenv, env={})
+        write(dotenv, "APP_PROFILE=staging\n")
+        assert reloaded.reload() == {"db.host", "name"}
+        assert (reloaded.profile, reloaded.get("db.host")) == ("staging", "db.staging")
+        write(dotenv, "APP_PROFILE=prod\n")
+        with pytest.raises(ConfigError, match="unknown profile 'prod'") as info:
+            Config.load(profiled, env_prefix="APP", dotenv=dotenv, env={})
+        assert any(".env" in str(s) for s in info.value.sources)
+
     def test_unknown_profile(self, profiled: Path) -> None:
         """A profile no file defines is an error naming the known ones."""
         with pytest.raises(ConfigError, match="unknown profile 'prod'") as info:
@@ -344,6 +365,64 @@ class TestErrors:
         with pytest.raises(InvalidArgumentError):
             config.get(3)  # type: ignore[arg-type]
         assert "Config(files=" in repr(config)
+
+
+@attrs.define
+class Pool:
+    size: int = 5
+
+
+@attrs.define
+class Store:
+    url: str
+    pool: Pool = attrs.Factory(Pool)
+    tags: dict[str, int] = attrs.Factory(dict)
+
+
+@attrs.define
+class Service:
+    store: Store
+    name: str = "svc"
+
+
+class TestSection:
+    def test_without_schema_the_merged_table(self, base: Path) -> None:
+        """section() is the merged table as a dict; values are an error."""
+        config = Config.load(base, env_prefix="APP", env={"APP_DB__PORT": "6432"})
+        assert config.section("db") == {"host": "localhost", "port": "6432"}
+        with pytest.raises(NotFoundError, match="is a value, not a table"):
+            config.section("name")
+        with pytest.raises(NotFoundError, match="no configuration key"):
+            config.section("nope")
+
+    def test_with_a_schema_the_typed_table(self, base: Path) -> None:
+        """With a schema, section() is a dict of the typed values get() returns."""
+        env = {"APP_DB__PORT": "6432", "APP_DB__PASSWORD": "hunter2"}
+        config = Config.load(base, schema=Settings, env_prefix="APP", env=env)
+        db = config.section("db")
+        assert db == {"host": "localhost", "port": 6432, "password": db["password"], "replicas": []}
+        assert isinstance(db["password"], Secret) and db["password"].reveal() == "hunter2"
+        assert "hunter2" not in repr(db)
+        for name, value in db.items():
+            assert config.get(f"db.{name}") == value
+        db["host"] = "changed"
+        db["replicas"].append("r1")
+        assert config.section("db")["host"] == "localhost"
+        assert config.settings.db.replicas == []
+        with pytest.raises(NotFoundError, match="is a value, not a table"):
+            config.section("db.port")
+        with pytest.raises(NotFoundError, match="no configuration key"):
+            config.section("nope")
+
+    def test_nested_tables_and_defaults(self, tmp_path: Path) -> None:
+        """Nested schema tables become dicts; schema defaults are included."""
+        path = write(tmp_path / "s.toml", '[store]\nurl = "sqlite://"\n[store.tags]\na = 1\n')
+        config = Config.load(path, schema=Service)
+        store = {"url": "sqlite://", "pool": {"size": 5}, "tags": {"a": 1}}
+        assert config.section("store") == store
+        assert config.section("store.pool") == {"size": 5}
+        assert config.section("store.tags") == {"a": 1}
+        assert Config.load(path).section("store") == {"url": "sqlite://", "tags": {"a": 1}}
 
 
 def test_get_returns_copies(base: Path) -> None:

@@ -48,6 +48,94 @@ def test_invalid_reload_keeps_the_old_config(path: Path) -> None:
     assert config.get("port") == 1
 
 
+def test_reload_runs_the_callbacks(path: Path) -> None:
+    """reload() runs on_change callbacks, sync and async, once per reload with changes."""
+    config = Config.load(path, schema=Settings)
+    calls: list[tuple[str, int, frozenset[str]]] = []
+
+    @config.on_change
+    def sync_changed(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        calls.append(("sync", cfg.settings.port, keys))
+
+    @config.on_change
+    async def async_changed(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        await asyncio.sleep(0)
+        calls.append(("async", cfg.settings.port, keys))
+
+    assert config.reload() == frozenset()
+    assert calls == []
+    path.write_text("port = 2\n")
+    assert config.reload() == {"port"}
+    assert calls == [("sync", 2, {"port"}), ("async", 2, {"port"})]
+    path.write_text('port = "bad"\n')
+    with pytest.raises(ConfigError):
+        config.reload()
+    assert len(calls) == 2
+
+
+async def test_reload_inside_a_running_loop_and_the_watcher(path: Path) -> None:
+    """In a running loop async callbacks are scheduled; the watcher calls each once."""
+    config = Config.load(path, schema=Settings)
+    calls: list[tuple[str, frozenset[str]]] = []
+    done = asyncio.Event()
+
+    @config.on_change
+    def sync_changed(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        calls.append(("sync", keys))
+
+    @config.on_change
+    async def async_changed(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        calls.append(("async", keys))
+        done.set()
+
+    await asyncio.to_thread(path.write_text, "port = 2\n")
+    assert config.reload() == {"port"}
+    assert calls == [("sync", {"port"})]
+    await asyncio.wait_for(done.wait(), 5)
+    assert calls == [("sync", {"port"}), ("async", {"port"})]
+    done.clear()
+    async with config.watch(interval=60) as watcher:
+        await asyncio.to_thread(path.write_text, "port = 3\n")
+        assert await watcher.check() is True
+        assert await watcher.check() is False
+    assert calls[2:] == [("sync", {"port"}), ("async", {"port"})]
+
+
+async def test_failing_callbacks_after_reload(path: Path) -> None:
+    """A sync callback's error propagates; a scheduled one goes to the loop's handler."""
+    config = Config.load(path, schema=Settings)
+    reported: list[BaseException] = []
+    handled = asyncio.Event()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        assert isinstance(exc, BaseException)
+        reported.append(exc)
+        handled.set()
+
+    asyncio.get_running_loop().set_exception_handler(handler)
+
+    @config.on_change
+    async def broken(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        raise RuntimeError("async callback failed")
+
+    await asyncio.to_thread(path.write_text, "port = 2\n")
+    assert config.reload() == {"port"}
+    await asyncio.wait_for(handled.wait(), 5)
+    assert [str(e) for e in reported] == ["async callback failed"]
+
+    config = Config.load(path, schema=Settings)
+
+    @config.on_change
+    def sync_broken(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        raise ValueError("sync callback failed")
+
+    await asyncio.to_thread(path.write_text, "port = 3\n")
+    with pytest.raises(ValueError, match="sync callback failed"):
+        config.reload()
+    assert config.settings.port == 3
+
+
 async def test_watcher_check(path: Path) -> None:
     """check() reloads on change, runs callbacks, and rejects invalid configs."""
     config = Config.load(path, schema=Settings)

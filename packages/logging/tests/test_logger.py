@@ -495,6 +495,50 @@ async def test_catch_logs_and_reraises_or_swallows(tmp_path: Path) -> None:
     assert records[2]["function"] == "test_catch_logs_and_reraises_or_swallows"
 
 
+async def test_catch_reports_the_decorated_function(tmp_path: Path) -> None:
+    """The record points at the decorated function, sync or async, even run as a task."""
+    path, section = json_file(tmp_path)
+    plog.configure(section)
+    log = get_logger("catch")
+
+    @log.catch("async failed", reraise=False)
+    async def async_fail() -> None:
+        await asyncio.sleep(0)
+        raise KeyError("k")  # line: async_fail
+
+    @log.catch("sync failed", reraise=False)
+    def sync_fail() -> None:
+        raise ValueError("v")  # line: sync_fail
+
+    def nested() -> None:
+        raise RuntimeError("deep")
+
+    @log.catch("nested failed", reraise=False)
+    async def calls_nested() -> None:
+        nested()  # line: calls_nested
+
+    await asyncio.create_task(async_fail())  # the task's own coroutine: asyncio is the caller
+    await async_fail()
+    await asyncio.get_running_loop().run_in_executor(None, sync_fail)
+    sync_fail()
+    await asyncio.create_task(calls_nested())
+    records = read_json(path)
+    source = (await asyncio.to_thread(Path(__file__).read_text, encoding="utf-8")).splitlines()
+
+    def line(marker: str) -> int:
+        return next(n for n, text in enumerate(source, 1) if text.endswith(f"# line: {marker}"))
+
+    where = [(r["function"], r["module"], r["line"]) for r in records]
+    assert where == [
+        ("async_fail", "test_logger", line("async_fail")),
+        ("async_fail", "test_logger", line("async_fail")),
+        ("sync_fail", "test_logger", line("sync_fail")),
+        ("sync_fail", "test_logger", line("sync_fail")),
+        ("calls_nested", "test_logger", line("calls_nested")),
+    ]
+    assert all(r["logger"] == "catch" for r in records)
+
+
 class TestThreadQueue:
     async def test_thread_queue_file_with_rotation(self, tmp_path: Path) -> None:
         logs = tmp_path / "q"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from pepperpy.config._errors import ConfigError
@@ -26,6 +26,7 @@ from pepperpy.config._sources import (
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFoundError, safe_repr
 
 if TYPE_CHECKING:
+    import asyncio
     from pathlib import Path
 
 __all__ = ["Config", "ConfigFile", "Explanation", "optional"]
@@ -214,7 +215,24 @@ class _Loader:
         from pepperpy.serialization import DecodeError, FormatUnavailableError, format_for_path
 
         environ = dict(os.environ if self.env is None else self.env)
-        profile = self.profile or _first(environ, self._profile_names)
+        # The .env files are read first: they may choose the profile, which
+        # selects the file tables below (their layers still go above the files).
+        dotenv_parsed: list[tuple[Path, dict[str, tuple[str, int]], list[ErrorDetail]]] = []
+        dotenv_vars: dict[str, str] = {}
+        for dotenv_path in self.dotenv:
+            parsed, dotenv_errors = dotenv_values(dotenv_path, environ)
+            dotenv_parsed.append((dotenv_path, parsed, dotenv_errors))
+            dotenv_vars.update({k: v for k, (v, _) in parsed.items()})
+        # Priority: profile=, then the environment, then the .env files.
+        profile_source = "profile="
+        profile = self.profile
+        if not profile:
+            profile = _first(environ, self._profile_names)
+            profile_source = f"env {self.profile_var}"
+        if not profile:
+            profile = _first(dotenv_vars, self._profile_names)
+            files = ", ".join(str(p) for p, parsed, _ in dotenv_parsed if parsed)
+            profile_source = f"{files} ({self.profile_var})"
         errors: list[ErrorDetail] = []
         sources: list[str | None] = []
         layers: list[Layer] = []
@@ -294,14 +312,11 @@ class _Loader:
             profiles.update(file_profiles)
             layers.append(layer)
 
-        dotenv_vars: dict[str, str] = {}
-        for dotenv_path in self.dotenv:
+        for dotenv_path, parsed, dotenv_errors in dotenv_parsed:
             watched.append(dotenv_path)
-            parsed, dotenv_errors = dotenv_values(dotenv_path, environ)
             for problem in dotenv_errors:
                 errors.append(problem)
                 sources.append(str(dotenv_path))
-            dotenv_vars.update({k: v for k, (v, _) in parsed.items()})
             if self.env_prefix is not None:
                 layers.append(
                     env_layer(
@@ -315,8 +330,6 @@ class _Loader:
                         exclude=self._profile_names,
                     )
                 )
-        if profile is None:
-            profile = _first(dotenv_vars, self._profile_names)
         if self.env_prefix is not None:
             layers.append(
                 env_layer(
@@ -356,7 +369,7 @@ class _Loader:
                     value=repr(profile),
                 )
             )
-            sources.append(f"env {self.profile_var}" if not self.profile else "profile=")
+            sources.append(profile_source)
 
         tree: dict[str, Any] = {}
         history: dict[Path_, list[Source]] = {}
@@ -854,19 +867,40 @@ class Config(Generic[T]):
         return serialization.dumps(data, format=format).decode("utf-8")
 
     def section(self, key: str) -> dict[str, Any]:
-        """The table at *key* as a dict.
+        """The table at dotted *key* as a new dict (changing it changes nothing here).
+
+        Without a schema this is the merged table as loaded. With a bound
+        schema it holds the typed values instead: each field of the schema
+        class with its validated value (coerced, schema defaults included),
+        nested tables as dicts, plus any key the sources set that the class
+        does not declare; so ``section("db")["port"] == get("db.port")``
+        either way. Secret values stay wrapped in :class:`Secret`. For the
+        bound object itself use ``get("db")`` or :attr:`settings`.
 
         Raises:
-            NotFoundError: no such table.
+            NotFoundError: no such key, or it holds a single value, not a table.
         """
-        value = self[key]
-        if not isinstance(value, dict):
+        state = self._state
+        path = _split_key(key)
+        try:
+            raw = _get(state.tree, path)
+        except (KeyError, TypeError):
+            raw = _ABSENT
+        else:
+            raw = _mask_secrets(raw, path, state.secrets) if state.secrets else _copy_out(raw)
+        typed = _attr_path(state.settings, path) if state.settings is not None else _ABSENT
+        if raw is _ABSENT and typed is _ABSENT:
+            raise NotFoundError(
+                f"no configuration key {key!r}", context={"key": key}, hint=self._suggest(key)
+            )
+        table = _table(raw, typed)
+        if table is None:
             raise NotFoundError(
                 f"configuration key {key!r} is a value, not a table",
                 context={"key": key},
                 hint="Use config.get() for single values.",
             )
-        return value
+        return table
 
     def explain(self, key: str) -> Explanation:
         """Where *key*'s value came from (file and line, env var, secret, default).
@@ -912,20 +946,39 @@ class Config(Generic[T]):
     # ------------------------------------------------------------------ reload
 
     def on_change(self, callback: ChangeCallback) -> ChangeCallback:
-        """Call ``callback(config, changed_keys)`` after each successful reload (decorator too)."""
+        """Call ``callback(config, changed_keys)`` after each successful reload (decorator too).
+
+        It runs once per reload that changed at least one key, whether the
+        reload came from :meth:`reload` or from a watcher; it may be sync or
+        ``async def``.
+        """
         self._callbacks.append(callback)
         return callback
 
     def reload(self) -> frozenset[str]:
         """Load every source again; swap the new values in only if all is valid.
 
+        After a swap that changed keys, the :meth:`on_change` callbacks run,
+        in order, before this returns. An ``async`` callback runs to
+        completion here too, unless this thread is running an event loop:
+        then it is scheduled on that loop as a task (a sync call cannot wait
+        for it; a watcher awaits its callbacks). An exception from a sync
+        callback propagates (the new values are already in place).
+
         Returns:
             The dotted keys whose values changed (empty when nothing did).
 
         Raises:
-            ConfigError: the new configuration is invalid; the current one is kept.
+            ConfigError: the new configuration is invalid; the current one is
+                kept and no callback runs.
         """
-        changed, _ = self._reload_sync()
+        import inspect
+
+        changed, callbacks = self._reload_sync()
+        for callback in callbacks:
+            result = callback(self, changed)
+            if inspect.isawaitable(result):
+                _finish(result)
         return changed
 
     def _reload_sync(self) -> tuple[frozenset[str], list[ChangeCallback]]:
@@ -988,6 +1041,97 @@ def _attr_path(obj: Any, path: Path_) -> Any:
             return _ABSENT
         node = getattr(node, part)
     return node
+
+
+_pending: set[asyncio.Future[Any]] = set()  # scheduled callbacks, kept alive until done
+
+
+def _finish(awaitable: Awaitable[Any]) -> None:
+    """Run an ``async`` callback's awaitable from sync code (see ``Config.reload``)."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        # A private loop: asyncio.run() would replace (then unset) this thread's loop.
+        runner = asyncio.new_event_loop()
+        try:
+            runner.run_until_complete(_await(awaitable))
+        finally:
+            try:
+                runner.run_until_complete(runner.shutdown_asyncgens())
+                runner.run_until_complete(runner.shutdown_default_executor())
+            finally:
+                runner.close()
+        return
+    task = asyncio.ensure_future(awaitable)
+    _pending.add(task)
+    task.add_done_callback(_report)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _report(task: asyncio.Future[Any]) -> None:
+    """Drop a finished callback task; hand its exception to the loop's handler."""
+    _pending.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        task.get_loop().call_exception_handler(
+            {
+                "message": "a pepperpy.config on_change callback failed",
+                "exception": task.exception(),
+                "future": task,
+            }
+        )
+
+
+def _field_names(obj: Any) -> list[str] | None:
+    """The field names of an attrs or dataclass instance (``None`` for anything else)."""
+    import dataclasses
+
+    fields = getattr(type(obj), "__attrs_attrs__", None)
+    if fields is not None:
+        return [f.name for f in fields]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [f.name for f in dataclasses.fields(obj)]
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A typed value with bound tables turned into dicts and containers copied."""
+    if _field_names(value) is not None:
+        return _table(_ABSENT, value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _table(raw: Any, typed: Any) -> dict[str, Any] | None:
+    """The dict for ``Config.section``: *typed* values over the *raw* table (or ``None``).
+
+    *raw* is a copy of the merged table (or ``_ABSENT``); *typed* is the bound
+    value at the same key (or ``_ABSENT`` without a schema).
+    """
+    names = _field_names(typed)
+    if names is None:
+        if isinstance(typed, Mapping):
+            return cast(dict[str, Any], _plain(typed))
+        if isinstance(raw, dict) and typed is _ABSENT:
+            return raw
+        return None
+    table: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    for name in names:
+        value = getattr(typed, name)
+        if _field_names(value) is not None:
+            table[name] = _table(table.get(name, _ABSENT), value)
+        else:
+            table[name] = _plain(value)
+    return table
 
 
 def _stat(path: Path) -> tuple[int, int, bytes] | None:

@@ -149,6 +149,16 @@ def _apply_stdlib(record: Record, std: logging.LogRecord) -> None:
     record["process"] = type(record["process"])(std.process, std.processName)  # type: ignore[call-arg]
 
 
+def _apply_where(record: Record, where: tuple[str, int, str]) -> None:
+    """Point the record at *where* (function, line, file), e.g. a function under ``catch``."""
+    function, line, path = where
+    filename = os.path.basename(path)
+    record["function"] = function
+    record["line"] = line
+    record["module"] = os.path.splitext(filename)[0]
+    record["file"] = type(record["file"])(filename, path)  # type: ignore[call-arg]
+
+
 def _patch(record: Record) -> None:
     """Name, context values, static extras and redaction: runs once per record.
 
@@ -171,6 +181,9 @@ def _patch_record(record: Record) -> None:
     std = extra.pop("_pp_std", None)
     if std is not None:
         _apply_stdlib(record, std)
+    where = extra.pop("_pp_where", None)
+    if where is not None:
+        _apply_where(record, where)
     ctx = _context_values()
     if ctx or state.extra:
         extra = {**state.extra, **ctx, **extra}
@@ -299,7 +312,9 @@ class Logger:
         Unlike loguru's ``catch``, the exception is re-raised by default;
         pass ``reraise=False`` to swallow it (the decorated function then
         returns ``None``). Exceptions in *exclude*, and cancellation, pass
-        through unlogged.
+        through unlogged. The record's ``function``/``line``/``module`` are
+        those of the decorated function (the line the exception left it by),
+        or of the code running the ``with`` block.
         """
         return _Catch(self, message, level_no(level), reraise, exclude)
 
@@ -497,14 +512,22 @@ class _Catch:
         self._reraise = reraise
         self._exclude = exclude
 
-    def _handle(self, exc: BaseException | None) -> bool:
-        """Log *exc* if it qualifies; return whether to swallow it."""
+    def _handle(self, exc: BaseException | None, fn: Callable[..., Any] | None = None) -> bool:
+        """Log *exc* if it qualifies; return whether to swallow it.
+
+        The record points at the frame running the ``with`` block or, for a
+        decorated function *fn*, at *fn* itself (the line the exception left
+        it by): the caller of an ``async def`` is often asyncio's event loop.
+        """
         if exc is None or not isinstance(exc, Exception) or isinstance(exc, self._exclude):
             return False
         if self._level >= self._logger._node.min:
             name = level_name(self._level)
-            # depth 2: the frame running the ``with`` block, or calling the function
+            # depth 2: the frame running the ``with`` block (or calling the function)
             lg = self._logger._lg.opt(depth=2, exception=exc)
+            where = _where(fn, exc) if fn is not None else None
+            if where is not None:
+                lg = lg.bind(_pp_where=where)
             lg.log(name if name in LEVELS else self._level, "{}", self._message)
         return not self._reraise
 
@@ -538,7 +561,7 @@ class _Catch:
                 try:
                     return await fn(*args, **kwargs)
                 except BaseException as exc:
-                    if not self._handle(exc):
+                    if not self._handle(exc, fn):
                         raise
                     return None
 
@@ -549,11 +572,43 @@ class _Catch:
             try:
                 return fn(*args, **kwargs)
             except BaseException as exc:
-                if not self._handle(exc):
+                if not self._handle(exc, fn):
                     raise
                 return None
 
         return cast("F", caught)
+
+
+def _where(fn: Callable[..., Any], exc: BaseException) -> tuple[str, int, str] | None:
+    """Function, line and file of *fn* where *exc* left it (``None`` if unknown).
+
+    The traceback starts at the ``catch`` wrapper; the deepest frame running
+    *fn* or a function it wraps (``__wrapped__``) is the user's code. Failing
+    that, the frame the wrapper called, then *fn*'s definition.
+    """
+    codes: list[Any] = []
+    target: Any = fn
+    for _ in range(100):  # a __wrapped__ chain, bounded in case it loops
+        if target is None:
+            break
+        code = getattr(target, "__code__", None)
+        if code is not None:
+            codes.append(code)
+        target = getattr(target, "__wrapped__", None)
+    ids = {id(code) for code in codes}
+    tb = exc.__traceback__
+    found = tb.tb_next if tb is not None else None
+    while tb is not None:
+        if id(tb.tb_frame.f_code) in ids:
+            found = tb
+        tb = tb.tb_next
+    if found is not None:
+        code = found.tb_frame.f_code
+        return (code.co_name, found.tb_lineno or code.co_firstlineno, code.co_filename)
+    if codes:
+        code = codes[-1]
+        return (code.co_name, code.co_firstlineno, code.co_filename)
+    return None
 
 
 def get_logger(name: str | None = None) -> Logger:
