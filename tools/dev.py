@@ -54,6 +54,40 @@ def environment() -> dict[str, str]:
     return env
 
 
+SERVICES_ENV = ROOT / ".nox" / "services.env"
+
+
+def start_services() -> dict[str, str]:
+    """Start redis-server and PostgreSQL on 127.0.0.1 for the backend tests.
+
+    Returns the variables (PEPPERPY_REDIS_URL, PEPPERPY_POSTGRES_DSN) the sessions
+    need. On CI (``CI=true``) the backend tests must not skip, so
+    PEPPERPY_REQUIRE_SERVICES=1 is set: a server that cannot start fails them.
+    """
+    SERVICES_ENV.parent.mkdir(exist_ok=True)
+    services = [str(_bin("python")), str(ROOT / "tools" / "services.py")]
+    code = subprocess.run(
+        [*services, "start", "--env-file", str(SERVICES_ENV)], cwd=ROOT, check=False
+    ).returncode
+    values: dict[str, str] = {}
+    if code == 0 and SERVICES_ENV.exists():
+        for line in SERVICES_ENV.read_text().splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip():
+                values[name.strip()] = value.strip()
+    else:
+        print("dev: services did not start; backend tests will say why", flush=True)
+    if os.environ.get("CI") == "true":
+        values["PEPPERPY_REQUIRE_SERVICES"] = "1"
+    return values
+
+
+def stop_services() -> None:
+    """Stop what start_services started (servers reused from the environment stay up)."""
+    services = [str(_bin("python")), str(ROOT / "tools" / "services.py")]
+    subprocess.run([*services, "stop", "--env-file", str(SERVICES_ENV)], cwd=ROOT, check=False)
+
+
 def _nox_cmd(*args: str) -> list[str]:
     return [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), *args]
 
@@ -134,10 +168,14 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return nox(["-s", "demo", "--", *rest])
     if command == "test":
-        if rest:
-            return nox(rest)
-        shards = max(1, min(int(os.environ.get("PEPPERPY_TEST_SHARDS", os.cpu_count() or 1)), 4))
-        return nox_sharded(["-t", "ci"], shards)
+        os.environ.update(start_services())
+        try:
+            if rest:
+                return nox(rest)
+            shards = int(os.environ.get("PEPPERPY_TEST_SHARDS", os.cpu_count() or 1))
+            return nox_sharded(["-t", "ci"], max(1, min(shards, 4)))
+        finally:
+            stop_services()
     return nox(rest)
 
 
