@@ -84,7 +84,8 @@ def blocks(page: Path) -> list[Block]:
 # with top-level await run on one loop kept for the page.
 _RUNNER = r"""
 import ast, asyncio, json, sys, traceback
-blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+with open(sys.argv[1], encoding="utf-8") as _f:
+    blocks = json.load(_f)
 namespace = {"__name__": "__main__"}
 loop = None
 failed = 0
