@@ -249,7 +249,7 @@ def demo(session: nox.Session) -> None:
         session.run(*_pytest_args(session, ROOT / "examples" / "tests"))
 
 
-@nox.session(python=MAIN_PY)
+@nox.session(python=MAIN_PY, tags=["ci"])
 def docs(session: nox.Session) -> None:
     """Build the site (mkdocs --strict) and run every ```python block in docs/.
 
