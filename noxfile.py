@@ -41,7 +41,10 @@ MAIN_PY = "3.12"
 # the meta-package (the namespace machinery) run on all four.
 CI_PYTHONS = {"core": PYTHONS, "pepperpy": PYTHONS}
 CI_DEFAULT_PYTHONS = ["3.10", MAIN_PY]
-TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100"]
+TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "pytest-timeout>=2.2"]
+# A hung test fails after this many seconds (with every thread's stack) instead of
+# eating the CI budget.
+TEST_TIMEOUT = "300"
 LINT_TOOLS = ["ruff>=0.8"]
 TYPE_TOOLS = ["mypy>=1.13"]
 
@@ -89,6 +92,8 @@ def _pytest_args(session: nox.Session, tests: Path) -> list[str]:
         str(ROOT),
         "-p",
         "no:cacheprovider",
+        "--timeout",
+        TEST_TIMEOUT,
         "-q",
         str(tests),
         *session.posargs,
