@@ -33,7 +33,7 @@ class Result:
     def rows(self) -> list[str]:
         out = []
         for case, median in self.medians.items():
-            ratio = "1.00 (ours)" if case == self.ours else f"{self.ratios[case]:.2f}"
+            ratio = "1.00 (ours)" if case == self.ours else f"{self.ratios[case]:.3g}"
             out.append(f"| {self.name} | {case} | {_fmt(median)} | {1 / median:,.0f} | {ratio} |")
         return out
 
