@@ -4,7 +4,8 @@
 own concurrency, priorities, retries with backoff (cancellation never uses a
 retry), per-task timeouts, ids and de-duplication keys, and typed
 :class:`TaskHandle` results. It schedules delayed, interval and cron tasks on
-the core ``Clock``, runs a crash-safe SQLite :class:`DurableQueue`, and shuts
+the core ``Clock``, runs a crash-safe SQLite :class:`DurableQueue` (or the
+same queue on Redis, :class:`RedisQueue`, ``pepperpy-task[redis]``), and shuts
 down gracefully: stop accepting, drain with a timeout, cancel the rest and
 report it.
 """
@@ -21,6 +22,7 @@ from pepperpy.task._handle import (
     TaskTimeoutError,
 )
 from pepperpy.task._manager import QueueStats, ShutdownReport, TaskEvent, TaskManager
+from pepperpy.task._redis import RedisQueue
 from pepperpy.task._schedule import CronTrigger, IntervalTrigger, MissedRunPolicy, Schedule
 from pepperpy.task._version import __version__
 
@@ -34,6 +36,7 @@ __all__ = [
     "MissedRunPolicy",
     "QueueFullError",
     "QueueStats",
+    "RedisQueue",
     "Schedule",
     "ShutdownReport",
     "TaskCancelledError",

@@ -1,0 +1,554 @@
+"""The durable task queue on Redis (``pepperpy-task[redis]``): same API, shared by machines.
+
+:class:`RedisQueue` is a :class:`~pepperpy.task.DurableQueue` whose tasks live
+in Redis instead of a SQLite file, so workers on several machines share one
+queue; ``TaskManager(durable=RedisQueue(...))`` runs it exactly like the SQLite
+one (the worker loop, leases, retries, cancellation and results are the same
+code). Every state change is one server-side script, so it is atomic.
+
+Keys (``ns`` is the namespace, ``"pepperpy:tasks"`` by default)
+    ``{ns}:t:{id}``               the task (a hash: state, attempts, payload, result ...)
+    ``{ns}:q:{name}:{priority}``  queued tasks of one function and priority,
+                                  scored by ``run_at`` (delayed tasks wait here too)
+    ``{ns}:running``              running tasks scored by their lease's end
+                                  (the visibility timeout, renewed while they run)
+    ``{ns}:f:{state}``            finished tasks scored by when they expire
+    ``{ns}:dedup:{key}``          the task holding a ``dedup_key``
+
+Why sorted sets rather than a Stream: a claim must pick the highest
+priority, then the earliest due task, among only the functions a worker has
+registered, and a lease must be movable; sorted sets do all of that in one
+script, where a Stream's consumer group only hands out entries in append order.
+Times come from the queue's ``clock`` (keep workers' clocks in sync, e.g. NTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    ConflictError,
+    ExternalError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from pepperpy.task._durable import DurableQueue, DurableTask
+
+__all__ = ["REDIS_URL_ENV", "RedisQueue"]
+
+logger = logging.getLogger("pepperpy.task")
+
+REDIS_URL_ENV = "PEPPERPY_REDIS_URL"
+"""The environment variable :class:`RedisQueue` reads its URL from when given none."""
+
+_ENQUEUE = """
+local ns, id, name, prio, dedup = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[7]
+if dedup ~= '' then
+  local existing = redis.call('GET', ns .. ':dedup:' .. dedup)
+  if existing then
+    local state = redis.call('HGET', ns .. ':t:' .. existing, 'state')
+    if state == 'queued' or state == 'running' then return {0, existing} end
+  end
+end
+local key = ns .. ':t:' .. id
+if redis.call('EXISTS', key) == 1 then return {-1, id} end
+redis.call('HSET', key, 'id', id, 'name', name, 'payload', ARGV[4], 'priority', prio,
+  'state', 'queued', 'run_at', ARGV[6], 'attempts', 0, 'max_attempts', ARGV[8],
+  'dedup_key', dedup, 'created_at', ARGV[9], 'cancel', 0)
+redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, ARGV[6], id)
+redis.call('SADD', ns .. ':names', name)
+redis.call('SADD', ns .. ':prio:' .. name, prio)
+if dedup ~= '' then redis.call('SET', ns .. ':dedup:' .. dedup, id) end
+return {1, id}
+"""
+
+# Finish a task: state, expiry, bookkeeping. Shared by several scripts.
+_FINISH = """
+local function finish(ns, id, state, now, expires, fields)
+  local key = ns .. ':t:' .. id
+  redis.call('ZREM', ns .. ':running', id)
+  redis.call('HSET', key, 'state', state, 'lease_until', '', 'finished_at', now,
+    'expires_at', expires, unpack(fields))
+  redis.call('ZADD', ns .. ':f:' .. state, expires, id)
+  local dedup = redis.call('HGET', key, 'dedup_key')
+  if dedup and dedup ~= '' and redis.call('GET', ns .. ':dedup:' .. dedup) == id then
+    redis.call('DEL', ns .. ':dedup:' .. dedup)
+  end
+end
+local function requeue(ns, id, run_at)
+  local key = ns .. ':t:' .. id
+  local name = redis.call('HGET', key, 'name')
+  local prio = redis.call('HGET', key, 'priority')
+  redis.call('ZREM', ns .. ':running', id)
+  redis.call('HSET', key, 'state', 'queued', 'lease_until', '', 'run_at', run_at)
+  redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, run_at, id)
+end
+"""
+
+# ARGV: ns, now, lease_until, worker, limit, expires (for lost tasks), names...
+_CLAIM = (
+    _FINISH
+    + """
+local ns, now, lease, worker = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local limit = tonumber(ARGV[5])
+-- Leases that ran out: the worker died. Back to the queue, or failed on its last attempt.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', ns .. ':running', '-inf', '(' .. now)) do
+  local key = ns .. ':t:' .. id
+  local attempts = tonumber(redis.call('HGET', key, 'attempts') or '0')
+  local allowed = tonumber(redis.call('HGET', key, 'max_attempts') or '1')
+  if attempts >= allowed then
+    finish(ns, id, 'failed', now, ARGV[6], {'error',
+      'lost: the worker stopped responding during all ' .. attempts .. ' attempts'})
+  else
+    requeue(ns, id, redis.call('HGET', key, 'run_at'))
+  end
+end
+local candidates = {}
+for i = 7, #ARGV do
+  local name = ARGV[i]
+  for _, prio in ipairs(redis.call('SMEMBERS', ns .. ':prio:' .. name)) do
+    local queue = ns .. ':q:' .. name .. ':' .. prio
+    local due = redis.call('ZRANGEBYSCORE', queue, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+    for j = 1, #due, 2 do
+      table.insert(candidates, {tonumber(prio), tonumber(due[j + 1]), due[j], queue})
+    end
+  end
+end
+table.sort(candidates, function(a, b)
+  if a[1] ~= b[1] then return a[1] > b[1] end
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return a[3] < b[3]
+end)
+local claimed = {}
+for k = 1, math.min(limit, #candidates) do
+  local c = candidates[k]
+  local key = ns .. ':t:' .. c[3]
+  redis.call('ZREM', c[4], c[3])
+  local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+  redis.call('HSET', key, 'state', 'running', 'lease_until', lease, 'worker', worker)
+  redis.call('ZADD', ns .. ':running', lease, c[3])
+  local info = redis.call('HMGET', key, 'name', 'payload', 'max_attempts')
+  table.insert(claimed, {c[3], info[1], info[2], attempts, tonumber(info[3])})
+end
+return claimed
+"""
+)
+
+# ARGV: ns, lease_until, worker, ids...
+_RENEW = """
+local ns, lease, worker = ARGV[1], ARGV[2], ARGV[3]
+for i = 4, #ARGV do
+  local key = ns .. ':t:' .. ARGV[i]
+  local info = redis.call('HMGET', key, 'worker', 'state')
+  if info[1] == worker and info[2] == 'running' then
+    redis.call('HSET', key, 'lease_until', lease)
+    redis.call('ZADD', ns .. ':running', 'XX', lease, ARGV[i])
+  end
+end
+return 1
+"""
+
+# ARGV: ns, id, state, now, expires, field, value, ...
+_DONE = (
+    _FINISH
+    + """
+local fields = {}
+for i = 6, #ARGV do table.insert(fields, ARGV[i]) end
+if redis.call('EXISTS', ARGV[1] .. ':t:' .. ARGV[2]) == 0 then return 0 end
+finish(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields)
+return 1
+"""
+)
+
+# ARGV: ns, id, run_at, error
+_RETRY = (
+    _FINISH
+    + """
+local key = ARGV[1] .. ':t:' .. ARGV[2]
+if redis.call('EXISTS', key) == 0 then return 0 end
+redis.call('HSET', key, 'error', ARGV[4])
+requeue(ARGV[1], ARGV[2], ARGV[3])
+return 1
+"""
+)
+
+# ARGV: ns, id — a graceful shutdown gives a running task back without using an attempt.
+_RELEASE = (
+    _FINISH
+    + """
+local key = ARGV[1] .. ':t:' .. ARGV[2]
+if redis.call('HGET', key, 'state') ~= 'running' then return 0 end
+local attempts = tonumber(redis.call('HGET', key, 'attempts'))
+redis.call('HSET', key, 'attempts', math.max(attempts - 1, 0), 'worker', '')
+requeue(ARGV[1], ARGV[2], redis.call('HGET', key, 'run_at'))
+return 1
+"""
+)
+
+# ARGV: ns, id, now, expires. Returns -1 missing, 0 finished, 1 cancelled/requested.
+_CANCEL = (
+    _FINISH
+    + """
+local ns, id = ARGV[1], ARGV[2]
+local key = ns .. ':t:' .. id
+local info = redis.call('HMGET', key, 'state', 'name', 'priority')
+if not info[1] then return -1 end
+if info[1] == 'queued' then
+  redis.call('ZREM', ns .. ':q:' .. info[2] .. ':' .. info[3], id)
+  finish(ns, id, 'cancelled', ARGV[3], ARGV[4], {})
+  return 1
+end
+if info[1] == 'running' then
+  redis.call('HSET', key, 'cancel', 1)
+  return 1
+end
+return 0
+"""
+)
+
+# ARGV: ns, now
+_PURGE = """
+local ns, now = ARGV[1], ARGV[2]
+local purged = 0
+for _, state in ipairs({'done', 'failed', 'cancelled'}) do
+  local finished = ns .. ':f:' .. state
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', finished, '-inf', '(' .. now)) do
+    redis.call('DEL', ns .. ':t:' .. id)
+    redis.call('ZREM', finished, id)
+    purged = purged + 1
+  end
+end
+return purged
+"""
+
+
+def _num(value: float) -> str:
+    return repr(float(value))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisQueue(DurableQueue):
+    """A :class:`~pepperpy.task.DurableQueue` stored in Redis, shared by every worker.
+
+    Producers ``await queue.enqueue("name", *args)`` from anywhere; each
+    ``TaskManager(durable=queue)`` claims ready tasks whose name it has
+    registered. A claim is a lease of ``visibility_timeout`` seconds renewed
+    while the task runs: when a worker dies mid-task, another worker runs the
+    task once the lease ran out (at-least-once delivery: make tasks idempotent).
+    Higher ``priority`` is claimed first, ``delay`` holds a task back, failures
+    retry with the queue's backoff up to ``max_attempts``.
+
+    Args:
+        client: A ``redis.asyncio.Redis`` client or a URL (``redis://host:6379/0``);
+            default ``$PEPPERPY_REDIS_URL``.
+        namespace: Prefix of every Redis key of this queue.
+        options: As for :class:`~pepperpy.task.DurableQueue` (``queue``,
+            ``concurrency``, ``visibility_timeout``, ``result_ttl``,
+            ``poll_interval``, ``max_attempts``, ``retry``, ``clock``).
+
+    Raises:
+        ConfigurationError: No client or URL was given or found, or redis-py is missing.
+    """
+
+    def __init__(
+        self, client: Any = None, *, namespace: str = "pepperpy:tasks", **options: Any
+    ) -> None:
+        if client is None:
+            client = os.environ.get(REDIS_URL_ENV)
+            if not client:
+                raise ConfigurationError(
+                    "RedisQueue needs a client or a URL",
+                    code="pepperpy.task.no_redis_url",
+                    context={"env": REDIS_URL_ENV},
+                    hint="Pass 'redis://host:6379/0' or a redis.asyncio.Redis, or set "
+                    f"${REDIS_URL_ENV}.",
+                )
+        if not isinstance(namespace, str) or not namespace:
+            raise InvalidArgumentError(
+                f"namespace must be a non-empty string, got {namespace!r}",
+                code="pepperpy.task.namespace",
+            )
+        super().__init__(Path(f"redis-{namespace}"), **options)
+        self.url = client if isinstance(client, str) else None
+        self.namespace = namespace
+        self._given_client = None if isinstance(client, str) else client
+        self._client: Any = None
+        self._scripts: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<RedisQueue {self.namespace} {self.state.value}>"
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _on_start(self) -> None:
+        if self._given_client is not None:
+            client = self._given_client
+        else:
+            try:
+                aioredis = importlib.import_module("redis.asyncio")
+            except ImportError as exc:  # pragma: no cover - depends on the environment
+                raise ConfigurationError(
+                    "RedisQueue needs the redis package",
+                    code="pepperpy.task.missing_driver",
+                    hint="Install the extra: pip install 'pepperpy-task[redis]'.",
+                ) from exc
+            client = aioredis.Redis.from_url(self.url)
+        self._client = client
+        self._wake = asyncio.Event()
+        self._db_lock = asyncio.Lock()
+        for name, source in (
+            ("enqueue", _ENQUEUE),
+            ("claim", _CLAIM),
+            ("renew", _RENEW),
+            ("done", _DONE),
+            ("retry", _RETRY),
+            ("release", _RELEASE),
+            ("cancel", _CANCEL),
+            ("purge", _PURGE),
+        ):
+            self._scripts[name] = client.register_script(source)
+        await self._call(client.ping(), "connect")
+
+    async def _on_stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self._given_client is None:
+            await client.aclose()
+
+    async def _call(self, awaitable: Any, operation: str) -> Any:
+        try:
+            return await awaitable
+        except Exception as exc:
+            raise ExternalError(
+                f"Redis task queue {self.namespace!r}: {operation} failed: "
+                f"{type(exc).__name__}: {exc}",
+                code="pepperpy.task.redis",
+                context={"namespace": self.namespace, "operation": operation},
+                hint="Check that the Redis server is running and reachable; stored tasks "
+                "are not lost.",
+                retryable=True,
+            ) from exc
+
+    async def _run(self, script: str, *args: Any, operation: str | None = None) -> Any:
+        self._ensure_running()
+        return await self._call(
+            self._scripts[script](keys=[], args=[self.namespace, *args]), operation or script
+        )
+
+    # ------------------------------------------------------------------ producing
+
+    async def enqueue(
+        self,
+        name: str,
+        /,
+        *args: Any,
+        priority: int = 0,
+        delay: float | None = None,
+        task_id: str | None = None,
+        dedup_key: str | None = None,
+        max_attempts: int | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Store a task in Redis and return its id (see :meth:`DurableQueue.enqueue`).
+
+        Raises:
+            InvalidArgumentError: The arguments are not JSON values.
+            ConflictError: *task_id* exists already.
+        """
+        try:
+            payload = json.dumps({"args": list(args), "kwargs": kwargs})
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"arguments of durable task {name!r} are not JSON values: {exc}",
+                code="pepperpy.task.payload",
+                context={"name": name},
+                hint="Pass ids, strings, numbers, lists and dicts; load objects inside the task.",
+            ) from exc
+        now = self.clock.time()
+        new_id = task_id or uuid.uuid4().hex
+        status, stored = await self._run(
+            "enqueue",
+            new_id,
+            name,
+            payload,
+            int(priority),
+            _num(now + (delay or 0.0)),
+            dedup_key or "",
+            max_attempts or self.max_attempts,
+            _num(now),
+        )
+        if int(status) == -1:
+            raise ConflictError(
+                f"a durable task with id {new_id!r} already exists",
+                code="pepperpy.task.duplicate_id",
+                context={"task_id": new_id},
+                hint="Use a new id, or dedup_key= to reuse a queued task.",
+            )
+        if self._wake is not None:
+            self._wake.set()
+        return _text(stored)
+
+    async def get(self, task_id: str) -> DurableTask:
+        """Return the stored state of a task.
+
+        Raises:
+            NotFoundError: No such task (or its record expired).
+        """
+        self._ensure_running()
+        raw = await self._call(self._client.hgetall(f"{self.namespace}:t:{task_id}"), "get")
+        if not raw:
+            raise NotFoundError(
+                f"no durable task {task_id!r}",
+                code="pepperpy.task.not_found",
+                context={"task_id": task_id},
+                hint="The id is wrong, or the finished task expired (result_ttl).",
+            )
+        row = {_text(k): _text(v) for k, v in raw.items()}
+
+        def opt_float(field: str) -> float | None:
+            value = row.get(field, "")
+            return float(value) if value else None
+
+        result = row.get("result", "")
+        return DurableTask(
+            id=row["id"],
+            name=row["name"],
+            state=row["state"],
+            attempts=int(row["attempts"]),
+            max_attempts=int(row["max_attempts"]),
+            priority=int(row["priority"]),
+            run_at=float(row["run_at"]),
+            dedup_key=row.get("dedup_key") or None,
+            result=json.loads(result) if result else None,
+            error=row.get("error") or None,
+            created_at=float(row["created_at"]),
+            finished_at=opt_float("finished_at"),
+            expires_at=opt_float("expires_at"),
+        )
+
+    async def cancel(self, task_id: str) -> bool:
+        """Cancel a task: a queued one never runs, a running one is stopped by its worker.
+
+        Raises:
+            NotFoundError: No such task.
+        """
+        now = self.clock.time()
+        status = int(await self._run("cancel", task_id, _num(now), _num(now + self.result_ttl)))
+        if status == -1:
+            raise NotFoundError(
+                f"no durable task {task_id!r}",
+                code="pepperpy.task.not_found",
+                context={"task_id": task_id},
+                hint="The id is wrong, or the finished task expired (result_ttl).",
+            )
+        if status and self._wake is not None:
+            self._wake.set()
+        return bool(status)
+
+    async def counts(self) -> dict[str, int]:
+        """Return how many stored tasks are in each state (states with none are left out)."""
+        self._ensure_running()
+        ns, client = self.namespace, self._client
+        names = [_text(n) for n in await self._call(client.smembers(f"{ns}:names"), "counts")]
+        async with client.pipeline(transaction=False) as pipe:
+            queues = []
+            for name in names:
+                for prio in await self._call(client.smembers(f"{ns}:prio:{name}"), "counts"):
+                    queues.append(f"{ns}:q:{name}:{_text(prio)}")
+            for key in queues:
+                pipe.zcard(key)
+            pipe.zcard(f"{ns}:running")
+            for state in ("done", "failed", "cancelled"):
+                pipe.zcard(f"{ns}:f:{state}")
+            sizes = [int(n) for n in await self._call(pipe.execute(), "counts")]
+        found = {
+            "queued": sum(sizes[: len(queues)]),
+            "running": sizes[len(queues)],
+            "done": sizes[len(queues) + 1],
+            "failed": sizes[len(queues) + 2],
+            "cancelled": sizes[len(queues) + 3],
+        }
+        return {state: count for state, count in found.items() if count}
+
+    async def purge_expired(self) -> int:
+        """Delete finished tasks whose ``result_ttl`` has passed; return how many."""
+        return int(await self._run("purge", _num(self.clock.time())))
+
+    # ------------------------------------------------------------------ consuming
+
+    async def _claim(self, limit: int) -> list[tuple[str, str, str, int, int]]:
+        names = sorted(self._functions)
+        if not names:
+            return []
+        now = self.clock.time()
+        rows = await self._run(
+            "claim",
+            _num(now),
+            _num(now + self.visibility_timeout),
+            self.worker_id,
+            limit,
+            _num(now + self.result_ttl),
+            *names,
+        )
+        return [(_text(i), _text(n), _text(p), int(a), int(m)) for i, n, p, a, m in rows]
+
+    async def _check_cancels(self) -> None:
+        ids = list(self._running)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for task_id in ids:
+                pipe.hget(f"{self.namespace}:t:{task_id}", "cancel")
+            flags = await self._call(pipe.execute(), "check cancellations")
+        for task_id, flag in zip(ids, flags, strict=True):
+            if flag is not None and _text(flag) == "1":
+                handle = self._handles.get(task_id)
+                if handle is not None and task_id not in self._cancel_requested:
+                    self._cancel_requested.add(task_id)
+                    handle.cancel()
+
+    async def _renew(self) -> None:
+        while True:
+            await self.clock.sleep(self.visibility_timeout / 3)
+            if not self._running:
+                continue
+            lease = self.clock.time() + self.visibility_timeout
+            try:
+                await self._run("renew", _num(lease), self.worker_id, *self._running)
+            except Exception as exc:
+                logger.warning("redis queue lease renewal failed: %s", exc)
+
+    async def _finish(self, task_id: str, state: str, *fields: str) -> None:
+        now = self.clock.time()
+        await self._run("done", task_id, state, _num(now), _num(now + self.result_ttl), *fields)
+
+    async def _mark_cancelled(self, task_id: str) -> None:
+        try:
+            await self._finish(task_id, "cancelled")
+        except Exception as exc:
+            logger.warning("durable task %s could not be marked cancelled: %s", task_id, exc)
+
+    async def _complete(self, task_id: str, encoded: str) -> None:
+        await self._finish(task_id, "done", "result", encoded, "error", "")
+
+    async def _fail(self, task_id: str, text: str, *, final: bool, attempt: int = 1) -> None:
+        if final:
+            await self._finish(task_id, "failed", "error", text)
+            logger.warning("durable task %s failed: %s", task_id, text)
+            return
+        run_at = self.clock.time() + self.retry.delay_for(attempt)
+        await self._run("retry", task_id, _num(run_at), text)
+
+    async def _release(self, task_id: str) -> None:
+        try:
+            await self._run("release", task_id)
+        except Exception as exc:
+            logger.warning("durable task %s could not be released: %s", task_id, exc)
