@@ -1,9 +1,10 @@
-"""Scale-out backends against their drivers: the Redis cache and the PostgreSQL store.
+"""Scale-out backends against their drivers and peers: Redis task queue, cache, Postgres store.
 
-Targets (issue 13): cache on Redis get/set within 1.2x of raw redis-py calls (the
-limit: one command, no serialization) and ahead of aiocache's Redis backend;
-storage on PostgreSQL: 100 concurrent writers' put throughput against raw asyncpg
-``executemany`` in one transaction (the limit) and naive one-statement-per-put.
+Targets (issue 13): the task queue on Redis at least equal to arq; the cache on Redis
+get/set within 1.2x of raw redis-py calls (the limit: one command, no serialization)
+and ahead of aiocache's Redis backend; storage on PostgreSQL: 100 concurrent writers'
+put throughput against raw asyncpg ``executemany`` in one transaction (the limit) and
+naive one-statement-per-put.
 
 Servers: $PEPPERPY_REDIS_URL / $PEPPERPY_POSTGRES_DSN, else started here with
 tools/services.py (127.0.0.1, temporary) and stopped at exit.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import importlib.util
 import itertools
 import json
@@ -24,7 +26,7 @@ from urllib.parse import urlsplit
 
 from harness import acompare
 
-REQUIRES = ["redis", "asyncpg", "aiocache"]
+REQUIRES = ["redis", "asyncpg", "aiocache", "arq"]
 
 WRITERS = 100
 _SERVICES: dict[str, str] = {}
@@ -201,3 +203,88 @@ async def bench_postgres_put_100_concurrent_writers():
         await pool.execute(f"DROP TABLE IF EXISTS {table}, {table}_meta")
         await pool.close()
         await storage.stop()
+
+
+# --------------------------------------------------------------------------- task queue on Redis
+
+TASKS = 100
+
+
+async def bench_redis_task_queue_enqueue_and_run():
+    import arq
+    import arq.connections
+    import arq.worker
+
+    from pepperpy.task import RedisQueue, TaskManager
+
+    url = _services()["PEPPERPY_REDIS_URL"]
+    parts = urlsplit(url)
+    namespace = f"bench:{uuid.uuid4().hex[:8]}"
+    done = {"ours": 0, "arq": 0}
+    target = {"ours": 0, "arq": 0}
+    finished = {"ours": asyncio.Event(), "arq": asyncio.Event()}
+
+    def mark(who: str) -> None:
+        done[who] += 1
+        if done[who] >= target[who]:
+            finished[who].set()
+
+    queue = RedisQueue(url, namespace=namespace, poll_interval=0.01, concurrency=20)
+
+    @queue.register(name="noop")
+    async def ours_noop(n: int) -> int:
+        mark("ours")
+        return n
+
+    async def arq_noop(ctx: dict[str, object], n: int) -> int:
+        mark("arq")
+        return n
+
+    settings = arq.connections.RedisSettings(host=parts.hostname, port=parts.port)
+    pool = await arq.create_pool(settings)
+    worker = arq.worker.Worker(
+        functions=[arq.worker.func(arq_noop, name="noop")],
+        redis_settings=settings,
+        queue_name=f"{namespace}:arq",
+        poll_delay=0.01,
+        max_jobs=20,
+        handle_signals=False,
+        keep_result=60,
+    )
+    worker_task = asyncio.ensure_future(worker.async_run())
+    manager = TaskManager(durable=queue)
+    await manager.start()
+
+    async def ours() -> None:
+        finished["ours"].clear()
+        target["ours"] = done["ours"] + TASKS
+        for n in range(TASKS):
+            await queue.enqueue("noop", n)
+        await finished["ours"].wait()
+
+    async def peer() -> None:
+        finished["arq"].clear()
+        target["arq"] = done["arq"] + TASKS
+        for n in range(TASKS):
+            await pool.enqueue_job("noop", n, _queue_name=f"{namespace}:arq")
+        await finished["arq"].wait()
+
+    try:
+        return await acompare(
+            f"scale: Redis task queue, enqueue + run {TASKS} tasks (1 worker each)",
+            {"pepperpy RedisQueue + TaskManager": ours, "arq": peer},
+            inner=1,
+            samples=10,
+            note="One in-process worker each, 20 concurrent jobs, 10 ms polls.",
+        )
+    finally:
+        await manager.stop()
+        worker_task.cancel()
+        with contextlib.suppress(BaseException):
+            await worker_task
+        await worker.close()
+        keys = [k async for k in pool.scan_iter(match=f"{namespace}*")]
+        keys += [k async for k in pool.scan_iter(match="arq:*")]
+        if keys:
+            await pool.unlink(*keys)
+        await pool.aclose()
