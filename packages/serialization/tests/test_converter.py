@@ -489,3 +489,15 @@ def test_scalar_lists_are_copied_and_strict() -> None:
         serialization.structure([1, True, "x"], list[int])
     assert info.value.paths == ["/1", "/2"]
     assert serialization.structure((1, 2), list[int]) == [1, 2]
+
+
+def test_plain_object_is_refused_clearly():
+    """A bare object() (alone or nested) raises UnsupportedTypeError, not RecursionError."""
+    import pytest
+
+    from pepperpy.serialization import UnsupportedTypeError, dumps, unstructure
+
+    with pytest.raises(UnsupportedTypeError, match="object"):
+        unstructure(object())
+    with pytest.raises(UnsupportedTypeError):
+        dumps({"a": object()})

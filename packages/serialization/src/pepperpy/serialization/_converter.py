@@ -734,10 +734,6 @@ class Converter:
     def _no_unstructure_hook(self, tp: Any) -> Callable[[Any], Any]:
         if isinstance(tp, type) and issubclass(tp, (str, int, float, type(None))):
             return cattrs_identity  # the very function cattrs inlines in generated code
-        if tp in (object, Any) or not isinstance(tp, type):
-            # typing forms (Literal, unions, ...) dispatch on the runtime value.
-            c = self._c
-            return lambda value: c.unstructure(value)
         name = _type_name(tp)
 
         def fail(value: Any) -> Any:
@@ -749,6 +745,17 @@ class Converter:
                 "or make it an attrs class.",
             )
 
+        if tp in (object, Any) or not isinstance(tp, type):
+            # typing forms (Literal, unions, ...) dispatch on the runtime value;
+            # a bare object() has nothing more specific to dispatch to.
+            c = self._c
+
+            def dispatch(value: Any) -> Any:
+                if type(value) is object:
+                    return fail(value)
+                return c.unstructure(value)
+
+            return dispatch
         return fail
 
     def _key_to_str(self, key: Any) -> str:
