@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
-import socket
 import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from typing import Any
 
 import pytest
 
@@ -54,63 +50,10 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 # reason, except under PEPPERPY_REQUIRE_SERVICES=1 (CI), where they fail.
 
 POSTGRES_ENV = "PEPPERPY_POSTGRES_DSN"
-REQUIRE_ENV = "PEPPERPY_REQUIRE_SERVICES"
 
-
-def services_unavailable(reason: str) -> NoReturn:
-    """Skip (or fail, when services are required) because a server is missing."""
-    if os.environ.get(REQUIRE_ENV) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_ENV}=1, so backend tests may not be skipped)")
-    pytest.skip(f"{reason}; run `python tools/services.py start` or set the variable")
-
-
-def _services_tool() -> ModuleType | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "tools" / "services.py"
-        if candidate.is_file():
-            spec = importlib.util.spec_from_file_location("_pepperpy_services", candidate)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    return None
-
-
-def _postgres_answers(dsn: str) -> bool:
-    parts = urlsplit(dsn)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2) as s:
-            s.sendall((8).to_bytes(4, "big") + (80877103).to_bytes(4, "big"))  # SSLRequest
-            return s.recv(1) in (b"S", b"N")
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A DSN of a running PostgreSQL server (started for the session when needed)."""
-    try:
-        import asyncpg  # noqa: F401
-    except ImportError:
-        services_unavailable("asyncpg is not installed (pip install 'pepperpy-storage[postgres]')")
-    dsn = os.environ.get(POSTGRES_ENV)
-    if dsn:
-        if not _postgres_answers(dsn):
-            services_unavailable(f"${POSTGRES_ENV}={dsn} does not answer")
-        yield dsn
-        return
-    tool = _services_tool()
-    if tool is None:
-        services_unavailable(f"${POSTGRES_ENV} is not set and tools/services.py is not here")
-    env_file = tmp_path_factory.mktemp("services") / "services.env"
-    try:
-        values = tool.start(env_file, redis=False, install=False)
-    except tool.ServiceError as exc:
-        services_unavailable(f"PostgreSQL could not be started: {exc}")
-    try:
-        yield values[POSTGRES_ENV]
-    finally:
-        tool.stop(env_file)
+# postgres_dsn comes from the pepperpy-testing plugin: a real server
+# ($PEPPERPY_POSTGRES_DSN, else one started for the session with tools/services.py);
+# skipped when unavailable, failed under PEPPERPY_REQUIRE_SERVICES=1.
 
 
 def _in_thread(coro: Callable[[], Coroutine[Any, Any, None]]) -> None:

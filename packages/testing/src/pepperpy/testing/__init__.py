@@ -22,6 +22,7 @@ from pepperpy.testing._fakes import ConfigBuilder, EventRecorder, LogCapture, me
 from pepperpy.testing._helpers import eventually, run_with_timeout
 from pepperpy.testing._http import HttpTestServer, RecordedRequest
 from pepperpy.testing._mocks import Call, Spy, async_autospec, spy
+from pepperpy.testing._services import services_unavailable
 from pepperpy.testing._version import __version__
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "eventually",
     "metrics_snapshot",
     "run_with_timeout",
+    "services_unavailable",
     "spy",
 ]

@@ -6,6 +6,9 @@ Loaded automatically wherever pepperpy-testing is installed. Fixtures:
 - ``virtual_clock``: a :class:`VirtualClock`; run async code with ``virtual_clock.run(...)``.
 - ``pepperpy_data_dir``: a temporary data directory, also set as ``PEPPERPY_DATA_DIR``.
 - ``http_server``: a running :class:`HttpTestServer` (needs aiohttp and pytest-asyncio).
+- ``redis_url``, ``redis_namespace``, ``redis_client``, ``postgres_dsn``: real servers for
+  backend tests (see :mod:`pepperpy.testing._services`); skipped when unavailable, failed
+  under ``PEPPERPY_REQUIRE_SERVICES=1``.
 
 Package-specific fixtures appear when those packages are installed (imported lazily):
 ``event_recorder`` (pepperpy-event), ``tmp_storage`` (pepperpy-storage),
@@ -25,6 +28,12 @@ import pytest
 from pepperpy.core.types import ManualClock
 from pepperpy.testing._clock import VirtualClock
 from pepperpy.testing._fakes import register_package_fixtures
+from pepperpy.testing._services import (
+    postgres_dsn,
+    redis_namespace,
+    redis_url,
+    register_async_fixtures,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,3 +80,6 @@ if importlib.util.find_spec("aiohttp") and importlib.util.find_spec("pytest_asyn
 
 
 register_package_fixtures(globals())
+register_async_fixtures(globals())
+
+__all__ = ["postgres_dsn", "redis_namespace", "redis_url"]  # fixtures re-exported for pytest
