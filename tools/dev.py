@@ -55,6 +55,7 @@ def environment() -> dict[str, str]:
 
 
 SERVICES_ENV = ROOT / ".nox" / "services.env"
+SUMMARY = ""  # the closing line, repeated last so it ends the output
 
 
 def start_services() -> dict[str, str]:
@@ -104,7 +105,9 @@ def _summary(reports: list[Path]) -> None:
         print(f"FAILED session: {name}")
     for name in skipped:
         print(f"SKIPPED session: {name}")
-    print(f"sessions: {passed} passed, {len(failed)} failed, {len(skipped)} skipped", flush=True)
+    global SUMMARY
+    SUMMARY = f"sessions: {passed} passed, {len(failed)} failed, {len(skipped)} skipped"
+    print(SUMMARY, flush=True)
 
 
 def nox(args: list[str]) -> int:
@@ -176,6 +179,8 @@ def main(argv: list[str]) -> int:
             return nox_sharded(["-t", "ci"], max(1, min(shards, 4)))
         finally:
             stop_services()
+            if SUMMARY:
+                print(SUMMARY, flush=True)
     return nox(rest)
 
 
