@@ -66,62 +66,8 @@ if TYPE_CHECKING:
         timeout,
     )
 
-_EXCEPTIONS = (
-    "ClosedError",
-    "ConfigurationError",
-    "ConflictError",
-    "ErrorDetail",
-    "ExternalError",
-    "InvalidArgumentError",
-    "LifecycleError",
-    "NotFoundError",
-    "OperationTimeoutError",
-    "PepperPyError",
-    "PluginError",
-    "SecurityError",
-    "StartupError",
-    "ValidationError",
-    "safe_repr",
-)
-_TYPES = (
-    "MISSING",
-    "AsyncLifecycle",
-    "Clock",
-    "JSONArray",
-    "JSONObject",
-    "JSONScalar",
-    "JSONValue",
-    "Lifecycle",
-    "LifecycleState",
-    "ManualClock",
-    "MaybeAwaitable",
-    "Missing",
-    "MissingType",
-    "SystemClock",
-    "system_clock",
-)
-_UTILS = (
-    "RetryPolicy",
-    "batched",
-    "call_maybe_async",
-    "chunked",
-    "debounce",
-    "deep_merge",
-    "gather_limited",
-    "import_string",
-    "is_async_callable",
-    "once",
-    "parse_duration",
-    "parse_size",
-    "retry",
-    "throttle",
-    "timeout",
-)
-_WHERE = {
-    **dict.fromkeys(_EXCEPTIONS, "pepperpy.core.exceptions"),
-    **dict.fromkeys(_TYPES, "pepperpy.core.types"),
-    **dict.fromkeys(_UTILS, "pepperpy.core.utils"),
-}
+# Where lazy names live, searched in this order (each module's own __all__ decides).
+_MODULES = ("pepperpy.core.exceptions", "pepperpy.core.types", "pepperpy.core.utils")
 
 __all__ = [
     "__version__",
@@ -174,13 +120,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'pepperpy.core' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if name in __all__:
+        for module_name in _MODULES:
+            module = importlib.import_module(module_name)
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    msg = f"module 'pepperpy.core' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
