@@ -522,3 +522,28 @@ def test_all_matches_the_submodules():
     exported = set(exceptions.__all__) | set(types.__all__) | set(utils.__all__)
     exported -= {"T", "T_co"}  # type variables stay in pepperpy.core.types
     assert exported | {"__version__"} == set(pepperpy.core.__all__)
+
+
+def test_next_delay_for_own_retry_loops():
+    """next_delay applies attempts, retry_on, the deadline and on_retry in one call."""
+    clock = ManualClock()
+    seen = []
+    policy = RetryPolicy(
+        attempts=3,
+        delay=2,
+        backoff=1,
+        jitter=0,
+        deadline=3,
+        retry_on=ConnectionError,
+        on_retry=lambda a, e, d: seen.append((a, d)),
+        clock=clock,
+    )
+    started = clock.monotonic()
+    assert 2.0 == policy.next_delay(1, ConnectionError(), started)
+    clock.advance_sync(2)
+    assert 1.0 == policy.next_delay(2, ConnectionError(), started)  # cut to the deadline
+    assert policy.next_delay(3, ConnectionError(), started) is None  # attempts used up
+    assert policy.next_delay(1, KeyError(), started) is None  # not retryable
+    clock.advance_sync(5)
+    assert policy.next_delay(1, ConnectionError(), started) is None  # past the deadline
+    assert [(1, 2.0), (2, 1.0)] == seen

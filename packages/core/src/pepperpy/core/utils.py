@@ -248,8 +248,14 @@ class RetryPolicy:
             return False
         return bool(self._predicate(exc))
 
-    def _next_delay(self, attempt: int, exc: BaseException, started: float) -> float | None:
-        """Return the wait before the next attempt, or None to give up."""
+    def next_delay(self, attempt: int, exc: BaseException, started: float) -> float | None:
+        """Return the wait before retry number *attempt*, or ``None`` to give up.
+
+        For callers that drive their own retry loop: *exc* is the failure of
+        attempt number *attempt* (1 is the first call) and *started* the clock's
+        ``monotonic()`` at the first failure. Attempts, ``retry_on``, the deadline
+        (the wait is shortened to fit it) and ``on_retry`` are all applied here.
+        """
         if attempt >= self.attempts or not self.should_retry(exc):
             return None
         wait = self.delay_for(attempt)
@@ -282,7 +288,7 @@ class RetryPolicy:
         started = self.clock.monotonic()
         attempt = 1
         while True:
-            wait = self._next_delay(attempt, exc, started)
+            wait = self.next_delay(attempt, exc, started)
             if wait is None:
                 raise exc
             _sync_sleep(self.clock, wait)
@@ -302,7 +308,7 @@ class RetryPolicy:
         started = self.clock.monotonic()
         attempt = 1
         while True:
-            wait = self._next_delay(attempt, exc, started)
+            wait = self.next_delay(attempt, exc, started)
             if wait is None:
                 raise exc
             await self.clock.sleep(wait)

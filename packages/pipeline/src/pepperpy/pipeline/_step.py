@@ -283,18 +283,13 @@ class Step:
             try:
                 return await self._call(item), attempt
             except Exception as exc:
-                if policy is None or attempt >= policy.attempts or not policy.should_retry(exc):
+                if policy is None:
                     raise _Failed(exc, attempt) from exc
                 if attempt == 1:
                     started = policy.clock.monotonic()
-                wait = policy.delay_for(attempt)
-                if policy.deadline is not None:
-                    remaining = policy.deadline - (policy.clock.monotonic() - started)
-                    if remaining <= 0:
-                        raise _Failed(exc, attempt) from exc
-                    wait = min(wait, remaining)
-                if policy.on_retry is not None:
-                    policy.on_retry(attempt, exc, wait)
+                wait = policy.next_delay(attempt, exc, started)
+                if wait is None:
+                    raise _Failed(exc, attempt) from exc
                 self.stats.retries += 1
                 await policy.clock.sleep(wait)
                 attempt += 1
