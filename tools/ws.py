@@ -523,7 +523,17 @@ def readme_code(readme: Path) -> str:
 
 # --------------------------------------------------------------------------- meta-package
 
+BACKEND_EXTRAS = ("redis", "postgres")
+"""Extras of several areas that the meta-package gathers under one name."""
+
 _EXTRAS = re.compile(r"(# BEGIN EXTRAS\n)(.*?)(# END EXTRAS)", re.DOTALL)
+
+
+def _compatible(version: str) -> str:
+    """The range of releases compatible with *version*: ``>=0.1,<0.2`` for ``0.1.3``."""
+    major, minor, _ = (int(x) for x in version.split("."))
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f">={major}.{minor},<{upper}"
 
 
 def meta_extras(packages: dict[str, Package]) -> str:
@@ -533,12 +543,21 @@ def meta_extras(packages: dict[str, Package]) -> str:
     for area, pkg in sorted(packages.items()):
         if area in (META, "core"):
             continue
-        major, minor, _ = (int(x) for x in pkg.version.split("."))
-        upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
-        req = f"{pkg.name}>={major}.{minor},<{upper}"
+        req = f"{pkg.name}{_compatible(pkg.version)}"
         reqs.append(req)
         lines.append(f'{area} = ["{req}"]')
     lines.append("all = [" + "".join(f'\n    "{r}",' for r in reqs) + ("\n]" if reqs else "]"))
+    # Backend extras (``pepperpy[redis]``): every area's extra of that name, together.
+    backends: dict[str, list[str]] = {}
+    for area, pkg in sorted(packages.items()):
+        if area in (META, "core"):
+            continue
+        for extra in pkg.pyproject["project"].get("optional-dependencies", {}):
+            if extra in BACKEND_EXTRAS:
+                req = f"{pkg.name}[{extra}]{_compatible(pkg.version)}"
+                backends.setdefault(extra, []).append(req)
+    for extra, extra_reqs in sorted(backends.items()):
+        lines.append(f"{extra} = [" + "".join(f'\n    "{r}",' for r in extra_reqs) + "\n]")
     return "\n".join(lines) + "\n"
 
 

@@ -175,3 +175,20 @@ def test_verify_env_rejects_foreign_distribution(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "pepperpy-core 0.5.7 from a package index" in result.stdout + result.stderr
+
+
+def test_meta_extras_gather_backend_extras() -> None:
+    """`pepperpy[redis]` pulls every area's `redis` extra; other extras stay per area."""
+    packages = ws.load_packages()
+    block = ws.meta_extras(packages)
+    redis_areas = sorted(
+        area
+        for area, pkg in packages.items()
+        if "redis" in pkg.pyproject["project"].get("optional-dependencies", {})
+        and area != ws.META
+    )
+    assert redis_areas  # cache, event, state, task ...
+    redis_line = block.split("\nredis = [", 1)[1].split("]\n", 1)[0]
+    for area in redis_areas:
+        assert f'"pepperpy-{area}[redis]>=' in redis_line
+    assert "msgpack" not in block.split("\nall = [", 1)[1]  # a format extra is not a backend
