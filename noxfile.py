@@ -244,8 +244,10 @@ def demo(session: nox.Session) -> None:
     ``nox -s demo -- --serve`` (or any other flag of examples/run.py) runs only the
     application, with those flags; ``--serve`` keeps its API up for curl.
     """
-    # pepperpy[all], as a user installs it, from wheels built here (file-URL constraints).
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META)
+    # pepperpy[all,postgres,redis], as a user installs it, from wheels built here (file-URL
+    # constraints); the backends let a test switch the app to PostgreSQL by a setting.
+    backends = [arg for extra in ("all", *ws.BACKEND_EXTRAS) for arg in ("--extra", extra)]
+    session.run("python", "tools/ws.py", "install", "--python", _py(session), *backends, ws.META)
     # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra).
     session.install(*TEST_TOOLS, "pyyaml>=6.0")
     _verify(session)

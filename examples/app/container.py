@@ -55,7 +55,9 @@ def make_security(settings: Settings, keyring: KeyRing) -> Security:
 
 
 def make_storage(settings: Settings) -> Storage:
-    return Storage.create("customers", data_dir=settings.data_path)
+    # One setting picks the engine: APP_STORAGE__BACKEND=postgres runs the same code on
+    # PostgreSQL (APP_STORAGE__DSN or $PEPPERPY_POSTGRES_DSN).
+    return Storage.create("customers", data_dir=settings.data_path, **settings.storage.options())
 
 
 def make_cache(settings: Settings) -> Cache[Any, Any]:

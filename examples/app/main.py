@@ -121,6 +121,7 @@ async def main(argv: list[str] | None = None) -> int:
                 cache.stats(),
                 str(settings.data_path),
                 spans=spans,
+                storage=f"{settings.storage.backend}: {ingestor.storage.backend.location}",
             )
             await write_bytes(
                 settings.data_path / "report.json", serialization.dumps(report) + b"\n"

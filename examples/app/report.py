@@ -61,6 +61,7 @@ def build_report(
     data_dir: str,
     *,
     spans: list[dict[str, Any]],
+    storage: str = "sqlite",
 ) -> dict[str, Any]:
     """Everything the run measured, as JSON-safe data."""
     joined = [s for s in spans if s.get("trace_id") == selftest.trace_id]
@@ -104,6 +105,7 @@ def build_report(
             "server_spans_in_selftest_trace": sum(1 for s in joined if s.get("name") != "selftest"),
         },
         "data_dir": data_dir,
+        "storage": storage,
         "ok": all(o.ok for o in selftest.outcomes)
         and ingest.accepted == totals.stored
         and selftest.health.get("status") == "ok",
@@ -155,6 +157,7 @@ def render(report: dict[str, Any]) -> str:
         f" {tracing['selftest_trace'][:8]}... holds {tracing['server_spans_in_selftest_trace']}"
         " server spans (traceparent over HTTP)"
     )
-    out.append(f"data        {report['data_dir']} (SQLite, keyring, logs/app.jsonl, report.json)")
+    out.append(f"storage     {report['storage']}")
+    out.append(f"data        {report['data_dir']} (keyring, logs/app.jsonl, report.json)")
     out.append("result      " + ("OK" if report["ok"] else "PROBLEMS (see above)"))
     return "\n".join(out)

@@ -31,6 +31,24 @@ class ApiSettings:
 
 
 @attrs.define
+class StorageSettings:
+    backend: str = "sqlite"  # or "postgres" (pepperpy-storage[postgres]) or "memory"
+    dsn: str = ""  # postgres: empty = $PEPPERPY_POSTGRES_DSN
+    schema: str = ""  # postgres: the schema holding the table (created if missing)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``Storage.create`` besides the name and data_dir."""
+        if self.backend != "postgres":
+            return {"backend": self.backend}
+        options: dict[str, Any] = {"backend": "postgres"}
+        if self.dsn:
+            options["dsn"] = self.dsn
+        if self.schema:
+            options["schema"] = self.schema
+        return options
+
+
+@attrs.define
 class CacheSettings:
     maxsize: int = 256
     ttl: str = "5m"
@@ -48,6 +66,7 @@ class Settings:
     data_dir: str
     ingest: IngestSettings = attrs.Factory(IngestSettings)
     api: ApiSettings = attrs.Factory(ApiSettings)
+    storage: StorageSettings = attrs.Factory(StorageSettings)
     cache: CacheSettings = attrs.Factory(CacheSettings)
     security: SecuritySettings = attrs.Factory(SecuritySettings)
     logging: dict[str, Any] = attrs.Factory(dict)

@@ -140,6 +140,44 @@ def test_a_second_run_reuses_the_data_and_keys_and_reads_env_overrides(first_run
     assert second["api"]["outcomes"][0]["status"] == 200  # old ciphertexts still decrypt
 
 
+def test_one_setting_moves_the_data_to_postgresql(postgres_dsn: str, tmp_path: Path) -> None:
+    """APP_STORAGE__BACKEND=postgres: the same code, the same report, the rows in PostgreSQL."""
+    import asyncio
+    import uuid
+
+    asyncpg = pytest.importorskip("asyncpg")
+    schema = f"example_{uuid.uuid4().hex[:8]}"
+    env = {
+        "APP_STORAGE__BACKEND": "postgres",
+        "APP_STORAGE__DSN": postgres_dsn,
+        "APP_STORAGE__SCHEMA": schema,
+        "APP_API__SELF_TEST_REQUESTS": "40",
+    }
+
+    async def query(sql: str) -> object:
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            return await conn.fetchval(sql)
+        finally:
+            await conn.close()
+
+    try:
+        result = run_app(tmp_path / "data", env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads((tmp_path / "data" / "report.json").read_text())
+        assert report["ok"] is True
+        assert report["storage"].startswith("postgres: ")
+        lines = make_records.generate()
+        assert report["records"]["accepted"] == sum(1 for _, kind in lines if not kind)
+        assert not list((tmp_path / "data").glob("*.sqlite3*"))  # nothing went to SQLite
+        rows = asyncio.run(
+            query(f"SELECT count(*) FROM {schema}.pepperpy_storage WHERE key LIKE 'records/%'")
+        )
+        assert rows == report["records"]["accepted"]
+    finally:
+        asyncio.run(query(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
 def test_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, str(RUN), "--data-dir", str(tmp_path), "--serve", "--port", "0"],
