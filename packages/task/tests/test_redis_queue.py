@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from pepperpy.core import ConfigurationError, InvalidArgumentError
-from pepperpy.task import DurableQueue, RedisQueue, TaskManager
+from pepperpy.task import DurableQueue, DurableQueueBase, RedisQueue, TaskManager
 
 from . import test_durable as suite
 
@@ -65,7 +65,8 @@ async def test_durable_suite_on_redis(
 
 def test_is_a_durable_queue(redis_url: str) -> None:
     queue = RedisQueue(redis_url, namespace="x")
-    assert isinstance(queue, DurableQueue)
+    assert isinstance(queue, DurableQueueBase)  # the shared worker loop, its own storage
+    assert not isinstance(queue, DurableQueue)  # DurableQueue is the SQLite one
     assert repr(queue) == "<RedisQueue x new>"
 
 

@@ -10,8 +10,9 @@ down gracefully: stop accepting, drain with a timeout, cancel the rest and
 report it.
 """
 
+from pepperpy.task._base import DurableQueueBase, DurableTask, DurableTaskError
 from pepperpy.task._cron import CronExpression
-from pepperpy.task._durable import DurableQueue, DurableTask, DurableTaskError
+from pepperpy.task._durable import DurableQueue
 from pepperpy.task._group import TaskGroup
 from pepperpy.task._handle import (
     QueueFullError,
@@ -30,6 +31,7 @@ __all__ = [
     "CronExpression",
     "CronTrigger",
     "DurableQueue",
+    "DurableQueueBase",
     "DurableTask",
     "DurableTaskError",
     "IntervalTrigger",

@@ -33,7 +33,7 @@ from pepperpy.task._handle import (
 )
 
 if TYPE_CHECKING:
-    from pepperpy.task._durable import DurableQueue
+    from pepperpy.task._base import DurableQueueBase
     from pepperpy.task._group import TaskGroup
     from pepperpy.task._schedule import MissedRunPolicy, Schedule
 
@@ -233,7 +233,8 @@ class TaskManager(Lifecycle):
         retry: Default retry policy (``None``: no retries).
         timeout: Default per-attempt timeout in seconds (``None``: none).
         shutdown_timeout: Seconds :meth:`stop` lets running work finish.
-        durable: A :class:`DurableQueue` whose tasks this manager also runs.
+        durable: A durable queue whose tasks this manager also runs
+            (:class:`DurableQueue`, :class:`RedisQueue` or :class:`PostgresQueue`).
         clock: Time source for delays, schedules, timeouts and backoff.
     """
 
@@ -245,7 +246,7 @@ class TaskManager(Lifecycle):
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         shutdown_timeout: float = 10.0,
-        durable: DurableQueue | None = None,
+        durable: DurableQueueBase | None = None,
         clock: Clock = system_clock,
     ) -> None:
         self._dispatching = False

@@ -1,10 +1,12 @@
 """The durable task queue on Redis (``pepperpy-task[redis]``): same API, shared by machines.
 
-:class:`RedisQueue` is a :class:`~pepperpy.task.DurableQueue` whose tasks live
-in Redis instead of a SQLite file, so workers on several machines share one
-queue; ``TaskManager(durable=RedisQueue(...))`` runs it exactly like the SQLite
-one (the worker loop, leases, retries, cancellation and results are the same
-code). Every state change is one server-side script, so it is atomic.
+:class:`RedisQueue` implements the storage operations of
+:class:`~pepperpy.task.DurableQueueBase` on Redis instead of a SQLite file, so
+workers on several machines share one queue; ``TaskManager(durable=RedisQueue(...))``
+runs it exactly like the SQLite one (the worker loop, leases, retries,
+cancellation and results are the same code, and one conformance suite runs
+against every backend). Every state change is one server-side script, so it is
+atomic.
 
 Keys (``ns`` is the namespace, ``"pepperpy:tasks"`` by default)
     ``{ns}:t:{id}``               the task (a hash: state, attempts, payload, result ...)
@@ -24,27 +26,15 @@ Times come from the queue's ``clock`` (keep workers' clocks in sync, e.g. NTP).
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
-import logging
 import os
-import uuid
-from pathlib import Path
 from typing import Any
 
-from pepperpy.core.exceptions import (
-    ConfigurationError,
-    ConflictError,
-    ExternalError,
-    InvalidArgumentError,
-    NotFoundError,
-)
-from pepperpy.task._durable import DurableQueue, DurableTask
+from pepperpy.core.exceptions import ConfigurationError, ExternalError, InvalidArgumentError
+from pepperpy.task._base import Claim, DurableQueueBase, DurableTask, NewTask
 
 __all__ = ["REDIS_URL_ENV", "RedisQueue"]
-
-logger = logging.getLogger("pepperpy.task")
 
 REDIS_URL_ENV = "PEPPERPY_REDIS_URL"
 """The environment variable :class:`RedisQueue` reads its URL from when given none."""
@@ -238,8 +228,8 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisQueue(DurableQueue):
-    """A :class:`~pepperpy.task.DurableQueue` stored in Redis, shared by every worker.
+class RedisQueue(DurableQueueBase):
+    """The durable task queue stored in Redis, shared by every worker.
 
     Producers ``await queue.enqueue("name", *args)`` from anywhere; each
     ``TaskManager(durable=queue)`` claims ready tasks whose name it has
@@ -247,7 +237,9 @@ class RedisQueue(DurableQueue):
     while the task runs: when a worker dies mid-task, another worker runs the
     task once the lease ran out (at-least-once delivery: make tasks idempotent).
     Higher ``priority`` is claimed first, ``delay`` holds a task back, failures
-    retry with the queue's backoff up to ``max_attempts``.
+    retry with the queue's backoff up to ``max_attempts``. While Redis is
+    unreachable, calls raise a retryable :class:`~pepperpy.core.ExternalError`
+    and workers keep polling (logging a warning) until it is back.
 
     Args:
         client: A ``redis.asyncio.Redis`` client or a URL (``redis://host:6379/0``);
@@ -279,7 +271,7 @@ class RedisQueue(DurableQueue):
                 f"namespace must be a non-empty string, got {namespace!r}",
                 code="pepperpy.task.namespace",
             )
-        super().__init__(Path(f"redis-{namespace}"), **options)
+        super().__init__(**options)
         self.url = client if isinstance(client, str) else None
         self.namespace = namespace
         self._given_client = None if isinstance(client, str) else client
@@ -291,7 +283,7 @@ class RedisQueue(DurableQueue):
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _on_start(self) -> None:
+    async def _open(self) -> None:
         if self._given_client is not None:
             client = self._given_client
         else:
@@ -305,8 +297,6 @@ class RedisQueue(DurableQueue):
                 ) from exc
             client = aioredis.Redis.from_url(self.url)
         self._client = client
-        self._wake = asyncio.Event()
-        self._db_lock = asyncio.Lock()
         for name, source in (
             ("enqueue", _ENQUEUE),
             ("claim", _CLAIM),
@@ -320,7 +310,7 @@ class RedisQueue(DurableQueue):
             self._scripts[name] = client.register_script(source)
         await self._call(client.ping(), "connect")
 
-    async def _on_stop(self) -> None:
+    async def _close(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._given_client is None:
             await client.aclose()
@@ -339,80 +329,39 @@ class RedisQueue(DurableQueue):
                 retryable=True,
             ) from exc
 
+    def _redis(self) -> Any:
+        if self._client is None:
+            self._ensure_running()  # raises ClosedError
+        return self._client
+
     async def _run(self, script: str, *args: Any, operation: str | None = None) -> Any:
-        self._ensure_running()
+        self._redis()
         return await self._call(
             self._scripts[script](keys=[], args=[self.namespace, *args]), operation or script
         )
 
-    # ------------------------------------------------------------------ producing
+    # ------------------------------------------------------------------ storage operations
 
-    async def enqueue(
-        self,
-        name: str,
-        /,
-        *args: Any,
-        priority: int = 0,
-        delay: float | None = None,
-        task_id: str | None = None,
-        dedup_key: str | None = None,
-        max_attempts: int | None = None,
-        **kwargs: Any,
-    ) -> str:
-        """Store a task in Redis and return its id (see :meth:`DurableQueue.enqueue`).
-
-        Raises:
-            InvalidArgumentError: The arguments are not JSON values.
-            ConflictError: *task_id* exists already.
-        """
-        try:
-            payload = json.dumps({"args": list(args), "kwargs": kwargs})
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgumentError(
-                f"arguments of durable task {name!r} are not JSON values: {exc}",
-                code="pepperpy.task.payload",
-                context={"name": name},
-                hint="Pass ids, strings, numbers, lists and dicts; load objects inside the task.",
-            ) from exc
-        now = self.clock.time()
-        new_id = task_id or uuid.uuid4().hex
+    async def _insert(self, task: NewTask) -> str:
         status, stored = await self._run(
             "enqueue",
-            new_id,
-            name,
-            payload,
-            int(priority),
-            _num(now + (delay or 0.0)),
-            dedup_key or "",
-            max_attempts or self.max_attempts,
-            _num(now),
+            task.id,
+            task.name,
+            task.payload,
+            task.priority,
+            _num(task.run_at),
+            task.dedup_key or "",
+            task.max_attempts,
+            _num(task.created_at),
         )
         if int(status) == -1:
-            raise ConflictError(
-                f"a durable task with id {new_id!r} already exists",
-                code="pepperpy.task.duplicate_id",
-                context={"task_id": new_id},
-                hint="Use a new id, or dedup_key= to reuse a queued task.",
-            )
-        if self._wake is not None:
-            self._wake.set()
+            raise self._duplicate_id(task.id)
         return _text(stored)
 
-    async def get(self, task_id: str) -> DurableTask:
-        """Return the stored state of a task.
-
-        Raises:
-            NotFoundError: No such task (or its record expired).
-        """
-        self._ensure_running()
-        raw = await self._call(self._client.hgetall(f"{self.namespace}:t:{task_id}"), "get")
+    async def _load(self, task_id: str) -> DurableTask | None:
+        raw = await self._call(self._redis().hgetall(f"{self.namespace}:t:{task_id}"), "get")
         if not raw:
-            raise NotFoundError(
-                f"no durable task {task_id!r}",
-                code="pepperpy.task.not_found",
-                context={"task_id": task_id},
-                hint="The id is wrong, or the finished task expired (result_ttl).",
-            )
+            return None
         row = {_text(k): _text(v) for k, v in raw.items()}
 
         def opt_float(field: str) -> float | None:
@@ -436,29 +385,12 @@ class RedisQueue(DurableQueue):
             expires_at=opt_float("expires_at"),
         )
 
-    async def cancel(self, task_id: str) -> bool:
-        """Cancel a task: a queued one never runs, a running one is stopped by its worker.
+    async def _request_cancel(self, task_id: str, now: float, expires_at: float) -> bool | None:
+        status = int(await self._run("cancel", task_id, _num(now), _num(expires_at)))
+        return None if status == -1 else bool(status)
 
-        Raises:
-            NotFoundError: No such task.
-        """
-        now = self.clock.time()
-        status = int(await self._run("cancel", task_id, _num(now), _num(now + self.result_ttl)))
-        if status == -1:
-            raise NotFoundError(
-                f"no durable task {task_id!r}",
-                code="pepperpy.task.not_found",
-                context={"task_id": task_id},
-                hint="The id is wrong, or the finished task expired (result_ttl).",
-            )
-        if status and self._wake is not None:
-            self._wake.set()
-        return bool(status)
-
-    async def counts(self) -> dict[str, int]:
-        """Return how many stored tasks are in each state (states with none are left out)."""
-        self._ensure_running()
-        ns, client = self.namespace, self._client
+    async def _count_states(self) -> dict[str, int]:
+        ns, client = self.namespace, self._redis()
         names = [_text(n) for n in await self._call(client.smembers(f"{ns}:names"), "counts")]
         async with client.pipeline(transaction=False) as pipe:
             queues = []
@@ -471,84 +403,66 @@ class RedisQueue(DurableQueue):
             for state in ("done", "failed", "cancelled"):
                 pipe.zcard(f"{ns}:f:{state}")
             sizes = [int(n) for n in await self._call(pipe.execute(), "counts")]
-        found = {
+        return {
             "queued": sum(sizes[: len(queues)]),
             "running": sizes[len(queues)],
             "done": sizes[len(queues) + 1],
             "failed": sizes[len(queues) + 2],
             "cancelled": sizes[len(queues) + 3],
         }
-        return {state: count for state, count in found.items() if count}
 
-    async def purge_expired(self) -> int:
-        """Delete finished tasks whose ``result_ttl`` has passed; return how many."""
-        return int(await self._run("purge", _num(self.clock.time())))
+    async def _purge(self, now: float) -> int:
+        return int(await self._run("purge", _num(now)))
 
-    # ------------------------------------------------------------------ consuming
-
-    async def _claim(self, limit: int) -> list[tuple[str, str, str, int, int]]:
-        names = sorted(self._functions)
-        if not names:
-            return []
-        now = self.clock.time()
+    async def _claim(
+        self, limit: int, names: list[str], now: float, lease_until: float, expires_at: float
+    ) -> list[Claim]:
         rows = await self._run(
             "claim",
             _num(now),
-            _num(now + self.visibility_timeout),
+            _num(lease_until),
             self.worker_id,
             limit,
-            _num(now + self.result_ttl),
+            _num(expires_at),
             *names,
         )
-        return [(_text(i), _text(n), _text(p), int(a), int(m)) for i, n, p, a, m in rows]
+        return [Claim(_text(i), _text(n), _text(p), int(a), int(m)) for i, n, p, a, m in rows]
 
-    async def _check_cancels(self) -> None:
-        ids = list(self._running)
-        async with self._client.pipeline(transaction=False) as pipe:
+    async def _renew_leases(self, ids: list[str], lease_until: float) -> None:
+        await self._run("renew", _num(lease_until), self.worker_id, *ids)
+
+    async def _cancel_flags(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        async with self._redis().pipeline(transaction=False) as pipe:
             for task_id in ids:
                 pipe.hget(f"{self.namespace}:t:{task_id}", "cancel")
             flags = await self._call(pipe.execute(), "check cancellations")
-        for task_id, flag in zip(ids, flags, strict=True):
-            if flag is not None and _text(flag) == "1":
-                handle = self._handles.get(task_id)
-                if handle is not None and task_id not in self._cancel_requested:
-                    self._cancel_requested.add(task_id)
-                    handle.cancel()
+        return {
+            task_id
+            for task_id, flag in zip(ids, flags, strict=True)
+            if flag is not None and _text(flag) == "1"
+        }
 
-    async def _renew(self) -> None:
-        while True:
-            await self.clock.sleep(self.visibility_timeout / 3)
-            if not self._running:
-                continue
-            lease = self.clock.time() + self.visibility_timeout
-            try:
-                await self._run("renew", _num(lease), self.worker_id, *self._running)
-            except Exception as exc:
-                logger.warning("redis queue lease renewal failed: %s", exc)
+    async def _finish(
+        self,
+        task_id: str,
+        state: str,
+        now: float,
+        expires_at: float,
+        *,
+        result: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        fields: list[str] = []
+        if state == "done":
+            fields = ["result", result or "null", "error", ""]
+        elif state == "failed":
+            fields = ["error", error or ""]
+        await self._run("done", task_id, state, _num(now), _num(expires_at), *fields)
 
-    async def _finish(self, task_id: str, state: str, *fields: str) -> None:
-        now = self.clock.time()
-        await self._run("done", task_id, state, _num(now), _num(now + self.result_ttl), *fields)
-
-    async def _mark_cancelled(self, task_id: str) -> None:
-        try:
-            await self._finish(task_id, "cancelled")
-        except Exception as exc:
-            logger.warning("durable task %s could not be marked cancelled: %s", task_id, exc)
-
-    async def _complete(self, task_id: str, encoded: str) -> None:
-        await self._finish(task_id, "done", "result", encoded, "error", "")
-
-    async def _fail(self, task_id: str, text: str, *, final: bool, attempt: int = 1) -> None:
-        if final:
-            await self._finish(task_id, "failed", "error", text)
-            logger.warning("durable task %s failed: %s", task_id, text)
-            return
-        run_at = self.clock.time() + self.retry.delay_for(attempt)
-        await self._run("retry", task_id, _num(run_at), text)
+    async def _retry_later(self, task_id: str, run_at: float, error: str) -> None:
+        await self._run("retry", task_id, _num(run_at), error)
 
     async def _release(self, task_id: str) -> None:
-        try:
-            await self._run("release", task_id)
-        except Exception as exc:
-            logger.warning("durable task %s could not be released: %s", task_id, exc)
+        await self._run("release", task_id)
