@@ -1,4 +1,8 @@
-"""Tests for pepperpy.event._redis against real Redis servers (Streams and pub/sub)."""
+"""Redis-only tests: pub/sub, configuration, outages and a server killed mid-stream.
+
+The stream semantics RedisStream shares with the other backends are in
+test_conformance.py.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +13,19 @@ import signal
 import socket
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from pepperpy.core import ConfigurationError, InvalidArgumentError
 from pepperpy.event import (
-    EventManager,
     RedisPubSub,
     RedisStream,
     StreamError,
     StreamMessage,
 )
-
-
-@attrs.define
-class Paid:
-    order: int
-    amount: float
-
-
-def _stream(client: Any, namespace: str, **options: Any) -> RedisStream:
-    return RedisStream(client, "orders", namespace=namespace, **options)
 
 
 async def _until(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -42,141 +34,6 @@ async def _until(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-async def consumers() -> AsyncIterator[Callable[..., asyncio.Event]]:
-    """Start ``stream.consume(handler)`` tasks; all are stopped after the test."""
-    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
-
-    def start(stream: RedisStream, handler: Callable[[StreamMessage], Any]) -> asyncio.Event:
-        stop = asyncio.Event()
-        running.append((stop, asyncio.ensure_future(stream.consume(handler, stop=stop))))
-        return stop
-
-    yield start
-    for stop, _ in running:
-        stop.set()
-    await asyncio.gather(*(task for _, task in running))
-
-
-async def test_a_group_shares_the_work_and_every_group_gets_everything(
-    redis_client: Any, redis_namespace: str, consumers: Callable[..., asyncio.Event]
-) -> None:
-    one = _stream(redis_client, redis_namespace, group="billing", consumer="one", block=0.1)
-    two = _stream(redis_client, redis_namespace, group="billing", consumer="two", block=0.1)
-    audit = _stream(redis_client, redis_namespace, group="audit", block=0.1)
-    for stream in (one, two, audit):
-        await stream.ensure_group()
-    seen: dict[str, list[str]] = {"one": [], "two": [], "audit": []}
-    consumers(one, lambda m: seen["one"].append(m.id))
-    consumers(two, lambda m: seen["two"].append(m.id))
-    consumers(audit, lambda m: seen["audit"].append(m.id))
-    ids = [await one.publish("orders.paid", {"order": i}) for i in range(40)]
-    await _until(lambda: len(seen["one"]) + len(seen["two"]) == 40 and len(seen["audit"]) == 40)
-    assert sorted(seen["one"] + seen["two"]) == sorted(ids)  # each handled once
-    assert seen["audit"] == ids  # in append order
-    await _until(lambda: one.handled + two.handled == 40)
-    assert await one.pending() == 0
-
-
-async def test_payloads_round_trip(redis_client: Any, redis_namespace: str) -> None:
-    stream = _stream(redis_client, redis_namespace)
-    await stream.ensure_group()
-    await stream.publish("orders.paid", Paid(7, 9.5))
-    await stream.publish("orders.note", None)
-    messages = await stream.read(block=0.1)
-    assert [(m.topic, m.data, m.deliveries) for m in messages] == [
-        ("orders.paid", {"order": 7, "amount": 9.5}, 1),
-        ("orders.note", None, 1),
-    ]
-    assert await stream.ack(*messages) == 2
-    assert await stream.ack(*messages) == 0
-    assert await stream.ack() == 0
-    with pytest.raises(InvalidArgumentError, match="cannot send"):
-        await stream.publish("x", float("nan"))
-    with pytest.raises(InvalidArgumentError, match="topic"):
-        await stream.publish("", 1)
-
-
-async def test_failed_events_come_back_then_go_to_dead_letters(
-    redis_client: Any, redis_namespace: str, consumers: Callable[..., asyncio.Event]
-) -> None:
-    stream = _stream(redis_client, redis_namespace, claim_after=0.05, max_deliveries=3, block=0.1)
-    attempts: Counter[Any] = Counter()
-
-    def handler(message: StreamMessage) -> None:
-        attempts[message.data["n"]] += 1
-        if message.data["n"] == 1 and message.deliveries < 2:
-            raise RuntimeError("transient")
-        if message.data["n"] == 2:
-            raise RuntimeError("always")
-
-    await stream.ensure_group()
-    for n in range(3):
-        await stream.publish("jobs", {"n": n})
-    consumers(stream, handler)
-    await _until(lambda: stream.dead_lettered == 1 and stream.handled == 2)
-    assert attempts == {0: 1, 1: 2, 2: 3}
-    assert await stream.pending() == 0
-    dead = await redis_client.xrange(stream.dead_key)
-    assert len(dead) == 1
-    fields = {k.decode(): v.decode() for k, v in dead[0][1].items()}
-    assert fields["t"] == "jobs"
-    assert "always" in fields["error"]
-    assert fields["deliveries"] == "3"
-
-
-async def test_a_dead_consumers_events_are_claimed_by_another(
-    redis_client: Any, redis_namespace: str, consumers: Callable[..., asyncio.Event]
-) -> None:
-    crashed = _stream(redis_client, redis_namespace, consumer="crashed")
-    await crashed.ensure_group()
-    for n in range(5):
-        await crashed.publish("jobs", n)
-    taken = await crashed.read(block=0.1)  # read, then "killed" before acknowledging
-    assert len(taken) == 5
-    survivor = _stream(
-        redis_client, redis_namespace, consumer="survivor", claim_after=0.1, block=0.1
-    )
-    got: list[StreamMessage] = []
-    consumers(survivor, got.append)
-    await _until(lambda: survivor.handled == 5)
-    assert [m.data for m in got] == [0, 1, 2, 3, 4]
-    assert all(m.deliveries == 2 for m in got)
-    assert await survivor.pending() == 0
-
-
-async def test_a_restarted_consumer_reads_its_own_pending_first(
-    redis_client: Any, redis_namespace: str
-) -> None:
-    first = _stream(redis_client, redis_namespace, consumer="worker-1", batch=2)
-    await first.ensure_group()
-    for n in range(3):
-        await first.publish("jobs", n)
-    assert len(await first.read(block=0.1)) == 2  # then the process restarts
-    again = _stream(redis_client, redis_namespace, consumer="worker-1", batch=2)
-    pending = await again.read(block=0.1)
-    assert [(m.data, m.deliveries) for m in pending] == [(0, 2), (1, 2)]
-    assert [m.data for m in await again.read(block=0.1)] == [2]  # then new ones
-    assert await again.read(block=0.05) == []
-
-
-async def test_forward_into_a_local_event_manager(redis_client: Any, redis_namespace: str) -> None:
-    stream = _stream(redis_client, redis_namespace, block=0.1)
-    await stream.ensure_group()
-    received: list[Any] = []
-    async with EventManager() as manager:
-        manager.subscribe("orders.*", received.append)
-        stop = asyncio.Event()
-        task = asyncio.ensure_future(stream.forward(manager, stop=stop))
-        await stream.publish("orders.paid", {"order": 1})
-        await stream.publish("users.new", {"user": 2})
-        await _until(lambda: stream.handled == 2)
-        stop.set()
-        await task
-    assert received == [{"order": 1}]
-    assert await stream.pending() == 0
 
 
 async def test_pubsub_is_fire_and_forget(redis_client: Any, redis_namespace: str) -> None:

@@ -7,9 +7,12 @@ handler failures behind an error policy; carries the publisher's
 pepperpy.context values to every handler; and shuts down cleanly with
 :meth:`EventManager.drain`.
 
-Across processes (``pepperpy-event[redis]``): :class:`RedisStream` (Redis
-Streams, consumer groups, at-least-once with redelivery and dead letters) and
-:class:`RedisPubSub` (fire-and-forget).
+Durable event streams (:class:`EventStream`: consumer groups, at-least-once
+with acknowledgements, redelivery and dead letters) with one API on three
+stores, picked by :func:`connect_stream` from a URL: :class:`MemoryStream`
+(this process), :class:`SQLiteStream` (processes sharing a file,
+``pepperpy-event[sqlite]``) and :class:`RedisStream` (machines,
+``pepperpy-event[redis]``); plus :class:`RedisPubSub` (fire-and-forget).
 """
 
 from pepperpy.event._errors import BackpressureError, EventError, HandlerError
@@ -24,19 +27,26 @@ from pepperpy.event._manager import (
     Subscription,
     TopicStats,
 )
-from pepperpy.event._redis import (
-    REDIS_URL_ENV,
-    PubSubSubscription,
-    RedisPubSub,
-    RedisStream,
+from pepperpy.event._memory_stream import MemoryHub, MemoryStream
+from pepperpy.event._redis import REDIS_URL_ENV, PubSubSubscription, RedisPubSub, RedisStream
+from pepperpy.event._sqlite_stream import SQLiteStream
+from pepperpy.event._stream import (
+    ENTRY_POINT_GROUP,
+    STREAM_URL_ENV,
+    EventStream,
+    StreamDeadLetter,
     StreamError,
     StreamMessage,
+    connect_stream,
+    stream_backends,
 )
 from pepperpy.event._topics import matches, topic, topic_of
 from pepperpy.event._version import __version__
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "REDIS_URL_ENV",
+    "STREAM_URL_ENV",
     "Backpressure",
     "BackpressureError",
     "DeadLetter",
@@ -45,17 +55,24 @@ __all__ = [
     "Event",
     "EventError",
     "EventManager",
+    "EventStream",
     "HandlerError",
+    "MemoryHub",
+    "MemoryStream",
     "Middleware",
     "PubSubSubscription",
     "RedisPubSub",
     "RedisStream",
+    "SQLiteStream",
+    "StreamDeadLetter",
     "StreamError",
     "StreamMessage",
     "Subscription",
     "TopicStats",
     "__version__",
+    "connect_stream",
     "matches",
+    "stream_backends",
     "topic",
     "topic_of",
 ]

@@ -15,57 +15,31 @@ subscribers connected at the time get an event, nothing is stored.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import inspect
 import json
-import logging
 import os
-import socket
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import attrs
-
-from pepperpy.core.exceptions import ConfigurationError, ExternalError, InvalidArgumentError
+from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
+from pepperpy.event._stream import (
+    StreamBase,
+    StreamDeadLetter,
+    StreamError,
+    StreamMessage,
+    check_start,
+    decode_data,
+    encode_event,
+)
 
 __all__ = [
     "REDIS_URL_ENV",
     "PubSubSubscription",
     "RedisPubSub",
     "RedisStream",
-    "StreamError",
-    "StreamMessage",
 ]
 
 REDIS_URL_ENV = "PEPPERPY_REDIS_URL"
 """The environment variable the Redis transports read their URL from when given none."""
-
-_log = logging.getLogger("pepperpy.event.redis")
-
-
-class StreamError(ExternalError):
-    """Redis could not be reached or failed a stream command (retryable)."""
-
-    code = "pepperpy.event.redis"
-
-
-@attrs.frozen
-class StreamMessage:
-    """One event read from a :class:`RedisStream`.
-
-    Attributes:
-        id: The stream entry id (``"1700000000000-0"``), increasing in append order.
-        topic: The topic it was published on.
-        data: The JSON payload.
-        deliveries: How many times it has been handed out (1 the first time).
-    """
-
-    id: str
-    topic: str
-    data: Any
-    deliveries: int = 1
 
 
 def _client(client: Any, what: str) -> tuple[Any, bool]:
@@ -96,47 +70,14 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _encode(topic: str, data: Any) -> dict[str, str]:
-    if not isinstance(topic, str) or not topic:
-        raise InvalidArgumentError(
-            f"topic must be a non-empty string, got {topic!r}",
-            code="pepperpy.event.topic",
-            hint="Publish on a dotted topic such as 'orders.paid'.",
-        )
-    try:
-        body = json.dumps(data, separators=(",", ":"), allow_nan=False, default=_unstructure)
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"cannot send a {type(data).__name__} over Redis: {exc}",
-            code="pepperpy.event.payload",
-            context={"topic": topic},
-            hint="Send JSON-like payloads or attrs instances (pepperpy-serialization converts "
-            "them).",
-        ) from exc
-    return {"t": topic, "d": body}
-
-
-def _unstructure(obj: Any) -> Any:
-    try:
-        serialization = importlib.import_module("pepperpy.serialization")
-    except ImportError:
-        serialization = None
-    if serialization is None and attrs.has(type(obj)):
-        return attrs.asdict(obj)
-    if serialization is not None:
-        converted = serialization.unstructure(obj)
-        if converted is not obj:
-            return converted
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-
-class RedisStream:
+class RedisStream(StreamBase):
     """A durable, at-least-once event stream on Redis Streams with one consumer group.
 
     Every process that publishes uses :meth:`publish`; every process that
     handles uses :meth:`consume` (or :meth:`forward` into a local
     :class:`~pepperpy.event.EventManager`) with the same *group*, and each
     event is handled by one of them. Several groups each get every event.
+    Idle times are measured by the Redis server's clock.
 
     Args:
         client: A ``redis.asyncio.Redis`` client or a URL; default ``$PEPPERPY_REDIS_URL``.
@@ -145,12 +86,13 @@ class RedisStream:
         consumer: This consumer's name in the group (default: host, pid and a random part).
         namespace: Prefix of the Redis keys.
         maxlen: Trim the stream to about this many entries on publish (``None``: keep all).
-        claim_after: Seconds an entry may stay pending with another consumer
-            before this one takes it over.
+        claim_after: Seconds an entry may stay pending before any consumer takes it over.
         max_deliveries: Attempts before an event goes to the dead-letter stream.
         batch: The most entries read at once.
         block: Seconds a read waits for new entries.
     """
+
+    backend = "redis"
 
     def __init__(
         self,
@@ -166,31 +108,28 @@ class RedisStream:
         batch: int = 100,
         block: float = 1.0,
     ) -> None:
-        if max_deliveries < 1 or batch < 1 or claim_after <= 0 or block <= 0:
-            raise InvalidArgumentError(
-                "need max_deliveries >= 1, batch >= 1, claim_after > 0 and block > 0",
-                context={"max_deliveries": max_deliveries, "batch": batch},
-                hint="For example claim_after=30, max_deliveries=5, batch=100, block=1.",
-            )
+        super().__init__(
+            stream,
+            group=group,
+            consumer=consumer,
+            namespace=namespace,
+            maxlen=maxlen,
+            claim_after=claim_after,
+            max_deliveries=max_deliveries,
+            batch=batch,
+            block=block,
+        )
         self.client, self._owns_client = _client(client, "RedisStream")
-        self.key = f"{namespace}:{stream}"
-        self.dead_key = f"{self.key}:dead"
-        self.group = group
-        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.maxlen = maxlen
-        self.claim_after = claim_after
-        self.max_deliveries = max_deliveries
-        self.batch = batch
-        self.block = block
         self._group_ready = False
         self._pending_cursor: str | None = "0"  # re-read our own pending entries first
-        self.handled = 0
-        """Events handled and acknowledged by :meth:`consume` (for stats and tests)."""
-        self.dead_lettered = 0
-        """Events moved to the dead-letter stream."""
 
-    def __repr__(self) -> str:
-        return f"RedisStream({self.key!r}, group={self.group!r}, consumer={self.consumer!r})"
+    @classmethod
+    def from_url(cls, url: str, stream: str = "events", **options: Any) -> RedisStream:
+        """``redis://host:6379/0`` (or ``rediss://``, ``unix://``): a client of its own."""
+        return cls(url, stream, **options)
+
+    def _after_outage(self) -> None:
+        self._pending_cursor = "0"  # after reconnecting, start with our own pending
 
     def _failed(self, exc: Exception, operation: str) -> StreamError:
         error = StreamError(
@@ -205,7 +144,9 @@ class RedisStream:
 
     async def publish(self, topic: str, data: Any = None) -> str:
         """Append an event; return its stream id. Durable once Redis persisted it."""
-        fields = _encode(topic, data)
+        self._check_open()
+        topic, body = encode_event(topic, data)
+        fields = {"t": topic, "d": body}
         try:
             if self.maxlen is None:
                 entry = await self.client.xadd(self.key, fields)
@@ -218,7 +159,13 @@ class RedisStream:
         return _text(entry)
 
     async def ensure_group(self, *, start: str = "0") -> None:
-        """Create the stream and the group if missing (from *start*: ``"0"`` = every entry)."""
+        """Create the stream and the group if missing, reading from *start*.
+
+        ``"0"``: every entry; ``"$"``: only entries appended from now on; an
+        id: entries after it. An existing group is left as it is.
+        """
+        self._check_open()
+        check_start(start)
         try:
             await self.client.xgroup_create(self.key, self.group, id=start, mkstream=True)
         except Exception as exc:
@@ -233,15 +180,11 @@ class RedisStream:
                 continue
             entry_id = _text(raw_id)
             decoded = {_text(k): _text(v) for k, v in fields.items()}
-            try:
-                data = json.loads(decoded.get("d", "null"))
-            except ValueError:
-                data = decoded.get("d")
             out.append(
                 StreamMessage(
                     entry_id,
                     decoded.get("t", ""),
-                    data,
+                    decode_data(decoded.get("d", "null")),
                     (deliveries or {}).get(entry_id, 1),
                 )
             )
@@ -264,19 +207,30 @@ class RedisStream:
         any consumer pending longer than ``claim_after`` (a dead consumer, a
         failed handler); then new ones, waiting up to *block* seconds.
         """
+        self._check_open()
+        wait = self.block if block is None else block
+        if isinstance(wait, bool) or not isinstance(wait, (int, float)):
+            raise InvalidArgumentError(
+                f"block must be a number of seconds, got {wait!r}",
+                code="pepperpy.event.stream_options",
+                hint="Pass block=0 to return at once, or the seconds to wait for events.",
+            )
         try:
             if not self._group_ready:
                 await self.ensure_group()
-            if self._pending_cursor is not None:
+            while self._pending_cursor is not None:
                 reply = await self.client.xreadgroup(
                     self.group, self.consumer, {self.key: self._pending_cursor}, count=self.batch
                 )
-                entries = [e for e in (reply[0][1] if reply else []) if e[1] is not None]
+                raw = reply[0][1] if reply else []
+                if not raw:
+                    self._pending_cursor = None
+                    break
+                self._pending_cursor = _text(raw[-1][0])
+                entries = [e for e in raw if e[1] is not None]
                 if entries:
                     ids = [_text(e[0]) for e in entries]
-                    self._pending_cursor = ids[-1]
                     return self._messages(entries, await self._delivery_counts(ids))
-                self._pending_cursor = None
             claimed = await self.client.xautoclaim(
                 self.key,
                 self.group,
@@ -289,14 +243,18 @@ class RedisStream:
             if entries:
                 ids = [_text(e[0]) for e in entries]
                 return self._messages(entries, await self._delivery_counts(ids))
-            wait = self.block if block is None else block
-            reply = await self.client.xreadgroup(
-                self.group,
-                self.consumer,
-                {self.key: ">"},
-                count=self.batch,
-                block=max(1, round(wait * 1000)),
-            )
+            if wait <= 0:
+                reply = await self.client.xreadgroup(
+                    self.group, self.consumer, {self.key: ">"}, count=self.batch
+                )
+            else:
+                reply = await self.client.xreadgroup(
+                    self.group,
+                    self.consumer,
+                    {self.key: ">"},
+                    count=self.batch,
+                    block=max(1, round(wait * 1000)),
+                )
         except StreamError:
             raise
         except Exception as exc:
@@ -306,6 +264,8 @@ class RedisStream:
 
     async def ack(self, *messages: StreamMessage) -> int:
         """Acknowledge handled events; return how many were still pending."""
+        self._check_open()
+        self._check_messages(messages)
         if not messages:
             return 0
         try:
@@ -315,12 +275,15 @@ class RedisStream:
 
     async def dead_letter(self, message: StreamMessage, error: str) -> None:
         """Move *message* to ``<stream>:dead`` (with the error) and acknowledge it."""
+        self._check_open()
+        self._check_messages((message,))
+        topic, body = encode_event(message.topic, message.data)
         fields = {
-            "t": message.topic,
-            "d": json.dumps(message.data),
+            "t": topic,
+            "d": body,
             "id": message.id,
             "group": self.group,
-            "error": error[:1000],
+            "error": str(error)[:1000],
             "deliveries": str(message.deliveries),
         }
         try:
@@ -332,8 +295,34 @@ class RedisStream:
             raise self._failed(exc, "dead-letter") from exc
         self.dead_lettered += 1
 
+    async def dead_letters(self, limit: int | None = None) -> list[StreamDeadLetter]:
+        """The dead-letter stream's entries, oldest first (at most *limit*)."""
+        self._check_open()
+        if limit is not None and limit <= 0:
+            return []
+        try:
+            rows = await self.client.xrange(self.dead_key, count=limit)
+        except Exception as exc:
+            raise self._failed(exc, "read dead letters") from exc
+        out = []
+        for raw_id, raw_fields in rows:
+            fields = {_text(k): _text(v) for k, v in raw_fields.items()}
+            out.append(
+                StreamDeadLetter(
+                    id=_text(raw_id),
+                    message_id=fields.get("id", ""),
+                    topic=fields.get("t", ""),
+                    data=decode_data(fields.get("d")),
+                    group=fields.get("group", ""),
+                    error=fields.get("error", ""),
+                    deliveries=int(fields.get("deliveries", "0")),
+                )
+            )
+        return out
+
     async def pending(self) -> int:
         """How many events the group has handed out but not had acknowledged."""
+        self._check_open()
         try:
             if not self._group_ready:
                 await self.ensure_group()
@@ -344,93 +333,13 @@ class RedisStream:
             raise self._failed(exc, "pending") from exc
         return int(summary["pending"])
 
-    async def consume(
-        self,
-        handler: Callable[[StreamMessage], Awaitable[Any] | Any],
-        *,
-        stop: asyncio.Event | None = None,
-        retry_interval: float = 0.5,
-    ) -> None:
-        """Handle events until *stop* is set (or the task is cancelled).
-
-        Each event is acknowledged after *handler* (sync or async) returned; if
-        it raises, the event stays pending and comes back (after
-        ``claim_after``, or when this consumer restarts) until
-        ``max_deliveries``, then it is dead-lettered. Redis outages are logged
-        and retried every *retry_interval* seconds: nothing acknowledged is
-        lost, nothing unacknowledged is skipped.
-        """
-        stop = stop or asyncio.Event()
-        last_error = ""
-        while not stop.is_set():
-            try:
-                messages = await self.read(block=min(self.block, 0.5))
-            except StreamError as exc:
-                text = str(exc.__cause__ or exc)
-                if text != last_error:
-                    _log.warning("stream %s: %s; retrying", self.key, text)
-                    last_error = text
-                await _sleep_or_stop(stop, retry_interval)
-                continue
-            last_error = ""
-            for message in messages:
-                if stop.is_set():
-                    return
-                if message.deliveries > self.max_deliveries:
-                    await self._settle(self.dead_letter(message, "too many deliveries"), stop)
-                    continue
-                try:
-                    result = handler(message)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception as exc:
-                    _log.warning(
-                        "stream %s: handler failed for %s (delivery %d): %s",
-                        self.key,
-                        message.id,
-                        message.deliveries,
-                        exc,
-                    )
-                    if message.deliveries >= self.max_deliveries:
-                        await self._settle(self.dead_letter(message, repr(exc)), stop)
-                    continue
-                if await self._settle(self.ack(message), stop):
-                    self.handled += 1
-
-    async def _settle(self, op: Awaitable[Any], stop: asyncio.Event) -> bool:
-        """Run an ack/dead-letter; on an outage keep the entry pending (it comes back)."""
-        try:
-            await op
-        except StreamError as exc:
-            _log.warning("stream %s: %s; the event stays pending", self.key, exc.__cause__)
-            self._pending_cursor = "0"
-            return False
-        return True
-
-    async def forward(self, manager: Any, *, stop: asyncio.Event | None = None) -> None:
-        """Publish every event of the stream into a local ``EventManager``, then ack it.
-
-        The ack follows ``manager.publish`` returning, that is after inline
-        handlers ran (concurrent or queued subscriptions only got it started
-        or enqueued).
-        """
-
-        async def deliver(message: StreamMessage) -> None:
-            await manager.publish(message.topic, message.data)
-
-        await self.consume(deliver, stop=stop)
-
     async def aclose(self) -> None:
-        """Close the client if this stream made it from a URL."""
+        """Close the client if this stream made it from a URL (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._owns_client:
             await self.client.aclose()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass
 
 
 class RedisPubSub:
@@ -447,9 +356,9 @@ class RedisPubSub:
 
     async def publish(self, topic: str, data: Any = None) -> int:
         """Send an event; return how many subscribers received it."""
-        fields = _encode(topic, data)
+        topic, body = encode_event(topic, data)
         try:
-            return int(await self.client.publish(f"{self.namespace}:{topic}", fields["d"]))
+            return int(await self.client.publish(f"{self.namespace}:{topic}", body))
         except Exception as exc:
             raise StreamError(
                 f"Redis pub/sub publish on {topic!r} failed: {exc}",
