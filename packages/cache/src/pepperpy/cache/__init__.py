@@ -7,8 +7,11 @@
   single-flight on by default, optional error caching and stale-while-revalidate.
 * :class:`TieredCache`: a memory cache in front of a shared :class:`CacheTier`
   (:class:`StorageTier` adapts any pepperpy-storage store; :class:`RedisTier` Redis).
+  Tags and invalidations reach a :class:`TaggedCacheTier`; a
+  :class:`BroadcastingCacheTier` (Redis) also drops changed entries from the
+  memory fronts of every other process.
 * :class:`RedisCache`: an async cache shared through Redis, with server-side
-  tag invalidation (``pepperpy-cache[redis]``).
+  tag invalidation and change announcements (``pepperpy-cache[redis]``).
 
 Time comes from a :class:`pepperpy.core.Clock`, so tests move TTLs with a
 ``ManualClock`` instead of sleeping.
@@ -28,12 +31,23 @@ from pepperpy.cache._decorator import BoundCachedFunction, CachedFunction, cache
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
 from pepperpy.cache._metrics import CacheMetricsCollector
 from pepperpy.cache._redis import REDIS_URL_ENV, RedisCache, RedisCacheError, RedisTier
-from pepperpy.cache._tiers import CacheTier, StorageTier, StoreLike, TieredCache, encode_key
+from pepperpy.cache._tiers import (
+    BroadcastingCacheTier,
+    CacheTier,
+    Invalidation,
+    StorageTier,
+    StoreLike,
+    TaggedCacheTier,
+    TieredCache,
+    TierEntry,
+    encode_key,
+)
 from pepperpy.cache._version import __version__
 
 __all__ = [
     "REDIS_URL_ENV",
     "BoundCachedFunction",
+    "BroadcastingCacheTier",
     "Cache",
     "CacheFullError",
     "CacheMetricsCollector",
@@ -41,6 +55,7 @@ __all__ = [
     "CacheTier",
     "CachedFunction",
     "EvictionReason",
+    "Invalidation",
     "Namespace",
     "NamespacedKey",
     "Policy",
@@ -49,6 +64,8 @@ __all__ = [
     "RedisTier",
     "StorageTier",
     "StoreLike",
+    "TaggedCacheTier",
+    "TierEntry",
     "TieredCache",
     "ValueTooLargeError",
     "__version__",

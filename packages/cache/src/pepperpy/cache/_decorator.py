@@ -247,6 +247,18 @@ class CachedFunction(Generic[P, R]):
             return self.cache.invalidate_tag(self._fn_tag)
         return self.cache.clear()
 
+    async def acache_clear(self) -> int:
+        """Like :meth:`cache_clear`, and with a TieredCache also drop the tier's results.
+
+        With a tier that keeps tags (Redis, a pepperpy-storage store) every
+        process's results of this function are dropped; returns how many
+        entries the tier removed.
+        """
+        if self._tiered is None or self._fn_tag is None:
+            return self.cache_clear()
+        self._epoch += 1
+        return await self._tiered.invalidate_tag(self._fn_tag)
+
     def invalidate(self, *args: Any, **kwargs: Any) -> bool:
         """Drop the cached result of one call (same arguments); return whether it existed."""
         try:
