@@ -287,10 +287,14 @@ async def test_bulk_operations(backend: Harness) -> None:
     assert await backend.peer.get_many(["m1", "m3"]) == {"m3": [3]}
 
 
-async def test_cached_functions_share_results(backend: Harness) -> None:
+@pytest.mark.parametrize("make", [b for b in BACKENDS if b.startswith("tiered")], indirect=True)
+async def test_cached_functions_share_results(make: Any) -> None:
     """@cached over a TieredCache: one computation for all processes, cleared everywhere."""
-    if not isinstance(backend.cache, TieredCache):
-        pytest.skip("@cached shares results through a TieredCache")
+    async with make() as backend:
+        await _share_results(backend)
+
+
+async def _share_results(backend: Harness) -> None:
     calls = 0
 
     async def compute(x: int) -> dict[str, int]:

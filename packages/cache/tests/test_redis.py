@@ -1,39 +1,42 @@
-"""Tests for pepperpy.cache._redis against a real Redis server.
+"""What only Redis has, against a real Redis server.
 
-One conformance suite for the second tiers (a pepperpy-storage store and
-Redis), a model test that RedisCache's tag invalidation matches the memory
-Cache's, and what only Redis has (shared TTLs, server-side tag sets, outages).
+Shared TTLs, server-side tag sets, outages, and the change announcements that
+keep the memory fronts of other connections and processes coherent. The
+behaviour every backend shares is in test_conformance.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import signal
 import socket
-from collections.abc import AsyncIterator
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from pepperpy.cache import (
     Cache,
-    CacheTier,
     RedisCache,
     RedisCacheError,
     RedisTier,
-    StorageTier,
     TieredCache,
-    cached,
 )
 from pepperpy.core import MISSING, ConfigurationError, InvalidArgumentError
 
 
-@attrs.define
-class User:
-    name: str
-    age: int
+async def _until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until *predicate* holds (bounded; fails the test if it never does)."""
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture
@@ -41,102 +44,14 @@ async def cache(redis_client: Any, redis_namespace: str) -> RedisCache:
     return RedisCache(redis_client, namespace=redis_namespace)
 
 
-# --------------------------------------------------------------------------- tier conformance
-
-
-@pytest.fixture(params=["storage", "redis"])
-async def tiers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Any]]:
-    """Two handles on one shared second tier (as two processes would have)."""
-    if request.param == "storage":
-        from pepperpy.storage import Storage
-
-        async with Storage.create("tier", backend="memory") as storage:
-            yield StorageTier(storage), StorageTier(storage, value_type=User)
-    else:
-        import redis.asyncio
-
-        url = request.getfixturevalue("redis_url")
-        namespace = request.getfixturevalue("redis_namespace")
-        client = redis.asyncio.Redis.from_url(url)
-        yield (
-            RedisCache(client, namespace=namespace).tier(),
-            RedisCache(client, namespace=namespace, value_type=User).tier(),
-        )
-        await RedisCache(client, namespace=namespace).clear()
-        await client.aclose()
-
-
-async def test_tier_conformance(tiers: tuple[CacheTier, CacheTier]) -> None:
-    tier, typed = tiers
-    assert await tier.get("missing") is MISSING
-    await tier.set("a", {"x": [1, 2.5, "é", None]}, ttl=60)
-    await tier.set("none", None, ttl=None)
-    await tier.set("list", [1, 2], ttl=None)
-    assert await tier.get("a") == {"x": [1, 2.5, "é", None]}
-    assert await tier.get("none") is None  # None is a value, not a miss
-    await tier.set("list", [3], ttl=None)  # overwrite
-    assert await tier.get("list") == [3]
-    await tier.delete("a")
-    await tier.delete("a")  # absent: no error
-    assert await tier.get("a") is MISSING
-    await typed.set("u", User("ann", 30), ttl=None)
-    assert await tier.get("u") == {"name": "ann", "age": 30}
-    assert await typed.get("u") == User("ann", 30)
-
-
-async def test_tiered_cache_conformance(tiers: tuple[CacheTier, CacheTier]) -> None:
-    tier, _ = tiers
-    first: TieredCache[str, Any] = TieredCache(Cache(10, ttl=30), tier)
-    second: TieredCache[str, Any] = TieredCache(Cache(10), tier)  # another process
-    await first.set("k", {"v": 1})
-    assert await second.get("k") == {"v": 1}
-    assert second.tier_hits == 1
-    assert await second.get("k") == {"v": 1}  # memory now
-    assert second.tier_hits == 1
-    assert await second.delete("k") is True
-    third: TieredCache[str, Any] = TieredCache(Cache(10), tier)
-    assert await third.get("k", "gone") == "gone"
-    assert third.tier_misses == 1
-
-
-async def test_cached_functions_share_results_through_redis(cache: RedisCache) -> None:
-    calls = 0
-
-    async def compute(x: int) -> dict[str, int]:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0)
-        return {"x": x * 10}
-
-    one = cached(cache=TieredCache(Cache(10), cache.tier()))(compute)
-    two = cached(cache=TieredCache(Cache(10), cache.tier()))(compute)
-    assert await one(2) == {"x": 20}
-    assert await two(2) == {"x": 20}
-    assert calls == 1
-    assert await two.ainvalidate(2) is True  # from two's memory and from Redis
-    assert await two(2) == {"x": 20}
-    assert calls == 2
-
-
 # --------------------------------------------------------------------------- RedisCache
 
 
-async def test_get_set_delete_many(cache: RedisCache) -> None:
-    assert await cache.get("k") is None
-    assert await cache.get("k", "d") == "d"
-    await cache.set("k", {"a": 1})
+async def test_contains_ping_and_tuple_keys(cache: RedisCache) -> None:
     await cache.set(("tuple", 1), [1])
-    assert await cache.get("k") == {"a": 1}
+    assert await cache.contains(("tuple", 1))
+    assert not await cache.contains("zz")
     assert await cache.get(("tuple", 1)) == [1]
-    assert await cache.contains("k")
-    await cache.set_many({"m1": 1, "m2": None})
-    assert await cache.get_many(["m1", "m2", "zz", "k"]) == {"m1": 1, "m2": None, "k": {"a": 1}}
-    assert await cache.get_many([]) == {}
-    assert await cache.delete("k") is True
-    assert await cache.delete("k") is False
-    assert await cache.delete_many(["m1", "m2", "zz"]) == 2
-    assert await cache.delete_many([]) == 0
-    assert not await cache.contains("m1")
     assert await cache.ping()
 
 
@@ -259,48 +174,205 @@ def test_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-# --------------------------------------------------------------------------- model test
-
-_keys = st.sampled_from(["a", "b", "c", "d"])
-_tags = st.sampled_from(["t1", "t2", "t3"])
-_ops = st.lists(
-    st.one_of(
-        st.tuples(st.just("set"), _keys, st.integers(0, 9), st.lists(_tags, max_size=2)),
-        st.tuples(st.just("delete"), _keys),
-        st.tuples(st.just("invalidate"), _tags),
-    ),
-    max_size=12,
-)
+# --------------------------------------------------------------------------- announcements
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(ops=_ops)
-def test_tags_behave_like_the_memory_cache(
-    redis_url: str, redis_namespace: str, ops: list[tuple[Any, ...]]
+async def test_fronts_on_separate_connections_drop_what_another_changed(
+    redis_url: str, redis_namespace: str
 ) -> None:
-    """Any sequence of set/delete/invalidate_tag leaves Redis as it leaves a memory Cache."""
-    import redis.asyncio
+    async with (
+        RedisCache(redis_url, namespace=redis_namespace) as one,
+        RedisCache(redis_url, namespace=redis_namespace) as two,
+    ):
+        a: TieredCache[Any, Any] = TieredCache(Cache(100), one.tier())
+        b: TieredCache[Any, Any] = TieredCache(Cache(100), two.tier())
+        await a.set("k", 1)
+        await a.set("t1", 1, tags=["team"])
+        await a.set("p:1", 1)
+        await a.set(7, "seven")  # a key that does not encode to itself
+        for key in ("k", "t1", "p:1", 7):
+            assert await b.get(key) is not None
+            assert key in b.memory  # b serves these from memory now
+        await a.set("k", 2)  # an overwrite elsewhere: b drops its copy promptly
+        await _until(lambda: "k" not in b.memory)
+        assert await b.get("k") == 2
+        assert b.memory.tags_of("t1") == {"team"}  # read-through kept the tags
+        assert await a.invalidate_tag("team") == 1
+        await _until(lambda: "t1" not in b.memory)
+        await a.delete(7)
+        await b.sync()  # deterministic: every earlier change has reached b
+        assert 7 not in b.memory
+        assert await a.invalidate_prefix("p:") == 1
+        await b.sync()
+        assert "p:1" not in b.memory
+        await b.get("k")
+        await one.set("k", 3)  # a plain RedisCache write reaches the fronts too
+        await b.sync()
+        assert await b.get("k") == 3
+        await a.clear()
+        await b.sync()
+        assert len(b.memory) == 0
+        assert b.tier.feed_connected  # type: ignore[attr-defined]
+        await a.aclose()
+        await b.aclose()
 
-    async def run() -> None:
-        memory: Cache[str, int] = Cache(None)
-        client = redis.asyncio.Redis.from_url(redis_url)
-        shared = RedisCache(client, namespace=redis_namespace)
+
+async def test_fronts_sharing_one_tier_in_one_process(cache: RedisCache) -> None:
+    tier = cache.tier()
+    a: TieredCache[str, int] = TieredCache(Cache(10), tier)
+    b: TieredCache[str, int] = TieredCache(Cache(10), tier)
+    await a.set("k", 1)
+    assert await b.get("k") == 1
+    await a.set("k", 2)  # announced locally at once, no round trip needed
+    assert "k" not in b.memory
+    assert await b.get("k") == 2
+    assert await a.get("k") == 2 and "k" in a.memory  # the writer keeps its own value
+    await a.aclose()
+    await b.aclose()
+    await cache.aclose()
+
+
+_CHILD = """
+import asyncio, sys
+from pepperpy.cache import Cache, RedisCache, TieredCache
+
+async def main(url, namespace):
+    async with RedisCache(url, namespace=namespace) as shared:
+        front = TieredCache(Cache(100), shared.tier())
+        value = await front.get("k")
+        print("ready", value, "k" in front.memory, flush=True)
+        for _ in range(2000):
+            if "k" not in front.memory:
+                break
+            await asyncio.sleep(0.005)
+        print("dropped" if "k" not in front.memory else "stale", await front.get("k"), flush=True)
+        await front.aclose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_a_second_process_drops_what_this_one_changed(
+    redis_url: str, redis_namespace: str
+) -> None:
+    async with RedisCache(redis_url, namespace=redis_namespace) as shared:
+        front: TieredCache[str, str] = TieredCache(Cache(100), shared.tier())
+        await front.set("k", "v1")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _CHILD,
+            redis_url,
+            redis_namespace,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert child.stdout is not None
         try:
-            await shared.clear()
-            for op in ops:
-                if op[0] == "set":
-                    memory.set(op[1], op[2], tags=op[3])
-                    await shared.set(op[1], op[2], tags=op[3])
-                elif op[0] == "delete":
-                    assert await shared.delete(op[1]) == memory.delete(op[1])
-                else:
-                    assert await shared.invalidate_tag(op[1]) == memory.invalidate_tag(op[1])
-                expected = {k: memory.get(k) for k in "abcd" if k in memory}
-                assert await shared.get_many(list("abcd")) == expected
+            line = await asyncio.wait_for(child.stdout.readline(), 60)
+            assert line.decode().split() == ["ready", "v1", "True"]
+            await front.set("k", "v2")
+            line = await asyncio.wait_for(child.stdout.readline(), 60)
+            assert line.decode().split() == ["dropped", "v2"]
         finally:
-            await shared.clear()
-            await client.aclose()
+            if child.returncode is None:
+                await asyncio.wait_for(child.wait(), 60)
+        assert child.returncode == 0
+        await front.aclose()
+        await shared.clear()
 
-    asyncio.run(run())
+
+class _Server:
+    """A redis-server of this test's own, to kill and restart."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("PEPPERPY_REQUIRE_SERVICES") == "1":
+                pytest.fail("redis-server is not installed (PEPPERPY_REQUIRE_SERVICES=1)")
+            pytest.skip("redis-server is not installed; run `python tools/services.py start`")
+        self.binary = binary
+        self.dir = Path(tempfile.mkdtemp(prefix="pepperpy-cache-feed-"))
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary,
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
+            *("--save", "", "--appendonly", "no"),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(500):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.01)
+        raise AssertionError("redis-server did not start")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def cleanup(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            await self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+async def test_a_front_that_loses_the_feed_keeps_nothing_until_it_is_back() -> None:
+    server = _Server()
+    await server.start()
+    try:
+        url = f"redis://127.0.0.1:{server.port}/0"
+        async with (
+            RedisCache(url, namespace="feed", health_interval=0.5) as one,
+            RedisCache(url, namespace="feed", health_interval=0.5) as two,
+        ):
+            tier = two.tier()
+            front: TieredCache[str, int] = TieredCache(Cache(100), tier)
+            await one.set("k", 1)
+            assert await front.get("k") == 1 and "k" in front.memory
+            await server.kill()
+            await _until(lambda: not tier.feed_connected)
+            assert len(front.memory) == 0  # it cannot hear about changes: it drops everything
+            assert await front.get("k", "miss") == "miss"  # Redis is down: a miss
+            assert len(front.memory) == 0
+            await server.start()  # an empty server: everything it held is gone
+            for _ in range(100):  # a pooled connection to the dead server fails once
+                try:
+                    await one.set("k", 2)
+                    break
+                except RedisCacheError as exc:
+                    assert exc.retryable
+                    await asyncio.sleep(0.05)
+            await _until(lambda: tier.feed_connected)
+            for _ in range(100):  # its pooled connection may fail once too: a miss
+                if await front.get("k") == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert "k" in front.memory  # kept again now that the feed is back
+            await one.set("k", 3)
+            await front.sync()
+            assert await front.get("k") == 3
+            await front.aclose()
+    finally:
+        await server.cleanup()
+
+
+async def test_sync_and_feed_without_a_front(cache: RedisCache) -> None:
+    """sync() is a no-op while nobody listens; announce=False writes plain commands."""
+    await cache.tier().sync()
+    quiet = RedisCache(cache.client, namespace=cache.namespace, announce=False)
+    await quiet.set("k", 1)
+    await quiet.set("t", 1, tags=["x"])
+    assert await quiet.delete_many(["k", "t"]) == 2
+    with pytest.raises(InvalidArgumentError, match="health_interval"):
+        RedisCache(cache.client, health_interval=0)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
 from pepperpy.cache import Cache, StorageTier, TieredCache, cached, encode_key
-from pepperpy.core import MISSING, ExternalError, InvalidArgumentError, ManualClock
+from pepperpy.core import MISSING, ExternalError, InvalidArgumentError
 
 
 @attrs.define
@@ -165,23 +163,3 @@ def test_encode_key() -> None:
     assert "12" == encode_key(12)
     assert "(1, 'x')" == encode_key((1, "x"))
     assert "True" == encode_key(True)
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("pepperpy.storage") is None, reason="pepperpy-storage not installed"
-)
-async def test_with_real_sqlite_storage(tmp_path: Path) -> None:
-    """A real pepperpy-storage SQLite store works as the second tier across cache instances."""
-    from pepperpy.storage import Storage
-
-    clock = ManualClock()
-    async with Storage.create("cache", data_dir=tmp_path) as storage:
-        tier = StorageTier(storage, value_type=User)
-        first: TieredCache[str, User] = TieredCache(Cache(10, clock=clock), tier)
-        await first.set("u1", User("ann", 30), ttl=60)
-    async with Storage.create("cache", data_dir=tmp_path) as storage:
-        tier2 = StorageTier(storage, value_type=User)
-        second: TieredCache[str, User] = TieredCache(Cache(10), tier2)
-        assert User("ann", 30) == await second.get("u1")
-        await second.delete("u1")
-        assert await second.get("u1") is None
