@@ -561,7 +561,7 @@ def connect_stream(
             context={"backend": scheme, "object": repr(cls)},
             hint="A backend class needs a classmethod from_url(url, stream, **options).",
         )
-    accepted = set(inspect.signature(cls).parameters) - {"self", "client", "path", "stream"}
+    accepted = set(inspect.signature(cls).parameters) - {"client", "path", "hub", "stream"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise InvalidArgumentError(
