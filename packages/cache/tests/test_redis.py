@@ -351,7 +351,8 @@ async def test_a_front_that_loses_the_feed_keeps_nothing_until_it_is_back() -> N
                     await one.set("k", 2)
                     break
                 except RedisCacheError as exc:
-                    assert exc.retryable
+                    if not exc.retryable:
+                        raise
                     await asyncio.sleep(0.05)
             await _until(lambda: tier.feed_connected)
             for _ in range(100):  # its pooled connection may fail once too: a miss

@@ -8,8 +8,17 @@ from typing import Any
 import attrs
 import pytest
 
-from pepperpy.cache import Cache, StorageTier, TieredCache, cached, encode_key
-from pepperpy.core import MISSING, ExternalError, InvalidArgumentError
+from pepperpy.cache import (
+    BroadcastingCacheTier,
+    Cache,
+    Invalidation,
+    StorageTier,
+    TieredCache,
+    TierEntry,
+    cached,
+    encode_key,
+)
+from pepperpy.core import MISSING, ConfigurationError, ExternalError, InvalidArgumentError
 
 
 @attrs.define
@@ -163,3 +172,157 @@ def test_encode_key() -> None:
     assert "12" == encode_key(12)
     assert "(1, 'x')" == encode_key((1, "x"))
     assert "True" == encode_key(True)
+
+
+async def test_a_bare_tier_gets_best_effort_invalidation() -> None:
+    """A tier with only get/set/delete: invalidations reach it for the keys memory knows."""
+    store = DictStore()
+    tier = StorageTier(store)
+    assert tier.supports_tags is False  # DictStore cannot scan
+    tiered: TieredCache[str, int] = TieredCache(Cache(10), tier)
+    assert tiered.supports_tags is False
+    await tiered.set("a", 1, tags=["t"])
+    await tiered.set("b", 2, tags=["t", "u"])
+    await tiered.set("user:1", 3)
+    await tiered.set("user:2", 4)
+    await tiered.set("z", 5)
+    assert store.data["cache:a"] == {"v": 1}  # the tags stay in memory only
+    assert await tiered.invalidate_tag("t") == 2
+    assert "cache:a" not in store.data and "cache:b" not in store.data
+    assert await tiered.invalidate_prefix("user:") == 2
+    assert set(store.data) == {"cache:z"}
+    assert await tiered.clear() == 1
+    assert store.data == {}
+    with pytest.raises(ConfigurationError, match="needs a store that can scan"):
+        await tier.invalidate_tag("t")
+
+
+async def test_storage_tier_keeps_a_tag_index_in_the_store() -> None:
+    from pepperpy.storage import Storage
+
+    async with Storage.create("idx", backend="memory") as storage:
+        tier = StorageTier(storage, prefix="c:")
+        assert tier.supports_tags
+        await tier.set("k", {"x": 1}, ttl=60, tags=["t", "odd\x00\x1f%tag"])
+        assert await storage.get("c:k") == {"v": {"x": 1}, "t": ["t", "odd\x00\x1f%tag"]}
+        assert sorted(await storage.keys("c:\x1f")) == [
+            "c:\x1fodd%00%1F%25tag\x1fk",
+            "c:\x1ft\x1fk",
+        ]
+        entry = await tier.get_entry("k")
+        assert entry is not MISSING
+        assert entry.value == {"x": 1} and entry.tags == ("t", "odd\x00\x1f%tag")
+        assert entry.ttl is not None and 0 < entry.ttl <= 60
+        assert await tier.invalidate_tag("odd\x00\x1f%tag") == 1
+        assert await storage.keys("c:") == ["c:\x1ft\x1fk"]  # a stale index key: harmless
+        assert await tier.invalidate_tag("t") == 0
+        assert await storage.keys("c:") == []
+        tiered: TieredCache[str, int] = TieredCache(Cache(10), tier)
+        with pytest.raises(InvalidArgumentError, match="reserved"):
+            await tiered.set("\x1fk", 1)
+
+
+class AnnouncingTier:
+    """A broadcasting tier whose announcements arrive exactly when the test says."""
+
+    supports_tags = True
+    feed_connected = True
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.listeners: list[Any] = []
+        self.during_io: list[Invalidation] = []
+
+    def announce(self, change: Invalidation) -> None:
+        for listener in self.listeners:
+            listener(change)
+
+    async def _io(self) -> None:
+        while self.during_io:  # someone else's change, announced while we wait for I/O
+            self.announce(self.during_io.pop())
+        await asyncio.sleep(0)
+
+    async def get(self, key: str) -> Any:
+        await self._io()
+        return self.data.get(key, MISSING)
+
+    async def get_entry(self, key: str) -> Any:
+        await self._io()
+        return TierEntry(self.data[key], (), None) if key in self.data else MISSING
+
+    async def set(self, key: str, value: Any, *, ttl: Any, tags: Any = ()) -> None:
+        await self._io()
+        self.data[key] = value
+        self.announce(Invalidation(keys=(key,)))
+
+    async def delete(self, key: str) -> bool:
+        self.announce(Invalidation(keys=(key,)))
+        return self.data.pop(key, MISSING) is not MISSING
+
+    async def invalidate_tag(self, *tags: str) -> int:
+        return 0
+
+    async def invalidate_prefix(self, prefix: str) -> int:
+        return 0
+
+    async def clear(self) -> int:
+        return 0
+
+    async def listen(self, listener: Any) -> None:
+        self.listeners.append(listener)
+
+    def unlisten(self, listener: Any) -> None:
+        self.listeners.remove(listener)
+
+    async def sync(self) -> None:
+        await self._io()
+
+
+async def test_a_read_or_write_racing_with_an_announcement_is_not_kept() -> None:
+    tier = AnnouncingTier()
+    assert isinstance(tier, BroadcastingCacheTier)
+    front: TieredCache[str, int] = TieredCache(Cache(10), tier)
+    tier.data["k"] = 1
+    tier.during_io.append(Invalidation(keys=("k",)))  # k changes while we read it
+    assert await front.get("k") == 1
+    assert "k" not in front.memory  # the value read may be stale: not kept
+    assert await front.get("k") == 1
+    assert "k" in front.memory  # a quiet read is kept
+    tier.during_io.append(Invalidation(tags=("x",)))
+    await front.set("k", 2)
+    assert "k" not in front.memory  # another change raced with the write
+    await front.set("k", 3)
+    assert front.memory.get("k") == 3  # its own announcement does not drop it
+    tier.announce(Invalidation(everything=True))
+    assert len(front.memory) == 0
+    tier.feed_connected = False
+    assert await front.get("k") == 3
+    assert "k" not in front.memory  # nothing is kept while the feed is down
+    await front.aclose()
+    assert tier.listeners == []
+
+
+async def test_a_third_party_tier_without_a_delete_answer() -> None:
+    class Minimal:
+        def __init__(self) -> None:
+            self.data: dict[str, Any] = {}
+
+        async def get(self, key: str) -> Any:
+            return self.data.get(key, MISSING)
+
+        async def set(self, key: str, value: Any, *, ttl: float | None) -> None:
+            self.data[key] = value
+
+        async def delete(self, key: str) -> None:
+            self.data.pop(key, None)
+
+    tier = Minimal()
+    front: TieredCache[str, int] = TieredCache(Cache(10), tier)
+    await front.set("k", 1, tags=["t"])
+    assert await front.delete("k") is True  # memory's answer
+    assert await front.delete("k") is False
+    await front.set_many({"a": 1, "b": 2})
+    assert await TieredCache(Cache(10), tier).get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
+    assert await front.delete_many(["a", "b", "c"]) == 2
+    await front.sync()  # nothing to wait for
+    await front.aclose()
