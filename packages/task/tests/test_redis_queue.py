@@ -1,66 +1,27 @@
-"""Tests for pepperpy.task._redis: the durable queue's own suite, rerun on a real Redis.
+"""What only the Redis durable queue has: configuration, and a Redis server killed mid-run.
 
-Every scenario of test_durable.py that does not open the SQLite file itself runs
-here unchanged with ``DurableQueue(path, ...)`` meaning "a RedisQueue in a
-namespace of its own for that path", so both backends share one suite. Then
-what only Redis needs: a killed worker process, a lost last attempt, priorities
-across functions, several workers on one queue.
+Every queue scenario (leases, retries, priorities, a killed worker process, ...)
+runs on Redis in the shared conformance suite, test_durable.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import shutil
 import signal
-import sys
-import textwrap
+import socket
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from pepperpy.core import ConfigurationError, InvalidArgumentError
+from pepperpy.core import ConfigurationError, ExternalError, InvalidArgumentError, StartupError
 from pepperpy.task import DurableQueue, DurableQueueBase, RedisQueue, TaskManager
-
-from . import test_durable as suite
-
-SHARED = [
-    "test_enqueue_run_and_result",
-    "test_task_survives_a_restart",
-    "test_graceful_shutdown_releases_without_using_an_attempt",
-    "test_failures_retry_then_fail_for_good",
-    "test_workers_only_claim_registered_names",
-    "test_long_task_keeps_its_lease",
-    "test_results_expire",
-    "test_dedup_ids_delay_and_validation",
-    "test_delayed_task_waits_for_its_time",
-    "test_cancel_queued_and_running_tasks",
-    "test_sync_durable_task_runs_off_the_loop",
-]
-
-
-@pytest.fixture
-def redis_queues(redis_client: Any, redis_namespace: str) -> Callable[..., RedisQueue]:
-    """``factory(path, **options)``: one namespace per path, so producers and workers meet."""
-
-    def factory(path: str | os.PathLike[str], **options: Any) -> RedisQueue:
-        return RedisQueue(redis_client, namespace=f"{redis_namespace}:{Path(path).name}", **options)
-
-    return factory
-
-
-@pytest.mark.parametrize("scenario", SHARED)
-async def test_durable_suite_on_redis(
-    scenario: str,
-    tmp_path: Path,
-    redis_queues: Callable[..., RedisQueue],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(suite, "DurableQueue", redis_queues)
-    await getattr(suite, scenario)(tmp_path / "tasks.db")
-    assert not (tmp_path / "tasks.db").exists()  # it ran on Redis, not on SQLite
 
 
 def test_is_a_durable_queue(redis_url: str) -> None:
@@ -68,131 +29,6 @@ def test_is_a_durable_queue(redis_url: str) -> None:
     assert isinstance(queue, DurableQueueBase)  # the shared worker loop, its own storage
     assert not isinstance(queue, DurableQueue)  # DurableQueue is the SQLite one
     assert repr(queue) == "<RedisQueue x new>"
-
-
-async def test_priorities_across_functions_then_age(
-    redis_queues: Callable[..., RedisQueue],
-) -> None:
-    producer = redis_queues("prio")
-    async with producer:
-        ids = {
-            "low-old": await producer.enqueue("a", priority=-1),
-            "mid-b": await producer.enqueue("b", priority=0),
-            "high": await producer.enqueue("b", priority=5),
-            "mid-a": await producer.enqueue("a", priority=0),
-        }
-    worker = redis_queues("prio", concurrency=1, poll_interval=0.02)
-    order: list[str] = []
-    worker.register(lambda: order.append("a"), name="a")
-    worker.register(lambda: order.append("b"), name="b")
-    async with TaskManager(durable=worker):
-        for task_id in ids.values():
-            await worker.result(task_id, timeout=30)
-        finished = [await worker.get(task_id) for task_id in ids.values()]
-    assert order == ["b", "b", "a", "a"]  # priority 5, then the priority-0 ones by age
-    by_finish = sorted(zip(ids, finished, strict=True), key=lambda p: p[1].finished_at or 0)
-    assert [name for name, _ in by_finish] == ["high", "mid-b", "mid-a", "low-old"]
-
-
-async def test_several_workers_share_the_queue_each_task_once(
-    redis_queues: Callable[..., RedisQueue],
-) -> None:
-    runs: dict[int, list[str]] = {}
-    workers = []
-    for label in ("w1", "w2", "w3"):
-        worker = redis_queues("shared", poll_interval=0.02, concurrency=4)
-
-        def record(n: int, label: str = label) -> int:
-            runs.setdefault(n, []).append(label)
-            return n
-
-        worker.register(record, name="record")
-        workers.append(worker)
-    managers = [TaskManager(durable=w) for w in workers]
-    for manager in managers:
-        await manager.start()
-    try:
-        ids = [await workers[0].enqueue("record", n) for n in range(60)]
-        results = [await workers[1].result(task_id, timeout=60) for task_id in ids]
-    finally:
-        for manager in managers:
-            await manager.stop()
-    assert results == list(range(60))
-    assert all(len(labels) == 1 for labels in runs.values())
-    assert sorted(runs) == list(range(60))
-
-
-async def test_worker_process_killed_mid_task_is_redelivered(
-    redis_url: str, redis_namespace: str, tmp_path: Path
-) -> None:
-    marker = tmp_path / "started"
-    namespace = f"{redis_namespace}:killed"
-    script = textwrap.dedent(
-        f"""
-        import asyncio, pathlib
-        from pepperpy.task import RedisQueue, TaskManager
-
-        queue = RedisQueue({redis_url!r}, namespace={namespace!r},
-                           visibility_timeout=1.0, poll_interval=0.05)
-
-        @queue.register
-        async def charge(order: int) -> str:
-            pathlib.Path({str(marker)!r}).write_text(str(order))
-            await asyncio.sleep(3600)  # killed in here
-
-        async def main():
-            async with TaskManager(durable=queue):
-                await asyncio.sleep(3600)
-
-        asyncio.run(main())
-        """
-    )
-    producer = RedisQueue(redis_url, namespace=namespace)
-    async with producer:
-        task_id = await producer.enqueue("charge", 42)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script, env=dict(os.environ))
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert proc.returncode is None, "worker exited early"
-            assert time.monotonic() < deadline, "worker never started the task"
-            await asyncio.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)  # no cleanup: the lease stays until it runs out
-        await proc.wait()
-    queue = RedisQueue(redis_url, namespace=namespace, visibility_timeout=1.0, poll_interval=0.05)
-    async with queue:
-        assert (await queue.get(task_id)).state == "running"
-
-    @queue.register
-    async def charge(order: int) -> str:
-        return f"charged {order}"
-
-    async with TaskManager(durable=queue):
-        assert await queue.result(task_id, timeout=60) == "charged 42"
-        record = await queue.get(task_id)
-    assert record.attempts == 2  # the killed delivery counted
-
-
-async def test_a_task_lost_on_its_last_attempt_is_failed(
-    redis_queues: Callable[..., RedisQueue], redis_client: Any
-) -> None:
-    producer = redis_queues("lost")
-    async with producer:
-        task_id = await producer.enqueue("fragile", max_attempts=1)
-        # What a worker that died during the only allowed delivery leaves behind.
-        ns = producer.namespace
-        await redis_client.zrem(f"{ns}:q:fragile:0", task_id)
-        await redis_client.hset(
-            f"{ns}:t:{task_id}", mapping={"state": "running", "attempts": 1, "lease_until": 0}
-        )
-        await redis_client.zadd(f"{ns}:running", {task_id: 0})
-    worker = redis_queues("lost", poll_interval=0.05)
-    worker.register(lambda: "never", name="fragile")
-    async with TaskManager(durable=worker):
-        record = await suite.wait_done(worker, task_id)
-    assert record.state == "failed"
-    assert "lost" in (record.error or "")
 
 
 def test_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,3 +39,133 @@ def test_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
         RedisQueue("redis://127.0.0.1:1/0", namespace="")
     with pytest.raises(InvalidArgumentError):
         RedisQueue("redis://127.0.0.1:1/0", visibility_timeout=0)
+    monkeypatch.setenv("PEPPERPY_REDIS_URL", "redis://127.0.0.1:1/0")
+    assert RedisQueue().url == "redis://127.0.0.1:1/0"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_unreachable_redis_is_a_retryable_error() -> None:
+    queue = RedisQueue(f"redis://127.0.0.1:{_free_port()}/0")
+    with pytest.raises(StartupError) as info:
+        await queue.start()
+    cause = info.value.__cause__
+    assert isinstance(cause, ExternalError) and cause.retryable
+
+
+# --------------------------------------------------------------------------- fault
+
+
+class _Server:
+    """A redis-server of this test's own, persisting every write (AOF, fsync always)."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("PEPPERPY_REQUIRE_SERVICES") == "1":
+                pytest.fail("redis-server is not installed (PEPPERPY_REQUIRE_SERVICES=1)")
+            pytest.skip("redis-server is not installed; run `python tools/services.py start`")
+        self.binary = binary
+        self.dir = Path(tempfile.mkdtemp(prefix="pepperpy-task-redis-fault-"))
+        self.port = _free_port()
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary,
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
+            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(500):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.01)
+        raise AssertionError("redis-server did not start")
+
+    async def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def cleanup(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            await self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+async def _until(check: Callable[[], bool], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_redis_killed_mid_run_loses_no_acknowledged_task(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="pepperpy.task")
+    server = _Server()
+    await server.start()
+    url = f"redis://127.0.0.1:{server.port}/0"
+    producer = RedisQueue(url, namespace="jobs", poll_interval=0.05)
+    worker = RedisQueue(
+        url, namespace="jobs", visibility_timeout=1.0, poll_interval=0.05, concurrency=2
+    )
+    runs: Counter[int] = Counter()
+    at_gate = asyncio.Event()
+    gate = asyncio.Event()
+
+    @worker.register
+    async def work(n: int) -> int:
+        runs[n] += 1
+        if n == 10 and not gate.is_set():  # hold the worker mid-run
+            at_gate.set()
+            await gate.wait()
+        return n * 10
+
+    manager = TaskManager(durable=worker)
+    try:
+        await producer.start()
+        ids = [await producer.enqueue("work", n) for n in range(30)]  # acknowledged
+        await manager.start()
+        await asyncio.wait_for(at_gate.wait(), 20)
+        finished_before = {}
+        for n, task_id in enumerate(ids):
+            record = await producer.get(task_id)
+            if record.state == "done":
+                finished_before[n] = record.result
+        assert finished_before  # some finished, 10 is running, the rest wait
+        await server.kill()
+        with pytest.raises(ExternalError) as info:
+            await producer.enqueue("work", -1)
+        assert info.value.retryable
+        gate.set()  # 10 finishes now, but its result cannot reach Redis
+        await _until(lambda: runs[10] == 1 and not worker._running)
+        await asyncio.sleep(0.3)  # the worker keeps polling a dead server meanwhile
+        assert worker.is_running and manager.is_running
+        await server.start()  # same port and directory: the AOF is replayed
+        more = [await producer.enqueue("work", n) for n in range(30, 35)]
+        results = [await producer.result(task_id, timeout=30) for task_id in ids + more]
+        assert results == [n * 10 for n in range(35)]  # nothing lost, the worker survived
+        assert set(runs) == set(range(35))
+        for n, result in finished_before.items():  # finished: kept, never run again
+            assert runs[n] == 1
+            assert (await producer.get(ids[n])).result == result
+        assert runs[10] == 2  # ran, result lost with the server: delivered again
+        assert (await producer.get(ids[10])).attempts == 2
+        assert any("durable queue poll failed" in r.getMessage() for r in caplog.records)
+    finally:
+        await manager.stop()
+        await producer.stop()
+        await server.cleanup()

@@ -5,7 +5,9 @@ own concurrency, priorities, retries with backoff (cancellation never uses a
 retry), per-task timeouts, ids and de-duplication keys, and typed
 :class:`TaskHandle` results. It schedules delayed, interval and cron tasks on
 the core ``Clock``, runs a crash-safe SQLite :class:`DurableQueue` (or the
-same queue on Redis, :class:`RedisQueue`, ``pepperpy-task[redis]``), and shuts
+same queue on Redis, :class:`RedisQueue`, ``pepperpy-task[redis]``, or on
+PostgreSQL, :class:`PostgresQueue`, ``pepperpy-task[postgres]``: all three share
+the worker loop of :class:`DurableQueueBase`), and shuts
 down gracefully: stop accepting, drain with a timeout, cancel the rest and
 report it.
 """
@@ -23,6 +25,7 @@ from pepperpy.task._handle import (
     TaskTimeoutError,
 )
 from pepperpy.task._manager import QueueStats, ShutdownReport, TaskEvent, TaskManager
+from pepperpy.task._postgres import PostgresQueue
 from pepperpy.task._redis import RedisQueue
 from pepperpy.task._schedule import CronTrigger, IntervalTrigger, MissedRunPolicy, Schedule
 from pepperpy.task._version import __version__
@@ -36,6 +39,7 @@ __all__ = [
     "DurableTaskError",
     "IntervalTrigger",
     "MissedRunPolicy",
+    "PostgresQueue",
     "QueueFullError",
     "QueueStats",
     "RedisQueue",
