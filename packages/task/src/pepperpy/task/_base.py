@@ -573,6 +573,7 @@ class DurableQueueBase(Lifecycle):
         assert self._wake is not None
         wake = self._wake
         polls = 0
+        failing = False
         while True:
             manager = self._manager
             assert manager is not None
@@ -582,7 +583,14 @@ class DurableQueueBase(Lifecycle):
                 try:
                     claimed = await self._claim_ready(free)
                 except Exception as exc:  # a locked file or a lost server must not kill it
-                    logger.warning("durable queue poll failed (retrying): %s", exc)
+                    # One warning per outage, not one per poll.
+                    level = logging.DEBUG if failing else logging.WARNING
+                    logger.log(level, "durable queue poll failed (retrying): %s", exc)
+                    failing = True
+                else:
+                    if failing:
+                        logger.warning("durable queue polls again after a failure")
+                    failing = False
             for claim in claimed:
                 self._running.add(claim.id)
                 handle = manager.submit(
