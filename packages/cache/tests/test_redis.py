@@ -227,9 +227,12 @@ async def test_fronts_sharing_one_tier_in_one_process(cache: RedisCache) -> None
     assert "k" not in b.memory
     assert await b.get("k") == 2
     assert await a.get("k") == 2 and "k" in a.memory  # the writer keeps its own value
+    assert "k" in b.memory
+    await cache.aclose()  # the subscription ends: the fronts can no longer trust memory
+    assert not tier.feed_connected
+    assert len(a.memory) == 0 and len(b.memory) == 0
     await a.aclose()
     await b.aclose()
-    await cache.aclose()
 
 
 _CHILD = """

@@ -222,7 +222,9 @@ class _Feed:
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
-        self.connected = False
+        if self.connected:  # the fronts can no longer hear about changes
+            self.connected = False
+            self.dispatch(_EVERYTHING)
 
     def dispatch(self, change: Invalidation) -> None:
         alive = []

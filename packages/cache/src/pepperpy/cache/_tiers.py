@@ -653,11 +653,10 @@ class TieredCache(Generic[K, V]):
                     context={"tag": safe_repr(tag)},
                 )
         name = self._encode(key)
+        if self._feed is not None and not self._listening:
+            await self._start_feed()
         epoch = self._epoch
         if self.write_through:
-            if self._feed is not None and not self._listening:
-                await self._start_feed()
-            epoch = self._epoch
             try:
                 if self._tagged is not None:
                     await self._tagged.set(name, value, ttl=seconds, tags=tag_list)
