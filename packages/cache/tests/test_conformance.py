@@ -5,6 +5,8 @@ The same tests run against:
 * ``memory``: the in-memory :class:`Cache`, through a thin async adapter;
 * ``tiered-memory``: a :class:`TieredCache` over a pepperpy-storage memory store;
 * ``tiered-sqlite``: a :class:`TieredCache` over a real SQLite file;
+* ``tiered-postgres``: a :class:`TieredCache` over pepperpy-storage's PostgreSQL
+  backend (real server; a store of its own in the shared table);
 * ``tiered-redis``: a :class:`TieredCache` over a :class:`RedisTier` (real server);
 * ``redis``: :class:`RedisCache` itself.
 
@@ -31,7 +33,14 @@ from hypothesis import strategies as st
 from pepperpy.cache import Cache, RedisCache, StorageTier, TieredCache, cached
 from pepperpy.core import MISSING
 
-BACKENDS = ["memory", "tiered-memory", "tiered-sqlite", "tiered-redis", "redis"]
+BACKENDS = [
+    "memory",
+    "tiered-memory",
+    "tiered-sqlite",
+    "tiered-postgres",
+    "tiered-redis",
+    "redis",
+]
 
 
 @attrs.define
@@ -96,6 +105,7 @@ async def open_backend(
     name: str,
     *,
     redis_url: str | None = None,
+    postgres_dsn: str | None = None,
     namespace: str = "",
     data_dir: Path | None = None,
     value_type: Any = None,
@@ -105,20 +115,28 @@ async def open_backend(
         adapter = MemoryAdapter(Cache(None))
         yield Harness(name, adapter, adapter, coherent=True)
         return
-    if name in ("tiered-memory", "tiered-sqlite"):
+    if name.startswith("tiered-") and name != "tiered-redis":
         from pepperpy.storage import Storage
 
-        backend = "memory" if name == "tiered-memory" else "sqlite"
+        backend = name.removeprefix("tiered-")
         assert data_dir is not None
         store_name = f"cache-{uuid.uuid4().hex[:8]}"
-        async with Storage.create(store_name, backend=backend, data_dir=data_dir) as storage:
+        options: dict[str, Any] = {}
+        if backend == "postgres":  # a store of its own in the server's shared table
+            options = {"dsn": postgres_dsn, "store": store_name}
+        async with Storage.create(
+            store_name, backend=backend, data_dir=data_dir, **options
+        ) as storage:
             tier = StorageTier(storage, value_type=value_type)
-            yield Harness(
-                name,
-                TieredCache(Cache(None), tier),
-                TieredCache(Cache(None), tier),  # a second process: its own memory front
-                coherent=False,  # a store announces nothing: fronts keep what they read
-            )
+            try:
+                yield Harness(
+                    name,
+                    TieredCache(Cache(None), tier),
+                    TieredCache(Cache(None), tier),  # a second process: its own memory front
+                    coherent=False,  # a store announces nothing: fronts keep what they read
+                )
+            finally:
+                await storage.clear()
         return
     import redis.asyncio
 
@@ -146,15 +164,18 @@ async def open_backend(
 async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     """``async with make(value_type=None) as harness`` for the parametrised backend."""
     name = request.param
-    redis_url = namespace = None
+    redis_url = namespace = postgres_dsn = None
     if "redis" in name:
         redis_url = request.getfixturevalue("redis_url")
         namespace = request.getfixturevalue("redis_namespace")
+    if "postgres" in name:
+        postgres_dsn = request.getfixturevalue("postgres_dsn")
 
     def factory(value_type: Any = None) -> contextlib.AbstractAsyncContextManager[Harness]:
         return open_backend(
             name,
             redis_url=redis_url,
+            postgres_dsn=postgres_dsn,
             namespace=namespace or "",
             data_dir=tmp_path,
             value_type=value_type,
@@ -353,12 +374,14 @@ def test_behaves_like_the_memory_cache(
     every write through one handle and are read back through a cold one too.
     """
     redis_url = request.getfixturevalue("redis_url") if "redis" in name else None
+    postgres_dsn = request.getfixturevalue("postgres_dsn") if "postgres" in name else None
 
     async def run() -> None:
         model: Cache[str, int] = Cache(None)
         async with open_backend(
             name,
             redis_url=redis_url,
+            postgres_dsn=postgres_dsn,
             namespace=f"test:{uuid.uuid4().hex[:12]}",
             data_dir=tmp_path,
         ) as backend:
