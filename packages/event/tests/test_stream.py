@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +37,28 @@ async def test_streams_on_one_hub_share_entries_and_other_hubs_do_not() -> None:
     assert await MemoryStream("orders", group="g", hub=name).read(block=0) == []
     with pytest.raises(InvalidArgumentError, match="hub"):
         MemoryStream(hub=42)  # type: ignore[arg-type]
+
+
+async def test_a_reader_on_another_threads_loop_is_woken_by_a_publish() -> None:
+    hub = MemoryHub()
+    reader = MemoryStream("orders", group="g", hub=hub, block=30.0)
+    writer = MemoryStream("orders", hub=hub)
+    await reader.ensure_group()
+
+    started = threading.Event()
+
+    def read_in_thread() -> list[Any]:
+        async def wait() -> list[Any]:
+            started.set()
+            return [m.data for m in await asyncio.wait_for(reader.read(), 20)]
+
+        return asyncio.run(wait())
+
+    waiting = asyncio.ensure_future(asyncio.to_thread(read_in_thread))
+    await asyncio.to_thread(started.wait, 10)
+    await asyncio.sleep(0.2)  # the reader is waiting on its own loop by now
+    await writer.publish("jobs", "hello")
+    assert await waiting == ["hello"]  # woken at once, not after block=30
 
 
 async def test_memory_maxlen_keeps_exactly_the_newest() -> None:

@@ -11,8 +11,9 @@ Durable event streams (:class:`EventStream`: consumer groups, at-least-once
 with acknowledgements, redelivery and dead letters) with one API on three
 stores, picked by :func:`connect_stream` from a URL: :class:`MemoryStream`
 (this process), :class:`SQLiteStream` (processes sharing a file,
-``pepperpy-event[sqlite]``) and :class:`RedisStream` (machines,
-``pepperpy-event[redis]``); plus :class:`RedisPubSub` (fire-and-forget).
+``pepperpy-event[sqlite]``), :class:`RedisStream` and :class:`PostgresStream`
+(machines, ``pepperpy-event[redis]`` / ``[postgres]``); plus
+:class:`RedisPubSub` (fire-and-forget).
 """
 
 from pepperpy.event._errors import BackpressureError, EventError, HandlerError
@@ -28,6 +29,7 @@ from pepperpy.event._manager import (
     TopicStats,
 )
 from pepperpy.event._memory_stream import MemoryHub, MemoryStream
+from pepperpy.event._postgres_stream import PostgresStream
 from pepperpy.event._redis import REDIS_URL_ENV, PubSubSubscription, RedisPubSub, RedisStream
 from pepperpy.event._sqlite_stream import SQLiteStream
 from pepperpy.event._stream import (
@@ -60,6 +62,7 @@ __all__ = [
     "MemoryHub",
     "MemoryStream",
     "Middleware",
+    "PostgresStream",
     "PubSubSubscription",
     "RedisPubSub",
     "RedisStream",

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
@@ -59,6 +60,8 @@ STREAM_URL_ENV = "PEPPERPY_EVENT_STREAM_URL"
 _BUILTIN = {
     "memory": "pepperpy.event._memory_stream:MemoryStream",
     "sqlite": "pepperpy.event._sqlite_stream:SQLiteStream",
+    "postgres": "pepperpy.event._postgres_stream:PostgresStream",
+    "postgresql": "pepperpy.event._postgres_stream:PostgresStream",
     "redis": "pepperpy.event._redis:RedisStream",
     "rediss": "pepperpy.event._redis:RedisStream",
     "unix": "pepperpy.event._redis:RedisStream",
@@ -193,6 +196,12 @@ def encode_event(topic: str, data: Any) -> tuple[str, str]:
             code="pepperpy.event.topic",
             hint="Publish on a dotted topic such as 'orders.paid'.",
         )
+    if "\x00" in topic:
+        raise InvalidArgumentError(
+            f"topic {_safe_repr(topic)} contains a NUL character",
+            code="pepperpy.event.topic",
+            hint="Publish on a dotted topic such as 'orders.paid'.",
+        )
     try:
         topic.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -286,13 +295,15 @@ class StreamBase:
         block: float,
     ) -> None:
         for label, text in (("stream", stream), ("group", group), ("namespace", namespace)):
-            if not isinstance(text, str) or not text:
+            if not isinstance(text, str) or not text or "\x00" in text:
                 raise InvalidArgumentError(
-                    f"{label} must be a non-empty string, got {_safe_repr(text)}",
+                    f"{label} must be a non-empty string without NUL, got {_safe_repr(text)}",
                     code=f"pepperpy.event.{label}",
                     hint=f"Name the {label}, e.g. {label}='orders'.",
                 )
-        if consumer is not None and (not isinstance(consumer, str) or not consumer):
+        if consumer is not None and (
+            not isinstance(consumer, str) or not consumer or "\x00" in consumer
+        ):
             raise InvalidArgumentError(
                 f"consumer must be a non-empty string or None, got {_safe_repr(consumer)}",
                 code="pepperpy.event.consumer",
@@ -561,7 +572,8 @@ def connect_stream(
             context={"backend": scheme, "object": repr(cls)},
             hint="A backend class needs a classmethod from_url(url, stream, **options).",
         )
-    accepted = set(inspect.signature(cls).parameters) - {"client", "path", "hub", "stream"}
+    url_given = {"client", "path", "dsn", "hub", "stream"}
+    accepted = set(inspect.signature(cls).parameters) - url_given
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise InvalidArgumentError(
@@ -577,25 +589,43 @@ def connect_stream(
 
 
 class Waker:
-    """Wakes the readers of a stream in this process when an event is appended."""
+    """Wakes the readers of a stream in this process when an event is appended.
+
+    Readers may wait on other event loops (threads): each is woken on its own loop.
+    """
 
     def __init__(self) -> None:
-        self._waiters: set[asyncio.Event] = set()
+        self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
+        self._lock = threading.Lock()
 
     def register(self) -> asyncio.Event:
         """A fresh event set by the next :meth:`notify`; :meth:`unregister` it after use."""
         event = asyncio.Event()
-        self._waiters.add(event)
+        with self._lock:
+            self._waiters[event] = asyncio.get_running_loop()
         return event
 
     def unregister(self, event: asyncio.Event) -> None:
         """Forget a registered event."""
-        self._waiters.discard(event)
+        with self._lock:
+            self._waiters.pop(event, None)
 
     def notify(self) -> None:
         """Wake every registered reader."""
-        for event in self._waiters:
-            event.set()
+        with self._lock:
+            waiters = list(self._waiters.items())
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for event, loop in waiters:
+            if loop is running:
+                event.set()
+            else:
+                try:
+                    loop.call_soon_threadsafe(event.set)
+                except RuntimeError:  # that loop has closed: nobody is waiting there
+                    pass
 
 
 async def wait_any(clock: Any, seconds: float, *events: asyncio.Event) -> None:
