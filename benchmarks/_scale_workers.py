@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -137,7 +138,8 @@ async def run_arq(url: str, namespace: str, concurrency: int, poll: float) -> No
         running.cancel()
         stopped.cancel()
         await asyncio.gather(running, stopped, return_exceptions=True)
-        await worker.close()
+        with contextlib.suppress(asyncio.CancelledError):  # jobs cut short by the stop
+            await worker.close()
 
 
 async def run_taskiq(url: str, namespace: str, concurrency: int, poll: float) -> None:
@@ -157,6 +159,7 @@ async def run_taskiq(url: str, namespace: str, concurrency: int, poll: float) ->
         await asyncio.wait((receiving, stopped), return_when=asyncio.FIRST_COMPLETED)
         if receiving.done():
             receiving.result()
+        await asyncio.sleep(0.5)  # acknowledgements of the last tasks land before the stop
     finally:
         receiving.cancel()
         stopped.cancel()
@@ -174,6 +177,13 @@ async def main(argv: list[str]) -> None:
     library, url, namespace = argv[:3]
     concurrency = int(argv[3]) if len(argv) > 3 else 20
     poll = float(argv[4]) if len(argv) > 4 else 0.01
+    loop = asyncio.get_running_loop()
+
+    def report(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        sys.stderr.write(f"[{library} worker {os.getpid()}] ")  # whose message it is
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(report)
     _redis = redis.asyncio.Redis.from_url(url)
     try:
         await RUNNERS[library](url, namespace, concurrency, poll)

@@ -320,6 +320,8 @@ def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
         if proc in _PROCESSES:
             _PROCESSES.remove(proc)
 
@@ -340,9 +342,15 @@ async def _start_workers(library: str, url: str, namespace: str) -> list[subproc
     procs = [_spawn(library, url, namespace) for _ in range(WORKER_PROCESSES)]
     for proc in procs:
         assert proc.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 120)
+        except asyncio.TimeoutError:
+            line = b""
         if line.strip() != b"ready":
-            raise RuntimeError(f"{library} worker did not start (exit code {proc.poll()})")
+            raise RuntimeError(
+                f"{library} worker not ready within 120 s (exit code {proc.poll()}); "
+                "see its output above"
+            )
     return procs
 
 
