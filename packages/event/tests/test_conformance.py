@@ -12,31 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pepperpy.core import ClosedError, InvalidArgumentError, ManualClock
+from pepperpy.core import ClosedError, InvalidArgumentError
 from pepperpy.event import (
     EventManager,
     EventStream,
-    MemoryHub,
-    MemoryStream,
-    PostgresStream,
-    RedisStream,
-    SQLiteStream,
     StreamMessage,
     connect_stream,
 )
 
 BACKENDS = ["memory", "sqlite", "redis", "postgres"]
+
+if TYPE_CHECKING:
+    from conftest import Backend
 
 
 @attrs.frozen
@@ -49,121 +45,6 @@ class Paid:
 def _id(text: str) -> tuple[int, int]:
     ms, _, seq = text.partition("-")
     return int(ms), int(seq or 0)
-
-
-@attrs.define
-class Backend:
-    """Opens streams on one backend (all closed after the test) and makes time pass."""
-
-    name: str
-    url: str
-    namespace: str
-    claim_after: float
-    clock: ManualClock | None
-    factory: Callable[..., Any]
-    opened: list[Any] = attrs.field(factory=list, repr=False)
-    shared: dict[str, Any] = attrs.field(factory=dict, repr=False)
-
-    def stream(self, stream: str = "orders", **options: Any) -> Any:
-        """A new handle on the backend's stream *stream* (``group``, ``consumer``, ...)."""
-        options.setdefault("claim_after", self.claim_after)
-        options.setdefault("block", 0.1)
-        opened = self.factory(stream, namespace=self.namespace, **options)
-        self.opened.append(opened)
-        return opened
-
-    def stream_once(self, name: str, **options: Any) -> Any:
-        """The same handle each time *name* is asked for (for hypothesis examples)."""
-        if name not in self.shared:
-            self.shared[name] = self.stream(**options)
-        return self.shared[name]
-
-    async def idle(self) -> None:
-        """Let ``claim_after`` pass: pending entries become claimable."""
-        if self.clock is not None:
-            await self.clock.advance(self.claim_after)
-        else:
-            await asyncio.sleep(self.claim_after * 1.2)
-
-    async def until(self, predicate: Callable[[], bool], *, time_passes: bool = False) -> None:
-        """Wait (at most 20 real seconds) until *predicate*; optionally with time passing."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 20
-        while not predicate():
-            assert loop.time() < deadline, "condition not reached in time"
-            await asyncio.sleep(0.01)
-            if time_passes and self.clock is not None:
-                await self.clock.advance(self.claim_after / 2)
-
-
-@pytest.fixture(params=BACKENDS)
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    namespace = request.getfixturevalue("redis_namespace")
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")  # skips (or fails in CI) without Redis
-        made = Backend("redis", url, namespace, 0.5, None, lambda s, **o: RedisStream(url, s, **o))
-    elif request.param == "postgres":
-        dsn = request.getfixturevalue("postgres_dsn")  # skips (or fails in CI) without it
-        made = Backend(
-            "postgres", dsn, namespace, 0.5, None, lambda s, **o: PostgresStream(dsn, s, **o)
-        )
-    else:
-        clock = ManualClock(start=time.time())
-        if request.param == "memory":
-            hub = MemoryHub()
-            made = Backend(
-                "memory",
-                "memory://",
-                namespace,
-                30.0,
-                clock,
-                lambda s, **o: MemoryStream(s, hub=hub, clock=clock, **o),
-            )
-        else:
-            path = tmp_path / "events.db"
-            made = Backend(
-                "sqlite",
-                f"sqlite:///{path}",
-                namespace,
-                30.0,
-                clock,
-                lambda s, **o: SQLiteStream(path, s, clock=clock, **o),
-            )
-    yield made
-    for stream in made.opened:
-        await stream.aclose()
-    if request.param == "redis":
-        import redis.asyncio
-
-        client = redis.asyncio.Redis.from_url(made.url)
-        await client.unlink(*{k for s in made.opened for k in (s.key, s.dead_key)})
-        await client.aclose()
-    elif request.param == "postgres":
-        import asyncpg
-
-        conn = await asyncpg.connect(made.url)
-        for table in ("streams", "stream_entries", "stream_groups", "stream_pending"):
-            if await conn.fetchval("SELECT to_regclass($1)", f"pepperpy_{table}"):
-                await conn.execute(
-                    f"DELETE FROM pepperpy_{table} WHERE stream LIKE $1", f"{namespace}:%"
-                )
-        await conn.close()
-
-
-@pytest.fixture
-async def consumers() -> AsyncIterator[Callable[..., asyncio.Event]]:
-    """Start ``stream.consume(handler)`` tasks; all are stopped after the test."""
-    running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
-
-    def start(stream: EventStream, handler: Callable[[StreamMessage], Any]) -> asyncio.Event:
-        stop = asyncio.Event()
-        running.append((stop, asyncio.ensure_future(stream.consume(handler, stop=stop))))
-        return stop
-
-    yield start
-    for stop, _ in running:
-        stop.set()
-    await asyncio.wait_for(asyncio.gather(*(task for _, task in running)), 10)
 
 
 # --------------------------------------------------------------------------- basics

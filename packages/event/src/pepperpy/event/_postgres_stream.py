@@ -170,6 +170,8 @@ class PostgresStream(ClockedStream):
                 hint="For example poll_interval=0.5.",
             )
         self.dsn = dsn
+        self.application_name = f"pepperpy.event {self.consumer}"[:63]
+        """The connections' ``application_name`` (visible in ``pg_stat_activity``)."""
         self.clock = system_clock
         self._poll = float(poll_interval)
         self._waker = Waker()
@@ -230,7 +232,12 @@ class PostgresStream(ClockedStream):
                 return self._opened()
             asyncpg = self._driver()
             try:
-                pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4)
+                pool = await asyncpg.create_pool(
+                    self.dsn,
+                    min_size=1,
+                    max_size=4,
+                    server_settings={"application_name": self.application_name},
+                )
             except Exception as exc:
                 raise self._failed(exc, "connect") from exc
             try:
@@ -251,7 +258,9 @@ class PostgresStream(ClockedStream):
         if self._listener is not None and not self._listener.is_closed():
             return
         try:
-            listener = await self._driver().connect(self.dsn)
+            listener = await self._driver().connect(
+                self.dsn, server_settings={"application_name": self.application_name}
+            )
             await listener.add_listener(self._channel, lambda *_: self._waker.notify())
         except Exception:
             return  # polling every poll_interval still finds new entries
