@@ -6,7 +6,7 @@ The same tests run against:
 * ``tiered-memory``: a :class:`TieredCache` over a pepperpy-storage memory store;
 * ``tiered-sqlite``: a :class:`TieredCache` over a real SQLite file;
 * ``tiered-postgres``: a :class:`TieredCache` over pepperpy-storage's PostgreSQL
-  backend (real server; a store of its own in the shared table);
+  backend (real server; a store of its own in a schema only these tests use);
 * ``tiered-redis``: a :class:`TieredCache` over a :class:`RedisTier` (real server);
 * ``redis``: :class:`RedisCache` itself.
 
@@ -122,8 +122,13 @@ async def open_backend(
         assert data_dir is not None
         store_name = f"cache-{uuid.uuid4().hex[:8]}"
         options: dict[str, Any] = {}
-        if backend == "postgres":  # a store of its own in the server's shared table
-            options = {"dsn": postgres_dsn, "store": store_name}
+        if backend == "postgres":  # a store of its own, in a schema only these tests use
+            options = {
+                "dsn": postgres_dsn,
+                "schema": "pepperpy_cache_tests",
+                "store": store_name,
+                "max_size": 2,
+            }
         async with Storage.create(
             store_name, backend=backend, data_dir=data_dir, **options
         ) as storage:

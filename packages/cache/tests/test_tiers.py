@@ -271,7 +271,7 @@ class AnnouncingTier:
     async def listen(self, listener: Any) -> None:
         self.listeners.append(listener)
 
-    def unlisten(self, listener: Any) -> None:
+    async def unlisten(self, listener: Any) -> None:
         self.listeners.remove(listener)
 
     async def sync(self) -> None:

@@ -213,18 +213,21 @@ class _Feed:
         assert self._attempted is not None
         await self._attempted.wait()
 
-    def unlisten(self, listener: InvalidationListener) -> None:
+    async def unlisten(self, listener: InvalidationListener) -> None:
         self._listeners = [r for r in self._listeners if r() not in (None, listener)]
         if not self._listeners:
-            self.stop()
+            await self.stop()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """End the subscription and wait until its connection is closed."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
         if self.connected:  # the fronts can no longer hear about changes
             self.connected = False
             self.dispatch(_EVERYTHING)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def dispatch(self, change: Invalidation) -> None:
         alive = []
@@ -326,7 +329,7 @@ class _Feed:
                 if self._attempted is not None:
                     self._attempted.set()
                 with contextlib.suppress(Exception):
-                    await asyncio.shield(pubsub.aclose())
+                    await pubsub.aclose()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
 
@@ -782,11 +785,7 @@ class RedisCache:
 
     async def aclose(self) -> None:
         """Stop the announcement subscription, and close the client if this cache made it."""
-        task = self._feed._task
-        self._feed.stop()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._feed.stop()
         if self._owns_client:
             await self.client.aclose()
 
@@ -851,9 +850,9 @@ class RedisTier:
         """Call *listener* with every change to the namespace (see :class:`TieredCache`)."""
         await self.cache._feed.listen(listener)
 
-    def unlisten(self, listener: InvalidationListener) -> None:
-        """Stop calling *listener*."""
-        self.cache._feed.unlisten(listener)
+    async def unlisten(self, listener: InvalidationListener) -> None:
+        """Stop calling *listener* (the last one leaving closes the subscription)."""
+        await self.cache._feed.unlisten(listener)
 
     async def sync(self, timeout: float = 10.0) -> None:
         """Return once every change announced before the call has reached the listeners.

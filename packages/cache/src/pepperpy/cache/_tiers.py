@@ -179,7 +179,7 @@ class BroadcastingCacheTier(TaggedCacheTier, Protocol):
         """
         ...
 
-    def unlisten(self, listener: InvalidationListener) -> None:
+    async def unlisten(self, listener: InvalidationListener) -> None:
         """Stop calling *listener*."""
         ...
 
@@ -553,8 +553,8 @@ class TieredCache(Generic[K, V]):
     async def aclose(self) -> None:
         """Stop listening for announcements (the tier itself stays open)."""
         if self._feed is not None and self._listening:
-            self._feed.unlisten(self._on_invalidation)
             self._listening = False
+            await self._feed.unlisten(self._on_invalidation)
 
     # ------------------------------------------------------------------ reads
 
