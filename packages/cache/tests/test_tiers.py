@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -326,3 +327,40 @@ async def test_a_third_party_tier_without_a_delete_answer() -> None:
     assert await front.delete_many(["a", "b", "c"]) == 2
     await front.sync()  # nothing to wait for
     await front.aclose()
+
+
+async def test_a_tag_rewritten_during_invalidation_is_not_missed(tmp_path: Path) -> None:
+    """Another process re-tags an entry while invalidate_tag reads it: the page retries."""
+    from pepperpy.storage import Storage
+
+    class RacingStore:
+        """A real store; the first transaction sees a concurrent write before committing."""
+
+        def __init__(self, storage: Storage) -> None:
+            self.storage = storage
+            self.race: Any = None
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.storage, name)
+
+        async def transact(self, fn: Any, **options: Any) -> Any:
+            async def racing(tx: Any) -> Any:
+                result = await fn(tx)
+                if self.race is not None:
+                    race, self.race = self.race, None
+                    await race()
+                return result
+
+            return await self.storage.transact(racing, **options)
+
+    async with Storage.create("race", data_dir=tmp_path) as storage:
+        store = RacingStore(storage)
+        tier = StorageTier(store)  # type: ignore[arg-type]
+        other = StorageTier(storage)  # the other process
+        assert tier.supports_tags
+        await tier.set("k", 1, ttl=None, tags=["t"])
+        await tier.set("k", 2, ttl=None)  # no longer tagged: invalidation would keep it
+        store.race = lambda: other.set("k", 3, ttl=None, tags=["t"])  # ... until this
+        assert await tier.invalidate_tag("t") == 1
+        assert await other.get("k") is MISSING  # the re-tagged value went too
+        assert await storage.keys("cache:") == []
