@@ -81,6 +81,18 @@ WHERE p.stream = ? AND p.grp = ? AND {where}
 ORDER BY p.ms, p.seq LIMIT ?
 """
 
+# Is there a new entry for the group, an idle pending one, or no group yet?
+_ANYTHING = """
+SELECT CASE WHEN g.grp IS NULL THEN 1 ELSE
+    EXISTS (SELECT 1 FROM pepperpy_stream_entries AS e
+            WHERE e.stream = g.stream AND (e.ms, e.seq) > (g.ms, g.seq))
+    OR EXISTS (SELECT 1 FROM pepperpy_stream_pending AS p
+               WHERE p.stream = g.stream AND p.grp = g.grp AND p.delivered_at <= q.idle)
+END
+FROM (SELECT ? AS stream, ? AS grp, ? AS idle) AS q
+LEFT JOIN pepperpy_stream_groups AS g ON g.stream = q.stream AND g.grp = q.grp
+"""
+
 # Readers of one file in this process, woken when a stream of theirs gets an entry.
 _wakers: dict[tuple[str, str], Waker] = {}
 _wakers_lock = threading.Lock()
@@ -345,9 +357,28 @@ class SQLiteStream(ClockedStream):
 
         await self._transaction("create the group", work)
 
+    async def _anything_to_read(self, now: float) -> bool:
+        """Whether a read could hand something out (a cheap look without the write lock)."""
+        if self._pending_cursor is not None:
+            return True
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            db = await self._connection()
+            try:
+                async with db.execute(
+                    _ANYTHING, (self.key, self.group, now - self.claim_after)
+                ) as cursor:
+                    row = await cursor.fetchone()
+            except sqlite3.Error as exc:
+                raise self._failed(exc, "read") from exc
+        return bool(row and row[0])
+
     async def _attempt(self) -> list[StreamMessage]:
         now = self.clock.time()
         own_cursor = self._pending_cursor
+        if not await self._anything_to_read(now):
+            return []  # idle readers of a shared file do not queue for its write lock
 
         async def claim(
             db: aiosqlite.Connection, where: str, args: tuple[Any, ...]
