@@ -401,6 +401,11 @@ async def test_bad_input_is_refused_and_nothing_is_stored(backend: Backend) -> N
     assert await stream.read(block=0) == []  # nothing was appended
     with pytest.raises(InvalidArgumentError, match="entry id"):
         await stream.ensure_group(start="yesterday")
+    for block in (-1, math.inf, "1"):
+        with pytest.raises(InvalidArgumentError, match="block"):
+            await stream.read(block=block)
+    with pytest.raises(InvalidArgumentError, match="out of range"):
+        await stream.ensure_group(start=f"{2**64}-0")
     with pytest.raises(InvalidArgumentError, match="StreamMessage"):
         await stream.ack("1-0")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="callable"):
@@ -411,6 +416,7 @@ async def test_bad_input_is_refused_and_nothing_is_stored(backend: Backend) -> N
         {"max_deliveries": 0},
         {"batch": 0},
         {"claim_after": 0},
+        {"claim_after": math.inf},
         {"block": -1},
         {"maxlen": 0},
         {"group": ""},

@@ -20,12 +20,13 @@ import json
 import os
 from typing import Any
 
-from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
+from pepperpy.core.exceptions import ConfigurationError
 from pepperpy.event._stream import (
     StreamBase,
     StreamDeadLetter,
     StreamError,
     StreamMessage,
+    check_block,
     check_start,
     decode_data,
     encode_event,
@@ -208,13 +209,7 @@ class RedisStream(StreamBase):
         failed handler); then new ones, waiting up to *block* seconds.
         """
         self._check_open()
-        wait = self.block if block is None else block
-        if isinstance(wait, bool) or not isinstance(wait, (int, float)):
-            raise InvalidArgumentError(
-                f"block must be a number of seconds, got {wait!r}",
-                code="pepperpy.event.stream_options",
-                hint="Pass block=0 to return at once, or the seconds to wait for events.",
-            )
+        wait = check_block(block, self.block)
         try:
             if not self._group_ready:
                 await self.ensure_group()

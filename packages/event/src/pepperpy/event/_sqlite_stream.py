@@ -446,7 +446,7 @@ class SQLiteStream(ClockedStream):
 
         try:
             messages, cursor_after = await self._transaction("read", work)
-        except StreamError:
+        except BaseException:  # an outage, or cancelled mid-claim: start with our own pending
             self._pending_cursor = (0, 0)
             raise
         self._pending_cursor = cursor_after

@@ -19,6 +19,7 @@ import importlib
 import inspect
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -256,7 +257,14 @@ def parse_id(text: str) -> tuple[int, int]:
             code="pepperpy.event.stream_id",
             hint="Use '0' (every entry), '$' (only new ones) or an id such as '1700000000000-0'.",
         )
-    return int(match.group(1)), int(match.group(2) or 0)
+    value = int(match.group(1)), int(match.group(2) or 0)
+    if max(value) >= 2**63:
+        raise InvalidArgumentError(
+            f"{_safe_repr(text)} is out of range for a stream entry id",
+            code="pepperpy.event.stream_id",
+            hint="Both parts of an id are below 2**63, e.g. '1700000000000-0'.",
+        )
+    return value
 
 
 def format_id(value: tuple[int, int]) -> str:
@@ -269,6 +277,18 @@ def check_start(start: str) -> str:
     if start != "$":
         parse_id(start)
     return start
+
+
+def check_block(block: float | None, default: float) -> float:
+    """Validate ``read(block=...)``: ``None`` (the stream's ``block``) or finite seconds >= 0."""
+    wait = default if block is None else block
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < math.inf:
+        raise InvalidArgumentError(
+            f"block must be a finite number of seconds >= 0, got {_safe_repr(wait)}",
+            code="pepperpy.event.stream_options",
+            hint="Pass block=0 to return at once, or the seconds to wait for events.",
+        )
+    return float(wait)
 
 
 def default_consumer() -> str:
@@ -315,7 +335,7 @@ class StreamBase:
         if maxlen is not None:
             counts["maxlen"] = maxlen
         bad_number = any(
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf
             for v in numbers.values()
         )
         bad_count = any(
@@ -323,8 +343,8 @@ class StreamBase:
         )
         if bad_number or bad_count:
             raise InvalidArgumentError(
-                "need max_deliveries >= 1, batch >= 1, maxlen >= 1 or None, claim_after > 0 "
-                "and block > 0",
+                "need max_deliveries >= 1, batch >= 1, maxlen >= 1 or None, and finite "
+                "claim_after > 0 and block > 0",
                 code="pepperpy.event.stream_options",
                 context={k: _safe_repr(v) for k, v in {**numbers, **counts}.items()},
                 hint="For example claim_after=30, max_deliveries=5, batch=100, block=1.",
@@ -666,14 +686,7 @@ class ClockedStream(StreamBase):
         failed handler); then new ones, waiting up to *block* seconds (on the
         stream's clock) for some to arrive.
         """
-        wait = self.block if block is None else block
-        if isinstance(wait, bool) or not isinstance(wait, (int, float)):
-            raise InvalidArgumentError(
-                f"block must be a number of seconds, got {_safe_repr(wait)}",
-                code="pepperpy.event.stream_options",
-                hint="Pass block=0 to return at once, or the seconds to wait for events.",
-            )
-        return await self._read(float(wait), None)
+        return await self._read(check_block(block, self.block), None)
 
     async def _read(self, block: float, stop: asyncio.Event | None) -> list[StreamMessage]:
         self._check_open()
