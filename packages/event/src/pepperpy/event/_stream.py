@@ -185,6 +185,14 @@ class EventStream(Protocol):
         """Release the stream's connections; later calls raise ``ClosedError``."""
         ...
 
+    async def __aenter__(self) -> EventStream:
+        """Return the stream itself (``async with connect_stream(...) as stream``)."""
+        ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Close the stream (:meth:`aclose`)."""
+        ...
+
 
 # --------------------------------------------------------------------------- helpers
 
