@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -329,10 +330,31 @@ def _stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
 atexit.register(lambda: _stop_processes(list(_PROCESSES)))
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a pre-exec hook: the kernel SIGKILLs the worker when this process dies.
+
+    Workers also exit when their stdin closes, but a paused (SIGSTOP) one cannot
+    notice that; SIGKILL reaches it even then.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not after fork
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+    return hook
+
+
 def _spawn(library: str, url: str, namespace: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, str(_WORKERS_SCRIPT), library, url, namespace]
     command += [str(WORKER_CONCURRENCY), str(WORKER_POLL)]
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=_die_with_parent()
+    )
     _PROCESSES.append(proc)
     return proc
 
