@@ -180,6 +180,20 @@ def _not_found(task_id: str) -> NotFoundError:
     )
 
 
+async def _cancel_for_sure(task: asyncio.Task[None]) -> None:
+    """Cancel *task* and wait for it, cancelling again if a library swallowed it.
+
+    Some drivers lose a cancellation that lands inside their own timeout
+    handling on Python < 3.11; the loops also stop once they are no longer the
+    queue's current poller/heartbeat, so this always ends.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("durable queue loop ended with an error: %r", task.exception())
+
+
 class DurableQueueBase(Lifecycle):
     """A durable task queue: the worker loop, over a backend's storage operations.
 
@@ -542,19 +556,17 @@ class DurableQueueBase(Lifecycle):
         self._heartbeat = loop.create_task(self._renewer())
 
     async def _stop_polling(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            await _cancel_for_sure(poller)
 
     async def _detach(self) -> None:
         await self._stop_polling()
         if self._releases:
             await asyncio.gather(*self._releases, return_exceptions=True)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            await _cancel_for_sure(heartbeat)
         self._manager = None
         if self._started_by_manager:
             self._started_by_manager = False
@@ -574,7 +586,7 @@ class DurableQueueBase(Lifecycle):
         wake = self._wake
         polls = 0
         failing = False
-        while True:
+        while asyncio.current_task() is self._poller:
             manager = self._manager
             assert manager is not None
             free = self.concurrency - len(self._running)
@@ -644,7 +656,7 @@ class DurableQueueBase(Lifecycle):
             await asyncio.gather(waiter, sleeper, return_exceptions=True)
 
     async def _renewer(self) -> None:
-        while True:
+        while asyncio.current_task() is self._heartbeat:
             await self.clock.sleep(self.visibility_timeout / 3)
             if not self._running:
                 continue
