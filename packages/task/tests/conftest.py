@@ -77,6 +77,11 @@ class QueueFactory:
         cls, target, extra = self._args(name)
         return getattr(pepperpy.task, cls)(target, **extra, **options)
 
+    def connection(self, name: str) -> tuple[str, dict[str, Any]]:
+        """The ``connect_queue()`` URL and options naming the same queue."""
+        _, target, extra = self._args(name)
+        return (f"sqlite:///{target}" if self.backend == "sqlite" else target), extra
+
     def source(self, name: str, **options: Any) -> str:
         """``RedisQueue('redis://...', namespace=..., visibility_timeout=1.0)`` and so on."""
         cls, target, extra = self._args(name)

@@ -29,6 +29,7 @@ from pepperpy.task import (
     DurableTaskError,
     TaskCancelledError,
     TaskManager,
+    connect_queue,
 )
 from pepperpy.task._base import lost_error
 
@@ -469,3 +470,15 @@ async def test_manager_accepts_every_backend(make_queue: QueueFactory) -> None:
     assert type(queue).__name__ == expected[make_queue.backend]
     assert isinstance(queue, DurableQueueBase)
     assert TaskManager(durable=queue).durable is queue
+
+
+async def test_connect_queue_opens_the_same_queue_from_a_url(make_queue: QueueFactory) -> None:
+    url, extra = make_queue.connection("tasks")
+    producer = connect_queue(url, **extra, max_attempts=2)
+    assert type(producer) is type(make_queue("tasks"))
+    assert producer.max_attempts == 2
+    worker = make_queue("tasks", poll_interval=0.05)
+    worker.register(lambda s: s[::-1], name="reverse")
+    async with producer, TaskManager(durable=worker):
+        task_id = await producer.enqueue("reverse", "abc")
+        assert await worker.result(task_id, timeout=30) == "cba"

@@ -7,12 +7,14 @@ retry), per-task timeouts, ids and de-duplication keys, and typed
 the core ``Clock``, runs a crash-safe SQLite :class:`DurableQueue` (or the
 same queue on Redis, :class:`RedisQueue`, ``pepperpy-task[redis]``, or on
 PostgreSQL, :class:`PostgresQueue`, ``pepperpy-task[postgres]``: all three share
-the worker loop of :class:`DurableQueueBase`), and shuts
+the worker loop of :class:`DurableQueueBase`; :func:`connect_queue` picks one from
+a URL), and shuts
 down gracefully: stop accepting, drain with a timeout, cancel the rest and
 report it.
 """
 
 from pepperpy.task._base import DurableQueueBase, DurableTask, DurableTaskError
+from pepperpy.task._connect import ENTRY_POINT_GROUP, QUEUE_URL_ENV, connect_queue, queue_backends
 from pepperpy.task._cron import CronExpression
 from pepperpy.task._durable import DurableQueue
 from pepperpy.task._group import TaskGroup
@@ -31,6 +33,8 @@ from pepperpy.task._schedule import CronTrigger, IntervalTrigger, MissedRunPolic
 from pepperpy.task._version import __version__
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
+    "QUEUE_URL_ENV",
     "CronExpression",
     "CronTrigger",
     "DurableQueue",
@@ -54,4 +58,6 @@ __all__ = [
     "TaskStatus",
     "TaskTimeoutError",
     "__version__",
+    "connect_queue",
+    "queue_backends",
 ]

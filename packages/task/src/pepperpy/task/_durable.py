@@ -13,7 +13,9 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
+from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.task._base import (
     Claim,
     DurableQueueBase,
@@ -102,6 +104,19 @@ class DurableQueue(DurableQueueBase):
 
     def __repr__(self) -> str:
         return f"<DurableQueue {self.path} {self.state.value}>"
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> DurableQueue:
+        """``sqlite:///relative/tasks.db`` or ``sqlite:////absolute/tasks.db``."""
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
+            raise InvalidArgumentError(
+                f"{url!r} is not a sqlite:/// URL",
+                code="pepperpy.task.queue_url",
+                hint="Write three slashes before a relative path (sqlite:///tasks.db) and "
+                "four before an absolute one (sqlite:////var/lib/app/tasks.db).",
+            )
+        return cls(unquote(parts.path[1:]), **options)
 
     # ------------------------------------------------------------------ plumbing
 

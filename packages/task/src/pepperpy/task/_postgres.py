@@ -212,6 +212,11 @@ class PostgresQueue(DurableQueueBase):
         self._qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
         self._sql()
 
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> PostgresQueue:
+        """``postgresql://user@host:5432/db`` (or ``postgres://``), for :func:`connect_queue`."""
+        return cls(url, **options)
+
     def __repr__(self) -> str:
         return f"<PostgresQueue {self._qualified.replace(chr(34), '')} {self.state.value}>"
 

@@ -281,6 +281,11 @@ class RedisQueue(DurableQueueBase):
     def __repr__(self) -> str:
         return f"<RedisQueue {self.namespace} {self.state.value}>"
 
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisQueue:
+        """``redis://host:6379/0`` (or ``rediss://``, ``unix://``), for :func:`connect_queue`."""
+        return cls(url, **options)
+
     # ------------------------------------------------------------------ plumbing
 
     async def _open(self) -> None:
