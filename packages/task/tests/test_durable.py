@@ -8,6 +8,7 @@ workers meet as separate processes would. Redis and PostgreSQL are real servers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 import textwrap
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pepperpy.core import (
     ClosedError,
@@ -482,3 +485,54 @@ async def test_connect_queue_opens_the_same_queue_from_a_url(make_queue: QueueFa
     async with producer, TaskManager(durable=worker):
         task_id = await producer.enqueue("reverse", "abc")
         assert await worker.result(task_id, timeout=30) == "cba"
+
+
+_examples = itertools.count()
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    tasks=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.integers(-3, 3),
+            st.sampled_from([0.0, 0.0, 1.0, 2.0, 50.0]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    names=st.sets(st.sampled_from(["a", "b", "c"]), min_size=1),
+    limit=st.integers(1, 6),
+)
+async def test_claims_follow_priority_then_due_time_then_insertion(
+    make_queue: QueueFactory,
+    tasks: list[tuple[str, int, float]],
+    names: set[str],
+    limit: int,
+) -> None:
+    clock = ManualClock(start=1_000_000.0)
+    queue = make_queue(f"prop{next(_examples)}", clock=clock)
+    async with queue:
+        ids = []
+        for name, priority, delay in tasks:
+            ids.append(await queue.enqueue(name, priority=priority, delay=delay or None))
+        now = clock.time() + 10  # the 50 s delays are not due yet
+        expected = sorted(
+            (
+                (-priority, delay, index)
+                for index, (name, priority, delay) in enumerate(tasks)
+                if name in names and delay <= 10
+            ),
+        )
+        claimed: list[str] = []
+        while True:  # several workers' claims in a row take everything once, in order
+            batch = await queue._claim(limit, sorted(names), now, now + 30, now + 3600)
+            if not batch:
+                break
+            assert len(batch) <= limit
+            claimed.extend(c.id for c in batch)
+        assert claimed == [ids[index] for _, _, index in expected]

@@ -11,7 +11,9 @@ atomic.
 Keys (``ns`` is the namespace, ``"pepperpy:tasks"`` by default)
     ``{ns}:t:{id}``               the task (a hash: state, attempts, payload, result ...)
     ``{ns}:q:{name}:{priority}``  queued tasks of one function and priority,
-                                  scored by ``run_at`` (delayed tasks wait here too)
+                                  scored by ``run_at`` (delayed tasks wait here too);
+                                  members are ``{seq:016d}:{id}`` so equal scores
+                                  keep insertion order (``{ns}:seq`` counts)
     ``{ns}:running``              running tasks scored by their lease's end
                                   (the visibility timeout, renewed while they run)
     ``{ns}:f:{state}``            finished tasks scored by when they expire
@@ -50,10 +52,12 @@ if dedup ~= '' then
 end
 local key = ns .. ':t:' .. id
 if redis.call('EXISTS', key) == 1 then return {-1, id} end
+-- The member sorts equal run_at scores in insertion order: 16 digits, ':', the id.
+local member = string.format('%016d', redis.call('INCR', ns .. ':seq')) .. ':' .. id
 redis.call('HSET', key, 'id', id, 'name', name, 'payload', ARGV[4], 'priority', prio,
   'state', 'queued', 'run_at', ARGV[6], 'attempts', 0, 'max_attempts', ARGV[8],
-  'dedup_key', dedup, 'created_at', ARGV[9], 'cancel', 0)
-redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, ARGV[6], id)
+  'dedup_key', dedup, 'created_at', ARGV[9], 'cancel', 0, 'member', member)
+redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, ARGV[6], member)
 redis.call('SADD', ns .. ':names', name)
 redis.call('SADD', ns .. ':prio:' .. name, prio)
 if dedup ~= '' then redis.call('SET', ns .. ':dedup:' .. dedup, id) end
@@ -77,9 +81,10 @@ local function requeue(ns, id, run_at)
   local key = ns .. ':t:' .. id
   local name = redis.call('HGET', key, 'name')
   local prio = redis.call('HGET', key, 'priority')
+  local member = redis.call('HGET', key, 'member') or id
   redis.call('ZREM', ns .. ':running', id)
   redis.call('HSET', key, 'state', 'queued', 'lease_until', '', 'run_at', run_at)
-  redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, run_at, id)
+  redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, run_at, member)
 end
 """
 
@@ -112,6 +117,7 @@ for i = 7, #ARGV do
     end
   end
 end
+-- Highest priority, then earliest run_at, then insertion order (the member's prefix).
 table.sort(candidates, function(a, b)
   if a[1] ~= b[1] then return a[1] > b[1] end
   if a[2] ~= b[2] then return a[2] < b[2] end
@@ -120,13 +126,14 @@ end)
 local claimed = {}
 for k = 1, math.min(limit, #candidates) do
   local c = candidates[k]
-  local key = ns .. ':t:' .. c[3]
+  local id = string.match(c[3], '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:(.*)$') or c[3]
+  local key = ns .. ':t:' .. id
   redis.call('ZREM', c[4], c[3])
   local attempts = redis.call('HINCRBY', key, 'attempts', 1)
   redis.call('HSET', key, 'state', 'running', 'lease_until', lease, 'worker', worker)
-  redis.call('ZADD', ns .. ':running', lease, c[3])
+  redis.call('ZADD', ns .. ':running', lease, id)
   local info = redis.call('HMGET', key, 'name', 'payload', 'max_attempts')
-  table.insert(claimed, {c[3], info[1], info[2], attempts, tonumber(info[3])})
+  table.insert(claimed, {id, info[1], info[2], attempts, tonumber(info[3])})
 end
 return claimed
 """
@@ -189,10 +196,10 @@ _CANCEL = (
     + """
 local ns, id = ARGV[1], ARGV[2]
 local key = ns .. ':t:' .. id
-local info = redis.call('HMGET', key, 'state', 'name', 'priority')
+local info = redis.call('HMGET', key, 'state', 'name', 'priority', 'member')
 if not info[1] then return -1 end
 if info[1] == 'queued' then
-  redis.call('ZREM', ns .. ':q:' .. info[2] .. ':' .. info[3], id)
+  redis.call('ZREM', ns .. ':q:' .. info[2] .. ':' .. info[3], info[4] or id)
   finish(ns, id, 'cancelled', ARGV[3], ARGV[4], {})
   return 1
 end
