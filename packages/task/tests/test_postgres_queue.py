@@ -26,7 +26,12 @@ from pepperpy.task import DurableQueueBase, PostgresQueue, TaskManager
 
 from .conftest import drop_schema
 
-asyncpg = pytest.importorskip("asyncpg")
+
+def _asyncpg() -> Any:
+    """asyncpg, once the ``postgres_dsn`` fixture checked it is installed (or skipped/failed)."""
+    import asyncpg
+
+    return asyncpg
 
 
 @pytest.fixture
@@ -71,7 +76,7 @@ async def test_unreachable_server_is_a_retryable_error() -> None:
 
 
 async def test_a_shared_pool_is_used_and_left_open(postgres_dsn: str, schema: str) -> None:
-    pool = await asyncpg.create_pool(postgres_dsn, min_size=1, max_size=4)
+    pool = await _asyncpg().create_pool(postgres_dsn, min_size=1, max_size=4)
     try:
         queue = PostgresQueue(pool, schema=schema, table="pooled", poll_interval=0.05)
         queue.register(lambda x: x + 1, name="inc")
@@ -146,7 +151,7 @@ async def test_connection_cut_while_storing_a_result_changes_nothing(
         return f"run {runs}"
 
     table = f'"{schema}"."faults"'
-    admin = await asyncpg.connect(postgres_dsn)
+    admin = await _asyncpg().connect(postgres_dsn)
     try:
         async with TaskManager(durable=queue):
             task_id = await queue.enqueue("job")
@@ -180,7 +185,7 @@ async def test_connection_cut_during_a_claim_changes_nothing(
     queue = PostgresQueue(postgres_dsn, schema=schema, table="claims", poll_interval=0.05)
     queue.register(lambda n: n * 2, name="double")
     table = f'"{schema}"."claims"'
-    admin = await asyncpg.connect(postgres_dsn)
+    admin = await _asyncpg().connect(postgres_dsn)
     try:
         async with queue:
             ids = [await queue.enqueue("double", n) for n in range(3)]
