@@ -7,14 +7,9 @@ test_conformance.py.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
 import socket
-import tempfile
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +21,7 @@ from pepperpy.event import (
     StreamError,
     StreamMessage,
 )
+from pepperpy.testing import RedisServer
 
 
 async def _until(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -69,56 +65,11 @@ async def test_unreachable_redis_is_a_retryable_error() -> None:
 # --------------------------------------------------------------------------- fault
 
 
-class _Server:
-    """A redis-server of this test's own, persisting every write (AOF, fsync always)."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("PEPPERPY_REQUIRE_SERVICES") == "1":
-                pytest.fail("redis-server is not installed (PEPPERPY_REQUIRE_SERVICES=1)")
-            pytest.skip("redis-server is not installed; run `python tools/services.py start`")
-        self.binary = binary
-        self.dir = Path(tempfile.mkdtemp(prefix="pepperpy-redis-fault-"))
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            self.binary,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
-            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(500):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.01)
-        raise AssertionError("redis-server did not start")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def cleanup(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            await self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-async def test_redis_killed_mid_stream_loses_no_acknowledged_event() -> None:
-    server = _Server()
-    await server.start()
-    url = f"redis://127.0.0.1:{server.port}/0"
+async def test_redis_killed_mid_stream_loses_no_acknowledged_event(
+    redis_server: RedisServer,
+) -> None:
+    server = redis_server  # our own, persisting every acknowledged write (not the shared one)
+    url = server.url
     producer = RedisStream(url, "orders")
     consumer = RedisStream(url, "orders", consumer="c1", claim_after=0.2, block=0.1)
     handled: list[str] = []
@@ -166,4 +117,3 @@ async def test_redis_killed_mid_stream_loses_no_acknowledged_event() -> None:
             await task
         await producer.aclose()
         await consumer.aclose()
-        await server.cleanup()

@@ -9,6 +9,7 @@ Installed, it registers itself with pytest (entry point ``pytest11``); see
 - :func:`async_autospec`, :func:`spy`: mocks that check signatures, and recording spies.
 - :func:`assert_raises_pepperpy`, :func:`assert_attrs_equal`: assertions with clear diffs.
 - :class:`HttpTestServer`: a real aiohttp server on 127.0.0.1 with canned routes.
+- :class:`RedisServer`: a private redis-server to kill and restart in fault tests.
 """
 
 from pepperpy.testing._assertions import (
@@ -22,6 +23,7 @@ from pepperpy.testing._fakes import ConfigBuilder, EventRecorder, LogCapture, me
 from pepperpy.testing._helpers import eventually, run_with_timeout
 from pepperpy.testing._http import HttpTestServer, RecordedRequest
 from pepperpy.testing._mocks import Call, Spy, async_autospec, spy
+from pepperpy.testing._redis_server import RedisServer
 from pepperpy.testing._services import services_unavailable
 from pepperpy.testing._version import __version__
 
@@ -33,6 +35,7 @@ __all__ = [
     "LogCapture",
     "RaisedInfo",
     "RecordedRequest",
+    "RedisServer",
     "Spy",
     "VirtualClock",
     "VirtualTimeLoop",

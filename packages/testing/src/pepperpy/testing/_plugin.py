@@ -9,6 +9,8 @@ Loaded automatically wherever pepperpy-testing is installed. Fixtures:
 - ``redis_url``, ``redis_namespace``, ``redis_client``, ``postgres_dsn``: real servers for
   backend tests (see :mod:`pepperpy.testing._services`); skipped when unavailable, failed
   under ``PEPPERPY_REQUIRE_SERVICES=1``.
+- ``redis_server``: a :class:`RedisServer` of the test's own, for fault tests that kill
+  and restart Redis (never the shared one).
 
 Package-specific fixtures appear when those packages are installed (imported lazily):
 ``event_recorder`` (pepperpy-event), ``tmp_storage`` (pepperpy-storage),

@@ -140,7 +140,7 @@ def postgres_dsn(
 
 
 def register_async_fixtures(namespace: dict[str, Any]) -> None:
-    """Add ``redis_client`` (needs pytest-asyncio) to the plugin's namespace."""
+    """Add ``redis_client`` and ``redis_server`` (need pytest-asyncio) to the plugin's namespace."""
     if importlib.util.find_spec("pytest_asyncio") is None:
         return
     import pytest_asyncio
@@ -158,4 +158,13 @@ def register_async_fixtures(namespace: dict[str, Any]) -> None:
             await client.unlink(*keys)
         await client.aclose()
 
+    @pytest_asyncio.fixture
+    async def redis_server() -> AsyncIterator[Any]:
+        """A started :class:`~pepperpy.testing.RedisServer` of this test's own (kill/restart it)."""
+        from pepperpy.testing._redis_server import RedisServer
+
+        async with RedisServer() as server:
+            yield server
+
     namespace["redis_client"] = redis_client
+    namespace["redis_server"] = redis_server
