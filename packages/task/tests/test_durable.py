@@ -176,6 +176,37 @@ async def test_graceful_shutdown_releases_without_using_an_attempt(
     assert (record.state, record.attempts) == ("queued", 0)
 
 
+async def test_shutdown_during_a_claim_gives_the_claimed_tasks_back(
+    make_queue: QueueFactory,
+) -> None:
+    queue = make_queue("tasks", poll_interval=0.05)
+    queue.register(lambda: "ran", name="job")
+    claimed = asyncio.Event()
+    hold = asyncio.Event()
+    store_claim = queue._claim
+
+    async def slow_claim(*args: object) -> list[object]:
+        got = await store_claim(*args)  # type: ignore[arg-type]
+        if got:  # the store handed the task out; the worker has not seen it yet
+            claimed.set()
+            await hold.wait()
+        return got
+
+    queue._claim = slow_claim  # type: ignore[method-assign]
+    async with queue:
+        task_id = await queue.enqueue("job")
+    tasks = TaskManager(durable=queue)
+    await tasks.start()
+    await claimed.wait()
+    stopping = asyncio.ensure_future(tasks.stop())
+    await settle()
+    hold.set()  # the claim returns after the poller was cancelled
+    await stopping
+    async with queue:
+        record = await queue.get(task_id)
+    assert (record.state, record.attempts) == ("queued", 0)  # given back, no attempt used
+
+
 async def test_failures_retry_then_fail_for_good(make_queue: QueueFactory) -> None:
     clock = ManualClock(start=time.time())
     queue = make_queue("tasks", poll_interval=0.5, max_attempts=2, clock=clock)

@@ -593,7 +593,7 @@ class DurableQueueBase(Lifecycle):
             claimed: list[Claim] = []
             if free > 0:
                 try:
-                    claimed = await self._claim_ready(free)
+                    claimed = await self._claim_shielded(free)
                 except Exception as exc:  # a locked file or a lost server must not kill it
                     # One warning per outage, not one per poll.
                     level = logging.DEBUG if failing else logging.WARNING
@@ -603,14 +603,18 @@ class DurableQueueBase(Lifecycle):
                     if failing:
                         logger.warning("durable queue polls again after a failure")
                     failing = False
-            for claim in claimed:
+            for index, claim in enumerate(claimed):
+                try:
+                    handle = manager.submit(
+                        self._execute,
+                        claim,
+                        name=f"durable:{claim.name}",
+                        queue=self.queue,
+                    )
+                except BaseException:  # the manager is stopping: hand the rest back
+                    await asyncio.shield(self._give_back_all(claimed[index:]))
+                    raise
                 self._running.add(claim.id)
-                handle = manager.submit(
-                    self._execute,
-                    claim,
-                    name=f"durable:{claim.name}",
-                    queue=self.queue,
-                )
                 handle.add_done_callback(self._never_started)
                 self._handles[claim.id] = handle
             if self._running:
@@ -626,6 +630,32 @@ class DurableQueueBase(Lifecycle):
                     logger.warning("durable queue purge failed: %s", exc)
             wake.clear()
             await self._wait(wake, self.poll_interval)
+
+    async def _claim_shielded(self, limit: int) -> list[Claim]:
+        """Claim; if the poller is cancelled meanwhile, give back what the store handed out.
+
+        Otherwise a shutdown landing mid-claim would leave those tasks leased to
+        nobody until the lease runs out, and use up one of their attempts.
+        """
+        job = asyncio.ensure_future(self._claim_ready(limit))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            give_back = asyncio.ensure_future(self._give_back_claimed(job))
+            self._releases.add(give_back)
+            give_back.add_done_callback(self._releases.discard)
+            raise
+
+    async def _give_back_claimed(self, job: asyncio.Future[list[Claim]]) -> None:
+        try:
+            claimed = await job
+        except Exception:  # the claim itself failed: nothing was handed out
+            return
+        await self._give_back_all(claimed)
+
+    async def _give_back_all(self, claims: list[Claim]) -> None:
+        for claim in claims:
+            await self._give_back(claim.id)
 
     async def _check_cancels(self) -> None:
         flagged = await self._cancel_flags(sorted(self._running))
