@@ -8,7 +8,9 @@ The same tests run against:
 * ``tiered-postgres``: a :class:`TieredCache` over pepperpy-storage's PostgreSQL
   backend (real server; a store of its own in a schema only these tests use);
 * ``tiered-redis``: a :class:`TieredCache` over a :class:`RedisTier` (real server);
-* ``redis``: :class:`RedisCache` itself.
+* ``redis``: :class:`RedisCache` itself;
+* ``connect-memory`` / ``connect-redis``: what :func:`connect_cache` builds from
+  ``memory://<name>`` and ``redis://...`` URLs (the factory path applications use).
 
 Each backend also has a *peer*: a second handle on the same shared data, as a
 second process would have (its own memory front, its own Redis connection), so
@@ -30,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pepperpy.cache import Cache, RedisCache, StorageTier, TieredCache, cached
+from pepperpy.cache import Cache, RedisCache, StorageTier, TieredCache, cached, connect_cache
 from pepperpy.core import MISSING
 
 BACKENDS = [
@@ -40,6 +42,8 @@ BACKENDS = [
     "tiered-postgres",
     "tiered-redis",
     "redis",
+    "connect-memory",
+    "connect-redis",
 ]
 
 
@@ -115,13 +119,31 @@ async def open_backend(
         adapter = MemoryAdapter(Cache(None))
         yield Harness(name, adapter, adapter, coherent=True)
         return
+    if name.startswith("connect-"):
+        options: dict[str, Any] = {"maxsize": None}
+        if name == "connect-memory":  # a process-wide tier of its own name
+            url = f"memory://conformance-{uuid.uuid4().hex[:12]}"
+        else:
+            assert redis_url is not None
+            url = redis_url
+            options.update(namespace=namespace, value_type=value_type)
+        handles = [connect_cache(url, **options) for _ in range(2)]
+        try:
+            yield Harness(name, handles[0], handles[1], coherent=True)
+        finally:
+            try:
+                await handles[0].clear()
+            finally:
+                for handle in handles:
+                    await handle.aclose()
+        return
     if name.startswith("tiered-") and name != "tiered-redis":
         from pepperpy.storage import Storage
 
         backend = name.removeprefix("tiered-")
         assert data_dir is not None
         store_name = f"cache-{uuid.uuid4().hex[:8]}"
-        options: dict[str, Any] = {}
+        options = {}
         if backend == "postgres":  # a store of its own, in a schema only these tests use
             options = {
                 "dsn": postgres_dsn,
@@ -313,7 +335,9 @@ async def test_bulk_operations(backend: Harness) -> None:
     assert await backend.peer.get_many(["m1", "m3"]) == {"m3": [3]}
 
 
-@pytest.mark.parametrize("make", [b for b in BACKENDS if b.startswith("tiered")], indirect=True)
+@pytest.mark.parametrize(
+    "make", [b for b in BACKENDS if b.startswith(("tiered", "connect"))], indirect=True
+)
 async def test_cached_functions_share_results(make: Any) -> None:
     """@cached over a TieredCache: one computation for all processes, cleared everywhere."""
     async with make() as backend:

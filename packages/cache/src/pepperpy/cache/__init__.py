@@ -10,6 +10,9 @@
   Tags and invalidations reach a :class:`TaggedCacheTier`; a
   :class:`BroadcastingCacheTier` (Redis) also drops changed entries from the
   memory fronts of every other process.
+* :func:`connect_cache`: the :class:`TieredCache` a URL names (``memory://``,
+  ``redis://``, or a ``pepperpy.cache.backends`` entry point), default
+  ``$PEPPERPY_CACHE_URL``: moving to Redis is a setting, not code.
 * :class:`RedisCache`: an async cache shared through Redis, with server-side
   tag invalidation and change announcements (``pepperpy-cache[redis]``).
 
@@ -27,8 +30,15 @@ from pepperpy.cache._cache import (
     NamespacedKey,
     Policy,
 )
+from pepperpy.cache._connect import (
+    CACHE_URL_ENV,
+    ENTRY_POINT_GROUP,
+    cache_backends,
+    connect_cache,
+)
 from pepperpy.cache._decorator import BoundCachedFunction, CachedFunction, cached, make_key
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
+from pepperpy.cache._memory_tier import MemoryTier
 from pepperpy.cache._metrics import CacheMetricsCollector
 from pepperpy.cache._redis import REDIS_URL_ENV, RedisCache, RedisCacheError, RedisTier
 from pepperpy.cache._tiers import (
@@ -45,6 +55,8 @@ from pepperpy.cache._tiers import (
 from pepperpy.cache._version import __version__
 
 __all__ = [
+    "CACHE_URL_ENV",
+    "ENTRY_POINT_GROUP",
     "REDIS_URL_ENV",
     "BoundCachedFunction",
     "BroadcastingCacheTier",
@@ -56,6 +68,7 @@ __all__ = [
     "CachedFunction",
     "EvictionReason",
     "Invalidation",
+    "MemoryTier",
     "Namespace",
     "NamespacedKey",
     "Policy",
@@ -69,7 +82,9 @@ __all__ = [
     "TieredCache",
     "ValueTooLargeError",
     "__version__",
+    "cache_backends",
     "cached",
+    "connect_cache",
     "encode_key",
     "make_key",
 ]

@@ -788,6 +788,8 @@ class RedisCache:
         await self._feed.stop()
         if self._owns_client:
             await self.client.aclose()
+            # A client given a pool does not close it: release its connections here.
+            await self.client.connection_pool.disconnect()
 
     async def __aenter__(self) -> RedisCache:
         return self
@@ -810,6 +812,39 @@ class RedisTier:
 
     def __init__(self, cache: RedisCache) -> None:
         self.cache = cache
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        namespace: str = "pepperpy:cache",
+        value_type: Any = None,
+        max_connections: int = 64,
+        connect_timeout: float = 10.0,
+        announce: bool = True,
+        health_interval: float = 5.0,
+    ) -> RedisTier:
+        """A tier over a new :class:`RedisCache` on *url* (what ``connect_cache`` uses).
+
+        The options are :class:`RedisCache`'s; the tier's default ttl comes from
+        the memory front. :meth:`aclose` closes the cache and its connections.
+        """
+        return cls(
+            RedisCache(
+                url,
+                namespace=namespace,
+                value_type=value_type,
+                max_connections=max_connections,
+                connect_timeout=connect_timeout,
+                announce=announce,
+                health_interval=health_interval,
+            )
+        )
+
+    async def aclose(self) -> None:
+        """Close the :class:`RedisCache` behind this tier (its subscription and connections)."""
+        await self.cache.aclose()
 
     @property
     def feed_connected(self) -> bool:

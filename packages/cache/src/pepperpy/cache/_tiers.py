@@ -509,6 +509,7 @@ class TieredCache(Generic[K, V]):
         self._feed: Any = self._tagged if isinstance(tier, BroadcastingCacheTier) else None
         self._listening = False
         self._epoch = 0  # bumped by every announcement: a racing read is not kept
+        self._owns_tier = False  # made by connect_cache: aclose() closes the tier too
 
     # ------------------------------------------------------------------ feed
 
@@ -551,10 +552,25 @@ class TieredCache(Generic[K, V]):
             await self._feed.sync()
 
     async def aclose(self) -> None:
-        """Stop listening for announcements (the tier itself stays open)."""
+        """Stop listening for announcements.
+
+        The tier stays open, unless :func:`~pepperpy.cache.connect_cache` made
+        it for this cache: then it is closed too (its connections released).
+        """
         if self._feed is not None and self._listening:
             self._listening = False
             await self._feed.unlisten(self._on_invalidation)
+        if self._owns_tier:
+            self._owns_tier = False
+            close = getattr(self.tier, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> TieredCache[K, V]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # ------------------------------------------------------------------ reads
 
