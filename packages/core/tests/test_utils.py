@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import pepperpy.core
-from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    InvalidArgumentError,
+    OperationTimeoutError,
+    PluginError,
+)
 from pepperpy.core.types import ManualClock
 from pepperpy.core.utils import (
+    Backends,
     RetryPolicy,
     batched,
     call_maybe_async,
@@ -547,3 +555,51 @@ def test_next_delay_for_own_retry_loops():
     clock.advance_sync(5)
     assert policy.next_delay(1, ConnectionError(), started) is None  # past the deadline
     assert [(1, 2.0), (2, 1.0)] == seen
+
+
+# --------------------------------------------------------------------------- Backends
+
+
+def _install_fake_dist(root: Path, group: str, entries: dict[str, str]) -> None:
+    """A real distribution on sys.path registering *entries* under *group*."""
+    (root / "fake_backend_mod.py").write_text("class Thing:\n    pass\n")
+    info = root / "fake_backends-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-backends\nVersion: 0.1\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entries.items())
+    (info / "entry_points.txt").write_text(f"[{group}]\n{lines}")
+
+
+class TestBackends:
+    GROUP = "pepperpy.coretest.backends"
+
+    def backends(self) -> Backends:
+        return Backends("coretest", "widget backend", self.GROUP, {"json": "json:JSONDecoder"})
+
+    def test_builtins_import_lazily(self):
+        backends = self.backends()
+        assert backends.names() == ["json"]
+        assert backends.load("json") is json.JSONDecoder
+        assert "pepperpy.coretest.backends" in repr(backends)
+
+    def test_unknown_name_says_what_exists(self):
+        with pytest.raises(ConfigurationError, match="no widget backend named 'nope'") as info:
+            self.backends().load("nope", hint="Use json.")
+        assert info.value.code == "pepperpy.coretest.unknown_backend"
+        assert info.value.context["available"] == ["json"]
+        assert info.value.hint.startswith("Use json. Or install")
+
+    def test_entry_points_of_an_installed_distribution(self, tmp_path, monkeypatch):
+        _install_fake_dist(
+            tmp_path,
+            self.GROUP,
+            {"thing": "fake_backend_mod:Thing", "broken": "no_such_module_xyz:Thing"},
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        backends = self.backends()
+        assert backends.names() == ["broken", "json", "thing"]
+        assert backends.load("thing").__name__ == "Thing"
+        with pytest.raises(PluginError, match="widget backend 'broken' failed to load") as info:
+            backends.load("broken")
+        assert info.value.code == "pepperpy.coretest.backend_load"
+        assert info.value.context["entry_point"] == "no_such_module_xyz:Thing"

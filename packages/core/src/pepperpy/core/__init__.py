@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         system_clock,
     )
     from pepperpy.core.utils import (
+        Backends,
         RetryPolicy,
         batched,
         call_maybe_async,
@@ -101,6 +102,7 @@ __all__ = [
     "MissingType",
     "SystemClock",
     "system_clock",
+    "Backends",
     "RetryPolicy",
     "batched",
     "call_maybe_async",

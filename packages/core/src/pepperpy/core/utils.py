@@ -28,13 +28,20 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, cast, overload
 
-from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError, safe_repr
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    InvalidArgumentError,
+    OperationTimeoutError,
+    PluginError,
+    safe_repr,
+)
 from pepperpy.core.types import Clock, system_clock
 
 if TYPE_CHECKING:
     import asyncio
 
 __all__ = [
+    "Backends",
     "RetryPolicy",
     "batched",
     "call_maybe_async",
@@ -785,6 +792,78 @@ def import_string(path: str) -> Any:
                 hint=f"Check the name; 'dir({module_name})' lists what it has.",
             ) from None
     return obj
+
+
+class Backends:
+    """The implementations an area can use: built-ins plus an entry point group.
+
+    Built-ins are import paths (``"pkg.module:Class"``), imported only when
+    asked for, so an optional driver is needed only by whoever uses it; other
+    packages add names under the entry point *group*::
+
+        [project.entry-points."pepperpy.task.backends"]
+        sqs = "mypkg.sqs:SQSQueue"
+
+    Args:
+        area: The PepperPy area (``"task"``): error codes are
+            ``pepperpy.<area>.unknown_backend`` and ``pepperpy.<area>.backend_load``.
+        kind: What a backend is, for messages (``"durable queue backend"``).
+        group: The entry point group (``"pepperpy.task.backends"``).
+        builtins: Name -> import path of the built-in implementations.
+    """
+
+    def __init__(self, area: str, kind: str, group: str, builtins: dict[str, str]) -> None:
+        self.area = area
+        self.kind = kind
+        self.group = group
+        self.builtins = dict(builtins)
+
+    def _entry_points(self) -> dict[str, Any]:
+        from importlib.metadata import entry_points
+
+        return {ep.name: ep for ep in entry_points(group=self.group)}
+
+    def names(self) -> list[str]:
+        """Every available name, built-in or registered, sorted."""
+        return sorted(set(self.builtins) | set(self._entry_points()))
+
+    def load(self, name: str, *, hint: str = "") -> Any:
+        """Return the implementation registered as *name* (built-ins win).
+
+        Args:
+            name: The backend's name (for URL-selected backends, the scheme).
+            hint: What to use instead, prefixed to the hint of the error
+                raised for an unknown name.
+
+        Raises:
+            ConfigurationError: No backend has that name.
+            PluginError: A registered backend failed to import.
+        """
+        target = self.builtins.get(name)
+        if target is not None:
+            module, _, attr = target.partition(":")
+            return getattr(importlib.import_module(module), attr)
+        ep = self._entry_points().get(name)
+        if ep is None:
+            raise ConfigurationError(
+                f"no {self.kind} named {name!r}",
+                code=f"pepperpy.{self.area}.unknown_backend",
+                context={"backend": name, "available": self.names()},
+                hint=f"{hint + ' ' if hint else ''}Or install the package that registers "
+                f"{name!r} under the {self.group!r} entry point group.",
+            )
+        try:
+            return ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"{self.kind} {name!r} failed to load: {exc}",
+                code=f"pepperpy.{self.area}.backend_load",
+                context={"backend": name, "entry_point": ep.value},
+                hint="Check that the package providing it is installed correctly.",
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"<Backends {self.group} {self.names()}>"
 
 
 # --------------------------------------------------------------------------- call control
