@@ -103,10 +103,12 @@ async def test_schema_creation_is_idempotent_and_race_free(postgres_dsn: str, sc
 async def test_enqueue_notifies_a_waiting_worker(postgres_dsn: str, schema: str) -> None:
     # The worker's clock never moves, so its poll timer never fires: only the
     # NOTIFY sent with the INSERT can wake it.
+    # The longest table name: its channel still fits PostgreSQL's 63-byte limit.
+    table = "notify_" + "q" * 41
     clock = ManualClock(start=time.time() + 1)
-    worker = PostgresQueue(postgres_dsn, schema=schema, table="notify", clock=clock)
+    worker = PostgresQueue(postgres_dsn, schema=schema, table=table, clock=clock)
     worker.register(lambda: "woken", name="job")
-    producer = PostgresQueue(postgres_dsn, schema=schema, table="notify", poll_interval=0.05)
+    producer = PostgresQueue(postgres_dsn, schema=schema, table=table, poll_interval=0.05)
     async with producer, TaskManager(durable=worker, clock=clock):
         for _ in range(3):
             task_id = await producer.enqueue("job")

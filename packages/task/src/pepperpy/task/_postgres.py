@@ -208,7 +208,9 @@ class PostgresQueue(DurableQueueBase):
         self._given_pool = None if isinstance(dsn, str) else dsn
         self._pool: Any = None
         self._listener: Any = None
-        self._channel = f"pepperpy_tasks_{schema}_{table}" if schema else f"pepperpy_tasks_{table}"
+        # A channel name has at most 63 bytes (pg_notify refuses longer ones): hash it.
+        digest = hashlib.blake2b(f"{schema or ''}.{table}".encode(), digest_size=8).hexdigest()
+        self._channel = f"pepperpy_tasks_{digest}"
         self._qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
         self._sql()
 
@@ -424,7 +426,7 @@ class PostgresQueue(DurableQueueBase):
 
     async def _insert(self, task: NewTask) -> str:
         async def insert(conn: Any) -> str:
-            while True:
+            for _ in range(10):
                 row = await conn.fetchrow(
                     self._q_insert,
                     task.id,
@@ -446,6 +448,14 @@ class PostgresQueue(DurableQueueBase):
                 if await conn.fetchval(f"SELECT 1 FROM {self._qualified} WHERE id = $1", task.id):
                     raise self._duplicate_id(task.id)
                 # The task holding the dedup key finished in between: store ours now.
+            raise ExternalError(
+                f"PostgreSQL task queue: cannot enqueue {task.name!r}: its dedup key "
+                f"{task.dedup_key!r} kept changing hands",
+                code="pepperpy.task.postgres_dedup_race",
+                context={"dedup_key": task.dedup_key},
+                hint="Producers and workers are racing on this key; retry.",
+                retryable=True,
+            )
 
         return await self._db("enqueue", insert)
 
