@@ -26,7 +26,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -40,6 +39,7 @@ from pepperpy.core.exceptions import (
     PluginError,
 )
 from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.utils import Backends
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -58,15 +58,20 @@ ENTRY_POINT_GROUP = "pepperpy.event.backends"
 STREAM_URL_ENV = "PEPPERPY_EVENT_STREAM_URL"
 """The environment variable :func:`connect_stream` reads when given no URL."""
 
-_BUILTIN = {
-    "memory": "pepperpy.event._memory_stream:MemoryStream",
-    "sqlite": "pepperpy.event._sqlite_stream:SQLiteStream",
-    "postgres": "pepperpy.event._postgres_stream:PostgresStream",
-    "postgresql": "pepperpy.event._postgres_stream:PostgresStream",
-    "redis": "pepperpy.event._redis:RedisStream",
-    "rediss": "pepperpy.event._redis:RedisStream",
-    "unix": "pepperpy.event._redis:RedisStream",
-}
+_BACKENDS = Backends(
+    "event",
+    "event stream backend",
+    ENTRY_POINT_GROUP,
+    {
+        "memory": "pepperpy.event._memory_stream:MemoryStream",
+        "sqlite": "pepperpy.event._sqlite_stream:SQLiteStream",
+        "postgres": "pepperpy.event._postgres_stream:PostgresStream",
+        "postgresql": "pepperpy.event._postgres_stream:PostgresStream",
+        "redis": "pepperpy.event._redis:RedisStream",
+        "rediss": "pepperpy.event._redis:RedisStream",
+        "unix": "pepperpy.event._redis:RedisStream",
+    },
+)
 
 _log = logging.getLogger("pepperpy.event.stream")
 
@@ -512,36 +517,9 @@ class StreamBase:
 # --------------------------------------------------------------------------- factory
 
 
-def _load(scheme: str) -> Any:
-    target = _BUILTIN.get(scheme)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == scheme:
-            try:
-                return ep.load()
-            except Exception as exc:
-                raise PluginError(
-                    f"event stream backend {scheme!r} failed to load: {exc}",
-                    code="pepperpy.event.backend_load",
-                    context={"backend": scheme, "entry_point": ep.value},
-                    hint="Check that the package providing it is installed correctly.",
-                ) from exc
-    raise ConfigurationError(
-        f"no event stream backend for URLs starting {scheme + '://'!r}",
-        code="pepperpy.event.unknown_backend",
-        context={"scheme": scheme, "available": stream_backends()},
-        hint="Use memory://, sqlite:///path.db or redis://host:6379/0, or install the package "
-        f"that registers {scheme!r} under the '{ENTRY_POINT_GROUP}' entry point group.",
-    )
-
-
 def stream_backends() -> list[str]:
     """URL schemes :func:`connect_stream` accepts: the built-in ones and entry points."""
-    names = set(_BUILTIN)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
+    return _BACKENDS.names()
 
 
 def connect_stream(
@@ -591,7 +569,9 @@ def connect_stream(
             hint="Use memory://, sqlite:///events.db or redis://127.0.0.1:6379/0.",
         )
     scheme = urlsplit(url).scheme.lower()
-    cls = _load(scheme)
+    cls = _BACKENDS.load(
+        scheme, hint="Use memory://, sqlite:///events.db or redis://host:6379/0 URLs."
+    )
     factory = getattr(cls, "from_url", None)
     if factory is None:
         raise PluginError(
