@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,9 @@ from pepperpy.storage import (
     MemoryBackend,
     SQLiteBackend,
     Storage,
-    _backend,
     available_backends,
     load_backend,
 )
-
-
-class CountingBackend(MemoryBackend):
-    """A third-party backend: counts writes."""
-
-    name = "counting"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__()
-        self.writes = 0
-        self.options = options
-
-    async def write(self, ops, now):  # type: ignore[no-untyped-def]
-        self.writes += len(ops)
-        return await super().write(ops, now)
 
 
 def test_builtins() -> None:
@@ -44,21 +27,35 @@ def test_builtins() -> None:
 
 
 async def test_entry_point_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    points = [
-        EntryPoint("counting", f"{__name__}:CountingBackend", ENTRY_POINT_GROUP),
-        EntryPoint("broken", "no_such_module_xyz:Thing", ENTRY_POINT_GROUP),
-        EntryPoint("notabackend", "pathlib:Path", ENTRY_POINT_GROUP),
-    ]
-
-    def fake_entry_points(*, group: str) -> list[EntryPoint]:
-        return points if group == ENTRY_POINT_GROUP else []
-
-    monkeypatch.setattr(_backend, "entry_points", fake_entry_points)
-    assert "counting" in available_backends()
-    async with Storage.create("x", data_dir=tmp_path, backend="counting", flag=1) as storage:
+    # A real installed distribution registering three backends, one per way to fail or not.
+    (tmp_path / "counting_backend_mod.py").write_text(
+        "from pepperpy.storage import MemoryBackend\n\n"
+        "class CountingBackend(MemoryBackend):\n"
+        "    name = 'counting'\n\n"
+        "    def __init__(self, **options):\n"
+        "        super().__init__()\n"
+        "        self.writes = 0\n"
+        "        self.options = options\n\n"
+        "    async def write(self, ops, now):\n"
+        "        self.writes += len(ops)\n"
+        "        return await super().write(ops, now)\n"
+    )
+    info = tmp_path / "counting_backend-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: counting-backend\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[{ENTRY_POINT_GROUP}]\n"
+        "counting = counting_backend_mod:CountingBackend\n"
+        "broken = no_such_module_xyz:Thing\n"
+        "notabackend = pathlib:Path\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert {"counting", "broken", "notabackend"} <= set(available_backends())
+    data_dir = tmp_path / "data"
+    async with Storage.create("x", data_dir=data_dir, backend="counting", flag=1) as storage:
         await storage.put("k", 1)
-        backend = storage.backend
-        assert isinstance(backend, CountingBackend)
+        backend: Any = storage.backend
+        assert type(backend).__name__ == "CountingBackend"
         assert backend.writes == 1
         assert backend.options == {"flag": 1}
     with pytest.raises(PluginError, match="failed to load"):

@@ -334,7 +334,7 @@ async def test_closed_store_refuses_work(tmp_path: Path, backend_name: str) -> N
 def test_create_validation(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="invalid store name"):
         Storage.create("../escape", data_dir=tmp_path)
-    with pytest.raises(ConfigurationError, match="unknown storage backend"):
+    with pytest.raises(ConfigurationError, match="no storage backend named"):
         Storage.create("x", data_dir=tmp_path, backend="nope")
     with pytest.raises(InvalidArgumentError, match="format"):
         Storage.create("x", data_dir=tmp_path, format="nope")

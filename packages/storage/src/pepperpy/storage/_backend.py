@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pepperpy.core.exceptions import ConfigurationError, PluginError
+from pepperpy.core.exceptions import PluginError
+from pepperpy.core.utils import Backends
 from pepperpy.storage._model import Record, WriteOp
 
 __all__ = ["ENTRY_POINT_GROUP", "Backend", "available_backends", "load_backend"]
@@ -16,11 +16,17 @@ __all__ = ["ENTRY_POINT_GROUP", "Backend", "available_backends", "load_backend"]
 ENTRY_POINT_GROUP = "pepperpy.storage.backends"
 """The entry point group third-party backends register under."""
 
-_BUILTIN = {
-    "sqlite": "pepperpy.storage._sqlite:SQLiteBackend",
-    "memory": "pepperpy.storage._memory:MemoryBackend",
-    "filesystem": "pepperpy.storage._filesystem:FilesystemBackend",
-}
+_BACKENDS = Backends(
+    "storage",
+    "storage backend",
+    ENTRY_POINT_GROUP,
+    {
+        "sqlite": "pepperpy.storage._sqlite:SQLiteBackend",
+        "memory": "pepperpy.storage._memory:MemoryBackend",
+        "filesystem": "pepperpy.storage._filesystem:FilesystemBackend",
+        "postgres": "pepperpy.storage._postgres:PostgresBackend",
+    },
+)
 
 
 class Backend(abc.ABC):
@@ -92,32 +98,6 @@ class Backend(abc.ABC):
         """Delete rows that expired before *now*; return how many."""
 
 
-def _builtin_or_entry_point(name: str) -> Any:
-    target = _BUILTIN.get(name)
-    if target is None:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == name:
-                try:
-                    return ep.load()
-                except Exception as exc:
-                    raise PluginError(
-                        f"storage backend {name!r} failed to load: {exc}",
-                        context={"backend": name, "entry_point": ep.value},
-                        hint="Check that the package providing it is installed correctly.",
-                    ) from exc
-        raise ConfigurationError(
-            f"unknown storage backend {name!r}",
-            code="pepperpy.storage.unknown_backend",
-            context={"backend": name, "available": available_backends()},
-            hint="Use one of the available backends, or install the package that registers "
-            f"{name!r} under the '{ENTRY_POINT_GROUP}' entry point group.",
-        )
-    module, _, attr = target.partition(":")
-    import importlib
-
-    return getattr(importlib.import_module(module), attr)
-
-
 def load_backend(name: str) -> type[Backend]:
     """Return the backend class registered as *name* (built-in or entry point).
 
@@ -125,7 +105,7 @@ def load_backend(name: str) -> type[Backend]:
         ConfigurationError: No backend has that name.
         PluginError: The backend's package failed to import.
     """
-    cls = _builtin_or_entry_point(name)
+    cls = _BACKENDS.load(name, hint="Use sqlite, memory, filesystem or postgres.")
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise PluginError(
             f"storage backend {name!r} is not a Backend subclass",
@@ -137,6 +117,4 @@ def load_backend(name: str) -> type[Backend]:
 
 def available_backends() -> list[str]:
     """Names of every backend: the built-in ones and those found through entry points."""
-    names = set(_BUILTIN)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
+    return _BACKENDS.names()
