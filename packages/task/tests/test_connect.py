@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -64,14 +63,20 @@ def test_unknown_schemes_and_options_say_what_is_accepted() -> None:
         connect_queue("redis://127.0.0.1:1/0", max_attempts=0)
 
 
-def test_other_backends_come_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    group = connect_module.ENTRY_POINT_GROUP
-    found = [
-        EntryPoint("lite", "pepperpy.task._durable:DurableQueue", group),
-        EntryPoint("broken", "no_such_module_anywhere:Queue", group),
-        EntryPoint("plain", "pepperpy.task._base:Claim", group),
-    ]
-    monkeypatch.setattr(connect_module, "entry_points", lambda group: found)
+def test_other_backends_come_from_entry_points(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A real installed distribution registering three schemes under the group.
+    info = tmp_path / "queue_plugins-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: queue-plugins\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[{connect_module.ENTRY_POINT_GROUP}]\n"
+        "lite = pepperpy.task._durable:DurableQueue\n"
+        "broken = no_such_module_anywhere:Queue\n"
+        "plain = pepperpy.task._base:Claim\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
     assert {"lite", "broken", "plain"} <= set(queue_backends())
     assert isinstance(connect_queue("lite:///tasks.db"), DurableQueue)
     with pytest.raises(PluginError, match="failed to load"):

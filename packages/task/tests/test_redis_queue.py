@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import signal
 import socket
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from pepperpy.core import ConfigurationError, ExternalError, InvalidArgumentError, StartupError
 from pepperpy.task import DurableQueue, DurableQueueBase, RedisQueue, TaskManager
+from pepperpy.testing import RedisServer
 
 
 def test_is_a_durable_queue(redis_url: str) -> None:
@@ -60,50 +56,6 @@ async def test_unreachable_redis_is_a_retryable_error() -> None:
 # --------------------------------------------------------------------------- fault
 
 
-class _Server:
-    """A redis-server of this test's own, persisting every write (AOF, fsync always)."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("PEPPERPY_REQUIRE_SERVICES") == "1":
-                pytest.fail("redis-server is not installed (PEPPERPY_REQUIRE_SERVICES=1)")
-            pytest.skip("redis-server is not installed; run `python tools/services.py start`")
-        self.binary = binary
-        self.dir = Path(tempfile.mkdtemp(prefix="pepperpy-task-redis-fault-"))
-        self.port = _free_port()
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            self.binary,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
-            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(500):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.01)
-        raise AssertionError("redis-server did not start")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def cleanup(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            await self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 async def _until(check: Callable[[], bool], limit: float = 30.0) -> None:
     deadline = time.monotonic() + limit
     while not check():
@@ -112,12 +64,11 @@ async def _until(check: Callable[[], bool], limit: float = 30.0) -> None:
 
 
 async def test_redis_killed_mid_run_loses_no_acknowledged_task(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, redis_server: RedisServer
 ) -> None:
     caplog.set_level(logging.WARNING, logger="pepperpy.task")
-    server = _Server()
-    await server.start()
-    url = f"redis://127.0.0.1:{server.port}/0"
+    server = redis_server  # our own, persisting every acknowledged write (not the shared one)
+    url = server.url
     producer = RedisQueue(url, namespace="jobs", poll_interval=0.05)
     worker = RedisQueue(
         url, namespace="jobs", visibility_timeout=1.0, poll_interval=0.05, concurrency=2
@@ -170,4 +121,3 @@ async def test_redis_killed_mid_run_loses_no_acknowledged_task(
     finally:
         await manager.stop()
         await producer.stop()
-        await server.cleanup()

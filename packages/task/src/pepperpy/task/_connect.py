@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
-from importlib.metadata import entry_points
 from typing import Any
 
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PluginError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.utils import Backends
 from pepperpy.task._base import DurableQueueBase
 
 __all__ = ["ENTRY_POINT_GROUP", "QUEUE_URL_ENV", "connect_queue", "queue_backends"]
@@ -20,47 +19,24 @@ ENTRY_POINT_GROUP = "pepperpy.task.backends"
 QUEUE_URL_ENV = "PEPPERPY_TASK_QUEUE_URL"
 """The environment variable :func:`connect_queue` reads when given no URL."""
 
-_BUILTIN = {
-    "sqlite": "pepperpy.task._durable:DurableQueue",
-    "redis": "pepperpy.task._redis:RedisQueue",
-    "rediss": "pepperpy.task._redis:RedisQueue",
-    "unix": "pepperpy.task._redis:RedisQueue",
-    "postgres": "pepperpy.task._postgres:PostgresQueue",
-    "postgresql": "pepperpy.task._postgres:PostgresQueue",
-}
+_BACKENDS = Backends(
+    "task",
+    "durable queue backend",
+    ENTRY_POINT_GROUP,
+    {
+        "sqlite": "pepperpy.task._durable:DurableQueue",
+        "redis": "pepperpy.task._redis:RedisQueue",
+        "rediss": "pepperpy.task._redis:RedisQueue",
+        "unix": "pepperpy.task._redis:RedisQueue",
+        "postgres": "pepperpy.task._postgres:PostgresQueue",
+        "postgresql": "pepperpy.task._postgres:PostgresQueue",
+    },
+)
 
 
 def queue_backends() -> list[str]:
     """URL schemes :func:`connect_queue` accepts: the built-in ones and entry points."""
-    names = set(_BUILTIN)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
-
-
-def _load(scheme: str) -> Any:
-    target = _BUILTIN.get(scheme)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == scheme:
-            try:
-                return ep.load()
-            except Exception as exc:
-                raise PluginError(
-                    f"durable queue backend {scheme!r} failed to load: {exc}",
-                    code="pepperpy.task.backend_load",
-                    context={"backend": scheme, "entry_point": ep.value},
-                    hint="Check that the package providing it is installed correctly.",
-                ) from exc
-    raise ConfigurationError(
-        f"no durable queue backend for URLs starting {scheme + '://'!r}",
-        code="pepperpy.task.unknown_backend",
-        context={"scheme": scheme, "available": queue_backends()},
-        hint="Use sqlite:///tasks.db, redis://host:6379/0 or postgresql://user@host/db, or "
-        f"install the package that registers {scheme!r} under the '{ENTRY_POINT_GROUP}' "
-        "entry point group.",
-    )
+    return _BACKENDS.names()
 
 
 def _accepted(cls: Any) -> set[str]:
@@ -113,7 +89,9 @@ def connect_queue(url: str | None = None, **options: Any) -> DurableQueueBase:
             hint="Use sqlite:///tasks.db, redis://127.0.0.1:6379/0 or postgresql://user@host/db.",
         )
     scheme = url.split("://", 1)[0].lower()
-    cls = _load(scheme)
+    cls = _BACKENDS.load(
+        scheme, hint="Use sqlite:///tasks.db, redis://host:6379/0 or postgresql://user@host/db."
+    )
     factory = getattr(cls, "from_url", None)
     if factory is None:
         raise PluginError(
