@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,29 @@ async def test_ttls_are_kept_by_redis(redis_client: Any, redis_namespace: str) -
     assert await cache.get("gone") is None
     with pytest.raises(InvalidArgumentError):
         await cache.set("bad", 1, ttl=-1)
+    for bad in (float("nan"), True, "soon"):
+        with pytest.raises(InvalidArgumentError):
+            await cache.set("bad", 1, ttl=bad)  # type: ignore[arg-type]
+    await cache.set("inf", 1, ttl=float("inf"))  # never expires, like a memory Cache
+    assert await cache.ttl_of("inf") is None
+    await cache.set("text", 1, ttl="2m")
+    await cache.set("delta", 1, ttl=timedelta(minutes=2))
+    for key in ("text", "delta"):
+        left = await cache.ttl_of(key)
+        assert left is not None and 100 < left <= 120
+    assert await cache.get("bad", "d") == "d"
+
+
+async def test_scripts_unknown_to_the_server_are_loaded_again(cache: RedisCache) -> None:
+    """A restarted or flushed server forgets scripts: the next write loads them again."""
+    unknown = "0" * 40
+    for script in (cache._set_announced, cache._set_tagged):
+        script.sha = unknown
+    await cache.set("plain", 1, ttl=60)
+    await cache.set("tagged", 2, tags=["t"])
+    assert cache._set_announced.sha != unknown and cache._set_tagged.sha != unknown
+    assert await cache.get_many(["plain", "tagged"]) == {"plain": 1, "tagged": 2}
+    assert await cache.invalidate_tag("t") == 1
 
 
 async def test_tag_invalidation_is_server_side(cache: RedisCache, redis_client: Any) -> None:
