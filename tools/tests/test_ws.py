@@ -184,8 +184,7 @@ def test_meta_extras_gather_backend_extras() -> None:
     redis_areas = sorted(
         area
         for area, pkg in packages.items()
-        if "redis" in pkg.pyproject["project"].get("optional-dependencies", {})
-        and area != ws.META
+        if "redis" in pkg.pyproject["project"].get("optional-dependencies", {}) and area != ws.META
     )
     assert redis_areas  # cache, event, state, task ...
     redis_line = block.split("\nredis = [", 1)[1].split("]\n", 1)[0]
