@@ -476,7 +476,42 @@ class TestStats:
         assert "on_evict callback" in caplog.text
 
 
+class _Meddler:
+    """A key whose hashing reads another key once: a lock-free LRU touch in the middle
+    of an iteration, as another thread's ``get`` can make."""
+
+    def __init__(self, cache: Cache[object, int], other: object) -> None:
+        self.cache, self.other, self.armed = cache, other, False
+
+    def __hash__(self) -> int:
+        if self.armed:
+            self.armed = False
+            self.cache.get(self.other)
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
 class TestThreads:
+    def test_a_reader_reordering_entries_mid_iteration_is_harmless(self) -> None:
+        """Iterations under the lock survive a lock-free reader moving a hit to the end."""
+        cache: Cache[object, int] = Cache(10)
+        meddler = _Meddler(cache, "a")
+        for key in ("a", meddler, "b", "c"):
+            cache.set(key, 1)
+        for call in (
+            cache.keys,
+            cache.items,
+            lambda: cache.invalidate_prefix("zz"),
+            lambda: cache.invalidate_where(lambda key: False),
+        ):
+            meddler.armed = True
+            call()
+            assert not meddler.armed  # the reader did run mid-iteration
+        assert set(cache.keys()) == {"a", meddler, "b", "c"}
+        assert cache.keys()[-1] == "a"  # moved by the reader
+
     @pytest.mark.parametrize("policy", ["lru", "lfu", "fifo"])
     def test_concurrent_use_keeps_invariants(self, policy: str) -> None:
         """Many threads reading, writing and invalidating never corrupt the cache."""

@@ -39,6 +39,7 @@ __all__ = [
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 D = TypeVar("D")
+T = TypeVar("T")
 
 _log = logging.getLogger("pepperpy.cache")
 
@@ -198,6 +199,22 @@ class _LFU:
         self.freq.clear()
         self.buckets.clear()
         self.min = 0
+
+
+def _settled(read: Callable[[], T]) -> T:
+    """Run ``read()``, an iteration over the live entries under the lock, until it settles.
+
+    Readers move a hit to the end without the lock (LRU); that changes no key,
+    but an iteration it interrupts (another thread may run between ``iter()``
+    and ``next()``, or when a collection runs finalizers) raises
+    ``RuntimeError: OrderedDict mutated during iteration``. Reading again is
+    then correct: writers hold the lock, so only the order can have changed.
+    """
+    while True:
+        try:
+            return read()
+        except RuntimeError:
+            continue
 
 
 def _noop(key: Any) -> None:
@@ -365,7 +382,7 @@ class Cache(Generic[K, V]):
     def get(self, key: K, default: object = None) -> object:
         """Return the live value for *key*, or *default*; counts a hit or a miss."""
         # Lock-free hit path: each step is one atomic operation on a builtin
-        # (writers hold the lock and never iterate the live dict).
+        # (writers hold the lock; their iterations go through _settled).
         entry = self._data.get(key)
         if entry is not None:
             expires = entry[1]
@@ -458,13 +475,15 @@ class Cache(Generic[K, V]):
         """The keys of the live entries (a snapshot, oldest use first for LRU)."""
         with self._lock:
             now = self._now()
-            return [k for k, e in list(self._data.items()) if e[1] is None or e[1] > now]
+            entries = _settled(lambda: list(self._data.items()))
+            return [k for k, e in entries if e[1] is None or e[1] > now]
 
     def items(self) -> list[tuple[K, V]]:
         """``(key, value)`` pairs of the live entries (a snapshot)."""
         with self._lock:
             now = self._now()
-            return [(k, e[0]) for k, e in list(self._data.items()) if e[1] is None or e[1] > now]
+            entries = _settled(lambda: list(self._data.items()))
+            return [(k, e[0]) for k, e in entries if e[1] is None or e[1] > now]
 
     # ------------------------------------------------------------------ writes
 
@@ -651,7 +670,8 @@ class Cache(Generic[K, V]):
     def invalidate_prefix(self, prefix: str) -> int:
         """Remove every entry whose key is a ``str`` starting with *prefix*."""
         with self._lock:
-            keys = [k for k in list(self._data) if isinstance(k, str) and k.startswith(prefix)]
+            every = _settled(lambda: list(self._data))
+            keys = [k for k in every if isinstance(k, str) and k.startswith(prefix)]
             return self._remove_many(keys)
 
     def invalidate_pattern(self, pattern: str | re.Pattern[str]) -> int:
@@ -666,19 +686,21 @@ class Cache(Generic[K, V]):
             glob = str(pattern)
             match = functools.partial(fnmatch.fnmatchcase, pat=glob)
         with self._lock:
-            keys = [k for k in list(self._data) if isinstance(k, str) and match(k)]
+            keys = [
+                k for k in _settled(lambda: list(self._data)) if isinstance(k, str) and match(k)
+            ]
             return self._remove_many(keys)
 
     def invalidate_where(self, predicate: Callable[[K], bool]) -> int:
         """Remove every entry whose key satisfies *predicate*."""
         with self._lock:
-            keys = [k for k in list(self._data) if predicate(k)]
+            keys = [k for k in _settled(lambda: list(self._data)) if predicate(k)]
             return self._remove_many(keys)
 
     def clear(self) -> int:
         """Remove every entry (counted as invalidated); return how many there were."""
         with self._lock:
-            return self._remove_many(list(self._data))
+            return self._remove_many(_settled(lambda: list(self._data)))
 
     def expire(self) -> int:
         """Drop every expired entry now; return how many were dropped.
@@ -825,7 +847,8 @@ class Cache(Generic[K, V]):
 
     def _compact_heap(self) -> None:
         seq = self._seq
-        self._heap = [(e[1], next(seq), k) for k, e in list(self._data.items()) if e[1] is not None]
+        entries = _settled(lambda: list(self._data.items()))
+        self._heap = [(e[1], next(seq), k) for k, e in entries if e[1] is not None]
         heapq.heapify(self._heap)
 
     def _make_room(self, key: K, weight: int) -> None:
@@ -849,7 +872,9 @@ class Cache(Generic[K, V]):
                     hint="Delete or invalidate entries, raise maxsize/max_weight, or use an "
                     "evicting policy such as 'lru'.",
                 )
-            victim = self._lfu.victim() if self._lfu is not None else next(iter(data))
+            victim = (
+                self._lfu.victim() if self._lfu is not None else _settled(lambda: next(iter(data)))
+            )
             self._remove(victim, data[victim], EvictionReason.SIZE)
 
     def __repr__(self) -> str:
