@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +11,7 @@ from pepperpy.cache._cache import Cache
 from pepperpy.cache._tiers import TieredCache
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PluginError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.utils import Backends
 
 __all__ = ["CACHE_URL_ENV", "ENTRY_POINT_GROUP", "cache_backends", "connect_cache"]
 
@@ -22,12 +21,17 @@ ENTRY_POINT_GROUP = "pepperpy.cache.backends"
 CACHE_URL_ENV = "PEPPERPY_CACHE_URL"
 """The environment variable :func:`connect_cache` reads when given no URL."""
 
-_BUILTIN = {
-    "memory": "pepperpy.cache._memory_tier:MemoryTier",
-    "redis": "pepperpy.cache._redis:RedisTier",
-    "rediss": "pepperpy.cache._redis:RedisTier",
-    "unix": "pepperpy.cache._redis:RedisTier",
-}
+_BACKENDS = Backends(
+    "cache",
+    "cache backend",
+    ENTRY_POINT_GROUP,
+    {
+        "memory": "pepperpy.cache._memory_tier:MemoryTier",
+        "redis": "pepperpy.cache._redis:RedisTier",
+        "rediss": "pepperpy.cache._redis:RedisTier",
+        "unix": "pepperpy.cache._redis:RedisTier",
+    },
+)
 
 # Options of the memory front (a Cache) and of the TieredCache around it.
 _FRONT = frozenset(
@@ -40,34 +44,7 @@ _TIERED = frozenset({"read_through", "write_through", "key_encoder", "strict"})
 
 def cache_backends() -> list[str]:
     """URL schemes :func:`connect_cache` accepts: the built-in ones and entry points."""
-    names = set(_BUILTIN)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
-
-
-def _load(scheme: str) -> Any:
-    target = _BUILTIN.get(scheme)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == scheme:
-            try:
-                return ep.load()
-            except Exception as exc:
-                raise PluginError(
-                    f"cache backend {scheme!r} failed to load: {exc}",
-                    code="pepperpy.cache.backend_load",
-                    context={"backend": scheme, "entry_point": ep.value},
-                    hint="Check that the package providing it is installed correctly.",
-                ) from exc
-    raise ConfigurationError(
-        f"no cache backend for URLs starting {scheme + '://'!r}",
-        code="pepperpy.cache.unknown_backend",
-        context={"scheme": scheme, "available": cache_backends()},
-        hint="Use memory:// or redis://host:6379/0, or install the package that registers "
-        f"{scheme!r} under the '{ENTRY_POINT_GROUP}' entry point group.",
-    )
+    return _BACKENDS.names()
 
 
 def _tier_options(factory: Any) -> tuple[set[str], bool]:
@@ -143,7 +120,7 @@ def connect_cache(url: str | None = None, **options: Any) -> TieredCache[Any, An
             code="pepperpy.cache.cache_url",
             hint="Use memory:// or redis://127.0.0.1:6379/0.",
         )
-    cls = _load(scheme)
+    cls = _BACKENDS.load(scheme, hint="Use memory:// or redis://host:6379/0 URLs.")
     factory = getattr(cls, "from_url", None)
     if factory is None or not callable(factory):
         raise PluginError(

@@ -157,6 +157,7 @@ def register_async_fixtures(namespace: dict[str, Any]) -> None:
         if keys:
             await client.unlink(*keys)
         await client.aclose()
+        await pool.disconnect()  # redis-py leaves a pool it was given open
 
     @pytest_asyncio.fixture
     async def redis_server() -> AsyncIterator[Any]:
