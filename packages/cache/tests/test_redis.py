@@ -8,15 +8,10 @@ behaviour every backend shares is in test_conformance.py.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import signal
 import socket
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +24,7 @@ from pepperpy.cache import (
     TieredCache,
 )
 from pepperpy.core import MISSING, ConfigurationError, InvalidArgumentError
+from pepperpy.testing import RedisServer
 
 
 async def _until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
@@ -308,57 +304,10 @@ async def test_a_second_process_drops_what_this_one_changed(
         await shared.clear()
 
 
-class _Server:
-    """A redis-server of this test's own, to kill and restart."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("PEPPERPY_REQUIRE_SERVICES") == "1":
-                pytest.fail("redis-server is not installed (PEPPERPY_REQUIRE_SERVICES=1)")
-            pytest.skip("redis-server is not installed; run `python tools/services.py start`")
-        self.binary = binary
-        self.dir = Path(tempfile.mkdtemp(prefix="pepperpy-cache-feed-"))
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
-            self.binary,
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
-            *("--save", "", "--appendonly", "no"),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(500):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.01)
-        raise AssertionError("redis-server did not start")
-
-    async def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def cleanup(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            await self.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 async def test_a_front_that_loses_the_feed_keeps_nothing_until_it_is_back() -> None:
-    server = _Server()
-    await server.start()
-    try:
-        url = f"redis://127.0.0.1:{server.port}/0"
+    # A server of our own (never the shared one), restarted empty.
+    async with RedisServer(persist=False) as server:
+        url = server.url
         async with (
             RedisCache(url, namespace="feed", health_interval=0.5) as one,
             RedisCache(url, namespace="feed", health_interval=0.5) as two,
@@ -391,8 +340,6 @@ async def test_a_front_that_loses_the_feed_keeps_nothing_until_it_is_back() -> N
             await front.sync()
             assert await front.get("k") == 3
             await front.aclose()
-    finally:
-        await server.cleanup()
 
 
 async def test_sync_and_feed_without_a_front(cache: RedisCache) -> None:
