@@ -152,6 +152,24 @@ async def test_cached_with_tiered_cache() -> None:
     assert 2 == calls
 
 
+async def test_cached_counts_one_lookup_per_call_on_a_tiered_cache() -> None:
+    """A miss read through to the tier is one miss in the front's stats, not two."""
+    tier = StorageTier(DictStore())
+    front = TieredCache(Cache(10), tier)
+
+    @cached(cache=front)
+    async def compute(x: int) -> int:
+        return x * 10
+
+    assert [10, 10, 20] == [await compute(1), await compute(1), await compute(2)]
+    other = TieredCache(Cache(10), tier)  # another process: its memory misses, the tier hits
+    again = cached(cache=other)(compute.__wrapped__)
+    assert 10 == await again(1)
+    assert (front.memory.stats().hits, front.memory.stats().misses) == (1, 2)
+    assert (other.memory.stats().hits, other.memory.stats().misses) == (0, 1)
+    assert (other.tier_hits, other.tier_misses) == (1, 0)
+
+
 def test_tiered_rejects_sync_and_bad_options() -> None:
     """A TieredCache needs an async function and a real Cache in front."""
     tiered: TieredCache[str, int] = TieredCache(Cache(10), StorageTier(DictStore()))

@@ -498,8 +498,9 @@ class _AsyncCached(CachedFunction[P, R]):
         self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any], epoch: int
     ) -> Any:
         tiered = self._tiered
-        if tiered is not None:
-            value = await tiered.get(key, MISSING)
+        if tiered is not None and tiered.read_through:
+            # Memory already missed in the caller: read the tier only (one miss counted).
+            value = await tiered._read_through(key, MISSING)
             if value is not MISSING:
                 return value
         try:

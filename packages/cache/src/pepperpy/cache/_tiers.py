@@ -587,6 +587,10 @@ class TieredCache(Generic[K, V]):
             return value
         if not self.read_through:
             return default
+        return await self._read_through(key, default)
+
+    async def _read_through(self, key: K, default: object) -> object:
+        """Read *key* from the tier (memory already missed) and keep it in memory."""
         if self._feed is not None and not self._listening:
             await self._start_feed()
         epoch = self._epoch
