@@ -23,7 +23,7 @@ from app.domain import PERSONAL_FIELDS
 from app.observability import AppMetrics
 from app.settings import Settings
 from pepperpy import context
-from pepperpy.cache import Cache, cached
+from pepperpy.cache import TieredCache, cached
 from pepperpy.core.exceptions import NotFoundError
 from pepperpy.core.types import Lifecycle
 from pepperpy.logging import Logging
@@ -44,9 +44,9 @@ def make_policy() -> Policy:
 
 
 class CustomerReader:
-    """Reads stored customers through a pepperpy-cache Cache (single-flight on misses)."""
+    """Reads stored customers through a pepperpy-cache TieredCache (single-flight on misses)."""
 
-    def __init__(self, storage: Storage, security: Security, cache: Cache[Any, Any]) -> None:
+    def __init__(self, storage: Storage, security: Security, cache: TieredCache[Any, Any]) -> None:
         self.security = security
         self.cache = cache
 

@@ -9,7 +9,7 @@ returns a Lifecycle says so with ``enter=True``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from app.api import ApiServer, CustomerReader, make_policy
@@ -18,9 +18,8 @@ from app.ingest import Ingestor
 from app.observability import AppMetrics
 from app.plugins import make_plugins
 from app.settings import Settings
-from pepperpy.cache import Cache
+from pepperpy.cache import TieredCache, connect_cache
 from pepperpy.config import Config
-from pepperpy.core.utils import parse_duration
 from pepperpy.event import EventManager
 from pepperpy.logging import Logging
 from pepperpy.plugin import PluginManager
@@ -60,13 +59,17 @@ def make_storage(settings: Settings) -> Storage:
     return Storage.create("customers", data_dir=settings.data_path, **settings.storage.options())
 
 
-def make_cache(settings: Settings) -> Cache[Any, Any]:
-    return Cache(settings.cache.maxsize, ttl=parse_duration(settings.cache.ttl), name="customers")
+async def make_cache(settings: Settings) -> AsyncIterator[TieredCache[Any, Any]]:
+    # A memory front over the tier cache.url names: memory:// in one process,
+    # APP_CACHE__URL=redis://... shares it (and its invalidations) between processes.
+    cache = connect_cache(settings.cache.url, **settings.cache.options(), name="customers")
+    yield cache
+    await cache.aclose()
 
 
-def make_metrics(cache: Cache[Any, Any]) -> Metrics:
+def make_metrics(cache: TieredCache[Any, Any]) -> Metrics:
     metrics = Metrics(namespace="example")
-    metrics.registry.register(cache.metrics_collector())  # hits, misses, hit ratio, size
+    metrics.registry.register(cache.memory.metrics_collector())  # hits, misses, hit ratio, size
     return metrics
 
 
@@ -123,7 +126,7 @@ def build_registry(config: Config[Settings]) -> Registry:
     registry.register(KeyRing, load_keyring)
     registry.register(Security, make_security)
     registry.register(Storage, make_storage, enter=True)
-    registry.register(Cache[Any, Any], make_cache)
+    registry.register(TieredCache[Any, Any], make_cache)
     registry.register(Metrics, make_metrics)
     registry.register(AppMetrics, AppMetrics)
     registry.register(Tracer, make_tracer)

@@ -27,7 +27,7 @@ from app.report import build_report, render
 from app.selftest import run_selftest
 from app.settings import load_config
 from pepperpy import context, serialization
-from pepperpy.cache import Cache
+from pepperpy.cache import TieredCache
 from pepperpy.core.utils import parse_duration
 from pepperpy.io import write_bytes
 from pepperpy.logging import Logging
@@ -103,7 +103,7 @@ async def main(argv: list[str] | None = None) -> int:
             server = await registry.get(ApiServer)
             security = await registry.get(Security)
             state = await registry.get(StateManager)
-            cache = await registry.get(Cache[Any, Any])
+            cache = await registry.get(TieredCache[Any, Any])
             tracer = await registry.get(Tracer)
             ids = sorted(key.removeprefix("records/") for key in await _stored_keys(ingestor))
             selftest = await run_selftest(
@@ -118,7 +118,7 @@ async def main(argv: list[str] | None = None) -> int:
                 ingest,
                 state.get("totals"),
                 selftest,
-                cache.stats(),
+                cache.memory.stats(),
                 str(settings.data_path),
                 spans=spans,
                 storage=f"{settings.storage.backend}: {ingestor.storage.backend.location}",
@@ -133,7 +133,7 @@ async def main(argv: list[str] | None = None) -> int:
                 tasks = await registry.get(TaskManager)
 
                 async def heartbeat() -> None:  # a schedule on the task manager
-                    stats = cache.stats()
+                    stats = cache.memory.stats()
                     await log.info(
                         "serving: {} customers, cache hit ratio {:.1%}",
                         state.get("totals").stored,

@@ -50,8 +50,17 @@ class StorageSettings:
 
 @attrs.define
 class CacheSettings:
+    url: str = "memory://"  # redis://host:6379/0: shared by every process (pepperpy-cache[redis])
     maxsize: int = 256
     ttl: str = "5m"
+    namespace: str = ""  # redis: the key prefix (empty: the library's default)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``connect_cache`` besides the URL and the name."""
+        options: dict[str, Any] = {"maxsize": self.maxsize, "ttl": parse_duration(self.ttl)}
+        if self.namespace:
+            options["namespace"] = self.namespace
+        return options
 
 
 @attrs.define

@@ -140,17 +140,23 @@ def test_a_second_run_reuses_the_data_and_keys_and_reads_env_overrides(first_run
     assert second["api"]["outcomes"][0]["status"] == 200  # old ciphertexts still decrypt
 
 
-def test_one_setting_moves_the_data_to_postgresql(postgres_dsn: str, tmp_path: Path) -> None:
-    """APP_STORAGE__BACKEND=postgres: the same code, the same report, the rows in PostgreSQL."""
+def test_settings_move_the_data_to_postgresql_and_the_cache_to_redis(
+    postgres_dsn: str, redis_url: str, tmp_path: Path
+) -> None:
+    """APP_STORAGE__BACKEND=postgres, APP_CACHE__URL=redis://: the same code and report."""
     import asyncio
     import uuid
 
     asyncpg = pytest.importorskip("asyncpg")
-    schema = f"example_{uuid.uuid4().hex[:8]}"
+    redis = pytest.importorskip("redis.asyncio")
+    tag = uuid.uuid4().hex[:8]
+    schema, namespace = f"example_{tag}", f"example:{tag}"
     env = {
         "APP_STORAGE__BACKEND": "postgres",
         "APP_STORAGE__DSN": postgres_dsn,
         "APP_STORAGE__SCHEMA": schema,
+        "APP_CACHE__URL": redis_url,
+        "APP_CACHE__NAMESPACE": namespace,
         "APP_API__SELF_TEST_REQUESTS": "40",
     }
 
@@ -160,6 +166,16 @@ def test_one_setting_moves_the_data_to_postgresql(postgres_dsn: str, tmp_path: P
             return await conn.fetchval(sql)
         finally:
             await conn.close()
+
+    async def redis_keys(delete: bool = False) -> list[bytes]:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = [k async for k in client.scan_iter(match=f"{namespace}:*")]
+            if delete and keys:
+                await client.unlink(*keys)
+            return keys
+        finally:
+            await client.aclose()
 
     try:
         result = run_app(tmp_path / "data", env=env)
@@ -174,8 +190,11 @@ def test_one_setting_moves_the_data_to_postgresql(postgres_dsn: str, tmp_path: P
             query(f"SELECT count(*) FROM {schema}.pepperpy_storage WHERE key LIKE 'records/%'")
         )
         assert rows == report["records"]["accepted"]
+        assert report["api"]["outcomes"][0]["status"] == 200
+        assert asyncio.run(redis_keys())  # the customers read by the self-test, in Redis
     finally:
         asyncio.run(query(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        asyncio.run(redis_keys(delete=True))
 
 
 def test_serve_keeps_the_api_up_until_interrupted(tmp_path: Path) -> None:
