@@ -54,6 +54,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Tracer": ("pepperpy.telemetry", "Tracer"),
     "Validation": ("pepperpy.validation", "Validation"),
     "cached": ("pepperpy.cache", "cached"),
+    "connect_cache": ("pepperpy.cache", "connect_cache"),
+    "connect_queue": ("pepperpy.task", "connect_queue"),
+    "connect_stream": ("pepperpy.event", "connect_stream"),
     "debug": ("pepperpy.dev", "debug"),
     "progress": ("pepperpy.dev", "progress"),
 }
