@@ -39,6 +39,25 @@ logger = logging.getLogger("pepperpy.event")
 E = TypeVar("E")
 H = TypeVar("H", bound=Callable[..., Any])
 
+_Item = tuple[Any, str, Any, Mapping[str, Any]]
+
+
+class _WorkQueue(asyncio.Queue[_Item]):
+    """A subscription's queue that also counts events queued or being handled."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.unfinished = 0  # put and not yet task_done()
+
+    def put_nowait(self, item: _Item) -> None:  # put() calls this too
+        super().put_nowait(item)
+        self.unfinished += 1
+
+    def task_done(self) -> None:
+        super().task_done()
+        self.unfinished -= 1
+
+
 Delivery = Literal["inline", "concurrent", "queued"]
 """How a subscription receives events: ``"inline"`` (awaited by ``publish``, in
 priority order), ``"concurrent"`` (a task per event, started in priority
@@ -198,9 +217,7 @@ class Subscription:
                 self._ref = weakref.ref(handler, gone)
         else:
             self._fn = handler
-        self.queue: asyncio.Queue[tuple[Any, str, Any, Mapping[str, Any]]] | None = (
-            asyncio.Queue(queue_size) if delivery == "queued" else None
-        )
+        self.queue: _WorkQueue | None = _WorkQueue(queue_size) if delivery == "queued" else None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -867,7 +884,7 @@ class EventManager(Lifecycle):
                 busy = [
                     s.queue
                     for s in self._subs
-                    if s.queue is not None and s._tasks and s.queue._unfinished_tasks  # type: ignore[attr-defined]
+                    if s.queue is not None and s._tasks and s.queue.unfinished
                 ]
                 tasks = [t for t in self._tasks if t is not current and not t.done()]
                 if not tasks:
@@ -903,11 +920,7 @@ class EventManager(Lifecycle):
     @property
     def pending(self) -> int:
         """Events queued or being handled by queued and concurrent subscriptions."""
-        queued = sum(
-            s.queue._unfinished_tasks  # type: ignore[attr-defined]
-            for s in self._subs
-            if s.queue is not None
-        )
+        queued = sum(s.queue.unfinished for s in self._subs if s.queue is not None)
         return queued + sum(1 for t in self._tasks if not t.done())
 
     @property
