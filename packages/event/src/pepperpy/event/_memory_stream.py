@@ -18,6 +18,7 @@ from pepperpy.event._stream import (
     StreamMessage,
     Waker,
     check_start,
+    dead_letter_from_fields,
     decode_data,
     encode_event,
     format_id,
@@ -145,15 +146,7 @@ class MemoryStream(ClockedStream):
         clock: Clock = system_clock,
     ) -> None:
         super().__init__(
-            stream,
-            group=group,
-            consumer=consumer,
-            namespace=namespace,
-            maxlen=maxlen,
-            claim_after=claim_after,
-            max_deliveries=max_deliveries,
-            batch=batch,
-            block=block,
+            stream, group, consumer, namespace, maxlen, claim_after, max_deliveries, batch, block
         )
         if isinstance(hub, str):
             hub = MemoryHub.named(hub)
@@ -276,7 +269,7 @@ class MemoryStream(ClockedStream):
         """The dead-letter stream's entries, oldest first (at most *limit*)."""
         self._check_open()
         ids = self._dead.ids if limit is None else self._dead.ids[: max(0, limit)]
-        return [_dead_letter(format_id(e), self._dead.fields[e]) for e in ids]
+        return [dead_letter_from_fields(format_id(e), self._dead.fields[e]) for e in ids]
 
     async def pending(self) -> int:
         """How many events the group has handed out but not had acknowledged."""
@@ -286,15 +279,3 @@ class MemoryStream(ClockedStream):
     async def aclose(self) -> None:
         """Close this handle (the entries stay in the hub for the other handles)."""
         self._closed = True
-
-
-def _dead_letter(entry_id: str, fields: dict[str, str]) -> StreamDeadLetter:
-    return StreamDeadLetter(
-        id=entry_id,
-        message_id=fields.get("id", ""),
-        topic=fields.get("t", ""),
-        data=decode_data(fields.get("d")),
-        group=fields.get("group", ""),
-        error=fields.get("error", ""),
-        deliveries=int(fields.get("deliveries", "0")),
-    )

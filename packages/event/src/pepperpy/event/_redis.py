@@ -15,7 +15,6 @@ subscribers connected at the time get an event, nothing is stored.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from typing import Any
@@ -28,8 +27,10 @@ from pepperpy.event._stream import (
     StreamMessage,
     check_block,
     check_start,
+    dead_letter_from_fields,
     decode_data,
     encode_event,
+    import_driver,
 )
 
 __all__ = [
@@ -56,14 +57,7 @@ def _client(client: Any, what: str) -> tuple[Any, bool]:
             )
     if not isinstance(client, str):
         return client, False
-    try:
-        aioredis = importlib.import_module("redis.asyncio")
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            f"{what} needs the redis package",
-            code="pepperpy.event.missing_driver",
-            hint="Install the extra: pip install 'pepperpy-event[redis]'.",
-        ) from exc
+    aioredis = import_driver("redis.asyncio", package="redis", user=what, extra="redis")
     return aioredis.Redis.from_url(client), True
 
 
@@ -110,15 +104,7 @@ class RedisStream(StreamBase):
         block: float = 1.0,
     ) -> None:
         super().__init__(
-            stream,
-            group=group,
-            consumer=consumer,
-            namespace=namespace,
-            maxlen=maxlen,
-            claim_after=claim_after,
-            max_deliveries=max_deliveries,
-            batch=batch,
-            block=block,
+            stream, group, consumer, namespace, maxlen, claim_after, max_deliveries, batch, block
         )
         self.client, self._owns_client = _client(client, "RedisStream")
         self._group_ready = False
@@ -302,17 +288,7 @@ class RedisStream(StreamBase):
         out = []
         for raw_id, raw_fields in rows:
             fields = {_text(k): _text(v) for k, v in raw_fields.items()}
-            out.append(
-                StreamDeadLetter(
-                    id=_text(raw_id),
-                    message_id=fields.get("id", ""),
-                    topic=fields.get("t", ""),
-                    data=decode_data(fields.get("d")),
-                    group=fields.get("group", ""),
-                    error=fields.get("error", ""),
-                    deliveries=int(fields.get("deliveries", "0")),
-                )
-            )
+            out.append(dead_letter_from_fields(_text(raw_id), fields))
         return out
 
     async def pending(self) -> int:

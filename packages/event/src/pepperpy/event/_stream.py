@@ -304,6 +304,46 @@ def check_block(block: float | None, default: float) -> float:
     return float(wait)
 
 
+def import_driver(module: str, *, package: str, user: str, extra: str) -> Any:
+    """Import an optional driver *module*, or say which extra of ours installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ConfigurationError(
+            f"{user} needs the {package} package",
+            code="pepperpy.event.missing_driver",
+            hint=f"Install the extra: pip install 'pepperpy-event[{extra}]'.",
+        ) from exc
+
+
+def dead_letter_from_fields(entry_id: str, fields: dict[str, str]) -> StreamDeadLetter:
+    """A dead letter stored as text fields (``t``, ``d``, ``id``, ``group``, ``error``, ...)."""
+    return StreamDeadLetter(
+        id=entry_id,
+        message_id=fields.get("id", ""),
+        topic=fields.get("t", ""),
+        data=decode_data(fields.get("d")),
+        group=fields.get("group", ""),
+        error=fields.get("error", ""),
+        deliveries=int(fields.get("deliveries", "0")),
+    )
+
+
+def check_poll_interval(poll_interval: float, example: str) -> float:
+    """Validate a stream's ``poll_interval``: a number of seconds > 0."""
+    if (
+        isinstance(poll_interval, bool)
+        or not isinstance(poll_interval, (int, float))
+        or not poll_interval > 0
+    ):
+        raise InvalidArgumentError(
+            f"poll_interval must be a number of seconds > 0, got {_safe_repr(poll_interval)}",
+            code="pepperpy.event.stream_options",
+            hint=f"For example poll_interval={example}.",
+        )
+    return float(poll_interval)
+
+
 def default_consumer() -> str:
     """A consumer name unique to this process: host, pid and a random part."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -314,10 +354,9 @@ class StreamBase:
 
     backend = "stream"
 
-    def __init__(
+    def __init__(  # positional, so the backends pass their options on in one line
         self,
         stream: str,
-        *,
         group: str,
         consumer: str | None,
         namespace: str,
