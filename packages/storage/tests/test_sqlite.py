@@ -180,6 +180,44 @@ def test_two_processes_write_concurrently_without_corruption(tmp_path: Path) -> 
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+_OPEN = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pepperpy.storage import Storage
+
+    async def main():
+        async with Storage.create("db", data_dir=sys.argv[1], purge_interval=None) as storage:
+            await storage.incr("opened")
+        print("done", flush=True)
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_processes_opening_a_new_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Each switches the new file to WAL and migrates it; SQLite's instant BUSY is retried."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.strip() == "done"
+
+    async def check() -> None:
+        async with make(tmp_path) as storage:
+            assert await storage.get("opened") == 6
+
+    asyncio.run(check())
+
+
 async def test_corrupted_file_gives_clear_error(tmp_path: Path) -> None:
     (tmp_path / "db.sqlite3").write_bytes(b"this is not a database" * 100)
     storage = make(tmp_path)

@@ -30,6 +30,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -311,14 +312,25 @@ class SQLiteBackend(Backend):
         except sqlite3.Error as exc:
             raise from_sqlite_error(exc, "open", self.path) from exc
         self._conn = conn
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute(f"PRAGMA synchronous = {_SYNC_MODES[self.synchronous]}")
-            conn.execute("PRAGMA schema_version").fetchone()
-            self._migrate(conn)
-        except sqlite3.Error as exc:
-            raise from_sqlite_error(exc, "open", self.path) from exc
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                conn.execute(f"PRAGMA synchronous = {_SYNC_MODES[self.synchronous]}")
+                conn.execute("PRAGMA schema_version").fetchone()
+                self._migrate(conn)
+                break
+            except sqlite3.OperationalError as exc:
+                # Processes opening a new file at once both switch it to WAL: SQLite
+                # answers one of them SQLITE_BUSY at once, without waiting (a deadlock
+                # otherwise). Try again until busy_timeout, as a busy wait would.
+                if "locked" in str(exc) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    continue
+                raise from_sqlite_error(exc, "open", self.path) from exc
+            except sqlite3.Error as exc:
+                raise from_sqlite_error(exc, "open", self.path) from exc
         try:
             conn.execute("SELECT json_each.value FROM json_each('[1]')").fetchone()
         except sqlite3.Error:
