@@ -603,3 +603,36 @@ class TestBackends:
             backends.load("broken")
         assert info.value.code == "pepperpy.coretest.backend_load"
         assert info.value.context["entry_point"] == "no_such_module_xyz:Thing"
+
+    def test_for_url_resolves_the_scheme_and_reads_the_environment(self, monkeypatch):
+        class WithFromUrl:
+            @classmethod
+            def from_url(cls, url):
+                return cls()
+
+        backends = Backends(
+            "coretest",
+            "widget backend",
+            self.GROUP,
+            {"w": f"{__name__}:_W", "json": "json:JSONDecoder"},
+        )
+        monkeypatch.setitem(globals(), "_W", WithFromUrl)
+        assert backends.for_url("W://x", noun="widget", env="X", examples="w://x") == (
+            "W://x",
+            "w",
+            WithFromUrl,
+        )
+        monkeypatch.setenv("PEPPERPY_WIDGET_URL", "w://from-env")
+        assert backends.for_url(None, noun="widget", env="PEPPERPY_WIDGET_URL", examples="")[0] == (
+            "w://from-env"
+        )
+        monkeypatch.delenv("PEPPERPY_WIDGET_URL")
+        with pytest.raises(ConfigurationError, match=r"connect_widget\(\) needs a URL") as info:
+            backends.for_url(None, noun="widget", env="PEPPERPY_WIDGET_URL", examples="w://x")
+        assert info.value.code == "pepperpy.coretest.no_widget_url"
+        for bad in ("widget.db", "://x", 42):
+            with pytest.raises(InvalidArgumentError, match="is not a widget URL") as bad_info:
+                backends.for_url(bad, noun="widget", env="X", examples="w://x")
+            assert bad_info.value.code == "pepperpy.coretest.widget_url"
+        with pytest.raises(PluginError, match="'json' has no from_url"):
+            backends.for_url("json://x", noun="widget", env="X", examples="w://x")

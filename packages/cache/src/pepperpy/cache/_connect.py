@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import inspect
-import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from pepperpy.cache._cache import Cache
 from pepperpy.cache._tiers import TieredCache
-from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PluginError
-from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.exceptions import InvalidArgumentError, PluginError
 from pepperpy.core.utils import Backends
 
 __all__ = ["CACHE_URL_ENV", "ENTRY_POINT_GROUP", "cache_backends", "connect_cache"]
@@ -98,38 +95,10 @@ def connect_cache(url: str | None = None, **options: Any) -> TieredCache[Any, An
             the tier takes, or a bad option value.
         PluginError: A registered backend failed to load or is not a tier factory.
     """
-    if url is None:
-        url = os.environ.get(CACHE_URL_ENV)
-        if not url:
-            raise ConfigurationError(
-                "connect_cache() needs a URL",
-                code="pepperpy.cache.no_cache_url",
-                context={"env": CACHE_URL_ENV},
-                hint=f"Pass 'memory://' or 'redis://host:6379/0', or set ${CACHE_URL_ENV}.",
-            )
-    if not isinstance(url, str) or "://" not in url:
-        raise InvalidArgumentError(
-            f"{_safe_repr(url)} is not a cache URL",
-            code="pepperpy.cache.cache_url",
-            hint="Use memory:// or redis://127.0.0.1:6379/0.",
-        )
-    scheme = urlsplit(url).scheme.lower()
-    if not scheme:
-        raise InvalidArgumentError(
-            f"{_safe_repr(url)} is not a cache URL",
-            code="pepperpy.cache.cache_url",
-            hint="Use memory:// or redis://127.0.0.1:6379/0.",
-        )
-    cls = _BACKENDS.load(scheme, hint="Use memory:// or redis://host:6379/0 URLs.")
-    factory = getattr(cls, "from_url", None)
-    if factory is None or not callable(factory):
-        raise PluginError(
-            f"cache backend {scheme!r} has no from_url()",
-            code="pepperpy.cache.backend_load",
-            context={"backend": scheme, "object": repr(cls)},
-            hint="A backend class needs a classmethod from_url(url, **options) returning "
-            "a pepperpy.cache.CacheTier.",
-        )
+    url, scheme, cls = _BACKENDS.for_url(
+        url, noun="cache", env=CACHE_URL_ENV, examples="memory:// or redis://host:6379/0"
+    )
+    factory = cls.from_url
     tier_names, tier_takes_any = _tier_options(factory)
     unknown = sorted(set(options) - _FRONT - _TIERED - tier_names)
     if unknown and not tier_takes_any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import os
 import random
 import re
 import threading
@@ -861,6 +862,54 @@ class Backends:
                 context={"backend": name, "entry_point": ep.value},
                 hint="Check that the package providing it is installed correctly.",
             ) from exc
+
+    def for_url(
+        self, url: str | None, *, noun: str, env: str, examples: str
+    ) -> tuple[str, str, Any]:
+        """Resolve a URL to ``(url, scheme, backend class)``; the class has ``from_url``.
+
+        What ``connect_queue(url)``-style functions share: *url* defaults to
+        ``$<env>``, its scheme names the backend (:meth:`load`).
+
+        Args:
+            url: The URL, or ``None`` to read ``$<env>``.
+            noun: What the URL names (``"queue"``): error codes are
+                ``pepperpy.<area>.no_<noun>_url`` and ``pepperpy.<area>.<noun>_url``.
+            env: The environment variable read when *url* is ``None``.
+            examples: Example URLs for hints (``"sqlite:///tasks.db or redis://..."``).
+
+        Raises:
+            ConfigurationError: No URL was given or found, or no backend has its scheme.
+            InvalidArgumentError: *url* is not a URL.
+            PluginError: The backend failed to load or has no ``from_url`` classmethod.
+        """
+        from urllib.parse import urlsplit
+
+        if url is None:
+            url = os.environ.get(env)
+            if not url:
+                raise ConfigurationError(
+                    f"connect_{noun}() needs a URL",
+                    code=f"pepperpy.{self.area}.no_{noun}_url",
+                    context={"env": env},
+                    hint=f"Pass {examples}, or set ${env}.",
+                )
+        scheme = urlsplit(url).scheme.lower() if isinstance(url, str) and "://" in url else ""
+        if not scheme:
+            raise InvalidArgumentError(
+                f"{safe_repr(url)} is not a {noun} URL",
+                code=f"pepperpy.{self.area}.{noun}_url",
+                hint=f"Use {examples}.",
+            )
+        cls = self.load(scheme, hint=f"Use {examples}.")
+        if not callable(getattr(cls, "from_url", None)):
+            raise PluginError(
+                f"{self.kind} {scheme!r} has no from_url()",
+                code=f"pepperpy.{self.area}.backend_load",
+                context={"backend": scheme, "object": repr(cls)},
+                hint="A backend class needs a from_url(url, ...) classmethod.",
+            )
+        return url, scheme, cls
 
     def __repr__(self) -> str:
         return f"<Backends {self.group} {self.names()}>"

@@ -27,7 +27,6 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -36,7 +35,6 @@ from pepperpy.core.exceptions import (
     ConfigurationError,
     ExternalError,
     InvalidArgumentError,
-    PluginError,
 )
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.utils import Backends
@@ -591,34 +589,12 @@ def connect_stream(
         ConfigurationError: No URL, or no backend for its scheme.
         InvalidArgumentError: An option the backend does not take, or a bad value.
     """
-    if url is None:
-        url = os.environ.get(STREAM_URL_ENV)
-        if not url:
-            raise ConfigurationError(
-                "connect_stream() needs a URL",
-                code="pepperpy.event.no_stream_url",
-                context={"env": STREAM_URL_ENV},
-                hint="Pass 'memory://', 'sqlite:///events.db' or 'redis://host:6379/0', or "
-                f"set ${STREAM_URL_ENV}.",
-            )
-    if not isinstance(url, str) or "://" not in url:
-        raise InvalidArgumentError(
-            f"{_safe_repr(url)} is not a stream URL",
-            code="pepperpy.event.stream_url",
-            hint="Use memory://, sqlite:///events.db or redis://127.0.0.1:6379/0.",
-        )
-    scheme = urlsplit(url).scheme.lower()
-    cls = _BACKENDS.load(
-        scheme, hint="Use memory://, sqlite:///events.db or redis://host:6379/0 URLs."
+    url, scheme, cls = _BACKENDS.for_url(
+        url,
+        noun="stream",
+        env=STREAM_URL_ENV,
+        examples="memory://, sqlite:///events.db or redis://host:6379/0",
     )
-    factory = getattr(cls, "from_url", None)
-    if factory is None:
-        raise PluginError(
-            f"event stream backend {scheme!r} has no from_url()",
-            code="pepperpy.event.backend_load",
-            context={"backend": scheme, "object": repr(cls)},
-            hint="A backend class needs a classmethod from_url(url, stream, **options).",
-        )
     url_given = {"client", "path", "dsn", "hub", "stream"}
     accepted = set(inspect.signature(cls).parameters) - url_given
     unknown = sorted(set(options) - accepted)
@@ -629,7 +605,7 @@ def connect_stream(
             context={"url": url, "unknown": unknown, "accepted": sorted(accepted)},
             hint="Pass only the options this backend accepts (listed in 'accepted').",
         )
-    return factory(url, stream, group=group, consumer=consumer, **options)  # type: ignore[no-any-return]
+    return cls.from_url(url, stream, group=group, consumer=consumer, **options)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- waiting

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import inspect
-import os
 from typing import Any
 
-from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PluginError
-from pepperpy.core.exceptions import safe_repr as _safe_repr
+from pepperpy.core.exceptions import InvalidArgumentError, PluginError
 from pepperpy.core.utils import Backends
 from pepperpy.task._base import DurableQueueBase
 
@@ -72,34 +70,12 @@ def connect_queue(url: str | None = None, **options: Any) -> DurableQueueBase:
         ConfigurationError: No URL, or no backend for its scheme.
         InvalidArgumentError: A malformed URL, or an option the backend does not take.
     """
-    if url is None:
-        url = os.environ.get(QUEUE_URL_ENV)
-        if not url:
-            raise ConfigurationError(
-                "connect_queue() needs a URL",
-                code="pepperpy.task.no_queue_url",
-                context={"env": QUEUE_URL_ENV},
-                hint="Pass 'sqlite:///tasks.db', 'redis://host:6379/0' or "
-                f"'postgresql://user@host/db', or set ${QUEUE_URL_ENV}.",
-            )
-    if not isinstance(url, str) or "://" not in url:
-        raise InvalidArgumentError(
-            f"{_safe_repr(url)} is not a queue URL",
-            code="pepperpy.task.queue_url",
-            hint="Use sqlite:///tasks.db, redis://127.0.0.1:6379/0 or postgresql://user@host/db.",
-        )
-    scheme = url.split("://", 1)[0].lower()
-    cls = _BACKENDS.load(
-        scheme, hint="Use sqlite:///tasks.db, redis://host:6379/0 or postgresql://user@host/db."
+    url, scheme, cls = _BACKENDS.for_url(
+        url,
+        noun="queue",
+        env=QUEUE_URL_ENV,
+        examples="sqlite:///tasks.db, redis://host:6379/0 or postgresql://user@host/db",
     )
-    factory = getattr(cls, "from_url", None)
-    if factory is None:
-        raise PluginError(
-            f"durable queue backend {scheme!r} has no from_url()",
-            code="pepperpy.task.backend_load",
-            context={"backend": scheme, "object": repr(cls)},
-            hint="A backend class needs a classmethod from_url(url, **options).",
-        )
     accepted = _accepted(cls)
     unknown = sorted(set(options) - accepted)
     if unknown:
@@ -109,7 +85,7 @@ def connect_queue(url: str | None = None, **options: Any) -> DurableQueueBase:
             context={"url": url, "unknown": unknown, "accepted": sorted(accepted)},
             hint="Pass only the options this backend accepts (listed in 'accepted').",
         )
-    queue = factory(url, **options)
+    queue = cls.from_url(url, **options)
     if not isinstance(queue, DurableQueueBase):
         raise PluginError(
             f"durable queue backend {scheme!r} returned {type(queue).__name__}, "
