@@ -636,3 +636,16 @@ class TestBackends:
             assert bad_info.value.code == "pepperpy.coretest.widget_url"
         with pytest.raises(PluginError, match="'json' has no from_url"):
             backends.for_url("json://x", noun="widget", env="X", examples="w://x")
+
+
+def test_import_driver_names_the_extra_that_installs_it():
+    import json as json_module
+
+    from pepperpy.core.utils import import_driver
+
+    assert import_driver("json", area="task", user="X", extra="redis") is json_module
+    missing = "RedisQueue needs the no_such_driver_x package"
+    with pytest.raises(ConfigurationError, match=missing) as info:
+        import_driver("no_such_driver_x.asyncio", area="task", user="RedisQueue", extra="redis")
+    assert info.value.code == "pepperpy.task.missing_driver"
+    assert info.value.hint == "Install the extra: pip install 'pepperpy-task[redis]'."

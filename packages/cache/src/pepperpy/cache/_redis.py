@@ -37,6 +37,7 @@ from pepperpy.core.exceptions import (
     safe_repr,
 )
 from pepperpy.core.types import MISSING, MissingType
+from pepperpy.core.utils import import_driver
 
 __all__ = ["REDIS_URL_ENV", "RedisCache", "RedisCacheError", "RedisTier"]
 
@@ -128,17 +129,6 @@ class RedisCacheError(ExternalError):
     """Redis could not be reached or failed a command; ``context`` says which."""
 
     code = "pepperpy.cache.redis"
-
-
-def _redis_asyncio() -> Any:
-    try:
-        return importlib.import_module("redis.asyncio")
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            "the Redis cache needs the redis package",
-            code="pepperpy.cache.missing_driver",
-            hint="Install the extra: pip install 'pepperpy-cache[redis]'.",
-        ) from exc
 
 
 def _unstructure(value: Any) -> Any:
@@ -435,7 +425,9 @@ class RedisCache:
         self._owns_client = isinstance(client, str)
         if isinstance(client, str):
             self.url: str | None = client
-            aioredis = _redis_asyncio()
+            aioredis = import_driver(
+                "redis.asyncio", area="cache", user="RedisCache", extra="redis"
+            )
             # Concurrent callers wait for a free connection instead of failing.
             pool = aioredis.BlockingConnectionPool.from_url(
                 client, max_connections=max_connections, timeout=connect_timeout

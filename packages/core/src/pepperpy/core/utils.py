@@ -50,6 +50,7 @@ __all__ = [
     "debounce",
     "deep_merge",
     "gather_limited",
+    "import_driver",
     "import_string",
     "is_async_callable",
     "once",
@@ -749,6 +750,31 @@ def deep_merge(*mappings: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 result[key] = value
     return result
+
+
+def import_driver(module: str, *, area: str, user: str, extra: str) -> Any:
+    """Import the optional driver *module*, or say which extra of ``pepperpy-<area>`` brings it.
+
+    Args:
+        module: The module to import (``"redis.asyncio"``, ``"asyncpg"``).
+        area: The PepperPy area whose extra installs it (``"task"``); the
+            error code is ``pepperpy.<area>.missing_driver``.
+        user: What needs it, for the message (``"RedisQueue"``).
+        extra: The extra's name (``"redis"``).
+
+    Raises:
+        ConfigurationError: The driver is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.split(".")[0]
+        raise ConfigurationError(
+            f"{user} needs the {package} package",
+            code=f"pepperpy.{area}.missing_driver",
+            context={"module": module},
+            hint=f"Install the extra: pip install 'pepperpy-{area}[{extra}]'.",
+        ) from exc
 
 
 def import_string(path: str) -> Any:

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import system_clock
+from pepperpy.core.utils import import_driver
 from pepperpy.event._sql_stream import Id, SQLStream, numbered
 from pepperpy.event._stream import (
     StreamError,
     StreamMessage,
     Waker,
     check_poll_interval,
-    import_driver,
 )
 
 __all__ = ["PostgresStream"]
@@ -177,7 +177,7 @@ class PostgresStream(SQLStream):
         return error
 
     def _driver(self) -> Any:
-        return import_driver("asyncpg", package="asyncpg", user="PostgresStream", extra="postgres")
+        return import_driver("asyncpg", area="event", user="PostgresStream", extra="postgres")
 
     def _opened(self) -> Any:
         return self._pool

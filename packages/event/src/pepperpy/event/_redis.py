@@ -20,6 +20,7 @@ import os
 from typing import Any
 
 from pepperpy.core.exceptions import ConfigurationError
+from pepperpy.core.utils import import_driver
 from pepperpy.event._stream import (
     StreamBase,
     StreamDeadLetter,
@@ -30,7 +31,6 @@ from pepperpy.event._stream import (
     dead_letter_from_fields,
     decode_data,
     encode_event,
-    import_driver,
 )
 
 __all__ = [
@@ -57,7 +57,7 @@ def _client(client: Any, what: str) -> tuple[Any, bool]:
             )
     if not isinstance(client, str):
         return client, False
-    aioredis = import_driver("redis.asyncio", package="redis", user=what, extra="redis")
+    aioredis = import_driver("redis.asyncio", area="event", user=what, extra="redis")
     return aioredis.Redis.from_url(client), True
 
 

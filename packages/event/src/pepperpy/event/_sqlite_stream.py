@@ -14,13 +14,13 @@ from urllib.parse import unquote, urlsplit
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.core.utils import import_driver
 from pepperpy.event._sql_stream import Id, SQLStream
 from pepperpy.event._stream import (
     StreamError,
     StreamMessage,
     Waker,
     check_poll_interval,
-    import_driver,
 )
 
 if TYPE_CHECKING:
@@ -178,9 +178,7 @@ class SQLiteStream(SQLStream):
         self._check_open()
         if self._db is not None:
             return self._db
-        driver = import_driver(
-            "aiosqlite", package="aiosqlite", user="SQLiteStream", extra="sqlite"
-        )
+        driver = import_driver("aiosqlite", area="event", user="SQLiteStream", extra="sqlite")
         try:
             await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
             db: aiosqlite.Connection = await driver.connect(str(self.path), isolation_level=None)

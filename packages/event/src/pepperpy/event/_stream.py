@@ -32,7 +32,6 @@ import attrs
 
 from pepperpy.core.exceptions import (
     ClosedError,
-    ConfigurationError,
     ExternalError,
     InvalidArgumentError,
 )
@@ -300,18 +299,6 @@ def check_block(block: float | None, default: float) -> float:
             hint="Pass block=0 to return at once, or the seconds to wait for events.",
         )
     return float(wait)
-
-
-def import_driver(module: str, *, package: str, user: str, extra: str) -> Any:
-    """Import an optional driver *module*, or say which extra of ours installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            f"{user} needs the {package} package",
-            code="pepperpy.event.missing_driver",
-            hint=f"Install the extra: pip install 'pepperpy-event[{extra}]'.",
-        ) from exc
 
 
 def dead_letter_from_fields(entry_id: str, fields: dict[str, str]) -> StreamDeadLetter:

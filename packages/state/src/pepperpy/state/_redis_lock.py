@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import random
 import uuid
@@ -34,7 +33,7 @@ from pepperpy.core.exceptions import (
     OperationTimeoutError,
     safe_repr,
 )
-from pepperpy.core.utils import parse_duration
+from pepperpy.core.utils import import_driver, parse_duration
 
 __all__ = [
     "REDIS_URL_ENV",
@@ -170,14 +169,7 @@ class RedisLock:
             )
         self._owns_client = isinstance(client, str)
         if isinstance(client, str):
-            try:
-                aioredis = importlib.import_module("redis.asyncio")
-            except ImportError as exc:  # pragma: no cover - depends on the environment
-                raise ConfigurationError(
-                    "RedisLock needs the redis package",
-                    code="pepperpy.state.missing_driver",
-                    hint="Install the extra: pip install 'pepperpy-state[redis]'.",
-                ) from exc
+            aioredis = import_driver("redis.asyncio", area="state", user="RedisLock", extra="redis")
             client = aioredis.Redis.from_url(client)
         self.client = client
         self.name = name

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PepperPyError
+from pepperpy.core.utils import import_driver
 from pepperpy.storage._backend import Backend
 from pepperpy.storage._errors import StorageError
 from pepperpy.storage._memory import prefix_end
@@ -726,12 +727,6 @@ class PostgresBackend(Backend):
 
 
 def _asyncpg() -> Any:
-    try:
-        import asyncpg  # type: ignore[import-untyped,unused-ignore]
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            "the postgres storage backend needs asyncpg",
-            code="pepperpy.storage.missing_driver",
-            hint="Install the extra: pip install 'pepperpy-storage[postgres]'.",
-        ) from exc
-    return asyncpg
+    return import_driver(
+        "asyncpg", area="storage", user="the postgres storage backend", extra="postgres"
+    )

@@ -41,7 +41,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -56,6 +55,7 @@ from pepperpy.core.exceptions import (
     InvalidArgumentError,
     PepperPyError,
 )
+from pepperpy.core.utils import import_driver
 from pepperpy.task._base import Claim, DurableQueueBase, DurableTask, NewTask
 
 __all__ = ["POSTGRES_DSN_ENV", "PostgresQueue"]
@@ -76,14 +76,7 @@ _COLUMNS = (
 
 
 def _asyncpg() -> Any:
-    try:
-        return importlib.import_module("asyncpg")
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ConfigurationError(
-            "PostgresQueue needs the asyncpg package",
-            code="pepperpy.task.missing_driver",
-            hint="Install the extra: pip install 'pepperpy-task[postgres]'.",
-        ) from exc
+    return import_driver("asyncpg", area="task", user="PostgresQueue", extra="postgres")
 
 
 def _redact(dsn: str) -> str:

@@ -28,12 +28,12 @@ Times come from the queue's ``clock`` (keep workers' clocks in sync, e.g. NTP).
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from typing import Any
 
 from pepperpy.core.exceptions import ConfigurationError, ExternalError, InvalidArgumentError
+from pepperpy.core.utils import import_driver
 from pepperpy.task._base import Claim, DurableQueueBase, DurableTask, NewTask
 
 __all__ = ["REDIS_URL_ENV", "RedisQueue"]
@@ -299,14 +299,7 @@ class RedisQueue(DurableQueueBase):
         if self._given_client is not None:
             client = self._given_client
         else:
-            try:
-                aioredis = importlib.import_module("redis.asyncio")
-            except ImportError as exc:  # pragma: no cover - depends on the environment
-                raise ConfigurationError(
-                    "RedisQueue needs the redis package",
-                    code="pepperpy.task.missing_driver",
-                    hint="Install the extra: pip install 'pepperpy-task[redis]'.",
-                ) from exc
+            aioredis = import_driver("redis.asyncio", area="task", user="RedisQueue", extra="redis")
             client = aioredis.Redis.from_url(self.url)
         self._client = client
         for name, source in (
