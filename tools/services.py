@@ -402,42 +402,40 @@ def start(
     state = _load_state(env_file)
     errors: list[str] = []
     try:
-        if redis:
-            external = environ.get(REDIS_VAR)
-            previous = state.get("redis")
-            if external and redis_ping(external):
-                log(f"reusing redis {external} (from ${REDIS_VAR}; will not stop it)")
-                if previous and previous.get("started") and previous["url"] != external:
-                    stop_redis(previous)
-                state["redis"] = {"url": external, "started": False}
-            elif previous and redis_ping(previous["url"]):
-                log(f"reusing redis-server {previous['url']} started earlier")
+        # (state key, variable, where its URL is kept, name in logs, is it up, start, stop)
+        servers = [
+            ("redis", REDIS_VAR, "url", "redis", redis_ping, start_redis, stop_redis),
+            (
+                "postgres",
+                POSTGRES_VAR,
+                "dsn",
+                "PostgreSQL",
+                postgres_ready,
+                start_postgres,
+                stop_postgres,
+            ),
+        ]
+        wanted = {"redis": redis, "postgres": postgres}
+        for key, var, field, label, ready, start_server, stop_server in servers:
+            if not wanted[key]:
+                continue
+            external = environ.get(var)
+            previous = state.get(key)
+            if external and ready(external):
+                log(f"reusing {label} {external} (from ${var}; will not stop it)")
+                if previous and previous.get("started") and previous[field] != external:
+                    stop_server(previous)
+                state[key] = {field: external, "started": False}
+            elif previous and ready(previous[field]):
+                log(f"reusing {label} {previous[field]} started earlier")
             else:
                 if external:
-                    log(f"${REDIS_VAR}={external} does not answer; starting a new server")
+                    log(f"${var}={external} does not answer; starting a new server")
                 try:
-                    state["redis"] = start_redis(install=install)
+                    state[key] = start_server(install=install)
                 except (ServiceError, OSError) as exc:
-                    state.pop("redis", None)
-                    errors.append(f"redis: {exc}")
-        if postgres:
-            external = environ.get(POSTGRES_VAR)
-            previous = state.get("postgres")
-            if external and postgres_ready(external):
-                log(f"reusing PostgreSQL {external} (from ${POSTGRES_VAR}; will not stop it)")
-                if previous and previous.get("started") and previous["dsn"] != external:
-                    stop_postgres(previous)
-                state["postgres"] = {"dsn": external, "started": False}
-            elif previous and postgres_ready(previous["dsn"]):
-                log(f"reusing PostgreSQL {previous['dsn']} started earlier")
-            else:
-                if external:
-                    log(f"${POSTGRES_VAR}={external} does not answer; starting a new server")
-                try:
-                    state["postgres"] = start_postgres(install=install)
-                except (ServiceError, OSError) as exc:
-                    state.pop("postgres", None)
-                    errors.append(f"postgres: {exc}")
+                    state.pop(key, None)
+                    errors.append(f"{key}: {exc}")
     finally:
         _save(env_file, state)
     for error in errors:
