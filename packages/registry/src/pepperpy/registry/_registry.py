@@ -68,12 +68,39 @@ Key = Hashable
 _LOG = logging.getLogger("pepperpy.registry")
 _ASYNC_KINDS = frozenset({Kind.ASYNC_FACTORY, Kind.ASYNC_GENERATOR, Kind.ASYNC_CONTEXT_MANAGER})
 _MISS: Any = object()
+_RETRY: Any = object()  # a creator was cancelled: a waiter creates the instance itself
+_NOTHING: dict[Any, Any] = {}  # never written: the "no ready instances" view
 _SINGLETON = Lifetime.SINGLETON
 _SCOPED = Lifetime.SCOPED
 _FACTORY = Kind.FACTORY
 _CURRENT: ContextVar[Registry | None] = ContextVar("pepperpy.registry.current", default=None)
 
 _Exit = tuple[str, Callable[[], Any]]
+
+
+class _Layer:
+    """The overrides active in one context (see :meth:`Registry.override`).
+
+    *values* are the fakes; *affected* are the keys that must be resolved
+    through this layer (the fakes and everything depending on them);
+    singletons and scoped instances built with the fakes are kept here, never
+    in the registry's shared caches, so other contexts never see them.
+    """
+
+    __slots__ = ("affected", "building", "instances", "scoped", "values")
+
+    def __init__(self, values: dict[Key, Any], affected: frozenset[Key]) -> None:
+        self.values = values
+        self.affected = affected
+        self.instances: dict[Key, Any] = {}
+        self.building: dict[Key, asyncio.Future[Any]] = {}
+        self.scoped: dict[Scope, tuple[dict[Key, Any], dict[Key, asyncio.Future[Any]]]] = {}
+
+    def scope_stores(self, scope: Scope) -> tuple[dict[Key, Any], dict[Key, asyncio.Future[Any]]]:
+        stores = self.scoped.get(scope)
+        if stores is None:
+            stores = self.scoped[scope] = ({}, {})
+        return stores
 
 
 class _Registration:
@@ -383,6 +410,11 @@ class Registry(Lifecycle):
         )
         self._eager = eager
         self._clock = clock
+        # overrides live in a context variable; the counter keeps lookups fast without any
+        self._layer_var: ContextVar[_Layer | None] = ContextVar(
+            "pepperpy.registry.overrides", default=None
+        )
+        self._overridden = 0
 
     # ------------------------------------------------------------------ registration
 
@@ -594,10 +626,11 @@ class Registry(Lifecycle):
             ScopeError: a scoped service was asked for outside a scope.
             CircularDependencyError: the services depend on each other in a loop.
         """
-        try:
-            return self._ready[key if name is None else (key, name)]
-        except (KeyError, TypeError):
-            pass  # resolve outside the handler so errors do not chain a KeyError
+        if not self._overridden:
+            try:
+                return self._ready[key if name is None else (key, name)]
+            except (KeyError, TypeError):
+                pass  # resolve outside the handler so errors do not chain a KeyError
         return self._resolve(self._key(key, name), (), None)
 
     def _cycle(self, key: Key, chain: tuple[Key, ...]) -> CircularDependencyError:
@@ -617,7 +650,17 @@ class Registry(Lifecycle):
             hint=f"Make {describe(captor)} scoped or transient, or {describe(key)} a singleton.",
         )
 
+    def _layer(self, key: Key) -> _Layer | None:
+        """The override layer *key* must be resolved in here, if any."""
+        layer = self._layer_var.get()
+        return layer if layer is not None and key in layer.affected else None
+
     def _resolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
+        layer = self._layer(key) if self._overridden else None
+        if layer is not None:
+            fake = layer.values.get(key, _MISS)
+            if fake is not _MISS:
+                return fake
         reg = self._regs.get(key)
         if reg is None:
             if key is Registry:
@@ -631,11 +674,12 @@ class Registry(Lifecycle):
             raise self._cycle(key, chain)
         lifetime = reg.lifetime
         if lifetime is _SINGLETON:
+            store = self._ready if layer is None else layer.instances
             with self._rlock:
-                obj = self._ready.get(key, _MISS)
+                obj = store.get(key, _MISS)
                 if obj is _MISS:
                     obj = self._create(reg, (*chain, key), self._exits, key)
-                    self._ready[key] = obj
+                    store[key] = obj
                 return obj
         scope = self._scope_var.get()
         if lifetime is _SCOPED:
@@ -643,14 +687,23 @@ class Registry(Lifecycle):
                 raise self._captive(key, chain, captor)
             if scope is None:
                 raise self._no_scope(key, chain)
-            obj = scope._instances.get(key, _MISS)
+            store = scope._instances if layer is None else layer.scope_stores(scope)[0]
+            obj = store.get(key, _MISS)
             if obj is _MISS:
                 obj = self._create(reg, (*chain, key), scope._exits, None)
-                scope._instances[key] = obj
+                store[key] = obj
             return obj
-        return self._create(
-            reg, (*chain, key), scope._exits if scope is not None else self._exits, captor
-        )
+        return self._create(reg, (*chain, key), self._transient_exits(scope, captor), captor)
+
+    def _transient_exits(self, scope: Scope | None, captor: Key | None) -> list[_Exit]:
+        """Where a transient's cleanup goes: to the lifetime of whoever holds it.
+
+        A singleton (*captor*) keeps it until the registry closes, even when it
+        was first resolved inside a scope; otherwise the active scope, if any.
+        """
+        if captor is not None or scope is None:
+            return self._exits
+        return scope._exits
 
     def _current_scope(self, key: Key, chain: tuple[Key, ...]) -> Scope:
         scope = self._scope_var.get()
@@ -685,7 +738,7 @@ class Registry(Lifecycle):
             raise self._needs_async(reg, chain)
         kwargs: dict[str, Any] = {}
         args: list[Any] | None = None
-        ready = self._ready
+        ready = self._ready if not self._overridden else _NOTHING
         for param, dkey, optional, positional in reg.plan:
             if optional and dkey not in self._regs:
                 continue
@@ -732,13 +785,19 @@ class Registry(Lifecycle):
             CircularDependencyError: the services depend on each other in a loop.
             LifetimeError: a singleton would capture a scoped service.
         """
-        try:
-            return self._ready[key if name is None else (key, name)]
-        except (KeyError, TypeError):
-            pass  # resolve outside the handler so errors do not chain a KeyError
+        if not self._overridden:
+            try:
+                return self._ready[key if name is None else (key, name)]
+            except (KeyError, TypeError):
+                pass  # resolve outside the handler so errors do not chain a KeyError
         return await self._aresolve(self._key(key, name), (), None)
 
     async def _aresolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
+        layer = self._layer(key) if self._overridden else None
+        if layer is not None:
+            fake = layer.values.get(key, _MISS)
+            if fake is not _MISS:
+                return fake
         reg = self._regs.get(key)
         if reg is None:
             if key is Registry:
@@ -752,25 +811,29 @@ class Registry(Lifecycle):
             raise self._cycle(key, chain)
         lifetime = reg.lifetime
         if lifetime is Lifetime.SINGLETON:
-            obj = self._ready.get(key, _MISS)
+            store, building = (
+                (self._ready, self._building)
+                if layer is None
+                else (layer.instances, layer.building)
+            )
+            obj = store.get(key, _MISS)
             if obj is not _MISS:
                 return obj
-            return await self._once(self._ready, self._building, key, reg, chain, self._exits, key)
+            return await self._once(store, building, key, reg, chain, self._exits, key)
         scope = self._scope_var.get()
         if lifetime is Lifetime.SCOPED:
             if captor is not None:
                 raise self._captive(key, chain, captor)
             if scope is None:
                 raise self._no_scope(key, chain)
-            obj = scope._instances.get(key, _MISS)
+            store, building = (
+                (scope._instances, scope._building) if layer is None else layer.scope_stores(scope)
+            )
+            obj = store.get(key, _MISS)
             if obj is not _MISS:
                 return obj
-            return await self._once(
-                scope._instances, scope._building, key, reg, chain, scope._exits, None
-            )
-        return await self._acreate(
-            reg, (*chain, key), scope._exits if scope else self._exits, captor
-        )
+            return await self._once(store, building, key, reg, chain, scope._exits, None)
+        return await self._acreate(reg, (*chain, key), self._transient_exits(scope, captor), captor)
 
     async def _once(
         self,
@@ -782,10 +845,20 @@ class Registry(Lifecycle):
         exits: list[_Exit],
         captor: Key | None,
     ) -> Any:
-        """Create *key* once even when several tasks ask for it at the same time."""
+        """Create *key* once even when several tasks ask for it at the same time.
+
+        A waiter is cancelled only by its own cancellation: when the task
+        creating the instance is cancelled, the next waiter creates it anew.
+        """
         pending = building.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
+        while pending is not None:
+            obj = await asyncio.shield(pending)
+            if obj is not _RETRY:
+                return obj
+            obj = store.get(key, _MISS)
+            if obj is not _MISS:
+                return obj
+            pending = building.get(key)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         building[key] = future
         try:
@@ -794,8 +867,8 @@ class Registry(Lifecycle):
             if isinstance(exc, Exception):
                 future.set_exception(exc)
                 future.exception()  # retrieved: waiters re-raise it, nobody else logs it
-            else:
-                future.cancel()
+            else:  # cancelled or interrupted: not the waiters' business
+                future.set_result(_RETRY)
             raise
         finally:
             building.pop(key, None)
@@ -808,7 +881,7 @@ class Registry(Lifecycle):
     ) -> Any:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        ready = self._ready
+        ready = self._ready if not self._overridden else _NOTHING
         for param, dkey, optional, positional in reg.plan:
             if optional and dkey not in self._regs:
                 continue
@@ -1041,47 +1114,34 @@ class Registry(Lifecycle):
 
     @contextlib.contextmanager
     def override(self, key: Any, value: Any, /, *, name: str | None = None) -> Iterator[Any]:
-        """Temporarily replace *key* with *value* (for tests), as a context manager.
+        """Replace *key* with *value* in this context only (for tests), as a context manager.
 
         Services that depend on *key*, directly or not, are rebuilt with the
-        fake while the block runs; afterwards the original registration and
-        instances are back. Instances built during the block are cleaned up
-        with the registry.
+        fake while the block runs. The override is carried by a context
+        variable, like :meth:`scope`: tasks started inside the block see it,
+        other tasks (a test running in parallel, say) and the code after the
+        block see the original registrations and instances. Overrides nest.
+        Instances built with the fake are cleaned up with their lifetime's
+        owner (the registry for singletons, the scope for scoped services).
         """
         full = self._key(key, name)
+        parent = self._layer_var.get()
+        values = {**parent.values, full: value} if parent is not None else {full: value}
         with self._rlock:
-            affected = dependents_of(self._regs, full) | {full}
-            saved_reg = self._regs.get(full)
-            saved_ready = {k: self._ready[k] for k in affected if k in self._ready}
-            scope = self._scope_var.get()
-            saved_scoped = (
-                {k: scope._instances[k] for k in affected if k in scope._instances}
-                if scope is not None
-                else {}
-            )
-            for k in affected:
-                self._ready.pop(k, None)
-                if scope is not None:
-                    scope._instances.pop(k, None)
-            self._regs[full] = _Registration(
-                full, value, Lifetime.SINGLETON, Kind.VALUE, (), None, False
-            )
-            self._ready[full] = value
+            affected = frozenset(values).union(*(dependents_of(self._regs, k) for k in values))
+        layer = _Layer(values, affected)
+        token = self._layer_var.set(layer)
+        with self._rlock:
+            self._overridden += 1
         try:
             yield value
         finally:
             with self._rlock:
-                if saved_reg is None:
-                    self._regs.pop(full, None)
-                else:
-                    self._regs[full] = saved_reg
-                for k in affected:
-                    self._ready.pop(k, None)
-                    if scope is not None:
-                        scope._instances.pop(k, None)
-                self._ready.update(saved_ready)
-                if scope is not None:
-                    scope._instances.update(saved_scoped)
+                self._overridden -= 1
+            try:
+                self._layer_var.reset(token)
+            except ValueError:  # left from another context: still stop applying there
+                self._layer_var.set(parent)
 
     # ------------------------------------------------------------------ injection
 
