@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import heapq
 import itertools
 import logging
@@ -132,14 +133,18 @@ class _Queue:
 class _Job:
     __slots__ = (
         "args",
+        "began",
         "ctx",
+        "first_at",
         "fn",
         "handle",
         "is_async",
         "kwargs",
         "queue",
         "retry",
+        "slot",
         "task",
+        "thread",
         "timed_out",
         "timeout",
         "timer",
@@ -167,6 +172,10 @@ class _Job:
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.Task[None] | None = None
         self.timed_out = False
+        self.began = False  # the current attempt's coroutine took its first step
+        self.slot = False  # the job holds one of its queue's slots
+        self.thread: asyncio.Future[Any] | None = None  # a sync attempt's worker thread
+        self.first_at: float | None = None  # the retry policy clock at the first attempt
 
 
 _ASYNC_CACHE: dict[Any, bool] = {}
@@ -703,15 +712,51 @@ class TaskManager(Lifecycle):
     def _start(self, job: _Job) -> None:
         q = job.queue
         q.running += 1
+        job.slot = True
+        job.began = False
         handle = job.handle
         handle._status = TaskStatus.RUNNING
         handle._attempts += 1
+        if handle._attempts == 1 and job.retry is not None:
+            job.first_at = job.retry.clock.monotonic()
         coro = self._run(job)
         loop = asyncio.get_running_loop()
         ctx = job.ctx
-        job.task = loop.create_task(coro) if ctx is None else ctx.run(loop.create_task, coro)
+        task = loop.create_task(coro) if ctx is None else ctx.run(loop.create_task, coro)
+        job.task = task
+        # Runs whatever happened to the coroutine, even when it was cancelled
+        # before its first step (then _run's own bookkeeping never ran).
+        task.add_done_callback(functools.partial(self._task_done, job))
+
+    def _task_done(self, job: _Job, task: asyncio.Task[None]) -> None:
+        if job.task is not task:
+            return  # _run did its bookkeeping
+        job.task = None
+        if not job.began:  # cancelled before its first step: it never started
+            job.handle._attempts -= 1
+        self._release(job)
+        self._finish_cancelled(job)  # a no-op when the handle is settled already
+
+    def _release(self, job: _Job) -> None:
+        """Give the job's slot back, once its worker thread (if any) has really ended."""
+        if not job.slot:
+            return
+        thread = job.thread
+        if thread is not None and not thread.done():
+            # A sync task cannot be interrupted: its slot stays taken until the thread ends.
+            thread.add_done_callback(lambda _: self._release(job))
+            return
+        if thread is not None and not thread.cancelled():
+            thread.exception()  # reported through the handle (or dropped after a cancel)
+        job.thread = None
+        job.slot = False
+        q = job.queue
+        q.running -= 1
+        if q.heap and self._dispatching:
+            self._fill(q)
 
     async def _run(self, job: _Job) -> None:
+        job.began = True
         handle = job.handle
         hooks = self._hooks
         started = 0.0
@@ -727,11 +772,23 @@ class TaskManager(Lifecycle):
             if job.is_async:
                 result = await job.fn(*job.args, **job.kwargs)
             else:
-                result = await asyncio.to_thread(job.fn, *job.args, **job.kwargs)
+                thread = job.thread = asyncio.get_running_loop().run_in_executor(
+                    None,
+                    functools.partial(
+                        contextvars.copy_context().run, job.fn, *job.args, **job.kwargs
+                    ),
+                )
+                # Shielded: cancelling the attempt cannot stop the thread, and the
+                # slot is released only when the thread has ended (see _release).
+                result = await asyncio.shield(thread)
                 if asyncio.iscoroutine(result):
                     result = await result
         except asyncio.CancelledError as exc:
             if not job.timed_out or handle._status is TaskStatus.CANCELLED:
+                job.task = None
+                self._release(job)
+                if watchdog is not None:
+                    watchdog.cancel()
                 self._finish_cancelled(job, seconds=time.perf_counter() - started if hooks else 0)
                 raise
             current = asyncio.current_task()
@@ -746,30 +803,39 @@ class TaskManager(Lifecycle):
             outcome.__cause__ = exc
         except Exception as exc:
             outcome = exc
-        finally:
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
+            job.task = None
+            self._release(job)
             if watchdog is not None:
                 watchdog.cancel()
-            job.task = None
-            job.timed_out = False
-            q = job.queue
-            q.running -= 1
-            if q.heap and self._dispatching:
-                self._fill(q)
+            if not handle._status.is_final:
+                self._finish(job, TaskStatus.FAILED, None, exc)
+            else:
+                self._finish_cancelled(job)
+            raise
+        if watchdog is not None:
+            watchdog.cancel()
+        job.task = None
+        job.timed_out = False
+        self._release(job)
         elapsed = time.perf_counter() - started if hooks else 0.0
+        if handle._status is TaskStatus.CANCELLED:
+            # cancel() returned True: whatever the attempt did after that (returned,
+            # raised another error), the task is cancelled and never runs again.
+            self._finish_cancelled(job, seconds=elapsed)
+            return
         if outcome is None:
             self._finish(job, TaskStatus.SUCCEEDED, result, None)
             if hooks:
                 self._emit("succeeded", handle, elapsed)
             return
         policy = job.retry
-        if (
-            policy is not None
-            and handle._attempts < policy.attempts
-            and policy.should_retry(outcome)
-        ):
-            wait = policy.delay_for(handle._attempts)
-            if policy.on_retry is not None:
-                policy.on_retry(handle._attempts, outcome, wait)
+        wait = None
+        if policy is not None:
+            started_at = job.first_at if job.first_at is not None else policy.clock.monotonic()
+            # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.call applies them.
+            wait = policy.next_delay(handle._attempts, outcome, started_at)
+        if wait is not None:
             handle._status = TaskStatus.RETRYING
             job.queue.retried += 1
             job.ctx = contextvars.copy_context()
