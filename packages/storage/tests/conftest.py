@@ -7,11 +7,14 @@ import os
 import subprocess
 import threading
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pepperpy.core import ManualClock
+from pepperpy.storage import Storage
 
 
 @pytest.fixture
@@ -33,6 +36,20 @@ def read_only() -> Iterator[Callable[[Path], None]]:
     yield make
     for fn in reversed(undo):
         fn()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A manual clock for TTL tests."""
+    return ManualClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, backend_name: str, clock: ManualClock) -> AsyncIterator[Storage]:
+    """The conformance fixture: a started store on every backend (see ``backend_name``)."""
+    storage = Storage.create("test", data_dir=tmp_path, backend=backend_name, clock=clock)
+    async with storage:
+        yield storage
 
 
 @pytest.fixture(params=["sqlite", "memory", "filesystem", "postgres"])

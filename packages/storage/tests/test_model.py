@@ -22,6 +22,7 @@ from pepperpy.storage import (
 class Rows:
     def __init__(self) -> None:
         self.rows: dict[str, Record] = {}
+        self.revision = 0
 
     def read(self, key: str) -> Record | None:
         return self.rows.get(key)
@@ -31,6 +32,10 @@ class Rows:
 
     def remove(self, key: str) -> None:
         self.rows.pop(key, None)
+
+    def next_version(self) -> int:
+        self.revision += 1
+        return self.revision
 
 
 def incr(key: str, amount: int = 1) -> Incr:
@@ -42,7 +47,12 @@ def test_versions_never_go_back() -> None:
     assert apply_op(Put("k", b"1", expires_at=5.0), rows, 0.0) == 1
     assert apply_op(Put("k", b"2", expected=0), rows, 10.0) == 2  # expired = absent
     assert apply_op(Delete("k"), rows, 10.0) is True
-    assert apply_op(Put("k", b"3"), rows, 10.0) == 1  # a deleted key restarts
+    # issue 18 #1: a re-created key does not restart at 1 (ABA); versions come from
+    # the store's revision (etcd's mod_revision), even across a failed transaction.
+    assert apply_op(Put("k", b"3"), rows, 10.0) == 3
+    with pytest.raises(VersionConflictError):
+        apply_op(Txn((Put("k", b"4"), Check("other", 7))), rows, 10.0)
+    assert apply_op(Put("k", b"5"), rows, 10.0) > 3
 
 
 def test_failed_transaction_changes_nothing() -> None:

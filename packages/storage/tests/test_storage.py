@@ -36,18 +36,6 @@ class User:
     tags: list[str] = attrs.Factory(list)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, backend_name: str, clock: ManualClock):  # type: ignore[no-untyped-def]
-    storage = Storage.create("test", data_dir=tmp_path, backend=backend_name, clock=clock)
-    async with storage:
-        yield storage
-
-
 async def test_put_get_delete_and_versions(store: Storage) -> None:
     assert await store.get("missing") is None
     assert await store.get("missing", "dflt") == "dflt"
@@ -92,13 +80,15 @@ async def test_compare_and_set_and_conditional_writes(store: Storage) -> None:
     assert await store.compare_and_set("k", "v2", version=1)
     assert not await store.compare_and_set("k", "v3", version=1)
     assert await store.get("k") == "v2"
+    entry = await store.get_entry("k")
+    assert entry is not None
     with pytest.raises(VersionConflictError) as info:
-        await store.put("k", "v3", version=5)
-    assert info.value.context == {"key": "k", "expected": 5, "actual": 2}
+        await store.put("k", "v3", version=500)
+    assert info.value.context == {"key": "k", "expected": 500, "actual": entry.version}
     assert isinstance(info.value, ConflictError)
     with pytest.raises(VersionConflictError):
         await store.delete("k", version=1)
-    assert await store.delete("k", version=2)
+    assert await store.delete("k", version=entry.version)
     with pytest.raises(InvalidArgumentError):
         await store.put("k", 1, version=-1)
 
@@ -124,7 +114,7 @@ async def test_counters(store: Storage, clock: ManualClock) -> None:
 
 async def test_many_operations_are_atomic(store: Storage) -> None:
     versions = await store.put_many({"a": 1, "b": 2, "c": 3})
-    assert versions == [1, 1, 1]
+    assert len(set(versions)) == 3 and min(versions) >= 1  # store-wide revisions
     assert await store.get_many(["a", "c", "zz"]) == {"a": 1, "c": 3}
     assert await store.get_many([]) == {}
     with pytest.raises(StorageValueError):
@@ -509,3 +499,222 @@ async def test_concurrent_transfers_conserve_the_total(store: Storage) -> None:
     balances = await store.get_many(accounts)
     assert sum(balances.values()) == 600
     assert all(v >= 0 for v in balances.values())
+
+
+# --------------------------------------------------------------------------- issue 18
+# The conformance tests below run on every backend (memory, SQLite, filesystem and
+# PostgreSQL) through the ``store`` fixture.
+
+
+async def test_versions_never_repeat_after_delete_and_recreate(store: Storage) -> None:
+    """issue 18 #1: put A (v1), delete, put B must not be v1 again (ABA).
+
+    etcd's mod_revision is the model: a store-wide revision, so a version is never
+    handed out twice for a key while the store exists.
+    """
+    first = await store.put("k", "A")
+    assert await store.delete("k")
+    second = await store.put("k", "B")
+    assert second > first
+    assert not await store.compare_and_set("k", "stale writer", version=first)
+    with pytest.raises(VersionConflictError):
+        await store.put("k", "stale writer", version=first)
+    with pytest.raises(VersionConflictError):
+        await store.delete("k", version=first)
+    assert await store.get("k") == "B"
+    # The same through a transaction delete, a delete_many and an incr.
+    async with store.transaction() as tx:
+        tx.delete("k")
+    third = await store.put("k", "C")
+    assert third > second
+    assert not await store.compare_and_set("k", "x", version=second)
+    await store.incr("n")
+    counter_v1 = (await store.get_entry("n")).version  # type: ignore[union-attr]
+    assert await store.delete_many(["n"]) == 1
+    await store.incr("n")
+    assert (await store.get_entry("n")).version > counter_v1  # type: ignore[union-attr]
+    assert await store.get("k") == "C"
+
+
+async def test_versions_never_repeat_after_purging_expired_rows(
+    store: Storage, clock: ManualClock
+) -> None:
+    """issue 18 #1: purging expired rows must not reset a key's versions."""
+    old = await store.put("session", "old", ttl=10)
+    clock.advance_sync(11)
+    assert await store.purge_expired() == 1
+    new = await store.put("session", "new")
+    assert new > old
+    assert not await store.compare_and_set("session", "stale", version=old)
+    assert await store.get("session") == "new"
+    # An expired row that is still present (not purged yet) is overwritten with a new version.
+    v = await store.put("t", 1, ttl=5)
+    clock.advance_sync(6)
+    assert await store.compare_and_set("t", 2, version=0)
+    assert (await store.get_entry("t")).version > v  # type: ignore[union-attr]
+
+
+async def test_versions_never_repeat_across_a_restart(tmp_path: Path, backend_name: str) -> None:
+    """issue 18 #1: the revision survives stop/start (and reopening the same data)."""
+    storage = Storage.create("restart", data_dir=tmp_path, backend=backend_name)
+    async with storage:
+        v1 = await storage.put("k", "A")
+        await storage.delete("k")
+    async with storage:
+        assert await storage.put("k", "B") > v1
+        assert not await storage.compare_and_set("k", "stale", version=v1)
+    if backend_name != "memory":  # a second handle on the same data (another process)
+        async with Storage.create("restart", data_dir=tmp_path, backend=backend_name) as other:
+            await other.delete("k")
+            v3 = await other.put("k", "C")
+        async with storage:
+            assert await storage.put("k", "D", version=v3) > v3
+
+
+async def test_transaction_fails_over_a_delete_and_recreate(store: Storage) -> None:
+    """issue 18 #1: a transaction that read v1 must not commit over delete + recreate.
+
+    On main it did: the tx read 100 at v1, another client deleted the key and wrote 5
+    (v1 again), the tx wrote 100 - 10 and 90 replaced 5 (a lost update).
+    """
+    await store.put("n", 100)
+    with pytest.raises(VersionConflictError):
+        async with store.transaction() as tx:
+            value = await tx.get("n")
+            await store.delete("n")
+            await store.put("n", 5)
+            tx.put("n", value - 10)
+    assert await store.get("n") == 5
+    # Read-only transactions check the same way (a missing key read as absent, too).
+    with pytest.raises(VersionConflictError):
+        async with store.transaction() as tx:
+            assert await tx.get("n") == 5
+            assert await tx.get("absent") is None
+            await store.delete("n")
+            await store.put("n", 5)
+
+
+async def test_transaction_reads_its_own_writes(store: Storage) -> None:
+    """issue 18 #2: every read in a transaction sees its earlier put, delete and incr."""
+    await store.put("n", 5)
+    async with store.transaction() as tx:
+        tx.incr("n", 10)
+        assert await tx.get("n") == 15  # was 5 on main
+        tx.incr("n", -3)
+        assert await tx.get("n") == 12
+        tx.delete("n")
+        assert await tx.get("n", "gone") == "gone"
+        tx.incr("n", 2)  # a deleted counter restarts from 0
+        assert await tx.get("n") == 2
+        tx.put("n", 40)
+        tx.incr("n")
+        assert await tx.get("n") == 41
+        tx.incr("fresh", 7)
+        assert await tx.get("fresh") == 7
+        tx.put("user", User("u", "U"))
+        assert await tx.get("user", type=User) == User("u", "U")
+        assert await tx.get("user") == {"id": "u", "name": "U", "tags": []}
+    assert await store.get_many(["n", "fresh"]) == {"n": 41, "fresh": 7}
+    # incr on a stored counter read inside the tx: the value seen is the one committed.
+    async with store.transaction() as tx:
+        tx.incr("n", 1)
+        seen = await tx.get("n")
+    assert seen == 42
+    assert await store.get("n") == 42
+    # If the counter moved under the tx after it was read through the incr, commit fails.
+    with pytest.raises(VersionConflictError):
+        async with store.transaction() as tx:
+            tx.incr("n", 1)
+            assert await tx.get("n") == 43
+            await store.put("n", 0)
+    assert await store.get("n") == 0
+    # Reading a non-counter after a staged incr is refused like the commit would be.
+    await store.put("text", "abc")
+    async with store.transaction() as tx:
+        tx.incr("text")
+        with pytest.raises(StorageValueError, match="not an integer"):
+            await tx.get("text")
+        tx.discard()
+
+
+_SCAN_KEYS = [
+    "x",
+    "x\ud7ff",
+    "x\ud7ffa",
+    "x\ud7ff\U0010ffff",
+    "x\ue000",
+    "x\uffff",
+    "x\U0010ffff",
+    "x\U0010ffffa",
+    "x\U0010ffff\U0010ffff",
+    "y",
+    "\U0010ffff",
+    "\U0010ffff\U0010ffff",
+]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["x\ud7ff", "x\ud7fe", "x", "x\U0010ffff", "x\U0010ffff\U0010ffff", "\U0010ffff", "x\uffff"],
+)
+async def test_scan_prefixes_next_to_the_surrogate_range(store: Storage, prefix: str) -> None:
+    """issue 18 #3: prefix ends skip U+D800..U+DFFF; prefixes ending in U+10FFFF work."""
+    await store.put_many({key: key for key in _SCAN_KEYS})
+    expected = sorted(key for key in _SCAN_KEYS if key.startswith(prefix))
+    assert (await store.scan(prefix, limit=100)).keys() == expected
+    assert await store.count(prefix) == len(expected)
+    assert await store.keys(prefix) == expected
+    first = await store.scan(prefix, limit=1)
+    if len(expected) > 1:
+        assert first.cursor == expected[0]
+        rest = await store.scan(prefix, limit=100, cursor=first.cursor)
+        assert rest.keys() == expected[1:]
+
+
+@pytest.mark.parametrize("prefix", ["\ud800", "x\udfff", "a\ud800b", "\x00", "a\x00"])
+async def test_scan_with_an_impossible_prefix_is_a_key_error(store: Storage, prefix: str) -> None:
+    """issue 18 #3: a prefix no key can have raises StorageKeyError, never UnicodeEncodeError."""
+    await store.put("a", 1)
+    with pytest.raises(StorageKeyError):
+        await store.scan(prefix)
+    with pytest.raises(StorageKeyError):
+        await store.count(prefix)
+    with pytest.raises(StorageKeyError):
+        await store.clear(prefix)
+    with pytest.raises(StorageKeyError):
+        await store.scan("a", cursor=prefix)
+    assert await store.keys() == ["a"]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prefix=st.text(
+        st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF)
+        | st.sampled_from(["x", "\ud7ff", "\ue000", "\U0010ffff"]),
+        max_size=3,
+    )
+)
+def test_scan_any_prefix_works_or_raises_a_key_error(
+    backend_name: str, tmp_path: Path, prefix: str
+) -> None:
+    """issue 18 #3: for any prefix, scan equals a sorted model or raises StorageKeyError."""
+    valid = "\x00" not in prefix and not any(0xD800 <= ord(c) <= 0xDFFF for c in prefix)
+
+    async def run() -> None:
+        options = {"fsync": False} if backend_name == "filesystem" else {}
+        async with Storage.create(
+            "anyprefix", data_dir=tmp_path, backend=backend_name, purge_interval=None, **options
+        ) as storage:
+            if await storage.count() == 0:
+                await storage.put_many({key: key for key in _SCAN_KEYS})
+            if not valid:
+                with pytest.raises(StorageKeyError):
+                    await storage.scan(prefix)
+                return
+            expected = sorted(key for key in _SCAN_KEYS if key.startswith(prefix))
+            assert (await storage.scan(prefix, limit=100)).keys() == expected
+            assert await storage.count(prefix) == len(expected)
+
+    asyncio.run(run())

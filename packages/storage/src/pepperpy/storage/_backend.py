@@ -39,6 +39,9 @@ class Backend(abc.ABC):
     semantics; the backend decides how to batch them and makes each operation
     atomic. Each result is either the operation's return value or the
     exception it raised (one failed operation never fails the others).
+    Versions come from the row access's ``next_version()``: one revision
+    counter per store that never goes back (not even after a delete, a purge
+    or a restart), so a key's version never repeats.
 
     Register a third-party backend under the ``pepperpy.storage.backends``
     entry point group::
@@ -50,6 +53,9 @@ class Backend(abc.ABC):
     """
 
     name: ClassVar[str] = "custom"
+
+    read_only: bool = False
+    """Opened for reading only: ``Storage`` refuses writes with ``pepperpy.storage.read_only``."""
 
     @classmethod
     def from_options(cls, *, name: str, data_dir: Path, **options: Any) -> Backend:

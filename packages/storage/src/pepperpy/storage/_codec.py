@@ -12,7 +12,7 @@ from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError, safe_r
 from pepperpy.serialization import dumps, loads, structure, unstructure
 from pepperpy.storage._errors import StorageError, StorageKeyError, StorageValueError
 
-__all__ = ["Codec", "check_key"]
+__all__ = ["Codec", "check_key", "check_prefix"]
 
 MAX_KEY_LENGTH = 1024
 _MAX_DEPTH = 200
@@ -56,6 +56,39 @@ def check_key(key: object, max_length: int = MAX_KEY_LENGTH) -> str:
         context={"key": safe_repr(key)},
         hint="Decode the key properly before using it.",
     )
+
+
+def check_prefix(prefix: object, name: str = "prefix") -> str:
+    """Return *prefix* (a scan prefix or cursor) if some key could start with it.
+
+    Raises:
+        InvalidArgumentError: *prefix* is not a str.
+        StorageKeyError: It contains NUL or a lone surrogate, which no key can hold.
+    """
+    if type(prefix) is not str:
+        if not isinstance(prefix, str):
+            raise InvalidArgumentError(
+                f"{name} must be a str, not {type(prefix).__name__}",
+                context={name: safe_repr(prefix)},
+                hint="Pass a string such as 'user/'"
+                + (", or page.cursor unchanged." if name == "cursor" else "."),
+            )
+        prefix = str(prefix)
+    if "\x00" in prefix:
+        raise StorageKeyError(
+            f"a {name} must not contain NUL characters (no key can)",
+            context={name: safe_repr(prefix)},
+            hint="Remove the '\\x00' characters.",
+        )
+    try:
+        prefix.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StorageKeyError(
+            f"a {name} must be valid Unicode (it contains a lone surrogate, which no key can)",
+            context={name: safe_repr(prefix)},
+            hint="Decode the text properly before using it as a prefix.",
+        ) from None
+    return prefix
 
 
 def _bad_value(key: str | None, path: str, message: str, value: object) -> StorageValueError:

@@ -15,6 +15,7 @@ __all__ = [
     "VersionConflictError",
     "from_os_error",
     "from_sqlite_error",
+    "opened_read_only",
 ]
 
 
@@ -85,7 +86,8 @@ def from_sqlite_error(
             code="pepperpy.storage.read_only",
             context=ctx,
             hint="Make the file and its directory writable (SQLite also writes the -wal and "
-            "-shm files beside it), or point data_dir somewhere writable. Nothing was lost.",
+            "-shm files beside it), or point data_dir somewhere writable; to only read it, "
+            "open it with read_only=True. Nothing was lost.",
             retryable=False,
         )
     if base == "SQLITE_FULL":
@@ -118,7 +120,8 @@ def from_sqlite_error(
             f"cannot {operation}: the database {path!r} cannot be opened",
             code="pepperpy.storage.unavailable",
             context=ctx,
-            hint="Check that the directory exists and is writable, and the path is a file.",
+            hint="Check that the directory exists and is writable, and the path is a file; "
+            "a store on a read-only directory opens with read_only=True (reads only).",
             retryable=False,
         )
     return StorageError(
@@ -143,7 +146,8 @@ def from_os_error(exc: OSError, operation: str, path: str, **context: Any) -> St
             f"cannot {operation}: {path!r} is not writable",
             code="pepperpy.storage.read_only",
             context=ctx,
-            hint="Make the directory writable or choose another data_dir. Nothing was lost.",
+            hint="Make the directory writable or choose another data_dir; to only read the "
+            "store, open it with read_only=True. Nothing was lost.",
             retryable=False,
         )
     if code_no in (_errno.ENOSPC, _errno.EDQUOT):
@@ -159,4 +163,16 @@ def from_os_error(exc: OSError, operation: str, path: str, **context: Any) -> St
         code="pepperpy.storage.unavailable",
         context=ctx,
         hint="See the chained OSError.",
+    )
+
+
+def opened_read_only(location: str, operation: str = "write") -> StorageError:
+    """The error every write gets from a store opened with ``read_only=True``."""
+    return StorageError(
+        f"cannot {operation}: the store at {location!r} was opened read-only",
+        code="pepperpy.storage.read_only",
+        context={"operation": operation, "path": location},
+        hint="Open it without read_only=True (on a writable location) to change it; "
+        "reads work as usual. Nothing was changed.",
+        retryable=False,
     )

@@ -15,14 +15,16 @@ from urllib.parse import quote, unquote
 from pepperpy.core.exceptions import PepperPyError
 from pepperpy.io import FileLock, atomic_write_bytes, run_sync
 from pepperpy.storage._backend import Backend
-from pepperpy.storage._errors import StorageError, from_os_error
-from pepperpy.storage._model import Record, WriteOp, apply_op
+from pepperpy.storage._errors import StorageError, from_os_error, opened_read_only
+from pepperpy.storage._model import Record, WriteOp, apply_op, versions_needed
 
 __all__ = ["FilesystemBackend"]
 
 T = TypeVar("T")
 
-_SCHEMA = 1
+_SCHEMA = 2
+"""1: one file per key. 2: adds the store-wide ``revision`` to ``pepperpy-storage.json``."""
+_META = "pepperpy-storage.json"
 _MAX_NAME = 200
 
 
@@ -44,8 +46,17 @@ def _file_name(key: str) -> str:
 
 
 class _FileRows:
-    def __init__(self, backend: FilesystemBackend) -> None:
+    def __init__(self, backend: FilesystemBackend, first: int = 1, last: int = 0) -> None:
         self.backend = backend
+        self.version = first - 1
+        self.last = last
+
+    def next_version(self) -> int:
+        # Versions reserved (and recorded in the meta file) before anything was written.
+        self.version += 1
+        if self.version > self.last:
+            raise AssertionError("more versions used than reserved")  # pragma: no cover
+        return self.version
 
     def read(self, key: str) -> Record | None:
         return self.backend._read_file(self.backend._items / _file_name(key))
@@ -74,16 +85,28 @@ class FilesystemBackend(Backend):
     Scans list the directory, so this backend suits thousands of keys, not
     millions; use SQLite for that.
 
+    Versions come from a revision counter kept in ``pepperpy-storage.json``:
+    each write batch reserves the versions it may use there (under the lock,
+    synced) before touching any item file, so a version is never handed out
+    twice, even after a crash.
+
     Args:
         directory: Where the files go (created when missing).
         fsync: Sync each write to disk (durability) before returning.
+        read_only: Only read (nothing is created, migrated or locked): a store
+            on a read-only directory can be read; writes raise
+            :class:`StorageError` ``pepperpy.storage.read_only``.
     """
 
     name: ClassVar[str] = "filesystem"
 
-    def __init__(self, directory: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], *, fsync: bool = True, read_only: bool = False
+    ) -> None:
         self.directory = Path(directory)
         self.fsync = fsync
+        self.read_only = bool(read_only)
+        self._meta = self.directory / _META
         self._items = self.directory / "items"
         self._lock = FileLock(self.directory / ".lock", timeout=30)
         self._thread_lock = threading.Lock()
@@ -107,21 +130,21 @@ class FilesystemBackend(Backend):
         except OSError as exc:
             raise from_os_error(exc, operation, str(self.directory)) from exc
 
-    def _open_sync(self) -> None:
-        self._items.mkdir(parents=True, exist_ok=True)
-        meta = self.directory / "pepperpy-storage.json"
+    def _read_meta(self) -> dict[str, Any] | None:
         try:
-            found = json.loads(meta.read_text("utf-8")).get("schema_version", 0)
+            data = json.loads(self._meta.read_text("utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("schema_version", 0), int):
+                raise ValueError("not a storage meta object")
         except FileNotFoundError:
-            _atomic(meta, json.dumps({"schema_version": _SCHEMA}).encode(), fsync=True)
-            return
+            return None
         except ValueError as exc:
             raise StorageError(
-                f"{str(meta)!r} is damaged",
+                f"{str(self._meta)!r} is damaged",
                 code="pepperpy.storage.corrupted",
-                context={"path": str(meta)},
+                context={"path": str(self._meta)},
                 hint="Restore the directory from a backup, or delete the file to re-create it.",
             ) from exc
+        found = int(data.get("schema_version", 0))
         if found > _SCHEMA:
             raise StorageError(
                 f"{str(self.directory)!r} uses storage schema {found}; "
@@ -130,11 +153,49 @@ class FilesystemBackend(Backend):
                 context={"path": str(self.directory), "found": found, "supported": _SCHEMA},
                 hint="Upgrade pepperpy-storage.",
             )
+        return data
+
+    def _write_meta(self, revision: int) -> None:
+        data = {"schema_version": _SCHEMA, "revision": revision}
+        _atomic(self._meta, json.dumps(data).encode(), fsync=True)
+
+    def _open_sync(self) -> None:
+        if self.read_only:
+            if not self._items.is_dir():
+                raise StorageError(
+                    f"cannot open {str(self.directory)!r} read-only: there is no store there",
+                    code="pepperpy.storage.unavailable",
+                    context={"operation": "open", "path": str(self.directory)},
+                    hint="read_only=True opens an existing store; check the name and data_dir.",
+                    retryable=False,
+                )
+            self._read_meta()  # refuses a newer schema; an older one reads the same
+            return
+        self._items.mkdir(parents=True, exist_ok=True)
         if not os.access(self._items, os.W_OK):
             raise PermissionError(13, "directory is not writable", str(self._items))
+        with self._thread_lock:
+            self._lock.acquire_sync()
+            try:
+                meta = self._read_meta()
+                if meta is None or "revision" not in meta:
+                    # A new store, or one written by 0.1.0 (schema 1, per-key versions):
+                    # start the revision above every version it holds.
+                    self._write_meta(self._highest_version())
+            finally:
+                self._lock.release()
+
+    def _highest_version(self) -> int:
+        highest = 0
+        for name in os.listdir(self._items):
+            if not name.startswith("."):
+                record = self._read_file(self._items / name)
+                if record is not None:
+                    highest = max(highest, record.version)
+        return highest
 
     async def open(self) -> None:
-        """Create the directory layout and check its schema version."""
+        """Create the directory layout and check (or migrate) its schema version."""
         await run_sync(self._guard, "open", self._open_sync)
 
     async def close(self) -> None:
@@ -171,12 +232,21 @@ class FilesystemBackend(Backend):
 
         return await run_sync(self._guard, "read", run)
 
+    def _reserve(self, count: int) -> tuple[int, int]:
+        """Record *count* more versions as used (before any is written); their range."""
+        if not count:
+            return 1, 0
+        meta = self._read_meta()
+        revision = int(meta.get("revision", 0)) if meta is not None else 0
+        self._write_meta(revision + count)
+        return revision + 1, revision + count
+
     def _write_sync(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
-        rows = _FileRows(self)
         results: list[Any] = []
         with self._thread_lock:
             self._lock.acquire_sync()
             try:
+                rows = _FileRows(self, *self._reserve(versions_needed(ops)))
                 for op in ops:
                     try:
                         results.append(apply_op(op, rows, now))
@@ -190,6 +260,8 @@ class FilesystemBackend(Backend):
 
     async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
         """Apply the operations under the directory lock, in one thread hop."""
+        if self.read_only:
+            raise opened_read_only(str(self.directory))
         return await run_sync(self._guard, "write to", lambda: self._write_sync(ops, now))
 
     def _all_records(self, prefix: str, now: float) -> list[Record]:
@@ -223,7 +295,9 @@ class FilesystemBackend(Backend):
         return await run_sync(self._guard, "count", lambda: len(self._all_records(prefix, now)))
 
     async def purge_expired(self, now: float) -> int:
-        """Delete the files of expired keys."""
+        """Delete the files of expired keys (the revision keeps their versions used)."""
+        if self.read_only:
+            raise opened_read_only(str(self.directory), "purge expired keys")
 
         def run() -> int:
             removed = 0

@@ -14,12 +14,24 @@ from pepperpy.storage._model import Record, WriteOp, apply_op
 __all__ = ["MemoryBackend"]
 
 
+_SURROGATES = range(0xD800, 0xE000)
+
+
 def prefix_end(prefix: str) -> str | None:
-    """The smallest string greater than every string starting with *prefix*."""
+    """The smallest valid string greater than every string starting with *prefix*.
+
+    The next code point after U+D7FF is U+E000: the surrogates U+D800..U+DFFF
+    cannot be encoded (SQLite and PostgreSQL refuse them) and no key contains
+    them, so the range end skips them. A last character of U+10FFFF carries over
+    to the one before it; ``None`` means "no upper bound" (the prefix is empty
+    or all U+10FFFF). *prefix* must not contain surrogates itself.
+    """
     while prefix:
-        last = ord(prefix[-1])
-        if last < 0x10FFFF:
-            return prefix[:-1] + chr(last + 1)
+        following = ord(prefix[-1]) + 1
+        if following in _SURROGATES:
+            following = _SURROGATES.stop
+        if following <= 0x10FFFF:
+            return prefix[:-1] + chr(following)
         prefix = prefix[:-1]
     return None
 
@@ -41,9 +53,16 @@ class _DictRows:
         if self.backend._rows.pop(key, None) is not None:
             self.backend._sorted = None
 
+    def next_version(self) -> int:
+        self.backend._revision += 1
+        return self.backend._revision
+
 
 class MemoryBackend(Backend):
     """Keeps everything in the process; lost on exit. Every operation is atomic.
+
+    Versions come from one revision counter for the whole store (it survives
+    deletes, purges and ``stop()``/``start()``), so a version never repeats.
 
     Writes run synchronously on the event loop (they are dict updates), so a
     transaction is isolated from every other task without locks.
@@ -54,6 +73,7 @@ class MemoryBackend(Backend):
     def __init__(self) -> None:
         self._rows: dict[str, Record] = {}
         self._sorted: list[str] | None = []
+        self._revision = 0
 
     @property
     def _keys(self) -> list[str]:

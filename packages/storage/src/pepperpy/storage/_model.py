@@ -8,7 +8,7 @@ transactions behave identically everywhere; a backend only provides row access
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -27,6 +27,7 @@ __all__ = [
     "Txn",
     "WriteOp",
     "apply_op",
+    "versions_needed",
 ]
 
 T = TypeVar("T")
@@ -53,8 +54,11 @@ class Entry(Generic[T]):
     Attributes:
         key: The key.
         value: The decoded value.
-        version: Increases by one on every write of the key; pass it to
-            ``put(..., version=)`` or :meth:`Storage.compare_and_set`.
+        version: The store-wide revision of the key's last write: greater than
+            every version the store handed out before, so a version is never
+            seen twice for a key, even after a delete and re-create or a purge
+            (no ABA). Pass it to ``put(..., version=)`` or
+            :meth:`Storage.compare_and_set`.
         expires_at: Wall-clock expiry time (seconds since the epoch), or ``None``.
     """
 
@@ -154,6 +158,26 @@ class RowAccess(Protocol):
         """Delete the row if present."""
         ...
 
+    def next_version(self) -> int:
+        """A version greater than every version this store has handed out (a revision).
+
+        Backends keep one counter per store (or per table) that survives
+        deletes, purges and restarts, and advance it inside the write
+        transaction, so a key's version never repeats (no ABA).
+        """
+        ...
+
+
+def versions_needed(ops: Sequence[WriteOp]) -> int:
+    """The most versions applying *ops* can take (for backends that reserve them up front)."""
+    total = 0
+    for op in ops:
+        if isinstance(op, Txn):
+            total += versions_needed(op.ops)
+        elif isinstance(op, (Put, Incr)):
+            total += 1
+    return total
+
 
 def _current_version(row: Record | None, now: float) -> int:
     return row.version if row is not None and row.alive(now) else 0
@@ -178,16 +202,11 @@ def _check(op: Put | Delete | Incr | Check, rows: RowAccess, now: float) -> Reco
     return row
 
 
-def _next_version(row: Record | None) -> int:
-    # Versions never go back, even across deletes of expired rows, to avoid ABA.
-    return (row.version if row is not None else 0) + 1
-
-
 def _apply_single(
     op: Put | Delete | Incr | Check, row: Record | None, rows: RowAccess, now: float
 ) -> Any:
     if isinstance(op, Put):
-        version = _next_version(row)
+        version = rows.next_version()
         rows.write(Record(op.key, op.value, version, op.expires_at))
         return version
     if isinstance(op, Delete):
@@ -209,7 +228,7 @@ def _apply_single(
                 hint="Use incr() only on keys that hold integers (or do not exist yet).",
             )
         value = current + op.amount
-        rows.write(Record(op.key, op.encode(value), _next_version(row), expires_at))
+        rows.write(Record(op.key, op.encode(value), rows.next_version(), expires_at))
         return value
     return None  # Check: nothing to write
 
@@ -231,6 +250,9 @@ class _Overlay:
 
     def remove(self, key: str) -> None:
         self.changes[key] = None
+
+    def next_version(self) -> int:
+        return self.base.next_version()
 
     def flush(self) -> None:
         for key, record in self.changes.items():

@@ -42,15 +42,19 @@ from pepperpy.core.utils import import_driver
 from pepperpy.storage._backend import Backend
 from pepperpy.storage._errors import StorageError
 from pepperpy.storage._memory import prefix_end
-from pepperpy.storage._model import Record, Txn, WriteOp, apply_op
+from pepperpy.storage._model import Record, Txn, WriteOp, apply_op, versions_needed
 
 __all__ = ["DSN_ENV", "POSTGRES_SCHEMA_VERSION", "PostgresBackend"]
 
 DSN_ENV = "PEPPERPY_POSTGRES_DSN"
 """The environment variable the backend reads its DSN from when none is given."""
 
-POSTGRES_SCHEMA_VERSION = 1
-"""The version of the table layout this release writes."""
+POSTGRES_SCHEMA_VERSION = 2
+"""The version of the table layout this release writes.
+
+1: the table. 2: the ``<table>_revision`` sequence every version is drawn from
+(one per table, so a version never repeats for a key: no ABA).
+"""
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _LOCK_NAMESPACE = b"pepperpy.storage\x00"
@@ -108,13 +112,20 @@ class _Finish:
 
 
 class _BatchRows:
-    """:class:`RowAccess` over rows prefetched for one batch; remembers what changed."""
+    """:class:`RowAccess` over rows prefetched for one batch; remembers what changed.
 
-    __slots__ = ("changes", "rows")
+    *versions* are drawn from the table's revision sequence for this batch, in order.
+    """
 
-    def __init__(self, rows: dict[str, Record]) -> None:
+    __slots__ = ("changes", "rows", "versions")
+
+    def __init__(self, rows: dict[str, Record], versions: list[int]) -> None:
         self.rows: dict[str, Record | None] = dict(rows)
         self.changes: dict[str, Record | None] = {}
+        self.versions = iter(versions)
+
+    def next_version(self) -> int:
+        return next(self.versions)
 
     def read(self, key: str) -> Record | None:
         return self.rows.get(key)
@@ -200,6 +211,7 @@ class PostgresBackend(Backend):
         self.command_timeout = command_timeout
         self._qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
         self._meta = f'"{schema}"."{table}_meta"' if schema else f'"{table}_meta"'
+        self._sequence = f'"{schema}"."{table}_revision"' if schema else f'"{table}_revision"'
         self._pool: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[tuple[WriteOp, float, asyncio.Future[Any]]] = []
@@ -236,6 +248,11 @@ class PostgresBackend(Backend):
             "WHERE t.store = $1 AND t.key = w.key"
         )
         self._q_lock = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
+        # Sequence values are handed out in increasing order and never twice; a
+        # rolled-back batch leaves a gap, which is fine for versions.
+        self._q_versions = (
+            f"SELECT nextval('{self._sequence}') AS v FROM generate_series(1, $1) ORDER BY v"
+        )
         self._q_purge = (
             f"DELETE FROM {t} WHERE store = $1 AND expires_at IS NOT NULL AND expires_at <= $2"
         )
@@ -388,19 +405,15 @@ class PostgresBackend(Backend):
                         retryable=False,
                     )
                 if version < 1:
+                    await self._create_table(conn)
+                if version < 2:
+                    # Start the sequence above every version a 0.1.0 table holds.
+                    await conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {self._sequence}")
                     await conn.execute(
-                        f"CREATE TABLE IF NOT EXISTS {t} ("
-                        " store text NOT NULL,"
-                        ' key text COLLATE "C" NOT NULL,'
-                        " value bytea NOT NULL,"
-                        " version bigint NOT NULL,"
-                        " expires_at double precision,"
-                        " PRIMARY KEY (store, key))"
+                        f"SELECT setval('{self._sequence}', "
+                        f"(SELECT coalesce(max(version), 0) + 1 FROM {t}), false)"
                     )
-                    await conn.execute(
-                        f'CREATE INDEX IF NOT EXISTS "{self.table}_expires_at" ON {t} '
-                        "(store, expires_at) WHERE expires_at IS NOT NULL"
-                    )
+                if version < POSTGRES_SCHEMA_VERSION:
                     await conn.execute(
                         f"INSERT INTO {meta} (key, value) VALUES ('schema', $1) "
                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -410,6 +423,22 @@ class PostgresBackend(Backend):
             raise
         except Exception as exc:
             raise self._error(exc, "create the table") from exc
+
+    async def _create_table(self, conn: Any) -> None:
+        t = self._qualified
+        await conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {t} ("
+            " store text NOT NULL,"
+            ' key text COLLATE "C" NOT NULL,'
+            " value bytea NOT NULL,"
+            " version bigint NOT NULL,"
+            " expires_at double precision,"
+            " PRIMARY KEY (store, key))"
+        )
+        await conn.execute(
+            f'CREATE INDEX IF NOT EXISTS "{self.table}_expires_at" ON {t} '
+            "(store, expires_at) WHERE expires_at IS NOT NULL"
+        )
 
     async def open(self) -> None:
         """Create the pool, create or check the table, start the flusher."""
@@ -586,7 +615,11 @@ class PostgresBackend(Backend):
         async with _Finish(transaction):
             await conn.execute(self._q_lock, locks)
             fetched = await conn.fetch(self._q_get, self.store, keys)
-            rows = _BatchRows({r[0]: Record(r[0], bytes(r[1]), r[2], r[3]) for r in fetched})
+            needed = versions_needed([op for op, _ in items])
+            versions = [r[0] for r in await conn.fetch(self._q_versions, needed)] if needed else []
+            rows = _BatchRows(
+                {r[0]: Record(r[0], bytes(r[1]), r[2], r[3]) for r in fetched}, versions
+            )
             results: list[Any] = []
             for op, now in items:
                 try:

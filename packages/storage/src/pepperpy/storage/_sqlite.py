@@ -24,23 +24,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import mmap
 import os
 import queue
 import sqlite3
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
 
 import aiosqlite
 
 from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
 from pepperpy.storage._backend import Backend
-from pepperpy.storage._errors import StorageError, from_os_error, from_sqlite_error
+from pepperpy.storage._errors import (
+    StorageError,
+    from_os_error,
+    from_sqlite_error,
+    opened_read_only,
+)
 from pepperpy.storage._memory import prefix_end
 from pepperpy.storage._model import Put, Record, WriteOp, apply_op
 
@@ -62,22 +68,28 @@ MIGRATIONS: list[tuple[int, tuple[str, ...]]] = [
             "WHERE expires_at IS NOT NULL",
         ),
     ),
+    (
+        2,
+        # The store-wide revision counter every version comes from (no ABA). A store
+        # written by 0.1.0 starts it above every version it holds.
+        (
+            "INSERT OR REPLACE INTO pepperpy_meta (key, value) "
+            "VALUES ('revision', (SELECT coalesce(max(version), 0) FROM kv))",
+        ),
+    ),
 ]
 """The backend's own schema, one entry per version, applied in order on open."""
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 """The schema version this release writes."""
 
-_UPSERT_MANY = (
-    "INSERT INTO kv (key, value, version, expires_at) VALUES (?, ?, 1, ?) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = kv.version + 1, "
+_UPSERT = (
+    "INSERT INTO kv (key, value, version, expires_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version, "
     "expires_at = excluded.expires_at"
 )
-_UPSERT = _UPSERT_MANY + " RETURNING version"
-_VERSIONS = (
-    "SELECT json_group_object(key, version) FROM kv WHERE key IN (SELECT value FROM json_each(?))"
-)
-_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
+_GET_REVISION = "SELECT value FROM pepperpy_meta WHERE key = 'revision'"
+_SET_REVISION = "UPDATE pepperpy_meta SET value = ? WHERE key = 'revision'"
 
 _SYNC_MODES = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
 _IN_CHUNK = 500
@@ -145,6 +157,18 @@ def _daemonize(connection: aiosqlite.Connection) -> None:
         thread.daemon = True
 
 
+def _writable(directory: str) -> bool:
+    """Whether a file can be created in *directory* (also true for root only if it really can)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".pepperpy-probe-", dir=directory)
+    except OSError:
+        return False
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return True
+
+
 def _plain_put(op: WriteOp) -> bool:
     return type(op) is Put and op.expected is None
 
@@ -177,12 +201,21 @@ class _WalWatch:
 
 
 class _SQLRows:
-    """:class:`RowAccess` over the writer connection (runs in the writer thread)."""
+    """:class:`RowAccess` over the writer connection (runs in the writer thread).
 
-    __slots__ = ("conn",)
+    *revision* is the store's revision read inside the write transaction; it is
+    written back before ``COMMIT`` when versions were handed out.
+    """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    __slots__ = ("conn", "revision")
+
+    def __init__(self, conn: sqlite3.Connection, revision: int) -> None:
         self.conn = conn
+        self.revision = revision
+
+    def next_version(self) -> int:
+        self.revision += 1
+        return self.revision
 
     def read(self, key: str) -> Record | None:
         row = self.conn.execute(
@@ -191,10 +224,7 @@ class _SQLRows:
         return None if row is None else Record(key, row[0], row[1], row[2])
 
     def write(self, record: Record) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO kv (key, value, version, expires_at) VALUES (?, ?, ?, ?)",
-            (record.key, record.value, record.version, record.expires_at),
-        )
+        self.conn.execute(_UPSERT, (record.key, record.value, record.version, record.expires_at))
 
     def remove(self, key: str) -> None:
         self.conn.execute("DELETE FROM kv WHERE key = ?", (key,))
@@ -211,6 +241,12 @@ class SQLiteBackend(Backend):
             process being killed, WAL syncs at checkpoints) or ``"full"`` (also
             survives power loss, one sync per committed batch).
         max_batch: The most operations committed in one transaction.
+        read_only: Open the file for reading only (SQLite ``mode=ro``, no writer
+            thread, nothing created or migrated): a store on a read-only
+            directory or mount can be read; every write raises
+            :class:`StorageError` ``pepperpy.storage.read_only``. When the
+            directory is read-only and no ``-wal`` file is left, the file is
+            opened ``immutable`` (nobody can write it there).
         read_cache: How many recently read rows to keep in memory (0 disables).
             A cached row is served only while no connection, in any process, has
             committed anything since it was read (checked through SQLite's
@@ -228,6 +264,7 @@ class SQLiteBackend(Backend):
         synchronous: str = "normal",
         max_batch: int = 512,
         read_cache: int = 1024,
+        read_only: bool = False,
     ) -> None:
         if synchronous not in _SYNC_MODES:
             raise InvalidArgumentError(
@@ -247,6 +284,7 @@ class SQLiteBackend(Backend):
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.read_cache = max(0, int(read_cache))
+        self.read_only = bool(read_only)
         self._cache: OrderedDict[str, Record | None] = OrderedDict()
         self._cache_stamp: bytes | None = None
         self._wal: _WalWatch | None = None
@@ -262,7 +300,6 @@ class SQLiteBackend(Backend):
         self._read_waiters: dict[str, asyncio.Future[Record | None]] = {}
         self._read_scheduled = False
         self._read_tasks: set[asyncio.Task[None]] = set()
-        self._json1 = True
         self.cache_hits = 0
         self.operations = 0
         """Reads served from the read cache (for stats and tests)."""
@@ -331,10 +368,6 @@ class SQLiteBackend(Backend):
                 raise from_sqlite_error(exc, "open", self.path) from exc
             except sqlite3.Error as exc:
                 raise from_sqlite_error(exc, "open", self.path) from exc
-        try:
-            conn.execute("SELECT json_each.value FROM json_each('[1]')").fetchone()
-        except sqlite3.Error:
-            self._json1 = False
         return 1 if str(mode).lower() == "wal" else 0
 
     def _schema_version(self, conn: sqlite3.Connection) -> int:
@@ -348,19 +381,22 @@ class SQLiteBackend(Backend):
             raise
         return int(row[0]) if row else 0
 
+    def _newer_schema(self, version: int) -> StorageError:
+        return StorageError(
+            f"{self.path!r} uses storage schema {version}; this release knows up to "
+            f"{SCHEMA_VERSION}",
+            code="pepperpy.storage.schema",
+            context={"path": self.path, "found": version, "supported": SCHEMA_VERSION},
+            hint="Upgrade pepperpy-storage to open this database.",
+            retryable=False,
+        )
+
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = self._schema_version(conn)
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"{self.path!r} uses storage schema {version}; this release knows up to "
-                f"{SCHEMA_VERSION}",
-                code="pepperpy.storage.schema",
-                context={"path": self.path, "found": version, "supported": SCHEMA_VERSION},
-                hint="Upgrade pepperpy-storage to open this database.",
-                retryable=False,
-            )
+            raise self._newer_schema(version)
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(
@@ -384,25 +420,89 @@ class SQLiteBackend(Backend):
                 conn.execute("ROLLBACK")
             raise
 
-    async def open(self) -> None:
-        """Start the writer thread, set WAL mode, migrate the schema, open the readers."""
-        self._closing = False
-        self._writer = _Worker(f"pepperpy-storage-writer:{os.path.basename(self.path)}")
-        await self._writer.call(self._open_writer)
-        for _ in range(self.readers):
-            try:
-                pending = aiosqlite.connect(
-                    self.path, isolation_level=None, timeout=self.busy_timeout
-                )
-                _daemonize(pending)
-                reader = await pending
-                await reader.execute("PRAGMA query_only = ON")
-            except sqlite3.Error as exc:
+    def _reader_target(self) -> tuple[str, bool]:
+        """What the readers connect to: the path, or a read-only URI (``mode=ro``)."""
+        if not self.read_only:
+            return self.path, False
+        if not os.path.isfile(self.path):
+            raise StorageError(
+                f"cannot open {self.path!r} read-only: there is no store there",
+                code="pepperpy.storage.unavailable",
+                context={"operation": "open", "path": self.path},
+                hint="read_only=True opens an existing store; check the name and data_dir, "
+                "or open it without read_only=True once to create it.",
+                retryable=False,
+            )
+        uri = "file:" + quote(os.path.abspath(self.path)) + "?mode=ro"
+        directory = os.path.dirname(os.path.abspath(self.path))
+        has_wal = os.path.exists(self.path + "-wal") and os.path.getsize(self.path + "-wal") > 0
+        if not os.path.exists(self.path + "-shm") and not has_wal and not _writable(directory):
+            # WAL mode needs a -shm file SQLite cannot create on a read-only directory; with
+            # no -wal left nothing is pending and nobody can write there: read the file as is.
+            uri += "&immutable=1"
+        return uri, True
+
+    async def _connect_reader(self, target: str, uri: bool) -> aiosqlite.Connection:
+        try:
+            pending = aiosqlite.connect(
+                target, isolation_level=None, timeout=self.busy_timeout, uri=uri
+            )
+            _daemonize(pending)
+            reader = await pending
+        except sqlite3.Error as exc:
+            raise from_sqlite_error(exc, "open a reader on", self.path) from exc
+        try:
+            await reader.execute("PRAGMA query_only = ON")
+            if self.read_only and not self._readers:
+                await self._check_schema(reader)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await reader.close()
+            if isinstance(exc, sqlite3.Error):
                 raise from_sqlite_error(exc, "open a reader on", self.path) from exc
-            self._readers.append(reader)
+            raise
+        return reader
+
+    async def _check_schema(self, reader: aiosqlite.Connection) -> None:
+        """Read-only opens migrate nothing: the schema must be one this release reads."""
+        try:
+            rows = list(
+                await reader.execute_fetchall(
+                    "SELECT value FROM pepperpy_meta WHERE key = 'schema_version'"
+                )
+            )
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            rows = []
+        version = int(rows[0][0]) if rows else 0
+        if version > SCHEMA_VERSION:
+            raise self._newer_schema(version)
+        if version < 1:
+            raise StorageError(
+                f"cannot open {self.path!r} read-only: it holds no pepperpy store",
+                code="pepperpy.storage.schema",
+                context={"path": self.path, "found": version, "supported": SCHEMA_VERSION},
+                hint="Check the path; a store is created by opening it without read_only=True.",
+                retryable=False,
+            )
+
+    async def open(self) -> None:
+        """Start the writer thread, set WAL mode, migrate the schema, open the readers.
+
+        With ``read_only=True`` only the readers are opened (``mode=ro``).
+        """
+        self._closing = False
+        if not self.read_only:
+            self._writer = _Worker(f"pepperpy-storage-writer:{os.path.basename(self.path)}")
+            await self._writer.call(self._open_writer)
+        target, uri = self._reader_target()
+        for _ in range(self.readers):
+            self._readers.append(await self._connect_reader(target, uri))
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._flusher = asyncio.ensure_future(self._flush_loop())
+        if not self.read_only:
+            self._wake = asyncio.Event()
+            self._flusher = asyncio.ensure_future(self._flush_loop())
         if self.read_cache:
             try:
                 self._wal = _WalWatch(self.path)
@@ -464,11 +564,14 @@ class SQLiteBackend(Backend):
         self._read_waiters = {}
         self._read_scheduled = False
         self._read_tasks = set()
-        self._wake = asyncio.Event()
-        self._flusher = loop.create_task(self._flush_loop())
+        if not self.read_only:
+            self._wake = asyncio.Event()
+            self._flusher = loop.create_task(self._flush_loop())
 
     async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
         """Queue *ops* for the next group commit and wait for their results."""
+        if self.read_only:
+            raise opened_read_only(self.path)
         if self._wake is None or self._closing:
             raise StorageError(
                 f"the SQLite backend for {self.path!r} is closed",
@@ -493,7 +596,9 @@ class SQLiteBackend(Backend):
         if wake is None or self._closing:
             fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             fut.set_result(
-                StorageError(
+                opened_read_only(self.path)
+                if self.read_only
+                else StorageError(
                     f"the SQLite backend for {self.path!r} is closed",
                     code="pepperpy.storage.closed",
                     context={"path": self.path},
@@ -558,7 +663,6 @@ class SQLiteBackend(Backend):
                 StorageError("the writer connection is closed", code="pepperpy.storage.closed")
                 for _ in items
             ]
-        rows = _SQLRows(conn)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -567,27 +671,32 @@ class SQLiteBackend(Backend):
         results: list[Any] = []
         execute = conn.execute
         try:
+            start = int(execute(_GET_REVISION).fetchone()[0])
+            rows = _SQLRows(conn, start)
             index = 0
             while index < len(items):
-                op, now = items[index]
-                if _HAS_RETURNING and type(op) is Put and op.expected is None:
+                op = items[index][0]
+                if _plain_put(op):
+                    # A run of unconditional puts: one executemany, same semantics as apply_op.
                     end = index + 1
                     while end < len(items) and _plain_put(items[end][0]):
                         end += 1
-                    if end - index > 1 and self._json1 and self._put_run(items[index:end], results):
-                        index = end
-                        continue
-                    # The common case in one statement; same semantics as apply_op.
-                    results.append(
-                        execute(_UPSERT, (op.key, op.value, op.expires_at)).fetchone()[0]
-                    )
-                    index += 1
+                    params = []
+                    for put, _ in items[index:end]:
+                        assert isinstance(put, Put)
+                        version = rows.next_version()
+                        params.append((put.key, put.value, version, put.expires_at))
+                        results.append(version)
+                    conn.executemany(_UPSERT, params)
+                    index = end
                     continue
                 try:
-                    results.append(apply_op(op, rows, now))
+                    results.append(apply_op(op, rows, items[index][1]))
                 except PepperPyError as exc:
                     results.append(exc)
                 index += 1
+            if rows.revision != start:
+                execute(_SET_REVISION, (str(rows.revision),))
             execute("COMMIT")
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -602,21 +711,10 @@ class SQLiteBackend(Backend):
         self.operations += len(items)
         return results
 
-    def _put_run(self, run: list[tuple[WriteOp, float]], results: list[Any]) -> bool:
-        """Upsert a run of unconditional puts with one executemany; False if keys repeat."""
-        assert self._conn is not None
-        ops = [op for op, _ in run if isinstance(op, Put)]
-        keys = [op.key for op in ops]
-        if len(set(keys)) != len(keys):
-            return False
-        self._conn.executemany(_UPSERT_MANY, [(op.key, op.value, op.expires_at) for op in ops])
-        row = self._conn.execute(_VERSIONS, (json.dumps(keys),)).fetchone()
-        versions = json.loads(row[0])
-        results.extend(versions[key] for key in keys)
-        return True
-
     async def purge_expired(self, now: float) -> int:
         """Delete expired rows in one writer transaction."""
+        if self.read_only:
+            raise opened_read_only(self.path, "purge expired keys")
         assert self._writer is not None
 
         def purge() -> int:
@@ -694,7 +792,7 @@ class SQLiteBackend(Backend):
 
     async def _read_one(self, key: str) -> Record | None:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop and self._wake is not None:
+        if loop is not self._loop and self._readers:
             self._adopt_loop(loop)
         fut = self._read_waiters.get(key)
         if fut is None:

@@ -22,8 +22,8 @@ from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import parse_duration
 from pepperpy.io import atomic_open, read_bytes
 from pepperpy.storage._backend import Backend, load_backend
-from pepperpy.storage._codec import MAX_KEY_LENGTH, Codec, check_key
-from pepperpy.storage._errors import StorageValueError, VersionConflictError
+from pepperpy.storage._codec import MAX_KEY_LENGTH, Codec, check_key, check_prefix
+from pepperpy.storage._errors import StorageValueError, VersionConflictError, opened_read_only
 from pepperpy.storage._model import (
     Check,
     Delete,
@@ -34,6 +34,7 @@ from pepperpy.storage._model import (
     Record,
     Txn,
     WriteOp,
+    apply_op,
 )
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ class Storage(Lifecycle):
         self._codec = Codec(format)
         self._purger: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped_by_user = False
 
     @classmethod
     def create(
@@ -199,6 +201,7 @@ class Storage(Lifecycle):
         Raises:
             StorageError: The database cannot be opened (read-only, corrupted ...).
         """
+        self._stopped_by_user = False
         try:
             await super().start()
         except StartupError as exc:
@@ -207,10 +210,20 @@ class Storage(Lifecycle):
                 raise cause  # noqa: B904 - the cause is the clear error; keep its chain
             raise
 
+    async def stop(self) -> None:
+        """Flush and close the backend; later calls raise ``ClosedError`` until started again."""
+        self._stopped_by_user = True
+        await super().stop()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (``read_only=True``): reads only."""
+        return self.backend.read_only
+
     async def _on_start(self) -> None:
         await self.backend.open()
         self._loop = asyncio.get_running_loop()
-        if self.purge_interval:
+        if self.purge_interval and not self.backend.read_only:
             self._purger = asyncio.ensure_future(self._purge_loop(self.purge_interval))
 
     async def _on_stop(self) -> None:
@@ -237,7 +250,7 @@ class Storage(Lifecycle):
             # Used from a new event loop (asyncio.run twice): the old purge task died
             # with its loop; start it again here.
             self._loop = loop
-            if self.purge_interval:
+            if self.purge_interval and not self.backend.read_only:
                 self._purger = loop.create_task(self._purge_loop(self.purge_interval))
 
     async def _ready(self) -> None:
@@ -245,7 +258,13 @@ class Storage(Lifecycle):
         if state is LifecycleState.RUNNING:
             self._check_loop()
             return
-        if state is LifecycleState.NEW or state is LifecycleState.STARTING:
+        if (
+            state is LifecycleState.NEW
+            or state is LifecycleState.STARTING
+            or (state is LifecycleState.STOPPED and not self._stopped_by_user)
+        ):
+            # First use, or the automatic start of an earlier call was cancelled or
+            # failed: start (again). Only an explicit stop() keeps the store closed.
             await self.start()
             return
         self._ensure_running()
@@ -291,11 +310,12 @@ class Storage(Lifecycle):
             )
         return version
 
-    async def _write(self, ops: list[WriteOp]) -> list[Any]:
-        await self._ready()
-        return await self.backend.write(ops, self.clock.time())
+    def _check_writable(self, operation: str = "write") -> None:
+        if self.backend.read_only:
+            raise opened_read_only(self.backend.location, operation)
 
     async def _write_one(self, op: WriteOp) -> Any:
+        self._check_writable()
         if self.state is not LifecycleState.RUNNING:
             await self._ready()
         else:
@@ -304,6 +324,29 @@ class Storage(Lifecycle):
         if isinstance(result, BaseException):
             raise result
         return result
+
+    async def _verify(self, checks: list[Put | Delete | Incr | Check]) -> None:
+        """Commit a transaction that only read: its reads must still be current.
+
+        Through the write path (atomic with other writers); on a read-only store,
+        with one read of every key.
+        """
+        if not self.backend.read_only:
+            await self._write_one(Txn(tuple(checks)))
+            return
+        await self._ready()
+        rows = await self.backend.get_many([check.key for check in checks])
+        now = self.clock.time()
+        for check in checks:
+            assert isinstance(check, Check)
+            row = rows.get(check.key)
+            actual = row.version if row is not None and row.alive(now) else 0
+            if actual != check.expected:
+                raise VersionConflictError(
+                    f"key {check.key!r} is at version {actual}, not the expected {check.expected}",
+                    context={"key": check.key, "expected": check.expected, "actual": actual},
+                    hint="Someone else wrote it first: run the transaction again.",
+                )
 
     async def _record(self, key: str) -> Record | None:
         await self._ready()
@@ -477,24 +520,15 @@ class Storage(Lifecycle):
         on the last page. Pagination is stable under concurrent writes (the
         cursor is the last key seen).
         """
-        if not isinstance(prefix, str):
-            raise InvalidArgumentError(
-                f"prefix must be a str, not {prefix.__class__.__name__}",
-                context={"prefix": repr(prefix)},
-                hint="Pass a string such as 'user/'.",
-            )
+        prefix = check_prefix(prefix)
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_SCAN:
             raise InvalidArgumentError(
                 f"limit must be an int between 1 and {_MAX_SCAN}, got {limit!r}",
                 context={"limit": repr(limit)},
                 hint="Page through large ranges with the returned cursor.",
             )
-        if cursor is not None and not isinstance(cursor, str):
-            raise InvalidArgumentError(
-                "cursor must be a str from a previous page, or None",
-                context={"cursor": repr(cursor)},
-                hint="Pass page.cursor unchanged.",
-            )
+        if cursor is not None:
+            cursor = check_prefix(cursor, "cursor")
         await self._ready()
         records = await self.backend.scan(
             prefix, after=cursor, limit=limit + 1, now=self.clock.time()
@@ -523,6 +557,7 @@ class Storage(Lifecycle):
 
     async def count(self, prefix: str = "") -> int:
         """How many live keys start with *prefix*."""
+        prefix = check_prefix(prefix)
         await self._ready()
         return await self.backend.count(prefix, self.clock.time())
 
@@ -537,6 +572,7 @@ class Storage(Lifecycle):
 
     async def purge_expired(self) -> int:
         """Delete expired keys now (they are already invisible); returns how many."""
+        self._check_writable("purge expired keys")
         await self._ready()
         return await self.backend.purge_expired(self.clock.time())
 
@@ -620,6 +656,7 @@ class Storage(Lifecycle):
         export is complete (memory stays bounded, a failed export leaves the
         previous backup intact).
         """
+        prefix = check_prefix(prefix)
         await self._ready()
         count = 0
         async with atomic_open(path, "wb") as out:
@@ -685,14 +722,39 @@ class Storage(Lifecycle):
     import_ = import_jsonl
 
 
+class _OneRow:
+    """:class:`RowAccess` over one key's row, to replay a transaction's staged writes."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Record | None) -> None:
+        self.row = row
+
+    def read(self, key: str) -> Record | None:
+        return self.row
+
+    def write(self, record: Record) -> None:
+        self.row = record
+
+    def remove(self, key: str) -> None:
+        self.row = None
+
+    def next_version(self) -> int:
+        return 0  # the real version is given at commit; reads inside the tx never show it
+
+
 class Transaction:
-    """An optimistic multi-key transaction; see :meth:`Storage.transaction`."""
+    """An optimistic multi-key transaction; see :meth:`Storage.transaction`.
+
+    Reads are repeatable (a key is fetched once, then served from the
+    transaction) and see the transaction's own staged writes: ``get`` after
+    ``put``, ``delete`` or ``incr`` returns what the commit would store.
+    """
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
-        self._read_versions: dict[str, int] = {}
+        self._reads: dict[str, Record | None] = {}
         self._ops: list[Put | Delete | Incr] = []
-        self._staged: dict[str, tuple[bool, Any]] = {}
         self._done = False
 
     def _check_open(self) -> None:
@@ -702,19 +764,37 @@ class Transaction:
                 hint="Start a new one with storage.transaction().",
             )
 
-    async def get(self, key: str, default: Any = None, *, type: Any = None) -> Any:
-        """Read *key*: the staged value if this transaction wrote it, else the stored one."""
-        self._check_open()
-        key = self._storage._key(key)
-        if key in self._staged:
-            present, value = self._staged[key]
-            return value if present else default
+    async def _read(self, key: str) -> Record | None:
+        if key in self._reads:
+            return self._reads[key]
         record = await self._storage._record(key)
-        if key not in self._read_versions:
-            self._read_versions[key] = 0 if record is None else record.version
-        if record is None:
+        return self._reads.setdefault(key, record)
+
+    async def get(self, key: str, default: Any = None, *, type: Any = None) -> Any:
+        """Read *key* as this transaction sees it: its own staged writes applied.
+
+        The stored value is read once and its version checked at commit.
+
+        Raises:
+            StorageValueError: A staged ``incr`` meets a value that is not an integer.
+        """
+        self._check_open()
+        storage = self._storage
+        key = storage._key(key)
+        staged = [op for op in self._ops if op.key == key]
+        if staged and not isinstance(staged[0], Incr):
+            row = None  # overwritten by this transaction: the stored value does not matter
+        else:
+            row = await self._read(key)
+        if staged:
+            rows = _OneRow(row)
+            now = storage.clock.time()
+            for op in staged:
+                apply_op(op, rows, now)
+            row = rows.row
+        if row is None:
             return default
-        return self._storage._codec.decode(record.value, type, key)
+        return storage._codec.decode(row.value, type, key)
 
     def put(self, key: str, value: Any, *, ttl: TTL = None) -> None:
         """Stage a write (validated now, applied at commit)."""
@@ -722,22 +802,24 @@ class Transaction:
         key = self._storage._key(key)
         data = self._storage._codec.encode(value, key)
         self._ops.append(Put(key, data, self._storage._expires_at(ttl)))
-        self._staged[key] = (True, value)
 
     def delete(self, key: str) -> None:
         """Stage a delete."""
         self._check_open()
-        key = self._storage._key(key)
-        self._ops.append(Delete(key))
-        self._staged[key] = (False, None)
+        self._ops.append(Delete(self._storage._key(key)))
 
     def incr(self, key: str, amount: int = 1) -> None:
-        """Stage a counter increment (its result is applied at commit)."""
+        """Stage a counter increment (applied at commit; ``get`` shows its result now)."""
         self._check_open()
         key = self._storage._key(key)
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidArgumentError(
+                f"amount must be an int, got {type(amount).__name__}",
+                context={"key": key, "amount": repr(amount)},
+                hint="Counters hold integers; pass e.g. amount=1.",
+            )
         codec = self._storage._codec
         self._ops.append(Incr(key, amount, None, codec.decode, codec.encode))
-        self._staged.pop(key, None)
 
     async def commit(self) -> list[Any]:
         """Apply the staged writes atomically if nothing read has changed; return their results.
@@ -749,11 +831,12 @@ class Transaction:
         self._check_open()
         self._done = True
         checks: list[Put | Delete | Incr | Check] = [
-            Check(key, version) for key, version in self._read_versions.items()
+            Check(key, 0 if record is None else record.version)
+            for key, record in self._reads.items()
         ]
         if not self._ops:
             if checks:
-                await self._storage._write_one(Txn(tuple(checks)))
+                await self._storage._verify(checks)
             return []
         results = await self._storage._write_one(Txn((*checks, *self._ops)))
         return list(results[len(checks) :])
