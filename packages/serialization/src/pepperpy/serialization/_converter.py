@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import abc
 import base64
 import binascii
 import dataclasses
 import datetime as _dt
 import enum
+import math
 import re
 import sys
 import uuid
@@ -189,15 +191,22 @@ def _s_int_coerce(value: Any, _: Any) -> int:
     raise _Mismatch("integer", value)
 
 
+def _to_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond 1.8e308 (json.loads("1" + "0" * 400))
+        raise _Mismatch("number", value, "integer is too large for a float") from None
+
+
 def _s_float(value: Any, _: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _to_float(value)
     raise _Mismatch("number", value)
 
 
 def _s_float_coerce(value: Any, _: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return _to_float(value)
     if isinstance(value, str):
         try:
             return float(value.strip())
@@ -294,46 +303,91 @@ def _s_time(value: Any, _: Any) -> _dt.time:
     raise _Mismatch("ISO 8601 time", value)
 
 
+_DURATION = re.compile(
+    r"(-)?P(?:([0-9]+)D)?(?:T(?=[0-9])(?:([0-9]+)H)?(?:([0-9]+)M)?(?:([0-9]+)(?:\.([0-9]{1,6}))?S)?)?"
+)
+DURATION_PATTERN = _DURATION.pattern
+"""The ISO 8601 duration strings a ``timedelta`` is read from (``P1DT2H3M4.000005S``)."""
+
+
 def _s_timedelta(value: Any, _: Any) -> _dt.timedelta:
     if isinstance(value, _dt.timedelta):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _dt.timedelta(seconds=value)
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _dt.timedelta(seconds=value)
+        if isinstance(value, str):
+            match = _DURATION.fullmatch(value)
+            if match and value not in ("P", "-P"):
+                sign, days, hours, minutes, seconds, fraction = match.groups()
+                delta = _dt.timedelta(
+                    days=int(days or 0),
+                    hours=int(hours or 0),
+                    minutes=int(minutes or 0),
+                    seconds=int(seconds or 0),
+                    microseconds=int((fraction or "").ljust(6, "0")),
+                )
+                return -delta if sign else delta
+    except (OverflowError, ValueError):  # beyond timedelta.max, NaN, inf
+        raise _Mismatch("duration", value, "duration is out of range (or not finite)") from None
     raise _Mismatch("duration in seconds", value)
 
 
-def _u_timedelta(value: _dt.timedelta) -> float:
-    return value.total_seconds()
+def _u_timedelta(value: _dt.timedelta) -> float | str:
+    seconds = value.total_seconds()
+    try:
+        if _dt.timedelta(seconds=seconds) == value:
+            return seconds  # every duration below ~285 years with microseconds, and more
+    except OverflowError:  # rounds past timedelta.max
+        pass
+    # Too many microseconds for a float: an exact ISO 8601 duration instead.
+    sign = "-" if value < _dt.timedelta(0) else ""
+    size = abs(value)
+    return f"{sign}P{size.days}DT{size.seconds}.{size.microseconds:06d}S"
 
 
 def _u_isoformat(value: _dt.date | _dt.time) -> str:
     return value.isoformat()
 
 
+_UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+UUID_PATTERN = _UUID_TEXT.pattern
+"""The UUID text form accepted: 8-4-4-4-12 hex digits (RFC 9562), either case."""
+
+
 def _s_uuid(value: Any, _: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+        return uuid.UUID(value)
     raise _Mismatch("UUID string", value)
+
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+DECIMAL_PATTERN = _DECIMAL_TEXT.pattern
+"""The decimal text form accepted: digits, an optional fraction and exponent (no NaN)."""
 
 
 def _s_decimal(value: Any, _: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            pass
+        if _DECIMAL_TEXT.fullmatch(value):
+            try:
+                return Decimal(value)
+            except (InvalidOperation, ValueError):  # an exponent beyond the context's
+                pass
     elif isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    elif isinstance(value, float):
+    elif isinstance(value, float) and math.isfinite(value):
         return Decimal(repr(value))
     raise _Mismatch("decimal string", value)
+
+
+def _s_decimal_coerce(value: Any, tp: Any) -> Decimal:
+    return _s_decimal(value.strip() if isinstance(value, str) else value, tp)
 
 
 def _add_note(exc: BaseException, note: str) -> None:
@@ -357,6 +411,22 @@ def _is_sequence_type(tp: Any) -> bool:
         and not issubclass(origin, (str, bytes, bytearray))
         and origin is not tuple  # tuples have their own strict guard below
     )
+
+
+class _PrimitiveEnum(abc.ABC):  # noqa: B024 - a virtual base, no methods
+    """Matches enums that are also str, int or float, for cattrs' singledispatch.
+
+    singledispatch puts a virtual base like this one before the enum's ``str``
+    base, so these members get the enum hook instead of ``str``'s identity.
+    """
+
+    @classmethod
+    def __subclasshook__(cls, sub: type) -> bool:
+        return (
+            isinstance(sub, type)
+            and issubclass(sub, enum.Enum)
+            and issubclass(sub, (str, int, float))
+        ) or NotImplemented
 
 
 _HOOKS: dict[tuple[Any, str], bool] = {}
@@ -436,19 +506,31 @@ class _Cattrs(cattrs.Converter):
         args = get_args(cl)
         key_type, val_type = (args[0], args[1]) if len(args) == 2 else (Any, Any)
         owner = self._owner
-        key_hook = None if key_type in (Any, str) else owner._key_hook(key_type)
+        str_keys = key_type is str
+        key_hook: Callable[[Any, Any], Any] | None
+        if key_type is Any:
+            key_hook = None
+        elif str_keys:  # YAML and msgpack can give {1: 2}: str keys are checked too
+            key_hook = _s_str_coerce if owner.coerce else _s_str
+        else:
+            key_hook = owner._key_hook(key_type)
         val_hook = None if val_type is Any else self.get_structure_hook(val_type)
 
         def structure_mapping(value: Any, _: Any) -> dict[Any, Any]:
             if type(value) is not dict and not isinstance(value, Mapping):
                 raise _Mismatch("object", value)
-            if key_hook is None and val_hook is None:
+            if val_hook is None and (
+                key_hook is None or (str_keys and all(type(k) is str for k in value))
+            ):
                 return dict(value)
             result: dict[Any, Any] = {}
             errors: list[Exception] = []
             for key, item in value.items():
                 try:
-                    new_key = key if key_hook is None else key_hook(key, key_type)
+                    if key_hook is None or (str_keys and type(key) is str):
+                        new_key = key
+                    else:
+                        new_key = key_hook(key, key_type)
                 except Exception as exc:
                     note = IterableValidationNote(f"mapping key {key!r}", key, key_type)
                     _add_note(exc, note)
@@ -529,7 +611,8 @@ class Converter:
         self._configure()
         from cattrs.strategies import configure_union_passthrough
 
-        configure_union_passthrough(Union[str, bool, int, float, None], self._c)
+        # bool is left out: with it, Union[int, str] would pass True through as an int.
+        configure_union_passthrough(Union[str, int, float, None], self._c)
 
     def __repr__(self) -> str:
         return (
@@ -542,9 +625,13 @@ class Converter:
     def _configure(self) -> None:
         c = self._c
         coerce = self.coerce
-        c.register_structure_hook(int, _s_int_coerce if coerce else _s_int)
-        c.register_structure_hook(float, _s_float_coerce if coerce else _s_float)
-        c.register_structure_hook(str, _s_str_coerce if coerce else _s_str)
+        # Subclasses of int/str/float (IntEnum, (str, Enum), ...) reach these hooks
+        # through cattrs' singledispatch; _primitive() sends them on to theirs.
+        c.register_structure_hook(int, self._primitive(int, _s_int_coerce if coerce else _s_int))
+        c.register_structure_hook(
+            float, self._primitive(float, _s_float_coerce if coerce else _s_float)
+        )
+        c.register_structure_hook(str, self._primitive(str, _s_str_coerce if coerce else _s_str))
         c.register_structure_hook(bool, _s_bool_coerce if coerce else _s_bool)
         c.register_structure_hook(bytes, _s_bytes)
         c.register_unstructure_hook(bytes, _u_bytes)
@@ -557,7 +644,7 @@ class Converter:
         c.register_unstructure_hook(_dt.timedelta, _u_timedelta)
         c.register_structure_hook(uuid.UUID, _s_uuid)
         c.register_unstructure_hook(uuid.UUID, _str_hook)
-        c.register_structure_hook(Decimal, _s_decimal)
+        c.register_structure_hook(Decimal, _s_decimal_coerce if coerce else _s_decimal)
         c.register_unstructure_hook(Decimal, _str_hook)
 
         def is_path(tp: Any) -> bool:
@@ -574,14 +661,14 @@ class Converter:
         def is_enum(tp: Any) -> bool:
             return isinstance(tp, type) and issubclass(tp, enum.Enum)
 
-        def structure_enum(value: Any, tp: Any) -> enum.Enum:
-            try:
-                return cast(enum.Enum, tp(value))
-            except (ValueError, TypeError):
-                values = [m.value for m in tp]
-                raise _Mismatch(f"one of {values!r}", value) from None
+        c.register_structure_hook_func(is_enum, self._structure_enum)
+        # (str, Enum) members would otherwise reach cattrs' str identity hook first.
+        c.register_unstructure_hook(_PrimitiveEnum, lambda member: self.unstructure(member.value))
 
-        c.register_structure_hook_func(is_enum, structure_enum)
+        def is_literal(tp: Any) -> bool:
+            return get_origin(tp) is Literal
+
+        c.register_structure_hook_func(is_literal, self._structure_literal)
         c.register_unstructure_hook_func(is_enum, lambda member: self.unstructure(member.value))
 
         # JSON object keys are strings: unstructure every mapping key to one.
@@ -686,6 +773,43 @@ class Converter:
             return structure_tuple
 
         c.register_structure_hook_factory(_is_tuple_type, tuple_factory)
+
+    def _primitive(self, base: type, hook: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """*hook* for *base* itself; subclasses (enums above all) get their own handling."""
+
+        def structure_primitive(value: Any, tp: Any) -> Any:
+            if tp is base or tp is None:
+                return hook(value, tp)
+            if isinstance(tp, type) and issubclass(tp, enum.Enum):
+                return self._structure_enum(value, tp)
+            return tp(hook(value, base))  # class UserId(int): ...
+
+        return structure_primitive
+
+    def _structure_enum(self, value: Any, tp: Any) -> enum.Enum:
+        """A member of *tp* by value; ``True`` is not ``1`` and ``1.0`` is not ``1``."""
+        if isinstance(value, tp):
+            return cast(enum.Enum, value)
+        for member in tp:
+            if _same_value(member.value, value):
+                return cast(enum.Enum, member)
+        if self.coerce and isinstance(value, str):
+            for member in tp:
+                if str(member.value) == value.strip():
+                    return cast(enum.Enum, member)
+        values = [m.value for m in tp]
+        raise _Mismatch(f"one of {values!r}", value)
+
+    def _structure_literal(self, value: Any, tp: Any) -> Any:
+        """One of a ``Literal``'s values, compared by kind and value (``True`` is not ``1``)."""
+        for choice in get_args(tp):
+            if isinstance(choice, enum.Enum):
+                if value is choice or _same_value(choice.value, value):
+                    return choice
+            elif _same_value(choice, value):
+                return choice
+        choices = [c.value if isinstance(c, enum.Enum) else c for c in get_args(tp)]
+        raise _Mismatch(f"one of {choices!r}", value, f"expected one of {choices!r}")
 
     def _base_sequence_hook(self, cl: Any) -> Callable[[Any, Any], Any]:
         from cattrs.cols import list_structure_factory
@@ -903,7 +1027,10 @@ class Converter:
         Raises:
             UnsupportedTypeError: no hook knows the type.
         """
-        return self._c.unstructure(obj, unstructure_as=type_)
+        try:
+            return self._c.unstructure(obj, unstructure_as=type_)
+        except RecursionError:
+            raise _too_deep_to_encode() from None
 
     def structure(self, data: Any, type_: type[T] | Any) -> T:
         """Build a *type_* value from JSON-like *data*.
@@ -920,9 +1047,14 @@ class Converter:
             raise
         except StructureHandlerNotFoundError as exc:
             raise self._no_hook_error(exc.type_) from None
+        except RecursionError:
+            raise _too_deep_to_structure(type_) from None
         except Exception as exc:
             details: list[ErrorDetail] = []
-            self._collect(exc, "", data, type_, details)
+            try:
+                self._collect(exc, "", data, type_, details)
+            except RecursionError:
+                raise _too_deep_to_structure(type_) from None
             raise StructureError(
                 errors=details,
                 context={"type": _type_name(type_)},
@@ -937,8 +1069,8 @@ class Converter:
             FormatUnavailableError: unknown format or its extra is not installed.
         """
         if format == "json":
-            return _json_encode(self._c.unstructure(obj, unstructure_as=type_))
-        return get_format(format).encode(self._c.unstructure(obj, unstructure_as=type_))
+            return _json_encode(self.unstructure(obj, type_))
+        return get_format(format).encode(self.unstructure(obj, type_))
 
     @overload
     def loads(self, data: bytes | str, type_: type[T], *, format: str = ...) -> T: ...
@@ -967,17 +1099,22 @@ class Converter:
 
         target = Path(path)
         fmt = get_format(format) if format else format_for_path(str(target))
-        payload = fmt.encode(self._c.unstructure(obj))
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        payload = fmt.encode(self.unstructure(obj))
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise _file_error(target, exc, "write") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+            if isinstance(exc, OSError):
+                raise _file_error(target, exc, "write") from None
             raise
 
     def load_file(self, path: str | PurePath, type_: Any, *, format: str | None = None) -> Any:
@@ -989,7 +1126,10 @@ class Converter:
 
         target = Path(path)
         fmt = get_format(format) if format else format_for_path(str(target))
-        data = target.read_bytes()
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise _file_error(target, exc, "read") from None
         try:
             return self.structure(fmt.decode(data), type_)
         except PepperPyError as exc:
@@ -1091,6 +1231,12 @@ class Converter:
         self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
     ) -> None:
         expected = _type_name(tp) if tp is not None else None
+        if isinstance(exc, RecursionError):
+            from pepperpy.serialization._limits import MAX_DEPTH
+
+            message = f"nested too deeply to structure (decoders allow {MAX_DEPTH} levels)"
+            out.append(ErrorDetail(path, message, code="depth", expected=expected))
+            return
         if data is _MISSING or isinstance(exc, KeyError):
             out.append(
                 ErrorDetail(path, "required key is missing", code="missing", expected=expected)
@@ -1146,6 +1292,74 @@ class Converter:
 
 
 _PLAIN_KINDS = frozenset({"integer", "number", "boolean", "string", "object", "array"})
+
+
+def _too_deep_to_structure(tp: Any) -> StructureError:
+    from pepperpy.serialization._limits import MAX_DEPTH
+
+    message = f"nested too deeply to structure (decoders allow {MAX_DEPTH} levels)"
+    return StructureError(
+        errors=[ErrorDetail("", message, code="depth", expected=_type_name(tp))],
+        context={"type": _type_name(tp), "max_depth": MAX_DEPTH},
+        hint="Flatten the data; recursive types must not nest without bound.",
+    )
+
+
+def _too_deep_to_encode() -> Exception:
+    from pepperpy.serialization._errors import EncodeError
+    from pepperpy.serialization._limits import MAX_DEPTH
+
+    return EncodeError(
+        "the value is nested too deeply to unstructure",
+        context={"max_depth": MAX_DEPTH},
+        hint=f"Flatten the data; decoders refuse more than {MAX_DEPTH} levels anyway.",
+    )
+
+
+def _file_error(path: Path, exc: OSError, action: str) -> Exception:
+    """A PepperPy error naming *path* for an OS failure to read or write it."""
+    from pepperpy.core.exceptions import NotFoundError
+
+    reason = exc.strerror or type(exc).__name__
+    context = {"source": str(path), "reason": reason}
+    if isinstance(exc, FileNotFoundError) and action == "read":
+        return NotFoundError(
+            f"cannot read {path}: no such file", context=context, hint="Check the path."
+        )
+    return InvalidArgumentError(
+        f"cannot {action} {path}: {reason}",
+        context=context,
+        hint="Pass the path of a regular file this process may "
+        + ("read." if action == "read" else "write, in an existing directory."),
+    )
+
+
+def _kind(value: Any) -> Any:
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, int):
+        return int
+    if isinstance(value, float):
+        return float
+    if isinstance(value, str):
+        return str
+    return type(value)
+
+
+def _same_value(expected: Any, value: Any) -> bool:
+    """Equal and of the same JSON kind: ``True`` is not ``1``, ``1.0`` is not ``1``.
+
+    An int is accepted where a float is expected (JSON writes ``2.0`` as ``2``
+    in some encoders), as the strict ``float`` hook does.
+    """
+    kind = _kind(expected)
+    got = _kind(value)
+    if got is not kind and not (kind is float and got is int):
+        return False
+    try:
+        return bool(expected == value)
+    except Exception:
+        return False
 
 
 def _class_name(cl: type) -> str:

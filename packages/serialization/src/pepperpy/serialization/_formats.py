@@ -14,10 +14,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError
-from pepperpy.serialization._errors import DecodeError, EncodeError, FormatUnavailableError
+from pepperpy.serialization._errors import DecodeError, FormatUnavailableError
+from pepperpy.serialization._limits import check_depth, depth_error, encode_failure, may_be_deep
 from pepperpy.serialization._toml import toml_dumps, toml_loads
 
-__all__ = ["Format", "available_formats", "format_for_path", "get_format", "register_format"]
+__all__ = [
+    "Format",
+    "available_formats",
+    "format_for_path",
+    "get_format",
+    "register_format",
+]
 
 
 class Format(NamedTuple):
@@ -129,33 +136,33 @@ def _json_encode(value: Any) -> bytes:
             return result
         except TypeError as exc:
             if "64-bit" not in str(exc):
-                raise _encode_error(exc) from exc
+                if "Recursion limit" in str(exc):
+                    raise encode_failure("json", RecursionError(), value) from None
+                raise encode_failure("json", exc, value) from None
             # Integers beyond 64 bits: the stdlib writes them exactly.
     try:
         return _stdlib_json_encode(value)
-    except (TypeError, ValueError) as exc:
-        raise _encode_error(exc) from exc
-
-
-def _encode_error(exc: Exception) -> EncodeError:
-    return EncodeError(
-        f"value cannot be encoded as JSON: {exc}",
-        context={"format": "json"},
-        hint="Unstructure the value first (pepperpy.serialization.unstructure) or "
-        "register an unstructure hook for its type.",
-    )
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise encode_failure("json", exc, value) from None
 
 
 def _json_decode(data: bytes | str) -> Any:
     orjson = _orjson if _orjson_checked else _load_orjson()
     try:
-        if orjson is not None:
-            return orjson.loads(data)
-        return json.loads(data)
+        result = orjson.loads(data) if orjson is not None else json.loads(data)
     except json.JSONDecodeError as exc:
+        if "depth limit" in exc.msg:  # orjson's own limit (1024)
+            raise depth_error("json") from None
         raise decode_error("json", exc.msg, exc.lineno, exc.colno) from None
     except UnicodeDecodeError as exc:
         raise decode_error("json", f"input is not UTF-8 ({exc.reason})", None, None) from None
+    except RecursionError:
+        raise depth_error("json") from None
+    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise decode_error("json", str(exc), None, None) from None
+    if may_be_deep(data, ("[", "{")):
+        check_depth(result, "json")
+    return result
 
 
 def decode_error(
@@ -174,7 +181,9 @@ def decode_error(
         f"invalid {fmt.upper()}: {message}{where}",
         errors=[ErrorDetail("", message, code="syntax")],
         context=context,
-        hint=f"Fix the {fmt.upper()} syntax at the position shown.",
+        hint=f"Fix the {fmt.upper()} syntax at the position shown."
+        if line is not None
+        else f"Check that the input is well-formed {fmt.upper()}.",
     )
 
 
@@ -182,7 +191,10 @@ def decode_error(
 
 
 def _toml_encode(value: Any) -> bytes:
-    return toml_dumps(value).encode("utf-8")
+    try:
+        return toml_dumps(value).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError) as exc:
+        raise encode_failure("toml", exc, value) from None
 
 
 # --------------------------------------------------------------------------- msgpack
@@ -205,12 +217,8 @@ def _msgpack_encode(value: Any) -> bytes:
     msgpack = _require("msgpack", "msgpack", "msgpack")
     try:
         result: bytes = msgpack.packb(value, use_bin_type=True)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise EncodeError(
-            f"value cannot be encoded as msgpack: {exc}",
-            context={"format": "msgpack"},
-            hint="Unstructure the value first (pepperpy.serialization.unstructure).",
-        ) from exc
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        raise encode_failure("msgpack", exc, value) from None
     return result
 
 
@@ -223,9 +231,13 @@ def _msgpack_decode(data: bytes | str) -> Any:
             hint="Pass the bytes produced by dumps(..., format='msgpack').",
         )
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+        result = msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except (RecursionError, msgpack.StackError):
+        raise depth_error("msgpack") from None
     except Exception as exc:  # msgpack raises several unrelated types
         raise decode_error("msgpack", str(exc) or type(exc).__name__, None, None) from None
+    check_depth(result, "msgpack")
+    return result
 
 
 # --------------------------------------------------------------------------- YAML
@@ -238,28 +250,35 @@ def _yaml_encode(value: Any) -> bytes:
         text: str = yaml.dump(
             value, Dumper=dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
         )
-    except yaml.YAMLError as exc:
-        raise EncodeError(
-            f"value cannot be encoded as YAML: {exc}",
-            context={"format": "yaml"},
-            hint="Unstructure the value first (pepperpy.serialization.unstructure).",
-        ) from exc
-    return text.encode("utf-8")
+    except (yaml.YAMLError, RecursionError, UnicodeEncodeError) as exc:
+        raise encode_failure("yaml", exc, value) from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise encode_failure("yaml", exc, value) from None
 
 
 def _yaml_decode(data: bytes | str) -> Any:
     yaml = _require("yaml", "yaml", "yaml")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(data, Loader=loader)
+        result = yaml.load(data, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
         message = exc.problem or exc.context or "malformed document"
+        if "nesting depth" in message:  # libyaml's own limit (1000)
+            raise depth_error("yaml") from None
         raise decode_error("yaml", message, line, column) from None
     except yaml.YAMLError as exc:
         raise decode_error("yaml", str(exc), None, None) from None
+    except RecursionError:
+        raise depth_error("yaml") from None
+    except Exception as exc:  # constructors raise ValueError (!!int 0x, month 13, ...)
+        raise decode_error("yaml", str(exc) or type(exc).__name__, None, None) from None
+    check_depth(result, "yaml", shared=True)
+    return result
 
 
 # --------------------------------------------------------------------------- registry

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pepperpy.serialization._errors import DecodeError, EncodeError
+from pepperpy.serialization._limits import check_depth, depth_error, may_be_deep
 
 __all__ = ["toml_dumps", "toml_loads"]
 
@@ -187,9 +188,12 @@ def toml_loads(data: bytes | str, *, source: str | None = None) -> dict[str, Any
             raise _decode_error(f"TOML must be UTF-8: {exc}", source, None, None) from None
     else:
         text = data
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark (Notepad); toml-test: valid
+        text = text[1:]
     try:
         result: dict[str, Any] = tomllib.loads(text)
-        return result
+    except RecursionError:
+        raise depth_error("toml", source) from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
@@ -200,6 +204,11 @@ def toml_loads(data: bytes | str, *, source: str | None = None) -> dict[str, Any
                 line, column = int(match.group(1)), int(match.group(2))
         message = _POSITION.sub("", message).strip()
         raise _decode_error(f"invalid TOML: {message}", source, line, column) from None
+    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise _decode_error(f"invalid TOML: {exc}", source, None, None) from None
+    if may_be_deep(text, ("[", "{", ".")):
+        check_depth(result, "toml", source=source)
+    return result
 
 
 def _decode_error(message: str, source: str | None, line: int | None, column: int | None) -> Any:
