@@ -1,4 +1,4 @@
-"""PepperPy plugins: typed sync and async hooks on pluggy, discovery, isolation, extension points.
+"""PepperPy plugins: typed sync and async hooks on pluggy, discovery, isolation, lifecycle.
 
 Declare hooks as methods of a spec class marked with :data:`hookspec`
 (``async def`` for asynchronous hooks), implement them in plugins with
@@ -13,8 +13,11 @@ Declare hooks as methods of a spec class marked with :data:`hookspec`
     manager.register(MyPlugin())
     manager.call(AppSpec.greet, name="ada")   # -> list[str]
 
-:class:`ExtensionPoint` is the thin "name -> factory" variant used for
-backends (entry point groups ``pepperpy.<area>.backends``).
+Historic hooks (:meth:`PluginManager.call_historic`), calls that skip some
+plugins (:meth:`PluginManager.subset`) and call monitoring
+(:meth:`PluginManager.add_monitor`, :meth:`PluginManager.enable_tracing`)
+come from pluggy's public API. For "the implementation named X of area Y"
+(backends), use :class:`pepperpy.core.utils.Backends`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from pepperpy.plugin._discovery import (
     discover_entry_points,
 )
 from pepperpy.plugin._errors import (
-    ExtensionNotFoundError,
     IncompatiblePluginError,
     PluginHookError,
     PluginLoadError,
@@ -33,20 +35,25 @@ from pepperpy.plugin._errors import (
     PluginValidationError,
     PluginWarning,
 )
-from pepperpy.plugin._extension import EntryPointRegistry, ExtensionInfo, ExtensionPoint
-from pepperpy.plugin._manager import ErrorPolicy, PluginFailure, PluginManager, PluginRecord
+from pepperpy.plugin._manager import (
+    ErrorPolicy,
+    HookCall,
+    Monitor,
+    PluginFailure,
+    PluginManager,
+    PluginRecord,
+    PluginSubset,
+)
 from pepperpy.plugin._markers import hookimpl, hookspec
 from pepperpy.plugin._version import __version__
 from pepperpy.plugin._versions import ApiRange, is_compatible
 
 __all__ = [
     "ApiRange",
-    "EntryPointRegistry",
     "ErrorPolicy",
-    "ExtensionInfo",
-    "ExtensionNotFoundError",
-    "ExtensionPoint",
+    "HookCall",
     "IncompatiblePluginError",
+    "Monitor",
     "PluginFailure",
     "PluginHookError",
     "PluginInfo",
@@ -54,6 +61,7 @@ __all__ = [
     "PluginManager",
     "PluginNotFoundError",
     "PluginRecord",
+    "PluginSubset",
     "PluginValidationError",
     "PluginWarning",
     "__version__",

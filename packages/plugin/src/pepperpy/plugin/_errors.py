@@ -5,7 +5,6 @@ from __future__ import annotations
 from pepperpy.core.exceptions import PluginError
 
 __all__ = [
-    "ExtensionNotFoundError",
     "IncompatiblePluginError",
     "PluginHookError",
     "PluginLoadError",
@@ -43,12 +42,6 @@ class PluginNotFoundError(PluginError, LookupError):
     """No plugin (or entry point) is registered under the requested name."""
 
     code = "pepperpy.plugin.not_found"
-
-
-class ExtensionNotFoundError(PluginError, LookupError):
-    """An :class:`~pepperpy.plugin.ExtensionPoint` has no extension of that name."""
-
-    code = "pepperpy.plugin.extension_not_found"
 
 
 class PluginWarning(UserWarning):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
 import logging
 import operator
+import os
+import sys
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -15,7 +27,7 @@ import attrs
 import pluggy
 
 from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError, PluginError
-from pepperpy.core.types import Lifecycle
+from pepperpy.core.types import Lifecycle, LifecycleState
 from pepperpy.plugin._discovery import (
     PluginInfo,
     discover_entry_points,
@@ -33,7 +45,15 @@ from pepperpy.plugin._errors import (
 from pepperpy.plugin._markers import PROJECT
 from pepperpy.plugin._versions import ApiRange, parse_version
 
-__all__ = ["ErrorPolicy", "PluginFailure", "PluginManager", "PluginRecord"]
+__all__ = [
+    "ErrorPolicy",
+    "HookCall",
+    "Monitor",
+    "PluginFailure",
+    "PluginManager",
+    "PluginRecord",
+    "PluginSubset",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +72,16 @@ _POLICIES = ("skip", "warn", "raise")
 _LOG = logging.getLogger("pepperpy.plugin")
 
 _LIST, _FIRST, _ALIST, _AFIRST = "call", "call_first", "acall", "acall_first"
+_HISTORIC = "call_historic"
+# Frames a PluginWarning must not point at: this package, pluggy, and Lifecycle.start/stop.
+_INTERNAL = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep if is_dir else os.path.abspath(path)
+    for path, is_dir in (
+        (__file__, True),
+        (pluggy.__file__ or "", True),
+        (sys.modules[Lifecycle.__module__].__file__ or "", False),
+    )
+)
 _STALE: Any = object()  # a hook's call plan must be rebuilt
 _ORIGINAL = "_pepperpy_original"
 _RECORD = "_pepperpy_record"
@@ -137,7 +167,9 @@ class _Spec:
         self.nargs = len(self.argnames)
         self.argset = frozenset(self.argnames)
         self.plan: Any = _STALE
-        if self.is_async:
+        if opts.get("historic"):
+            self.mode = _HISTORIC
+        elif self.is_async:
             self.mode = _AFIRST if self.firstresult else _ALIST
         else:
             self.mode = _FIRST if self.firstresult else _LIST
@@ -179,10 +211,10 @@ class _Spec:
         return bound
 
 
-def _raise_wrapfail(gen: object, message: str) -> None:
+def _wrapper_error(gen: object, message: str) -> PluginValidationError:
     code = getattr(gen, "gi_code", None) or getattr(gen, "ag_code", None)
     where = f"{code.co_name!r} {code.co_filename}:{code.co_firstlineno}" if code else repr(gen)
-    raise PluginValidationError(
+    return PluginValidationError(
         f"hook wrapper at {where} {message}",
         context={"wrapper": where},
         hint="A wrapper yields exactly once to receive the result (an async wrapper may "
@@ -190,135 +222,170 @@ def _raise_wrapfail(gen: object, message: str) -> None:
     )
 
 
-async def _amulticall(
-    hook_name: str,
-    hook_impls: Sequence[pluggy.HookImpl],
-    caller_kwargs: Mapping[str, object],
-    firstresult: bool,
-) -> Any:
-    """Await every implementation in pluggy's order, with firstresult and wrappers.
-
-    Mirrors :func:`pluggy._multicall`: implementations run last-registered
-    first (adjusted by ``tryfirst``/``trylast``), ``None`` results are dropped,
-    a firstresult hook stops at the first non-``None`` result, and wrappers
-    see the result (or exception) of everything inside them.
-    """
-    results: list[object] = []
-    exception: BaseException | None = None
-    teardowns: list[Any] = []
+def _arguments(hook: str, impl: pluggy.HookImpl, kwargs: Mapping[str, object]) -> Any:
+    """The positional and optional keyword arguments pluggy would pass *impl*."""
     try:
-        for impl in reversed(hook_impls):
+        args = [kwargs[name] for name in impl.argnames]
+    except KeyError as exc:
+        raise InvalidArgumentError(
+            f"hook {hook!r} call must provide argument {exc.args[0]!r}",
+            code="pepperpy.plugin.hook_arguments",
+            context={"hook": hook, "argument": exc.args[0]},
+            hint="Pass every argument of the hook specification by keyword.",
+        ) from None
+    return args, {k: kwargs[k] for k in impl.kwargnames if k in kwargs}
+
+
+async def _await_impls(
+    hook: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object], first: bool
+) -> Any:
+    """Await a hook's implementations (in call order, no wrappers): results, or the first."""
+    results: list[object] = []
+    for impl in impls:
+        args, extra = _arguments(hook, impl, kwargs)
+        res = impl.function(*args, **extra)
+        if inspect.isawaitable(res):
+            res = await res
+        if res is not None:
+            if first:
+                return res
+            results.append(res)
+    return None if first else results
+
+
+async def _around(
+    hook: str,
+    wrapper: pluggy.HookImpl,
+    kwargs: Mapping[str, object],
+    first: bool,
+    inner: Callable[[], Awaitable[Any]],
+) -> Any:
+    """Run *inner* inside one wrapper: a generator (pluggy's protocol) or an async generator.
+
+    A generator wrapper receives the result (or the exception) at its yield and
+    returns the final result. An async generator wrapper receives it at its
+    first yield; a second yield replaces it, finishing keeps it (or, after an
+    exception, suppresses it: the result becomes ``None`` or ``[]``).
+    """
+    args, extra = _arguments(hook, wrapper, kwargs)
+    function = getattr(wrapper.function, _ORIGINAL, wrapper.function)
+    gen: Any = function(*args, **extra)
+    if not _is_async_gen(gen):
+        try:
+            next(gen)
+        except StopIteration:
+            raise _wrapper_error(gen, "did not yield") from None
+        try:
             try:
-                args = [caller_kwargs[name] for name in impl.argnames]
-            except KeyError as exc:
-                raise InvalidArgumentError(
-                    f"hook {hook_name!r} call must provide argument {exc.args[0]!r}",
-                    code="pepperpy.plugin.hook_arguments",
-                    context={"hook": hook_name, "argument": exc.args[0]},
-                    hint="Pass every argument of the hook specification by keyword.",
-                ) from None
-            kwargnames = getattr(impl, "kwargnames", ())
-            kwargs = {k: caller_kwargs[k] for k in kwargnames if k in caller_kwargs}
-            if impl.wrapper:
-                gen: Any = impl.function(*args, **kwargs)
-                if inspect.isasyncgen(gen):
-                    try:
-                        await gen.__anext__()
-                    except StopAsyncIteration:
-                        _raise_wrapfail(gen, "did not yield")
-                else:
-                    try:
-                        next(gen)
-                    except StopIteration:
-                        _raise_wrapfail(gen, "did not yield")
-                teardowns.append(gen)
+                result = await inner()
+            except BaseException as exc:
+                gen.throw(exc)
             else:
-                res = impl.function(*args, **kwargs)
-                if inspect.isawaitable(res):
-                    res = await res
-                if res is not None:
-                    results.append(res)
-                    if firstresult:
-                        break
+                gen.send(result)
+        except StopIteration as stop:
+            return stop.value
+        gen.close()
+        raise _wrapper_error(gen, "has second yield")
+    try:
+        await gen.__anext__()
+    except StopAsyncIteration:
+        raise _wrapper_error(gen, "did not yield") from None
+    try:
+        result = await inner()
     except BaseException as exc:
-        exception = exc
-    result: Any = (results[0] if results else None) if firstresult else results
-    for gen in reversed(teardowns):
-        if _is_agen(gen):
-            try:
-                if exception is not None:
-                    replacement = await gen.athrow(exception)
-                else:
-                    replacement = await gen.asend(result)
-            except StopAsyncIteration:
-                if exception is not None:  # swallowed without a replacement
-                    exception = None
-                    result = None if firstresult else []
-                continue
-            except BaseException as exc:
-                exception = exc
-                continue
-            result, exception = replacement, None
-            try:
-                await gen.asend(None)
-            except StopAsyncIteration:
-                continue
-            except BaseException as exc:
-                exception = exc
-                continue
-            await gen.aclose()
-            try:
-                _raise_wrapfail(gen, "yielded more than twice")
-            except PluginValidationError as exc:
-                exception = exc
-        else:
-            try:
-                if exception is not None:
-                    gen.throw(exception)
-                else:
-                    gen.send(result)
-                gen.close()
-            except StopIteration as stop:
-                result, exception = stop.value, None
-                continue
-            except BaseException as exc:
-                exception = exc
-                continue
-            try:
-                _raise_wrapfail(gen, "has second yield")
-            except PluginValidationError as exc:
-                exception = exc
-    if exception is not None:
-        raise exception
-    return result
+        try:
+            replacement = await gen.athrow(exc)
+        except StopAsyncIteration:
+            return None if first else []
+    else:
+        try:
+            replacement = await gen.asend(result)
+        except StopAsyncIteration:
+            return result
+    try:
+        await gen.asend(None)
+    except StopAsyncIteration:
+        return replacement
+    await gen.aclose()
+    raise _wrapper_error(gen, "yielded more than twice")
 
 
-class _Pluggy(pluggy.PluginManager):
-    """pluggy's manager, also accepting async generator wrappers (for async hooks)."""
+async def _acall_impls(
+    hook: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object], first: bool
+) -> Any:
+    """Call an async hook's implementations as listed by :meth:`pluggy.HookCaller.get_hookimpls`.
 
-    def _verify_hook(self, hook: pluggy.HookCaller, hookimpl: pluggy.HookImpl) -> None:
-        function = hookimpl.function
-        if hookimpl.wrapper and inspect.isasyncgenfunction(function):
-            # pluggy insists on a generator function; show it a stand-in for the check
-            setattr(hookimpl, "function", _generator_stand_in)  # noqa: B010
-            try:
-                super()._verify_hook(hook, hookimpl)
-            finally:
-                setattr(hookimpl, "function", function)  # noqa: B010
-            return
-        super()._verify_hook(hook, hookimpl)
+    pluggy lists implementations in reverse call order, wrappers last; so the
+    last listed wrapper is the outermost and the plain implementations run
+    last-listed first, like pluggy's own calls.
+    """
+    order = list(reversed(impls))
+    wrappers = [impl for impl in order if impl.wrapper]
+    plain = [impl for impl in order if not impl.wrapper]
+
+    def layer(depth: int) -> Callable[[], Awaitable[Any]]:
+        if depth == len(wrappers):
+            return lambda: _await_impls(hook, plain, kwargs, first)
+        return lambda: _around(hook, wrappers[depth], kwargs, first, layer(depth + 1))
+
+    return await layer(0)()
 
 
-def _generator_stand_in() -> Generator[None, None, None]:  # pragma: no cover - never run
-    yield
+def _stand_in(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What pluggy is given for an async generator wrapper: a generator with its signature.
+
+    pluggy accepts only generator functions as wrappers, and it never calls the
+    wrappers of async hooks (only :class:`PluginManager` does, with the original).
+    """
+
+    def stand_in(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:  # pragma: no cover
+        return (yield)
+
+    functools.update_wrapper(stand_in, function)
+    setattr(stand_in, _ORIGINAL, function)
+    return stand_in
 
 
-def _is_agen(obj: object) -> bool:
+def _is_async_gen(obj: object) -> bool:
     return inspect.isasyncgen(obj)  # not a TypeGuard: keeps the value typed as Any
 
 
 def _is_async_impl(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn)
+
+
+@attrs.frozen
+class HookCall:
+    """One hook call, as monitors see it (see :meth:`PluginManager.add_monitor`).
+
+    Attributes:
+        hook: The hook's name.
+        plugins: The names of the plugins whose implementations run, in call order.
+        kwargs: The call's arguments.
+        result: The call's result (after it returned; ``None`` before).
+        error: The exception the call raised, if it did.
+    """
+
+    hook: str
+    plugins: tuple[str, ...]
+    kwargs: Mapping[str, Any]
+    result: Any = None
+    error: BaseException | None = None
+
+
+Monitor = Callable[[HookCall], object]
+"""A callback that receives a :class:`HookCall`."""
+
+
+class _Proxy:
+    """What pluggy sees of a plugin: its hook implementations, guarded by the policy."""
+
+    def __init__(self, record: PluginRecord, functions: Mapping[str, Callable[..., Any]]) -> None:
+        self.__dict__.update(functions)
+        self.__record = record
+
+    def __repr__(self) -> str:
+        return f"<plugin {self.__record.name!r}>"
 
 
 class PluginManager(Lifecycle):
@@ -374,12 +441,15 @@ class PluginManager(Lifecycle):
         self._api_tuple = parse_version(api_version) if api_version is not None else None
         self.policy: ErrorPolicy = policy
         self.entry_point_group = entry_point_group
-        self._pm = _Pluggy(PROJECT)
+        self._pm = pluggy.PluginManager(PROJECT)
         self._specs: dict[Callable[..., Any], _Spec] = {}
         self._by_name: dict[str, _Spec] = {}
         self._records: dict[str, PluginRecord] = {}
         self._failures: deque[PluginFailure] = deque(maxlen=max_failures)
-        self._started: list[PluginRecord] = []
+        self._proxies: dict[str, _Proxy] = {}
+        self._started: dict[str, PluginRecord] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._monitors: list[tuple[Monitor | None, Monitor | None]] = []
         self._blocked: set[str] = set()
         for spec in specs:
             self.add_specs(spec)
@@ -389,22 +459,27 @@ class PluginManager(Lifecycle):
     def add_specs(self, spec: type) -> None:
         """Add the hook specifications declared on the class *spec*.
 
+        ``@hookspec(historic=True)`` declares a historic hook (synchronous
+        only), called with :meth:`call_historic`.
+
         Raises:
-            InvalidArgumentError: *spec* declares no hook, or a hook that is
-                already declared, or a historic hook (not supported).
+            InvalidArgumentError: *spec* declares no hook, a hook that is
+                already declared, or an async historic hook.
         """
         found: list[tuple[str, Callable[..., Any]]] = []
         for attr in dir(spec):
             fn = getattr(spec, attr, None)
-            if fn is not None and getattr(fn, f"{PROJECT}_spec", None) is not None:
-                if getattr(fn, f"{PROJECT}_spec").get("historic"):
-                    raise InvalidArgumentError(
-                        f"hook {attr!r} is historic, which pepperpy.plugin does not support",
-                        code="pepperpy.plugin.historic",
-                        context={"hook": attr},
-                        hint="Call the hook for late plugins yourself after registering them.",
-                    )
-                found.append((attr, fn))
+            opts = getattr(fn, f"{PROJECT}_spec", None) if fn is not None else None
+            if opts is None:
+                continue
+            if opts.get("historic") and _is_async_impl(fn):  # type: ignore[arg-type]
+                raise InvalidArgumentError(
+                    f"hook {attr!r} is historic and async; historic hooks are synchronous",
+                    code="pepperpy.plugin.historic",
+                    context={"hook": attr},
+                    hint="Declare the historic hook with 'def', or drop historic=True.",
+                )
+            found.append((attr, fn))  # type: ignore[arg-type]
         if not found:
             raise InvalidArgumentError(
                 f"{getattr(spec, '__qualname__', spec)!r} declares no hook specification",
@@ -450,7 +525,11 @@ class PluginManager(Lifecycle):
             )
         if spec.mode != method:
             kind = ("async " if spec.is_async else "") + (
-                "firstresult hook" if spec.firstresult else "hook"
+                "historic hook"
+                if spec.mode == _HISTORIC
+                else "firstresult hook"
+                if spec.firstresult
+                else "hook"
             )
             raise InvalidArgumentError(
                 f"{spec.name!r} is an {kind}: call it with {spec.mode}(), not {method}()",
@@ -468,15 +547,18 @@ class PluginManager(Lifecycle):
         """Flatten a hook's implementations into call steps, in pluggy's call order.
 
         Hooks with wrappers (or implementations taking optional keyword
-        parameters) return ``None`` and go through the general call loop.
+        parameters), and every hook while monitors are installed, return
+        ``None`` and go through pluggy's call (sync) or :func:`_acall_impls`.
         """
+        if self._monitors:
+            return None
         steps: list[_Step] = []
         for impl in reversed(spec.caller.get_hookimpls()):
-            record = getattr(impl.function, _RECORD, None)
-            optional_args: tuple[str, ...] = tuple(getattr(impl, "kwargnames", None) or ())
-            if impl.wrapper or impl.hookwrapper or optional_args or not record:
+            function = impl.function
+            record = getattr(function, _RECORD, None)
+            if impl.wrapper or impl.hookwrapper or impl.kwargnames or record is None:
                 return None
-            original = getattr(impl.function, _ORIGINAL)
+            original = getattr(function, _ORIGINAL)
             names = tuple(impl.argnames)
             getter: Any
             if not names:
@@ -542,6 +624,32 @@ class PluginManager(Lifecycle):
                 results.append(res)
         return None if first else results
 
+    async def _acall_caller(
+        self, spec: _Spec, caller: pluggy.HookCaller, kwargs: dict[str, Any], first: bool
+    ) -> Any:
+        """Await an async hook through *caller*'s implementations, telling the monitors."""
+        impls = caller.get_hookimpls()
+        if not self._monitors:
+            return await _acall_impls(spec.name, impls, kwargs, first)
+        call = HookCall(spec.name, tuple(i.plugin_name for i in reversed(impls)), kwargs)
+        monitors = list(self._monitors)
+        for before, _ in reversed(monitors):
+            if before is not None:
+                before(call)
+        try:
+            result = await _acall_impls(spec.name, impls, kwargs, first)
+        except BaseException as exc:
+            self._tell_after(monitors, attrs.evolve(call, error=exc))
+            raise
+        self._tell_after(monitors, attrs.evolve(call, result=result))
+        return result
+
+    @staticmethod
+    def _tell_after(monitors: list[tuple[Monitor | None, Monitor | None]], call: HookCall) -> None:
+        for _, after in monitors:
+            if after is not None:
+                after(call)
+
     def call(
         self, hook: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
     ) -> list[R]:
@@ -556,8 +664,8 @@ class PluginManager(Lifecycle):
             **kwargs: The hook's arguments by name.
 
         Raises:
-            InvalidArgumentError: *hook* is unknown, async or firstresult, or an
-                argument is missing or unknown.
+            InvalidArgumentError: *hook* is unknown, async, historic or firstresult,
+                or an argument is missing or unknown.
             PluginHookError: an implementation raised (policy ``"raise"``).
         """
         spec = self._specs.get(hook)
@@ -599,9 +707,7 @@ class PluginManager(Lifecycle):
             spec = self._spec_for(hook, _ALIST)
         bound, plan = self._prepare(spec, args, kwargs)
         if plan is None:
-            result: list[R] = await _amulticall(
-                spec.name, spec.caller.get_hookimpls(), bound, False
-            )
+            result: list[R] = await self._acall_caller(spec, spec.caller, bound, False)
             return result
         return await self._arun_plan(spec, plan, bound, False)  # type: ignore[no-any-return]
 
@@ -618,11 +724,127 @@ class PluginManager(Lifecycle):
             spec = self._spec_for(hook, _AFIRST)
         bound, plan = self._prepare(spec, args, kwargs)
         if plan is None:
-            result: R | None = await _amulticall(
-                spec.name, spec.caller.get_hookimpls(), bound, True
-            )
+            result: R | None = await self._acall_caller(spec, spec.caller, bound, True)
             return result
         return await self._arun_plan(spec, plan, bound, True)  # type: ignore[no-any-return]
+
+    def call_historic(
+        self,
+        hook: Callable[Concatenate[Any, P], R],
+        on_result: Callable[[R], object] | None = None,
+        /,
+    ) -> Callable[P, None]:
+        """Prepare a call of a historic hook; calling the result makes the call.
+
+        The call reaches every plugin registered now and, when it registers,
+        every plugin registered later (pluggy's historic hooks). *on_result*
+        receives each non-``None`` result, now and later::
+
+            manager.call_historic(AppSpec.configure, results.append)(config=config)
+
+        Raises:
+            InvalidArgumentError: *hook* is not a historic hook of this manager
+                (now), or an argument is missing or unknown (at the call).
+        """
+        spec = self._specs.get(hook)
+        if spec is None or spec.mode != _HISTORIC:
+            spec = self._spec_for(hook, _HISTORIC)
+        checked = spec
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> None:
+            bound = checked.bind(args, kwargs) if args else dict(kwargs)
+            if bound.keys() != checked.argset:
+                checked.check(bound)
+            checked.caller.call_historic(
+                result_callback=on_result,  # type: ignore[arg-type]
+                kwargs=bound,
+            )
+
+        return call
+
+    def subset(self, *, exclude: Iterable[str]) -> PluginSubset:
+        """Call hooks on every plugin but those named in *exclude* (pluggy's subset callers).
+
+        Raises:
+            PluginNotFoundError: a name in *exclude* is not registered.
+        """
+        names = tuple(exclude)
+        proxies = []
+        for name in names:
+            self.get_plugin(name)  # raises PluginNotFoundError
+            proxies.append(self._proxies[name])
+        return PluginSubset(self, tuple(proxies))
+
+    # ------------------------------------------------------------------ monitoring
+
+    def add_monitor(
+        self, before: Monitor | None = None, after: Monitor | None = None
+    ) -> Callable[[], None]:
+        """Call *before* ahead of every hook call and *after* once it finished; return undo.
+
+        Both receive a :class:`HookCall` (hook name, the plugins that run in call
+        order, the arguments; *after* also the result or the error). Sync calls
+        are monitored through :meth:`pluggy.PluginManager.add_hookcall_monitoring`,
+        async calls by this manager, so both look the same. Calls are slower
+        while a monitor is installed.
+        """
+
+        def pluggy_before(
+            hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]
+        ) -> None:
+            if before is not None:
+                before(HookCall(hook_name, tuple(i.plugin_name for i in reversed(impls)), kwargs))
+
+        def pluggy_after(
+            outcome: pluggy.Result[object],
+            hook_name: str,
+            impls: Sequence[pluggy.HookImpl],
+            kwargs: Mapping[str, object],
+        ) -> None:
+            if after is None:
+                return
+            call = HookCall(hook_name, tuple(i.plugin_name for i in reversed(impls)), kwargs)
+            try:
+                result = outcome.get_result()
+            except BaseException as exc:
+                after(attrs.evolve(call, error=exc))
+            else:
+                after(attrs.evolve(call, result=result))
+
+        undo_pluggy = self._pm.add_hookcall_monitoring(pluggy_before, pluggy_after)
+        entry = (before, after)
+        self._monitors.append(entry)
+        self._stale()
+
+        def undo() -> None:
+            if entry in self._monitors:
+                self._monitors.remove(entry)
+                undo_pluggy()
+                self._stale()
+
+        return undo
+
+    def enable_tracing(self, write: Callable[[str], object] | None = None) -> Callable[[], None]:
+        """Write one line before and one after every hook call; return undo.
+
+        Lines look like ``greet(name='ada') -> hello, hi`` (the plugins, in
+        call order) and ``greet -> ['hi ada', 'hello ada']`` (or ``greet !!
+        KeyError: ...``). *write* defaults to the ``pepperpy.plugin`` logger at
+        DEBUG level. Built on :meth:`add_monitor`.
+        """
+        out: Callable[[str], object] = write if write is not None else _LOG.debug
+
+        def before(call: HookCall) -> None:
+            arguments = ", ".join(f"{k}={v!r}" for k, v in call.kwargs.items())
+            out(f"{call.hook}({arguments}) -> {', '.join(call.plugins) or 'no plugin'}")
+
+        def after(call: HookCall) -> None:
+            if call.error is not None:
+                out(f"{call.hook} !! {type(call.error).__name__}: {call.error}")
+            else:
+                out(f"{call.hook} -> {call.result!r}")
+
+        return self.add_monitor(before, after)
 
     # ------------------------------------------------------------------ failures
 
@@ -636,7 +858,7 @@ class PluginManager(Lifecycle):
         message = failure.describe()
         if self.policy == "warn":
             _LOG.warning(message, exc_info=failure.error)
-            warnings.warn(PluginWarning(message), stacklevel=3)
+            warnings.warn(PluginWarning(message), stacklevel=_caller_stacklevel())
         else:
             _LOG.debug(message, exc_info=failure.error)
 
@@ -670,6 +892,7 @@ class PluginManager(Lifecycle):
         self._report(failure)
 
     def _guard(self, fn: Callable[..., Any], record: PluginRecord, hook: str) -> Any:
+        """Wrap an implementation so its failures follow the policy (what pluggy calls)."""
         failed = self._hook_failed
         if inspect.iscoroutinefunction(fn):
 
@@ -680,17 +903,18 @@ class PluginManager(Lifecycle):
                     failed(record, hook, exc)
                     return None
 
-            setattr(aguard, _ORIGINAL, fn)
-            setattr(aguard, _RECORD, record)
-            return aguard
+            guard: Callable[..., Any] = aguard
+        else:
 
-        def guard(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                failed(record, hook, exc)
-                return None
+            def sguard(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return fn(*args, **kwargs)
+                except Exception as exc:
+                    failed(record, hook, exc)
+                    return None
 
+            guard = sguard
+        functools.update_wrapper(guard, fn)  # pluggy reads the signature through __wrapped__
         setattr(guard, _ORIGINAL, fn)
         setattr(guard, _RECORD, record)
         return guard
@@ -773,21 +997,26 @@ class PluginManager(Lifecycle):
             )
         requires = self._check_compatible(plugin, name, distribution)
         record = PluginRecord(name, plugin, distribution, version, source, requires)
+        proxy = _Proxy(record, self._implementations(plugin, record))
         try:
-            self._pm.register(plugin, name=name)
+            self._pm.register(proxy, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
+            if self._pm.is_registered(proxy):
+                self._pm.unregister(proxy, name=name)
             raise PluginValidationError(
                 f"plugin {name!r} is invalid: {exc}",
                 context={"plugin": name, "distribution": distribution},
-                hint="Make its @hookimpl functions match the hook specifications.",
+                hint="Make the functions it marks with @hookimpl match the hook specifications.",
             ) from exc
-        try:
-            self._validate_and_guard(plugin, record)
-        except BaseException:
-            self._pm.unregister(plugin, name=name)
+        except BaseException:  # a historic replay raised (policy "raise")
+            if self._pm.is_registered(proxy):
+                self._pm.unregister(proxy, name=name)
             raise
         self._records[name] = record
+        self._proxies[name] = proxy
         self._stale()
+        if self.state is LifecycleState.RUNNING:
+            self._start_late(record)
         return name
 
     def _check_compatible(self, plugin: object, name: str, distribution: str | None) -> str | None:
@@ -818,56 +1047,71 @@ class PluginManager(Lifecycle):
             )
         return str(requires)
 
-    def _validate_and_guard(self, plugin: object, record: PluginRecord) -> None:
-        callers = self._pm.get_hookcallers(plugin) or []
-        for caller in callers:
-            spec = self._by_name.get(caller.name)
-            for impl in caller.get_hookimpls():
-                if impl.plugin is not plugin:
-                    continue
-                problem = None
-                if spec is None and not impl.optionalhook:
-                    problem = f"implements {caller.name!r}, which is not a known hook"
-                elif spec is not None and not spec.is_async and _is_async_impl(impl.function):
-                    problem = (
-                        f"implements the synchronous hook {caller.name!r} with an async function"
-                    )
-                elif spec is not None and spec.is_async and impl.hookwrapper:
-                    problem = f"uses an old-style hookwrapper on the async hook {caller.name!r}"
-                if problem is not None:
-                    raise PluginValidationError(
-                        f"plugin {record.name!r} {problem}",
-                        context={
-                            "plugin": record.name,
-                            "distribution": record.distribution,
-                            "hook": caller.name,
-                            "known": sorted(self._by_name),
-                        },
-                        hint="Check the hook name and whether the spec is sync or async; "
-                        "use @hookimpl(optionalhook=True) for optional hooks.",
-                    )
-        for caller in callers:
-            for impl in caller.get_hookimpls():
-                if impl.plugin is plugin and not (impl.wrapper or impl.hookwrapper):
-                    # HookImpl.function is Final only for type checkers: swapping in the
-                    # guard keeps pluggy's ordering and argument handling untouched.
-                    setattr(impl, "function", self._guard(impl.function, record, caller.name))  # noqa: B010
+    def _implementations(self, plugin: object, record: PluginRecord) -> dict[str, Any]:
+        """Validate *plugin*'s hook implementations; return what pluggy is to be given.
+
+        Plain implementations are guarded (failures follow the policy), async
+        generator wrappers get a generator stand-in; the rest is given as is.
+        """
+        functions: dict[str, Any] = {}
+        for attr in dir(plugin):
+            opts = self._pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None:
+                continue
+            fn = getattr(plugin, attr)
+            hook = opts.get("specname") or attr
+            spec = self._by_name.get(hook)
+            wrapper = bool(opts.get("wrapper") or opts.get("hookwrapper"))
+            problem = None
+            if spec is None and not opts.get("optionalhook"):
+                problem = f"implements {hook!r}, which is not a known hook"
+            elif spec is not None and not spec.is_async and _is_async_impl(fn):
+                problem = f"implements the synchronous hook {hook!r} with an async function"
+            elif spec is not None and spec.is_async and opts.get("hookwrapper"):
+                problem = f"uses an old-style hookwrapper on the async hook {hook!r}"
+            if problem is not None:
+                raise PluginValidationError(
+                    f"plugin {record.name!r} {problem}",
+                    context={
+                        "plugin": record.name,
+                        "distribution": record.distribution,
+                        "hook": hook,
+                        "known": sorted(self._by_name),
+                    },
+                    hint="Check the hook name and whether the spec is sync or async; "
+                    "use @hookimpl(optionalhook=True) for optional hooks.",
+                )
+            if not wrapper:
+                function = self._guard(fn, record, hook)
+            elif inspect.isasyncgenfunction(fn):
+                function = _stand_in(fn)
+            else:
+                function = fn  # a generator wrapper: pluggy runs it for sync hooks
+            if function is not fn:
+                setattr(function, f"{PROJECT}_impl", opts)
+            functions[attr] = function
+        return functions
 
     def unregister(self, name: str) -> object:
         """Unregister the plugin named *name* and return it.
+
+        A started plugin is stopped: a synchronous ``stop`` runs now, an async
+        one is started on the running event loop and :meth:`stop` waits for it.
 
         Raises:
             PluginNotFoundError: nothing is registered under that name.
         """
         plugin = self.get_plugin(name)
-        self._pm.unregister(plugin, name=name)
+        self._pm.unregister(self._proxies.pop(name), name=name)
         record = self._records.pop(name)
         self._stale()
-        self._started = [r for r in self._started if r is not record]
+        if self._started.get(name) is record:
+            del self._started[name]
+            self._stop_soon(record)
         return plugin
 
     def block(self, name: str) -> None:
-        """Block the plugin *name*: unregister it now and never load or register it again."""
+        """Block the plugin *name*: unregister (and stop) it now; never register it again."""
         self._blocked.add(name)
         if name in self._records:
             self.unregister(name)
@@ -989,39 +1233,201 @@ class PluginManager(Lifecycle):
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def _on_start(self) -> None:
-        self._started = []
-        for record in list(self._records.values()):
-            start = getattr(record.plugin, "start", None)
-            if not callable(start):
-                continue
+    @staticmethod
+    def _begin(record: PluginRecord, what: str) -> Awaitable[object] | None:
+        """Call the plugin's *what* (``start``/``stop``) if it has one; return what to await."""
+        fn = getattr(record.plugin, what, None)
+        if not callable(fn):
+            return None
+        result = fn()
+        return result if inspect.isawaitable(result) else None
+
+    async def _start_record(self, record: PluginRecord) -> None:
+        try:
+            pending = self._begin(record, "start")
+            if pending is not None:
+                await pending
+        except Exception as exc:
+            self._isolate(PluginFailure(record.name, record.distribution, "start", exc))
+            return
+        if self._records.get(record.name) is record:
+            self._started[record.name] = record
+        else:  # unregistered while it was starting
+            await self._stop_record(record)
+
+    async def _stop_record(self, record: PluginRecord) -> None:
+        try:
+            pending = self._begin(record, "stop")
+            if pending is not None:
+                await pending
+        except Exception as exc:
+            self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
+
+    def _start_late(self, record: PluginRecord) -> None:
+        """Start a plugin registered while the manager runs (an async start as a task)."""
+        try:
+            pending = self._begin(record, "start")
+        except Exception as exc:
+            self._isolate(PluginFailure(record.name, record.distribution, "start", exc))
+            return
+        if pending is None:
+            self._started[record.name] = record
+            return
+
+        async def finish(awaitable: Awaitable[object]) -> None:
             try:
-                result = start()
-                if inspect.isawaitable(result):
-                    await result
+                await awaitable
             except Exception as exc:
                 self._isolate(PluginFailure(record.name, record.distribution, "start", exc))
-                continue
-            self._started.append(record)
+                return
+            if self._records.get(record.name) is record:
+                self._started[record.name] = record
+            else:  # unregistered while it was starting
+                await self._stop_record(record)
+
+        self._spawn(record, "start", finish(pending))
+
+    def _stop_soon(self, record: PluginRecord) -> None:
+        """Stop a plugin that left while started (an async stop as a task)."""
+        try:
+            pending = self._begin(record, "stop")
+        except Exception as exc:
+            self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
+            return
+        if pending is None:
+            return
+
+        async def finish(awaitable: Awaitable[object]) -> None:
+            try:
+                await awaitable
+            except Exception as exc:
+                self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
+
+        self._spawn(record, "stop", finish(pending))
+
+    def _spawn(self, record: PluginRecord, phase: str, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            task = asyncio.get_running_loop().create_task(work)
+        except RuntimeError:
+            work.close()
+            self._isolate(
+                PluginFailure(
+                    record.name,
+                    record.distribution,
+                    phase,
+                    PluginError(
+                        f"the async {phase} of plugin {record.name!r} needs the event loop",
+                        code="pepperpy.plugin.no_loop",
+                        context={"plugin": record.name},
+                        hint="Register and unregister plugins of a running manager from "
+                        "the event loop's thread.",
+                    ),
+                )
+            )
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_start(self) -> None:
+        self._started = {}
+        attempted: set[str] = set()
+        while True:  # plugins registered by another plugin's start are started too
+            todo = [r for n, r in self._records.items() if n not in attempted]
+            if not todo:
+                return
+            for record in todo:
+                attempted.add(record.name)
+                if self._records.get(record.name) is record:
+                    await self._start_record(record)
 
     async def _on_stop(self) -> None:
         first_error: BaseException | None = None
-        started, self._started = self._started, []
-        for record in reversed(started):
-            stop = getattr(record.plugin, "stop", None)
-            if not callable(stop):
-                continue
+        while self._tasks:  # starts and stops begun by register/unregister while running
+            for outcome in await asyncio.gather(*self._tasks, return_exceptions=True):
+                if isinstance(outcome, PluginError):
+                    first_error = first_error or outcome
+        started, self._started = self._started, {}
+        for record in reversed(list(started.values())):
             try:
-                result = stop()
-                if inspect.isawaitable(result):
-                    await result
-            except Exception as exc:
-                try:
-                    self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
-                except PluginError as error:
-                    first_error = first_error or error
+                await self._stop_record(record)
+            except PluginError as error:
+                first_error = first_error or error
         if first_error is not None:
             raise first_error
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this package, pluggy and Lifecycle."""
+    frame = inspect.currentframe()
+    level = 0
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame = frame.f_back
+        level += 1
+    return max(level, 1)
+
+
+class PluginSubset:
+    """Hook calls that skip some plugins (see :meth:`PluginManager.subset`).
+
+    Built on :meth:`pluggy.PluginManager.subset_hook_caller`; the methods
+    match :class:`PluginManager`'s.
+    """
+
+    def __init__(self, manager: PluginManager, exclude: tuple[object, ...]) -> None:
+        self._manager = manager
+        self._exclude = exclude
+
+    def _caller(self, spec: _Spec) -> pluggy.HookCaller:
+        return self._manager._pm.subset_hook_caller(spec.name, self._exclude)
+
+    def _bind(
+        self, hook: Callable[..., Any], mode: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[_Spec, dict[str, Any]]:
+        spec = self._manager._spec_for(hook, mode)
+        bound = spec.bind(args, kwargs) if args else kwargs
+        if bound.keys() != spec.argset:
+            spec.check(bound)
+        return spec, bound
+
+    def call(
+        self, hook: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> list[R]:
+        """Like :meth:`PluginManager.call`, without the excluded plugins."""
+        spec, bound = self._bind(hook, _LIST, args, kwargs)
+        result: list[R] = self._caller(spec)(**bound)
+        return result
+
+    def call_first(
+        self, hook: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R | None:
+        """Like :meth:`PluginManager.call_first`, without the excluded plugins."""
+        spec, bound = self._bind(hook, _FIRST, args, kwargs)
+        result: R | None = self._caller(spec)(**bound)
+        return result
+
+    async def acall(
+        self,
+        hook: Callable[Concatenate[Any, P], Awaitable[R]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> list[R]:
+        """Like :meth:`PluginManager.acall`, without the excluded plugins."""
+        spec, bound = self._bind(hook, _ALIST, args, kwargs)
+        result: list[R] = await self._manager._acall_caller(spec, self._caller(spec), bound, False)
+        return result
+
+    async def acall_first(
+        self,
+        hook: Callable[Concatenate[Any, P], Awaitable[R]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R | None:
+        """Like :meth:`PluginManager.acall_first`, without the excluded plugins."""
+        spec, bound = self._bind(hook, _AFIRST, args, kwargs)
+        result: R | None = await self._manager._acall_caller(spec, self._caller(spec), bound, True)
+        return result
 
 
 def _label(target: str | Path) -> str:
