@@ -30,7 +30,7 @@ def test_timeouts_are_always_finite_and_positive(kwargs: dict[str, float]) -> No
 
 
 def test_timeout_helpers() -> None:
-    assert Timeout.all(3) == Timeout(connect=3, read=3, total=3, pool=3)
+    assert Timeout.all(3) == Timeout(connect=3, read=3, total=3, pool=3, write=3)
     assert Timeout.coerce(2.5) == Timeout.all(2.5)
     assert Timeout.coerce(Timeout(read=1)).read == 1
     with pytest.raises(InvalidArgumentError):

@@ -39,6 +39,8 @@ from pepperpy.net._errors import (
     TotalTimeoutError,
     WebSocketClosedError,
     WebSocketError,
+    WebSocketMessageTooLargeError,
+    WriteTimeoutError,
 )
 from pepperpy.net._models import Handler, Middleware, Progress, ProgressCallback, Request, Response
 from pepperpy.net._ratelimit import RateLimit, TokenBucket
@@ -97,6 +99,8 @@ __all__ = [
     "WebSocketClient",
     "WebSocketClosedError",
     "WebSocketError",
+    "WebSocketMessageTooLargeError",
     "WebSocketStats",
+    "WriteTimeoutError",
     "__version__",
 ]

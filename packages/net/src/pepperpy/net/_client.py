@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import sys
 import time
 import warnings
 import weakref
 from collections import Counter
-from collections.abc import AsyncIterable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlencode
@@ -17,11 +19,12 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import MISSING, Clock, Lifecycle, Missing, system_clock
 from pepperpy.net._auth import Auth, BasicAuth
 from pepperpy.net._breaker import CircuitBreaker, CircuitBreakerConfig, CircuitState
-from pepperpy.net._config import Limits, Timeout, TLSConfig
+from pepperpy.net._config import Limits, Timeout, TLSConfig, aiohttp_timeout
+from pepperpy.net._connector import Connector
 from pepperpy.net._errors import (
     CircuitOpenError,
     ConnectError,
@@ -29,10 +32,12 @@ from pepperpy.net._errors import (
     ConnectTimeoutError,
     InvalidURLError,
     NetworkError,
+    NetworkTimeoutError,
     PoolTimeoutError,
     ReadTimeoutError,
     TLSError,
     TooManyRedirectsError,
+    WriteTimeoutError,
 )
 from pepperpy.net._metrics import ClientMetrics
 from pepperpy.net._models import (
@@ -51,7 +56,7 @@ from pepperpy.net._slots import Slots
 from pepperpy.net._ssrf import SSRFGuard
 from pepperpy.net._stats import ClientStats, HostStats
 from pepperpy.net._streams import FileSink, coerce_content, with_progress
-from pepperpy.net._translate import translate_error
+from pepperpy.net._translate import no_hidden_resend, translate_error
 from pepperpy.net._version import __version__
 
 if TYPE_CHECKING:
@@ -67,15 +72,18 @@ T = TypeVar("T")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE"})
-_RETRYABLE_ERRORS = (ConnectError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
-_HOST_FAILURES = (
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_RETRYABLE_ERRORS = (
     ConnectError,
     ConnectionClosedError,
-    TLSError,
     ConnectTimeoutError,
     ReadTimeoutError,
+    WriteTimeoutError,
 )
-_CLOSED = CircuitState.CLOSED
+# Failures of the host, for its circuit breaker: every timeout counts (a hanging
+# host must open the circuit), except waiting for a local connection slot.
+_HOST_FAILURES = (ConnectError, ConnectionClosedError, TLSError, NetworkTimeoutError)
+_WATCHED_BODY = 64 * 1024  # bytes bodies above this are sent in watched chunks
 _PKG_DIR = os.path.dirname(__file__)
 _CORE_DIR = os.path.join(os.path.dirname(_PKG_DIR), "core")
 _DEFAULT_TIMEOUT = Timeout()
@@ -104,6 +112,7 @@ class _Host:
         "bucket",
         "errors",
         "in_flight",
+        "metrics",
         "name",
         "rate_limited",
         "rejected_by_breaker",
@@ -111,6 +120,7 @@ class _Host:
         "responses",
         "retries",
         "retries_denied",
+        "shared",
         "slots",
         "statuses",
     )
@@ -119,17 +129,30 @@ class _Host:
         self,
         name: str,
         slots: Slots | None,
+        shared: Slots,
         bucket: TokenBucket | None,
         breaker: CircuitBreaker | None,
+        metrics: ClientMetrics | None,
     ) -> None:
         self.name = name
         self.slots = slots
+        self.shared = shared
         self.bucket = bucket
         self.breaker = breaker
+        self.metrics = metrics
         self.requests = self.responses = self.errors = 0
         self.retries = self.retries_denied = self.rejected_by_breaker = 0
         self.rate_limited = self.in_flight = 0
         self.statuses: Counter[int] = Counter()
+
+    def release(self) -> None:
+        """Give back the connection slots of one finished request."""
+        self.in_flight -= 1
+        if self.slots is not None:
+            self.slots.release()
+        self.shared.release()
+        if self.metrics is not None:
+            self.metrics.slots(self.name, self.in_flight)
 
     def snapshot(self) -> HostStats:
         return HostStats(
@@ -244,7 +267,7 @@ class HttpClient(Lifecycle):
         self._headers = default_headers
         self._auth = self._coerce_auth(auth)
         self._timeout = Timeout.coerce(timeout)
-        self._client_timeout = self._timeout._aiohttp()
+        self._client_timeout = aiohttp_timeout(self._timeout)
         if not isinstance(limits, Limits):
             raise InvalidArgumentError(
                 "limits must be a pepperpy.net.Limits", code="pepperpy.net.invalid_limit"
@@ -287,15 +310,6 @@ class HttpClient(Lifecycle):
         self._urls: dict[str, URL] = {}
         self._inject = context_injector() if propagate_context else None
         self._default_options = _Options(self._auth, retry, False, follow_redirects)
-        # The one-frame path needs a client without hooks (see _fast_request).
-        self._fast = (
-            not self._middleware
-            and self._auth is None
-            and self._guard is None
-            and rate_limit is None
-            and self._metrics is None
-            and limits.max_connections_per_host >= limits.max_connections
-        )
 
     # ----------------------------------------------------------------- setup
 
@@ -349,26 +363,29 @@ class HttpClient(Lifecycle):
 
     async def _on_start(self) -> None:
         limits = self._limits
-        resolver = self._resolver
-        if self._guard is not None:
-            resolver = self._guard.resolver(resolver)
-        connector = aiohttp.TCPConnector(
-            limit=limits.max_connections,
-            limit_per_host=limits.max_connections_per_host,
-            use_dns_cache=limits.dns_cache_ttl > 0,
-            ttl_dns_cache=max(1, round(limits.dns_cache_ttl)) if limits.dns_cache_ttl else None,
-            keepalive_timeout=limits.keepalive if limits.keepalive > 0 else None,
-            force_close=limits.keepalive == 0,
-            ssl=self._ssl,
-            resolver=resolver,
-        )
+        options: dict[str, Any] = {
+            "limit": limits.max_connections,
+            "limit_per_host": limits.max_connections_per_host,
+            "use_dns_cache": limits.dns_cache_ttl > 0,
+            "ttl_dns_cache": max(1, round(limits.dns_cache_ttl)) if limits.dns_cache_ttl else None,
+            "keepalive_timeout": limits.keepalive if limits.keepalive > 0 else None,
+            "force_close": limits.keepalive == 0,
+            "ssl": self._ssl,
+            "resolver": self._resolver,
+        }
+        # The guard sits in the connector, where every connection is made: each
+        # request, redirect hop, WebSocket handshake and use of .session.
+        connector = Connector(self._guard, **options)
         self._session = aiohttp.ClientSession(
             connector=connector,
+            # every send goes through our Retry policy and budget, none through
+            # aiohttp's own resend of a dropped idempotent request
+            middlewares=(no_hidden_resend,),
             # cookies are opt-in: without them no hidden state links two requests
             cookie_jar=aiohttp.CookieJar(unsafe=True)
             if self._cookies
             else aiohttp.DummyCookieJar(),
-            timeout=self._timeout._aiohttp(),
+            timeout=self._client_timeout,
             trust_env=False,
             raise_for_status=False,
             auto_decompress=True,
@@ -442,11 +459,11 @@ class HttpClient(Lifecycle):
         """Return a snapshot of the client's counters, per host and in total."""
         hosts = {host.name: host.snapshot() for host in self._hosts.values()}
         connector = self._session.connector if self._session is not None else None
-        if isinstance(connector, aiohttp.BaseConnector) and not connector.closed:
-            in_use = len(connector._acquired)
-            idle = sum(len(conns) for conns in connector._conns.values())
+        in_use = sum(h.in_flight for h in hosts.values())  # each holds one connection
+        if isinstance(connector, Connector) and not connector.closed:
+            open_ = max(in_use, connector.open_connections)
         else:
-            in_use = idle = 0
+            open_ = in_use = 0
         return ClientStats(
             requests=sum(h.requests for h in hosts.values()),
             responses=sum(h.responses for h in hosts.values()),
@@ -454,7 +471,7 @@ class HttpClient(Lifecycle):
             retries=sum(h.retries for h in hosts.values()),
             retries_denied=sum(h.retries_denied for h in hosts.values()),
             in_flight=sum(h.in_flight for h in hosts.values()),
-            connections_open=in_use + idle,
+            connections_open=open_,
             connections_in_use=in_use,
             retry_budget=self._budget.available,
             hosts=hosts,
@@ -510,13 +527,7 @@ class HttpClient(Lifecycle):
     def _dispatch(
         self, method: str, url: str | URL, kwargs: dict[str, Any]
     ) -> Coroutine[Any, Any, Response]:
-        """Route a verb helper: plain calls on a hook-free client take the fast path."""
-        session = self._session
-        if not kwargs and self._fast and session is not None and isinstance(url, str):
-            target = self._urls.get(url)
-            if target is None:
-                target = self._cache_url(url)
-            return self._fast_request(session, method, target)
+        """Route a verb helper to :meth:`request`, the one request path."""
         return self.request(method, url, **kwargs)
 
     def _build(
@@ -576,8 +587,10 @@ class HttpClient(Lifecycle):
         if idempotency_key is not None:
             check_headers({"Idempotency-Key": idempotency_key})
             merged["Idempotency-Key"] = idempotency_key
+        if method not in _METHODS:
+            method = self._check_method(method)
         return Request(
-            method if method in _METHODS else method.upper(),
+            method,
             target,
             merged,
             body,
@@ -585,6 +598,18 @@ class HttpClient(Lifecycle):
             self._max_size if max_response_size is MISSING else self._parse_size(max_response_size),
             stream,
         )
+
+    @staticmethod
+    def _check_method(method: object) -> str:
+        if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+            raise InvalidArgumentError(
+                f"invalid HTTP method {safe_repr(method)}: a method is an RFC 9110 token "
+                "(no spaces, CR, LF or other separators)",
+                code="pepperpy.net.invalid_method",
+                context={"method": safe_repr(method)},
+                hint="Pass a method such as 'GET' or 'POST'.",
+            )
+        return method.upper()
 
     def _options(
         self,
@@ -625,7 +650,9 @@ class HttpClient(Lifecycle):
                 if self._breaker_config
                 else None
             )
-            host = _Host(f"{key[0]}://{key[1]}:{key[2]}", slots, bucket, breaker)
+            host = _Host(
+                f"{key[0]}://{key[1]}:{key[2]}", slots, self._slots, bucket, breaker, self._metrics
+            )
             self._hosts[key] = host
         return host
 
@@ -673,14 +700,6 @@ class HttpClient(Lifecycle):
             },
         )
 
-    def _release_slots(self, host: _Host) -> None:
-        host.in_flight -= 1
-        if host.slots is not None:
-            host.slots.release()
-        self._slots.release()
-        if self._metrics is not None:
-            self._metrics.slots(host.name, host.in_flight)
-
     async def _transmit(self, request: Request) -> Response:
         """The innermost handler: one attempt through aiohttp, no retry, no redirect."""
         session = self._session
@@ -688,13 +707,11 @@ class HttpClient(Lifecycle):
             self._ensure_running()
             raise AssertionError("unreachable")
         url = request.url
-        if self._guard is not None:
-            self._guard.check_literal(url.host or "", url.port or 0)
         host = self._hosts.get((url.scheme, url.host or "", url.port))
         if host is None:
             host = self._host_for(url)
         breaker = host.breaker
-        if breaker is not None and breaker._state is not _CLOSED and not breaker.allow():
+        if breaker is not None and not breaker.allow():
             host.rejected_by_breaker += 1
             raise CircuitOpenError(
                 f"{request.method} {url}: the circuit for {host.name} is open after "
@@ -720,18 +737,41 @@ class HttpClient(Lifecycle):
             metrics.slots(host.name, host.in_flight)
         started = time.monotonic()
         timeout = request.timeout
+        content = request.content
+        watch: _WriteWatch | None = None
+        if content is not None and (not isinstance(content, bytes) or len(content) > _WATCHED_BODY):
+            watch = _WriteWatch(timeout.write)
+            if isinstance(content, bytes):
+                request.headers["Content-Length"] = str(len(content))
+                content = watch.body(_chunks(content))
+            else:
+                content = watch.body(content)
         try:
             raw = await session.request(
                 request.method,
                 url,
                 headers=request.headers,
-                data=request.content,
-                timeout=self._client_timeout if timeout is self._timeout else timeout._aiohttp(),
+                data=content,
+                timeout=(
+                    self._client_timeout if timeout is self._timeout else aiohttp_timeout(timeout)
+                ),
                 allow_redirects=False,
             )
         except BaseException as exc:
-            self._release_slots(host)
-            error = translate_error(exc, request)
+            host.release()
+            if watch is not None and watch.stop():
+                error: BaseException = WriteTimeoutError(
+                    f"{request.method} {url}: the server accepted no more of the request body "
+                    f"for longer than the write timeout ({timeout.write}s)",
+                    context={
+                        "method": request.method,
+                        "url": str(url),
+                        "host": url.host or "",
+                        "timeout": timeout.write,
+                    },
+                )
+            else:
+                error = translate_error(exc, request)
             if isinstance(error, NetworkError):
                 host.errors += 1
             if metrics is not None:
@@ -744,177 +784,50 @@ class HttpClient(Lifecycle):
             if error is exc:
                 raise
             raise error from exc
+        if watch is not None:
+            watch.stop()
         status = raw.status
         host.responses += 1
         host.statuses[status] += 1
         if breaker is not None:
-            if status not in breaker.config.failure_statuses and breaker._state is _CLOSED:
-                breaker._failures = 0  # the common case, inline
-            else:
-                breaker.record(status not in breaker.config.failure_statuses)
-        response = Response(raw, request, self, host, started)
+            breaker.record(status not in breaker.config.failure_statuses)
+        response = Response(raw, request, host.release, started)
         if metrics is not None:
             metrics.response(host.name, request.method, status, response.elapsed)
         if not request.stream:
             try:
                 await response.read()
-            except NetworkError:
+            except NetworkError as exc:
                 host.errors += 1
+                if breaker is not None and isinstance(exc, _HOST_FAILURES):
+                    breaker.record(False)
                 raise
         return response
 
-    async def _fast_request(
-        self, session: aiohttp.ClientSession, method: str, url: URL
-    ) -> Response:
-        """The common case in one frame: a plain request on a client without hooks.
-
-        Used when the client has no middleware, auth hook, SSRF guard, rate
-        limit, per-host limit or metrics, and the call passes no options. It
-        does what the general path does for one attempt; anything unusual (a
-        full pool, an open circuit, a retryable outcome, a redirect) goes on
-        through the general path, with this attempt counted.
-        """
-        host = self._hosts.get((url.scheme, url.host or "", url.port))
-        if host is None:
-            host = self._host_for(url)
-        breaker = host.breaker
-        slots = self._slots
-        headers = self._headers.copy()
-        if self._inject is not None:
-            self._inject(headers)
-        request = Request(
-            method if method in _METHODS else method.upper(),
-            url,
-            headers,
-            None,
-            self._timeout,
-            self._max_size,
-            False,
-        )
-        options = self._default_options
-        if (
-            (breaker is not None and breaker._state is not _CLOSED)
-            or slots.free <= 0
-            or slots.waiters
-        ):
-            response = await self._send_retrying(request, options, True)
-            if not options.follow or response._raw.status not in _REDIRECTS:
-                return response
-            return await self._redirects(request, response, options)
-        config = options.retry
-        if config is not None:
-            budget = self._budget
-            if budget._earned < budget._max_tokens:
-                budget.deposit()
-        slots.free -= 1
-        host.in_flight += 1
-        host.requests += 1
-        started = time.monotonic()
-        first: Response | NetworkError
-        try:
-            raw = await session.request(
-                request.method,
-                url,
-                headers=headers,
-                data=None,
-                timeout=self._client_timeout,
-                allow_redirects=False,
-            )
-        except BaseException as exc:
-            self._release_slots(host)
-            error = translate_error(exc, request)
-            if isinstance(error, NetworkError):
-                host.errors += 1
-            if breaker is not None and isinstance(error, _HOST_FAILURES):
-                breaker.record(False)
-            if config is None or not isinstance(error, NetworkError):
-                if error is exc:
-                    raise
-                raise error from exc
-            if error is not exc:
-                error.__cause__ = exc
-            first = error
-        else:
-            status = raw.status
-            host.responses += 1
-            host.statuses[status] += 1
-            if breaker is not None:
-                if status not in breaker.config.failure_statuses and breaker._state is _CLOSED:
-                    breaker._failures = 0
-                else:
-                    breaker.record(status not in breaker.config.failure_statuses)
-            response = Response(raw, request, self, host, started)
-            length = raw.content_length
-            limit = request.max_response_size
-            try:
-                if length is not None and (
-                    limit is None or length <= limit or request.method == "HEAD"
-                ):
-                    try:
-                        body = await raw.read()
-                    except BaseException as exc:
-                        response._abort()
-                        error = translate_error(exc, request)
-                        if error is exc:
-                            raise
-                        raise error from exc
-                    response._body = body
-                    response.release()
-                else:
-                    await response.read()
-            except NetworkError as exc:
-                host.errors += 1
-                if config is None:
-                    raise
-                first = exc
-            else:
-                if (config is None or status not in config.statuses) and (status not in _REDIRECTS):
-                    return response  # the common case
-                first = response
-        response = await self._send_retrying(request, options, True, first)
-        if not options.follow or response._raw.status not in _REDIRECTS:
-            return response
-        return await self._redirects(request, response, options)
-
     async def _send_retrying(
-        self,
-        request: Request,
-        options: _Options,
-        same_origin: bool,
-        first: Response | NetworkError | None = None,
+        self, request: Request, options: _Options, same_origin: bool
     ) -> Response:
-        """Send *request* under the retry policy.
+        """Send *request* under the retry policy: auth, then the middleware chain, per attempt.
 
-        *first* is the outcome of a first attempt already made (by the fast
-        path); the policy takes over from there.
+        Every attempt is one send (aiohttp's own resend is off), counted in the
+        host's ``requests`` and paid for from the retry budget.
         """
         config = options.retry
         auth = options.auth if same_origin else None
         if config is None:
-            if first is not None:
-                if isinstance(first, Response):
-                    return first
-                raise first
             if auth is not None:
                 await auth.apply(request)
             return await self._chain(request)
         budget = self._budget
-        if first is None and budget._earned < budget._max_tokens:
-            budget.deposit()
+        budget.deposit()
         can_retry: bool | None = None  # worked out only when an attempt fails
         attempt = 1
         while True:
             request.attempt = attempt
             try:
-                if first is not None:
-                    outcome, first = first, None
-                    if not isinstance(outcome, Response):
-                        raise outcome
-                    response = outcome
-                else:
-                    if auth is not None:
-                        await auth.apply(request)
-                    response = await self._chain(request)
+                if auth is not None:
+                    await auth.apply(request)
+                response = await self._chain(request)
             except NetworkError as exc:
                 if can_retry is None:
                     can_retry = _may_retry(request, options, config)
@@ -932,7 +845,7 @@ class HttpClient(Lifecycle):
                     raise
                 delay = config.backoff_delay(attempt)
             else:
-                if response._raw.status not in config.statuses:
+                if response.status not in config.statuses:
                     response.attempts = attempt
                     return response  # the common case
                 if can_retry is None:
@@ -1095,28 +1008,6 @@ class HttpClient(Lifecycle):
             BlockedAddressError: The SSRF guard refused the address.
             ClosedError: The client is not running.
         """
-        if (
-            self._fast
-            and params is None
-            and headers is None
-            and json is MISSING
-            and data is None
-            and content is None
-            and timeout is None
-            and auth is MISSING
-            and retry is None
-            and idempotency_key is None
-            and follow_redirects is None
-            and max_response_size is MISSING
-            and upload_progress is None
-            and isinstance(url, str)
-        ):
-            session = self._session
-            if session is not None:
-                target = self._urls.get(url)
-                if target is None:
-                    target = self._cache_url(url)
-                return await self._fast_request(session, method, target)
         built = self._build(
             method,
             url,
@@ -1136,12 +1027,7 @@ class HttpClient(Lifecycle):
             if auth is MISSING and retry is None and follow_redirects is None
             else self._options(auth, retry, follow_redirects)
         )
-        if self._session is None:
-            self._ensure_running()
-        response = await self._send_retrying(built, options, True)
-        if not options.follow or response.status not in _REDIRECTS:
-            return response
-        return await self._redirects(built, response, options)
+        return await self._send(built, options)
 
     def stream(
         self,
@@ -1382,6 +1268,60 @@ def _link(middleware: Middleware, call_next: Handler) -> Handler:
 async def _chunks(data: bytes, size: int = 64 * 1024) -> Any:
     for start in range(0, len(data), size):
         yield data[start : start + size]
+
+
+class _WriteWatch:
+    """The write timeout: bounds each wait for the peer to take the next body chunk.
+
+    The body is handed to aiohttp through :meth:`body`; a timer runs from the
+    moment a chunk is handed over until aiohttp asks for the next one (the
+    chunk is written and drained). When it fires, the task waiting for the
+    response is cancelled and :meth:`stop` reports it, so the caller raises
+    :class:`~pepperpy.net.WriteTimeoutError` instead.
+    """
+
+    __slots__ = ("_active", "_fired", "_handle", "_loop", "_seconds", "_task")
+
+    def __init__(self, seconds: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._seconds = seconds
+        self._handle: asyncio.TimerHandle | None = None
+        self._active = True
+        self._fired = False
+
+    def _fire(self) -> None:
+        self._handle = None
+        if self._active and self._task is not None:
+            self._fired = True
+            self._task.cancel()
+
+    def _disarm(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    async def body(self, source: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        """Yield *source*'s chunks, timing how long each takes to be written."""
+        try:
+            async for chunk in source:
+                if self._active:
+                    self._handle = self._loop.call_later(self._seconds, self._fire)
+                yield chunk
+                self._disarm()
+        finally:
+            self._disarm()
+
+    def stop(self) -> bool:
+        """Stop watching; return whether the timeout fired (and cancelled the caller)."""
+        self._active = False
+        self._disarm()
+        fired, self._fired = self._fired, False
+        if fired and self._task is not None:
+            uncancel: Callable[[], int] | None = getattr(self._task, "uncancel", None)
+            if uncancel is not None:  # Python 3.11+: the cancellation was ours
+                uncancel()
+        return fired
 
 
 class _StreamContext:

@@ -47,20 +47,25 @@ class Timeout:
         read: The longest silence between two reads from the server, before
             the headers as well as within the body.
         total: The whole request: connecting, sending, and reading the body.
-            (When ``read >= total``, as by default, the total limit covers
-            silences too and no separate per-read timer runs.)
         pool: Waiting for a free connection slot (the client's limits).
+        write: The longest wait for the peer to accept the next chunk of the
+            request body (a peer that stops reading); as in httpx.
+
+    Every limit is enforced on every request: the per-read timer runs even
+    when ``read`` equals ``total``, and every timeout counts as a failure of
+    the host for its circuit breaker.
     """
 
     connect: float = attrs.field(default=10.0, validator=_positive, converter=float)
     read: float = attrs.field(default=30.0, validator=_positive, converter=float)
     total: float = attrs.field(default=30.0, validator=_positive, converter=float)
     pool: float = attrs.field(default=10.0, validator=_positive, converter=float)
+    write: float = attrs.field(default=30.0, validator=_positive, converter=float)
 
     @classmethod
     def all(cls, seconds: float) -> Timeout:
         """Return a timeout with every phase set to *seconds*."""
-        return cls(connect=seconds, read=seconds, total=seconds, pool=seconds)
+        return cls(connect=seconds, read=seconds, total=seconds, pool=seconds, write=seconds)
 
     @classmethod
     def coerce(cls, value: Timeout | float) -> Timeout:
@@ -72,26 +77,27 @@ class Timeout:
         raise InvalidArgumentError(
             f"timeout must be a Timeout or a number of seconds, not {type(value).__name__}",
             code="pepperpy.net.invalid_timeout",
-            hint="Pass Timeout(connect=..., read=..., total=..., pool=...) or seconds.",
+            hint="Pass Timeout(connect=..., read=..., total=..., pool=..., write=...) or seconds.",
         )
-
-    def _aiohttp(self) -> aiohttp.ClientTimeout:
-        return _client_timeout(self)
 
 
 @functools.lru_cache(maxsize=64)
-def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+def aiohttp_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    """Return the :class:`aiohttp.ClientTimeout` enforcing *timeout* (cached).
+
+    The pool phase is enforced by the client's own slots, so by the time
+    aiohttp connects a slot is free: its ``connect`` limit is the connect
+    phase. The per-read timer always runs (a streamed body outlives the total
+    timer's start, and a silent peer must be named as such). The write phase
+    is enforced by the client around the request body.
+    """
     import aiohttp
 
-    # The pool phase is enforced by the client's own slots, so by the time aiohttp
-    # connects a slot is free: its ``connect`` limit is the connect phase. When
-    # read >= total, a silence of ``read`` seconds cannot end before the total
-    # limit fires, so the per-read timer (rescheduled on every chunk) is skipped.
     return aiohttp.ClientTimeout(
         total=timeout.total,
         connect=timeout.connect,
         sock_connect=timeout.connect,
-        sock_read=timeout.read if timeout.read < timeout.total else None,
+        sock_read=timeout.read,
     )
 
 

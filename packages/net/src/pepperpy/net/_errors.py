@@ -7,6 +7,7 @@
     │   ├── ConnectTimeoutError                   DNS + TCP/TLS connect took too long
     │   ├── ReadTimeoutError                      no bytes from the server for too long
     │   ├── TotalTimeoutError                     the whole request took too long
+    │   ├── WriteTimeoutError                     the peer stopped accepting the body
     │   └── PoolTimeoutError                      no free connection slot in time
     ├── ConnectError                              the connection could not be opened
     ├── ConnectionClosedError                     the server dropped the connection
@@ -18,7 +19,8 @@
     ├── RateLimitExceededError                    the client-side rate limit refused
     ├── BlockedAddressError (SecurityError)       the SSRF guard refused an address
     └── WebSocketError
-        └── WebSocketClosedError                  the socket is closed for good
+        ├── WebSocketClosedError                  the socket is closed for good
+        └── WebSocketMessageTooLargeError         a message exceeded max_message_size
     HeaderInjectionError (InvalidArgumentError)   a header name/value is unsafe
     InvalidURLError (InvalidArgumentError)        a URL cannot be requested
     MissingDependencyError (ConfigurationError)   an optional sibling is not installed
@@ -57,6 +59,8 @@ __all__ = [
     "TotalTimeoutError",
     "WebSocketClosedError",
     "WebSocketError",
+    "WebSocketMessageTooLargeError",
+    "WriteTimeoutError",
 ]
 
 
@@ -104,6 +108,13 @@ class TotalTimeoutError(NetworkTimeoutError):
 
     code = "pepperpy.net.timeout.total"
     phase = "total"
+
+
+class WriteTimeoutError(NetworkTimeoutError):
+    """The peer accepted no more of the request body for longer than the write timeout."""
+
+    code = "pepperpy.net.timeout.write"
+    phase = "write"
 
 
 class PoolTimeoutError(NetworkTimeoutError):
@@ -214,6 +225,21 @@ class WebSocketClosedError(WebSocketError):
     retryable = False
 
 
+class WebSocketMessageTooLargeError(WebSocketError):
+    """A WebSocket message was larger than the socket's ``max_message_size``.
+
+    The peer's connection is closed with code 1009 (message too big), as
+    aiohttp does; a :class:`~pepperpy.net.Reconnect` policy reconnects.
+    """
+
+    code = "pepperpy.net.websocket.message_too_large"
+    retryable = False
+    hint = (
+        "Raise client.websocket(..., max_message_size=...) if such messages are "
+        "expected, or ask the peer to send smaller ones."
+    )
+
+
 class HeaderInjectionError(InvalidArgumentError):
     """A header name or value contains characters that could inject headers."""
 
@@ -225,6 +251,7 @@ class InvalidURLError(InvalidArgumentError):
     """A URL is malformed, relative without a base URL, or uses an unsupported scheme."""
 
     code = "pepperpy.net.invalid_url"
+    hint = "Pass an absolute http(s) URL, or a path relative to the client's base_url."
 
 
 class MissingDependencyError(ConfigurationError):

@@ -7,7 +7,7 @@ import json as _json
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -138,10 +138,6 @@ class Request:
 _NO_BODY = object()
 
 
-class _SlotOwner(Protocol):
-    def _release_slots(self, host: Any, /) -> None: ...
-
-
 class Response:
     """An HTTP response. Its body is read once, bounded by the size limit.
 
@@ -149,13 +145,15 @@ class Response:
     read and their connection released; responses from
     :meth:`HttpClient.stream` hold the connection until read, iterated to the
     end, or closed (use ``async with``).
+
+    The size limit counts *decoded* bytes (after gzip, deflate, br or zstd)
+    on every reading path, and reading stops as soon as it is passed.
     """
 
     __slots__ = (
         "_body",
-        "_host",
         "_max_size",
-        "_owner",
+        "_on_release",
         "_raw",
         "_released",
         "attempts",
@@ -168,16 +166,14 @@ class Response:
         self,
         raw: aiohttp.ClientResponse,
         request: Request,
-        owner: _SlotOwner | None = None,
-        host: Any = None,
+        on_release: Callable[[], None] | None = None,
         started: float | None = None,
     ) -> None:
         self._raw = raw
         self.request = request
         """The :class:`Request` that produced this response (the last hop)."""
         self._max_size = request.max_response_size
-        self._owner = owner
-        self._host = host
+        self._on_release = on_release
         self._released = False
         self._body: Any = _NO_BODY
         self.history: tuple[Response, ...] = ()
@@ -266,41 +262,57 @@ class Response:
         """Read the whole body (once; later calls return it again).
 
         Raises:
-            ResponseTooLargeError: The body is larger than ``max_response_size``;
-                the connection is closed, not reused.
+            ResponseTooLargeError: The decoded body is larger than
+                ``max_response_size``; reading stops there and the connection
+                is closed, not reused.
             NetworkError: The connection failed while reading (a subclass says how).
         """
         if self._body is not _NO_BODY:
             return bytes(self._body)
-        limit = self._max_size
-        length = self._raw.content_length
-        if self.request.method == "HEAD" or self._raw.status in (204, 304):
-            limit = None  # no body follows, whatever Content-Length announces
+        parts: list[bytes] = []
         try:
-            if limit is not None and length is not None and length > limit:
-                raise self._limit_error(length, announced=True)
-            if limit is None or (length is not None and length <= limit):
-                body = await self._raw.read()
-            else:
-                parts: list[bytes] = []
-                size = 0
-                while True:
-                    chunk = await self._raw.content.readany()
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > limit:
-                        raise self._limit_error(size, announced=False)
-                    parts.append(chunk)
-                body = b"".join(parts)
-        except BaseException as exc:
+            async for chunk in self._chunks(None):
+                parts.append(chunk)
+        except BaseException:
             self._abort()
-            if isinstance(exc, Exception) and not isinstance(exc, NetworkError):
-                raise translate_error(exc, self.request) from exc
             raise
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
         self._body = body
         await self._settle()
         return body
+
+    async def _chunks(self, chunk_size: int | None) -> AsyncIterator[bytes]:
+        """The one body reader: decoded chunks, counted against the limit as they come.
+
+        aiohttp decodes gzip/deflate/br/zstd a bounded step at a time and stops
+        reading the socket while its buffer is full, so stopping here stops the
+        transfer and the decoding.
+        """
+        raw = self._raw
+        limit = self._max_size
+        if self.request.method == "HEAD" or raw.status in (204, 304):
+            limit = None  # no body follows, whatever Content-Length announces
+        announced = raw.content_length
+        if limit is not None and announced is not None and announced > limit:
+            raise self._limit_error(announced, announced=True)
+        content = raw.content
+        size = 0
+        try:
+            while True:
+                if chunk_size is None:
+                    chunk = await content.readany()
+                else:
+                    chunk = await content.read(chunk_size)
+                if not chunk:
+                    return
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise self._limit_error(size, announced=False)
+                yield chunk
+        except NetworkError:
+            raise
+        except Exception as exc:
+            raise translate_error(exc, self.request) from exc
 
     async def iter_bytes(
         self, chunk_size: int = 65536, *, progress: ProgressCallback | None = None
@@ -317,25 +329,15 @@ class Response:
             return
         from pepperpy.core.utils import call_maybe_async
 
-        limit = self._max_size
         total = self._raw.content_length
         done = 0
         completed = False
         try:
-            if limit is not None and total is not None and total > limit:
-                raise self._limit_error(total, announced=True)
-            try:
-                async for chunk in self._raw.content.iter_chunked(chunk_size):
-                    done += len(chunk)
-                    if limit is not None and done > limit:
-                        raise self._limit_error(done, announced=False)
-                    yield chunk
-                    if progress is not None:
-                        await call_maybe_async(progress, Progress(done, total))
-            except NetworkError:
-                raise
-            except Exception as exc:
-                raise translate_error(exc, self.request) from exc
+            async for chunk in self._chunks(chunk_size):
+                done += len(chunk)
+                yield chunk
+                if progress is not None:
+                    await call_maybe_async(progress, Progress(done, total))
             completed = True
             self._body = b""  # consumed: a later read() returns nothing more
             await self._settle()
@@ -389,9 +391,9 @@ class Response:
         try:
             self._raw.release()
         finally:
-            owner, self._owner = self._owner, None
-            if owner is not None:
-                owner._release_slots(self._host)
+            on_release, self._on_release = self._on_release, None
+            if on_release is not None:
+                on_release()
 
     def _abort(self) -> None:
         """Close the connection without reuse (the body was not fully read)."""
@@ -401,9 +403,9 @@ class Response:
         try:
             self._raw.close()
         finally:
-            owner, self._owner = self._owner, None
-            if owner is not None:
-                owner._release_slots(self._host)
+            on_release, self._on_release = self._on_release, None
+            if on_release is not None:
+                on_release()
 
     async def close(self) -> None:
         """Release the connection; an unread body is discarded with its connection."""
@@ -412,19 +414,16 @@ class Response:
         await self._settle()  # aiohttp closes, rather than reuses, a half-read connection
 
     async def _settle(self) -> None:
-        """Release, then wait for a streamed request body's writer task to wind down.
+        """Release, then wait for a streamed request body's writer to wind down.
 
         aiohttp cancels an unfinished body writer on release and hands the
         connection back only once it has stopped; waiting here means no task
         and no connection outlives the response.
         """
-        writer: asyncio.Task[None] | None = getattr(self._raw, "_writer", None)
         self.release()
-        if writer is not None:
-            if not writer.done():
-                await asyncio.wait({writer})
-            else:  # its done-callbacks (the connection's release) run on the next turn
-                await asyncio.sleep(0)
+        if self.request.content is not None:
+            await self._raw.wait_for_close()
+            await asyncio.sleep(0)  # the writer's done-callbacks run on the next turn
 
     @property
     def closed(self) -> bool:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from pepperpy.core.exceptions import PepperPyError
+from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
 from pepperpy.net._errors import (
     ConnectError,
     ConnectionClosedError,
@@ -23,7 +23,34 @@ from pepperpy.net._errors import (
 if TYPE_CHECKING:
     from pepperpy.net._models import Request
 
-__all__ = ["translate_error"]
+__all__ = ["ConnectionDroppedError", "no_hidden_resend", "translate_error"]
+
+
+class ConnectionDroppedError(aiohttp.ClientConnectionError):
+    """The connection dropped while sending or awaiting the response.
+
+    Raised in place of aiohttp's ``ServerDisconnectedError`` / ``ClientOSError``
+    by :func:`no_hidden_resend`, so aiohttp does not silently send the request
+    a second time; the original error is the ``__cause__``.
+    """
+
+
+async def no_hidden_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """An aiohttp client middleware: a dropped connection is not resent behind our back.
+
+    aiohttp resends an idempotent request once when its connection drops
+    (RFC 9112 section 9.3.1); that send bypasses the client's retry policy,
+    budget and counters. Raising an error aiohttp does not retry leaves the
+    decision, and the count, to :class:`~pepperpy.net.Retry`.
+    """
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # never resent by aiohttp anyway; keeps its ConnectError meaning
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        raise ConnectionDroppedError(str(exc) or type(exc).__name__) from exc
 
 
 def _context(request: Request | None, exc: BaseException) -> dict[str, Any]:
@@ -68,7 +95,12 @@ def translate_error(exc: BaseException, request: Request | None) -> BaseExceptio
         return ConnectError(f"{where}: cannot connect: {exc}", context=ctx)
     if isinstance(
         exc,
-        (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError),
+        (
+            ConnectionDroppedError,
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientPayloadError,
+            aiohttp.ClientOSError,
+        ),
     ):
         return ConnectionClosedError(
             f"{where}: the connection was closed before the response was complete ({exc})",
@@ -84,4 +116,11 @@ def translate_error(exc: BaseException, request: Request | None) -> BaseExceptio
         return NetworkError(f"{where}: {type(exc).__name__}: {exc}", context=ctx)
     if isinstance(exc, ConnectionError):
         return ConnectionClosedError(f"{where}: connection error: {exc}", context=ctx)
+    if isinstance(exc, ValueError):  # aiohttp refusing a header, method or body combination
+        return InvalidArgumentError(
+            f"{where}: aiohttp refused the request: {exc}",
+            code="pepperpy.net.invalid_request",
+            context=ctx,
+            hint="Check the method, headers and body of this request.",
+        )
     return exc

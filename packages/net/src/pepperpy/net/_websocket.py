@@ -14,7 +14,12 @@ from yarl import URL
 
 from pepperpy.core.exceptions import InvalidArgumentError, ValidationError, safe_repr
 from pepperpy.core.types import Lifecycle
-from pepperpy.net._errors import NetworkError, WebSocketClosedError, WebSocketError
+from pepperpy.net._errors import (
+    NetworkError,
+    WebSocketClosedError,
+    WebSocketError,
+    WebSocketMessageTooLargeError,
+)
 from pepperpy.net._models import check_headers
 from pepperpy.net._serial import encode_json, structure
 from pepperpy.net._translate import translate_error
@@ -166,6 +171,7 @@ class WebSocketClient(Lifecycle):
         self._headers = dict(headers or {})
         self._protocols = tuple(protocols)
         self._max_size = max_message_size
+        self._too_large = False
         self._send_size = send_queue_size
         self._receive_size = receive_queue_size
         self._ws: _WS | None = None
@@ -224,10 +230,7 @@ class WebSocketClient(Lifecycle):
     async def _connect(self) -> _WS:
         client = self._client
         session = client.session
-        url = self.url
-        guard = client._guard
-        if guard is not None:
-            guard.check_literal(url.host or "", url.port or 0)
+        url = self.url  # the SSRF guard runs in the connector, on every handshake hop
         timeout = client.timeout
         try:
             ws = await asyncio.wait_for(
@@ -296,11 +299,20 @@ class WebSocketClient(Lifecycle):
     async def _reopen(self) -> _WS | None:
         policy = self._reconnect
         if policy is None:
-            self._final_error = WebSocketClosedError(
-                f"the WebSocket {self.url} was closed by the peer or the network",
-                context={"url": str(self.url)},
-                hint="Pass reconnect=Reconnect() to reconnect automatically.",
-            )
+            if self._too_large:
+                self._final_error = WebSocketClosedError(
+                    f"the WebSocket {self.url} was closed (code 1009): a message exceeded "
+                    f"max_message_size={self._max_size} bytes",
+                    context={"url": str(self.url), "limit": self._max_size},
+                    hint="Raise max_message_size, or pass reconnect=Reconnect() to "
+                    "reconnect after such messages.",
+                )
+            else:
+                self._final_error = WebSocketClosedError(
+                    f"the WebSocket {self.url} was closed by the peer or the network",
+                    context={"url": str(self.url)},
+                    hint="Pass reconnect=Reconnect() to reconnect automatically.",
+                )
             self._signal_closed()
             return None
         core = policy.policy
@@ -310,7 +322,9 @@ class WebSocketClient(Lifecycle):
             attempt += 1
             await self._client._clock.sleep(core.delay_for(attempt))
             try:
-                return await self._connect()
+                ws = await self._connect()
+                self._too_large = False
+                return ws
             except (NetworkError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
                 last = exc
         self._final_error = WebSocketClosedError(
@@ -327,6 +341,22 @@ class WebSocketClient(Lifecycle):
             if message.type is aiohttp.WSMsgType.TEXT or message.type is aiohttp.WSMsgType.BINARY:
                 item = self._decode(message.data)
             else:  # ERROR: the connection is broken
+                error = message.data
+                if (
+                    isinstance(error, aiohttp.WebSocketError)
+                    and error.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+                ):
+                    self._too_large = True
+                    await inbox.put(
+                        _Failure(
+                            WebSocketMessageTooLargeError(
+                                f"a WebSocket message from {self.url} exceeded "
+                                f"max_message_size={self._max_size} bytes ({error}); "
+                                "the connection was closed with code 1009",
+                                context={"url": str(self.url), "limit": self._max_size},
+                            )
+                        )
+                    )
                 return
             self._received += 1
             await inbox.put(item)

@@ -1,0 +1,56 @@
+"""The client's connector: the SSRF guard on every connection, and pool counts."""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.connector import Connection
+    from aiohttp.tracing import Trace
+
+    from pepperpy.net._ssrf import SSRFGuard
+
+__all__ = ["Connector"]
+
+
+class Connector(aiohttp.TCPConnector):
+    """A :class:`aiohttp.TCPConnector` that checks every connection it hands out.
+
+    With a guard, the host of every connection (each request, each redirect
+    hop, each WebSocket handshake, and any request a user sends through the
+    client's session) is checked before connecting: IP literals here, names
+    through the guarded resolver. It also remembers the transports it handed
+    out, so the client can count open connections without aiohttp internals.
+    """
+
+    def __init__(self, guard: SSRFGuard | None = None, **kwargs: Any) -> None:
+        if guard is not None:
+            kwargs["resolver"] = guard.resolver(kwargs.get("resolver"))
+        super().__init__(**kwargs)
+        self.ssrf_guard = guard
+        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        """Check the request's host, then connect (or reuse a pooled connection)."""
+        guard = self.ssrf_guard
+        if guard is not None:
+            url = req.url
+            guard.check_literal(url.host or "", url.port or 0)
+        connection = await super().connect(req, traces, timeout)
+        transport = connection.transport
+        if transport is not None:
+            self.transports.add(transport)
+        return connection
+
+    @property
+    def open_connections(self) -> int:
+        """Connections handed out so far that are still open (idle or in use)."""
+        return sum(1 for transport in list(self.transports) if not transport.is_closing())
