@@ -296,9 +296,16 @@ class TestBadInputAndAttacks:
         kid = token.split(".")[1]
         assert _reason(tokens, token.replace(kid, kid + suffix, 1)) is AuthFailure.MALFORMED
 
-    def test_oversized_token_rejected_before_work(self, tokens: TokenManager):
-        token = tokens.issue("ann", claims={"blob": "x" * 9000})
+    def test_oversized_token_rejected_before_work(self, tokens: TokenManager, keyring, clock):
+        big = TokenManager(keyring, issuer="auth", audience="api", max_length=65536, clock=clock)
+        token = big.issue("ann", claims={"blob": "x" * 9000})
+        assert big.verify(token).sub == "ann"
         assert _reason(tokens, token) is AuthFailure.MALFORMED
+
+    def test_issue_refuses_a_token_its_verifier_would_refuse(self, tokens: TokenManager):
+        """issue 17 (hostile inputs): an issued token must pass its own verifier."""
+        with pytest.raises(InvalidArgumentError, match="max_length"):
+            tokens.issue("ann", claims={"blob": "x" * 9000})
 
     def test_signed_but_non_json_payload_is_malformed(self, keyring: KeyRing, clock: ManualClock):
         from pepperpy.security._tokens import _b64e, _tag

@@ -55,7 +55,7 @@ from pepperpy.security._passwords import (
 )
 from pepperpy.security._principal import Principal, current_principal, use_principal
 from pepperpy.security._random import constant_time_equals, random_bytes, random_id, random_token
-from pepperpy.security._security import Security
+from pepperpy.security._security import EphemeralKeyRingWarning, Security
 from pepperpy.security._tokens import (
     TOKEN_PREFIX,
     Claims,
@@ -83,6 +83,7 @@ __all__ = [
     "DecryptionError",
     "Effect",
     "Encryptor",
+    "EphemeralKeyRingWarning",
     "FieldEncryptor",
     "HashProfile",
     "InMemoryAPIKeyStore",

@@ -12,6 +12,7 @@ import nacl.bindings
 
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.security._checks import number, opt_str, str_tuple, text
 from pepperpy.security._errors import AuthenticationError, AuthFailure
 from pepperpy.security._principal import Principal
 from pepperpy.security._random import random_id, random_token
@@ -168,6 +169,12 @@ class APIKeys:
 
         Show the plaintext to the user once; only the record is stored.
         """
+        text(principal_id, "principal_id")
+        text(name, "name", empty=True)
+        roles = str_tuple(roles, "roles")
+        scopes = str_tuple(scopes, "scopes")
+        opt_str(tenant, "tenant")
+        lifetime = None if ttl is None else number(ttl, "ttl", allow_inf=True)
         key_id = random_id(nbytes=12)[:20]
         plaintext = f"{self.prefix}_{key_id}_{random_token(32)}"
         now = self.clock.time()
@@ -176,11 +183,11 @@ class APIKeys:
             digest=_digest(plaintext),
             principal_id=principal_id,
             name=name,
-            roles=tuple(roles),
-            scopes=tuple(scopes),
+            roles=roles,
+            scopes=scopes,
             tenant=tenant,
             created_at=now,
-            expires_at=None if ttl is None else now + ttl,
+            expires_at=None if lifetime is None or math.isinf(lifetime) else now + lifetime,
         )
         await self.store.put(record)
         return plaintext, record

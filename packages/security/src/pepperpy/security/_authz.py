@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, ValidationError
+from pepperpy.security._checks import str_tuple, text, type_name
 from pepperpy.security._errors import AuthorizationError
 from pepperpy.security._principal import Principal, current_principal
 
@@ -57,8 +58,10 @@ class Predicate(Generic[R]):
 
     Build one with the :func:`predicate` decorator or the helpers
     (:func:`is_owner`, :func:`same_tenant`, :func:`has_scope`,
-    :func:`attribute_equals`).  A predicate that raises is treated as
-    ``False`` (deny), and the error is reported by :meth:`Policy.explain`.
+    :func:`attribute_equals`).  A predicate that raises always fails
+    closed: an allow rule whose condition raises does not allow, and a deny
+    rule whose condition raises denies.  :meth:`Policy.explain` shows the
+    error.
     """
 
     fn: Callable[[Principal, R], bool]
@@ -149,6 +152,17 @@ def _resolve(
         )
         return None
     return ~found if negate else found
+
+
+def _describe(exc: BaseException) -> str:
+    """``TypeName: message`` for *exc*, even when its ``__str__`` raises."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<message unavailable>"
+    if len(message) > 200:
+        message = message[:197] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class Effect(str, enum.Enum):
@@ -249,8 +263,9 @@ class Policy:
         Calling it again for the same role adds permissions and parents.
         Cycles in the hierarchy are refused.
         """
-        if not name or not isinstance(name, str):
-            raise InvalidArgumentError("Role name must be a non-empty string")
+        text(name, "role name")
+        inherits = str_tuple(inherits, "inherits")
+        permissions = str_tuple(permissions, "permissions")
         parents = tuple(dict.fromkeys((*self._parents.get(name, ()), *inherits)))
         previous = self._parents.get(name)
         self._parents[name] = parents
@@ -302,11 +317,24 @@ class Policy:
         when: Predicate[Any] | None,
         name: str,
     ) -> None:
+        actions = str_tuple(actions, "actions")
         if not actions:
             raise InvalidArgumentError(f"{effect.value}() needs at least one action pattern")
         if when is not None and not isinstance(when, Predicate):  # a plain function
-            when = predicate(cast(Callable[[Principal, Any], bool], when))  # type: ignore[unreachable]
-        self._rules.append(Rule(effect, tuple(actions), frozenset(roles), when, name))
+            if not callable(when):  # type: ignore[unreachable]
+                raise InvalidArgumentError(
+                    f"when= must be a Predicate or a function, not {type_name(when)}"
+                )
+            when = predicate(cast(Callable[[Principal, Any], bool], when))
+        self._rules.append(
+            Rule(
+                effect,
+                actions,
+                frozenset(str_tuple(roles, "roles")),
+                when,
+                text(name, "name", empty=True),
+            )
+        )
 
     def add_rule(self, rule: Rule) -> Policy:
         """Add a prepared :class:`Rule`."""
@@ -374,6 +402,11 @@ class Policy:
             )
             roles = {}
         for name, spec in roles.items():
+            if not isinstance(name, str) or not name:
+                problems.append(
+                    ErrorDetail("/roles", "role names must be non-empty strings", code="type")
+                )
+                continue
             where = f"/roles/{name}"
             if not isinstance(spec, Mapping):
                 problems.append(ErrorDetail(where, "must be a mapping", code="type"))
@@ -381,7 +414,7 @@ class Policy:
             perms = _str_list(spec.get("permissions", []), f"{where}/permissions", problems)
             parents = _str_list(spec.get("inherits", []), f"{where}/inherits", problems)
             try:
-                policy.role(str(name), *perms, inherits=parents)
+                policy.role(name, *perms, inherits=parents)
             except InvalidArgumentError as exc:
                 problems.append(ErrorDetail(where, exc.message, code="cycle"))
         rules = data.get("rules", [])
@@ -395,7 +428,7 @@ class Policy:
                 continue
             try:
                 effect = Effect(spec.get("effect", "allow"))
-            except ValueError:
+            except (TypeError, ValueError):
                 problems.append(
                     ErrorDetail(f"{where}/effect", "must be 'allow' or 'deny'", code="enum")
                 )
@@ -412,8 +445,12 @@ class Policy:
                 if when is None:
                     continue
             rule_roles = _str_list(spec.get("roles", []), f"{where}/roles", problems)
+            rule_name = spec.get("name", "")
+            if not isinstance(rule_name, str):
+                problems.append(ErrorDetail(f"{where}/name", "must be a string", code="type"))
+                continue
             policy._rules.append(
-                Rule(effect, tuple(actions), frozenset(rule_roles), when, str(spec.get("name", "")))
+                Rule(effect, tuple(actions), frozenset(rule_roles), when, rule_name)
             )
         if problems:
             raise ValidationError(
@@ -440,7 +477,18 @@ class Policy:
     # -- deciding -------------------------------------------------------------
 
     def authorize(self, principal: Principal, action: str, resource: Any = None) -> Decision:
-        """Decide whether *principal* may perform *action* on *resource*."""
+        """Decide whether *principal* may perform *action* on *resource*.
+
+        Any error while evaluating a rule's condition fails closed: the deny
+        rule applies, the allow rule does not, and the trace names the error.
+        """
+        if not isinstance(principal, Principal):
+            raise InvalidArgumentError(
+                f"principal must be a Principal, not {type_name(principal)}",
+                context={"principal": type_name(principal)},
+                hint="Pass the Principal returned by Security.authenticate().",
+            )
+        text(action, "action")
         roles = self.effective_roles(principal)
         trace: list[str] = []
         allowing: Rule | None = None
@@ -494,7 +542,11 @@ class Policy:
             try:
                 ok = rule.when(principal, resource)
             except Exception as exc:
-                return False, f"condition raised {type(exc).__name__} (treated as false)"
+                # Fail closed: a deny whose condition cannot be evaluated denies.
+                error = f"condition {rule.when.name} raised {_describe(exc)}"
+                if rule.effect is Effect.DENY:
+                    return True, f"{error} (a deny rule that cannot be evaluated denies)"
+                return False, f"{error} (an allow rule that cannot be evaluated does not allow)"
             if not ok:
                 return False, f"condition {rule.when.name} is false"
             return True, f"condition {rule.when.name} is true"

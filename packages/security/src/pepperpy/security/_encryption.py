@@ -33,9 +33,9 @@ import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.public
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.security._errors import DecryptionError
-from pepperpy.security._keys import Key, KeyRing, KeyType
+from pepperpy.security._keys import Key, KeyRing, KeyType, _path, file_error, private_file
 from pepperpy.security._random import random_bytes
 from pepperpy.security._sodium import aead_decrypt, aead_encrypt
 
@@ -150,12 +150,26 @@ class Encryptor:
                 f"encrypt_text() takes str, not {type(text).__name__}",
                 context={"type": type(text).__name__},
             )
-        sealed = self.encrypt(text.encode("utf-8"), context=context)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                "encrypt_text() needs valid Unicode text (this holds a lone surrogate)",
+                hint="Encrypt the raw bytes with encrypt() instead.",
+            ) from None
+        sealed = self.encrypt(data, context=context)
         return _TEXT_PREFIX + base64.urlsafe_b64encode(sealed).decode("ascii")
 
     def decrypt_text(self, token: str, *, context: bytes = b"") -> str:
         """Decrypt the output of :meth:`encrypt_text`."""
-        return self.decrypt(_text_envelope(token), context=context).decode("utf-8")
+        plain = self.decrypt(_text_envelope(token), context=context)
+        try:
+            return plain.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DecryptionError(
+                "The decrypted value is not UTF-8 text (it was made with encrypt(), "
+                "not encrypt_text())"
+            ) from None
 
     def _parse(self, envelope: Any) -> tuple[str, bytes, bytes, bytes]:
         if not isinstance(envelope, (bytes, bytearray, memoryview)):
@@ -267,8 +281,13 @@ class Encryptor:
         *,
         chunk_size: int = _DEFAULT_CHUNK,
     ) -> int:
-        """Encrypt file *source* to *target* in a worker thread (constant memory)."""
-        return await asyncio.to_thread(self._file_op, Path(source), Path(target), True, chunk_size)
+        """Encrypt file *source* to *target* in a worker thread (constant memory).
+
+        *target* is written as a new file of mode ``0600`` and renamed into place.
+        """
+        return await asyncio.to_thread(
+            self._file_op, _path(source), _path(target), True, chunk_size
+        )
 
     async def decrypt_file(
         self, source: str | os.PathLike[str], target: str | os.PathLike[str]
@@ -277,23 +296,26 @@ class Encryptor:
 
         The plaintext is written to a temporary file next to *target* and
         renamed only after the whole stream authenticated, so a damaged file
-        never leaves partial plaintext behind.
+        never leaves partial plaintext behind.  The plaintext file always has
+        mode ``0600`` (set with ``fchmod``, whatever the umask, and also when
+        *target* already existed with a wider mode).
         """
-        return await asyncio.to_thread(self._file_op, Path(source), Path(target), False, 0)
+        return await asyncio.to_thread(self._file_op, _path(source), _path(target), False, 0)
 
     def _file_op(self, source: Path, target: Path, encrypt: bool, chunk_size: int) -> int:
-        partial = target.with_name(f".{target.name}.{random_bytes(4).hex()}.part")
+        # Output (plaintext above all) goes to a new 0600 file (fchmod, whatever the umask
+        # or the mode of an existing target) that replaces *target* only once complete.
         try:
-            with source.open("rb") as src, partial.open("wb") as dst:
+            src = source.open("rb")
+        except (OSError, ValueError) as exc:
+            raise file_error(source, exc, "read") from exc
+        with src, private_file(target) as dst:
+            try:
                 if encrypt:
-                    count = self.encrypt_stream(src, dst, chunk_size=chunk_size)
-                else:
-                    count = self.decrypt_stream(src, dst)
-            os.replace(partial, target)
-            return count
-        finally:
-            if partial.exists():
-                partial.unlink()
+                    return self.encrypt_stream(src, dst, chunk_size=chunk_size)
+                return self.decrypt_stream(src, dst)
+            except OSError as exc:
+                raise file_error(source, exc, "read") from exc
 
 
 class StreamEncrypter:
@@ -305,10 +327,14 @@ class StreamEncrypter:
     """
 
     def __init__(self, key: Key, chunk_size: int = _DEFAULT_CHUNK) -> None:
-        if not 1 <= chunk_size <= _MAX_CHUNK:
+        if (
+            isinstance(chunk_size, bool)
+            or not isinstance(chunk_size, int)
+            or not 1 <= chunk_size <= _MAX_CHUNK
+        ):
             raise InvalidArgumentError(
-                f"chunk_size must be between 1 and {_MAX_CHUNK}",
-                context={"chunk_size": chunk_size},
+                f"chunk_size must be an int between 1 and {_MAX_CHUNK}",
+                context={"chunk_size": safe_repr(chunk_size)},
             )
         kid = key.kid.encode("ascii")
         self._chunk = chunk_size

@@ -40,7 +40,9 @@ class AuthFailure(str, enum.Enum):
     BAD_SIGNATURE = "bad_signature"
     """The signature or MAC does not match (tampered or forged), or the secret is wrong."""
     UNKNOWN_KEY = "unknown_key"
-    """The key id is not in the key ring, or it was retired longer ago than allowed."""
+    """The key id is not in the key ring, it was retired longer ago than allowed, or it is
+    not of the key type this verifier accepts for tokens (for example a MAC made with the
+    ring's symmetric key at an Ed25519 verifier)."""
     EXPIRED = "expired"
     """The credential was valid but its lifetime (plus the clock-skew leeway) is over."""
     NOT_YET_VALID = "not_yet_valid"
@@ -64,7 +66,13 @@ _FAILURE_TEXT = {
 _FAILURE_HINT = {
     AuthFailure.MALFORMED: "Send the token exactly as it was issued.",
     AuthFailure.BAD_SIGNATURE: "Obtain a new credential from the issuer.",
-    AuthFailure.UNKNOWN_KEY: "Obtain a new credential; the signing key was rotated out.",
+    AuthFailure.UNKNOWN_KEY: (
+        "Obtain a new credential from the issuer. If the issuer is another Security() "
+        "instance or process, both must use the same key ring: a Security() without "
+        "keyring= (and without PEPPERPY_KEYRING) makes its own temporary keys, so pass "
+        "keyring=KeyRing.from_file(...) everywhere. Otherwise the key was retired past its "
+        "grace period, or is not of the token key type this verifier accepts."
+    ),
     AuthFailure.EXPIRED: "Obtain a new credential (refresh the token).",
     AuthFailure.NOT_YET_VALID: "Check that the issuer's clock is correct.",
     AuthFailure.INVALID_CLAIMS: "Request a credential for this audience and issuer.",

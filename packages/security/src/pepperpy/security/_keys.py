@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import enum
 import json
+import math
 import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import nacl.bindings
@@ -26,8 +28,16 @@ import nacl.pwhash.argon2id
 import nacl.secret
 import nacl.signing
 
-from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    ExternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PepperPyError,
+    safe_repr,
+)
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.security._checks import number, type_name
 from pepperpy.security._errors import DecryptionError, KeyNotFoundError
 from pepperpy.security._random import random_bytes, random_id
 from pepperpy.security._sodium import blake2b_keyed
@@ -55,11 +65,26 @@ class KeyType(str, enum.Enum):
     public-only copy can verify but not sign."""
 
 
+def _key_type(value: Any) -> KeyType:
+    if isinstance(value, KeyType):
+        return value
+    try:
+        if isinstance(value, str):
+            return KeyType(value)
+    except ValueError:
+        pass
+    raise InvalidArgumentError(
+        "A key type must be 'symmetric' or 'ed25519'",
+        context={"type": safe_repr(value)},
+        hint="Use KeyType.SYMMETRIC or KeyType.ED25519.",
+    )
+
+
 def _check_kid(kid: str) -> str:
     if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
         raise InvalidArgumentError(
-            f"Invalid key id {kid!r}",
-            context={"kid": repr(kid)[:80]},
+            f"Invalid key id {safe_repr(kid)}",
+            context={"kid": safe_repr(kid)},
             hint="Use 1-64 characters from A-Z, a-z, 0-9, '_' and '-'.",
         )
     return kid
@@ -75,6 +100,11 @@ def _secret_value(value: Any) -> Any:
 
 
 def _b64d(text: str) -> bytes:
+    if not isinstance(text, str):
+        raise ConfigurationError(
+            f"Key material must be URL-safe base64 text, not {type_name(text)}",
+            code="pepperpy.security.keyring.format",
+        )
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -108,7 +138,7 @@ class Key:
     """
 
     kid: str = attrs.field(converter=_check_kid)
-    type: KeyType = attrs.field(converter=KeyType)
+    type: KeyType = attrs.field(converter=_key_type)
     _material: bytes | None = attrs.field(alias="material")
     created_at: float = 0.0
     retired_at: float | None = None
@@ -154,8 +184,8 @@ class Key:
     ) -> Key:
         """Create a new random key (material from libsodium's CSPRNG)."""
         return cls(
-            kid=kid or random_id("k", nbytes=8),
-            type=KeyType(type),
+            kid=random_id("k", nbytes=8) if kid is None else kid,
+            type=_key_type(type),
             material=random_bytes(_KEY_BYTES),
             created_at=clock.time(),
         )
@@ -175,8 +205,22 @@ class Key:
         ``get_secret_value()``).
         """
         value = _secret_value(material)
-        raw = _b64d(value.strip()) if isinstance(value, str) else bytes(value)
-        return cls(kid=kid, type=KeyType(type), material=raw, created_at=created_at)
+        if isinstance(value, str):
+            raw = _b64d(value.strip())
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            raw = bytes(value)
+        else:
+            raise InvalidArgumentError(
+                f"Key material must be bytes or base64 text, not {type_name(value)}",
+                context={"type": type_name(value)},
+                hint="Pass 32 bytes from a CSPRNG, or their URL-safe base64.",
+            )
+        return cls(
+            kid=kid,
+            type=_key_type(type),
+            material=raw,
+            created_at=number(created_at, "created_at"),
+        )
 
     @property
     def has_secret(self) -> bool:
@@ -248,6 +292,11 @@ class Key:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Key:
         """Rebuild a key from :meth:`to_dict` output."""
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(
+                f"A key entry must be a JSON object, not {type_name(data)}",
+                code="pepperpy.security.keyring.format",
+            )
         try:
             material = data.get("material")
             public = data.get("public_key")
@@ -255,20 +304,18 @@ class Key:
                 kid=data["kid"],
                 type=KeyType(data["type"]),
                 material=_b64d(material) if material is not None else None,
-                created_at=float(data.get("created_at") or 0.0),
+                created_at=_time(data.get("created_at") or 0.0),
                 retired_at=_opt_float(data.get("retired_at")),
                 expires_at=_opt_float(data.get("expires_at")),
                 public_key=_b64d(public) if public is not None else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, InvalidArgumentError):
+            if isinstance(exc, PepperPyError):
                 raise
             raise ConfigurationError(
                 "Invalid key entry in key ring data",
                 code="pepperpy.security.keyring.format",
-                context={
-                    "kid": str(data.get("kid", "?"))[:64] if isinstance(data, Mapping) else "?"
-                },
+                context={"kid": safe_repr(data.get("kid", "?"), 64)},
                 hint="Each key needs 'kid', 'type' and 'material' (or 'public_key').",
             ) from None
 
@@ -298,8 +345,26 @@ class Key:
         return hash((self.kid, self.type))
 
 
+def _grace(value: Any) -> float | None:
+    """A grace period: ``None`` or a number (NaN refused; negative means 0; inf means None)."""
+    if value is None:
+        return None
+    seconds = max(0.0, number(value, "grace", allow_inf=True))
+    return None if math.isinf(seconds) else seconds
+
+
+def _time(value: Any) -> float:
+    try:
+        return number(value, "time", allow_inf=True)
+    except InvalidArgumentError:
+        raise ConfigurationError(
+            "A key's times must be numbers (Unix seconds)",
+            code="pepperpy.security.keyring.format",
+        ) from None
+
+
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    return None if value is None else _time(value)
 
 
 class KeyRing:
@@ -369,7 +434,12 @@ class KeyRing:
             )
         ring = cls((Key.from_dict(k) for k in keys), clock=clock)
         for kid in active.values():
-            ring.activate(str(kid))
+            if not isinstance(kid, str):
+                raise ConfigurationError(
+                    "Key ring 'active' must map key types to key ids",
+                    code="pepperpy.security.keyring.format",
+                )
+            ring.activate(kid)
         return ring
 
     @classmethod
@@ -386,9 +456,15 @@ class KeyRing:
         (32 bytes) is also accepted and becomes symmetric key ``"default"``.
         """
         text = _secret_value(data)
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", errors="replace")
-        text = str(text).strip()
+        if isinstance(text, (bytes, bytearray, memoryview)):
+            text = bytes(text).decode("utf-8", errors="replace")
+        if not isinstance(text, str):
+            raise InvalidArgumentError(
+                f"Key ring data must be str or bytes, not {type_name(text)}",
+                context={"type": type_name(text)},
+                hint="Pass the text written by KeyRing.to_json() or KeyRing.seal().",
+            )
+        text = text.strip()
         if not text.startswith("{"):
             raw = _b64d(text)
             if len(raw) != _KEY_BYTES:
@@ -445,10 +521,10 @@ class KeyRing:
         clock: Clock = system_clock,
     ) -> KeyRing:
         """Load a ring from a file written by :meth:`to_file`."""
-        file = Path(path)
+        file = _path(path)
         try:
             text = file.read_text("utf-8")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise ConfigurationError(
                 f"Cannot read key ring file {str(file)!r}",
                 code="pepperpy.security.keyring.missing",
@@ -503,10 +579,11 @@ class KeyRing:
         ``grace=None`` keeps it usable for verification and decryption with no
         time limit (needed for data at rest until it is re-encrypted).
         """
+        grace = _grace(grace)
         with self._lock:
             key = self.get(kid)
             now = self._clock.time()
-            expires = None if grace is None else now + max(0.0, float(grace))
+            expires = None if grace is None or math.isinf(grace) else now + grace
             if key.expires_at is not None and (expires is None or key.expires_at < expires):
                 expires = key.expires_at
             updated = attrs.evolve(key, retired_at=key.retired_at or now, expires_at=expires)
@@ -523,7 +600,8 @@ class KeyRing:
         kid: str | None = None,
     ) -> Key:
         """Create a new active key of *type* and retire the previous one with *grace*."""
-        kind = KeyType(type)
+        kind = _key_type(type)
+        grace = _grace(grace)
         with self._lock:
             previous = self._active.get(kind)
             key = self.create(kind, kid=kid, activate=True)
@@ -557,7 +635,7 @@ class KeyRing:
 
     def active(self, type: KeyType | str = KeyType.SYMMETRIC) -> Key:
         """Return the active key of *type*."""
-        kind = type if isinstance(type, KeyType) else KeyType(type)
+        kind = type if isinstance(type, KeyType) else _key_type(type)
         kid = self._active.get(kind)
         if kid is None:
             raise ConfigurationError(
@@ -570,7 +648,7 @@ class KeyRing:
 
     def has_active(self, type: KeyType | str = KeyType.SYMMETRIC) -> bool:
         """Whether there is an active key of *type*."""
-        return KeyType(type) in self._active
+        return _key_type(type) in self._active
 
     def is_active(self, kid: str) -> bool:
         """Whether *kid* is the active key of its type."""
@@ -579,6 +657,10 @@ class KeyRing:
 
     def get(self, kid: str) -> Key:
         """Return the key *kid* whatever its state; raise :class:`KeyNotFoundError`."""
+        if not isinstance(kid, str):
+            raise InvalidArgumentError(
+                f"A key id must be a str, not {type_name(kid)}", context={"kid": type_name(kid)}
+            )
         key = self._keys.get(kid)
         if key is None:
             raise KeyNotFoundError(kid)
@@ -681,22 +763,97 @@ class KeyRing:
         password: str | bytes | Any = None,
         include_secrets: bool = True,
     ) -> Path:
-        """Write the ring to *path* with mode ``0600`` (sealed when *password* is given)."""
-        file = Path(path)
+        """Write the ring to *path* with mode ``0600`` (sealed when *password* is given).
+
+        The mode is set explicitly (``fchmod``) whatever the umask, and also
+        when *path* already exists with a wider mode: the ring is written to
+        a new ``0600`` file next to *path*, flushed to disk and renamed over
+        it, so a crash never leaves a half-written key ring either.
+        """
+        file = _path(path)
         text = (
             self.seal(password)
             if password is not None
             else self.to_json(include_secrets=include_secrets)
         )
-        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_private(file, text.encode("utf-8"))
         return file
+
+
+def _path(path: Any) -> Path:
+    try:
+        return Path(path)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"A file path must be str or os.PathLike, not {type_name(path)}",
+            context={"path": type_name(path)},
+        ) from None
+
+
+def write_private(target: Path, data: bytes) -> None:
+    """Atomically replace *target* with *data* in a file of mode ``0600``."""
+    with private_file(target) as handle:
+        handle.write(data)
+
+
+def file_error(path: Path, exc: OSError | ValueError, action: str) -> PepperPyError:
+    """The PepperPyError for an OS error while *action* (``"read"``/``"write"``) *path*."""
+    cls: type[PepperPyError] = (
+        NotFoundError if isinstance(exc, FileNotFoundError) else ExternalError
+    )
+    return cls(
+        f"Cannot {action} {path.name!r}: {type(exc).__name__}",
+        code=f"pepperpy.security.file.{action}",
+        context={"path": str(path), "error": type(exc).__name__},
+        hint="Check that the path exists and that this process may use it.",
+    )
+
+
+@contextlib.contextmanager
+def private_file(target: Path) -> Iterator[IO[bytes]]:
+    """Yield a new ``0600`` file next to *target*; on success it replaces *target*.
+
+    The mode is set with ``fchmod`` after creation, so neither the umask nor
+    an existing file's mode can widen it.  On error the partial file is
+    removed and *target* is left as it was.
+    """
+    partial = target.with_name(f".{target.name}.{random_bytes(4).hex()}.part")
+    try:
+        handle = open(  # noqa: SIM115 - closed below; the rename must follow the close
+            os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb"
+        )
+    except (OSError, ValueError) as exc:
+        raise file_error(target, exc, "write") from exc
+    try:
+        with handle:
+            os.fchmod(handle.fileno(), 0o600)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except OSError as exc:
+        raise file_error(target, exc, "write") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
 
 
 def _password_bytes(password: Any) -> bytes:
     value = _secret_value(password)
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                "The password is not valid Unicode text (it holds a lone surrogate)",
+                hint="Pass the password as str of valid text, or as bytes.",
+            ) from None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise InvalidArgumentError(
+        f"A password must be str or bytes, not {type_name(value)}",
+        context={"type": type_name(value)},
+    )
 
 
 def _unseal(data: Mapping[str, Any], password: Any) -> Any:

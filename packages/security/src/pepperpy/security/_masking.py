@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from pepperpy.core.exceptions import InvalidArgumentError
+
 __all__ = ["DEFAULT_SENSITIVE_KEYS", "Redactor", "mask", "redact"]
 
 DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(
@@ -72,7 +74,7 @@ def mask(value: str, *, keep_start: int = 0, keep_end: int = 4, char: str = "*")
         >>> mask("abc")
         '***'
     """
-    text = str(value)
+    text = _as_text(value, "mask()")
     if keep_start < 0 or keep_end < 0:
         keep_start = keep_end = 0
     if (keep_start + keep_end) * 2 > len(text):
@@ -80,6 +82,23 @@ def mask(value: str, *, keep_start: int = 0, keep_end: int = 4, char: str = "*")
     end = text[len(text) - keep_end :] if keep_end else ""
     hidden = len(text) - keep_start - keep_end
     return text[:keep_start] + char * hidden + end
+
+
+def _as_text(value: Any, where: str) -> str:
+    """*value* as str: str itself, or ``str(value)``; a failing ``__str__`` is an error."""
+    if isinstance(value, str):
+        return value
+    try:
+        text = str(value)
+    except Exception as exc:
+        raise InvalidArgumentError(
+            f"{where} could not turn a {type(value).__name__} into text",
+            context={"type": type(value).__name__},
+            hint="Pass a str.",
+        ) from exc
+    if not isinstance(text, str):  # pragma: no cover - str() always returns str
+        raise InvalidArgumentError(f"{where} needs text")
+    return text
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -145,6 +164,8 @@ class Redactor:
         ``.`` and spaces read as ``_``) or any single word of it is listed, so
         ``dbPassword``, ``X-Api-Key`` and ``user.password`` are all caught.
         """
+        if not isinstance(key, str):
+            return False  # type: ignore[unreachable]
         norm = _normalise(key)
         if norm in self.keys:
             return True
@@ -154,7 +175,17 @@ class Redactor:
         return any("_".join(words[i : i + 2]) in self.keys for i in range(len(words) - 1))
 
     def redact_text(self, text: str) -> str:
-        """Replace every secret-looking part of *text*."""
+        """Replace every secret-looking part of *text*.
+
+        Text is required: anything else raises ``InvalidArgumentError`` (use
+        :meth:`redact` for arbitrary values).
+        """
+        if not isinstance(text, str):
+            raise InvalidArgumentError(
+                f"redact_text() takes str, not {type(text).__name__}",
+                context={"type": type(text).__name__},
+                hint="Use redact() for values that are not text.",
+            )
         for pattern, replacement in self._compiled:
             text = pattern.sub(replacement, text)
         return text

@@ -18,6 +18,7 @@ import nacl.pwhash
 import nacl.pwhash.argon2id as argon2id
 
 from pepperpy.core.exceptions import ConfigurationError, ErrorDetail, InvalidArgumentError
+from pepperpy.security._checks import str_tuple
 from pepperpy.security._errors import WeakPasswordError
 
 __all__ = [
@@ -74,18 +75,58 @@ class PasswordCheck:
 
 
 def _password_bytes(password: Any) -> bytes:
+    """The bytes Argon2id sees: NFKC-normalised UTF-8, for str and UTF-8 bytes alike.
+
+    Bytes that are valid UTF-8 are text and are normalised exactly like the
+    same password given as str, so ``hash("\ufb01")`` verifies ``"fi".encode()``
+    and the other way round.  Bytes that are not UTF-8 (binary secrets) are
+    used as they are.
+    """
     for name in ("get_secret_value", "reveal"):
         getter = getattr(password, name, None)
         if callable(getter):
             password = getter()
             break
+    if isinstance(password, (bytes, bytearray, memoryview)):
+        raw = bytes(password)
+        try:
+            password = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
     if isinstance(password, str):
-        return unicodedata.normalize("NFKC", password).encode("utf-8")
-    if isinstance(password, (bytes, bytearray)):
-        return bytes(password)
+        try:
+            return unicodedata.normalize("NFKC", password).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                "A password must be valid Unicode text (this one holds a lone surrogate)",
+                code="pepperpy.security.password.invalid_text",
+                hint="Decode passwords with errors='strict', or pass the raw bytes.",
+            ) from None
     raise InvalidArgumentError(
         f"A password must be str or bytes, not {type(password).__name__}",
         context={"type": type(password).__name__},
+    )
+
+
+def _limit(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"{name} must be an int, not {type(value).__name__}",
+            context={name: type(value).__name__},
+            hint="Use a HashProfile, or opslimit >= 1 and memlimit >= 8192 bytes.",
+        )
+    return value
+
+
+def _stored_hash(hashed: Any) -> bytes:
+    if isinstance(hashed, str):
+        return hashed.encode("ascii", "replace")
+    if isinstance(hashed, (bytes, bytearray, memoryview)):
+        return bytes(hashed)
+    raise InvalidArgumentError(
+        f"A stored password hash must be str or bytes, not {type(hashed).__name__}",
+        code="pepperpy.security.password.bad_hash",
+        hint="Store the output of PasswordHasher.hash().",
     )
 
 
@@ -111,9 +152,14 @@ class PasswordHasher:
         opslimit: int | None = None,
         memlimit: int | None = None,
     ) -> None:
+        if not isinstance(profile, HashProfile):
+            raise InvalidArgumentError(
+                f"profile must be a HashProfile, not {type(profile).__name__}",
+                context={"profile": type(profile).__name__},
+            )
         ops, mem = profile.value
-        self.opslimit = int(ops if opslimit is None else opslimit)
-        self.memlimit = int(mem if memlimit is None else memlimit)
+        self.opslimit = _limit(ops if opslimit is None else opslimit, "opslimit")
+        self.memlimit = _limit(mem if memlimit is None else memlimit, "memlimit")
         if not (argon2id.OPSLIMIT_MIN <= self.opslimit <= argon2id.OPSLIMIT_MAX) or not (
             argon2id.MEMLIMIT_MIN <= self.memlimit <= argon2id.MEMLIMIT_MAX
         ):
@@ -146,7 +192,7 @@ class PasswordHasher:
         that is not an Argon2 hash raises :class:`InvalidArgumentError` (the
         stored data is broken; the value is not quoted in the error).
         """
-        stored = hashed.encode("ascii", "replace") if isinstance(hashed, str) else bytes(hashed)
+        stored = _stored_hash(hashed)
         if _PHC_RE.fullmatch(stored.decode("ascii", "replace")) is None:
             raise InvalidArgumentError(
                 "The stored password hash is not an Argon2 PHC string",
@@ -170,7 +216,7 @@ class PasswordHasher:
 
     def needs_rehash(self, hashed: str | bytes) -> bool:
         """Whether *hashed* was made with another algorithm or other limits than this hasher's."""
-        text = hashed.decode("ascii", "replace") if isinstance(hashed, bytes) else hashed
+        text = _stored_hash(hashed).decode("ascii", "replace")
         match = _PARAMS_RE.match(text)
         if match is None:
             return True
@@ -223,7 +269,7 @@ class BreachedPasswords:
 
     @staticmethod
     def _digest(password: str) -> bytes:
-        data = unicodedata.normalize("NFKC", password).casefold().encode("utf-8")
+        data = unicodedata.normalize("NFKC", password).casefold().encode("utf-8", "surrogatepass")
         return bytes(
             nacl.bindings.crypto_generichash_blake2b_salt_personal(
                 data, digest_size=16, person=b"pepperpy.breach1"
@@ -290,6 +336,13 @@ class PasswordPolicy:
 
     def _static(self, password: str, user_inputs: Iterable[str]) -> list[ErrorDetail]:
         problems: list[ErrorDetail] = []
+        if not isinstance(password, str):
+            raise InvalidArgumentError(
+                f"A password to check must be str, not {type(password).__name__}",
+                context={"type": type(password).__name__},
+                hint="Decode the password to text before checking it.",
+            )
+        user_inputs = str_tuple(user_inputs, "user_inputs")
         text = unicodedata.normalize("NFKC", password)
         if len(text) < self.min_length:
             problems.append(

@@ -3,22 +3,51 @@
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._apikeys import APIKeys, APIKeyStore
 from pepperpy.security._authz import Decision, Policy
+from pepperpy.security._checks import type_name
 from pepperpy.security._encryption import Encryptor, FieldEncryptor
 from pepperpy.security._errors import AuthenticationError, AuthFailure
-from pepperpy.security._keys import DEFAULT_KEYRING_ENV, KeyRing, KeyType
+from pepperpy.security._keys import DEFAULT_KEYRING_ENV, KeyRing, KeyType, _key_type
 from pepperpy.security._passwords import PasswordCheck, PasswordHasher, PasswordPolicy
 from pepperpy.security._principal import Principal
 from pepperpy.security._tokens import RevocationHook, TokenManager
 
-__all__ = ["Security"]
+__all__ = ["EphemeralKeyRingWarning", "Security"]
 
 _MAX_CREDENTIAL = 16384
+_warned = threading.Event()
+
+
+class EphemeralKeyRingWarning(UserWarning):
+    """``Security()`` made its own in-memory key ring (no ``keyring=``, no ``PEPPERPY_KEYRING``).
+
+    Tokens and ciphertexts from such an instance are accepted only by that
+    same instance, and only until the process ends; another ``Security()``
+    refuses them with ``unknown_key``.  Emitted once per process.
+    """
+
+
+def _warn_ephemeral() -> None:
+    if _warned.is_set():
+        return
+    _warned.set()
+    warnings.warn(
+        EphemeralKeyRingWarning(
+            "Security() without keyring= and without PEPPERPY_KEYRING made a temporary "
+            "in-memory key ring: its tokens and ciphertexts are refused by every other "
+            "Security() instance and lost on restart. Pass the same ring everywhere, e.g. "
+            "Security(keyring=KeyRing.from_file('keys.json')), or set PEPPERPY_KEYRING."
+        ),
+        stacklevel=3,
+    )
 
 
 class Security:
@@ -26,8 +55,17 @@ class Security:
 
     ``Security()`` with no arguments works: it loads the key ring from the
     ``PEPPERPY_KEYRING`` environment variable when set, otherwise it makes a
-    fresh in-memory key ring (tokens and ciphertexts then do not survive a
-    restart: pass a persistent ``keyring=`` in production).
+    fresh in-memory key ring and warns once per process
+    (:class:`EphemeralKeyRingWarning`): tokens and ciphertexts then work only
+    with this one instance, in this one process.  In production pass the same
+    persistent ring everywhere, e.g.
+    ``Security(keyring=KeyRing.from_file("keys.json"))``.
+
+    A key ring you pass (or that comes from the environment) is never
+    changed: no key is added to it.  Without an active private key of
+    *token_key_type* the instance verifies tokens but cannot issue them
+    (``issue_token`` raises :class:`ConfigurationError`), which is what a
+    verify-only ring from :meth:`KeyRing.public` is for.
 
     Args:
         keyring: Keys for tokens and encryption.
@@ -62,16 +100,19 @@ class Security:
         password_policy: PasswordPolicy | None = None,
         clock: Clock = system_clock,
     ) -> None:
+        kind = _key_type(token_key_type)
         if keyring is None:
             if os.environ.get(DEFAULT_KEYRING_ENV):
                 keyring = KeyRing.from_env(clock=clock)
             else:
-                keyring = KeyRing(clock=clock)
-        kind = KeyType(token_key_type)
-        if not keyring.has_active(kind):
-            keyring.create(kind)
-        if not keyring.has_active(KeyType.SYMMETRIC):
-            keyring.create(KeyType.SYMMETRIC)
+                keyring = KeyRing.generate(*dict.fromkeys((KeyType.SYMMETRIC, kind)), clock=clock)
+                _warn_ephemeral()
+        elif not isinstance(keyring, KeyRing):
+            raise InvalidArgumentError(
+                f"keyring must be a KeyRing, not {type_name(keyring)}",
+                context={"keyring": type_name(keyring)},
+                hint="Load one with KeyRing.from_file(...) or KeyRing.from_env().",
+            )
         self.keyring = keyring
         self.policy = policy if policy is not None else Policy()
         self.tokens = TokenManager(

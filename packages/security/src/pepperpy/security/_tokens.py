@@ -34,8 +34,9 @@ import nacl.exceptions
 
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.security._checks import number, opt_str, str_tuple, text, type_name
 from pepperpy.security._errors import AuthenticationError, AuthFailure
-from pepperpy.security._keys import Key, KeyRing, KeyType
+from pepperpy.security._keys import Key, KeyRing, KeyType, _key_type
 from pepperpy.security._principal import Principal
 from pepperpy.security._random import random_token
 from pepperpy.security._sodium import blake2b_keyed
@@ -56,6 +57,7 @@ _TOKEN_PURPOSE = b"pepperpy.token.1"  # 16 bytes: BLAKE2b personalisation
 _MAX_TOKEN = 8192
 _B64_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _KID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_TIME = 2**53  # iat/exp beyond this are not times (and would overflow float arithmetic)
 _RESERVED = frozenset({"sub", "scopes", "aud", "iss", "iat", "exp", "jti", "roles", "tenant"})
 
 RevocationHook = Callable[["Claims"], Union[bool, Awaitable[bool]]]
@@ -126,6 +128,8 @@ class Claims:
         if not (
             isinstance(sub, str) and isinstance(jti, str) and type(iat) is int and type(exp) is int
         ):
+            raise AuthenticationError(AuthFailure.MALFORMED)
+        if not (-_MAX_TIME < iat < _MAX_TIME and -_MAX_TIME < exp < _MAX_TIME):
             raise AuthenticationError(AuthFailure.MALFORMED)
         scopes = _str_list(data.get("scopes", []))
         aud = _str_list(data.get("aud", []))
@@ -221,31 +225,56 @@ class VerifiedToken:
 class RevocationList:
     """An in-memory revocation list, usable as a :data:`RevocationHook`.
 
-    Entries are kept until the revoked token would have expired anyway, then
-    dropped by :meth:`purge`.  For several processes, implement the hook on
-    top of a shared store instead (the hook may be async).
+    A verifier accepts a token until ``exp + leeway``, so an entry is kept
+    (and refuses its token) until ``until + leeway``, and only then dropped by
+    :meth:`purge`.  Given to a :class:`TokenManager` (or ``Security``) as its
+    revocation hook, the list adopts that manager's leeway when it is larger
+    than its own.  For several processes, implement the hook on top of a
+    shared store instead (the hook may be async), keeping entries until
+    ``exp + leeway`` too.
+
+    Args:
+        clock: Time source.
+        leeway: Seconds an entry outlives its *until* (the verifier's
+            clock-skew leeway; default 30 s, as :class:`TokenManager`).
     """
 
-    def __init__(self, *, clock: Clock = system_clock) -> None:
+    def __init__(self, *, clock: Clock = system_clock, leeway: float = 30.0) -> None:
         self._clock = clock
+        self._leeway = number(leeway, "leeway", minimum=0.0)
         self._revoked: dict[str, float] = {}
 
+    @property
+    def leeway(self) -> float:
+        """Seconds each entry is kept beyond its *until*."""
+        return self._leeway
+
+    def _cover(self, leeway: float) -> None:
+        """Keep entries for at least *leeway* seconds past *until* (a verifier's leeway)."""
+        self._leeway = max(self._leeway, leeway)
+
     def revoke(self, jti: str | Claims, *, until: float | None = None) -> None:
-        """Revoke token id *jti* (or the token of *claims*) until Unix time *until*."""
+        """Revoke token id *jti* (or the token of *claims*) until Unix time *until*.
+
+        With *claims*, *until* defaults to the token's ``exp``; with a bare id
+        and no *until*, the entry never lapses.  The entry refuses the token
+        until ``until + leeway``.
+        """
         if isinstance(jti, Claims):
             until = jti.exp if until is None else until
             jti = jti.jti
-        self._revoked[jti] = math.inf if until is None else float(until)
+        text(jti, "jti")
+        self._revoked[jti] = math.inf if until is None else number(until, "until", allow_inf=True)
 
     def is_revoked(self, jti: str) -> bool:
         """Whether *jti* is currently revoked."""
-        until = self._revoked.get(jti)
-        return until is not None and self._clock.time() <= until
+        until = self._revoked.get(jti) if isinstance(jti, str) else None
+        return until is not None and self._clock.time() <= until + self._leeway
 
     def purge(self) -> int:
-        """Drop entries whose tokens have expired anyway; return how many."""
+        """Drop entries whose tokens no verifier accepts any more; return how many."""
         now = self._clock.time()
-        stale = [jti for jti, until in self._revoked.items() if until < now]
+        stale = [jti for jti, until in self._revoked.items() if until + self._leeway < now]
         for jti in stale:
             del self._revoked[jti]
         return len(stale)
@@ -287,20 +316,22 @@ class TokenManager:
         revocation: RevocationHook | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        if ttl <= 0 or leeway < 0 or max_length < 64:
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 64:
             raise InvalidArgumentError(
-                "TokenManager needs ttl > 0, leeway >= 0 and max_length >= 64",
-                context={"ttl": ttl, "leeway": leeway, "max_length": max_length},
+                "TokenManager needs an int max_length >= 64",
+                context={"max_length": type_name(max_length)},
             )
         self.keyring = keyring
-        self.key_type = KeyType(key_type)
-        self.issuer = issuer
-        self.audience = frozenset(_strs(audience))
-        self.ttl = float(ttl)
-        self.leeway = float(leeway)
+        self.key_type = _key_type(key_type)
+        self.issuer = opt_str(issuer, "issuer")
+        self.audience = frozenset(str_tuple(audience, "audience"))
+        self.ttl = _lifetime(ttl)
+        self.leeway = number(leeway, "leeway", minimum=0.0)
         self.max_length = max_length
         self.revocation = revocation
         self.clock = clock
+        if isinstance(revocation, RevocationList):
+            revocation._cover(self.leeway)
 
     def __repr__(self) -> str:
         return (
@@ -327,11 +358,17 @@ class TokenManager:
         *claims* adds application claims; the reserved names (``sub``,
         ``exp`` ...) cannot be overridden through it.
         """
-        if not isinstance(subject, str) or not subject:
+        text(subject, "subject")
+        if claims is not None and not isinstance(claims, Mapping):
             raise InvalidArgumentError(
-                "Token subject must be a non-empty string", context={"subject": repr(subject)[:64]}
+                f"claims must be a mapping, not {type_name(claims)}",
+                context={"claims": type_name(claims)},
             )
         extra = dict(claims or {})
+        if not all(isinstance(name, str) for name in extra):
+            raise InvalidArgumentError(
+                "Token claim names must be strings", hint="Use str keys in claims=."
+            )
         clash = sorted(_RESERVED.intersection(extra))
         if clash:
             raise InvalidArgumentError(
@@ -340,30 +377,56 @@ class TokenManager:
                 hint="Use the keyword arguments (scopes=, roles=, tenant=, ttl= ...).",
             )
         now = int(self.clock.time())
-        lifetime = self.ttl if ttl is None else float(ttl)
-        if lifetime <= 0:
-            raise InvalidArgumentError("Token ttl must be positive", context={"ttl": lifetime})
-        aud = _strs(audience) if audience is not None else tuple(sorted(self.audience))
+        lifetime = self.ttl if ttl is None else _lifetime(ttl)
+        aud = (
+            str_tuple(audience, "audience")
+            if audience is not None
+            else tuple(sorted(self.audience))
+        )
         data = Claims(
             sub=subject,
             iat=now,
             exp=now + math.ceil(lifetime),
-            jti=jti or random_token(16),
-            scopes=tuple(scopes),
+            jti=random_token(16) if jti is None else text(jti, "jti"),
+            scopes=str_tuple(scopes, "scopes"),
             aud=aud,
             iss=self.issuer,
-            roles=tuple(roles),
-            tenant=tenant,
+            roles=str_tuple(roles, "roles"),
+            tenant=opt_str(tenant, "tenant"),
             extra=extra,
         )
         return self.sign(data)
 
     def sign(self, claims: Claims) -> str:
-        """Sign *claims* exactly as given with the active key (used for re-signing)."""
+        """Sign *claims* exactly as given with the active key (used for re-signing).
+
+        Raises :class:`ConfigurationError` (code
+        ``pepperpy.security.tokens.cannot_issue``) when the key ring holds no
+        active private key of this manager's type, as in a verify-only ring
+        from :meth:`KeyRing.public`.
+        """
+        if not self.keyring.has_active(self.key_type):
+            kind = self.key_type.value
+            raise ConfigurationError(
+                f"This token manager can only verify: its key ring has no active {kind} "
+                "signing key",
+                code="pepperpy.security.tokens.cannot_issue",
+                context={"key_type": kind},
+                hint=f"Issue tokens where the private keys live; a ring from KeyRing.public() "
+                f"verifies only. To issue here, add a key: keyring.create({kind!r}).",
+            )
         key = self.keyring.active(self.key_type)
         payload = _b64e(_canonical(claims.to_dict()))
         signing_input = f"{TOKEN_PREFIX}.{key.kid}.{payload}".encode("ascii")
-        return f"{signing_input.decode('ascii')}.{_b64e(_tag(key, signing_input))}"
+        token = f"{signing_input.decode('ascii')}.{_b64e(_tag(key, signing_input))}"
+        if len(token) > self.max_length:
+            # Never hand out a token that this manager's own verify() refuses.
+            raise InvalidArgumentError(
+                f"The token would be {len(token)} characters, over max_length={self.max_length}",
+                context={"length": len(token), "max_length": self.max_length},
+                hint="Put less data in the claims (store it server-side), or raise max_length.",
+            )
+        return token
 
     # -- verify ---------------------------------------------------------------
 
@@ -436,7 +499,9 @@ class TokenManager:
         payload_raw = _b64d_strict(payload_text)
         tag = _b64d_strict(tag_text)
         key = self.keyring._find(kid)
-        if key is None:
+        if key is None or key.type is not self.key_type:
+            # Only the configured key type may verify (PyJWT's algorithms=[...] allow-list):
+            # a MAC made with the ring's symmetric key never passes an Ed25519 verifier.
             raise AuthenticationError(AuthFailure.UNKNOWN_KEY)
         signing_input = token[: len(token) - len(tag_text) - 1].encode("ascii")
         if not _check_tag(key, signing_input, tag):
@@ -452,14 +517,26 @@ class TokenManager:
             raise AuthenticationError(AuthFailure.EXPIRED)
         if claims.iat > now + self.leeway:
             raise AuthenticationError(AuthFailure.NOT_YET_VALID)
-        accepted = frozenset(_strs(audience)) if audience is not None else self.audience
-        if claims.aud and accepted and accepted.isdisjoint(claims.aud):
-            raise AuthenticationError(AuthFailure.INVALID_CLAIMS)
-        if claims.aud and not accepted:
+        accepted = (
+            frozenset(str_tuple(audience, "audience")) if audience is not None else self.audience
+        )
+        # An audience on either side must be matched by the other: a verifier with an
+        # audience requires aud (PyJWT: MissingRequiredClaimError), and a token with an
+        # aud is refused by a verifier that accepts none.
+        if (accepted or claims.aud) and accepted.isdisjoint(claims.aud):
             raise AuthenticationError(AuthFailure.INVALID_CLAIMS)
         if self.issuer is not None and claims.iss != self.issuer:
             raise AuthenticationError(AuthFailure.INVALID_CLAIMS)
         return claims, key
+
+
+def _lifetime(value: Any) -> float:
+    seconds = number(value, "ttl", positive=True)
+    if seconds >= _MAX_TIME / 2:
+        raise InvalidArgumentError(
+            "ttl is too large", context={"ttl": repr(seconds)}, hint="Use a lifetime in seconds."
+        )
+    return seconds
 
 
 def _tag(key: Key, message: bytes) -> bytes:
