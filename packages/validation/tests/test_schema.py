@@ -478,7 +478,7 @@ class TestAnnotated:
         ]
         spec = Validation.create_schema({"n": Annotated[int, range_(max=3)]})
         assert [e.code for e in spec.errors({"n": 5})] == ["too_large"]
-        assert schema.json_schema()["properties"]["age"] == {"type": "integer", "minimum": 0}
+        assert schema.json_schema()["properties"]["age"]["minimum"] == 0
 
 
 class TestPartial:

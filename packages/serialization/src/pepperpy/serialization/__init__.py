@@ -34,6 +34,7 @@ from pepperpy.serialization._formats import (
     get_format,
     register_format,
 )
+from pepperpy.serialization._limits import MAX_DEPTH
 from pepperpy.serialization._version import __version__
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "MAX_DEPTH",
     "META_KEY",
     "Converter",
     "DecodeError",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Union
 
 from pepperpy.validation._errors import SchemaError
@@ -154,19 +157,27 @@ def check(fn: Callable[[Any], Any], *, code: str = "custom", message: str | None
 
 # --------------------------------------------------------------------------- strings
 
+# Every anchored rule uses fullmatch: "$" would also match before a final "\n".
 _EMAIL = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+    r"(?=[^\n]{1,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# What str.strip() removes (str.isspace()), spelled out so the JSON Schema export can
+# carry the same class: Python's and ECMA-262's \s differ (\x1c-\x1f, \x85, \ufeff).
+SPACE_CHARS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _is_email(value: str) -> bool:
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
         return False
     return len(value.partition("@")[0]) <= 64
 
@@ -204,7 +215,7 @@ def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False
 
 
 def _is_host(host: str) -> bool:
-    if _HOSTNAME.match(host):
+    if _HOSTNAME.fullmatch(host):
         return True
     import ipaddress
 
@@ -221,17 +232,11 @@ def hostname() -> Rule:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return _UUID.fullmatch(value) is not None
 
 
 def uuid_() -> Rule:
-    """A UUID in any of the standard text forms."""
+    """A UUID as 8-4-4-4-12 hex digits, either case (no braces, no ``urn:uuid:``)."""
     return Rule(_is_uuid, code="uuid", applies_to=str)
 
 
@@ -258,7 +263,7 @@ def ip(version: int | None = None) -> Rule:
 
 def slug() -> Rule:
     """Lowercase letters and digits separated by single hyphens (``my-post-1``)."""
-    return Rule(lambda v: bool(_SLUG.match(v)), code="slug", applies_to=str)
+    return Rule(lambda v: _SLUG.fullmatch(v) is not None, code="slug", applies_to=str)
 
 
 def _iso(parser: Callable[[str], Any]) -> Callable[[str], bool]:
@@ -390,6 +395,8 @@ class _RangeRule(Rule):
 
     def _failure(self, value: Any) -> tuple[str, dict[str, Any]] | None:
         low, high, gt, lt = self.bounds
+        if isinstance(value, bool) and not any(isinstance(b, bool) for b in self.bounds):
+            return None  # True is not the number 1 (JSON Schema's minimum ignores it too)
         try:
             if low is not None and value < low:
                 return "too_small", {"min": low}
@@ -399,7 +406,7 @@ class _RangeRule(Rule):
                 return "not_gt", {"gt": gt}
             if lt is not None and not value < lt:
                 return "not_lt", {"lt": lt}
-        except TypeError:
+        except (TypeError, ArithmeticError):  # not comparable; Decimal("NaN") < 1 raises
             return None
         return None
 
@@ -407,35 +414,68 @@ class _RangeRule(Rule):
         return self._failure(value) or ("invalid", {})
 
 
-def multiple_of(step: float) -> Rule:
-    """A number that is a whole multiple of *step*."""
-    if step == 0:
-        raise SchemaError("multiple_of(0) can never match", hint="Use a non-zero step.")
+def multiple_of(step: float | int | Decimal) -> Rule:
+    """A number that is a whole multiple of *step*, computed exactly.
+
+    Floats count as the decimal number they print as (``0.3`` is a multiple
+    of ``0.1``, ``0.30000000000000004`` is not), the value JSON text holds;
+    NaN and infinities are never multiples. ``bool`` values are not numbers.
+    """
+    if isinstance(step, bool) or not isinstance(step, (int, float, Decimal)):
+        raise SchemaError(f"multiple_of() needs a number, got {step!r}")
+    if step == 0 or (isinstance(step, (float, Decimal)) and not _finite(step)):
+        raise SchemaError(
+            f"multiple_of({step!r}) can never match", hint="Use a finite, non-zero step."
+        )
+    exact = _exact(step)
 
     def is_multiple(value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             return True
-        quotient = value / step
-        return abs(quotient - round(quotient)) < 1e-9
+        if type(value) is int and type(step) is int:
+            return value % step == 0
+        if not _finite(value):
+            return False
+        return (_exact(value) / exact).denominator == 1
 
     return Rule(is_multiple, code="multiple_of", params={"multiple_of": step})
 
 
+def _finite(value: float | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
+def _exact(value: float | int | Decimal) -> Fraction:
+    """The exact rational a number stands for (a float by its shortest repr)."""
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
+    return Fraction(value)
+
+
 def one_of(choices: Collection[Any]) -> Rule:
-    """The value is one of *choices*."""
+    """The value is one of *choices*, compared as JSON compares them.
+
+    ``True`` is not ``1`` (``bool`` is never equal to a number here), while
+    ``1`` and ``1.0`` are the same number, as JSON Schema's ``enum`` says.
+    """
     allowed = list(choices)
     try:
-        lookup: Collection[Any] = frozenset(allowed)
+        lookup: Collection[Any] = frozenset(_choice_key(c) for c in allowed)
     except TypeError:
-        lookup = allowed
+        lookup = [_choice_key(c) for c in allowed]
 
     def is_member(value: Any) -> bool:
         try:
-            return value in lookup
+            return _choice_key(value) in lookup
         except TypeError:
             return False
 
     return Rule(is_member, code="one_of", params={"choices": allowed})
+
+
+def _choice_key(value: Any) -> tuple[bool, Any]:
+    # bool is an int in Python; tagging it keeps True and 1 apart.
+    return (isinstance(value, bool), value)
 
 
 def not_empty() -> Rule:
@@ -443,7 +483,7 @@ def not_empty() -> Rule:
 
     def has_content(value: Any) -> bool:
         if isinstance(value, str):
-            return bool(value.strip())
+            return bool(value.strip())  # JSON Schema: pattern of a non-SPACE_CHARS char
         try:
             return len(value) > 0
         except TypeError:

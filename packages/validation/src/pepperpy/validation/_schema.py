@@ -23,6 +23,7 @@ from typing import (
 )
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError
+from pepperpy.serialization import MAX_DEPTH
 from pepperpy.validation._errors import NO_VALUE, Quoted, SchemaError, ValidationError, Violation
 from pepperpy.validation._messages import DEFAULT_CATALOG, Messages
 from pepperpy.validation._rules import FORMATS, Rule, RuleLike, as_rule
@@ -253,7 +254,10 @@ def _coerce_int(value: Any) -> Any:
 
 def _strict_float(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an int beyond 1.8e308 (json.loads("1" + "0" * 400))
+            raise _Bad("number") from None
         if math.isfinite(result):
             return result
     raise _Bad("number")
@@ -362,9 +366,10 @@ class _Plan:
 class _Ctx:
     """What one validation run collects: violations, async work, deferred checks."""
 
-    __slots__ = ("deferred", "out", "partial", "pending")
+    __slots__ = ("deferred", "depth", "out", "partial", "pending")
 
     def __init__(self, *, defer: bool, partial: bool = False) -> None:
+        self.depth = 0
         self.partial = partial
         self.out: list[Violation] = []
         self.pending: list[tuple[str, Rule, Any, bool | None]] = []
@@ -425,6 +430,7 @@ class Schema(Generic[T]):
         self._converter: Any = None
         self._has_async = False
         self._fast: Callable[[Any], Any] | None = None
+        self._target: type | None = None  # the class of a from_class schema
 
     # ------------------------------------------------------------------ builders
 
@@ -509,6 +515,7 @@ class Schema(Generic[T]):
             return target(**values)
 
         schema._factory = build
+        schema._target = target
         building[key] = schema
         try:
             for name, tp, default, factory, meta, init_name in _class_fields(target):
@@ -629,6 +636,16 @@ class Schema(Generic[T]):
             if not isinstance(value, (list, tuple)):
                 ctx.out.append(Violation(path, "type", {"expected": "array"}, value))
                 return _FAIL
+            if ctx.depth >= MAX_DEPTH:
+                ctx.out.append(Violation(path, "depth", {"max_depth": MAX_DEPTH}, NO_VALUE))
+                return _FAIL
+            ctx.depth += 1
+            try:
+                return convert_items(value, path, ctx)
+            finally:
+                ctx.depth -= 1
+
+        def convert_items(value: Any, path: str, ctx: _Ctx) -> Any:
             result = []
             failed = False
             for index, item_value in enumerate(value):
@@ -721,6 +738,17 @@ class Schema(Generic[T]):
         if type(data) is not dict and not isinstance(data, Mapping):
             out.append(Violation(path, "type", {"expected": "object"}, data))
             return _FAIL
+        if ctx.depth >= MAX_DEPTH:  # a recursive schema fed data nested without bound
+            out.append(Violation(path, "depth", {"max_depth": MAX_DEPTH}, NO_VALUE))
+            return _FAIL
+        ctx.depth += 1
+        try:
+            return self._run_object(data, path, ctx)
+        finally:
+            ctx.depth -= 1
+
+    def _run_object(self, data: Mapping[Any, Any], path: str, ctx: _Ctx) -> Any:
+        out = ctx.out
         before = len(out)
         result: dict[str, Any] = {}
         field = self._field
@@ -1112,7 +1140,8 @@ def _compile_fast(schema: Schema[Any]) -> Callable[[Any], Any]:
             lines.append("            raise _Fallback")
         elif not plan.nested and kind is float:
             names["_isfinite"] = math.isfinite
-            lines.append("        if type(v) is int:")
+            names["_BIG"] = 2**1023  # below it float(v) cannot overflow
+            lines.append("        if type(v) is int and -_BIG < v < _BIG:")
             lines.append("            v = float(v)")
             lines.append("        elif type(v) is not float:")
             lines.append("            raise _Fallback")
