@@ -104,7 +104,7 @@ class TestJsonSchema:
         assert props["role"] == {"type": "string", "enum": ["a", "b"]}
         assert props["password"] == {"type": "string", "writeOnly": True}
         assert props["scores"]["additionalProperties"]["items"]["type"] == "integer"
-        assert props["pair"]["prefixItems"] == [{"type": "integer"}, {"type": "string"}]
+        assert [p["type"] for p in props["pair"]["prefixItems"]] == ["integer", "string"]
 
     def test_class_export(self) -> None:
         """attrs classes export nested objects, lists of objects and defaults."""
