@@ -33,6 +33,7 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 7, _DAYS),
 )
+_ZERO = dt.timedelta(0)
 _MAX_YEARS = 8  # Feb 29 on a given weekday can be years away; give up beyond that
 
 
@@ -46,11 +47,16 @@ def _bad(expression: str, message: str) -> InvalidArgumentError:
     )
 
 
+def _is_number(token: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``'²'``, which ``int()`` refuses."""
+    return token.isascii() and token.isdigit()
+
+
 def _value(token: str, names: dict[str, int], expression: str, field: str) -> int:
     lowered = token.lower()
     if lowered in names:
         return names[lowered]
-    if not token.isdigit():
+    if not _is_number(token):
         raise _bad(expression, f"{field}: {token!r} is not a number or a known name")
     return int(token)
 
@@ -65,7 +71,7 @@ def _parse_field(text: str, index: int, expression: str) -> frozenset[int]:
         has_step = "/" in part
         if has_step:
             part, _, step_text = part.partition("/")
-            if not step_text.isdigit() or int(step_text) < 1:
+            if not _is_number(step_text) or int(step_text) < 1:
                 raise _bad(expression, f"{field}: step {step_text!r} must be a number >= 1")
             step = int(step_text)
         if part == "*":
@@ -88,6 +94,39 @@ def _parse_field(text: str, index: int, expression: str) -> frozenset[int]:
     return frozenset(values)
 
 
+def _instants(wall: dt.datetime, tz: dt.tzinfo, *, hourly: bool) -> list[dt.datetime]:
+    """The UTC instants at which the naive local time *wall* fires in *tz*, earliest first.
+
+    One instant normally; two when clocks go back (the time repeats); for a
+    time skipped when clocks go forward, the instant the gap ends, or none
+    when the expression runs every hour anyway (*hourly*).
+    """
+    utc = dt.timezone.utc
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(utc)
+    second = wall.replace(tzinfo=tz, fold=1).astimezone(utc)
+    if first == second:
+        return [first]
+    if (
+        first.astimezone(tz).replace(tzinfo=None) == wall
+        and second.astimezone(tz).replace(tzinfo=None) == wall
+    ):
+        return sorted((first, second))
+    if hourly:
+        return []
+    # Skipped: the change of offset lies between the two readings; find it.
+    low, high = min(first, second), max(first, second)
+    after = high.astimezone(tz).utcoffset()
+    second_ = dt.timedelta(seconds=1)
+    while high - low > second_:
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle.astimezone(tz).utcoffset() == after:
+            high = middle
+        else:
+            low = middle
+    return [high]
+
+
 class CronExpression:
     """A parsed cron expression that computes its next fire times.
 
@@ -95,8 +134,12 @@ class CronExpression:
     ``*``, numbers, names (``jan``, ``mon``), lists (``1,15``), ranges
     (``9-17``), and steps (``*/15``, ``0-30/10``, ``5/20``). Day of week
     0 and 7 are Sunday. As in Vixie cron, when both day fields are
-    restricted a day matches if *either* does. Macros: ``@yearly``,
-    ``@monthly``, ``@weekly``, ``@daily``, ``@hourly``.
+    restricted a day matches if *either* does. Which fields are restricted
+    follows croniter: a field is unrestricted when it is ``*``, or lists
+    every value while the other day field contains a ``*``; so ``*/2``
+    restricts day of month (Vixie cron's parser would read it as ``*`` for
+    this rule and intersect the fields). Macros: ``@yearly``, ``@monthly``, ``@weekly``, ``@daily``,
+    ``@hourly``. Daylight saving: see :meth:`next_after`.
 
     Example::
 
@@ -130,8 +173,11 @@ class CronExpression:
             raise _bad(expression, f"expected 5 fields, got {len(fields)}")
         parsed = [_parse_field(text_field, i, expression) for i, text_field in enumerate(fields)]
         self.minutes, self.hours, self.days, self.months, self.weekdays = parsed
-        self._any_dom = fields[2].startswith("*")
-        self._any_dow = fields[4].startswith("*")
+        # Which day fields are unrestricted, as croniter decides it: "*" itself, or a
+        # field listing every value while the other day field uses a "*" somewhere.
+        dom_text, dow_text = fields[2], fields[4]
+        self._any_dom = dom_text == "*" or (len(self.days) == 31 and "*" in dow_text)
+        self._any_dow = dow_text == "*" or (len(self.weekdays) == 7 and "*" in dom_text)
 
     def _day_matches(self, day: dt.date) -> bool:
         dom = day.day in self.days
@@ -147,10 +193,52 @@ class CronExpression:
     def next_after(self, when: dt.datetime) -> dt.datetime:
         """Return the first fire time strictly after *when* (same tzinfo, seconds zeroed).
 
+        A naive *when* is read as wall-clock time without daylight saving.
+        For an aware one the fire times are the instants whose local time
+        matches, so they are strictly increasing across daylight-saving changes
+        (the policy croniter follows): a local time repeated when clocks go
+        back (``02:30`` on the autumn change in Europe) fires twice, once per
+        occurrence. Local times skipped when clocks go forward fire once, at
+        the first instant after the gap, when the hour field is restricted
+        (``30 2 * * *`` and ``15,45 2 * * *`` fire at ``03:00`` on the spring
+        change in Berlin); when it covers every hour, the expression runs
+        hourly anyway and skipped times are skipped (``10 * * * *`` next
+        fires at ``03:10``).
+
         Raises:
             InvalidArgumentError: The expression never fires (e.g. ``0 0 31 2 *``).
         """
-        t = when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        tz = when.tzinfo
+        if tz is None or when.utcoffset() is None:
+            return self._next_wall(when)
+        utc = dt.timezone.utc
+        instant = when.astimezone(utc)
+        wall = when.replace(tzinfo=None)
+        window = dt.timedelta(hours=3)  # longer than any daylight-saving shift
+        offsets = {
+            (instant + delta).astimezone(tz).utcoffset() for delta in (-window, _ZERO, window)
+        }
+        # Near a change of offset, a local time before *wall* can come again later
+        # (clocks going back): look at the local times of the last hours too.
+        candidate = self._next_wall(wall - window if len(offsets) > 1 else wall)
+        best: dt.datetime | None = None
+        while True:
+            instants = _instants(candidate, tz, hourly=len(self.hours) == 24)
+            for moment in instants:
+                if moment > instant and (best is None or moment < best):
+                    best = moment
+            # The earliest instant of a local time never decreases as the local
+            # time grows, so no later local time can fire earlier than this one.
+            if instants and instants[0] > instant:
+                break
+            candidate = self._next_wall(candidate)
+        assert best is not None
+        return best.astimezone(tz)
+
+    def _next_wall(self, when: dt.datetime) -> dt.datetime:
+        """The first matching wall-clock time after *when* (naive arithmetic)."""
+        tz = when.tzinfo
+        t = when.replace(tzinfo=None, second=0, microsecond=0) + dt.timedelta(minutes=1)
         limit = when.year + _MAX_YEARS
         while t.year <= limit:
             if t.month not in self.months:
@@ -167,7 +255,7 @@ class CronExpression:
             if not later:
                 t = (t + dt.timedelta(hours=1)).replace(minute=0)
                 continue
-            return t.replace(minute=min(later))
+            return t.replace(minute=min(later), tzinfo=tz)
         raise _bad(self.expression, "it never fires")
 
     def iter_after(self, when: dt.datetime) -> Iterator[dt.datetime]:
