@@ -604,6 +604,27 @@ class TestHostileInputs:
         token = manager.sign(Claims(sub="ann", iat=now, exp=exp, jti="j"))
         assert _reason(manager, token) in {AuthFailure.MALFORMED, AuthFailure.EXPIRED}
 
+    @pytest.mark.parametrize("depth", [3000, 50_000])
+    def test_deeply_nested_claims(self, full_ring: KeyRing, clock: ManualClock, depth: int):
+        """json's RecursionError escaped issue() (and would escape verify() of a signed one)."""
+        nested: list[Any] = []
+        cursor = nested
+        for _ in range(depth):
+            cursor.append([])
+            cursor = cursor[0]
+        manager = TokenManager(full_ring, clock=clock, max_length=1 << 20)
+        with pytest.raises(InvalidArgumentError):
+            manager.issue("ann", claims={"x": nested})
+        from pepperpy.security._tokens import _b64e, _tag
+
+        key = full_ring.active()
+        payload = _b64e(b'{"x":' + b"[" * depth + b"]" * depth + b"}")
+        signing_input = f"pp1.{key.kid}.{payload}".encode()
+        token = f"{signing_input.decode()}.{_b64e(_tag(key, signing_input))}"
+        assert _reason(manager, token) is AuthFailure.MALFORMED
+        with pytest.raises(PepperPyError):
+            KeyRing.from_json('{"a":' + "[" * depth + "]" * depth + "}")
+
     def test_issued_scopes_must_be_strings(self, full_ring: KeyRing, clock: ManualClock):
         """A token the manager issues must be one it accepts: scopes=[1] used to verify as
         malformed after issuing."""

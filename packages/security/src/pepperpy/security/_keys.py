@@ -477,7 +477,7 @@ class KeyRing:
             return cls([Key.from_bytes(raw, kid="default")], clock=clock)
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ConfigurationError(
                 "Key ring text is not valid JSON",
                 code="pepperpy.security.keyring.format",
@@ -857,10 +857,11 @@ def _password_bytes(password: Any) -> bytes:
 
 
 def _unseal(data: Mapping[str, Any], password: Any) -> Any:
+    secret = _password_bytes(password)
     try:
         box_key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE,
-            _password_bytes(password),
+            secret,
             _b64d(data["salt"]),
             opslimit=int(data["opslimit"]),
             memlimit=int(data["memlimit"]),

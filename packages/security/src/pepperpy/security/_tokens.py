@@ -198,7 +198,7 @@ def _canonical(data: Mapping[str, Any]) -> bytes:
         return json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
         ).encode("ascii")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidArgumentError(
             "Token claims must be JSON values (str, int, float, bool, None, list, dict)",
             context={"error": str(exc)},
@@ -509,7 +509,7 @@ class TokenManager:
         # Only authenticated bytes are parsed from here on.
         try:
             data = json.loads(payload_raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise AuthenticationError(AuthFailure.MALFORMED) from None
         claims = Claims.from_dict(data)
         now = self.clock.time()
