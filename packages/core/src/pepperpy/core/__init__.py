@@ -14,6 +14,16 @@ from typing import TYPE_CHECKING, Any
 from pepperpy.core._version import __version__
 
 if TYPE_CHECKING:
+    from pepperpy.core._redact import (
+        DEFAULT_SECRET_KEYS,
+        MASK,
+        Redactor,
+        default_redactor,
+        is_secret_value,
+        redact,
+        redact_text,
+        safe_str,
+    )
     from pepperpy.core.exceptions import (
         ClosedError,
         ConfigurationError,
@@ -69,7 +79,12 @@ if TYPE_CHECKING:
     )
 
 # Where lazy names live, searched in this order (each module's own __all__ decides).
-_MODULES = ("pepperpy.core.exceptions", "pepperpy.core.types", "pepperpy.core.utils")
+_MODULES = (
+    "pepperpy.core.exceptions",
+    "pepperpy.core.types",
+    "pepperpy.core.utils",
+    "pepperpy.core._redact",
+)
 
 __all__ = [
     "__version__",
@@ -120,6 +135,14 @@ __all__ = [
     "retry",
     "throttle",
     "timeout",
+    "DEFAULT_SECRET_KEYS",
+    "MASK",
+    "Redactor",
+    "default_redactor",
+    "is_secret_value",
+    "redact",
+    "redact_text",
+    "safe_str",
 ]
 
 

@@ -74,6 +74,14 @@ def _json_safe(value: Any) -> Any:
     return safe_repr(value)
 
 
+def _redacted(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """*context* with secret keys, secret objects and secrets inside strings masked."""
+    from pepperpy.core._redact import default_redactor as redactor
+
+    masked = redactor.redact_mapping(context)
+    return {k: redactor.redact_text(v) if isinstance(v, str) else v for k, v in masked.items()}
+
+
 class ErrorDetail:
     """One problem found while checking input: where, what, and why.
 
@@ -199,7 +207,7 @@ class PepperPyError(Exception):
     def __str__(self) -> str:
         parts = [self.message]
         if self.context:
-            ctx = ", ".join(f"{k}={safe_repr(v)}" for k, v in self.context.items())
+            ctx = ", ".join(f"{k}={safe_repr(v)}" for k, v in _redacted(self.context).items())
             parts.append(f"[{ctx}]")
         if self.hint:
             parts.append(f"Hint: {self.hint}")
@@ -218,7 +226,7 @@ class PepperPyError(Exception):
             "type": type(self).__name__,
             "code": self.code,
             "message": self.message,
-            "context": _json_safe(self.context),
+            "context": _json_safe(_redacted(self.context)),
             "hint": self.hint,
             "retryable": self.retryable,
         }
