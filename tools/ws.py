@@ -20,6 +20,7 @@ every install here names each of our distributions by a local file URL.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as _dt
 import json
 import os
@@ -55,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"core", "serialization", "io"},
     "cache": {"core", "serialization"},
     "state": {"core", "storage"},
-    "event": {"core", "context"},
+    "event": {"core", "context", "serialization"},
     "task": {"core", "context"},
     "pipeline": {"core"},
     "security": {"core", "serialization"},
@@ -68,6 +69,14 @@ ALLOWED: dict[str, set[str]] = {
 REQUIRED_FILES = ("pyproject.toml", "README.md", "CHANGELOG.md")
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)(;.*)?$")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+pepperpy\.([a-z_]+)", re.MULTILINE)
+_SIBLING = re.compile(r"pepperpy\.([a-z_]+)(?:\.|$)")
+# Calls that import a module named by a string, or probe whether it is importable.
+_DYNAMIC = {
+    "import_module": "imports",
+    "__import__": "imports",
+    "find_spec": "probes for",
+    "find_loader": "probes for",
+}
 _VERSION = re.compile(r'^__version__\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
 
 
@@ -317,14 +326,28 @@ def _check() -> list[str]:
         declared = set(pkg.siblings) | set(pkg.optional_siblings) | {area}
         src = pkg.path / "src"
         for py in sorted(src.rglob("*.py")):
-            for imported in set(_IMPORT.findall(py.read_text(encoding="utf-8"))):
+            text = py.read_text(encoding="utf-8")
+            where = py.relative_to(PACKAGES.parent)
+            for imported in set(_IMPORT.findall(text)):
                 if imported not in declared and area != META:
                     problems.append(
-                        f"{py.relative_to(PACKAGES.parent)}: imports pepperpy.{imported} "
+                        f"{where}: imports pepperpy.{imported} "
                         f"but pepperpy-{imported} is not declared"
                     )
+            if area == META:
+                continue
+            for line, how, sibling in dynamic_siblings(text):
+                if sibling not in declared:
+                    problems.append(
+                        f"{where}:{line}: {how} pepperpy.{sibling} but pepperpy-{sibling} "
+                        "is not declared"
+                    )
+    if META in packages:
+        problems.extend(facade_problems(packages[META]))
     if META in packages and PACKAGES == ROOT / "packages" and not sync_meta(write=False):
-        problems.append("packages/pepperpy: extras are out of date (run tools/ws.py sync-meta)")
+        problems.append(
+            "packages/pepperpy: extras or facade types are out of date (run tools/ws.py sync-meta)"
+        )
     # the sibling graph is a DAG
     state: dict[str, int] = {}
 
@@ -344,6 +367,87 @@ def _check() -> list[str]:
         if state.get(area) is None:
             visit(area, [area])
     return problems
+
+
+def _call_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _is_sys_modules(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "modules"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+    )
+
+
+def dynamic_siblings(source: str) -> list[tuple[int, str, str]]:
+    """Siblings a module reaches by name at run time: ``(line, how, area)``.
+
+    Finds ``importlib.import_module("pepperpy.x")``, ``__import__(...)``,
+    ``importlib.util.find_spec("pepperpy.x")`` (a probe that switches
+    behaviour on whether a sibling is installed), ``sys.modules["pepperpy.x"]``
+    and ``"pepperpy.x" in sys.modules``, and the same calls made through a
+    helper of the module that passes its parameter on
+    (``def _installed(name): return find_spec(name) is not None``).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    callers = dict(_DYNAMIC)
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    functions = [n for n in ast.walk(tree) if isinstance(n, kinds)]
+    changed = True
+    while changed:  # helpers passing a parameter to an importing call, transitively
+        changed = False
+        for fn in functions:
+            if fn.name in callers:
+                continue
+            params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                how = callers.get(_call_name(node.func) or "")
+                first = node.args[0]
+                if how and isinstance(first, ast.Name) and first.id in params:
+                    callers[fn.name] = how
+                    changed = True
+                    break
+    found: list[tuple[int, str, str]] = []
+
+    def sibling(node: ast.expr | None) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            match = _SIBLING.match(node.value)
+            if match:
+                return match.group(1)
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            how = callers.get(_call_name(node.func) or "")
+            area = sibling(node.args[0])
+            if how and area:
+                found.append((node.lineno, how, area))
+        elif isinstance(node, ast.Subscript) and _is_sys_modules(node.value):
+            area = sibling(node.slice)
+            if area:
+                found.append((node.lineno, "looks up sys.modules for", area))
+        elif (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.In, ast.NotIn))
+            and _is_sys_modules(node.comparators[0])
+        ):
+            area = sibling(node.left)
+            if area:
+                found.append((node.lineno, "probes sys.modules for", area))
+    return sorted(set(found))
 
 
 # --------------------------------------------------------------------------- bump
@@ -561,15 +665,89 @@ def meta_extras(packages: dict[str, Package]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FACADE_TYPES = re.compile(r"(    # BEGIN TYPES\n)(.*?)(    # END TYPES)", re.DOTALL)
+
+
+def facade_init(meta: Package) -> Path:
+    return meta.path / "src" / "pepperpy" / "__init__.py"
+
+
+def facade_exports(init: Path) -> dict[str, tuple[str, str]]:
+    """The facade's ``_EXPORTS`` (name -> (module, attribute)), read without importing it."""
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == "_EXPORTS" and node.value is not None:
+            exports = ast.literal_eval(node.value)
+            return {str(k): (str(v[0]), str(v[1])) for k, v in exports.items()}
+    raise SystemExit(f"{init}: no _EXPORTS dict")
+
+
+def _import_order(name: str) -> tuple[int, str]:
+    """ruff's (isort's) order of names in one import: CONSTANTS, Classes, functions."""
+    bare = name.split(" as ")[0]
+    kind = 0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2
+    return kind, bare
+
+
+def facade_types(exports: dict[str, tuple[str, str]]) -> str:
+    """The facade's ``TYPE_CHECKING`` imports: every exported name with its real type."""
+    by_module: dict[str, list[str]] = {}
+    for name, (module, attribute) in exports.items():
+        # "X as X": an explicit re-export, which mypy --strict requires (no implicit ones)
+        by_module.setdefault(module, []).append(f"{attribute} as {name}")
+    lines = [
+        f"    from {module} import {name}"  # one per line, as isort writes aliased imports
+        for module in sorted(by_module)
+        for name in sorted(by_module[module], key=_import_order)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sync_facade(meta: Package, *, write: bool) -> bool:
+    init = facade_init(meta)
+    text = init.read_text(encoding="utf-8")
+    block = facade_types(facade_exports(init))
+    new = _FACADE_TYPES.sub(lambda m: m.group(1) + block + m.group(3), text)
+    if write and new != text:
+        init.write_text(new, encoding="utf-8")
+    return new == text
+
+
+def facade_problems(meta: Package) -> list[str]:
+    """The facade's typing block must match ``_EXPORTS``; its test group must hold the areas."""
+    init = facade_init(meta)
+    where = "packages/pepperpy/src/pepperpy/__init__.py"
+    if not init.is_file():
+        return []
+    text = init.read_text(encoding="utf-8")
+    if not _FACADE_TYPES.search(text):
+        return [f"{where}: no '# BEGIN TYPES' / '# END TYPES' block under TYPE_CHECKING"]
+    problems = []
+    if not _sync_facade(meta, write=False):
+        problems.append(f"{where}: the TYPE_CHECKING imports do not match _EXPORTS (run sync-meta)")
+    tested = {area_of(Requirement.parse(r).name) for r in meta.test_requires}
+    for module, _ in sorted(set(facade_exports(init).values())):
+        area = module.split(".")[1]
+        if area != "core" and area not in tested:
+            problems.append(
+                f"packages/pepperpy: the facade exports pepperpy.{area} but the test group "
+                f"lacks pepperpy-{area} (the facade's typing test needs it)"
+            )
+    return sorted(set(problems))
+
+
 def sync_meta(*, write: bool) -> bool:
-    """Regenerate the meta-package's extras; return whether the file was up to date."""
+    """Regenerate the meta-package's extras and facade types; return whether all was current."""
     packages = load_packages()
     path = packages[META].path / "pyproject.toml"
     text = path.read_text()
     new = _EXTRAS.sub(lambda m: m.group(1) + meta_extras(packages) + m.group(3), text)
     if write and new != text:
         path.write_text(new)
-    return new == text
+    facade_current = _sync_facade(packages[META], write=write)
+    return new == text and facade_current
 
 
 # --------------------------------------------------------------------------- cli

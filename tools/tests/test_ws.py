@@ -82,11 +82,115 @@ def test_undeclared_sibling_import_fails(workspace: Path) -> None:
     assert any("imports pepperpy.net" in p for p in ws.check(workspace))
 
 
+@pytest.mark.parametrize(
+    ("source", "how"),
+    [
+        (
+            "import importlib\n"
+            "def codec():\n"
+            "    return importlib.import_module('pepperpy.serialization')\n",
+            "imports pepperpy.serialization",
+        ),
+        ("x = __import__('pepperpy.net.client')\n", "imports pepperpy.net"),
+        (
+            "import importlib.util\n"
+            "HAVE = importlib.util.find_spec('pepperpy.serialization') is not None\n",
+            "probes for pepperpy.serialization",
+        ),
+        (
+            "from importlib.util import find_spec\n"
+            "def _installed(module):\n"
+            "    try:\n"
+            "        return find_spec(module) is not None\n"
+            "    except ImportError:\n"
+            "        return False\n"
+            "def _usable(name):\n"
+            "    return _installed(name)\n"
+            "if _usable('pepperpy.event'):\n"
+            "    pass\n",
+            "probes for pepperpy.event",
+        ),
+        (
+            "import sys\nFAST = 'pepperpy.serialization' in sys.modules\n",
+            "probes sys.modules for pepperpy.serialization",
+        ),
+    ],
+)
+def test_dynamic_use_of_undeclared_sibling_fails(workspace: Path, source: str, how: str) -> None:
+    """issue 22 #8: importlib imports and find_spec-style probes of siblings must be declared.
+
+    pepperpy-event stored attrs payloads with datetimes only when pepperpy-serialization
+    happened to be importable, and the check passed.
+    """
+    module = workspace / "packages" / "cache" / "src" / "pepperpy" / "cache" / "_codec.py"
+    module.write_text(source)
+    problems = ws.check(workspace)
+    found = [p for p in problems if how in p and "_codec.py:" in p and "is not declared" in p]
+    assert found, problems
+
+
+def test_dynamic_use_of_declared_sibling_passes(workspace: Path) -> None:
+    """An optional (extra) sibling may be probed: it is declared."""
+    pyproject = workspace / "packages" / "cache" / "pyproject.toml"
+    text = pyproject.read_text()
+    assert "[project.optional-dependencies]" not in text
+    pyproject.write_text(
+        text.replace(
+            "[tool.hatch.version]",
+            '[project.optional-dependencies]\ntier = ["pepperpy-core>=0.1,<0.2"]\n\n'
+            "[tool.hatch.version]",
+        )
+    )
+    module = workspace / "packages" / "cache" / "src" / "pepperpy" / "cache" / "_codec.py"
+    module.write_text(
+        "import importlib\nimportlib.import_module('pepperpy.core.utils')\n"
+        "import importlib.util\nimportlib.util.find_spec('pepperpy.cache._x')\n"
+    )
+    assert ws.check(workspace) == []
+
+
+def test_facade_types_must_match_exports(workspace: Path) -> None:
+    """issue 22 #7: a facade name without its TYPE_CHECKING import is reported (no drift)."""
+    init = workspace / "packages" / "pepperpy" / "src" / "pepperpy" / "__init__.py"
+    text = init.read_text()
+    init.write_text(
+        text.replace(
+            '    "retry": ("pepperpy.core.utils", "retry"),\n',
+            '    "retry": ("pepperpy.core.utils", "retry"),\n'
+            '    "Clock": ("pepperpy.core.types", "Clock"),\n',
+        )
+    )
+    assert any("do not match _EXPORTS" in p for p in ws.check(workspace))
+
+
+def test_facade_test_group_must_hold_exported_areas(workspace: Path) -> None:
+    """The meta-package's test group installs every area its typing test needs."""
+    pyproject = workspace / "packages" / "pepperpy" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('    "pepperpy-registry>=0.1,<0.2",\n', ""))
+    assert any("lacks pepperpy-registry" in p for p in ws.check(workspace))
+
+
+def test_meta_sync_writes_the_facade_types(workspace: Path, monkeypatch) -> None:
+    """sync-meta regenerates the TYPE_CHECKING block from _EXPORTS."""
+    monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
+    init = workspace / "packages" / "pepperpy" / "src" / "pepperpy" / "__init__.py"
+    original = init.read_text()
+    line = "    from pepperpy.registry import Registry as Registry\n"
+    assert line in original
+    init.write_text(original.replace(line, ""))
+    assert not ws.sync_meta(write=True)
+    assert init.read_text() == original
+
+
 def test_range_not_admitting_version_fails(workspace: Path) -> None:
     """A sibling range that excludes the sibling's current version is reported."""
     pyproject = workspace / "packages" / "cache" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(">=0.1,<0.2", ">=0.2,<0.3"))
-    assert any("does not admit its version 0.1.0" in p for p in ws.check(workspace))
+    core = ws.Package("core", workspace / "packages" / "core", {}).path
+    version = ws._VERSION.search((core / "src/pepperpy/core/_version.py").read_text())
+    assert version is not None
+    expected = f"pepperpy-core does not admit its version {version.group(1)}"
+    assert any(expected in p for p in ws.check(workspace))
 
 
 def test_cycle_fails(workspace: Path) -> None:

@@ -64,9 +64,46 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # real types for checkers; at run time every name loads lazily
-    from pepperpy.core.exceptions import NotFoundError, PepperPyError, ValidationError
-    from pepperpy.core.types import Lifecycle, ManualClock
-    from pepperpy.core.utils import RetryPolicy, retry, timeout
+    # Generated from _EXPORTS by `python tools/ws.py sync-meta`; `ws.py check` fails on drift.
+    # BEGIN TYPES
+    from pepperpy.cache import Cache as Cache
+    from pepperpy.cache import TieredCache as TieredCache
+    from pepperpy.cache import cached as cached
+    from pepperpy.cache import connect_cache as connect_cache
+    from pepperpy.config import Config as Config
+    from pepperpy.config import Secret as Secret
+    from pepperpy.core.exceptions import NotFoundError as NotFoundError
+    from pepperpy.core.exceptions import PepperPyError as PepperPyError
+    from pepperpy.core.exceptions import ValidationError as ValidationError
+    from pepperpy.core.types import Lifecycle as Lifecycle
+    from pepperpy.core.types import ManualClock as ManualClock
+    from pepperpy.core.utils import RetryPolicy as RetryPolicy
+    from pepperpy.core.utils import retry as retry
+    from pepperpy.core.utils import timeout as timeout
+    from pepperpy.dev import debug as debug
+    from pepperpy.dev import progress as progress
+    from pepperpy.event import EventManager as EventManager
+    from pepperpy.event import connect_stream as connect_stream
+    from pepperpy.logging import Logging as Logging
+    from pepperpy.net import HttpClient as HttpClient
+    from pepperpy.pipeline import Pipeline as Pipeline
+    from pepperpy.plugin import PluginManager as PluginManager
+    from pepperpy.registry import Registry as Registry
+    from pepperpy.resources import Pool as Pool
+    from pepperpy.resources import ResourceManager as ResourceManager
+    from pepperpy.security import KeyRing as KeyRing
+    from pepperpy.security import Policy as Policy
+    from pepperpy.security import Security as Security
+    from pepperpy.state import StateManager as StateManager
+    from pepperpy.storage import Storage as Storage
+    from pepperpy.task import DurableQueue as DurableQueue
+    from pepperpy.task import TaskManager as TaskManager
+    from pepperpy.task import connect_queue as connect_queue
+    from pepperpy.telemetry import Health as Health
+    from pepperpy.telemetry import Metrics as Metrics
+    from pepperpy.telemetry import Tracer as Tracer
+    from pepperpy.validation import Validation as Validation
+    # END TYPES
 
 
 def _distribution(module: str) -> str:
