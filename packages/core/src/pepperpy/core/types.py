@@ -271,7 +271,7 @@ class Lifecycle:
 
     _lc_state: LifecycleState = LifecycleState.NEW
     _lc_error: BaseException | None = None
-    _lc_lock: asyncio.Lock | None = None
+    _lc_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def state(self) -> LifecycleState:
@@ -295,10 +295,14 @@ class Lifecycle:
     def _lifecycle_lock(self) -> asyncio.Lock:
         import asyncio
 
-        lock = self._lc_lock
-        if lock is None:
-            lock = self._lc_lock = asyncio.Lock()
-        return lock
+        # A lock belongs to the loop that uses it: a component started under one
+        # event loop and stopped under another (a session-scoped fixture) gets a
+        # fresh lock there instead of "bound to a different event loop".
+        loop = asyncio.get_running_loop()
+        held = self._lc_lock
+        if held is None or held[0] is not loop:
+            held = self._lc_lock = (loop, asyncio.Lock())
+        return held[1]
 
     async def _on_start(self) -> None:
         """Acquire resources; override in subclasses."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import math
 import os
 import random
 import re
@@ -127,6 +128,9 @@ def _make_predicate(retry_on: RetryOn) -> Callable[[BaseException], bool]:
         f"got {safe_repr(retry_on)}",
         hint="For example retry_on=(ConnectionError, TimeoutError).",
     )
+
+
+_HOOKS: set[Any] = set()  # async on_retry calls scheduled by next_delay, kept until done
 
 
 class RetryPolicy:
@@ -245,8 +249,15 @@ class RetryPolicy:
         return RetryPolicy(**current)
 
     def delay_for(self, attempt: int) -> float:
-        """Return the delay before retry number *attempt* (1 is the first retry)."""
-        base = min(self.max_delay, self.delay * self.backoff ** max(0, attempt - 1))
+        """Return the delay before retry number *attempt* (1 is the first retry).
+
+        Never more than ``max_delay``, however large *attempt* is.
+        """
+        try:
+            base = self.delay * float(self.backoff) ** max(0, attempt - 1)
+        except OverflowError:  # backoff ** attempt past a float: the cap applies
+            base = math.inf if self.delay else 0.0
+        base = min(self.max_delay, base)
         if self.jitter:
             base *= 1 + self.jitter * (2 * random.random() - 1)  # not for cryptography
         return max(0.0, min(base, self.max_delay))
@@ -262,9 +273,23 @@ class RetryPolicy:
 
         For callers that drive their own retry loop: *exc* is the failure of
         attempt number *attempt* (1 is the first call) and *started* the clock's
-        ``monotonic()`` at the first failure. Attempts, ``retry_on``, the deadline
-        (the wait is shortened to fit it) and ``on_retry`` are all applied here.
+        ``monotonic()`` at the first call. Attempts, ``retry_on``, the deadline
+        (the wait is shortened to fit it) and ``on_retry`` are all applied here;
+        an async ``on_retry`` is scheduled on the running loop (use :meth:`acall`
+        or :meth:`wrap` to have it awaited in order).
         """
+        wait = self._plan(attempt, exc, started)
+        if wait is not None and self.on_retry is not None:
+            result = self.on_retry(attempt, exc, wait)
+            if inspect.isawaitable(result):
+                import asyncio
+
+                hook = asyncio.ensure_future(result)
+                _HOOKS.add(hook)
+                hook.add_done_callback(_HOOKS.discard)
+        return wait
+
+    def _plan(self, attempt: int, exc: BaseException, started: float) -> float | None:
         if attempt >= self.attempts or not self.should_retry(exc):
             return None
         wait = self.delay_for(attempt)
@@ -273,33 +298,52 @@ class RetryPolicy:
             if remaining <= 0:
                 return None
             wait = min(wait, remaining)
-        if self.on_retry is not None:
-            self.on_retry(attempt, exc, wait)
         return wait
+
+    def _start(self) -> float:
+        # The deadline counts from the first call; without one, no clock read is paid.
+        return self.clock.monotonic() if self.deadline is not None else 0.0
 
     def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Call the sync *fn* under this policy (blocking sleeps between tries)."""
+        self._check_sync_hook()
+        started = self._start()
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            return self._retry_sync(exc, fn, args, kwargs)
+            return self._retry_sync(exc, started, fn, args, kwargs)
 
     async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """Await the async *fn* under this policy."""
+        started = self._start()
         try:
             return await fn(*args, **kwargs)
         except Exception as exc:
-            return await self._retry_async(exc, fn, args, kwargs)
+            return await self._retry_async(exc, started, fn, args, kwargs)
+
+    def _check_sync_hook(self) -> None:
+        if self.on_retry is not None and is_async_callable(self.on_retry):
+            raise InvalidArgumentError(
+                "an async on_retry cannot be awaited between the tries of a sync function",
+                context={"on_retry": _name_of(self.on_retry)},
+                hint="Pass a plain function as on_retry, or retry an async function.",
+            )
 
     def _retry_sync(
-        self, exc: Exception, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        exc: Exception,
+        started: float,
+        fn: Callable[..., T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> T:
-        started = self.clock.monotonic()
         attempt = 1
         while True:
-            wait = self.next_delay(attempt, exc, started)
+            wait = self._plan(attempt, exc, started)
             if wait is None:
                 raise exc
+            if self.on_retry is not None:
+                self.on_retry(attempt, exc, wait)
             _sync_sleep(self.clock, wait)
             attempt += 1
             try:
@@ -310,16 +354,20 @@ class RetryPolicy:
     async def _retry_async(
         self,
         exc: Exception,
+        started: float,
         fn: Callable[..., Awaitable[T]],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> T:
-        started = self.clock.monotonic()
         attempt = 1
         while True:
-            wait = self.next_delay(attempt, exc, started)
+            wait = self._plan(attempt, exc, started)
             if wait is None:
                 raise exc
+            if self.on_retry is not None:
+                result = self.on_retry(attempt, exc, wait)
+                if inspect.isawaitable(result):
+                    await result
             await self.clock.sleep(wait)
             attempt += 1
             try:
@@ -337,20 +385,24 @@ class RetryPolicy:
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                started = self._start()
                 try:
                     return await fn(*args, **kwargs)
                 except Exception as exc:
-                    return await self._retry_async(exc, fn, args, kwargs)
+                    return await self._retry_async(exc, started, fn, args, kwargs)
 
             async_wrapper.retry_policy = self  # type: ignore[attr-defined]
             return cast("F", async_wrapper)
 
+        self._check_sync_hook()
+
         @functools.wraps(fn)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = self._start()
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                return self._retry_sync(exc, fn, args, kwargs)
+                return self._retry_sync(exc, started, fn, args, kwargs)
 
         sync_wrapper.retry_policy = self  # type: ignore[attr-defined]
         return cast("F", sync_wrapper)
@@ -450,6 +502,7 @@ class timeout:
         self._task: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._fired = False
+        self._cancelling = 0
 
     async def __aenter__(self) -> timeout:
         import asyncio
@@ -459,6 +512,10 @@ class timeout:
             raise InvalidArgumentError("timeout() must be used inside an asyncio task")
         self._task = task
         self._fired = False
+        # Cancellations already requested when the block starts (asyncio.timeout's rule):
+        # at exit, only a count back at this level means the deadline was the sole cause.
+        cancelling = getattr(task, "cancelling", None)
+        self._cancelling = cancelling() if cancelling is not None else 0
         loop = asyncio.get_running_loop()
         self._handle = loop.call_later(self.seconds, self._fire)
         return self
@@ -478,10 +535,16 @@ class timeout:
 
         if self._handle is not None:
             self._handle.cancel()
-        if self._fired and exc_type is asyncio.CancelledError:
-            task = self._task
-            if task is not None and hasattr(task, "uncancel"):
-                task.uncancel()
+        if not self._fired:
+            return False
+        self._fired = False
+        task = self._task
+        uncancel = getattr(task, "uncancel", None)
+        # Python 3.11+: withdraw our own cancel; if another one is still pending (an
+        # outside cancel arrived with the deadline), the block was cancelled, not timed
+        # out, and the CancelledError propagates. Python 3.10 cannot tell the two apart.
+        remaining = uncancel() if uncancel is not None else self._cancelling
+        if remaining <= self._cancelling and exc_type is asyncio.CancelledError:
             raise OperationTimeoutError(
                 f"operation timed out after {self.seconds:g}s",
                 context={"seconds": self.seconds},
@@ -737,7 +800,8 @@ def deep_merge(*mappings: Mapping[str, Any]) -> dict[str, Any]:
     """Merge mappings left to right into a new dict; nested mappings merge recursively.
 
     Later values win; lists and other values are replaced, not concatenated.
-    The inputs are never modified.
+    The inputs are never modified, and the result shares no container with
+    them: dicts, lists, tuples and sets are copied (other objects are kept).
     """
     result: dict[str, Any] = {}
     for mapping in mappings:
@@ -745,11 +809,21 @@ def deep_merge(*mappings: Mapping[str, Any]) -> dict[str, Any]:
             current = result.get(key)
             if isinstance(current, Mapping) and isinstance(value, Mapping):
                 result[key] = deep_merge(current, value)
-            elif isinstance(value, Mapping):
-                result[key] = deep_merge(value)
             else:
-                result[key] = value
+                result[key] = _copy_containers(value)
     return result
+
+
+def _copy_containers(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return deep_merge(value)
+    if isinstance(value, list):
+        return [_copy_containers(v) for v in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(_copy_containers(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return type(value)(value) if type(value) in (set, frozenset) else value
+    return value
 
 
 def import_driver(module: str, *, area: str, user: str, extra: str) -> Any:
@@ -948,17 +1022,24 @@ def once(fn: F) -> F:
     """Run *fn* at most once; later calls return the first result.
 
     For a coroutine function, concurrent first callers share one call. If the
-    call raises, nothing is cached and the next call tries again. Thread-safe.
+    call raises or is cancelled, nothing is cached and the next call tries
+    again; a call left unfinished by a closed event loop is started afresh on
+    the next loop. Thread-safe.
     """
     if is_async_callable(fn):
         import asyncio
 
         task: asyncio.Future[Any] | None = None
 
+        def stale(future: asyncio.Future[Any]) -> bool:
+            if future.done():
+                return future.cancelled() or future.exception() is not None
+            return future.get_loop() is not asyncio.get_running_loop()
+
         @functools.wraps(fn)
         async def async_once(*args: Any, **kwargs: Any) -> Any:
             nonlocal task
-            if task is None or (task.done() and task.exception() is not None):
+            if task is None or stale(task):
                 task = asyncio.ensure_future(fn(*args, **kwargs))
             return await asyncio.shield(task)
 
@@ -989,6 +1070,7 @@ class _Throttled(Generic[T]):
         self.clock = clock
         self.last: float | None = None
         self.result: Any = None
+        self.running: Any = None  # the async call in flight, shared by callers meanwhile
         self.lock = threading.Lock()
 
     def due(self) -> bool:
@@ -1003,18 +1085,33 @@ class _Throttled(Generic[T]):
 def throttle(interval: float | str | timedelta, *, clock: Clock = system_clock) -> Callable[[F], F]:
     """Let *fn* run at most once per *interval*; calls in between return the last result.
 
-    Works for sync and async functions (the first call always runs).
+    Works for sync and async functions (the first call always runs). For an
+    async function, callers that arrive while a run is in flight await that run
+    and get its result (or its error).
     """
     seconds = parse_duration(interval)
 
     def decorate(fn: F) -> F:
         state: _Throttled[Any] = _Throttled(fn, seconds, clock)
         if is_async_callable(fn):
+            import asyncio
+
+            def keep(future: asyncio.Future[Any]) -> None:
+                if state.running is future:
+                    state.running = None
+                if not future.cancelled() and future.exception() is None:
+                    state.result = future.result()
 
             @functools.wraps(fn)
             async def async_throttled(*args: Any, **kwargs: Any) -> Any:
                 if state.due():
-                    state.result = await fn(*args, **kwargs)
+                    future = asyncio.ensure_future(fn(*args, **kwargs))
+                    future.add_done_callback(keep)
+                    state.running = future
+                    return await asyncio.shield(future)
+                running = state.running
+                if running is not None and running.get_loop() is asyncio.get_running_loop():
+                    return await asyncio.shield(running)
                 return state.result
 
             return cast("F", async_throttled)
