@@ -25,6 +25,7 @@ returns a JSON-safe dict; errors survive :mod:`pickle` and keep their cause.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -156,10 +157,37 @@ def _rebuild_detail(data: dict[str, Any]) -> ErrorDetail:
     )
 
 
-def _rebuild_error(cls: type[PepperPyError], state: dict[str, Any]) -> PepperPyError:
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+def _portable(value: Any) -> Any:
+    """*value* if it pickles, else its safe repr (so an error always crosses processes)."""
+    return value if _picklable(value) else safe_repr(value)
+
+
+def _portable_cause(cause: BaseException | None) -> BaseException | None:
+    if cause is None or _picklable(cause):
+        return cause
+    try:
+        text = str(cause)
+    except Exception:
+        text = safe_repr(cause)
+    return RuntimeError(f"{type(cause).__qualname__}: {text}")
+
+
+def _rebuild_error(
+    cls: type[PepperPyError], state: dict[str, Any], cause: BaseException | None = None
+) -> PepperPyError:
     error = cls.__new__(cls)
     Exception.__init__(error, state["message"])
     error.__dict__.update(state)
+    if cause is not None:
+        error.__cause__ = cause
     return error
 
 
@@ -217,8 +245,11 @@ class PepperPyError(Exception):
         return f"{type(self).__name__}({self.message!r}, code={self.code!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        state = dict(self.__dict__)
-        return (_rebuild_error, (type(self), state))
+        # The context and other attributes cross as they are when they pickle, else
+        # as their safe repr; the explicit cause (``raise ... from``) goes along.
+        state = {key: _portable(value) for key, value in self.__dict__.items() if key != "context"}
+        state["context"] = {key: _portable(value) for key, value in self.context.items()}
+        return (_rebuild_error, (type(self), state, _portable_cause(self.__cause__)))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe description of the error and its causes."""
