@@ -339,6 +339,18 @@ class TestPluggyPublicApiOnly:
             "fetch -> []",
         ]
 
+    def test_one_plugin_object_registers_once(self) -> None:
+        """As pluggy does: the same object under a second name is refused."""
+        from pepperpy.core.exceptions import PluginError
+
+        plugin = Boom()
+        pm = PluginManager([Spec])
+        pm.register(plugin, name="one")
+        with pytest.raises(PluginError, match="already registered as 'one'"):
+            pm.register(plugin, name="two")
+        pm.unregister("one")
+        pm.register(plugin, name="two")
+
     async def test_async_wrapper_goes_through_public_registration(self) -> None:
         """An async generator wrapper registers with pluggy without touching its checks."""
         seen: list[object] = []

@@ -995,6 +995,14 @@ class PluginManager(Lifecycle):
                 context={"plugin": name, "distribution": distribution},
                 hint="Register it under another name, or unregister the first one.",
             )
+        for other in self._records.values():
+            if other.plugin is plugin:
+                raise PluginError(
+                    f"this plugin object is already registered as {other.name!r}",
+                    code="pepperpy.plugin.duplicate",
+                    context={"plugin": name, "registered_as": other.name},
+                    hint="Register a new instance, or unregister the first one.",
+                )
         requires = self._check_compatible(plugin, name, distribution)
         record = PluginRecord(name, plugin, distribution, version, source, requires)
         proxy = _Proxy(record, self._implementations(plugin, record))
