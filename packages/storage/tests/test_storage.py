@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core import (
@@ -686,6 +686,10 @@ async def test_scan_with_an_impossible_prefix_is_a_key_error(store: Storage, pre
     assert await store.keys() == ["a"]
 
 
+@example(prefix="x\ud7ff")
+@example(prefix="\U0010ffff")
+@example(prefix="x\ud800")
+@example(prefix="\x00")
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

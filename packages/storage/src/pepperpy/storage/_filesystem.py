@@ -220,15 +220,30 @@ class FilesystemBackend(Backend):
             ) from exc
 
     async def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
-        """Read the files of *keys* in one thread hop."""
+        """Read the files of *keys* in one thread hop.
 
-        def run() -> dict[str, Record]:
+        One file is replaced atomically, so a single key needs no lock; several keys
+        are read under the directory lock, so a multi-key commit is seen whole or
+        not at all (not on a read-only store, where nobody writes).
+        """
+
+        def read() -> dict[str, Record]:
             out: dict[str, Record] = {}
             for key in keys:
                 record = self._read_file(self._items / _file_name(key))
                 if record is not None and record.key == key:
                     out[key] = record
             return out
+
+        def run() -> dict[str, Record]:
+            if len(keys) < 2 or self.read_only:
+                return read()
+            with self._thread_lock:
+                self._lock.acquire_sync()
+                try:
+                    return read()
+                finally:
+                    self._lock.release()
 
         return await run_sync(self._guard, "read", run)
 

@@ -177,7 +177,18 @@ class Storage(Lifecycle):
             instance = backend
         else:
             cls_ = load_backend(backend) if isinstance(backend, str) else backend
-            instance = cls_.from_options(name=name, data_dir=directory, **options)
+            try:
+                instance = cls_.from_options(name=name, data_dir=directory, **options)
+            except TypeError as exc:
+                if not options:
+                    raise
+                raise InvalidArgumentError(
+                    f"the {cls_.name!r} storage backend does not accept the options "
+                    f"{sorted(options)}: {exc}",
+                    context={"backend": cls_.name, "options": sorted(options)},
+                    hint="Check the backend's options (read_only= is for sqlite and "
+                    "filesystem; dsn= for postgres).",
+                ) from exc
         return cls(
             instance,
             name=name,

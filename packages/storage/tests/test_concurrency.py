@@ -1,0 +1,526 @@
+"""Concurrency on every backend (issue 18, "close the class").
+
+* each versioned operation against a concurrent delete/recreate of its key;
+* cancellation at every await point of a ``Storage`` transaction (no stuck lock,
+  no half-applied commit);
+* a hypothesis stateful test of versions and transactions against a dict model.
+
+Every test runs on memory, SQLite, filesystem and PostgreSQL (``backend_name``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from pepperpy.core import ManualClock
+from pepperpy.storage import (
+    Backend,
+    Record,
+    Storage,
+    StorageValueError,
+    Transaction,
+    VersionConflictError,
+    WriteOp,
+)
+
+
+def _create(tmp_path: Path, backend_name: str, **kwargs: Any) -> Storage:
+    """A fresh store (its own directory, or its own store name in the PostgreSQL table)."""
+    name = f"s{uuid.uuid4().hex[:12]}"
+    options: dict[str, Any] = {"fsync": False} if backend_name == "filesystem" else {}
+    return Storage.create(
+        name, data_dir=tmp_path / name, backend=backend_name, purge_interval=None,
+        **options, **kwargs,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- delete/recreate
+
+
+async def test_versioned_writes_against_a_concurrent_delete_and_recreate(
+    tmp_path: Path, backend_name: str
+) -> None:
+    """issue 18 #1: no write based on an old incarnation of a key lands on a new one.
+
+    Writers do read-modify-write with put(version=), compare_and_set and
+    transactions while another task deletes and re-creates the key. Every
+    successful write records the version it was based on; sorted by version, each
+    must sit right after the write it read, in the same incarnation (generation),
+    and extend its items: anything else is a lost update (ABA).
+    """
+    storage = _create(tmp_path, backend_name)
+    writes: list[tuple[int, dict[str, Any], int | None]] = []  # (version, value, based on)
+
+    async def recreator() -> None:
+        for gen in range(1, 9):
+            await storage.delete("k")
+            await asyncio.sleep(0)
+            value = {"gen": gen, "items": []}
+            writes.append((await storage.put("k", value), value, None))
+            await asyncio.sleep(0)
+
+    async def put_writer(me: int) -> None:
+        for _ in range(12):
+            entry = await storage.get_entry("k")
+            await asyncio.sleep(0)
+            if entry is None:
+                continue
+            value = {"gen": entry.value["gen"], "items": [*entry.value["items"], me]}
+            try:
+                version = await storage.put("k", value, version=entry.version)
+            except VersionConflictError:
+                continue
+            writes.append((version, value, entry.version))
+
+    async def cas_writer(me: int) -> None:
+        for _ in range(12):
+            entry = await storage.get_entry("k")
+            await asyncio.sleep(0)
+            if entry is None:
+                continue
+            value = {"gen": entry.value["gen"], "items": [*entry.value["items"], me]}
+            if await storage.compare_and_set("k", value, version=entry.version):
+                after = await storage.get_entry("k")
+                # Our value is there unless someone wrote after us; either way a newer one.
+                assert after is None or after.version > entry.version
+
+    async def tx_writer(me: int) -> None:
+        for _ in range(12):
+            try:
+                async with storage.transaction() as tx:
+                    current = await tx.get("k")
+                    await asyncio.sleep(0)
+                    if current is None:
+                        tx.discard()
+                        continue
+                    based_on = tx._reads["k"]
+                    value = {"gen": current["gen"], "items": [*current["items"], me]}
+                    tx.put("k", value)
+                    results = await tx.commit()
+            except VersionConflictError:
+                continue
+            assert based_on is not None
+            writes.append((results[0], value, based_on.version))
+
+    async with storage:
+        await storage.put("k", {"gen": 0, "items": []})
+        first = await storage.get_entry("k")
+        assert first is not None
+        writes.append((first.version, first.value, None))
+        await asyncio.gather(
+            recreator(),
+            *(put_writer(i) for i in range(3)),
+            cas_writer(10),
+            *(tx_writer(20 + i) for i in range(2)),
+        )
+    versions = [w[0] for w in writes]
+    assert len(set(versions)) == len(versions), "a version was handed out twice"
+    ordered = sorted(writes, key=lambda w: w[0])
+    by_version = {w[0]: w for w in ordered}
+    for version, value, based_on in ordered:
+        if based_on is None:
+            continue
+        base = by_version.get(based_on)
+        if base is None:
+            continue  # based on a compare_and_set write (not recorded)
+        assert base[1]["gen"] == value["gen"], f"v{version} crossed a delete/recreate"
+        assert value["items"][: len(base[1]["items"])] == base[1]["items"]
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+class _Gate(Backend):
+    """A backend wrapper that parks the caller at one chosen await point.
+
+    Every call into the backend (``open``, reads, writes) is an await point of a
+    ``Storage`` transaction. ``park_at=(n, "before"|"after")`` stops the n-th call
+    before or after it reaches the real backend, until the test cancels the
+    caller there: deterministic, no timing.
+    """
+
+    def __init__(self, inner: Backend, park_at: tuple[int, str] | None) -> None:
+        self.inner = inner
+        self.park_at = park_at
+        self.calls = 0
+        self.parked = asyncio.Event()
+        self.name = inner.name  # type: ignore[misc]
+        self.read_only = inner.read_only
+
+    @property
+    def location(self) -> str:
+        return self.inner.location
+
+    def stats(self) -> dict[str, Any]:
+        return self.inner.stats()
+
+    async def _through(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        self.calls += 1
+        here = self.park_at is not None and self.park_at[0] == self.calls
+        if here and self.park_at is not None and self.park_at[1] == "before":
+            self.parked.set()
+            await asyncio.Future()  # until cancelled
+        result = await call()
+        if here:
+            self.parked.set()
+            await asyncio.Future()
+        return result
+
+    async def open(self) -> None:
+        await self._through(self.inner.open)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
+        result: dict[str, Record] = await self._through(lambda: self.inner.get_many(keys))
+        return result
+
+    async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
+        result: list[Any] = await self._through(lambda: self.inner.write(ops, now))
+        return result
+
+    async def write_one(self, op: WriteOp, now: float) -> Any:
+        async def one() -> Any:
+            return await self.inner.write_one(op, now)
+
+        return await self._through(one)
+
+    async def scan(self, prefix: str, *, after: str | None, limit: int, now: float) -> list[Record]:
+        return await self.inner.scan(prefix, after=after, limit=limit, now=now)
+
+    async def count(self, prefix: str, now: float) -> int:
+        return await self.inner.count(prefix, now)
+
+    async def purge_expired(self, now: float) -> int:
+        return await self.inner.purge_expired(now)
+
+
+async def _move(tx: Transaction) -> None:
+    alice = await tx.get("alice")
+    bob = await tx.get("bob")
+    tx.put("alice", alice - 30)
+    tx.put("bob", bob + 30)
+
+
+async def _seeded(tmp_path: Path, backend_name: str, park_at: tuple[int, str] | None) -> Storage:
+    """A store holding alice=100, bob=100, reopened (not started) through a :class:`_Gate`.
+
+    The store is not started yet, so ``open()`` is an await point of the transaction too.
+    """
+    seed = _create(tmp_path, backend_name)
+    async with seed:
+        await seed.put_many({"alice": 100, "bob": 100})
+    if backend_name == "memory":
+        inner = seed.backend  # the data lives in the backend object
+    else:
+        options: dict[str, Any] = {"fsync": False} if backend_name == "filesystem" else {}
+        inner = type(seed.backend).from_options(
+            name=seed.name, data_dir=tmp_path / seed.name, **options
+        )
+    return Storage(_Gate(inner, park_at), name=seed.name, purge_interval=None)
+
+
+async def _check_invariants(storage: Storage, moved: bool | None) -> None:
+    balances = await storage.get_many(["alice", "bob"])
+    assert sum(balances.values()) == 200
+    if moved is not None:
+        assert balances == ({"alice": 70, "bob": 130} if moved else {"alice": 100, "bob": 100})
+    else:
+        assert balances in ({"alice": 70, "bob": 130}, {"alice": 100, "bob": 100})
+    # No stuck lock or queue: the next transaction on the same keys commits at once.
+    await storage.transact(_move, attempts=1)
+    after = await storage.get_many(["alice", "bob"])
+    assert after["alice"] == balances["alice"] - 30
+    assert after["bob"] == balances["bob"] + 30
+    assert storage.stats().get("pending", 0) == 0
+    assert storage.is_running
+
+
+async def test_cancel_at_every_await_point_of_a_transaction(
+    tmp_path: Path, backend_name: str
+) -> None:
+    """Issue 18, close the class: cancellation at every await point of a transaction.
+
+    asyncpg's and asyncio's contract: a cancelled caller gets CancelledError; the
+    write it had handed over either commits whole or not at all, and nothing
+    stays locked or queued.
+    """
+    counting = await _seeded(tmp_path, backend_name, None)
+    async with counting:
+        await counting.transact(_move, attempts=1)
+    gate = counting.backend
+    assert isinstance(gate, _Gate)
+    points = gate.calls  # open, get alice, get bob, commit
+    assert points >= 4
+    for point in range(1, points + 1):
+        for phase in ("before", "after"):
+            storage = await _seeded(tmp_path, backend_name, (point, phase))
+            gate = storage.backend
+            assert isinstance(gate, _Gate)
+            task = asyncio.ensure_future(storage.transact(_move, attempts=1))
+            await gate.parked.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            gate.park_at = None
+            committed = point == points and phase == "after"
+            await _check_invariants(storage, committed)
+            await storage.stop()
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 3, 5, 8, 13, 21])
+async def test_cancel_inside_the_backend_during_a_transaction(
+    tmp_path: Path, backend_name: str, steps: int
+) -> None:
+    """Cancellation wherever the backend itself awaits (threads, queues, the pool)."""
+    storage = _create(tmp_path, backend_name)
+    async with storage:
+        await storage.put_many({"alice": 100, "bob": 100})
+        for _ in range(3):
+            task = asyncio.ensure_future(storage.transact(_move, attempts=1))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        # A cancelled commit already handed over may still land (its outcome is unknown
+        # to the cancelled caller); it lands whole, and at most three are in flight.
+        balances = await storage.get_many(["alice", "bob"])
+        assert sum(balances.values()) == 200
+        assert (100 - balances["alice"]) % 30 == 0
+        await storage.transact(_move, attempts=5)
+        final = await storage.get_many(["alice", "bob"])
+        assert sum(final.values()) == 200
+        assert final["alice"] < balances["alice"]
+        assert storage.stats().get("pending", 0) == 0
+
+
+# --------------------------------------------------------------------------- stateful model
+
+_KEYS = st.sampled_from(["a", "b", "c"])
+_VALUES = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none())
+
+
+class _StorageModel(RuleBasedStateMachine):
+    """Versions and transactions of a real store against a dict model.
+
+    The model holds ``key -> (value, version, expires_at)``. Checked after every
+    step: each value and version is the model's; each new version is greater than
+    every version seen before in the store (so none ever repeats, across deletes,
+    purges and transactions); a compare-and-set with any version ever seen for the
+    key succeeds exactly when it is the current one.
+    """
+
+    backend_name = "memory"
+    directory = Path(".")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.clock = ManualClock()
+        self.storage = _create(self.directory, self.backend_name, clock=self.clock)
+        self.model: dict[str, tuple[Any, int, float | None]] = {}
+        self.seen: dict[str, set[int]] = {}
+        self.highest = 0
+
+    def run(self, coro: Awaitable[Any]) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.storage.stop())
+        finally:
+            self.loop.close()
+
+    def _live(self, key: str) -> tuple[Any, int, float | None] | None:
+        item = self.model.get(key)
+        if item is None or (item[2] is not None and item[2] <= self.clock.time()):
+            return None
+        return item
+
+    def _new_version(self, key: str, version: int) -> None:
+        assert version > self.highest, f"version {version} not above {self.highest}"
+        self.highest = version
+        self.seen.setdefault(key, set()).add(version)
+
+    def _record(self, key: str, value: Any, expires_at: float | None) -> None:
+        entry = self.run(self.storage.get_entry(key))
+        assert entry is not None
+        assert entry.value == value
+        self._new_version(key, entry.version)
+        self.model[key] = (value, entry.version, expires_at)
+
+    @initialize()
+    def start(self) -> None:
+        self.run(self.storage.start())
+
+    @rule(key=_KEYS, value=_VALUES, ttl=st.sampled_from([None, 5]))
+    def put(self, key: str, value: Any, ttl: int | None) -> None:
+        version = self.run(self.storage.put(key, value, ttl=ttl))
+        self._new_version(key, version)
+        expires = None if ttl is None else self.clock.time() + ttl
+        self.model[key] = (value, version, expires)
+
+    @rule(key=_KEYS)
+    def delete(self, key: str) -> None:
+        existed = self.run(self.storage.delete(key))
+        assert existed == (self._live(key) is not None)
+        self.model.pop(key, None)
+
+    @rule(key=_KEYS, amount=st.integers(-3, 3))
+    def incr(self, key: str, amount: int) -> None:
+        live = self._live(key)
+        current = 0 if live is None else live[0]
+        if isinstance(current, bool) or not isinstance(current, int):
+            with pytest.raises(StorageValueError):
+                self.run(self.storage.incr(key, amount))
+            return
+        assert self.run(self.storage.incr(key, amount)) == current + amount
+        self._record(key, current + amount, None if live is None else live[2])
+
+    @precondition(lambda self: any(self.seen.values()))
+    @rule(data=st.data(), value=_VALUES)
+    def compare_and_set_any_version(self, data: st.DataObject, value: Any) -> None:
+        key = data.draw(st.sampled_from(sorted(k for k, v in self.seen.items() if v)))
+        version = data.draw(st.sampled_from([0, *sorted(self.seen[key])]))
+        live = self._live(key)
+        current = 0 if live is None else live[1]
+        done = self.run(self.storage.compare_and_set(key, value, version=version))
+        assert done == (version == current), (key, version, current)
+        if done:
+            self._record(key, value, None)
+
+    @rule(
+        ops=st.lists(
+            st.tuples(st.sampled_from(["get", "put", "delete", "incr"]), _KEYS, _VALUES),
+            min_size=1,
+            max_size=6,
+        ),
+        interfere=st.sampled_from([None, "put", "delete_recreate"]),
+    )
+    def transaction(self, ops: list[tuple[str, str, Any]], interfere: str | None) -> None:
+        view: dict[str, Any] = {
+            key: item[0] for key in ("a", "b", "c") if (item := self._live(key)) is not None
+        }
+        read: set[str] = set()
+        written: dict[str, Any] = {}
+        missing = object()
+
+        async def body() -> list[Any]:
+            async with self.storage.transaction() as tx:
+                for kind, key, value in ops:
+                    if kind == "get":
+                        if key not in written:
+                            read.add(key)
+                        assert await tx.get(key, missing) == view.get(key, missing)
+                    elif kind == "put":
+                        tx.put(key, value)
+                        view[key] = written[key] = value
+                    elif kind == "delete":
+                        tx.delete(key)
+                        view.pop(key, None)
+                        written[key] = missing
+                    else:
+                        current = view.get(key, 0)
+                        if isinstance(current, bool) or not isinstance(current, int):
+                            tx.discard()
+                            return []
+                        tx.incr(key, 1)
+                        if key not in written:
+                            read.add(key)  # the staged incr's value depends on it
+                            assert await tx.get(key) == current + 1
+                        view[key] = written[key] = current + 1
+                if interfere and read:
+                    victim = sorted(read)[0]
+                    if interfere == "delete_recreate":
+                        await self.storage.delete(victim)
+                    self.interfered = (victim, await self.storage.put(victim, "other"))
+                self.committed = True  # (the commit runs when the block exits)
+                return []
+
+        self.interfered: tuple[str, int] | None = None
+        self.committed = False
+        before = {key: self._live(key) for key in ("a", "b", "c")}
+        try:
+            self.run(body())
+        except VersionConflictError:
+            assert self.interfered is not None, "a conflict without interference"
+            victim, version = self.interfered
+            self._new_version(victim, version)
+            self.model[victim] = ("other", version, None)
+            return
+        assert self.interfered is None, "committed over a concurrent write"
+        if not self.committed:
+            return
+        overwritten = {key for kind, key, _ in ops if kind in ("put", "delete")}
+        entries = []
+        for key, value in written.items():
+            if value is missing:
+                self.model.pop(key, None)
+                continue
+            entry = self.run(self.storage.get_entry(key))
+            assert entry is not None
+            assert entry.value == value
+            old = before[key]
+            ttl = old[2] if old is not None and key not in overwritten else None
+            entries.append((entry.version, key, value, ttl))
+        for version, key, value, ttl in sorted(entries):  # in the order the commit wrote
+            self._new_version(key, version)
+            self.model[key] = (value, version, ttl)
+
+    @rule(seconds=st.sampled_from([1, 6]))
+    def advance_and_purge(self, seconds: int) -> None:
+        self.clock.advance_sync(seconds)
+        if seconds > 1:
+            self.run(self.storage.purge_expired())
+            for key in [k for k in self.model if self._live(k) is None]:
+                del self.model[key]
+
+    @invariant()
+    def matches_the_model(self) -> None:
+        for key in ("a", "b", "c"):
+            entry = self.run(self.storage.get_entry(key))
+            live = self._live(key)
+            if live is None:
+                assert entry is None, (key, entry)
+            else:
+                assert entry is not None, key
+                assert (entry.value, entry.version) == (live[0], live[1]), (key, entry, live)
+
+
+def test_versions_and_transactions_match_a_dict_model(tmp_path: Path, backend_name: str) -> None:
+    """issue 18 #1 and #2 on every backend: a hypothesis state machine against a dict."""
+
+    class Machine(_StorageModel):
+        pass
+
+    Machine.backend_name = backend_name
+    Machine.directory = tmp_path
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
