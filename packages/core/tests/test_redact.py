@@ -150,3 +150,11 @@ def test_error_contexts_are_masked() -> None:
     assert SECRET not in str(err)
     assert SECRET not in repr(err.to_dict())
     assert "cannot connect" in str(err)
+
+
+def test_strings_inside_structures_are_scrubbed() -> None:
+    """issue 20 #2: a URL with a password as a plain value (log extra, span attribute)."""
+    out = redact({"dsn": f"postgresql://app:{SECRET}@db", "list": [f"token={SECRET}"]})
+    assert SECRET not in str(out)
+    clean = {"a": "postgresql://app@db", "b": ["x"]}
+    assert redact(clean) is clean

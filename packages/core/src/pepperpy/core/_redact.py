@@ -200,9 +200,10 @@ class Redactor:
     def redact(self, value: Any) -> Any:
         """Return *value* with secrets masked; the input is never modified.
 
-        Mappings are masked by key, lists/tuples element-wise, secret objects
-        are replaced by the mask, and dataclass/attrs instances by their repr
-        with secret fields masked. Other objects are returned as they are
+        Mappings are masked by key, lists/tuples element-wise, strings are
+        scrubbed (:meth:`redact_text`), secret objects are replaced by the
+        mask, and dataclass/attrs instances by their repr with secret fields
+        masked. Other objects are returned as they are
         (render them with :meth:`safe_str` / :meth:`safe_repr`). Unchanged
         containers are returned as they are (no copy). Never raises.
         """
@@ -213,6 +214,11 @@ class Redactor:
 
     def _redact(self, value: Any, depth: int) -> Any:
         kind = type(value)
+        if kind is str:
+            if not self.messages:
+                return value
+            new = self._redact_text(value)
+            return value if new == value else new
         if kind in _PLAIN:
             return value
         if depth > _MAX_DEPTH:
