@@ -7,13 +7,19 @@
   lines with rotation/retention/compression, ``enqueue`` for non-blocking
   writes.
 * Every record carries the current :mod:`pepperpy.context` values.
-* Secret-looking keys and secret objects are masked before any sink sees them.
+* Secrets are masked before any sink sees them, by pepperpy.core's one
+  :class:`~pepperpy.core.Redactor` (re-exported here): secret keys and
+  objects, ``key=value`` text, URL passwords, dataclass/attrs fields, and
+  exception messages and tracebacks in every sink.
+* A logging call never raises: values whose ``__str__`` raises are shown as
+  ``<Type object (str failed)>``.
 * stdlib ``logging`` records flow into the sinks; ours can flow to stdlib.
 * A failing sink never raises into application code and is reported once.
 """
 
 from __future__ import annotations
 
+from pepperpy.core import DEFAULT_SECRET_KEYS, MASK, Redactor, is_secret_value
 from pepperpy.logging._config import (
     ConsoleConfig,
     FileConfig,
@@ -31,7 +37,6 @@ from pepperpy.logging._logger import (
     shutdown,
     sink_errors,
 )
-from pepperpy.logging._redact import DEFAULT_SECRET_KEYS, MASK, Redactor, is_secret_value
 from pepperpy.logging._sinks import SinkFailure
 from pepperpy.logging._stdlib import InterceptHandler
 from pepperpy.logging._version import __version__

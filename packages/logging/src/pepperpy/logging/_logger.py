@@ -17,11 +17,12 @@ from loguru import logger as _loguru
 
 from pepperpy import context as _context
 from pepperpy.context import current as _context_values
+from pepperpy.core import MASK, Redactor, is_secret_value
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
 from pepperpy.logging._config import LoggingConfig
 from pepperpy.logging._levels import LEVELS, level_name, level_no, resolve
-from pepperpy.logging._redact import MASK, Redactor, is_secret_value
 from pepperpy.logging._sinks import (
+    FROM_STDLIB,
     SinkFailure,
     SinkGuard,
     StdlibForwarder,
@@ -181,6 +182,7 @@ def _patch_record(record: Record) -> None:
     std = extra.pop("_pp_std", None)
     if std is not None:
         _apply_stdlib(record, std)
+        extra[FROM_STDLIB] = True
     where = extra.pop("_pp_where", None)
     if where is not None:
         _apply_where(record, where)
@@ -236,6 +238,10 @@ class _Done:
 _DONE = _Done()
 
 _BASE = _loguru.opt(depth=1).patch(_patch)
+
+
+def _describe(exc: BaseException, redactor: Redactor) -> str:
+    return f"{type(exc).__name__}: {redactor.safe_str(exc, 300)}"
 
 
 def _safe_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -331,19 +337,30 @@ class Logger:
         extra: Mapping[str, Any] | None,
         exc_info: Any,
     ) -> None:
-        lg = self._lg.opt(depth=2, exception=exc_info or None)
-        if extra:
-            lg = lg.bind(**extra)
+        """Log one record; never raises into the caller (like stdlib ``logging``)."""
+        redactor = _state.redactor
+        try:
+            lg = self._lg.opt(depth=2, exception=exc_info or None)
+            if extra:
+                lg = lg.bind(**extra)
+        except Exception as exc:  # extra that is not a mapping of str keys
+            lg = self._lg.opt(depth=2).bind(format_error=_describe(exc, redactor))
+        if type(message) is not str:
+            message = redactor.safe_str(message)
+            if not (args or kwargs):
+                lg.log(level, "{}", message)
+                return
         if args:
             args = _safe_args(args)
         if kwargs:
             kwargs = _safe_kwargs(kwargs)
         try:
             lg.log(level, message, *args, **kwargs)
-        except (KeyError, IndexError, ValueError, AttributeError) as exc:
-            # A message template that does not match its arguments is a bug
-            # in the calling code, but it must not crash the application.
-            lg.bind(format_error=f"{type(exc).__name__}: {exc}").log(level, "{}", str(message))
+        except Exception as exc:
+            # A message template that does not match its arguments, or an
+            # argument whose __str__/__format__ raises, is a bug in the calling
+            # code, but it must not crash the application.
+            lg.bind(format_error=_describe(exc, redactor)).log(level, "{}", message)
 
     def trace(
         self,
@@ -356,7 +373,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at TRACE (5)."""
         if self._node.min <= 5:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("TRACE", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("TRACE", message)
@@ -373,7 +390,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at DEBUG (10)."""
         if self._node.min <= 10:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("DEBUG", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("DEBUG", message)
@@ -390,7 +407,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at INFO (20)."""
         if self._node.min <= 20:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("INFO", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("INFO", message)
@@ -407,7 +424,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at SUCCESS (25)."""
         if self._node.min <= 25:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("SUCCESS", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("SUCCESS", message)
@@ -424,7 +441,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at WARNING (30)."""
         if self._node.min <= 30:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("WARNING", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("WARNING", message)
@@ -441,7 +458,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at ERROR (40)."""
         if self._node.min <= 40:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("ERROR", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("ERROR", message)
@@ -458,7 +475,7 @@ class Logger:
     ) -> Awaitable[None]:
         """Log at CRITICAL (50)."""
         if self._node.min <= 50:
-            if args or kwargs or extra is not None or exc_info:
+            if args or kwargs or extra is not None or exc_info or type(message) is not str:
                 self._emit("CRITICAL", message, args, kwargs, extra, exc_info)
             else:
                 self._lg.log("CRITICAL", message)
@@ -554,6 +571,48 @@ class _Catch:
         return self._handle(exc)
 
     def __call__(self, fn: F) -> F:
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def caught_agen(*args: Any, **kwargs: Any) -> Any:
+                gen = fn(*args, **kwargs)
+                try:
+                    item = await gen.__anext__()
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            await gen.aclose()
+                            raise
+                        except BaseException as thrown:
+                            item = await gen.athrow(thrown)
+                        else:
+                            item = await gen.asend(sent)
+                except StopAsyncIteration:
+                    return
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:
+                    if not self._handle(exc, fn):
+                        raise
+
+            return cast("F", caught_agen)
+
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def caught_gen(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return (yield from fn(*args, **kwargs))
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:
+                    if not self._handle(exc, fn):
+                        raise
+                    return None
+
+            return cast("F", caught_gen)
+
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
@@ -696,7 +755,11 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
         console = config.console
         if console.enabled:
             stream = sys.stdout if console.stream == "stdout" else sys.stderr
-            fmt = json_formatter(redactor_ref) if console.json else text_formatter(console.format)
+            fmt = (
+                json_formatter(redactor_ref)
+                if console.json
+                else text_formatter(console.format, redactor_ref, diagnose=config.diagnose)
+            )
             colorize = False if console.json else console.colorize
             guard = SinkGuard("console")
             target: Any = stream
@@ -708,7 +771,11 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
             add(guard, target, console.level, format=fmt, colorize=colorize, enqueue=False)
         for index, file in enumerate(config.files):
             enqueue = config.enqueue if file.enqueue is None else file.enqueue
-            fmt = json_formatter(redactor_ref) if file.is_json else text_formatter(file.format)
+            fmt = (
+                json_formatter(redactor_ref)
+                if file.is_json
+                else text_formatter(file.format, redactor_ref, diagnose=config.diagnose)
+            )
             file_options: dict[str, Any] = {}
             for key in ("rotation", "retention", "compression"):
                 value = getattr(file, key)
@@ -747,7 +814,11 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
                 ) from exc
         for index, custom in enumerate(config.sinks):
             enqueue = config.enqueue if custom.enqueue is None else custom.enqueue
-            fmt = json_formatter(redactor_ref) if custom.json else text_formatter(custom.format)
+            fmt = (
+                json_formatter(redactor_ref)
+                if custom.json
+                else text_formatter(custom.format, redactor_ref, diagnose=config.diagnose)
+            )
             guard = SinkGuard(custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}")
             if enqueue == "thread":
                 target = threaded(guard, _stream_writer(custom.sink))
@@ -762,7 +833,13 @@ def _add_handlers(config: LoggingConfig, state: _State) -> None:
                     enqueue=bool(enqueue),
                 )
         if config.to_stdlib:
-            add(SinkGuard("stdlib"), StdlibForwarder(), None, format="{message}", colorize=False)
+            add(
+                SinkGuard("stdlib"),
+                StdlibForwarder(redactor_ref),
+                None,
+                format="{message}",
+                colorize=False,
+            )
     except BaseException:
         for handler_id, _ in added:
             try:
@@ -794,6 +871,33 @@ def _refresh_nodes() -> None:
         node.min = _state.threshold(node.name)
 
 
+def _replace_loguru_default() -> int | None:
+    """Swap loguru's default stderr handler for one that shows no variable values.
+
+    Loguru's default handler has ``diagnose=True``: tracebacks print the
+    values of local variables (passwords, tokens) before :func:`configure`
+    runs. Importing pepperpy.logging replaces it with the same stderr output
+    rendered by our text formatter (tracebacks redacted, no variable values),
+    unless the user asked for variable values with ``LOGURU_DIAGNOSE=1``. If
+    other code already removed loguru's default handler, nothing is added.
+    """
+    if os.environ.get("LOGURU_DIAGNOSE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return None
+    try:
+        _loguru.remove(0)
+    except ValueError:
+        return None
+    return _loguru.add(
+        sys.stderr,
+        level=os.environ.get("LOGURU_LEVEL") or "DEBUG",
+        format=text_formatter(None, lambda: _state.redactor),
+        backtrace=False,
+        diagnose=False,
+        catch=True,
+    )
+
+
+_import_handler = _replace_loguru_default()
 _default_removed = False
 
 
@@ -842,7 +946,7 @@ def configure(
         if not _default_removed:
             _default_removed = True
             try:
-                _loguru.remove(0)
+                _loguru.remove(0 if _import_handler is None else _import_handler)
             except ValueError:
                 pass
         if not _patcher_installed:
@@ -931,11 +1035,14 @@ def _stdlib_emit(record: logging.LogRecord) -> None:
                 args = {k: (MASK if is_secret_value(v) else v) for k, v in args.items()}
             else:
                 args = _safe_args(tuple(args))
-            message = str(record.msg) % args
+            message = _state.redactor.safe_str(record.msg) % args
         except Exception:
-            message = record.getMessage()
+            try:
+                message = record.getMessage()
+            except Exception:
+                message = _state.redactor.safe_str(record.msg)
     else:
-        message = str(record.msg)
+        message = _state.redactor.safe_str(record.msg)
     level: str | int = record.levelname if record.levelname in LEVELS else record.levelno
     lg = _loguru.opt(exception=record.exc_info or None).patch(_patch)
     lg.bind(_pp_name=name, _pp_std=record, **stdlib_extra(record)).log(level, "{}", message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import math
 import queue
 import sys
 import threading
@@ -14,17 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from pepperpy.core import Redactor, default_redactor
 from pepperpy.core.exceptions import safe_repr
 
 if TYPE_CHECKING:
     from loguru import Message, Record
 
-    from pepperpy.logging._redact import Redactor
-
 __all__ = ["SinkFailure", "SinkGuard", "ThreadQueueSink", "json_formatter", "text_formatter"]
 
 PRIVATE = "_pp_"
 """Prefix of the extra keys pepperpy.logging uses internally (never rendered)."""
+
+FROM_STDLIB = "_pp_from_std"
+"""Extra key marking a record captured from stdlib ``logging``."""
 
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | "
@@ -35,23 +38,56 @@ TEXT_FORMAT = (
 _RESERVED = ("time", "level", "logger", "message")
 
 
-def _json_default(value: Any) -> Any:
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _plain(value: Any, redactor: Redactor, depth: int = 0) -> Any:
+    """*value* as plain JSON data: strings for NaN/Infinity and for other objects.
+
+    Strict JSON has no NaN or Infinity, so they are written as the strings
+    ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``. Objects JSON cannot carry
+    are rendered with the redactor's ``safe_str`` (secrets masked, never raises).
+    """
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else _NON_FINITE[value]
+    if depth > 20:
+        return "<...>"
+    if isinstance(value, dict):
+        return {
+            (k if isinstance(k, str) else redactor.safe_str(k, 200)): _plain(v, redactor, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, redactor, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return [_plain(v, redactor, depth + 1) for v in sorted(value, key=safe_repr)]
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return redactor.redact_text(value.decode("utf-8", "replace"))
+    if isinstance(value, float):  # float subclasses
+        return _plain(float(value), redactor, depth)
     if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
+        return f"{type(value).__name__}: {redactor.safe_str(value)}"
+    return redactor.safe_str(value)
+
+
+def format_exception(exc: Any, redactor: Redactor) -> tuple[str, str]:
+    """Return the redacted ``(message, traceback text)`` of loguru's exception info."""
     try:
-        return str(value)
-    except Exception:
-        return safe_repr(value)
+        text = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback))
+    except Exception:  # a hostile exception: keep its type at least
+        text = f"{exc.type.__name__}: <unprintable exception>\n"
+    return redactor.safe_str(exc.value), redactor.redact_text(text)
 
 
 def render_json(record: Record, redactor: Redactor) -> str:
-    """Return *record* as one JSON object (no newline)."""
+    """Return *record* as one strict JSON object (no newline); never raises."""
     data: dict[str, Any] = {
         "time": record["time"].isoformat(timespec="microseconds"),
         "level": record["level"].name,
@@ -69,18 +105,14 @@ def render_json(record: Record, redactor: Redactor) -> str:
     data["thread"] = record["thread"].name
     exc = record["exception"]
     if exc is not None and exc.type is not None:
-        text = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback))
-        data["exception"] = {
-            "type": exc.type.__name__,
-            "message": redactor.redact_text(str(exc.value)),
-            "traceback": redactor.redact_text(text),
-        }
+        message, text = format_exception(exc, redactor)
+        data["exception"] = {"type": exc.type.__name__, "message": message, "traceback": text}
     try:
-        return json.dumps(data, default=_json_default, ensure_ascii=False)
-    except (TypeError, ValueError):
-        # circular structures or keys JSON cannot carry: fall back to reprs
+        return json.dumps(_plain(data, redactor), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        # keys JSON cannot carry: fall back to reprs
         safe = {
-            str(k): (v if isinstance(v, (str, int, float, bool)) else safe_repr(v, 500))
+            str(k): (v if isinstance(v, (str, int, bool)) else redactor.safe_repr(v, 500))
             for k, v in data.items()
         }
         return json.dumps(safe, ensure_ascii=False)
@@ -96,25 +128,52 @@ def json_formatter(redactor_ref: Callable[[], Redactor]) -> Callable[[Record], s
     return fmt
 
 
-def _kv(record: Record) -> str:
+def _kv(record: Record, redactor: Redactor) -> str:
     parts = []
     for key, value in record["extra"].items():
         if key.startswith(PRIVATE):
             continue
-        text = value if isinstance(value, str) else safe_repr(value, 200)
+        if isinstance(value, str):
+            text = redactor.redact_text(value)
+        else:
+            text = redactor.safe_repr(value, 200)
         parts.append(f"{key}={text}")
     return (" | " + " ".join(parts)) if parts else ""
 
 
-def text_formatter(custom: str | None = None) -> Callable[[Record], str]:
-    """Return a loguru format callable: pretty text with the extra values appended."""
+def _exception_text(record: Record, redactor: Redactor) -> str:
+    exc = record["exception"]
+    if exc is None or exc.type is None:
+        return ""
+    return format_exception(exc, redactor)[1]
+
+
+def text_formatter(
+    custom: str | None = None,
+    redactor_ref: Callable[[], Redactor] | None = None,
+    *,
+    diagnose: bool = False,
+) -> Callable[[Record], str]:
+    """Return a loguru format callable: pretty text with the extra values appended.
+
+    The traceback is rendered here, redacted like everything else. Only with
+    *diagnose* (the user asked to see variable values) is loguru's own
+    ``{exception}`` rendering used, and it is not redacted.
+    """
+    ref = redactor_ref or (lambda: default_redactor)
     # like loguru with a format string: a newline and the traceback are appended
     template = TEXT_FORMAT if custom is None else custom + "\n{exception}"
+    if not diagnose:
+        template = template.replace("{exception}", "{extra[_pp_exc]}")
     needs_kv = "_pp_kv" in template
+    needs_exc = "_pp_exc" in template
 
     def fmt(record: Record) -> str:
+        redactor = ref()
         if needs_kv:
-            record["extra"]["_pp_kv"] = _kv(record)
+            record["extra"]["_pp_kv"] = _kv(record, redactor)
+        if needs_exc:
+            record["extra"]["_pp_exc"] = _exception_text(record, redactor)
         return template
 
     return fmt
@@ -287,10 +346,21 @@ _STD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
 
 
 class StdlibForwarder:
-    """A loguru sink handing each record to stdlib ``logging`` under its logger name."""
+    """A loguru sink handing each record to stdlib ``logging`` under its logger name.
+
+    Records that came from stdlib (captured by the intercept handler) are not
+    handed back: stdlib's own handlers already had them. The traceback text
+    (``exc_text``) is the redacted one, so stdlib formatters never render the
+    raw exception message.
+    """
+
+    def __init__(self, redactor_ref: Callable[[], Redactor] | None = None) -> None:
+        self._redactor_ref = redactor_ref or (lambda: default_redactor)
 
     def write(self, message: Message) -> None:
         record = message.record
+        if record["extra"].get(FROM_STDLIB):
+            return
         exc = record["exception"]
         std = logging.LogRecord(
             record["name"] or "root",
@@ -305,6 +375,8 @@ class StdlibForwarder:
             record["function"],
         )
         std.levelname = record["level"].name
+        if exc is not None and exc.type is not None:
+            std.exc_text = format_exception(exc, self._redactor_ref())[1].rstrip("\n")
         std.pepperpy = True  # the intercept handler skips records we forwarded
         for key, value in record["extra"].items():
             if not key.startswith(PRIVATE) and key not in _STD_ATTRS:
