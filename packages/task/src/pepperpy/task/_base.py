@@ -31,27 +31,48 @@ Storage contract (times are ``clock.time()`` values, computed by the caller):
     Among tasks whose name is in *names* that are queued with ``run_at <= now``
     or running with ``lease_until < now`` (their worker died), take up to
     *limit*, highest priority first, then earliest ``run_at``, then insertion
-    order: state ``"running"``, ``attempts + 1``, the lease and
-    :attr:`worker_id`. An expired task that already used ``max_attempts``
+    order: state ``"running"``, ``attempts + 1``, the lease, :attr:`worker_id`
+    and a new **fencing token** (unique per claim, returned in the
+    :class:`Claim`). An expired task that already used ``max_attempts``
     becomes ``"failed"`` (error :func:`lost_error`, expiring at *expires_at*)
-    instead. Two workers never claim the same delivery.
-``_renew_leases(ids, lease_until)``
-    Extend the leases of these tasks while this worker still holds them.
+    instead, and one whose cancellation was requested becomes ``"cancelled"``.
+    Two workers never claim the same delivery.
+``_renew_leases(leases: dict[id, token], lease_until)``
+    Extend the leases of these tasks while they still hold these tokens.
 ``_cancel_flags(ids) -> set[str]``
     Which of these tasks have a cancellation request.
-``_finish(task_id, state, now, expires_at, *, result=None, error=None)``
+
+Every write a worker makes about a claimed task is **fenced**: it applies only
+while the task is ``"running"`` with the claim's *token* (no other worker
+claimed it since, e.g. after this one was paused past its lease), and returns
+whether it applied:
+
+``_finish(task_id, state, now, expires_at, *, token, result=None, error=None) -> bool``
     Final state ``"done"`` (with the JSON *result*), ``"failed"`` (with
     *error*) or ``"cancelled"``; the lease ends and the dedup key is free.
-``_retry_later(task_id, run_at, error)``
-    Back to ``"queued"`` at *run_at* with the error of the failed attempt.
-``_release(task_id)``
-    Back to ``"queued"`` without using an attempt (a graceful shutdown), only
-    while it is running.
+``_retry_later(task_id, run_at, error, now, expires_at, *, token) -> bool``
+    Back to ``"queued"`` at *run_at* with the error of the failed attempt;
+    ``"cancelled"`` instead when its cancellation was requested.
+``_release(task_id, now, expires_at, *, token) -> bool``
+    Back to ``"queued"`` without using an attempt (a graceful shutdown);
+    ``"cancelled"`` instead when its cancellation was requested.
+
+Operations for operators (the ``pepperpy-task failed`` command):
+
+``_list_state(state, limit) -> list[DurableTask]``
+    Up to *limit* stored tasks in *state*, oldest first.
+``_requeue_failed(task_id, now) -> bool``
+    A ``"failed"`` task becomes ``"queued"`` (due now, attempts back to 0).
+``_delete_state(state) -> int``
+    Delete every task in the (final) *state*; how many.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -70,7 +91,7 @@ from pepperpy.core.exceptions import (
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, system_clock
 from pepperpy.core.utils import RetryPolicy, is_async_callable
-from pepperpy.task._handle import TaskCancelledError, TaskError, TaskHandle
+from pepperpy.task._handle import TaskCancelledError, TaskError, TaskHandle, TaskTimeoutError
 
 if TYPE_CHECKING:
     from pepperpy.task._manager import TaskManager
@@ -157,18 +178,46 @@ class NewTask:
 
 
 class Claim(NamedTuple):
-    """One delivery a worker claimed: what it needs to run the task."""
+    """One delivery a worker claimed: what it needs to run the task.
+
+    ``token`` is the claim's fencing token: the worker's later writes about
+    the task apply only while the store still holds this token.
+    """
 
     id: str
     name: str
     payload: str
     attempt: int
     max_attempts: int
+    token: str = ""
 
 
 def lost_error(attempts: int) -> str:
     """The error stored for a task whose worker died during its last allowed delivery."""
     return f"lost: the worker stopped responding during all {attempts} attempts"
+
+
+def _positive_seconds(label: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise InvalidArgumentError(
+            f"{label} must be a number of seconds > 0, got {_safe_repr(value)}",
+            code=f"pepperpy.task.{label}",
+            hint=f"Pass {label} in seconds, e.g. {label}=30.",
+        )
+    return float(value)
+
+
+@attrs.frozen
+class _CronSpec:
+    expression: Any  # CronExpression
+    tz: Any
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    grace: float
+    priority: int
+    max_attempts: int | None
+    key: str
 
 
 def _not_found(task_id: str) -> NotFoundError:
@@ -219,6 +268,12 @@ class DurableQueueBase(Lifecycle):
         result_ttl: Seconds finished tasks (results and errors) are kept.
         poll_interval: Seconds between polls for ready tasks.
         max_attempts: Default deliveries allowed per task.
+        task_timeout: Seconds one attempt of a task may run (``None``: no
+            limit; ``register(timeout=)`` sets it per function, like arq's
+            ``job_timeout``); a slow attempt fails with
+            :class:`~pepperpy.task.TaskTimeoutError` and is retried up to
+            ``max_attempts``. A sync function's thread cannot be interrupted: its
+            attempt fails at the timeout, and its slot is free when the thread ends.
         retry: Backoff between failed attempts (its ``attempts`` is ignored:
             ``max_attempts`` rules).
         clock: Time source (wall-clock ``time()`` values are stored).
@@ -234,8 +289,11 @@ class DurableQueueBase(Lifecycle):
         poll_interval: float = 0.5,
         max_attempts: int = 3,
         retry: RetryPolicy | None = None,
+        task_timeout: float | None = None,
         clock: Clock = system_clock,
     ) -> None:
+        if task_timeout is not None:
+            task_timeout = _positive_seconds("task_timeout", task_timeout)
         for label, value in (
             ("visibility_timeout", visibility_timeout),
             ("result_ttl", result_ttl),
@@ -267,13 +325,17 @@ class DurableQueueBase(Lifecycle):
         self.max_attempts = max_attempts
         self.retry = retry or RetryPolicy(attempts=max_attempts, delay=1.0)
         self.clock = clock
+        self.task_timeout = task_timeout
+        self._timeouts: dict[str, float | None] = {}
+        self._crons: list[_CronSpec] = []
+        self._cron_tasks: list[asyncio.Task[None]] = []
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._functions: dict[str, Callable[..., Any]] = {}
         self._manager: TaskManager | None = None
         self._poller: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
-        self._running: set[str] = set()
+        self._running: dict[str, str] = {}  # claimed task id -> its fencing token
         self._handles: dict[str, TaskHandle[Any]] = {}
         self._cancel_requested: set[str] = set()
         self._releases: set[asyncio.Future[None]] = set()
@@ -315,8 +377,8 @@ class DurableQueueBase(Lifecycle):
         """Claim up to *limit* ready deliveries of *names* (see the module docstring)."""
         raise NotImplementedError
 
-    async def _renew_leases(self, ids: list[str], lease_until: float) -> None:
-        """Move the leases of the tasks this worker still holds to *lease_until*."""
+    async def _renew_leases(self, leases: dict[str, str], lease_until: float) -> None:
+        """Move the leases of the tasks still held with these tokens to *lease_until*."""
         raise NotImplementedError
 
     async def _cancel_flags(self, ids: list[str]) -> set[str]:
@@ -330,18 +392,33 @@ class DurableQueueBase(Lifecycle):
         now: float,
         expires_at: float,
         *,
+        token: str,
         result: str | None = None,
         error: str | None = None,
-    ) -> None:
-        """Store a final state (``"done"``, ``"failed"`` or ``"cancelled"``)."""
+    ) -> bool:
+        """Store a final state while the claim *token* holds; whether it applied."""
         raise NotImplementedError
 
-    async def _retry_later(self, task_id: str, run_at: float, error: str) -> None:
-        """Queue the task again at *run_at*, keeping the failed attempt's *error*."""
+    async def _retry_later(
+        self, task_id: str, run_at: float, error: str, now: float, expires_at: float, *, token: str
+    ) -> bool:
+        """Queue the task again at *run_at* (or cancel it, if asked); fenced by *token*."""
         raise NotImplementedError
 
-    async def _release(self, task_id: str) -> None:
-        """Give a running task back without using an attempt."""
+    async def _release(self, task_id: str, now: float, expires_at: float, *, token: str) -> bool:
+        """Give a running task back without using an attempt (or cancel it, if asked)."""
+        raise NotImplementedError
+
+    async def _list_state(self, state: str, limit: int) -> list[DurableTask]:
+        """Up to *limit* stored tasks in *state*, oldest first."""
+        raise NotImplementedError
+
+    async def _requeue_failed(self, task_id: str, now: float) -> bool:
+        """Queue a failed task again (attempts back to 0); ``False`` if it is not failed."""
+        raise NotImplementedError
+
+    async def _delete_state(self, state: str) -> int:
+        """Delete every stored task in the final *state*; return how many."""
         raise NotImplementedError
 
     def _duplicate_id(self, task_id: str) -> ConflictError:
@@ -364,14 +441,25 @@ class DurableQueueBase(Lifecycle):
     def register(self, fn: F, /) -> F: ...
 
     @overload
-    def register(self, fn: None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
+    def register(
+        self, fn: None = None, /, *, name: str | None = None, timeout: float | None = None
+    ) -> Callable[[F], F]: ...
 
-    def register(self, fn: Callable[..., Any] | None = None, /, *, name: str | None = None) -> Any:
+    def register(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """Register a task function under *name* (default: its ``__name__``).
 
         Use as ``@queue.register`` or ``@queue.register(name="emails.send")``.
-        Every process that runs tasks registers the same names.
+        Every process that runs tasks registers the same names. *timeout*
+        limits each attempt of this function (default: ``task_timeout``).
         """
+        limit = None if timeout is None else _positive_seconds("timeout", timeout)
 
         def decorate(func: Any) -> Any:
             key = name or getattr(func, "__name__", None)
@@ -382,6 +470,8 @@ class DurableQueueBase(Lifecycle):
                     hint="Register a named function, or pass name=.",
                 )
             self._functions[key] = func
+            if timeout is not None:
+                self._timeouts[key] = limit
             return func
 
         return decorate(fn) if fn is not None else decorate
@@ -542,6 +632,127 @@ class DurableQueueBase(Lifecycle):
         self._ensure_running()
         return await self._purge(self.clock.time())
 
+    # ------------------------------------------------------------------ durable schedules
+
+    def cron(
+        self,
+        expression: str,
+        name: str,
+        /,
+        *args: Any,
+        tz: Any = None,
+        grace: float = 60.0,
+        priority: int = 0,
+        max_attempts: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Enqueue the task *name* at the times of a cron *expression*, once per fire time.
+
+        Every worker process (every ``TaskManager(durable=queue)``) runs the
+        schedule, and all of them enqueue the same task id for a fire time
+        (``cron:<name>:<key>:<timestamp>``, a dedup key per fire time as arq
+        does), so the task runs once per fire time however many workers there
+        are, and a restarted worker does not run a fire time again (as long as
+        its record is kept, ``result_ttl``). A fire time missed by more than
+        *grace* seconds (every worker was down) is skipped. The expression and
+        *tz* are read as in :meth:`TaskManager.cron`.
+
+        Call it before the manager starts (like :meth:`register`).
+
+        Raises:
+            InvalidArgumentError: A malformed expression or bad *grace*.
+        """
+        from pepperpy.task._cron import CronExpression
+
+        parsed = CronExpression(expression)
+        grace_s = _positive_seconds("grace", grace)
+        try:
+            payload = json.dumps([expression, str(tz), list(args), kwargs], sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"arguments of durable schedule {name!r} are not JSON values: {exc}",
+                code="pepperpy.task.payload",
+                context={"name": name},
+                hint="Pass ids, strings, numbers, lists and dicts.",
+            ) from exc
+        key = hashlib.blake2b(payload.encode(), digest_size=6).hexdigest()
+        self._crons.append(
+            _CronSpec(parsed, tz, name, args, kwargs, grace_s, int(priority), max_attempts, key)
+        )
+        if self._manager is not None:  # already consuming: start it now
+            self._start_cron(self._crons[-1])
+
+    def _start_cron(self, spec: _CronSpec) -> None:
+        task = asyncio.get_running_loop().create_task(self._cron_loop(spec))
+        self._cron_tasks.append(task)
+
+    async def _cron_loop(self, spec: _CronSpec) -> None:
+        from pepperpy.task._schedule import CronTrigger
+
+        trigger = CronTrigger(spec.expression, spec.tz)
+        clock = self.clock
+        # The latest fire time within the grace period runs too (a worker restarted
+        # right after it); its id makes sure it runs once.
+        fire = trigger.next(clock.time() - spec.grace)
+        while True:
+            now = clock.time()
+            if now < fire:
+                await clock.sleep(fire - now)
+                continue
+            if now - fire <= spec.grace:
+                task_id = f"cron:{spec.name}:{spec.key}:{int(fire)}"
+                try:
+                    await self.enqueue(
+                        spec.name,
+                        *spec.args,
+                        task_id=task_id,
+                        priority=spec.priority,
+                        max_attempts=spec.max_attempts,
+                        **spec.kwargs,
+                    )
+                except ConflictError:
+                    pass  # another worker (or this one before a restart) enqueued it
+                except Exception as exc:
+                    logger.warning(
+                        "durable schedule %s could not enqueue its run at %s: %s",
+                        spec.name,
+                        fire,
+                        exc,
+                    )
+            else:
+                logger.info("durable schedule %s skipped its run at %s (late)", spec.name, fire)
+            fire = trigger.next(fire)
+
+    # ------------------------------------------------------------------ operators
+
+    async def failed(self, limit: int = 100) -> list[DurableTask]:
+        """Return up to *limit* failed tasks, oldest first."""
+        self._ensure_running()
+        return await self._list_state("failed", max(1, int(limit)))
+
+    async def retry_failed(self, task_id: str | None = None) -> int:
+        """Queue failed tasks again (one, or all when *task_id* is ``None``); return how many.
+
+        Each gets ``max_attempts`` fresh attempts; its last error is kept until it runs.
+        """
+        self._ensure_running()
+        if task_id is not None:
+            ids = [task_id]
+        else:
+            ids = [t.id for t in await self._list_state("failed", 1_000_000)]
+        count = 0
+        for one in ids:
+            if await self._requeue_failed(one, self.clock.time()):
+                count += 1
+        if count:
+            self._woken()
+        return count
+
+    async def purge_failed(self) -> int:
+        """Delete every failed task now (not waiting for ``result_ttl``); return how many."""
+        self._ensure_running()
+        return await self._delete_state("failed")
+
     # ------------------------------------------------------------------ consuming
 
     async def _attach(self, manager: TaskManager) -> None:
@@ -554,8 +765,13 @@ class DurableQueueBase(Lifecycle):
         loop = asyncio.get_running_loop()
         self._poller = loop.create_task(self._poll())
         self._heartbeat = loop.create_task(self._renewer())
+        for spec in self._crons:
+            self._start_cron(spec)
 
     async def _stop_polling(self) -> None:
+        crons, self._cron_tasks = self._cron_tasks, []
+        for task in crons:
+            await _cancel_for_sure(task)
         poller, self._poller = self._poller, None
         if poller is not None:
             await _cancel_for_sure(poller)
@@ -614,7 +830,7 @@ class DurableQueueBase(Lifecycle):
                 except BaseException:  # the manager is stopping: hand the rest back
                     await asyncio.shield(self._give_back_all(claimed[index:]))
                     raise
-                self._running.add(claim.id)
+                self._running[claim.id] = claim.token
                 handle.add_done_callback(self._never_started)
                 self._handles[claim.id] = handle
             if self._running:
@@ -655,7 +871,7 @@ class DurableQueueBase(Lifecycle):
 
     async def _give_back_all(self, claims: list[Claim]) -> None:
         for claim in claims:
-            await self._give_back(claim.id)
+            await self._give_back(claim)
 
     async def _check_cancels(self) -> None:
         flagged = await self._cancel_flags(sorted(self._running))
@@ -666,12 +882,16 @@ class DurableQueueBase(Lifecycle):
                 handle.cancel()
 
     def _never_started(self, handle: Any) -> None:
-        """Release a claimed task whose run was cancelled before it started."""
-        task_id = handle._job.args[0].id
-        self._handles.pop(task_id, None)
-        if handle.cancelled() and handle.attempts == 0 and task_id in self._running:
-            self._running.discard(task_id)
-            release = asyncio.ensure_future(self._give_back(task_id))
+        """Release a claimed task whose run was cancelled before it started.
+
+        The store turns it ``"cancelled"`` instead when its cancellation was requested.
+        """
+        claim: Claim = handle._job.args[0]
+        self._handles.pop(claim.id, None)
+        if handle.cancelled() and handle.attempts == 0 and claim.id in self._running:
+            self._running.pop(claim.id, None)
+            self._cancel_requested.discard(claim.id)
+            release = asyncio.ensure_future(self._give_back(claim))
             self._releases.add(release)
             release.add_done_callback(self._releases.discard)
 
@@ -692,9 +912,48 @@ class DurableQueueBase(Lifecycle):
                 continue
             lease = self.clock.time() + self.visibility_timeout
             try:
-                await self._renew_leases(sorted(self._running), lease)
+                # Fenced: a lease another worker took over (this one was paused past
+                # it) is not extended.
+                await self._renew_leases(dict(self._running), lease)
             except Exception as exc:
                 logger.warning("durable queue lease renewal failed: %s", exc)
+
+    async def _invoke(self, claim: Claim, fn: Callable[..., Any], data: Any) -> Any:
+        """Run the task function, within its timeout (``register(timeout=)`` / ``task_timeout``)."""
+        timeout = self._timeouts.get(claim.name, self.task_timeout)
+        args, kwargs = data["args"], data["kwargs"]
+        if is_async_callable(fn):
+            if timeout is None:
+                return await fn(*args, **kwargs)
+            work: asyncio.Future[Any] = asyncio.ensure_future(fn(*args, **kwargs))
+        else:  # blocking work stays off the loop
+            work = asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+            )
+            if timeout is None:
+                result = await work
+                return (await result) if asyncio.iscoroutine(result) else result
+        sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
+        try:
+            await asyncio.wait((work, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        finally:
+            sleeper.cancel()
+        if not work.done():
+            if isinstance(work, asyncio.Task):
+                work.cancel()
+            # A thread cannot be interrupted: the slot stays taken until it ends.
+            await asyncio.gather(work, return_exceptions=True)
+            raise TaskTimeoutError(
+                f"durable task {claim.name!r} ({claim.id}) timed out after {timeout}s",
+                context={"task_id": claim.id, "timeout": timeout, "attempt": claim.attempt},
+                hint="Raise the timeout (register(timeout=) or task_timeout=), or make the "
+                "task faster.",
+            )
+        result = work.result()
+        return (await result) if asyncio.iscoroutine(result) else result
 
     async def _execute(self, claim: Claim) -> None:
         task_id = claim.id
@@ -702,32 +961,29 @@ class DurableQueueBase(Lifecycle):
             fn = self._functions.get(claim.name)
             if fn is None:
                 await self._store_failure(
-                    task_id, f"no task function registered as {claim.name!r}", final=True
+                    claim, f"no task function registered as {claim.name!r}", final=True
                 )
                 return
             data = json.loads(claim.payload)
             try:
-                if is_async_callable(fn):
-                    result = await fn(*data["args"], **data["kwargs"])
-                else:  # blocking work stays off the loop
-                    result = await asyncio.to_thread(fn, *data["args"], **data["kwargs"])
-                    if asyncio.iscoroutine(result):
-                        result = await result
+                result = await self._invoke(claim, fn, data)
                 encoded = json.dumps(result)
             except asyncio.CancelledError:
                 if task_id in self._cancel_requested:
-                    await asyncio.shield(self._mark_cancelled(task_id))
+                    await asyncio.shield(self._mark_cancelled(claim))
                 else:
-                    await asyncio.shield(self._give_back(task_id))
+                    await asyncio.shield(self._give_back(claim))
                 raise
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}"
                 final = claim.attempt >= claim.max_attempts or not self.retry.should_retry(exc)
-                await self._store_failure(task_id, text, final=final, attempt=claim.attempt)
+                await self._store_failure(claim, text, final=final)
                 return
             now = self.clock.time()
             try:
-                await self._finish(task_id, "done", now, now + self.result_ttl, result=encoded)
+                stored = await self._finish(
+                    task_id, "done", now, now + self.result_ttl, token=claim.token, result=encoded
+                )
             except Exception as exc:
                 # The lease runs out and the task is delivered again (at least once).
                 logger.warning(
@@ -736,22 +992,28 @@ class DurableQueueBase(Lifecycle):
                     task_id,
                     exc,
                 )
+            else:
+                if not stored:
+                    _fenced(task_id, "its result")
         finally:
-            self._running.discard(task_id)
+            self._running.pop(task_id, None)
             self._handles.pop(task_id, None)
             self._cancel_requested.discard(task_id)
             self._woken()
 
-    async def _store_failure(
-        self, task_id: str, text: str, *, final: bool, attempt: int = 1
-    ) -> None:
+    async def _store_failure(self, claim: Claim, text: str, *, final: bool) -> None:
+        task_id = claim.id
+        now = self.clock.time()
         try:
             if final:
-                now = self.clock.time()
-                await self._finish(task_id, "failed", now, now + self.result_ttl, error=text)
+                stored = await self._finish(
+                    task_id, "failed", now, now + self.result_ttl, token=claim.token, error=text
+                )
             else:
-                run_at = self.clock.time() + self.retry.delay_for(attempt)
-                await self._retry_later(task_id, run_at, text)
+                run_at = now + self.retry.delay_for(claim.attempt)
+                stored = await self._retry_later(
+                    task_id, run_at, text, now, now + self.result_ttl, token=claim.token
+                )
         except Exception as exc:
             logger.warning(
                 "durable task %s failed (%s) and that could not be stored; it runs again "
@@ -761,18 +1023,35 @@ class DurableQueueBase(Lifecycle):
                 exc,
             )
             return
-        if final:
+        if not stored:
+            _fenced(task_id, f"its failure ({text})")
+        elif final:
             logger.warning("durable task %s failed: %s", task_id, text)
 
-    async def _mark_cancelled(self, task_id: str) -> None:
+    async def _mark_cancelled(self, claim: Claim) -> None:
         now = self.clock.time()
         try:
-            await self._finish(task_id, "cancelled", now, now + self.result_ttl)
+            stored = await self._finish(
+                claim.id, "cancelled", now, now + self.result_ttl, token=claim.token
+            )
         except Exception as exc:
-            logger.warning("durable task %s could not be marked cancelled: %s", task_id, exc)
+            logger.warning("durable task %s could not be marked cancelled: %s", claim.id, exc)
+        else:
+            if not stored:
+                _fenced(claim.id, "its cancellation")
 
-    async def _give_back(self, task_id: str) -> None:
+    async def _give_back(self, claim: Claim) -> None:
+        now = self.clock.time()
         try:
-            await self._release(task_id)
+            await self._release(claim.id, now, now + self.result_ttl, token=claim.token)
         except Exception as exc:
-            logger.warning("durable task %s could not be released: %s", task_id, exc)
+            logger.warning("durable task %s could not be released: %s", claim.id, exc)
+
+
+def _fenced(task_id: str, what: str) -> None:
+    logger.warning(
+        "durable task %s: %s was not stored: this worker no longer holds the task's lease "
+        "(it was paused or cut off past visibility_timeout and another worker claimed it)",
+        task_id,
+        what,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS pepperpy_tasks (
     max_attempts INTEGER NOT NULL,
     dedup_key TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
+    lease_token TEXT,
     result TEXT,
     error TEXT,
     created_at REAL NOT NULL,
@@ -131,6 +133,13 @@ class DurableQueue(DurableQueueBase):
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA busy_timeout=10000")
         await db.executescript(_SCHEMA)
+        cursor = await db.execute("PRAGMA table_info(pepperpy_tasks)")
+        columns = {row[1] for row in await cursor.fetchall()}
+        if "lease_token" not in columns:  # a file made by 0.1.0: add the fencing column
+            try:
+                await db.execute("ALTER TABLE pepperpy_tasks ADD COLUMN lease_token TEXT")
+            except Exception:  # another process added it in between
+                pass
 
     async def _close(self) -> None:
         if self._db is not None:
@@ -242,42 +251,51 @@ class DurableQueue(DurableQueueBase):
         self, limit: int, names: list[str], now: float, lease_until: float, expires_at: float
     ) -> list[Claim]:
         marks = ", ".join("?" * len(names))
+        token = uuid.uuid4().hex
 
         async def claim(db: aiosqlite.Connection) -> list[Claim]:
             # Only tasks this worker can run: other services may share the file.
             cursor = await db.execute(
-                "SELECT id, name, payload, attempts, max_attempts FROM pepperpy_tasks "
-                f"WHERE name IN ({marks}) AND ((state = 'queued' AND run_at <= ?) "
-                "OR (state = 'running' AND lease_until < ?)) "
+                "SELECT id, name, payload, attempts, max_attempts, cancel_requested "
+                f"FROM pepperpy_tasks WHERE name IN ({marks}) AND ((state = 'queued' AND "
+                "run_at <= ?) OR (state = 'running' AND lease_until < ?)) "
                 "ORDER BY priority DESC, run_at, rowid LIMIT ?",
                 (*names, now, now, limit),
             )
             rows = [tuple(row) for row in await cursor.fetchall()]
             claimed: list[Claim] = []
-            for task_id, name, payload, attempts, max_attempts in rows:
+            for task_id, name, payload, attempts, max_attempts, cancel in rows:
+                if cancel:  # a cancellation requested while it ran: never deliver it again
+                    await db.execute(
+                        "UPDATE pepperpy_tasks SET state = 'cancelled', lease_until = NULL, "
+                        "lease_token = NULL, finished_at = ?, expires_at = ? WHERE id = ?",
+                        (now, expires_at, task_id),
+                    )
+                    continue
                 if attempts >= max_attempts:  # its last delivery died with its worker
                     await db.execute(
                         "UPDATE pepperpy_tasks SET state = 'failed', lease_until = NULL, "
-                        "error = ?, finished_at = ?, expires_at = ? WHERE id = ?",
+                        "lease_token = NULL, error = ?, finished_at = ?, expires_at = ? "
+                        "WHERE id = ?",
                         (lost_error(attempts), now, expires_at, task_id),
                     )
                     continue
                 await db.execute(
                     "UPDATE pepperpy_tasks SET state = 'running', lease_until = ?, worker = ?, "
-                    "attempts = attempts + 1 WHERE id = ?",
-                    (lease_until, self.worker_id, task_id),
+                    "lease_token = ?, attempts = attempts + 1 WHERE id = ?",
+                    (lease_until, self.worker_id, token, task_id),
                 )
-                claimed.append(Claim(task_id, name, payload, attempts + 1, max_attempts))
+                claimed.append(Claim(task_id, name, payload, attempts + 1, max_attempts, token))
             return claimed
 
         return await self._transaction(claim)
 
-    async def _renew_leases(self, ids: list[str], lease_until: float) -> None:
+    async def _renew_leases(self, leases: dict[str, str], lease_until: float) -> None:
         async def renew(db: aiosqlite.Connection) -> None:
             await db.executemany(
-                "UPDATE pepperpy_tasks SET lease_until = ? WHERE id = ? AND worker = ? "
+                "UPDATE pepperpy_tasks SET lease_until = ? WHERE id = ? AND lease_token = ? "
                 "AND state = 'running'",
-                [(lease_until, task_id, self.worker_id) for task_id in ids],
+                [(lease_until, task_id, token) for task_id, token in leases.items()],
             )
 
         await self._transaction(renew)
@@ -298,41 +316,109 @@ class DurableQueue(DurableQueueBase):
         now: float,
         expires_at: float,
         *,
+        token: str,
         result: str | None = None,
         error: str | None = None,
-    ) -> None:
-        async def finish(db: aiosqlite.Connection) -> None:
+    ) -> bool:
+        async def finish(db: aiosqlite.Connection) -> bool:
             if state == "cancelled":  # keeps the last attempt's error, if any
-                await db.execute(
+                cursor = await db.execute(
                     "UPDATE pepperpy_tasks SET state = 'cancelled', lease_until = NULL, "
-                    "finished_at = ?, expires_at = ? WHERE id = ?",
-                    (now, expires_at, task_id),
+                    "lease_token = NULL, finished_at = ?, expires_at = ? "
+                    "WHERE id = ? AND state = 'running' AND lease_token = ?",
+                    (now, expires_at, task_id, token),
                 )
-                return
+            else:
+                cursor = await db.execute(
+                    "UPDATE pepperpy_tasks SET state = ?, result = ?, error = ?, "
+                    "lease_until = NULL, lease_token = NULL, finished_at = ?, expires_at = ? "
+                    "WHERE id = ? AND state = 'running' AND lease_token = ?",
+                    (state, result, error, now, expires_at, task_id, token),
+                )
+            return bool(cursor.rowcount)
+
+        return await self._transaction(finish)
+
+    async def _back_to_queue(
+        self,
+        db: aiosqlite.Connection,
+        task_id: str,
+        token: str,
+        now: float,
+        expires_at: float,
+        assignments: str,
+        params: tuple[Any, ...],
+    ) -> bool:
+        """Queue a task this claim still holds again, or cancel it when that was asked."""
+        cursor = await db.execute(
+            "SELECT cancel_requested FROM pepperpy_tasks WHERE id = ? AND state = 'running' "
+            "AND lease_token = ?",
+            (task_id, token),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return False
+        if row[0]:
             await db.execute(
-                "UPDATE pepperpy_tasks SET state = ?, result = ?, error = ?, lease_until = NULL, "
-                "finished_at = ?, expires_at = ? WHERE id = ?",
-                (state, result, error, now, expires_at, task_id),
+                "UPDATE pepperpy_tasks SET state = 'cancelled', lease_until = NULL, "
+                "lease_token = NULL, finished_at = ?, expires_at = ? WHERE id = ?",
+                (now, expires_at, task_id),
+            )
+            return True
+        await db.execute(
+            f"UPDATE pepperpy_tasks SET state = 'queued', lease_until = NULL, lease_token = NULL, "
+            f"{assignments} WHERE id = ?",
+            (*params, task_id),
+        )
+        return True
+
+    async def _retry_later(
+        self, task_id: str, run_at: float, error: str, now: float, expires_at: float, *, token: str
+    ) -> bool:
+        async def retry(db: aiosqlite.Connection) -> bool:
+            return await self._back_to_queue(
+                db, task_id, token, now, expires_at, "error = ?, run_at = ?", (error, run_at)
             )
 
-        await self._transaction(finish)
+        return await self._transaction(retry)
 
-    async def _retry_later(self, task_id: str, run_at: float, error: str) -> None:
-        async def retry(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "UPDATE pepperpy_tasks SET state = 'queued', error = ?, lease_until = NULL, "
-                "run_at = ? WHERE id = ?",
-                (error, run_at, task_id),
+    async def _release(self, task_id: str, now: float, expires_at: float, *, token: str) -> bool:
+        async def release(db: aiosqlite.Connection) -> bool:
+            return await self._back_to_queue(
+                db,
+                task_id,
+                token,
+                now,
+                expires_at,
+                "worker = NULL, attempts = MAX(attempts - 1, 0)",
+                (),
             )
 
-        await self._transaction(retry)
+        return await self._transaction(release)
 
-    async def _release(self, task_id: str) -> None:
-        async def release(db: aiosqlite.Connection) -> None:
-            await db.execute(
-                "UPDATE pepperpy_tasks SET state = 'queued', lease_until = NULL, worker = NULL, "
-                "attempts = MAX(attempts - 1, 0) WHERE id = ? AND state = 'running'",
-                (task_id,),
+    async def _list_state(self, state: str, limit: int) -> list[DurableTask]:
+        rows = await self._read(
+            f"SELECT {_COLUMNS} FROM pepperpy_tasks WHERE state = ? "
+            "ORDER BY created_at, rowid LIMIT ?",
+            (state, limit),
+        )
+        return [_row_to_task(row) for row in rows]
+
+    async def _requeue_failed(self, task_id: str, now: float) -> bool:
+        async def requeue(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "UPDATE pepperpy_tasks SET state = 'queued', attempts = 0, run_at = ?, "
+                "cancel_requested = 0, finished_at = NULL, expires_at = NULL, worker = NULL "
+                "WHERE id = ? AND state = 'failed'",
+                (now, task_id),
             )
+            return bool(cursor.rowcount)
 
-        await self._transaction(release)
+        return await self._transaction(requeue)
+
+    async def _delete_state(self, state: str) -> int:
+        async def delete(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute("DELETE FROM pepperpy_tasks WHERE state = ?", (state,))
+            return int(cursor.rowcount or 0)
+
+        return await self._transaction(delete)

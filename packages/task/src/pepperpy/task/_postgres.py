@@ -45,6 +45,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -228,19 +229,23 @@ class PostgresQueue(DurableQueueBase):
             f"SELECT id FROM {t} WHERE dedup_key = $1 AND state IN ('queued', 'running')"
         )
         self._q_lost = (
-            f"UPDATE {t} SET state = 'failed', lease_until = NULL, "
-            "error = 'lost: the worker stopped responding during all ' || attempts || "
-            "' attempts', finished_at = $2, expires_at = $3 "
-            f"WHERE id IN (SELECT id FROM {t} WHERE state = 'running' AND lease_until < $2 "
-            "AND attempts >= max_attempts AND name = ANY($1::text[]) FOR UPDATE SKIP LOCKED)"
+            f"UPDATE {t} SET state = CASE WHEN cancel_requested THEN 'cancelled' "
+            "ELSE 'failed' END, lease_until = NULL, lease_token = NULL, "
+            "error = CASE WHEN cancel_requested THEN error ELSE "
+            "'lost: the worker stopped responding during all ' || attempts || "
+            "' attempts' END, finished_at = $2, expires_at = $3 "
+            f"WHERE id IN (SELECT id FROM {t} WHERE name = ANY($1::text[]) AND "
+            "((state = 'running' AND lease_until < $2 AND "
+            "(attempts >= max_attempts OR cancel_requested)) "
+            "OR (state = 'queued' AND cancel_requested)) FOR UPDATE SKIP LOCKED)"
         )
         self._q_claim = (
             f"WITH picked AS (SELECT id FROM {t} WHERE name = ANY($1::text[]) AND "
-            "((state = 'queued' AND run_at <= $2) OR "
+            "NOT cancel_requested AND ((state = 'queued' AND run_at <= $2) OR "
             "(state = 'running' AND lease_until < $2 AND attempts < max_attempts)) "
             "ORDER BY priority DESC, run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED) "
             f"UPDATE {t} AS t SET state = 'running', lease_until = $4, worker = $5, "
-            "attempts = t.attempts + 1 FROM picked WHERE t.id = picked.id "
+            "lease_token = $6, attempts = t.attempts + 1 FROM picked WHERE t.id = picked.id "
             "RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, "
             "t.priority, t.run_at, t.seq"
         )
@@ -339,12 +344,15 @@ class PostgresQueue(DurableQueueBase):
                 " max_attempts integer NOT NULL,"
                 " dedup_key text,"
                 " cancel_requested boolean NOT NULL DEFAULT false,"
+                " lease_token text,"
                 " result text,"
                 " error text,"
                 " created_at double precision NOT NULL,"
                 " finished_at double precision,"
                 " expires_at double precision)"
             )
+            # A table made by 0.1.0 gets the fencing column.
+            await conn.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS lease_token text")
             await conn.execute(
                 f'CREATE INDEX IF NOT EXISTS "{table}_claim" ON {t} '
                 "(priority DESC, run_at, seq) WHERE state IN ('queued', 'running')"
@@ -517,29 +525,37 @@ class PostgresQueue(DurableQueueBase):
         if self._manager is not None and self.listen:
             # Only the poller claims, so this never races; it reconnects after a lost one.
             await self._start_listening()
+        token = uuid.uuid4().hex
 
         async def claim(conn: Any) -> list[Claim]:
             async with conn.transaction():
                 await conn.execute(self._q_lost, names, float(now), float(expires_at))
                 rows = await conn.fetch(
-                    self._q_claim, names, float(now), limit, float(lease_until), self.worker_id
+                    self._q_claim,
+                    names,
+                    float(now),
+                    limit,
+                    float(lease_until),
+                    self.worker_id,
+                    token,
                 )
             rows = sorted(rows, key=lambda r: (-r["priority"], r["run_at"], r["seq"]))
             return [
-                Claim(r["id"], r["name"], r["payload"], r["attempts"], r["max_attempts"])
+                Claim(r["id"], r["name"], r["payload"], r["attempts"], r["max_attempts"], token)
                 for r in rows
             ]
 
         return await self._db("claim tasks", claim)
 
-    async def _renew_leases(self, ids: list[str], lease_until: float) -> None:
+    async def _renew_leases(self, leases: dict[str, str], lease_until: float) -> None:
         async def renew(conn: Any) -> None:
             await conn.execute(
-                f"UPDATE {self._qualified} SET lease_until = $1 WHERE id = ANY($2::text[]) "
-                "AND worker = $3 AND state = 'running'",
+                f"UPDATE {self._qualified} AS t SET lease_until = $1 FROM "
+                "unnest($2::text[], $3::text[]) AS held(id, token) "
+                "WHERE t.id = held.id AND t.lease_token = held.token AND t.state = 'running'",
                 float(lease_until),
-                ids,
-                self.worker_id,
+                list(leases),
+                list(leases.values()),
             )
 
         await self._db("renew leases", renew)
@@ -564,53 +580,120 @@ class PostgresQueue(DurableQueueBase):
         now: float,
         expires_at: float,
         *,
+        token: str,
         result: str | None = None,
         error: str | None = None,
-    ) -> None:
+    ) -> bool:
         t = self._qualified
 
-        async def finish(conn: Any) -> None:
+        async def finish(conn: Any) -> bool:
             if state == "cancelled":  # keeps the last attempt's error, if any
-                await conn.execute(
-                    f"UPDATE {t} SET state = 'cancelled', lease_until = NULL, finished_at = $2, "
-                    "expires_at = $3 WHERE id = $1",
+                status = await conn.execute(
+                    f"UPDATE {t} SET state = 'cancelled', lease_until = NULL, lease_token = NULL, "
+                    "finished_at = $2, expires_at = $3 "
+                    "WHERE id = $1 AND state = 'running' AND lease_token = $4",
                     task_id,
                     float(now),
                     float(expires_at),
+                    token,
                 )
-                return
-            await conn.execute(
-                f"UPDATE {t} SET state = $2, result = $3, error = $4, lease_until = NULL, "
-                "finished_at = $5, expires_at = $6 WHERE id = $1",
-                task_id,
-                state,
-                result,
-                error,
-                float(now),
-                float(expires_at),
-            )
+            else:
+                status = await conn.execute(
+                    f"UPDATE {t} SET state = $2, result = $3, error = $4, lease_until = NULL, "
+                    "lease_token = NULL, finished_at = $5, expires_at = $6 "
+                    "WHERE id = $1 AND state = 'running' AND lease_token = $7",
+                    task_id,
+                    state,
+                    result,
+                    error,
+                    float(now),
+                    float(expires_at),
+                    token,
+                )
+            return _updated(status)
 
-        await self._db(f"store the {state} task", finish)
+        return await self._db(f"store the {state} task", finish)
 
-    async def _retry_later(self, task_id: str, run_at: float, error: str) -> None:
-        async def retry(conn: Any) -> None:
-            await conn.execute(
-                f"UPDATE {self._qualified} SET state = 'queued', error = $2, lease_until = NULL, "
-                "run_at = $3 WHERE id = $1",
+    async def _retry_later(
+        self, task_id: str, run_at: float, error: str, now: float, expires_at: float, *, token: str
+    ) -> bool:
+        async def retry(conn: Any) -> bool:
+            status = await conn.execute(
+                f"UPDATE {self._qualified} SET error = $2, lease_until = NULL, lease_token = NULL, "
+                "state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, "
+                "run_at = CASE WHEN cancel_requested THEN run_at ELSE $3 END, "
+                "finished_at = CASE WHEN cancel_requested THEN $4 ELSE finished_at END, "
+                "expires_at = CASE WHEN cancel_requested THEN $5 ELSE expires_at END "
+                "WHERE id = $1 AND state = 'running' AND lease_token = $6",
                 task_id,
                 error,
                 float(run_at),
+                float(now),
+                float(expires_at),
+                token,
             )
+            return _updated(status)
 
-        await self._db("queue a retry", retry)
+        return await self._db("queue a retry", retry)
 
-    async def _release(self, task_id: str) -> None:
-        async def release(conn: Any) -> None:
-            await conn.execute(
-                f"UPDATE {self._qualified} SET state = 'queued', lease_until = NULL, "
-                "worker = NULL, attempts = GREATEST(attempts - 1, 0) "
-                "WHERE id = $1 AND state = 'running'",
+    async def _release(self, task_id: str, now: float, expires_at: float, *, token: str) -> bool:
+        async def release(conn: Any) -> bool:
+            status = await conn.execute(
+                f"UPDATE {self._qualified} SET lease_until = NULL, lease_token = NULL, "
+                "worker = NULL, "
+                "state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END, "
+                "attempts = CASE WHEN cancel_requested THEN attempts "
+                "ELSE GREATEST(attempts - 1, 0) END, "
+                "finished_at = CASE WHEN cancel_requested THEN $2 ELSE finished_at END, "
+                "expires_at = CASE WHEN cancel_requested THEN $3 ELSE expires_at END "
+                "WHERE id = $1 AND state = 'running' AND lease_token = $4",
                 task_id,
+                float(now),
+                float(expires_at),
+                token,
             )
+            return _updated(status)
 
-        await self._db("release a task", release)
+        return await self._db("release a task", release)
+
+    async def _list_state(self, state: str, limit: int) -> list[DurableTask]:
+        async def listing(conn: Any) -> list[DurableTask]:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM {self._qualified} WHERE state = $1 "
+                "ORDER BY created_at, seq LIMIT $2",
+                state,
+                limit,
+            )
+            tasks = []
+            for row in rows:
+                values = list(row)
+                values[8] = json.loads(values[8]) if values[8] is not None else None
+                tasks.append(DurableTask(*values))
+            return tasks
+
+        return await self._db("list tasks", listing)
+
+    async def _requeue_failed(self, task_id: str, now: float) -> bool:
+        async def requeue(conn: Any) -> bool:
+            status = await conn.execute(
+                f"UPDATE {self._qualified} SET state = 'queued', attempts = 0, run_at = $2, "
+                "cancel_requested = false, finished_at = NULL, expires_at = NULL, worker = NULL "
+                "WHERE id = $1 AND state = 'failed'",
+                task_id,
+                float(now),
+            )
+            return _updated(status)
+
+        return await self._db("queue a failed task again", requeue)
+
+    async def _delete_state(self, state: str) -> int:
+        async def delete(conn: Any) -> int:
+            status = await conn.execute(f"DELETE FROM {self._qualified} WHERE state = $1", state)
+            return int(status.split()[-1])
+
+        return await self._db("delete tasks", delete)
+
+
+def _updated(status: str) -> bool:
+    """Whether an ``UPDATE n`` command status changed a row."""
+    return int(status.split()[-1]) > 0

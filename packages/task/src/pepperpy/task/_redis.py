@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from typing import Any
 
 from pepperpy.core.exceptions import ConfigurationError, ExternalError, InvalidArgumentError
@@ -69,8 +70,8 @@ _FINISH = """
 local function finish(ns, id, state, now, expires, fields)
   local key = ns .. ':t:' .. id
   redis.call('ZREM', ns .. ':running', id)
-  redis.call('HSET', key, 'state', state, 'lease_until', '', 'finished_at', now,
-    'expires_at', expires, unpack(fields))
+  redis.call('HSET', key, 'state', state, 'lease_until', '', 'lease_token', '',
+    'finished_at', now, 'expires_at', expires, unpack(fields))
   redis.call('ZADD', ns .. ':f:' .. state, expires, id)
   local dedup = redis.call('HGET', key, 'dedup_key')
   if dedup and dedup ~= '' and redis.call('GET', ns .. ':dedup:' .. dedup) == id then
@@ -83,12 +84,18 @@ local function requeue(ns, id, run_at)
   local prio = redis.call('HGET', key, 'priority')
   local member = redis.call('HGET', key, 'member') or id
   redis.call('ZREM', ns .. ':running', id)
-  redis.call('HSET', key, 'state', 'queued', 'lease_until', '', 'run_at', run_at)
+  redis.call('HSET', key, 'state', 'queued', 'lease_until', '', 'lease_token', '',
+    'run_at', run_at)
   redis.call('ZADD', ns .. ':q:' .. name .. ':' .. prio, run_at, member)
+end
+-- Whether the claim with this fencing token still holds the running task.
+local function holds(ns, id, token)
+  local info = redis.call('HMGET', ns .. ':t:' .. id, 'state', 'lease_token')
+  return info[1] == 'running' and info[2] == token and token ~= ''
 end
 """
 
-# ARGV: ns, now, lease_until, worker, limit, expires (for lost tasks), names...
+# ARGV: ns, now, lease_until, worker, limit, expires (for lost tasks), token, names...
 _CLAIM = (
     _FINISH
     + """
@@ -99,7 +106,9 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', ns .. ':running', '-inf', '(' ..
   local key = ns .. ':t:' .. id
   local attempts = tonumber(redis.call('HGET', key, 'attempts') or '0')
   local allowed = tonumber(redis.call('HGET', key, 'max_attempts') or '1')
-  if attempts >= allowed then
+  if redis.call('HGET', key, 'cancel') == '1' then
+    finish(ns, id, 'cancelled', now, ARGV[6], {})
+  elseif attempts >= allowed then
     finish(ns, id, 'failed', now, ARGV[6], {'error',
       'lost: the worker stopped responding during all ' .. attempts .. ' attempts'})
   else
@@ -107,7 +116,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', ns .. ':running', '-inf', '(' ..
   end
 end
 local candidates = {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local name = ARGV[i]
   for _, prio in ipairs(redis.call('SMEMBERS', ns .. ':prio:' .. name)) do
     local queue = ns .. ':q:' .. name .. ':' .. prio
@@ -130,7 +139,8 @@ for k = 1, math.min(limit, #candidates) do
   local key = ns .. ':t:' .. id
   redis.call('ZREM', c[4], c[3])
   local attempts = redis.call('HINCRBY', key, 'attempts', 1)
-  redis.call('HSET', key, 'state', 'running', 'lease_until', lease, 'worker', worker)
+  redis.call('HSET', key, 'state', 'running', 'lease_until', lease, 'worker', worker,
+    'lease_token', ARGV[7])
   redis.call('ZADD', ns .. ':running', lease, id)
   local info = redis.call('HMGET', key, 'name', 'payload', 'max_attempts')
   table.insert(claimed, {id, info[1], info[2], attempts, tonumber(info[3])})
@@ -139,56 +149,93 @@ return claimed
 """
 )
 
-# ARGV: ns, lease_until, worker, ids...
-_RENEW = """
-local ns, lease, worker = ARGV[1], ARGV[2], ARGV[3]
-for i = 4, #ARGV do
-  local key = ns .. ':t:' .. ARGV[i]
-  local info = redis.call('HMGET', key, 'worker', 'state')
-  if info[1] == worker and info[2] == 'running' then
-    redis.call('HSET', key, 'lease_until', lease)
+# ARGV: ns, lease_until, id, token, id, token, ...
+_RENEW = (
+    _FINISH
+    + """
+local ns, lease = ARGV[1], ARGV[2]
+for i = 3, #ARGV, 2 do
+  if holds(ns, ARGV[i], ARGV[i + 1]) then
+    redis.call('HSET', ns .. ':t:' .. ARGV[i], 'lease_until', lease)
     redis.call('ZADD', ns .. ':running', 'XX', lease, ARGV[i])
   end
 end
 return 1
 """
+)
 
-# ARGV: ns, id, state, now, expires, field, value, ...
+# ARGV: ns, id, state, now, expires, token, field, value, ... (fenced by the token)
 _DONE = (
     _FINISH
     + """
 local fields = {}
-for i = 6, #ARGV do table.insert(fields, ARGV[i]) end
-if redis.call('EXISTS', ARGV[1] .. ':t:' .. ARGV[2]) == 0 then return 0 end
+for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
+if not holds(ARGV[1], ARGV[2], ARGV[6]) then return 0 end
 finish(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], fields)
 return 1
 """
 )
 
-# ARGV: ns, id, run_at, error
+# ARGV: ns, id, run_at, error, token, now, expires (fenced; a cancel request wins)
 _RETRY = (
     _FINISH
     + """
-local key = ARGV[1] .. ':t:' .. ARGV[2]
-if redis.call('EXISTS', key) == 0 then return 0 end
+local ns, id = ARGV[1], ARGV[2]
+local key = ns .. ':t:' .. id
+if not holds(ns, id, ARGV[5]) then return 0 end
 redis.call('HSET', key, 'error', ARGV[4])
-requeue(ARGV[1], ARGV[2], ARGV[3])
+if redis.call('HGET', key, 'cancel') == '1' then
+  finish(ns, id, 'cancelled', ARGV[6], ARGV[7], {})
+else
+  requeue(ns, id, ARGV[3])
+end
 return 1
 """
 )
 
-# ARGV: ns, id — a graceful shutdown gives a running task back without using an attempt.
+# ARGV: ns, id, token, now, expires — a graceful shutdown gives a running task back
+# without using an attempt (fenced; a cancel request wins).
 _RELEASE = (
     _FINISH
     + """
-local key = ARGV[1] .. ':t:' .. ARGV[2]
-if redis.call('HGET', key, 'state') ~= 'running' then return 0 end
+local ns, id = ARGV[1], ARGV[2]
+local key = ns .. ':t:' .. id
+if not holds(ns, id, ARGV[3]) then return 0 end
+if redis.call('HGET', key, 'cancel') == '1' then
+  finish(ns, id, 'cancelled', ARGV[4], ARGV[5], {})
+  return 1
+end
 local attempts = tonumber(redis.call('HGET', key, 'attempts'))
 redis.call('HSET', key, 'attempts', math.max(attempts - 1, 0), 'worker', '')
-requeue(ARGV[1], ARGV[2], redis.call('HGET', key, 'run_at'))
+requeue(ns, id, redis.call('HGET', key, 'run_at'))
 return 1
 """
 )
+
+# ARGV: ns, id, now — an operator queues a failed task again.
+_REQUEUE_FAILED = (
+    _FINISH
+    + """
+local ns, id = ARGV[1], ARGV[2]
+local key = ns .. ':t:' .. id
+if redis.call('HGET', key, 'state') ~= 'failed' then return 0 end
+redis.call('ZREM', ns .. ':f:failed', id)
+redis.call('HSET', key, 'attempts', 0, 'cancel', 0, 'finished_at', '', 'expires_at', '',
+  'worker', '')
+requeue(ns, id, ARGV[3])
+return 1
+"""
+)
+
+# ARGV: ns, state — delete every task in a final state.
+_DELETE_STATE = """
+local ns = ARGV[1]
+local finished = ns .. ':f:' .. ARGV[2]
+local ids = redis.call('ZRANGE', finished, 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', ns .. ':t:' .. id) end
+redis.call('DEL', finished)
+return #ids
+"""
 
 # ARGV: ns, id, now, expires. Returns -1 missing, 0 finished, 1 cancelled/requested.
 _CANCEL = (
@@ -311,6 +358,8 @@ class RedisQueue(DurableQueueBase):
             ("release", _RELEASE),
             ("cancel", _CANCEL),
             ("purge", _PURGE),
+            ("requeue_failed", _REQUEUE_FAILED),
+            ("delete_state", _DELETE_STATE),
         ):
             self._scripts[name] = client.register_script(source)
         await self._call(client.ping(), "connect")
@@ -422,6 +471,7 @@ class RedisQueue(DurableQueueBase):
     async def _claim(
         self, limit: int, names: list[str], now: float, lease_until: float, expires_at: float
     ) -> list[Claim]:
+        token = uuid.uuid4().hex
         rows = await self._run(
             "claim",
             _num(now),
@@ -429,12 +479,16 @@ class RedisQueue(DurableQueueBase):
             self.worker_id,
             limit,
             _num(expires_at),
+            token,
             *names,
         )
-        return [Claim(_text(i), _text(n), _text(p), int(a), int(m)) for i, n, p, a, m in rows]
+        return [
+            Claim(_text(i), _text(n), _text(p), int(a), int(m), token) for i, n, p, a, m in rows
+        ]
 
-    async def _renew_leases(self, ids: list[str], lease_until: float) -> None:
-        await self._run("renew", _num(lease_until), self.worker_id, *ids)
+    async def _renew_leases(self, leases: dict[str, str], lease_until: float) -> None:
+        pairs = [value for item in leases.items() for value in item]
+        await self._run("renew", _num(lease_until), *pairs)
 
     async def _cancel_flags(self, ids: list[str]) -> set[str]:
         if not ids:
@@ -456,18 +510,41 @@ class RedisQueue(DurableQueueBase):
         now: float,
         expires_at: float,
         *,
+        token: str,
         result: str | None = None,
         error: str | None = None,
-    ) -> None:
+    ) -> bool:
         fields: list[str] = []
         if state == "done":
             fields = ["result", result or "null", "error", ""]
         elif state == "failed":
             fields = ["error", error or ""]
-        await self._run("done", task_id, state, _num(now), _num(expires_at), *fields)
+        applied = await self._run(
+            "done", task_id, state, _num(now), _num(expires_at), token, *fields
+        )
+        return bool(int(applied))
 
-    async def _retry_later(self, task_id: str, run_at: float, error: str) -> None:
-        await self._run("retry", task_id, _num(run_at), error)
+    async def _retry_later(
+        self, task_id: str, run_at: float, error: str, now: float, expires_at: float, *, token: str
+    ) -> bool:
+        applied = await self._run(
+            "retry", task_id, _num(run_at), error, token, _num(now), _num(expires_at)
+        )
+        return bool(int(applied))
 
-    async def _release(self, task_id: str) -> None:
-        await self._run("release", task_id)
+    async def _release(self, task_id: str, now: float, expires_at: float, *, token: str) -> bool:
+        applied = await self._run("release", task_id, token, _num(now), _num(expires_at))
+        return bool(int(applied))
+
+    async def _list_state(self, state: str, limit: int) -> list[DurableTask]:
+        ids = await self._call(
+            self._redis().zrange(f"{self.namespace}:f:{state}", 0, limit - 1), "list tasks"
+        )
+        tasks = [await self._load(_text(task_id)) for task_id in ids]
+        return sorted((t for t in tasks if t is not None), key=lambda t: t.created_at)
+
+    async def _requeue_failed(self, task_id: str, now: float) -> bool:
+        return bool(int(await self._run("requeue_failed", task_id, _num(now))))
+
+    async def _delete_state(self, state: str) -> int:
+        return int(await self._run("delete_state", state))
