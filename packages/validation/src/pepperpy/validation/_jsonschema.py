@@ -106,6 +106,9 @@ def _scalars() -> dict[Any, dict[str, Any]]:
 
 _SCALARS: dict[Any, dict[str, Any]] = {}
 
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = f"{_OCTET}(?:\\.{_OCTET}){{3}}"  # ipaddress.IPv4Address: no leading zeros
+
 _FORMATS: dict[str, dict[str, Any]] = {
     "email": {
         "format": "email",
@@ -118,7 +121,7 @@ _FORMATS: dict[str, dict[str, Any]] = {
         "without whitespace",
     },
     "uuid": {"format": "uuid", "pattern": _anchored(_UUID.pattern)},
-    "ipv4": {"format": "ipv4", "$comment": "ipaddress.IPv4Address"},
+    "ipv4": {"format": "ipv4", "pattern": _anchored(_IPV4)},
     "ipv6": {"format": "ipv6", "$comment": "ipaddress.IPv6Address (a %scope is accepted)"},
     "ip": {
         "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
@@ -223,6 +226,8 @@ def _property(plan: _Plan, walk: _Walk) -> dict[str, Any]:
         _comment(prop, "; ".join(notes))
     if plan.nullable:
         prop = {"anyOf": [prop, {"type": "null"}]}
+    elif not ("type" in prop or "$ref" in prop or ("enum" in prop and None not in prop["enum"])):
+        prop["not"] = {"type": "null"}  # null is refused unless the field is nullable
     if plan.description:
         prop["description"] = plan.description
     if plan.secret:
@@ -245,8 +250,14 @@ def _merge(prop: dict[str, Any], extra: Mapping[str, Any]) -> None:
             _comment(prop, value)
         elif key not in prop:
             prop[key] = value
+        elif key == "enum":  # a type's values narrowed by one_of: keep both's
+            prop[key] = [v for v in prop[key] if any(_json_equal(v, w) for w in value)]
         elif prop[key] != value:
             prop.setdefault("allOf", []).append({key: value})
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    return isinstance(a, bool) == isinstance(b, bool) and bool(a == b)
 
 
 def _absent() -> Any:

@@ -1,0 +1,262 @@
+"""Attacks from issue 19 (findings 1, 2, 4, 5 and 7): each test failed before its fix.
+
+Enum results are checked with ``type(x) is ...`` / ``is``: ``2 == Level.HIGH``
+passes for a plain int, so ``==`` cannot tell a converted value from a raw one.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from decimal import Decimal
+from typing import Literal, Optional, Union
+
+import attrs
+import pytest
+
+from pepperpy.serialization import MAX_DEPTH
+from pepperpy.validation import (
+    Schema,
+    Validation,
+    ValidationError,
+    email,
+    hostname,
+    multiple_of,
+    not_empty,
+    one_of,
+    range_,
+    slug,
+    uuid_,
+)
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Mixed(str, enum.Enum):
+    A = "a"
+    B = "b"
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@attrs.define
+class AppSettings:
+    """What pepperpy-config binds env vars to (Schema.from_class(coerce=True))."""
+
+    level: Mixed = Mixed.A
+
+
+@attrs.define
+class Chain:
+    next: Optional[Chain] = None  # noqa: UP045 - the form users write
+
+
+@attrs.define
+class Tree:
+    kids: dict[str, Tree] = attrs.field(factory=dict)
+    slots: list[Optional[Tree]] = attrs.field(factory=list)  # noqa: UP045
+
+
+# --------------------------------------------------------------------------- finding 1
+
+
+def test_int_enum_field_refuses_unknown_values() -> None:
+    """issue 19 #1: Validation.create_schema({"v": Level}) accepted 99."""
+    schema = Validation.create_schema({"v": Level})
+    with pytest.raises(ValidationError) as info:
+        schema.validate({"v": 99})
+    assert [v.code for v in info.value.errors] == ["one_of"]
+    value = schema.validate({"v": 2})["v"]
+    assert type(value) is Level and value is Level.HIGH
+    with pytest.raises(ValidationError):
+        schema.validate({"v": True})
+
+
+def test_str_enum_from_config_style_coercion_is_checked() -> None:
+    """issue 19 #1: config bound APP_LEVEL=bogus to a (str, Enum) field (coerce mode)."""
+    schema = Schema.from_class(AppSettings, coerce=True, extra="ignore")
+    with pytest.raises(ValidationError):
+        schema.validate({"level": "bogus"})
+    assert schema.validate({"level": "b"}).level is Mixed.B
+
+
+@pytest.mark.parametrize("spec", [Literal[1], Union[int, str]])
+def test_bool_is_not_accepted_where_int_is(spec: object) -> None:
+    """issue 19 #1: Union[int, str] and Literal[1] accepted True; plain int refuses it."""
+    for target in (int, spec):
+        with pytest.raises(ValidationError):
+            Validation.create_schema({"v": target}).validate({"v": True})
+
+
+def test_one_of_tells_true_from_one() -> None:
+    """issue 19 #7: one_of([1]) accepted True (True == 1 in Python, not in JSON)."""
+    schema = Validation.create_schema({"v": (object, one_of([1, 2]))})
+    assert schema.validate({"v": 1.0})["v"] == 1  # JSON: 1.0 and 1 are one number
+    with pytest.raises(ValidationError):
+        schema.validate({"v": True})
+    assert Validation.create_schema({"v": (object, one_of([True]))}).is_valid({"v": True})
+    assert not Validation.create_schema({"v": (object, one_of([True]))}).is_valid({"v": 1})
+
+
+# --------------------------------------------------------------------------- finding 2
+
+
+@pytest.mark.parametrize("spec", [float, (float, range_(min=0)), Optional[float]])  # noqa: UP045
+def test_float_field_given_a_huge_int_is_a_validation_error(spec: object) -> None:
+    """issue 19 #2: json.loads("1" + "0" * 400) into a float field raised OverflowError."""
+    schema = Validation.create_schema({"x": spec})
+    with pytest.raises(ValidationError) as info:
+        schema.validate({"x": json.loads("1" + "0" * 400)})
+    assert info.value.errors[0].path == "/x"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 500, 3_000])
+def test_recursive_class_nested_deep_is_a_validation_error(depth: int) -> None:
+    """issue 19 #2: validating a recursive class ~500 deep raised RecursionError."""
+    data: dict[str, object] = {}
+    for _ in range(depth):
+        data = {"next": data}
+    schema = Schema.from_class(Chain)
+    with pytest.raises(ValidationError) as info:
+        schema.validate(data)
+    assert [v.code for v in info.value.errors] == ["depth"]
+    assert info.value.errors[0].path == "/next" * MAX_DEPTH
+    shallow: dict[str, object] = {}
+    for _ in range(MAX_DEPTH - 1):
+        shallow = {"next": shallow}
+    assert isinstance(schema.validate(shallow), Chain)
+
+
+def test_nested_list_specs_have_the_depth_limit() -> None:
+    """issue 19 #2: list-of-list specs recurse too."""
+    spec: object = int
+    for _ in range(MAX_DEPTH + 2):
+        spec = [spec]
+    schema = Validation.create_schema({"v": spec})
+    value: object = 1
+    for _ in range(MAX_DEPTH + 2):
+        value = [value]
+    assert [v.code for v in schema.errors({"v": value})] == ["depth"]
+
+
+# --------------------------------------------------------------------------- finding 4
+
+
+@pytest.mark.parametrize(
+    ("rule", "good"),
+    [
+        (email(), "ada@example.com"),
+        (slug(), "my-post-1"),
+        (hostname(), "example.com"),
+        (uuid_(), "12345678-1234-5678-1234-567812345678"),
+    ],
+)
+def test_anchored_rules_refuse_a_trailing_newline(rule: object, good: str) -> None:
+    """issue 19 #4: "$" matched before a final "\\n"; every anchored rule uses fullmatch."""
+    schema = Validation.create_schema({"v": (str, rule)})
+    assert schema.is_valid({"v": good})
+    for bad in (good + "\n", good + "\n\n", "\n" + good, good + "\r"):
+        assert not schema.is_valid({"v": bad}), repr(bad)
+
+
+def test_email_and_hostname_formats_refuse_a_trailing_newline() -> None:
+    """issue 19 #4: the same through the dict-spec format names."""
+    schema = Validation.create_schema({"e": "email", "h": "hostname", "s": "slug"})
+    good = {"e": "a@b.co", "h": "b.co", "s": "a-b"}
+    assert schema.is_valid(good)
+    for key in good:
+        assert not schema.is_valid({**good, key: good[key] + "\n"})
+
+
+def test_uuid_rule_takes_the_hyphenated_form_only() -> None:
+    """issue 19 #7: UUID accepted braces and no hyphens while the export says uuid."""
+    text = "12345678-1234-5678-1234-567812345678"
+    schema = Validation.create_schema({"v": "uuid"})
+    for bad in ("{" + text + "}", text.replace("-", ""), "urn:uuid:" + text):
+        assert not schema.is_valid({"v": bad})
+
+
+# --------------------------------------------------------------------------- finding 5
+
+
+def test_str_keyed_dict_field_refuses_other_keys() -> None:
+    """issue 19 #5: dict[str, int] accepted {1: 2} (YAML and msgpack give int keys)."""
+    schema = Validation.create_schema({"m": dict[str, int]})
+    assert schema.validate({"m": {"a": 1}}) == {"m": {"a": 1}}
+    errors = schema.errors({"m": {1: 2}})
+    assert [e.path for e in errors] == ["/m/1"]
+
+
+# --------------------------------------------------------------------------- finding 7
+
+
+def test_multiple_of_is_exact() -> None:
+    """issue 19 #7: multiple_of(0.1) used a 1e-9 tolerance; JSON Schema is exact."""
+    schema = Validation.create_schema({"v": (float, multiple_of(0.1))})
+    assert schema.is_valid({"v": 0.3})  # the decimal number 0.3 is 3 x 0.1
+    assert not schema.is_valid({"v": 0.1 + 1e-12})
+    assert not schema.is_valid({"v": 0.30000000000000004})
+    exact = Validation.create_schema({"v": (object, multiple_of(3))})
+    assert exact.is_valid({"v": 10**30 * 3}) and not exact.is_valid({"v": 10**30 * 3 + 1})
+    assert exact.is_valid({"v": Decimal("9.0")}) and not exact.is_valid({"v": Decimal("9.5")})
+
+
+def test_range_ignores_booleans_like_json_schema() -> None:
+    """issue 19 #7: range_(min=2) failed True (1 < 2); minimum ignores non-numbers."""
+    schema = Validation.create_schema({"v": (object, range_(min=2))})
+    assert schema.is_valid({"v": True})
+    assert schema.is_valid({"v": Decimal("NaN")})  # not comparable: no raw InvalidOperation
+
+
+def test_not_empty_export_refuses_blanks() -> None:
+    """issue 19 #7: not_empty refuses "  " while the export said only minLength: 1."""
+    prop = Validation.create_schema({"v": (str, not_empty())}).json_schema()["properties"]["v"]
+    assert prop["minLength"] == 1 and "pattern" in prop
+
+
+def test_recursion_through_dict_and_optional_list_exports_refs() -> None:
+    """issue 19 #7: json_schema() raised RecursionError through dict[str, Node]."""
+    document = Schema.from_class(Tree).json_schema()
+    props = document["properties"]
+    assert props["kids"]["additionalProperties"] == {"$ref": "#"}
+    assert props["slots"]["items"]["anyOf"][0] == {"$ref": "#"}
+
+    @attrs.define
+    class Holder:
+        tree: Tree
+
+    outer = Schema.from_class(Holder).json_schema()
+    assert outer["properties"]["tree"] == {"$ref": "#/$defs/Tree"}
+    assert outer["$defs"]["Tree"]["properties"]["kids"]["additionalProperties"] == {
+        "$ref": "#/$defs/Tree"
+    }
+
+
+def test_export_holds_only_json_values() -> None:
+    """issue 19 #7: one_of([Color.RED]) and Literal[Color.RED] put members in the output."""
+    schema = Validation.create_schema(
+        {
+            "a": (Color, one_of([Color.RED])),
+            "b": Literal[Color.RED],
+            "c": (Level, one_of([Level.HIGH])),
+            "d": Field_default_enum(),
+        }
+    )
+    document = schema.json_schema()
+    text = json.dumps(document)  # raises TypeError on a non-JSON value
+    assert json.loads(text) == document
+    assert document["properties"]["a"]["enum"] == ["red"]
+    assert document["properties"]["b"]["enum"] == ["red"]
+    assert type(document["properties"]["c"]["enum"][0]) is int
+
+
+def Field_default_enum() -> object:
+    from pepperpy.validation import Field
+
+    return Field(Mixed, default=Mixed.B)
