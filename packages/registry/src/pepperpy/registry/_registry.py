@@ -415,6 +415,7 @@ class Registry(Lifecycle):
             "pepperpy.registry.overrides", default=None
         )
         self._overridden = 0
+        self._fast = self._ready  # the ready singletons, or nothing while overrides exist
 
     # ------------------------------------------------------------------ registration
 
@@ -626,11 +627,10 @@ class Registry(Lifecycle):
             ScopeError: a scoped service was asked for outside a scope.
             CircularDependencyError: the services depend on each other in a loop.
         """
-        if not self._overridden:
-            try:
-                return self._ready[key if name is None else (key, name)]
-            except (KeyError, TypeError):
-                pass  # resolve outside the handler so errors do not chain a KeyError
+        try:
+            return self._fast[key if name is None else (key, name)]
+        except (KeyError, TypeError):
+            pass  # resolve outside the handler so errors do not chain a KeyError
         return self._resolve(self._key(key, name), (), None)
 
     def _cycle(self, key: Key, chain: tuple[Key, ...]) -> CircularDependencyError:
@@ -693,17 +693,9 @@ class Registry(Lifecycle):
                 obj = self._create(reg, (*chain, key), scope._exits, None)
                 store[key] = obj
             return obj
-        return self._create(reg, (*chain, key), self._transient_exits(scope, captor), captor)
-
-    def _transient_exits(self, scope: Scope | None, captor: Key | None) -> list[_Exit]:
-        """Where a transient's cleanup goes: to the lifetime of whoever holds it.
-
-        A singleton (*captor*) keeps it until the registry closes, even when it
-        was first resolved inside a scope; otherwise the active scope, if any.
-        """
-        if captor is not None or scope is None:
-            return self._exits
-        return scope._exits
+        # a transient's cleanup goes with its holder: the registry for a singleton (captor)
+        exits = self._exits if captor is not None or scope is None else scope._exits
+        return self._create(reg, (*chain, key), exits, captor)
 
     def _current_scope(self, key: Key, chain: tuple[Key, ...]) -> Scope:
         scope = self._scope_var.get()
@@ -738,7 +730,7 @@ class Registry(Lifecycle):
             raise self._needs_async(reg, chain)
         kwargs: dict[str, Any] = {}
         args: list[Any] | None = None
-        ready = self._ready if not self._overridden else _NOTHING
+        ready = self._fast
         for param, dkey, optional, positional in reg.plan:
             if optional and dkey not in self._regs:
                 continue
@@ -785,11 +777,10 @@ class Registry(Lifecycle):
             CircularDependencyError: the services depend on each other in a loop.
             LifetimeError: a singleton would capture a scoped service.
         """
-        if not self._overridden:
-            try:
-                return self._ready[key if name is None else (key, name)]
-            except (KeyError, TypeError):
-                pass  # resolve outside the handler so errors do not chain a KeyError
+        try:
+            return self._fast[key if name is None else (key, name)]
+        except (KeyError, TypeError):
+            pass  # resolve outside the handler so errors do not chain a KeyError
         return await self._aresolve(self._key(key, name), (), None)
 
     async def _aresolve(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
@@ -833,7 +824,8 @@ class Registry(Lifecycle):
             if obj is not _MISS:
                 return obj
             return await self._once(store, building, key, reg, chain, scope._exits, None)
-        return await self._acreate(reg, (*chain, key), self._transient_exits(scope, captor), captor)
+        exits = self._exits if captor is not None or scope is None else scope._exits
+        return await self._acreate(reg, (*chain, key), exits, captor)
 
     async def _once(
         self,
@@ -881,7 +873,7 @@ class Registry(Lifecycle):
     ) -> Any:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        ready = self._ready if not self._overridden else _NOTHING
+        ready = self._fast
         for param, dkey, optional, positional in reg.plan:
             if optional and dkey not in self._regs:
                 continue
@@ -1133,11 +1125,14 @@ class Registry(Lifecycle):
         token = self._layer_var.set(layer)
         with self._rlock:
             self._overridden += 1
+            self._fast = _NOTHING
         try:
             yield value
         finally:
             with self._rlock:
                 self._overridden -= 1
+                if not self._overridden:
+                    self._fast = self._ready
             try:
                 self._layer_var.reset(token)
             except ValueError:  # left from another context: still stop applying there
