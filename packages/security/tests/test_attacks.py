@@ -7,6 +7,7 @@ peer library defines the expected behaviour, which peer and how.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import stat
@@ -22,11 +23,15 @@ import pytest
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PepperPyError
 from pepperpy.core.types import ManualClock
 from pepperpy.security import (
+    APIKeys,
     AuthenticationError,
     AuthFailure,
+    BoxKeyPair,
+    BreachedPasswords,
     Claims,
     Encryptor,
     EphemeralKeyRingWarning,
+    FieldEncryptor,
     HashProfile,
     Key,
     KeyRing,
@@ -39,9 +44,17 @@ from pepperpy.security import (
     RevocationList,
     Security,
     TokenManager,
+    constant_time_equals,
     mask,
     predicate,
+    random_bytes,
+    random_id,
+    random_token,
+    redact,
     same_tenant,
+    seal,
+    unseal,
+    use_principal,
 )
 
 TYPES = [KeyType.SYMMETRIC, KeyType.ED25519]
@@ -736,6 +749,114 @@ class TestHostileInputs:
         _only_pepperpy_errors(enc.stream_encrypter, chunk_size=value)
         _only_pepperpy_errors(lambda: list(enc.decrypt_chunks([value])))
         _only_pepperpy_errors(lambda: list(enc.encrypt_chunks([value])))
+
+
+def _other_public_calls(tmp: Path) -> dict[str, Any]:
+    """One call per remaining public entry point, each taking the hostile value."""
+    ring = KeyRing.generate()
+    enc = Encryptor(ring)
+    pair = BoxKeyPair.generate()
+    keys = APIKeys()
+    fields = FieldEncryptor(enc)
+    out = str(tmp / "out")
+    return {
+        "Principal": lambda v: Principal(v),
+        "Principal.roles": lambda v: Principal("a", roles=v),
+        "Principal.scopes": lambda v: Principal("a", scopes=v),
+        "Principal.tenant": lambda v: Principal("a", tenant=v),
+        "Principal.attributes": lambda v: Principal("a", attributes=v),
+        "Principal.has_scope": lambda v: Principal("a", scopes={"x:*"}).has_scope(v),
+        "use_principal": lambda v: use_principal(v).__enter__(),
+        "seal.data": lambda v: seal(v, pair.public_key),
+        "seal.key": lambda v: seal(b"x", v),
+        "unseal": lambda v: unseal(v, pair),
+        "unseal.pair": lambda v: unseal(seal(b"x", pair.public_key), v),
+        "BoxKeyPair.from_private_bytes": lambda v: BoxKeyPair.from_private_bytes(v),
+        "constant_time_equals": lambda v: constant_time_equals(v, "abc"),
+        "constant_time_equals.b": lambda v: constant_time_equals(b"abc", v),
+        "random_token": lambda v: random_token(v),
+        "random_id": lambda v: random_id(v),
+        "random_id.nbytes": lambda v: random_id("u", nbytes=v),
+        "random_bytes": lambda v: random_bytes(v),
+        "APIKeys.revoke": lambda v: keys.revoke(v),
+        "APIKeys.rotate": lambda v: keys.rotate(v),
+        "APIKeys.rotate.grace": lambda v: keys.rotate("missing", grace=v),
+        "APIKeys.verify": lambda v: keys.verify(v),
+        "APIKeys.prefix": lambda v: APIKeys(prefix=v),
+        "BreachedPasswords": lambda v: BreachedPasswords(v),
+        "BreachedPasswords.add": lambda v: BreachedPasswords().add(v),
+        "BreachedPasswords.from_file": lambda v: BreachedPasswords.from_file(v),
+        "Redactor.keys": lambda v: Redactor(keys=v),
+        "Redactor.with_keys": lambda v: Redactor().with_keys(v),
+        "Redactor.patterns": lambda v: Redactor(patterns=v),
+        "redact.extra_keys": lambda v: redact({"a": 1}, extra_keys=v),
+        "mask.keep_start": lambda v: mask("abcdefgh", keep_start=v),
+        "mask.keep_end": lambda v: mask("abcdefgh", keep_end=v),
+        "mask.char": lambda v: mask("abcdefgh", char=v),
+        "FieldEncryptor.encrypt_fields": lambda v: fields.encrypt_fields(v),
+        "FieldEncryptor.decrypt_fields": lambda v: fields.decrypt_fields(v),
+        "FieldEncryptor.fields": lambda v: fields.encrypt_fields(Principal("a"), fields=v),
+        "Encryptor.keyring": lambda v: Encryptor(v).encrypt(b"x"),
+        "Encryptor.decrypt_and_rotate": lambda v: enc.decrypt_and_rotate(v),
+        "Encryptor.rotate": lambda v: enc.rotate(v),
+        "Encryptor.decrypt.context": lambda v: enc.decrypt(enc.encrypt(b"x"), context=v),
+        "Encryptor.encrypt_file": lambda v: enc.encrypt_file(v, out),
+        "Encryptor.decrypt_file": lambda v: enc.decrypt_file(__file__, v),
+        "Encryptor.encrypt_stream": lambda v: enc.encrypt_stream(v, v),
+        "TokenManager.keyring": lambda v: TokenManager(v).issue("a"),
+        "Security.keyring": lambda v: Security(keyring=v),
+        "Security.policy": lambda v: Security(keyring=ring, policy=v),
+        "Security.token_ttl": lambda v: Security(keyring=ring, token_ttl=v),
+        "Security.token_key_type": lambda v: Security(keyring=ring, token_key_type=v),
+        "Security.api_key_prefix": lambda v: Security(keyring=ring, api_key_prefix=v),
+        "Policy.from_dict.predicate": lambda v: Policy.from_dict(
+            {"rules": [{"actions": ["a"], "when": "p"}]}, predicates={"p": v}
+        ),
+        "Policy.from_dict.predicates": lambda v: Policy.from_dict({}, predicates=v),
+        "Policy.requires": lambda v: Policy().requires(v),
+        "Policy.add_rule": lambda v: Policy().add_rule(v).authorize(Principal("a"), "x"),
+        "KeyRing.keys": lambda v: KeyRing(v),
+        "KeyRing.active": lambda v: KeyRing(active=v),
+        "KeyRing.generate": lambda v: KeyRing.generate(v),
+        "KeyRing.add": lambda v: KeyRing().add(v),
+        "KeyRing.remove": lambda v: KeyRing().remove(v),
+        "KeyRing.usable": lambda v: ring.usable(v),
+        "KeyRing.is_active": lambda v: ring.is_active(v),
+        "KeyRing.contains": lambda v: v in ring,
+        "KeyRing.from_env": lambda v: KeyRing.from_env(v),
+        "KeyRing.to_file": lambda v: ring.to_file(v),
+        "KeyRing.seal.opslimit": lambda v: ring.seal("pw", opslimit=v, memlimit=8192),
+        "Claims.from_dict.roles": lambda v: Claims.from_dict(
+            {"sub": "a", "iat": 1, "exp": 2, "jti": "j", "roles": v}
+        ),
+        "Claims.from_dict.extra": lambda v: Claims.from_dict(
+            {"sub": "a", "iat": 1, "exp": 2, "jti": "j", "x": v}
+        ).to_principal(),
+        "PasswordHasher.dummy_verify": lambda v: PasswordHasher(HashProfile.MIN).dummy_verify(v),
+        "PasswordPolicy.acheck": lambda v: PasswordPolicy().acheck(v),
+        "PasswordPolicy.min_length": lambda v: PasswordPolicy(min_length=v).check("a" * 20),
+    }
+
+
+class TestEveryOtherPublicAPI:
+    """Hostile values against every remaining public entry point (issue 17, hostile inputs):
+    a refusal is a PepperPyError, never TypeError/AttributeError/MemoryError/...."""
+
+    @pytest.mark.parametrize(
+        "value", [*HOSTILE, -1, 0, 2**40], ids=[*HOSTILE_IDS, "-1", "0", "2**40"]
+    )
+    async def test_only_pepperpy_errors_escape(self, tmp_path: Path, value: Any):
+        escaped = []
+        for name, call in _other_public_calls(tmp_path).items():
+            try:
+                result = call(value)
+                if inspect.isawaitable(result):
+                    await result
+            except PepperPyError:
+                pass
+            except Exception as exc:  # collected and reported below, never swallowed
+                escaped.append(f"{name}: {type(exc).__name__}")
+        assert escaped == []
 
 
 def _hashable(value: Any) -> bool:

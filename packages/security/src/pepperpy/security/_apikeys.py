@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import attrs
 import nacl.bindings
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._checks import number, opt_str, str_tuple, text
 from pepperpy.security._errors import AuthenticationError, AuthFailure
@@ -138,10 +138,10 @@ class APIKeys:
         prefix: str = "pk",
         clock: Clock = system_clock,
     ) -> None:
-        if not _PREFIX_RE.fullmatch(prefix):
+        if not isinstance(prefix, str) or not _PREFIX_RE.fullmatch(prefix):
             raise InvalidArgumentError(
-                f"API key prefix must be 2-8 lower-case letters, got {prefix!r}",
-                context={"prefix": prefix},
+                f"API key prefix must be 2-8 lower-case letters, got {safe_repr(prefix)}",
+                context={"prefix": safe_repr(prefix)},
             )
         self.store: APIKeyStore = store if store is not None else InMemoryAPIKeyStore()
         self.prefix = prefix
@@ -216,7 +216,7 @@ class APIKeys:
 
     async def revoke(self, key_id: str) -> bool:
         """Revoke *key_id*; return whether it existed."""
-        record = await self.store.get(key_id)
+        record = await self.store.get(text(key_id, "key_id"))
         if record is None:
             return False
         await self.store.put(attrs.evolve(record, revoked=True))
@@ -224,9 +224,12 @@ class APIKeys:
 
     async def rotate(self, key_id: str, *, grace: float = 0.0) -> tuple[str, APIKey]:
         """Issue a new key with the same grants; the old one expires after *grace* seconds."""
-        record = await self.store.get(key_id)
+        grace = number(grace, "grace", allow_inf=True)
+        record = await self.store.get(text(key_id, "key_id"))
         if record is None:
-            raise InvalidArgumentError(f"No API key with id {key_id!r}", context={"key_id": key_id})
+            raise InvalidArgumentError(
+                f"No API key with id {safe_repr(key_id)}", context={"key_id": safe_repr(key_id)}
+            )
         ttl = None if record.expires_at is None else max(0.0, record.expires_at - self.clock.time())
         new = await self.create(
             record.principal_id,

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, ValidationError
-from pepperpy.security._checks import str_tuple, text, type_name
+from pepperpy.security._checks import instance, str_tuple, text, type_name
 from pepperpy.security._errors import AuthorizationError
 from pepperpy.security._principal import Principal, current_principal
 
@@ -338,7 +338,7 @@ class Policy:
 
     def add_rule(self, rule: Rule) -> Policy:
         """Add a prepared :class:`Rule`."""
-        self._rules.append(rule)
+        self._rules.append(instance(rule, Rule, "rule"))
         return self
 
     @property
@@ -386,6 +386,11 @@ class Policy:
         :class:`~pepperpy.core.exceptions.ValidationError` with its path.
         """
         known: dict[str, Predicate[Any]] = {"is_owner": is_owner(), "same_tenant": same_tenant()}
+        if predicates is not None and not isinstance(predicates, Mapping):
+            raise InvalidArgumentError(
+                f"predicates must map names to predicates, not {type_name(predicates)}",
+                context={"predicates": type_name(predicates)},
+            )
         for name, value in (predicates or {}).items():
             known[name] = value if isinstance(value, Predicate) else Predicate(value, name)
         problems: list[ErrorDetail] = []

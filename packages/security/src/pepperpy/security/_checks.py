@@ -12,7 +12,7 @@ from typing import Any
 
 from pepperpy.core.exceptions import InvalidArgumentError
 
-__all__ = ["number", "opt_str", "str_tuple", "text", "type_name"]
+__all__ = ["instance", "number", "opt_str", "str_tuple", "text", "type_name"]
 
 
 def type_name(value: Any) -> str:
@@ -55,6 +55,16 @@ def number(
             hint=f"Pass a{finite} {name}{limit}.",
         )
     return result
+
+
+def instance(value: Any, cls: type[Any], name: str) -> Any:
+    """Return *value* if it is an instance of *cls*."""
+    if not isinstance(value, cls):
+        raise InvalidArgumentError(
+            f"{name} must be a {cls.__name__}, not {type_name(value)}",
+            context={name: type_name(value)},
+        )
+    return value
 
 
 def text(value: Any, name: str, *, empty: bool = False) -> str:

@@ -34,6 +34,7 @@ import nacl.exceptions
 import nacl.public
 
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+from pepperpy.security._checks import instance, str_tuple
 from pepperpy.security._errors import DecryptionError
 from pepperpy.security._keys import Key, KeyRing, KeyType, _path, file_error, private_file
 from pepperpy.security._random import random_bytes
@@ -93,7 +94,7 @@ class Encryptor:
     """
 
     def __init__(self, keyring: KeyRing) -> None:
-        self.keyring = keyring
+        self.keyring: KeyRing = instance(keyring, KeyRing, "keyring")
 
     def __repr__(self) -> str:
         return f"Encryptor(keyring={self.keyring!r})"
@@ -260,6 +261,7 @@ class Encryptor:
         self, source: IO[bytes], sink: IO[bytes], *, chunk_size: int = _DEFAULT_CHUNK
     ) -> int:
         """Encrypt file object *source* into *sink*; return bytes written.  Memory: O(chunk)."""
+        _check_io(source, sink)
         written = 0
         for piece in self.encrypt_chunks(_read_file(source, chunk_size), chunk_size=chunk_size):
             sink.write(piece)
@@ -268,6 +270,7 @@ class Encryptor:
 
     def decrypt_stream(self, source: IO[bytes], sink: IO[bytes]) -> int:
         """Decrypt file object *source* into *sink*; return plaintext bytes written."""
+        _check_io(source, sink)
         written = 0
         for piece in self.decrypt_chunks(_read_file(source, _DEFAULT_CHUNK)):
             sink.write(piece)
@@ -500,6 +503,15 @@ class StreamDecrypter:
             raise self._fail("Encrypted stream is truncated")
 
 
+def _check_io(source: Any, sink: Any) -> None:
+    if not callable(getattr(source, "read", None)) or not callable(getattr(sink, "write", None)):
+        raise InvalidArgumentError(
+            "source must have read() and sink write() (binary file objects)",
+            context={"source": type(source).__name__, "sink": type(sink).__name__},
+            hint="Open files with open(path, 'rb') / open(path, 'wb').",
+        )
+
+
 def _read_file(source: IO[bytes], size: int) -> Iterator[bytes]:
     while True:
         chunk = source.read(size)
@@ -571,6 +583,7 @@ def seal(data: bytes, public_key: bytes | BoxKeyPair) -> bytes:
 
 def unseal(data: bytes, keypair: BoxKeyPair) -> bytes:
     """Decrypt a sealed box with *keypair*; raise :class:`DecryptionError`."""
+    instance(keypair, BoxKeyPair, "keypair")
     try:
         return bytes(nacl.public.SealedBox(keypair._private).decrypt(_as_bytes(data, "data")))
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
@@ -622,7 +635,7 @@ class FieldEncryptor:
             )
         declared = [f for f in attrs.fields(type(obj))]
         if names is not None:
-            wanted = list(names)
+            wanted = list(str_tuple(names, "fields"))
             known = {f.name for f in declared}
             missing = [n for n in wanted if n not in known]
             if missing:

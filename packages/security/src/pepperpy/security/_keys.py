@@ -398,8 +398,21 @@ class KeyRing:
         self._lock = threading.RLock()
         self._keys: dict[str, Key] = {}
         self._active: dict[KeyType, str] = {}
+        given: Any = keys
+        if not isinstance(given, Iterable) or isinstance(given, (str, bytes)):
+            raise InvalidArgumentError(
+                f"keys must be an iterable of Key, not {type_name(keys)}",
+                context={"keys": type_name(keys)},
+            )
         for key in keys:
             self.add(key)
+        if isinstance(active, str):
+            raise InvalidArgumentError("active must be an iterable of key ids, not one str")
+        if not isinstance(active, Iterable):
+            raise InvalidArgumentError(
+                f"active must be an iterable of key ids, not {type_name(active)}",
+                context={"active": type_name(active)},
+            )
         for kid in active:
             self.activate(kid)
 
@@ -502,7 +515,15 @@ class KeyRing:
         clock: Clock = system_clock,
     ) -> KeyRing:
         """Load a ring from environment variable *name* (JSON, sealed JSON, or one base64 key)."""
-        value = os.environ.get(name)
+        if not isinstance(name, str) or not name or "\x00" in name or "=" in name:
+            raise InvalidArgumentError(
+                "The environment variable name must be a non-empty str without '=' or NUL",
+                context={"name": safe_repr(name)},
+            )
+        try:
+            value = os.environ.get(name)
+        except UnicodeEncodeError:
+            value = None
         if not value:
             raise ConfigurationError(
                 f"Environment variable {name} is not set",
@@ -537,6 +558,12 @@ class KeyRing:
 
     def add(self, key: Key, *, activate: bool = False) -> Key:
         """Add *key*; it becomes active if asked, or if it is the first usable key of its type."""
+        if not isinstance(key, Key):
+            raise InvalidArgumentError(
+                f"KeyRing.add() takes a Key, not {type_name(key)}",
+                context={"key": type_name(key)},
+                hint="Build keys with Key.generate() or Key.from_bytes().",
+            )
         with self._lock:
             if key.kid in self._keys:
                 raise InvalidArgumentError(
@@ -652,7 +679,7 @@ class KeyRing:
 
     def is_active(self, kid: str) -> bool:
         """Whether *kid* is the active key of its type."""
-        key = self._keys.get(kid)
+        key = self._keys.get(kid) if isinstance(kid, str) else None
         return key is not None and self._active.get(key.type) == kid
 
     def get(self, kid: str) -> Key:
@@ -691,7 +718,7 @@ class KeyRing:
         return len(self._keys)
 
     def __contains__(self, kid: object) -> bool:
-        return kid in self._keys
+        return isinstance(kid, str) and kid in self._keys
 
     def __repr__(self) -> str:
         active = {t.value: kid for t, kid in self._active.items()}
@@ -734,6 +761,17 @@ class KeyRing:
         """
         ops = nacl.pwhash.argon2id.OPSLIMIT_MODERATE if opslimit is None else opslimit
         mem = nacl.pwhash.argon2id.MEMLIMIT_MODERATE if memlimit is None else memlimit
+        argon = nacl.pwhash.argon2id
+        for name, value, low, high in (
+            ("opslimit", ops, argon.OPSLIMIT_MIN, argon.OPSLIMIT_MAX),
+            ("memlimit", mem, argon.MEMLIMIT_MIN, argon.MEMLIMIT_MAX),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidArgumentError(
+                    f"seal() {name} must be an int from {low} to {high}",
+                    context={name: safe_repr(value)},
+                    hint="Leave opslimit/memlimit unset for Argon2id's moderate limits.",
+                )
         salt = random_bytes(nacl.pwhash.argon2id.SALTBYTES)
         box_key = nacl.pwhash.argon2id.kdf(
             nacl.secret.SecretBox.KEY_SIZE,
@@ -796,7 +834,7 @@ def write_private(target: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def file_error(path: Path, exc: OSError | ValueError, action: str) -> PepperPyError:
+def file_error(path: Path, exc: Exception, action: str) -> PepperPyError:
     """The PepperPyError for an OS error while *action* (``"read"``/``"write"``) *path*."""
     cls: type[PepperPyError] = (
         NotFoundError if isinstance(exc, FileNotFoundError) else ExternalError

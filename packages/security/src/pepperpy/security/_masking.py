@@ -75,6 +75,13 @@ def mask(value: str, *, keep_start: int = 0, keep_end: int = 4, char: str = "*")
         '***'
     """
     text = _as_text(value, "mask()")
+    for name, number in (("keep_start", keep_start), ("keep_end", keep_end)):
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise InvalidArgumentError(
+                f"mask() {name} must be an int", context={name: type(number).__name__}
+            )
+    if not isinstance(char, str) or len(char) != 1:
+        raise InvalidArgumentError("mask() char must be one character")
     if keep_start < 0 or keep_end < 0:
         keep_start = keep_end = 0
     if (keep_start + keep_end) * 2 > len(text):
@@ -113,8 +120,38 @@ def _words(key: str) -> list[str]:
     return [w for w in _normalise(key).split("_") if w]
 
 
+def _key_names(keys: Any) -> tuple[str, ...]:
+    if (
+        isinstance(keys, str)
+        or not isinstance(keys, Iterable)
+        or isinstance(keys, (bytes, bytearray))
+    ):
+        raise InvalidArgumentError(
+            f"Sensitive key names must be an iterable of str, not {type(keys).__name__}",
+            context={"keys": type(keys).__name__},
+        )
+    names = tuple(keys)
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"Sensitive key names must be str, not {type(name).__name__}",
+                context={"key": type(name).__name__},
+            )
+    return names
+
+
 def _normalise_all(keys: Iterable[str]) -> frozenset[str]:
-    return frozenset(_normalise(k) for k in keys)
+    return frozenset(_normalise(k) for k in _key_names(keys))
+
+
+def _compile(patterns: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+    try:
+        return tuple((re.compile(p), r) for p, r in patterns if isinstance(r, str))
+    except (TypeError, ValueError, re.error) as exc:
+        raise InvalidArgumentError(
+            "Redactor patterns must be (regex, replacement) pairs of str",
+            context={"error": type(exc).__name__},
+        ) from exc
 
 
 @attrs.frozen
@@ -150,12 +187,14 @@ class Redactor:
     )
 
     def __attrs_post_init__(self) -> None:
-        compiled = tuple((re.compile(p), r) for p, r in self.patterns)
+        compiled = _compile(self.patterns)
+        if len(compiled) != len(self.patterns):
+            raise InvalidArgumentError("Redactor pattern replacements must be str")
         object.__setattr__(self, "_compiled", compiled)
 
     def with_keys(self, *keys: str) -> Redactor:
         """Return a copy that also redacts the values of *keys*."""
-        return attrs.evolve(self, keys=self.keys | {_normalise(k) for k in keys})
+        return attrs.evolve(self, keys=self.keys | _normalise_all(keys))
 
     def is_sensitive(self, key: str) -> bool:
         """Whether values stored under *key* are redacted.
@@ -228,5 +267,6 @@ _DEFAULT_REDACTOR = Redactor()
 
 def redact(value: Any, *, extra_keys: Iterable[str] = ()) -> Any:
     """Redact *value* with the default :class:`Redactor` (plus *extra_keys*)."""
-    redactor = _DEFAULT_REDACTOR.with_keys(*extra_keys) if extra_keys else _DEFAULT_REDACTOR
+    names = _key_names(extra_keys)
+    redactor = _DEFAULT_REDACTOR.with_keys(*names) if names else _DEFAULT_REDACTOR
     return redactor.redact(value)

@@ -20,6 +20,7 @@ import nacl.pwhash.argon2id as argon2id
 from pepperpy.core.exceptions import ConfigurationError, ErrorDetail, InvalidArgumentError
 from pepperpy.security._checks import str_tuple
 from pepperpy.security._errors import WeakPasswordError
+from pepperpy.security._keys import _path, file_error
 
 __all__ = [
     "BreachedPasswords",
@@ -265,10 +266,15 @@ class BreachedPasswords:
     """
 
     def __init__(self, passwords: Iterable[str] = ()) -> None:
-        self._digests = {self._digest(p) for p in passwords}
+        self._digests = {self._digest(p) for p in str_tuple(passwords, "passwords")}
 
     @staticmethod
     def _digest(password: str) -> bytes:
+        if not isinstance(password, str):
+            raise InvalidArgumentError(
+                f"A breached password must be str, not {type(password).__name__}",
+                context={"type": type(password).__name__},
+            )
         data = unicodedata.normalize("NFKC", password).casefold().encode("utf-8", "surrogatepass")
         return bytes(
             nacl.bindings.crypto_generichash_blake2b_salt_personal(
@@ -279,8 +285,12 @@ class BreachedPasswords:
     @classmethod
     def from_file(cls, path: str | Path, *, encoding: str = "utf-8") -> BreachedPasswords:
         """Read one password per line (blank lines ignored)."""
-        with open(path, encoding=encoding, errors="replace") as handle:
-            return cls(line.rstrip("\r\n") for line in handle if line.strip())
+        file = _path(path)
+        try:
+            with open(file, encoding=encoding, errors="replace") as handle:
+                return cls([line.rstrip("\r\n") for line in handle if line.strip()])
+        except (OSError, ValueError, LookupError) as exc:
+            raise file_error(file, exc, "read") from exc
 
     def add(self, password: str) -> None:
         """Add one password to the list."""
@@ -333,6 +343,20 @@ class PasswordPolicy:
     min_unique: int = 4
     breached: BreachedHook | None = attrs.field(default=None, repr=False)
     forbid_user_inputs: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("min_length", "max_length", "min_classes", "min_unique"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidArgumentError(
+                    f"PasswordPolicy.{name} must be an int >= 0",
+                    context={name: type(value).__name__},
+                )
+        if self.breached is not None and not callable(self.breached):
+            raise InvalidArgumentError(
+                "PasswordPolicy.breached must be callable (a BreachedHook)",
+                context={"breached": type(self.breached).__name__},
+            )
 
     def _static(self, password: str, user_inputs: Iterable[str]) -> list[ErrorDetail]:
         problems: list[ErrorDetail] = []

@@ -12,7 +12,7 @@ from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.security._apikeys import APIKeys, APIKeyStore
 from pepperpy.security._authz import Decision, Policy
-from pepperpy.security._checks import type_name
+from pepperpy.security._checks import instance, type_name
 from pepperpy.security._encryption import Encryptor, FieldEncryptor
 from pepperpy.security._errors import AuthenticationError, AuthFailure
 from pepperpy.security._keys import DEFAULT_KEYRING_ENV, KeyRing, KeyType, _key_type
@@ -114,7 +114,7 @@ class Security:
                 hint="Load one with KeyRing.from_file(...) or KeyRing.from_env().",
             )
         self.keyring = keyring
-        self.policy = policy if policy is not None else Policy()
+        self.policy: Policy = instance(policy, Policy, "policy") if policy is not None else Policy()
         self.tokens = TokenManager(
             keyring,
             key_type=kind,

@@ -34,7 +34,7 @@ import nacl.exceptions
 
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError
 from pepperpy.core.types import Clock, system_clock
-from pepperpy.security._checks import number, opt_str, str_tuple, text, type_name
+from pepperpy.security._checks import instance, number, opt_str, str_tuple, text, type_name
 from pepperpy.security._errors import AuthenticationError, AuthFailure
 from pepperpy.security._keys import Key, KeyRing, KeyType, _key_type
 from pepperpy.security._principal import Principal
@@ -129,7 +129,7 @@ class Claims:
             isinstance(sub, str) and isinstance(jti, str) and type(iat) is int and type(exp) is int
         ):
             raise AuthenticationError(AuthFailure.MALFORMED)
-        if not (-_MAX_TIME < iat < _MAX_TIME and -_MAX_TIME < exp < _MAX_TIME):
+        if not (-_MAX_TIME < iat < _MAX_TIME and -_MAX_TIME < exp < _MAX_TIME) or not sub:
             raise AuthenticationError(AuthFailure.MALFORMED)
         scopes = _str_list(data.get("scopes", []))
         aud = _str_list(data.get("aud", []))
@@ -321,7 +321,7 @@ class TokenManager:
                 "TokenManager needs an int max_length >= 64",
                 context={"max_length": type_name(max_length)},
             )
-        self.keyring = keyring
+        self.keyring: KeyRing = instance(keyring, KeyRing, "keyring")
         self.key_type = _key_type(key_type)
         self.issuer = opt_str(issuer, "issuer")
         self.audience = frozenset(str_tuple(audience, "audience"))
