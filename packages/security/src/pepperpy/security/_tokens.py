@@ -470,7 +470,10 @@ class TokenManager:
         await self._check_revoked(claims)
         rotated = None
         if not self.keyring.is_active(key.kid) and self.keyring.has_active(self.key_type):
-            rotated = self.sign(claims)
+            try:
+                rotated = self.sign(claims)
+            except InvalidArgumentError:  # re-signed it would exceed max_length: keep the old one
+                rotated = None
         return VerifiedToken(claims=claims, kid=key.kid, rotated=rotated)
 
     async def _check_revoked(self, claims: Claims) -> None:
