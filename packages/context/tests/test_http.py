@@ -22,7 +22,12 @@ def test_inject_then_extract_round_trip() -> None:
     assert headers == {"X-Request-ID": "req-1", "traceparent": f"00-{trace}-{span}-01"}
     snap = context.extract_headers(headers)
     assert snap.detached
-    assert dict(snap) == {"request_id": "req-1", "trace_id": trace, "span_id": span}
+    assert dict(snap) == {
+        "request_id": "req-1",
+        "trace_id": trace,
+        "span_id": span,
+        "trace_flags": "01",
+    }
     with context.scope(snap):
         assert context.get("request_id") == "req-1"
 
@@ -44,14 +49,15 @@ def test_nothing_bound_means_no_headers() -> None:
 
 def test_extract_is_case_insensitive() -> None:
     trace, span = context.new_trace_id(), context.new_span_id()
-    for headers in (
-        {"x-request-id": "abc", "TraceParent": f"00-{trace}-{span}-00"},
-        {"X-REQUEST-ID": "abc", "traceparent": f"00-{trace}-{span}-01"},
+    for flags, headers in (
+        ("00", {"x-request-id": "abc", "TraceParent": f"00-{trace}-{span}-00"}),
+        ("01", {"X-REQUEST-ID": "abc", "traceparent": f"00-{trace}-{span}-01"}),
     ):
         assert dict(context.extract_headers(headers)) == {
             "request_id": "abc",
             "trace_id": trace,
             "span_id": span,
+            "trace_flags": flags,  # issue 20 #5: the caller's sampling decision is kept
         }
 
 

@@ -123,7 +123,8 @@ class scope:
     * a generator or async generator closed later, from another task,
       thread or the garbage collector: the exit never raises
       ``ValueError: <Token> was created in a different Context`` and never
-      touches a context it does not own;
+      touches a context it does not own (not even values there that equal
+      its own: scopes restore what they replaced, never match by value);
     * out-of-order exits (two generators interleaved in one task): only
       this scope's own keys are put back, a newer scope's values survive.
 
@@ -230,10 +231,11 @@ class scope:
                 newer._prev = (self._undo(newer._prev[0], shadowed), link)
                 shadowed.update(newer._values)
         else:
-            # A context that never saw us (a generator closed from elsewhere):
-            # only undo values that are still ours and not rebound by its scopes.
-            for newer in above:
-                shadowed.update(newer._values)
+            # A context that never saw us (a generator closed from another
+            # thread or task): nothing in it is ours, even values equal (or
+            # identical, like interned strings) to ours. Restore by token,
+            # never by value: leave it alone.
+            return
         values = self._undo(cur[0], shadowed)
         if values is not cur[0]:
             _VAR.set((values, cur[1]))

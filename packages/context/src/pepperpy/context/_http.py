@@ -18,6 +18,9 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "SPAN_ID",
     "TRACEPARENT_HEADER",
+    "TRACESTATE",
+    "TRACESTATE_HEADER",
+    "TRACE_FLAGS",
     "TRACE_ID",
     "extract_headers",
     "inject_headers",
@@ -35,11 +38,20 @@ TRACE_ID = "trace_id"
 SPAN_ID = "span_id"
 """The context key of the current span id (16 lowercase hex digits)."""
 
+TRACE_FLAGS = "trace_flags"
+"""The context key of the W3C trace flags (two lowercase hex digits; ``"01"`` = sampled)."""
+
+TRACESTATE = "tracestate"
+"""The context key of the incoming W3C ``tracestate`` header, forwarded unchanged."""
+
 REQUEST_ID_HEADER = "X-Request-ID"
 """The header carrying the request id."""
 
 TRACEPARENT_HEADER = "traceparent"
 """The W3C Trace Context header carrying trace and parent span ids."""
+
+TRACESTATE_HEADER = "tracestate"
+"""The W3C Trace Context header carrying vendor-specific trace data."""
 
 BAGGAGE_HEADER = "baggage"
 """The W3C baggage header, used only for keys you list explicitly."""
@@ -48,6 +60,9 @@ _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 _TRACEPARENT_RE = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 _HEX32_RE = re.compile(r"[0-9a-f]{32}")
 _HEX16_RE = re.compile(r"[0-9a-f]{16}")
+_FLAGS_RE = re.compile(r"[0-9a-f]{2}")
+# W3C tracestate: at most 32 list members of printable ASCII, 512 characters in all
+_TRACESTATE_RE = re.compile(r"[\x20-\x7e]{1,512}")
 _ZERO32 = "0" * 32
 _ZERO16 = "0" * 16
 _MAX_BAGGAGE = 8192
@@ -97,9 +112,12 @@ def inject_headers(
     """Write the current context (or *snapshot*) into outgoing HTTP *headers*.
 
     * ``X-Request-ID``: the bound ``request_id``, when there is one.
-    * ``traceparent``: ``00-<trace_id>-<span_id>-01`` when a valid ``trace_id``
-      and ``span_id`` are bound (pepperpy.telemetry spans bind them); a bound
-      ``trace_id`` without a span gets a fresh parent id.
+    * ``traceparent``: ``00-<trace_id>-<span_id>-<flags>`` when a valid
+      ``trace_id`` and ``span_id`` are bound (pepperpy.telemetry spans bind
+      them); a bound ``trace_id`` without a span gets a fresh parent id. The
+      flags are the bound ``trace_flags`` (``"00"`` when the caller did not
+      sample the trace), ``"01"`` when none are bound.
+    * ``tracestate``: the bound ``tracestate``, unchanged (W3C: forward it).
     * ``baggage``: only the keys listed in *baggage* whose values are
       str/int/float/bool, percent-encoded. Nothing else leaves the process,
       so secrets bound in the context are never sent by accident.
@@ -109,7 +127,10 @@ def inject_headers(
     values: Mapping[str, Any] = _VAR.get()[0] if snapshot is None else snapshot
     request_id = values.get(REQUEST_ID)
     if request_id is not None:
-        text = str(request_id)
+        try:
+            text = request_id if isinstance(request_id, str) else str(request_id)
+        except Exception:  # a value whose __str__ raises is not a request id
+            text = ""
         if _REQUEST_ID_RE.fullmatch(text):
             headers[REQUEST_ID_HEADER] = text
     trace_id = values.get(TRACE_ID)
@@ -117,7 +138,13 @@ def inject_headers(
         span_id = values.get(SPAN_ID)
         if not (isinstance(span_id, str) and _HEX16_RE.fullmatch(span_id) and span_id != _ZERO16):
             span_id = new_span_id()
-        headers[TRACEPARENT_HEADER] = f"00-{trace_id}-{span_id}-01"
+        flags = values.get(TRACE_FLAGS)
+        if not (isinstance(flags, str) and _FLAGS_RE.fullmatch(flags)):
+            flags = "01"
+        headers[TRACEPARENT_HEADER] = f"00-{trace_id}-{span_id}-{flags}"
+        state = values.get(TRACESTATE)
+        if isinstance(state, str) and _TRACESTATE_RE.fullmatch(state):
+            headers[TRACESTATE_HEADER] = state
     if baggage:
         items = []
         for key in baggage:
@@ -132,8 +159,10 @@ def extract_headers(headers: Mapping[str, str], *, baggage: Collection[str] = ()
     """Read the propagation headers of an incoming request into a detached snapshot.
 
     Returns a :class:`Snapshot` with ``request_id`` (from ``X-Request-ID``),
-    and ``trace_id`` / ``span_id`` (the caller's span, from ``traceparent``),
-    each present only when the header is well formed; malformed or oversized
+    ``trace_id`` / ``span_id`` / ``trace_flags`` (the caller's span and its
+    sampling decision, from ``traceparent``) and ``tracestate`` (forwarded by
+    :func:`inject_headers`, as W3C Trace Context asks), each present only when
+    the header is well formed; malformed or oversized
     values are ignored, never trusted. Baggage entries are read only for the
     keys listed in *baggage*, as strings.
 
@@ -152,7 +181,7 @@ def extract_headers(headers: Mapping[str, str], *, baggage: Collection[str] = ()
     if parent is not None:
         match = _TRACEPARENT_RE.fullmatch(parent.strip())
         if match is not None:
-            version, trace_id, span_id, _flags, rest = match.groups()
+            version, trace_id, span_id, flags, rest = match.groups()
             valid = (
                 version != "ff"
                 and trace_id != _ZERO32
@@ -162,6 +191,12 @@ def extract_headers(headers: Mapping[str, str], *, baggage: Collection[str] = ()
             if valid:
                 values[TRACE_ID] = trace_id
                 values[SPAN_ID] = span_id
+                values[TRACE_FLAGS] = flags
+                state = _header(headers, TRACESTATE_HEADER)
+                if state is not None:
+                    state = state.strip()
+                    if _TRACESTATE_RE.fullmatch(state):
+                        values[TRACESTATE] = state
     if baggage:
         raw = _header(headers, BAGGAGE_HEADER)
         if raw is not None and len(raw) <= _MAX_BAGGAGE:
