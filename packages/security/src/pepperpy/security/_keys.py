@@ -664,14 +664,15 @@ class KeyRing:
         """Return the active key of *type*."""
         kind = type if isinstance(type, KeyType) else _key_type(type)
         kid = self._active.get(kind)
-        if kid is None:
+        key = None if kid is None else self._keys.get(kid)  # no KeyError if removed meanwhile
+        if key is None:
             raise ConfigurationError(
                 f"The key ring has no active {kind.value} key",
                 code="pepperpy.security.keyring.no_active_key",
                 context={"type": kind.value},
                 hint=f"Call keyring.create({kind.value!r}) or keyring.rotate({kind.value!r}).",
             )
-        return self._keys[kid]
+        return key
 
     def has_active(self, type: KeyType | str = KeyType.SYMMETRIC) -> bool:
         """Whether there is an active key of *type*."""

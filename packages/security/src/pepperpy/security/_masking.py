@@ -1,7 +1,7 @@
 """Masking and redaction of secrets in values, mappings and free text.
 
-These helpers are dependency-free so that pepperpy-logging (or any log
-processor) can call :class:`Redactor` on every record.
+These helpers need only attrs and pepperpy-core, so that pepperpy-logging (or
+any log processor) can call :class:`Redactor` on every record.
 """
 
 from __future__ import annotations
