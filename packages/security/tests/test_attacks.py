@@ -8,6 +8,7 @@ peer library defines the expected behaviour, which peer and how.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import os
 import stat
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, PepperPyError
 from pepperpy.core.types import ManualClock
@@ -501,8 +504,8 @@ class TestPasswordNormalisation:
         nfkc = unicodedata.normalize("NFKC", text)
         for stored in (text, text.encode(), nfkc, nfkc.encode()):
             hashed = fast_hasher.hash(stored)
-            for given in (text, text.encode("utf-8"), nfkc, nfkc.encode("utf-8")):
-                assert fast_hasher.verify(hashed, given).ok, (stored, given)
+            for offered in (text, text.encode("utf-8"), nfkc, nfkc.encode("utf-8")):
+                assert fast_hasher.verify(hashed, offered).ok, (stored, offered)
 
     def test_non_utf8_bytes_still_work(self, fast_hasher: PasswordHasher):
         raw = b"\xff\xfe\x00binary"
@@ -580,6 +583,13 @@ def _only_pepperpy_errors(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 class TestHostileInputs:
+    """issue 17, "close the class": only PepperPyError subclasses may escape a public API.
+
+    NaN/inf/huge numbers, lone surrogates, non-UTF-8 bytes, objects whose ``__str__`` or
+    ``__float__`` raises, and values of the wrong type, against tokens, the facade, policies,
+    key rings, passwords, masking and encryption.  Anything a manager issues must verify.
+    """
+
     @pytest.mark.parametrize("value", HOSTILE, ids=HOSTILE_IDS)
     def test_token_manager_arguments(self, full_ring: KeyRing, clock: ManualClock, value: Any):
         for kwargs in ({"ttl": value}, {"leeway": value}, {"max_length": value}):
@@ -877,6 +887,73 @@ class TestEveryOtherPublicAPI:
             except Exception as exc:  # collected and reported below, never swallowed
                 escaped.append(f"{name}: {type(exc).__name__}")
         assert escaped == []
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["symmetric", "ed25519", "pepperpy.keyring/1", "allow", "deny", "*"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "kid",
+                    "type",
+                    "material",
+                    "public_key",
+                    "created_at",
+                    "expires_at",
+                    "keys",
+                    "active",
+                    "format",
+                    "roles",
+                    "rules",
+                    "effect",
+                    "actions",
+                    "when",
+                    "name",
+                    "permissions",
+                    "inherits",
+                    "sub",
+                    "iat",
+                    "exp",
+                    "jti",
+                    "aud",
+                    "scopes",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+class TestStructuredJunk:
+    """issue 17 (hostile inputs): arbitrary JSON-shaped data at the parsers gives only
+    PepperPyError subclasses (hypothesis)."""
+
+    @settings(max_examples=150, deadline=None)
+    @given(data=_JSON)
+    def test_parsers(self, data: Any):
+        for parse in (
+            KeyRing.from_dict,
+            lambda d: KeyRing.from_dict({"format": "pepperpy.keyring/1", "keys": [d]}),
+            lambda d: KeyRing.from_json(json.dumps(d, allow_nan=True)),
+            Policy.from_dict,
+            lambda d: Policy.from_dict({"roles": d, "rules": d}),
+            Claims.from_dict,
+        ):
+            try:
+                parse(data)
+            except PepperPyError:
+                pass
 
 
 def _hashable(value: Any) -> bool:
