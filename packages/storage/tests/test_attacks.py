@@ -275,3 +275,20 @@ async def test_a_010_postgres_table_is_migrated_in_place(postgres_schema: str) -
         assert recreated > 40  # above every version of every store in the table
         assert not await storage.compare_and_set("a", "stale", version=12)
         assert await storage.backend.schema_version() == 2  # type: ignore[attr-defined]
+
+
+async def test_a_lost_revision_restarts_above_the_highest_version(tmp_path: Path) -> None:
+    """issue 18 #1: if the revision record is lost (edited, restored), no version repeats."""
+    async with Storage.create("db", data_dir=tmp_path) as storage:
+        top = max(await storage.put_many({"a": 1, "b": 2, "c": 3}))
+    with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
+        conn.execute("DELETE FROM pepperpy_meta WHERE key = 'revision'")
+    conn.close()
+    async with Storage.create("db", data_dir=tmp_path) as storage:
+        assert await storage.put("a", 4) > top
+    meta = tmp_path / "fs" / "pepperpy-storage.json"
+    async with Storage.create("fs", data_dir=tmp_path, backend="filesystem") as storage:
+        top = max(await storage.put_many({"a": 1, "b": 2, "c": 3}))
+        meta.write_text('{"schema_version": 2}')
+        assert await storage.put("a", 4) > top
+    assert json.loads(meta.read_text())["revision"] > top

@@ -157,7 +157,7 @@ class FilesystemBackend(Backend):
 
     def _write_meta(self, revision: int) -> None:
         data = {"schema_version": _SCHEMA, "revision": revision}
-        _atomic(self._meta, json.dumps(data).encode(), fsync=True)
+        _atomic(self._meta, json.dumps(data).encode(), fsync=self.fsync)
 
     def _open_sync(self) -> None:
         if self.read_only:
@@ -252,7 +252,10 @@ class FilesystemBackend(Backend):
         if not count:
             return 1, 0
         meta = self._read_meta()
-        revision = int(meta.get("revision", 0)) if meta is not None else 0
+        if meta is None or not isinstance(meta.get("revision"), int):
+            revision = self._highest_version()  # the meta file was lost or edited
+        else:
+            revision = meta["revision"]
         self._write_meta(revision + count)
         return revision + 1, revision + count
 

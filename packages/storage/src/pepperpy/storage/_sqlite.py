@@ -28,7 +28,6 @@ import mmap
 import os
 import queue
 import sqlite3
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -88,8 +87,11 @@ _UPSERT = (
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version, "
     "expires_at = excluded.expires_at"
 )
-_GET_REVISION = "SELECT value FROM pepperpy_meta WHERE key = 'revision'"
-_SET_REVISION = "UPDATE pepperpy_meta SET value = ? WHERE key = 'revision'"
+_GET_REVISION = (
+    "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM pepperpy_meta WHERE key = 'revision'),"
+    " (SELECT max(version) FROM kv), 0)"
+)
+_SET_REVISION = "INSERT OR REPLACE INTO pepperpy_meta (key, value) VALUES ('revision', ?)"
 
 _SYNC_MODES = {"off": "OFF", "normal": "NORMAL", "full": "FULL", "extra": "EXTRA"}
 _IN_CHUNK = 500
@@ -155,18 +157,6 @@ def _daemonize(connection: aiosqlite.Connection) -> None:
     thread = getattr(connection, "_thread", connection)
     if isinstance(thread, threading.Thread) and not thread.is_alive():
         thread.daemon = True
-
-
-def _writable(directory: str) -> bool:
-    """Whether a file can be created in *directory* (also true for root only if it really can)."""
-    try:
-        fd, name = tempfile.mkstemp(prefix=".pepperpy-probe-", dir=directory)
-    except OSError:
-        return False
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(name)
-    return True
 
 
 def _plain_put(op: WriteOp) -> bool:
@@ -436,7 +426,11 @@ class SQLiteBackend(Backend):
         uri = "file:" + quote(os.path.abspath(self.path)) + "?mode=ro"
         directory = os.path.dirname(os.path.abspath(self.path))
         has_wal = os.path.exists(self.path + "-wal") and os.path.getsize(self.path + "-wal") > 0
-        if not os.path.exists(self.path + "-shm") and not has_wal and not _writable(directory):
+        if (
+            not os.path.exists(self.path + "-shm")
+            and not has_wal
+            and not os.access(directory, os.W_OK)
+        ):
             # WAL mode needs a -shm file SQLite cannot create on a read-only directory; with
             # no -wal left nothing is pending and nobody can write there: read the file as is.
             uri += "&immutable=1"
