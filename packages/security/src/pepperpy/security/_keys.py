@@ -865,7 +865,8 @@ def private_file(target: Path) -> Iterator[IO[bytes]]:
         raise file_error(target, exc, "write") from exc
     try:
         with handle:
-            os.fchmod(handle.fileno(), 0o600)
+            if hasattr(os, "fchmod"):  # POSIX (and Windows from Python 3.13)
+                os.fchmod(handle.fileno(), 0o600)
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
