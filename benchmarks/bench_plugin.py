@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import AsyncGenerator
+from typing import Any, Protocol
 
 import pluggy
 
@@ -79,6 +80,30 @@ async def bench_async_hook_call_5():
 
     return await acompare(
         "plugin: async hook call, 5 implementations",
+        {"pepperpy": pepperpy, "hand-written await loop": manual},
+        inner=1000,
+    )
+
+
+class Wrapper:
+    @hookimpl(wrapper=True)
+    async def fetch(self, key: str) -> AsyncGenerator[Any, Any]:
+        yield
+
+
+async def bench_async_hook_call_5_wrapped():
+    """The general path: a wrapper around the implementations (no precomputed plan)."""
+    ours, _, impls = _managers(5)
+    ours.register(Wrapper(), name="wrapper")
+
+    async def pepperpy() -> list[str]:
+        return await ours.acall(Spec.fetch, key="x")
+
+    async def manual() -> list[str]:
+        return [await impl.fetch("x") for impl in impls]
+
+    return await acompare(
+        "plugin: async hook call, 5 implementations and an async wrapper",
         {"pepperpy": pepperpy, "hand-written await loop": manual},
         inner=1000,
     )

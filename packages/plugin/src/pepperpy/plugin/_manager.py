@@ -255,29 +255,45 @@ async def _await_impls(
 
 async def _around(
     hook: str,
-    wrapper: pluggy.HookImpl,
+    wrappers: Sequence[pluggy.HookImpl],
+    plain: Sequence[pluggy.HookImpl],
     kwargs: Mapping[str, object],
     first: bool,
-    inner: Callable[[], Awaitable[Any]],
 ) -> Any:
-    """Run *inner* inside one wrapper: a generator (pluggy's protocol) or an async generator.
+    """Run the plain implementations inside the wrappers, the first one outermost.
+
+    Each wrapper is a generator (pluggy's protocol) or an async generator.
 
     A generator wrapper receives the result (or the exception) at its yield and
     returns the final result. An async generator wrapper receives it at its
     first yield; a second yield replaces it, finishing keeps it (or, after an
     exception, suppresses it: the result becomes ``None`` or ``[]``).
     """
+    wrapper = wrappers[0]
+    inner = (
+        _around(hook, wrappers[1:], plain, kwargs, first)
+        if len(wrappers) > 1
+        else _await_impls(hook, plain, kwargs, first)
+    )
     args, extra = _arguments(hook, wrapper, kwargs)
     function = getattr(wrapper.function, _ORIGINAL, wrapper.function)
-    gen: Any = function(*args, **extra)
+    try:
+        gen: Any = function(*args, **extra)
+    except BaseException:
+        inner.close()
+        raise
     if not _is_async_gen(gen):
         try:
             next(gen)
         except StopIteration:
+            inner.close()
             raise _wrapper_error(gen, "did not yield") from None
+        except BaseException:
+            inner.close()
+            raise
         try:
             try:
-                result = await inner()
+                result = await inner
             except BaseException as exc:
                 gen.throw(exc)
             else:
@@ -289,9 +305,13 @@ async def _around(
     try:
         await gen.__anext__()
     except StopAsyncIteration:
+        inner.close()
         raise _wrapper_error(gen, "did not yield") from None
+    except BaseException:
+        inner.close()
+        raise
     try:
-        result = await inner()
+        result = await inner
     except BaseException as exc:
         try:
             replacement = await gen.athrow(exc)
@@ -319,16 +339,12 @@ async def _acall_impls(
     last listed wrapper is the outermost and the plain implementations run
     last-listed first, like pluggy's own calls.
     """
-    order = list(reversed(impls))
+    order = impls[::-1]
     wrappers = [impl for impl in order if impl.wrapper]
+    if not wrappers:
+        return await _await_impls(hook, order, kwargs, first)
     plain = [impl for impl in order if not impl.wrapper]
-
-    def layer(depth: int) -> Callable[[], Awaitable[Any]]:
-        if depth == len(wrappers):
-            return lambda: _await_impls(hook, plain, kwargs, first)
-        return lambda: _around(hook, wrappers[depth], kwargs, first, layer(depth + 1))
-
-    return await layer(0)()
+    return await _around(hook, wrappers, plain, kwargs, first)
 
 
 def _stand_in(function: Callable[..., Any]) -> Callable[..., Any]:
