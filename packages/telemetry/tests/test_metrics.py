@@ -147,7 +147,7 @@ class TestCounter:
             Metrics().counter("plain").labels(x=1)
 
     def test_cardinality_guard_raises_clearly(self) -> None:
-        c = Metrics(max_label_sets=3).counter("by_user", labels=("user",))
+        c = Metrics(max_label_sets=3, overflow="raise").counter("by_user", labels=("user",))
         for user in ("a", "b", "c"):
             c.labels(user=user).inc()
         with pytest.raises(LabelCardinalityError, match="limit of 3") as info:

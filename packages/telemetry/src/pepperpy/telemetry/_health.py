@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Union
 
 import attrs
 
-from pepperpy import context
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, NotFoundError, safe_repr
 from pepperpy.core.types import Clock, system_clock
 
@@ -114,8 +116,11 @@ class Health:
     A check is a sync or async callable returning ``None``/``True`` (ok),
     ``False`` (failing), a status string, ``(status, detail)`` or a
     :class:`CheckResult`; raising or timing out means failing. Sync checks
-    run in a worker thread (with the caller's context), so a blocking ping
-    never stalls the event loop.
+    run in their own daemon thread (with the caller's context), never in the
+    event loop's default executor, so a blocking ping stalls neither the loop
+    nor the application's ``to_thread`` calls; while a sync check's previous
+    run is still going (it hung past its timeout), the check is not started
+    again and is reported as timed out. At most one thread per check exists.
 
     Readiness (for a ``/ready`` endpoint) is :attr:`ready` (set by the
     application once started, see :meth:`set_ready`) and "not failing".
@@ -144,6 +149,8 @@ class Health:
         self._ready = False
         self._cached: tuple[float, HealthReport] | None = None
         self._inflight: asyncio.Future[HealthReport] | None = None
+        self._running: set[str] = set()  # sync checks whose thread is still in the check
+        self._running_lock = threading.Lock()
 
     def register_check(
         self,
@@ -238,7 +245,7 @@ class Health:
             if inspect.iscoroutinefunction(check.fn):
                 value = await asyncio.wait_for(check.fn(), check.timeout)
             else:
-                value = await asyncio.wait_for(context.to_thread(check.fn), check.timeout)
+                value = await asyncio.wait_for(self._in_thread(check), check.timeout)
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(value, check.timeout)
         except asyncio.TimeoutError:
@@ -253,9 +260,53 @@ class Health:
         except Exception as exc:
             duration = self.clock.monotonic() - start
             return CheckResult(
-                check.name, "failing", f"{type(exc).__name__}: {exc}", duration, check.critical
+                check.name,
+                "failing",
+                f"{type(exc).__name__}: {safe_str(exc, 500)}",
+                duration,
+                check.critical,
             )
         return _interpret(check.name, value, check.critical, self.clock.monotonic() - start)
+
+    def _in_thread(self, check: _Check) -> asyncio.Future[Any]:
+        """Run a sync check in its own daemon thread; refuse while its last run is going."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        name = check.name
+        with self._running_lock:
+            if name in self._running:
+                future.set_exception(asyncio.TimeoutError())
+                return future
+            self._running.add(name)
+            ctx = contextvars.copy_context()
+
+            def settle(value: Any, error: BaseException | None) -> None:
+                if future.done():
+                    return
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(value)
+
+            def target() -> None:
+                try:
+                    value, error = ctx.run(check.fn), None
+                except BaseException as exc:
+                    value, error = None, exc
+                with self._running_lock:
+                    self._running.discard(name)
+                try:
+                    loop.call_soon_threadsafe(settle, value, error)
+                except RuntimeError:  # the loop is closed: nobody is waiting
+                    pass
+
+            thread = threading.Thread(target=target, name=f"pepperpy-health-{name}", daemon=True)
+            try:
+                thread.start()
+            except BaseException:
+                self._running.discard(name)
+                raise
+        return future
 
     async def run(self) -> HealthReport:
         """Run every check concurrently and aggregate (or reuse a fresh report)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -16,6 +16,7 @@ from prometheus_client.exposition import generate_latest
 from pepperpy.context import current as _context_values
 from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.telemetry._wrap import bracket
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -50,6 +51,8 @@ M = TypeVar("M", bound="_Family[Any]")
 C = TypeVar("C")
 
 Overflow = Literal["raise", "other"]
+
+_log = logging.getLogger("pepperpy.telemetry")
 OTHER = "__other__"
 """The label value every label gets when ``overflow="other"`` folds a new label set."""
 
@@ -99,28 +102,13 @@ class _Timer:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
+        """Time each call of *fn* (sync, async, or a whole (async) generator iteration)."""
         record, clock = self._record, self._clock
-        if inspect.iscoroutinefunction(fn):
 
-            @functools.wraps(fn)
-            async def timed_async(*args: Any, **kwargs: Any) -> Any:
-                start = clock.monotonic()
-                try:
-                    return await fn(*args, **kwargs)
-                finally:
-                    record(max(0.0, clock.monotonic() - start))
+        def finish(start: float, exc: BaseException | None) -> None:
+            record(max(0.0, clock.monotonic() - start))
 
-            return cast("F", timed_async)
-
-        @functools.wraps(fn)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = clock.monotonic()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                record(max(0.0, clock.monotonic() - start))
-
-        return cast("F", timed)
+        return bracket(fn, clock.monotonic, finish)
 
 
 class _Bracket:
@@ -158,34 +146,9 @@ class _Bracket:
         self._exit(exc)
 
     def __call__(self, fn: F) -> F:
-        enter, exit_ = self._enter, self._exit
-        if inspect.iscoroutinefunction(fn):
-
-            @functools.wraps(fn)
-            async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
-                enter()
-                try:
-                    result = await fn(*args, **kwargs)
-                except BaseException as exc:
-                    exit_(exc)
-                    raise
-                exit_(None)
-                return result
-
-            return cast("F", wrapped_async)
-
-        @functools.wraps(fn)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            enter()
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                exit_(exc)
-                raise
-            exit_(None)
-            return result
-
-        return cast("F", wrapped)
+        """Bracket each call of *fn* (sync, async, or a whole (async) generator iteration)."""
+        exit_ = self._exit
+        return bracket(fn, self._enter, lambda _token, exc: exit_(exc))
 
 
 def _fast_inc(raw: Any) -> Callable[[float], None]:
@@ -448,14 +411,30 @@ class _Family(Generic[C]):
             LabelCardinalityError: A new label set would exceed ``max_label_sets``
                 (with ``overflow="raise"``).
         """
+        # The cache key carries each value's type: True == 1 and 200.0 == 200
+        # hash alike but are different label values once converted to strings.
         if named and not values and not self._context_labels:
-            key: tuple[Any, ...] = tuple(named.items())
+            key: tuple[Any, ...] = (
+                tuple(named.items()),
+                tuple(map(type, named.values())),
+            )
         elif self._context_labels:
             bound = _context_values()
             ctx_key = tuple(str(bound.get(n, "unknown")) for n in self._context_labels)
-            key = (values, tuple(named.items()), ctx_key)
+            key = (
+                values,
+                tuple(named.items()),
+                ctx_key,
+                tuple(map(type, values)),
+                tuple(map(type, named.values())),
+            )
         else:
-            key = (values, tuple(named.items()))
+            key = (
+                values,
+                tuple(named.items()),
+                tuple(map(type, values)),
+                tuple(map(type, named.values())),
+            )
         try:
             child = self._children.get(key)
         except TypeError:  # an unhashable label value: resolve through its str()
@@ -484,6 +463,14 @@ class _Family(Generic[C]):
                     other = tuple(OTHER for _ in self._labels)
                     child = self._series.get(other)
                     if child is None:
+                        _log.warning(
+                            "metric %r reached its limit of %d label sets; new label sets "
+                            "are counted in the %s series (do not use unbounded values "
+                            "such as user ids or URLs as labels)",
+                            self._name,
+                            self._limit,
+                            OTHER,
+                        )
                         child = self._series[other] = self._child_type(
                             self._family.labels(*other), self._clock
                         )
@@ -920,9 +907,10 @@ class Metrics:
         registry: The prometheus ``CollectorRegistry``; a new private one by
             default (use :meth:`default` for prometheus_client's global one).
         max_label_sets: Default cardinality limit per metric.
-        overflow: Default policy when a metric reaches its limit: ``"raise"``
-            a :class:`LabelCardinalityError`, or fold new label sets into one
-            ``__other__`` series.
+        overflow: Default policy when a metric reaches its limit: ``"other"``
+            (default) folds new label sets into one ``__other__`` series and
+            logs a warning once, so a metrics call never fails a request;
+            ``"raise"`` raises a :class:`LabelCardinalityError`.
         clock: Time source for the timing helpers.
         process_metrics: Also export process, platform and GC metrics
             (the default registry already has them).
@@ -936,7 +924,7 @@ class Metrics:
         namespace: str = "",
         registry: CollectorRegistry | None = None,
         max_label_sets: int = 1000,
-        overflow: Overflow = "raise",
+        overflow: Overflow = "other",
         clock: Clock = system_clock,
         process_metrics: bool = False,
     ) -> None:
@@ -950,7 +938,7 @@ class Metrics:
             raise InvalidArgumentError(
                 f"overflow must be 'raise' or 'other', got {safe_repr(overflow)}",
                 code="pepperpy.telemetry.overflow",
-                hint="Use 'raise' (default) or 'other'.",
+                hint="Use 'other' (default) or 'raise'.",
             )
         self.namespace = namespace
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)

@@ -7,8 +7,8 @@ import functools
 import inspect
 import json
 import logging
+import math
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, runtime
 import attrs
 
 from pepperpy import context
+from pepperpy.core import MASK, default_redactor, is_secret_value, redact_text, safe_str
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.telemetry._wrap import bracket
 
 if TYPE_CHECKING:
     from pepperpy.telemetry._metrics import Histogram, Metrics
@@ -42,57 +44,55 @@ _CURRENT: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
     "pepperpy.telemetry.span", default=None
 )
 
-_SECRET_WORDS = (
-    "password|passwd|pwd|secret|token|authorization|api_?key|apikey|private_?key|"
-    "access_?key|credentials?|cookie|session_?id|passphrase"
-)
-_SECRET_KEY = re.compile(
-    rf"(?i)(?:^|[_\-.\s]|(?<=[a-z])(?=[A-Z]))(?:{_SECRET_WORDS})(?:$|[_\-.\s])"
-)
-_MASK = "***"
 
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Return an attribute value that is safe to export (secrets masked, JSON-friendly).
 
-def _is_secret_key(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key)) or bool(
-        re.search(r"(?i)(password|apikey|secret)", key.replace("_", "").replace("-", ""))
+    Masking is pepperpy.core's one redactor: secret keys at any depth, secret
+    objects, secrets inside strings (``key=value``, URL passwords) and
+    dataclass/attrs fields. Never raises.
+    """
+    kind = type(value)
+    if kind is str:
+        return redact_text(value)
+    if value is None or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else repr(value)
+    if depth > 12:
+        return "<...>"
+    if is_secret_value(value):
+        return MASK
+    if isinstance(value, Mapping):
+        return _clean_attributes(value, depth + 1)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        try:
+            return [_clean(v, depth + 1) for v in value]
+        except Exception:
+            return safe_str(value, 200)
+    return (
+        safe_str(value, 200)
+        if not isinstance(value, (int, float))
+        else _clean(float(value) if isinstance(value, float) else int(value), depth)
     )
 
 
-def _is_secret_value(value: object) -> bool:
-    kind = type(value)
-    if kind in (str, int, float, bool, type(None)):
-        return False
-    if kind.__name__ in ("Secret", "SecretStr", "SecretBytes"):
-        return True
+def _clean_attributes(attributes: Mapping[Any, Any], depth: int = 0) -> dict[str, Any]:
     try:
-        return callable(getattr(value, "reveal", None)) or callable(
-            getattr(value, "get_secret_value", None)
+        items = list(attributes.items())
+    except Exception:
+        return {"attributes": MASK}
+    out: dict[str, Any] = {}
+    for k, v in items:
+        key = k if isinstance(k, str) else safe_str(k, 100)
+        out[key] = (
+            MASK if default_redactor.is_secret_key(key) and v is not None else _clean(v, depth)
         )
-    except Exception:  # a hostile __getattr__: never render it
-        return True
+    return out
 
 
-def _clean(value: Any) -> Any:
-    """Return an attribute value that is safe to export (secrets masked, JSON-friendly)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if _is_secret_value(value):
-        return _MASK
-    if isinstance(value, Mapping):
-        return {
-            str(k): (_MASK if _is_secret_key(str(k)) and v is not None else _clean(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_clean(v) for v in value]
-    return safe_repr(value, 200)
-
-
-def _clean_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        str(k): (_MASK if _is_secret_key(str(k)) and v is not None else _clean(v))
-        for k, v in attributes.items()
-    }
+def _exception_info(exc: BaseException) -> dict[str, str]:
+    return {"type": type(exc).__name__, "message": safe_str(exc, 2000)}
 
 
 @attrs.define
@@ -164,10 +164,15 @@ class Span:
         self.events.append(SpanEvent(name, clock.time(), dict(attributes or {})))
 
     def record_exception(self, exc: BaseException) -> None:
-        """Mark the span failed by *exc* (type and message are kept, not the traceback)."""
-        self.exception = {"type": type(exc).__name__, "message": str(exc)}
+        """Mark the span failed by *exc* (type and message are kept, not the traceback).
+
+        The message is rendered through pepperpy.core's redactor (secrets
+        masked) and never raises, even for an exception whose ``__str__`` does.
+        """
+        info = _exception_info(exc)
+        self.exception = info
         self.status = "error"
-        self.status_message = f"{type(exc).__name__}: {exc}"
+        self.status_message = f"{info['type']}: {info['message']}"
 
     def set_status(self, status: SpanStatus, message: str | None = None) -> None:
         """Set the status explicitly."""
@@ -206,13 +211,15 @@ class Span:
             "end_time": self.end_time,
             "duration": self.duration,
             "status": self.status,
-            "status_message": self.status_message,
+            "status_message": None
+            if self.status_message is None
+            else safe_str(self.status_message, 2000),
             "attributes": _clean_attributes(self.attributes),
             "events": [
                 {"name": e.name, "time": e.time, "attributes": _clean_attributes(e.attributes)}
                 for e in self.events
             ],
-            "exception": self.exception,
+            "exception": None if self.exception is None else _clean_attributes(self.exception),
         }
 
 
@@ -397,7 +404,13 @@ class _SpanScope:
     def __enter__(self) -> Span:
         span = self._tracer.start_span(self._name, self._attributes)
         self._span = span
-        self._scope = context.scope(trace_id=span.trace_id, span_id=span.span_id)
+        self._scope = context.scope(
+            {
+                context.TRACE_ID: span.trace_id,
+                context.SPAN_ID: span.span_id,
+                context.TRACE_FLAGS: "01" if span.sampled else "00",
+            }
+        )
         self._scope.__enter__()
         self._prev = _CURRENT.get()
         _CURRENT.set(span)
@@ -511,6 +524,15 @@ class Tracer:
             trace_id = context.new_trace_id()
             parent = None
         request_id = values.get(context.REQUEST_ID)
+        flags = values.get(context.TRACE_FLAGS) if parent is not None else None
+        if isinstance(flags, str) and len(flags) == 2:
+            # the caller decided (W3C parent-based sampling): bit 0 is "sampled"
+            try:
+                sampled = bool(int(flags, 16) & 1)
+            except ValueError:
+                sampled = self._sampled(trace_id)
+        else:
+            sampled = self._sampled(trace_id)
         return Span(
             name=name,
             trace_id=trace_id,
@@ -519,7 +541,7 @@ class Tracer:
             service=self.service,
             start_time=self.clock.time(),
             request_id=None if request_id is None else str(request_id),
-            sampled=self._sampled(trace_id),
+            sampled=sampled,
             attributes=dict(attributes or {}),
             start_mono=self.clock.monotonic(),
             tracer=self,
@@ -535,10 +557,25 @@ class Tracer:
     def traced(
         self, name: str | None = None, attributes: Mapping[str, Any] | None = None
     ) -> Callable[[F], F]:
-        """Decorate a sync or async function so each call runs in a span."""
+        """Decorate a function so each call runs in a span.
+
+        Sync and async functions run inside the span (it is current there).
+        For a generator or async generator function the span covers the whole
+        iteration (first item to exhaustion or error; closing it early is not
+        an error) and is not made current, since the body runs in its
+        consumer's context between items.
+        """
 
         def decorate(fn: F) -> F:
             span_name = name or f"{fn.__module__}.{fn.__qualname__}"
+            if inspect.isasyncgenfunction(fn) or inspect.isgeneratorfunction(fn):
+
+                def finish(span: Span, exc: BaseException | None) -> None:
+                    if exc is not None:
+                        span.record_exception(exc)
+                    span.end()
+
+                return bracket(fn, lambda: self.start_span(span_name, attributes), finish)
             if inspect.iscoroutinefunction(fn):
 
                 @functools.wraps(fn)

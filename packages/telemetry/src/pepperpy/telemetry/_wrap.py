@@ -1,0 +1,101 @@
+"""One wrapper for timing/tracing decorators: functions, coroutines and (async) generators."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+__all__ = ["bracket"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def bracket(
+    fn: F,
+    start: Callable[[], T],
+    finish: Callable[[T, BaseException | None], None],
+) -> F:
+    """Wrap *fn* so ``start()`` runs before and ``finish(token, exc)`` after each call.
+
+    For a generator or async generator function the bracket spans the whole
+    iteration (first ``next`` to exhaustion, an error, or the consumer closing
+    it early, which counts as success), not just the call that creates the
+    generator. ``send``/``asend`` and ``throw``/``athrow`` reach the body.
+    """
+    if inspect.isasyncgenfunction(fn):
+
+        @functools.wraps(fn)
+        async def wrapped_agen(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            token = start()
+            error: BaseException | None = None
+            try:
+                item = await gen.__anext__()
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        await gen.aclose()
+                        raise
+                    except BaseException as thrown:
+                        item = await gen.athrow(thrown)
+                    else:
+                        item = await gen.asend(sent)
+            except (StopAsyncIteration, GeneratorExit):
+                pass
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                finish(token, error)
+
+        return cast("F", wrapped_agen)
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def wrapped_gen(*args: Any, **kwargs: Any) -> Any:
+            token = start()
+            error: BaseException | None = None
+            try:
+                return (yield from fn(*args, **kwargs))
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                finish(token, error)
+
+        return cast("F", wrapped_gen)
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
+            token = start()
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                finish(token, exc)
+                raise
+            finish(token, None)
+            return result
+
+        return cast("F", wrapped_async)
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        token = start()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            finish(token, exc)
+            raise
+        finish(token, None)
+        return result
+
+    return cast("F", wrapped)
