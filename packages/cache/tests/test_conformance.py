@@ -248,6 +248,28 @@ async def test_get_set_default_overwrite_delete(backend: Harness) -> None:
         assert await peer.get("a", "gone") == "gone"
 
 
+async def test_keys_of_different_types_never_share_an_entry(backend: Harness) -> None:
+    """issue 18 #7: ``1``/``"1"`` and ``("user", 7)``/its repr are separate entries.
+
+    On every backend, and through the peer (which reads the shared tier, not
+    this handle's memory). Deleting one leaves the other.
+    """
+    cache, peer = backend.cache, backend.peer
+    keys: list[Any] = [1, "1", ("user", 7), "('user', 7)", None, "None", "\x1ei:1"]
+    for key in keys:
+        await cache.set(key, f"value of {key!r}")
+    await backend.sync()
+    for key in keys:
+        assert await peer.get(key) == f"value of {key!r}", key
+    assert await cache.delete(1) is True
+    await backend.sync()
+    if backend.coherent:  # a store-backed peer keeps what it read until it expires
+        assert await peer.get(1, "gone") == "gone"
+    assert await cache.get(1, "gone") == "gone"
+    assert await peer.get("1") == "value of '1'"
+    assert await cache.get("\x1ei:1") == "value of '\\x1ei:1'"
+
+
 async def test_ttl_expiry(backend: Harness) -> None:
     cache, peer = backend.cache, backend.peer
     await cache.set("short", 1, ttl=0.2)

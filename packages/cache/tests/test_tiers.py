@@ -186,11 +186,11 @@ def test_tiered_rejects_sync_and_bad_options() -> None:
 
 
 def test_encode_key() -> None:
-    """Default key encoding is stable and readable."""
+    """Default key encoding is stable, readable and names the type (issue 18 #7)."""
     assert "a" == encode_key("a")
-    assert "12" == encode_key(12)
-    assert "(1, 'x')" == encode_key((1, "x"))
-    assert "True" == encode_key(True)
+    assert "\x1ei:12" == encode_key(12)
+    assert "\x1et:('i:1', 's:x')" == encode_key((1, "x"))
+    assert "\x1ei:1" == encode_key(True)  # True == 1: one dict key, one tier key
 
 
 async def test_a_bare_tier_gets_best_effort_invalidation() -> None:

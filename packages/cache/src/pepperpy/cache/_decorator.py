@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from datetime import timedelta
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Generic, NoReturn, ParamSpec, TypeVar, overload
 
 from pepperpy.cache._cache import Cache, CacheStats, Policy, _as_duration
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
@@ -61,12 +61,21 @@ def make_key(args: tuple[Any, ...], kwargs: dict[str, Any], typed: bool = False)
 
 
 class _Failure:
-    """A cached exception (``cache_errors=``); a hit re-raises it."""
+    """A cached exception (``cache_errors=``) with its traceback as it was raised.
 
-    __slots__ = ("error",)
+    A hit re-raises it with that stored traceback, as ``asyncio.Future.result()``
+    does: raising one exception object again would append the new frames to
+    the old ones, so its traceback would grow with every hit.
+    """
+
+    __slots__ = ("error", "traceback")
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
+        self.traceback = error.__traceback__
+
+    def reraise(self) -> NoReturn:
+        raise self.error.with_traceback(self.traceback)
 
 
 class _Stamped:
@@ -82,13 +91,13 @@ class _Stamped:
 class _SyncCall:
     """One in-flight sync computation that other threads wait for."""
 
-    __slots__ = ("done", "error", "owner", "result")
+    __slots__ = ("done", "failure", "owner", "result")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.owner = threading.get_ident()
         self.result: Any = None
-        self.error: BaseException | None = None
+        self.failure: _Failure | None = None
 
 
 def _mark_coroutine_function(obj: object) -> None:
@@ -148,7 +157,8 @@ class CachedFunction(Generic[P, R]):
         self._plain = not error_types and stale is None
         self._simple_keys = key is None and not typed and not shared
         # Bumped by invalidate()/cache_clear(): a call that started before an
-        # invalidation returns its result to its callers but does not store it.
+        # invalidation returns its result to its callers but does not store it,
+        # and _detach() makes sure no later caller joins it (issue 18 #5).
         self._epoch = 0
         self._get = cache.get
         self._peek = cache.peek
@@ -236,13 +246,25 @@ class CachedFunction(Generic[P, R]):
         """The statistics of the underlying cache (shared caches report every user)."""
         return self.cache.stats()
 
+    def _detach(self, key: Hashable | MissingType) -> None:
+        """Forget the in-flight computation of *key* (``MISSING``: of every key).
+
+        Callers already waiting for it still get its result; calls made from now
+        on start a computation of their own instead of joining the stale one.
+        """
+
+    def _invalidated(self, key: Hashable | MissingType) -> None:
+        self._epoch += 1
+        self._detach(key)
+
     def cache_clear(self) -> int:
         """Drop every result of this function; return how many were dropped.
 
-        Calls already running when this is called still return their results,
-        but do not store them.
+        Calls already running when this is called still return their results
+        to their callers, but do not store them, and calls made afterwards do
+        not join them: they compute afresh (as async-lru's ``cache_clear``).
         """
-        self._epoch += 1
+        self._invalidated(MISSING)
         if self._fn_tag is not None:
             return self.cache.invalidate_tag(self._fn_tag)
         return self.cache.clear()
@@ -256,14 +278,18 @@ class CachedFunction(Generic[P, R]):
         """
         if self._tiered is None or self._fn_tag is None:
             return self.cache_clear()
-        self._epoch += 1
+        self._invalidated(MISSING)
         return await self._tiered.invalidate_tag(self._fn_tag)
 
     def invalidate(self, *args: Any, **kwargs: Any) -> bool:
-        """Drop the cached result of one call (same arguments); return whether it existed."""
+        """Drop the cached result of one call (same arguments); return whether it existed.
+
+        A computation of that call already running is detached: its callers get
+        its result, but it is not stored and later calls compute afresh.
+        """
         try:
             key = self._key(args, kwargs)
-            self._epoch += 1
+            self._invalidated(key)
             return self.cache.delete(key)
         except TypeError as exc:
             raise self._unhashable(exc) from None
@@ -340,6 +366,13 @@ class _SyncCached(CachedFunction[P, R]):
         self._calls: dict[Hashable, _SyncCall] = {}
         self._calls_lock = threading.Lock()
 
+    def _detach(self, key: Hashable | MissingType) -> None:
+        with self._calls_lock:
+            if key is MISSING:
+                self._calls.clear()
+            else:
+                self._calls.pop(key, None)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             if self._simple_keys and not kwargs and len(args) == 1 and type(args[0]) in _FAST_TYPES:
@@ -357,7 +390,7 @@ class _SyncCached(CachedFunction[P, R]):
 
     def _hit(self, key: Hashable, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if type(value) is _Failure:
-            raise value.error
+            value.reraise()
         if type(value) is _Stamped:
             if value.fresh_until <= self._now():
                 self._revalidate(key, args, kwargs)
@@ -386,7 +419,7 @@ class _SyncCached(CachedFunction[P, R]):
             result = self._fn(*args, **kwargs)
         except BaseException as exc:
             if call is not None:
-                call.error = exc
+                call.failure = _Failure(exc)
             if self._error_types and isinstance(exc, self._error_types):
                 self._store_failure(key, exc, args, kwargs, epoch)
             raise
@@ -416,8 +449,8 @@ class _SyncCached(CachedFunction[P, R]):
                 # would deadlock, so compute it directly.
                 return self._compute(key, args, kwargs, None)
             call.done.wait()
-            if call.error is not None:
-                raise call.error
+            if call.failure is not None:
+                call.failure.reraise()
             return call.result
         value = self._peek(key, MISSING)  # stored while we were becoming leader?
         if value is not MISSING:
@@ -425,7 +458,7 @@ class _SyncCached(CachedFunction[P, R]):
                 if self._calls.get(key) is call:
                     del self._calls[key]
             if type(value) is _Failure:
-                call.error = value.error
+                call.failure = value
             else:
                 call.result = value.value if type(value) is _Stamped else value
             call.done.set()
@@ -440,6 +473,12 @@ class _AsyncCached(CachedFunction[P, R]):
         super().__init__(fn, **options)
         self._tasks: dict[Hashable, asyncio.Task[Any]] = {}
         _mark_coroutine_function(self)
+
+    def _detach(self, key: Hashable | MissingType) -> None:
+        if key is MISSING:
+            self._tasks.clear()
+        else:
+            self._tasks.pop(key, None)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
         try:
@@ -458,7 +497,7 @@ class _AsyncCached(CachedFunction[P, R]):
 
     def _hit(self, key: Hashable, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if type(value) is _Failure:
-            raise value.error
+            value.reraise()
         if type(value) is _Stamped:
             if value.fresh_until <= self._now():
                 self._start(key, args, kwargs)

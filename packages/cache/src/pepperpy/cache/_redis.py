@@ -374,7 +374,9 @@ class RedisCache:
         namespace: Prefix of every Redis key this cache writes.
         ttl: Default time to live (seconds, ``"5m"``, a ``timedelta``; ``None``: never).
         value_type: The type values are structured into on read.
-        key_encoder: Turns keys into strings (default: ``str`` as-is, others ``repr``).
+        key_encoder: Turns keys into strings (default :func:`~pepperpy.cache.encode_key`:
+            plain ``str`` keys as-is, other keys with their type, so ``1`` and ``"1"``
+            never share an entry).
         max_connections: The pool size when this cache makes the client from a
             URL (callers beyond it wait up to *connect_timeout* seconds).
         connect_timeout: Seconds to wait for a pooled connection.
@@ -460,8 +462,14 @@ class RedisCache:
 
     # ------------------------------------------------------------------ encoding
 
+    def _member(self, key: Hashable) -> str:
+        """The string a key is stored under (a tier's names are already encoded)."""
+        if type(key) is _TierName:
+            return key
+        return self._encode_key(key)
+
     def _key(self, key: Hashable) -> str:
-        return self._entry + self._encode_key(key)
+        return self._entry + self._member(key)
 
     def _payload(self, value: Any, tags: tuple[str, ...]) -> bytes:
         try:
@@ -566,7 +574,7 @@ class RedisCache:
     async def get(self, key: Hashable, default: Any = None) -> Any:
         """Return the value cached under *key*, or *default*."""
         try:
-            raw = await self.client.get(self._entry + self._encode_key(key))
+            raw = await self.client.get(self._entry + self._member(key))
         except Exception as exc:
             raise self._failed(exc, "get", key=safe_repr(key)) from exc
         if raw is None:
@@ -618,7 +626,7 @@ class RedisCache:
         tag_list = tuple(dict.fromkeys(_check_tag(t) for t in tags)) if tags else ()
         payload = self._payload(value, tag_list)
         ttl_ms = self._ttl_ms(ttl)
-        member = self._encode_key(key)
+        member = self._member(key)
         name = self._entry + member
         try:
             if tag_list:
@@ -665,7 +673,7 @@ class RedisCache:
         if not pairs:
             return
         ttl_ms = self._ttl_ms(ttl)
-        members = [self._encode_key(k) for k, _ in pairs]
+        members = [self._member(k) for k, _ in pairs]
         encoded = [(self._entry + m, self._payload(v, ())) for m, (_, v) in zip(members, pairs)]  # noqa: B905
         try:
             async with self.client.pipeline(transaction=True) as pipe:
@@ -692,7 +700,7 @@ class RedisCache:
     async def _delete(self, keys: list[Hashable], operation: str) -> int:
         if not keys:
             return 0
-        members = [self._encode_key(k) for k in keys]
+        members = [self._member(k) for k in keys]
         removed = 0
         try:
             for start in range(0, len(members), _CHUNK):
@@ -844,6 +852,12 @@ class RedisCache:
         await self.aclose()
 
 
+class _TierName(str):
+    """A key a :class:`~pepperpy.cache.TieredCache` already encoded: stored as it is."""
+
+    __slots__ = ()
+
+
 class RedisTier:
     """A :class:`RedisCache` as the shared second tier of a :class:`~pepperpy.cache.TieredCache`.
 
@@ -899,21 +913,21 @@ class RedisTier:
 
     async def get(self, key: str) -> Any:
         """The value under *key*, or ``MISSING``."""
-        return await self.cache.get(key, MISSING)
+        return await self.cache.get(_TierName(key), MISSING)
 
     async def get_entry(self, key: str) -> TierEntry | MissingType:
         """The value under *key* with its tags and ttl left, or ``MISSING``."""
-        return await self.cache.get_entry(key)
+        return await self.cache.get_entry(_TierName(key))
 
     async def set(
         self, key: str, value: Any, *, ttl: float | None, tags: Sequence[str] = ()
     ) -> None:
         """Write *value* under *key* for *ttl* seconds (``None``: never expires), with *tags*."""
-        await self.cache.set(key, value, ttl=ttl, tags=tags)
+        await self.cache.set(_TierName(key), value, ttl=ttl, tags=tags)
 
     async def delete(self, key: str) -> bool:
         """Remove *key*; return whether it was there."""
-        return await self.cache.delete(key)
+        return await self.cache.delete(_TierName(key))
 
     async def invalidate_tag(self, *tags: str) -> int:
         """Remove the entries carrying any of *tags* (server-side)."""

@@ -426,13 +426,47 @@ def _tags_of(raw: Any) -> tuple[str, ...]:
     return ()
 
 
+_TYPED = "\x1e"  # starts every encoding that is not a plain ``str`` key as it is
+
+
 def encode_key(key: Hashable) -> str:
-    """The default key encoder of :class:`TieredCache`: ``str`` keys as-is, others ``repr``."""
-    if isinstance(key, str):
+    r"""The default key encoder of :class:`TieredCache` and :class:`RedisCache`.
+
+    A ``str`` key is its own encoding (so tier keys stay readable and
+    :meth:`TieredCache.invalidate_prefix` applies to them). Any other key is
+    encoded with its type: ``""`` followed by a type tag and the value,
+    so ``1`` and ``"1"``, or ``("user", 7)`` and ``"('user', 7)"``, never share
+    an entry. A ``str`` key that itself starts with ``""`` is escaped the
+    same way. Keys that a ``dict`` treats as one key (``1``, ``1.0`` and
+    ``True``) share one encoding too, as they share one memory entry.
+
+    Tuples and frozensets are encoded element by element; other types by
+    their qualified name and ``repr``, so give such keys an unambiguous ``repr``
+    (attrs and dataclass instances have one).
+    """
+    if isinstance(key, str) and not key.startswith(_TYPED):
         return key
-    if isinstance(key, int) and not isinstance(key, bool):
-        return str(key)
-    return repr(key)
+    return _TYPED + _typed(key)
+
+
+def _typed(key: Any) -> str:
+    """An injective encoding of *key* that names its type (see :func:`encode_key`)."""
+    if isinstance(key, str):
+        return "s:" + key
+    if isinstance(key, int):  # bool too: True == 1 is one dict key
+        return f"i:{int(key)}"
+    if isinstance(key, float):
+        return f"i:{int(key)}" if key.is_integer() else f"f:{key!r}"
+    if key is None:
+        return "n:"
+    if isinstance(key, (bytes, bytearray)):
+        return "b:" + bytes(key).hex()
+    if isinstance(key, tuple):
+        return "t:" + repr(tuple(_typed(item) for item in key))
+    if isinstance(key, frozenset):
+        return "fs:" + repr(sorted(_typed(item) for item in key))
+    kind = type(key)
+    return f"o:{kind.__module__}.{kind.__qualname__}:{key!r}"
 
 
 def _tier_error(
