@@ -371,3 +371,17 @@ class TestPluggyPublicApiOnly:
         pm.register(Observe())
         assert await pm.acall(Spec.fetch, key="k") == ["k"]
         assert seen == [["k"]]
+
+
+def test_one_backend_lookup_mechanism_remains() -> None:
+    """issue 22 #6: ExtensionPoint is gone; core's Backends is the one "X of area Y" lookup."""
+    import pepperpy.plugin
+    from pepperpy.core import Backends
+
+    for name in ("ExtensionPoint", "EntryPointRegistry", "ExtensionInfo", "ExtensionNotFoundError"):
+        assert not hasattr(pepperpy.plugin, name)
+    assert not (PLUGIN_SOURCE / "_extension.py").exists()
+    assert (
+        Backends("example", "thing", "example.things", {"dict": "builtins:dict"}).load("dict")
+        is dict
+    )
