@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from pepperpy.core import (
     ClosedError,
@@ -722,3 +733,225 @@ def test_scan_any_prefix_works_or_raises_a_key_error(
             assert await storage.count(prefix) == len(expected)
 
     asyncio.run(run())
+
+
+# --------------------------------------------------------------------------- stateful model
+
+_KEYS = st.sampled_from(["a", "b", "c"])
+_VALUES = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none())
+
+
+class _StorageModel(RuleBasedStateMachine):
+    """Versions and transactions of a real store against a dict model.
+
+    The model holds ``key -> (value, version, expires_at)``. Checked after every
+    step: each value and version is the model's; each new version is greater than
+    every version seen before in the store (so none ever repeats, across deletes,
+    purges and transactions); a compare-and-set with any version ever seen for the
+    key succeeds exactly when it is the current one.
+    """
+
+    backend_name = "memory"
+    directory = Path(".")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.clock = ManualClock()
+        self.storage = _fresh(self.directory, self.backend_name, clock=self.clock)
+        self.model: dict[str, tuple[Any, int, float | None]] = {}
+        self.seen: dict[str, set[int]] = {}
+        self.highest = 0
+
+    def run(self, coro: Awaitable[Any]) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.storage.stop())
+        finally:
+            self.loop.close()
+
+    def _live(self, key: str) -> tuple[Any, int, float | None] | None:
+        item = self.model.get(key)
+        if item is None or (item[2] is not None and item[2] <= self.clock.time()):
+            return None
+        return item
+
+    def _new_version(self, key: str, version: int) -> None:
+        assert version > self.highest, f"version {version} not above {self.highest}"
+        self.highest = version
+        self.seen.setdefault(key, set()).add(version)
+
+    def _record(self, key: str, value: Any, expires_at: float | None) -> None:
+        entry = self.run(self.storage.get_entry(key))
+        assert entry is not None
+        assert entry.value == value
+        self._new_version(key, entry.version)
+        self.model[key] = (value, entry.version, expires_at)
+
+    @initialize()
+    def start(self) -> None:
+        self.run(self.storage.start())
+
+    @rule(key=_KEYS, value=_VALUES, ttl=st.sampled_from([None, 5]))
+    def put(self, key: str, value: Any, ttl: int | None) -> None:
+        version = self.run(self.storage.put(key, value, ttl=ttl))
+        self._new_version(key, version)
+        expires = None if ttl is None else self.clock.time() + ttl
+        self.model[key] = (value, version, expires)
+
+    @rule(key=_KEYS)
+    def delete(self, key: str) -> None:
+        existed = self.run(self.storage.delete(key))
+        assert existed == (self._live(key) is not None)
+        self.model.pop(key, None)
+
+    @rule(key=_KEYS, amount=st.integers(-3, 3))
+    def incr(self, key: str, amount: int) -> None:
+        live = self._live(key)
+        current = 0 if live is None else live[0]
+        if isinstance(current, bool) or not isinstance(current, int):
+            with pytest.raises(StorageValueError):
+                self.run(self.storage.incr(key, amount))
+            return
+        assert self.run(self.storage.incr(key, amount)) == current + amount
+        self._record(key, current + amount, None if live is None else live[2])
+
+    @precondition(lambda self: any(self.seen.values()))
+    @rule(data=st.data(), value=_VALUES)
+    def compare_and_set_any_version(self, data: st.DataObject, value: Any) -> None:
+        key = data.draw(st.sampled_from(sorted(k for k, v in self.seen.items() if v)))
+        version = data.draw(st.sampled_from([0, *sorted(self.seen[key])]))
+        live = self._live(key)
+        current = 0 if live is None else live[1]
+        done = self.run(self.storage.compare_and_set(key, value, version=version))
+        assert done == (version == current), (key, version, current)
+        if done:
+            self._record(key, value, None)
+
+    @rule(
+        ops=st.lists(
+            st.tuples(st.sampled_from(["get", "put", "delete", "incr"]), _KEYS, _VALUES),
+            min_size=1,
+            max_size=6,
+        ),
+        interfere=st.sampled_from([None, "put", "delete_recreate"]),
+    )
+    def transaction(self, ops: list[tuple[str, str, Any]], interfere: str | None) -> None:
+        view: dict[str, Any] = {
+            key: item[0] for key in ("a", "b", "c") if (item := self._live(key)) is not None
+        }
+        read: set[str] = set()
+        written: dict[str, Any] = {}
+        missing = object()
+
+        async def body() -> list[Any]:
+            async with self.storage.transaction() as tx:
+                for kind, key, value in ops:
+                    if kind == "get":
+                        if key not in written:
+                            read.add(key)
+                        assert await tx.get(key, missing) == view.get(key, missing)
+                    elif kind == "put":
+                        tx.put(key, value)
+                        view[key] = written[key] = value
+                    elif kind == "delete":
+                        tx.delete(key)
+                        view.pop(key, None)
+                        written[key] = missing
+                    else:
+                        current = view.get(key, 0)
+                        if isinstance(current, bool) or not isinstance(current, int):
+                            tx.discard()
+                            return []
+                        tx.incr(key, 1)
+                        if key not in written:
+                            read.add(key)  # the staged incr's value depends on it
+                            assert await tx.get(key) == current + 1
+                        view[key] = written[key] = current + 1
+                if interfere and read:
+                    victim = sorted(read)[0]
+                    if interfere == "delete_recreate":
+                        await self.storage.delete(victim)
+                    self.interfered = (victim, await self.storage.put(victim, "other"))
+                self.committed = True  # (the commit runs when the block exits)
+                return []
+
+        self.interfered: tuple[str, int] | None = None
+        self.committed = False
+        before = {key: self._live(key) for key in ("a", "b", "c")}
+        try:
+            self.run(body())
+        except VersionConflictError:
+            assert self.interfered is not None, "a conflict without interference"
+            victim, version = self.interfered
+            self._new_version(victim, version)
+            self.model[victim] = ("other", version, None)
+            return
+        assert self.interfered is None, "committed over a concurrent write"
+        if not self.committed:
+            return
+        overwritten = {key for kind, key, _ in ops if kind in ("put", "delete")}
+        entries = []
+        for key, value in written.items():
+            if value is missing:
+                self.model.pop(key, None)
+                continue
+            entry = self.run(self.storage.get_entry(key))
+            assert entry is not None
+            assert entry.value == value
+            old = before[key]
+            ttl = old[2] if old is not None and key not in overwritten else None
+            entries.append((entry.version, key, value, ttl))
+        for version, key, value, ttl in sorted(entries):  # in the order the commit wrote
+            self._new_version(key, version)
+            self.model[key] = (value, version, ttl)
+
+    @rule(seconds=st.sampled_from([1, 6]))
+    def advance_and_purge(self, seconds: int) -> None:
+        self.clock.advance_sync(seconds)
+        if seconds > 1:
+            self.run(self.storage.purge_expired())
+            for key in [k for k in self.model if self._live(k) is None]:
+                del self.model[key]
+
+    @invariant()
+    def matches_the_model(self) -> None:
+        for key in ("a", "b", "c"):
+            entry = self.run(self.storage.get_entry(key))
+            live = self._live(key)
+            if live is None:
+                assert entry is None, (key, entry)
+            else:
+                assert entry is not None, key
+                assert (entry.value, entry.version) == (live[0], live[1]), (key, entry, live)
+
+
+def test_versions_and_transactions_match_a_dict_model(tmp_path: Path, backend_name: str) -> None:
+    """issue 18 #1 and #2 on every backend: a hypothesis state machine against a dict."""
+
+    class Machine(_StorageModel):
+        pass
+
+    Machine.backend_name = backend_name
+    Machine.directory = tmp_path
+    run_state_machine_as_test(
+        Machine,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
+
+
+def _fresh(tmp_path: Path, backend_name: str, **kwargs: Any) -> Storage:
+    """A fresh store (its own directory, or its own store name in the PostgreSQL table)."""
+    name = f"s{uuid.uuid4().hex[:12]}"
+    options: dict[str, Any] = {"fsync": False} if backend_name == "filesystem" else {}
+    return Storage.create(
+        name, data_dir=tmp_path / name, backend=backend_name, purge_interval=None,
+        **options, **kwargs,
+    )  # fmt: skip

@@ -607,10 +607,12 @@ class Storage(Lifecycle):
     def transaction(self) -> Transaction:
         """Start an optimistic transaction (``async with storage.transaction() as tx``).
 
-        Reads inside it are tracked; writes are buffered and committed at
-        the end of the block, atomically, only if none of the keys read or
-        written changed meanwhile (else :class:`VersionConflictError`, and
-        nothing is written). An exception in the block discards the writes.
+        Reads inside it are tracked and see the transaction's own staged
+        writes (``put``, ``delete``, ``incr``); writes are buffered and
+        committed at the end of the block, atomically, only if none of the
+        keys read changed meanwhile, a delete and re-create included (else
+        :class:`VersionConflictError`, and nothing is written). An exception
+        in the block discards the writes.
         """
         return Transaction(self)
 
