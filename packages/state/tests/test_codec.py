@@ -9,7 +9,6 @@ import attrs
 import pytest
 
 from pepperpy.core import InvalidArgumentError, ValidationError
-from pepperpy.state import _codec
 from pepperpy.state._codec import decode, encode
 
 
@@ -44,17 +43,8 @@ VALUE = Outer(
 )
 
 
-@pytest.fixture(params=["serialization", "builtin"])
-def structurer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "builtin":
-        monkeypatch.setattr(_codec, "_serialization", lambda: None)
-    elif _codec._serialization() is None:
-        pytest.skip("pepperpy-serialization is not installed")
-    return str(request.param)
-
-
-def test_round_trip(structurer: str) -> None:
-    """attrs values survive encode -> JSON-like -> decode, with or without serialization."""
+def test_round_trip() -> None:
+    """attrs values survive encode -> JSON-like -> decode through pepperpy-serialization."""
     data = encode(VALUE)
     assert "blue" == data["inner"]["color"]
     assert sorted(data["inner"]["weights"]) == [1, 2]
@@ -63,9 +53,8 @@ def test_round_trip(structurer: str) -> None:
     assert data == decode(data, Any)
 
 
-def test_builtin_structurer_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Data that does not fit the type raises ValidationError (built-in structurer)."""
-    monkeypatch.setattr(_codec, "_serialization", lambda: None)
+def test_structuring_errors() -> None:
+    """Data that does not fit the type raises ValidationError (issue 18 #9: one path)."""
     with pytest.raises(ValidationError):
         decode({"color": "green"}, Inner)
     with pytest.raises(ValidationError):

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from pepperpy.state._errors import (
+    ConcurrentWriterError,
     GuardRejectedError,
     SliceNotFoundError,
     StatePersistenceError,
@@ -62,6 +63,7 @@ from pepperpy.state._store import (
 from pepperpy.state._version import __version__
 
 __all__ = [
+    "ConcurrentWriterError",
     "ANY",
     "Change",
     "ChangeRecord",

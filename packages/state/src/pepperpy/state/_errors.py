@@ -5,6 +5,7 @@ from __future__ import annotations
 from pepperpy.core.exceptions import ConflictError, ExternalError, NotFoundError
 
 __all__ = [
+    "ConcurrentWriterError",
     "GuardRejectedError",
     "SliceNotFoundError",
     "StatePersistenceError",
@@ -32,6 +33,19 @@ class StatePersistenceError(ExternalError):
     """The state store failed to load or record a change; memory was left unchanged."""
 
     code = "pepperpy.state.persistence"
+
+
+class ConcurrentWriterError(ConflictError):
+    """Another :class:`~pepperpy.state.StateManager` writes to the same store.
+
+    A store has one writer at a time: a manager whose view of the store is
+    no longer current (another manager committed since it loaded) cannot
+    commit. Nothing was written or applied; stop this manager and start a
+    new one to load the current state, or give each manager its own prefix.
+    """
+
+    code = "pepperpy.state.concurrent_writer"
+    retryable = False
 
 
 class TransitionNotAllowedError(ConflictError):

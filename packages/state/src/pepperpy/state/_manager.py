@@ -18,6 +18,7 @@ from pepperpy.core.exceptions import (
 from pepperpy.core.types import MISSING, Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.state._codec import decode, encode
 from pepperpy.state._errors import (
+    ConcurrentWriterError,
     SliceNotFoundError,
     StatePersistenceError,
     VersionConflictError,
@@ -844,6 +845,9 @@ class StateManager(Lifecycle):
         snapshot = StateSnapshot(self._seq, slices, self._clock.time())
         try:
             await self._store.write_snapshot(snapshot)
+        except ConcurrentWriterError as exc:  # a newer snapshot is there: keep it
+            _log.warning("state %r: snapshot not written: %s", self.name, exc)
+            return
         except Exception:  # the log still has every change: nothing is lost
             _log.warning(
                 "state %r: snapshot failed (the change log is intact)", self.name, exc_info=True

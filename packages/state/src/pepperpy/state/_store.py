@@ -8,6 +8,13 @@ Crash safety comes from the shape of the data, not from multi-key transactions:
   or below it are deleted afterwards, and skipped on load if a crash left them.
 
 Loading replays the records newer than the snapshot, in sequence order.
+
+One writer at a time (issue 18 #8): a record is created only if no record
+has its number and the snapshot does not cover it, and a snapshot never
+replaces a newer one. A second :class:`~pepperpy.state.StateManager` on the
+same store, whose view is no longer current, so gets
+:class:`~pepperpy.state.ConcurrentWriterError` instead of overwriting the
+first one's records.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import attrs
 
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import JSONValue
+from pepperpy.state._errors import ConcurrentWriterError
 
 __all__ = [
     "ChangeRecord",
@@ -111,7 +119,11 @@ class StateStore(Protocol):
     """Where a :class:`~pepperpy.state.StateManager` keeps its state across restarts.
 
     Implementations must make :meth:`append` and :meth:`write_snapshot` atomic
-    (all of the record or none of it). :class:`StorageStateStore` uses a
+    (all of the record or none of it), and keep one writer at a time:
+    :meth:`append` creates a record only if no record has its ``seq`` and the
+    snapshot does not cover it, and :meth:`write_snapshot` never replaces a
+    newer snapshot; otherwise both raise
+    :class:`~pepperpy.state.ConcurrentWriterError`. :class:`StorageStateStore` uses a
     pepperpy-storage store; :class:`MemoryStateStore` keeps everything in
     memory (tests, or state that must survive only a manager restart).
     """
@@ -121,12 +133,21 @@ class StateStore(Protocol):
         ...
 
     async def append(self, record: ChangeRecord) -> None:
-        """Durably and atomically record one committed change."""
+        """Durably and atomically record one committed change (create-only)."""
         ...
 
     async def write_snapshot(self, snapshot: StateSnapshot) -> None:
-        """Atomically store *snapshot*, then drop the records it covers."""
+        """Atomically store *snapshot* unless a newer one is stored; drop the records it covers."""
         ...
+
+
+def _concurrent_writer(seq: int, store: object, why: str) -> ConcurrentWriterError:
+    return ConcurrentWriterError(
+        f"another StateManager writes to this store: {why}",
+        context={"seq": seq, "store": safe_repr(store)},
+        hint="Run one StateManager per store (or per prefix); restart this one to load the "
+        "current state. Nothing was written or applied.",
+    )
 
 
 def _check_json(value: Any) -> None:
@@ -165,15 +186,25 @@ class MemoryStateStore:
         return snapshot, records
 
     async def append(self, record: ChangeRecord) -> None:
-        """Keep *record* (as JSON text)."""
+        """Keep *record* (as JSON text), unless its number is taken or covered by the snapshot."""
         data = record.to_json()
         _check_json(data)
+        if record.seq in self._records:
+            raise _concurrent_writer(record.seq, self, f"change #{record.seq} is already recorded")
+        if self._snapshot is not None and int(self._snapshot["seq"]) >= record.seq:
+            raise _concurrent_writer(
+                record.seq, self, f"the snapshot already covers change #{record.seq}"
+            )
         self._records[record.seq] = json.dumps(data)
 
     async def write_snapshot(self, snapshot: StateSnapshot) -> None:
-        """Keep *snapshot* and drop the records it covers."""
+        """Keep *snapshot* (unless a newer one is kept) and drop the records it covers."""
         data = snapshot.to_json()
         _check_json(data)
+        if self._snapshot is not None and int(self._snapshot["seq"]) > snapshot.seq:
+            raise _concurrent_writer(
+                snapshot.seq, self, f"a newer snapshot (#{self._snapshot['seq']}) is stored"
+            )
         self._snapshot = json.loads(json.dumps(data))
         for seq in [s for s in self._records if s <= snapshot.seq]:
             del self._records[seq]
@@ -193,6 +224,10 @@ class _StorageLike(Protocol):
 
     async def scan(self, prefix: str, **kwargs: Any) -> Any: ...
 
+    async def get_entry(self, key: str) -> Any: ...
+
+    async def compare_and_set(self, key: str, value: Any, *, version: int) -> bool: ...
+
 
 class StorageStateStore:
     """A :class:`StateStore` on a pepperpy-storage ``Storage`` (SQLite by default).
@@ -200,7 +235,10 @@ class StorageStateStore:
     Keys: ``<prefix>snapshot`` holds the snapshot, ``<prefix>log/<seq>`` one
     record per committed change (zero-padded so a prefix scan returns them in
     order). Each is a single ``put``, which the storage backend commits
-    atomically.
+    atomically. A log record is written create-only (``compare_and_set(...,
+    version=0)``) and the snapshot with a compare-and-set on its version, so a
+    second manager on the same keys gets
+    :class:`~pepperpy.state.ConcurrentWriterError`, in this process or another.
 
     Args:
         storage: A started ``Storage`` (the caller owns its lifecycle).
@@ -239,12 +277,40 @@ class StorageStateStore:
         return snapshot, records
 
     async def append(self, record: ChangeRecord) -> None:
-        """Write *record* with one put."""
-        await self._storage.put(self._log_key(record.seq), record.to_json())
+        """Create *record* with one put; refuse a number that is taken or below the snapshot.
+
+        Raises:
+            ConcurrentWriterError: Another manager wrote this change number
+                (the record is there, or a snapshot already covers it).
+        """
+        key = self._log_key(record.seq)
+        if not await self._storage.compare_and_set(key, record.to_json(), version=0):
+            raise _concurrent_writer(record.seq, self, f"change #{record.seq} is already recorded")
+        # A snapshot writes first and deletes the records it covers afterwards, so
+        # a number freed that way is below the snapshot: our record would be skipped.
+        raw = await self._storage.get(f"{self._prefix}snapshot", None)
+        if raw is not None and int(raw["seq"]) >= record.seq:
+            await self._storage.delete(key)
+            raise _concurrent_writer(
+                record.seq, self, f"the snapshot already covers change #{record.seq}"
+            )
 
     async def write_snapshot(self, snapshot: StateSnapshot) -> None:
-        """Write *snapshot* with one put, then delete the records it covers."""
-        await self._storage.put(f"{self._prefix}snapshot", snapshot.to_json())
+        """Write *snapshot* unless a newer one is stored, then delete the records it covers.
+
+        Raises:
+            ConcurrentWriterError: A newer snapshot is stored (written by another manager).
+        """
+        name = f"{self._prefix}snapshot"
+        while True:
+            entry = await self._storage.get_entry(name)
+            if entry is not None and int(entry.value["seq"]) > snapshot.seq:
+                raise _concurrent_writer(
+                    snapshot.seq, self, f"a newer snapshot (#{entry.value['seq']}) is stored"
+                )
+            version = 0 if entry is None else int(entry.version)
+            if await self._storage.compare_and_set(name, snapshot.to_json(), version=version):
+                break
         cursor: str | None = None
         stale: list[str] = []
         while True:
