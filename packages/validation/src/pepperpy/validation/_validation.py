@@ -9,7 +9,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
-from pepperpy.validation._errors import ValidationError, Violation
+from pepperpy.serialization import MAX_DEPTH
+from pepperpy.validation._errors import SchemaError, ValidationError, Violation
 from pepperpy.validation._messages import DEFAULT_CATALOG, Messages
 from pepperpy.validation._schema import CrossCheck, Extra, Schema, _pointer
 
@@ -35,7 +36,8 @@ class Validation:
         coerce: Coercing mode for specs and classes given here.
         extra: What to do with unknown keys (``"ignore"``, ``"forbid"``, ``"keep"``).
         messages: A :class:`Messages` catalog or a mapping of templates by code.
-        max_depth: Nesting limit for the schema-less JSON check.
+        max_depth: Nesting limit for the schema-less JSON check (1 to
+            :data:`pepperpy.serialization.MAX_DEPTH`).
     """
 
     __slots__ = ("max_depth", "messages", "schema")
@@ -55,6 +57,12 @@ class Validation:
             else (DEFAULT_CATALOG if messages is None else Messages(messages))
         )
         self.messages = catalog
+        if not 0 < max_depth <= MAX_DEPTH:
+            raise SchemaError(
+                f"max_depth must be between 1 and {MAX_DEPTH}, got {max_depth!r}",
+                context={"max_depth": max_depth},
+                hint=f"The decoders refuse data nested deeper than {MAX_DEPTH} levels anyway.",
+            )
         self.max_depth = max_depth
         self.schema: Schema[Any] | None
         if schema is None or isinstance(schema, Schema):
