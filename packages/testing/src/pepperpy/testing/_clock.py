@@ -36,6 +36,10 @@ class _JumpingSelector(selectors.BaseSelector):
             return events
         loop = self._loop_ref[0]
         if timeout is not None and loop.autojump:
+            if loop.waiting_on_real_work():
+                # a thread or a write is in flight: it finishes in real time, so
+                # wait for it (a little at a time) instead of skipping past it
+                return self._real.select(min(timeout, 0.01))
             loop.jump(timeout)  # nothing else can happen before the next timer: go there
             return []
         # No timer pending (or manual mode): wait for real I/O, a little at a time.
@@ -55,10 +59,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     loop moves time straight to the next one, so ``await asyncio.sleep(3600)``
     returns at once while the program sees an hour pass. Real I/O still works
     (sockets are polled without blocking first).
+
+    Time never jumps while real work is in flight (looptime's rule): executor
+    jobs (``run_in_executor``, ``asyncio.to_thread``) still running, or data
+    waiting to be written to a socket. The loop waits for them in real time, so
+    ``wait_for(to_thread(work), timeout=30)`` sees the work finish, not a
+    timeout that virtual time skipped to.
     """
 
     def __init__(self, *, autojump: bool = True, start: float = 0.0) -> None:
         self._virtual_now = start
+        self._executor_jobs = 0
         self.autojump = autojump
         ref: list[VirtualTimeLoop] = []
         super().__init__(_JumpingSelector(selectors.DefaultSelector(), ref))
@@ -67,6 +78,27 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def time(self) -> float:
         """The virtual monotonic time."""
         return self._virtual_now
+
+    def run_in_executor(self, executor: Any, func: Callable[..., T], *args: Any) -> Any:  # type: ignore[override]
+        """:meth:`asyncio.AbstractEventLoop.run_in_executor`, counted as real work in flight."""
+        future = super().run_in_executor(executor, func, *args)
+        self._executor_jobs += 1
+        future.add_done_callback(self._executor_job_done)
+        return future
+
+    def _executor_job_done(self, _future: Any) -> None:
+        self._executor_jobs -= 1
+
+    def waiting_on_real_work(self) -> bool:
+        """Whether executor jobs are running or a socket has data waiting to be written."""
+        if self._executor_jobs:
+            return True
+        selector: Any = self._selector  # type: ignore[attr-defined]
+        try:
+            keys = list(selector.get_map().values())
+        except Exception:
+            return False
+        return any(key.events & selectors.EVENT_WRITE for key in keys)
 
     def jump(self, seconds: float) -> None:
         """Move virtual time forward by *seconds* (timers fire on the next iteration)."""

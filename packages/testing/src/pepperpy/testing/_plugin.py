@@ -3,7 +3,9 @@
 Loaded automatically wherever pepperpy-testing is installed. Fixtures:
 
 - ``manual_clock``: a :class:`pepperpy.core.types.ManualClock`.
-- ``virtual_clock``: a :class:`VirtualClock`; run async code with ``virtual_clock.run(...)``.
+- ``virtual_clock``: a :class:`VirtualClock`; run async code with ``virtual_clock.run(...)``,
+  or mark an ``async def`` test ``@pytest.mark.pepperpy_virtual_time`` to run it on
+  virtual time without calling ``run``.
 - ``pepperpy_data_dir``: a temporary data directory, also set as ``PEPPERPY_DATA_DIR``.
 - ``http_server``: a running :class:`HttpTestServer` (needs aiohttp and pytest-asyncio).
 - ``redis_url``, ``redis_namespace``, ``redis_client``, ``postgres_dsn``: real servers for
@@ -20,10 +22,12 @@ Package-specific fixtures appear when those packages are installed (imported laz
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -37,12 +41,60 @@ from pepperpy.testing._services import (
     register_async_fixtures,
 )
 
+VIRTUAL_TIME = "pepperpy_virtual_time"
+"""The marker putting an ``async def`` test on virtual time."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the plugin's markers."""
     config.addinivalue_line(
         "markers", "pepperpy_slow: a PepperPy test that takes more than a few seconds"
     )
+    config.addinivalue_line(
+        "markers",
+        f"{VIRTUAL_TIME}(autojump=True): run this async test on a VirtualClock's event loop "
+        "(asyncio.sleep, timeouts and the virtual_clock fixture all on virtual time)",
+    )
+
+
+def _marker(obj: Any) -> Any:
+    marks = getattr(obj, "pytestmark", [])
+    for mark in marks if isinstance(marks, list) else [marks]:
+        if getattr(mark, "name", None) == VIRTUAL_TIME:
+            return mark
+    return None
+
+
+def _on_virtual_time(fn: Callable[..., Any], autojump: bool) -> Callable[..., Any]:
+    """A sync test function running the coroutine test *fn* on a virtual-time loop."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        clock = kwargs.get("virtual_clock")
+        if not isinstance(clock, VirtualClock):
+            clock = VirtualClock(autojump=autojump)
+        return clock.run(fn(*args, **kwargs))
+
+    return run
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Turn ``@pytest.mark.pepperpy_virtual_time`` coroutine tests into virtual-time tests.
+
+    The test function is replaced (in its module or class) by a plain function
+    running the coroutine on a :class:`VirtualClock` (the ``virtual_clock``
+    fixture's, when the test asks for it); pytest then collects that as usual
+    (parametrize included), and no asyncio plugin runs it on a real-time loop.
+    """
+    if not inspect.iscoroutinefunction(obj):
+        return
+    mark = _marker(obj)
+    holder = getattr(collector, "obj", None)
+    if mark is None or holder is None or getattr(holder, name, None) is not obj:
+        return
+    test = cast("Callable[..., Any]", obj)
+    setattr(holder, name, _on_virtual_time(test, bool(mark.kwargs.get("autojump", True))))
 
 
 @pytest.fixture

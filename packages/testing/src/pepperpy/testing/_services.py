@@ -1,8 +1,9 @@
 """Real Redis and PostgreSQL servers for backend tests (fixtures ``redis_url``, ``postgres_dsn``).
 
 A server named by ``$PEPPERPY_REDIS_URL`` / ``$PEPPERPY_POSTGRES_DSN`` is used when it
-answers. Otherwise, in a checkout with ``tools/services.py`` (the PepperPy repository and
-projects that copy it), one is started for the test session and stopped afterwards.
+answers. Otherwise one is started for the test session from this package's own code
+(:mod:`pepperpy.testing._servers`: redis-server, or initdb + pg_ctl, on 127.0.0.1) and
+stopped afterwards; the plugin never executes files from the project under test.
 Without a server the backend tests skip with the reason, except under
 ``PEPPERPY_REQUIRE_SERVICES=1`` (CI), where they fail: a backend suite may never pass
 by skipping.
@@ -15,8 +16,6 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -33,21 +32,7 @@ def services_unavailable(reason: str) -> NoReturn:
     """Skip the test because a server is missing, or fail it when services are required."""
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{reason} ({REQUIRE_ENV}=1, so backend tests may not be skipped)")
-    pytest.skip(f"{reason}; run `python tools/services.py start` or set the variable")
-
-
-def _services_tool(start: Path) -> ModuleType | None:
-    """Load ``tools/services.py`` from *start* or one of its parents, if there is one."""
-    for parent in [start, *start.parents]:
-        candidate = parent / "tools" / "services.py"
-        if candidate.is_file():
-            spec = importlib.util.spec_from_file_location("_pepperpy_services", candidate)
-            if spec is None or spec.loader is None:
-                return None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-    return None
+    pytest.skip(f"{reason}; install the server or set {REDIS_ENV} / {POSTGRES_ENV}")
 
 
 def _answers(url: str, default_port: int, probe: bytes, ok: Callable[[bytes], bool]) -> bool:
@@ -88,19 +73,21 @@ def _server(
             services_unavailable(f"${variable}={url} does not answer")
         yield url
         return
-    tool = _services_tool(request.config.rootpath)
-    if tool is None:
-        services_unavailable(f"${variable} is not set and tools/services.py is not here")
-    env_file = tmp_path_factory.mktemp("services") / "services.env"
-    only = {"redis": which == "redis", "postgres": which == "postgres"}
+    from pepperpy.testing import _servers
+
+    start, stop, key = (
+        (_servers.start_redis, _servers.stop_redis, "url")
+        if which == "redis"
+        else (_servers.start_postgres, _servers.stop_postgres, "dsn")
+    )
     try:
-        values = tool.start(env_file, install=False, **only)
-    except tool.ServiceError as exc:
-        services_unavailable(f"{which} could not be started: {exc}")
+        state = start()
+    except _servers.ServiceError as exc:
+        services_unavailable(f"${variable} is not set and {which} could not be started: {exc}")
     try:
-        yield values[variable]
+        yield state[key]
     finally:
-        tool.stop(env_file)
+        stop(state)
 
 
 @pytest.fixture(scope="session")
