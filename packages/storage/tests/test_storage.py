@@ -648,6 +648,25 @@ async def test_transaction_reads_its_own_writes(store: Storage) -> None:
         tx.discard()
 
 
+async def test_transaction_reads_its_own_writes_with_ttls(
+    store: Storage, clock: ManualClock
+) -> None:
+    """issue 18 #2: a staged write's TTL counts for the transaction's own reads too."""
+    await store.put("n", 5, ttl=100)
+    async with store.transaction() as tx:
+        tx.put("t", "soon", ttl=5)
+        tx.incr("n", 1)  # keeps the stored TTL, as incr does
+        assert await tx.get("t") == "soon"
+        clock.advance_sync(6)
+        assert await tx.get("t", "expired") == "expired"
+        assert await tx.get("n") == 6
+    assert await store.get("t") is None
+    entry = await store.get_entry("n")
+    assert entry is not None
+    assert entry.value == 6
+    assert entry.expires_at == clock.time() - 6 + 100
+
+
 _SCAN_KEYS = [
     "x",
     "x\ud7ff",
@@ -707,7 +726,7 @@ async def test_scan_with_an_impossible_prefix_is_a_key_error(store: Storage, pre
 @given(
     prefix=st.text(
         st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF)
-        | st.sampled_from(["x", "\ud7ff", "\ue000", "\U0010ffff"]),
+        | st.sampled_from(["x", "\ud7ff", "\ud800", "\udfff", "\ue000", "\U0010ffff"]),
         max_size=3,
     )
 )

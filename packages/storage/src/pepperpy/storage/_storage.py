@@ -799,13 +799,13 @@ class Transaction:
             row = None  # overwritten by this transaction: the stored value does not matter
         else:
             row = await self._read(key)
+        now = storage.clock.time()
         if staged:
             rows = _OneRow(row)
-            now = storage.clock.time()
             for op in staged:
                 apply_op(op, rows, now)
             row = rows.row
-        if row is None:
+        if row is None or not row.alive(now):
             return default
         return storage._codec.decode(row.value, type, key)
 
