@@ -8,18 +8,20 @@ from pepperpy.core import PepperPyError
 from pepperpy.pipeline import ItemDroppedError, PipelineError, StepError, StepFailure
 
 
-def test_step_error_names_step_item_and_cause():
+def test_step_error_names_step_item_type_and_cause():
     cause = ValueError("bad value")
     error = StepError({"id": 1}, "validate", cause, attempts=3)
     assert isinstance(error, PipelineError)
     assert isinstance(error, PepperPyError)
     assert error.code == "pepperpy.pipeline.step_failed"
     assert "validate" in str(error)
-    assert "{'id': 1}" in str(error)
+    assert "{'id': 1}" not in str(error)  # items may hold secrets (issue 20 #4)
+    assert "dict item" in str(error)
+    assert error.item == {"id": 1}
     assert "ValueError: bad value" in str(error)
     assert error.hint
     data = error.to_dict()
-    assert data["context"] == {"step": "validate", "item": "{'id': 1}", "attempts": 3}
+    assert data["context"] == {"step": "validate", "item_type": "dict", "attempts": 3}
     assert data["cause"]["type"] == "ValueError"
 
 

@@ -11,6 +11,13 @@ from pepperpy.core.exceptions import PepperPyError, safe_repr
 __all__ = ["ItemDroppedError", "PipelineError", "StepError", "StepFailure"]
 
 
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return safe_repr(exc)
+
+
 class PipelineError(PepperPyError):
     """The root of the errors a pipeline raises on purpose."""
 
@@ -21,7 +28,8 @@ class StepError(PipelineError):
     """A step failed on an item and its error policy says to stop.
 
     The original exception is chained as ``__cause__`` and also available as
-    :attr:`cause`.
+    :attr:`cause`. The item is kept on :attr:`item` but never rendered (its
+    type is): an item may hold secrets, and the error reaches logs.
 
     Attributes:
         item: The item the step was given.
@@ -33,8 +41,9 @@ class StepError(PipelineError):
 
     def __init__(self, item: Any, step: str, cause: BaseException, *, attempts: int = 1) -> None:
         super().__init__(
-            f"step {step!r} failed on item {safe_repr(item)}: {type(cause).__name__}: {cause}",
-            context={"step": step, "item": safe_repr(item), "attempts": attempts},
+            f"step {step!r} failed on a {type(item).__name__} item: "
+            f"{type(cause).__name__}: {_safe_str(cause)}",
+            context={"step": step, "item_type": type(item).__name__, "attempts": attempts},
             hint="Fix the step, or give it on_error='skip'/'dead_letter' or a retry policy.",
         )
         self.item = item
@@ -61,7 +70,7 @@ class StepFailure:
         attempts: How many times the step was called for this item.
     """
 
-    item: Any
+    item: Any = attrs.field(repr=False)  # may hold secrets; never rendered
     step: str
     error: BaseException
     attempts: int = 1

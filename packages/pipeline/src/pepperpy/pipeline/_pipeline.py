@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Executor
+from contextlib import aclosing
 from typing import Any, Generic, TypeVar, cast, overload
 
 import attrs
@@ -456,7 +457,8 @@ class Pipeline(Generic[In, Out]):
                 if out is DROP:
                     continue
                 if type(out) is _Many:
-                    produced.extend(out.items)
+                    async with aclosing(step.expand(out)) as values:
+                        produced.extend([v async for v in values])
                 else:
                     produced.append(out)
             items = produced
@@ -486,8 +488,9 @@ class Pipeline(Generic[In, Out]):
                 rest = Pipeline[Any, Any](self.name)
                 rest._steps = self._steps[index + 1 :]
                 outputs: list[Any] = []
-                for sub in out.items:
-                    outputs.extend(await rest.process_all(sub))
+                async with aclosing(step.expand(out)) as values:
+                    async for sub in values:
+                        outputs.extend(await rest.process_all(sub))
                 if not outputs:
                     return cast("Out", self._dropped(item, step.name, default))
                 if len(outputs) > 1:

@@ -6,7 +6,7 @@ import asyncio
 import enum
 import inspect
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, Final, Literal, Union
 
@@ -58,12 +58,19 @@ class StepKind(str, enum.Enum):
 
 
 class _Many:
-    """Several outputs for one input (fan-out); never leaks to users."""
+    """Several outputs for one input (fan-out); never leaks to users.
 
-    __slots__ = ("items",)
+    Either a ready list (``items``) or a lazy ``source`` (an iterator or async
+    iterator that a flat_map step returned) read one output at a time by
+    :meth:`Step.expand`, so a large fan-out is never held whole in memory.
+    """
 
-    def __init__(self, items: list[Any]) -> None:
+    __slots__ = ("item", "items", "source")
+
+    def __init__(self, items: list[Any], source: Any = None, item: Any = None) -> None:
         self.items = items
+        self.source = source
+        self.item = item
 
 
 @attrs.define(slots=True)
@@ -278,15 +285,13 @@ class Step:
     async def _call_with_retry(self, item: Any) -> tuple[Any, int]:
         policy = self.retry
         attempt = 1
-        started = 0.0
+        started = policy.clock.monotonic() if policy is not None else 0.0  # the first call
         while True:
             try:
                 return await self._call(item), attempt
             except Exception as exc:
                 if policy is None:
                     raise _Failed(exc, attempt) from exc
-                if attempt == 1:
-                    started = policy.clock.monotonic()
                 wait = policy.next_delay(attempt, exc, started)
                 if wait is None:
                     raise _Failed(exc, attempt) from exc
@@ -336,7 +341,7 @@ class Step:
                 out = item if out else DROP
             else:  # FLAT_MAP and BRANCH: an iterable of outputs
                 try:
-                    out = await _collect(out, self.name)
+                    out = _fan_out(out, self.name, item)
                 except Exception as exc:
                     raise _Failed(exc, 1) from exc
         except _Failed as failed:
@@ -354,7 +359,9 @@ class Step:
         if out is DROP:
             stats.dropped += 1
         elif type(out) is _Many:
-            if out.items:
+            if out.source is not None:
+                pass  # counted as expand() yields
+            elif out.items:
                 stats.emitted += len(out.items)
             else:
                 stats.dropped += 1
@@ -386,6 +393,44 @@ class Step:
         stats.dropped += 1
         return out
 
+    async def expand(self, many: _Many) -> AsyncGenerator[Any, None]:
+        """Yield the outputs of a fan-out, reading a lazy one as the consumer asks.
+
+        A lazy fan-out that fails part way follows the step's error policy: the
+        outputs already yielded stay, then ``"fail"`` raises :class:`StepError`
+        and ``"skip"``/``"dead_letter"`` end the fan-out. The source is closed
+        when the caller stops early.
+        """
+        source = many.source
+        if source is None:
+            for value in many.items:
+                yield value
+            return
+        stats = self.stats
+        emitted = 0
+        try:
+            try:
+                if isinstance(source, AsyncIterable):
+                    async for value in source:
+                        emitted += 1
+                        stats.emitted += 1
+                        yield value
+                else:
+                    for value in source:
+                        emitted += 1
+                        stats.emitted += 1
+                        yield value
+            except Exception as exc:
+                await self._handle_failure(many.item, _Failed(exc, 1))
+        finally:
+            if emitted == 0:
+                stats.dropped += 1
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            elif inspect.isgenerator(source):
+                source.close()
+
     async def _handle_failure(self, item: Any, failed: _Failed) -> Any:
         self.stats.errors += 1
         if self.on_error == "skip":
@@ -407,15 +452,17 @@ class _Failed(Exception):
         self.attempts = attempts
 
 
-async def _collect(out: Any, step: str) -> Any:
+def _fan_out(out: Any, step: str, item: Any) -> Any:
     if out is DROP or out is None:
         return DROP
     if isinstance(out, _Many):
         return out
-    if isinstance(out, AsyncIterable):
-        return _Many([x async for x in out])
-    if isinstance(out, Iterable) and not isinstance(out, (str, bytes, bytearray)):
+    if isinstance(out, (list, tuple)):
         return _Many(list(out))
+    if isinstance(out, AsyncIterable) or (
+        isinstance(out, Iterable) and not isinstance(out, (str, bytes, bytearray))
+    ):
+        return _Many([], source=out, item=item)
     raise TypeError(
         f"flat_map step {step!r} must return an iterable or async iterable, "
         f"got {type(out).__name__}"

@@ -6,9 +6,11 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from pepperpy.pipeline._errors import PipelineError
 from pepperpy.pipeline._step import DROP, Step, StepKind, _Many
 
 __all__ = ["PipelineStream", "merge"]
@@ -28,6 +30,44 @@ class _Marker:
 
 _END = _Marker("END")
 _ERROR = _Marker("ERROR")
+
+
+def _own_cancel(exc: BaseException, stopping: bool) -> bool:
+    """Whether *exc* cancels the running task itself (so it must propagate).
+
+    A ``CancelledError`` raised by user code (a step that awaited a future
+    someone else cancelled) is not the task's own cancellation: on Python 3.11+
+    ``Task.cancelling()`` tells them apart; on 3.10 the run's *stopping* flag does.
+    """
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    if stopping:
+        return True
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() > 0
+
+
+def _as_error(exc: BaseException, where: str | None) -> BaseException:
+    """Exceptions pass as they are; other BaseExceptions from user code are wrapped.
+
+    ``KeyboardInterrupt`` and ``SystemExit`` reach the consumer unchanged. A
+    ``CancelledError``, ``GeneratorExit`` or other ``BaseException`` raised by a step
+    or a source becomes a :class:`PipelineError` (cause chained), so the consumer is
+    not mistaken for cancelled and the stream ends cleanly.
+    """
+    if isinstance(exc, (Exception, KeyboardInterrupt, SystemExit)):
+        return exc
+    origin = f"step {where!r}" if where is not None else "the source"
+    error = PipelineError(
+        f"{origin} raised {type(exc).__name__}; the stream was stopped",
+        code="pepperpy.pipeline.aborted",
+        context={"step": where, "exception": type(exc).__name__},
+        hint="Steps and sources should raise Exception subclasses; a CancelledError or "
+        "GeneratorExit from user code ends the stream.",
+    )
+    error.__cause__ = exc
+    return error
 
 
 class _Stage:
@@ -105,12 +145,15 @@ class _Stage:
                 if out is DROP:
                     continue
                 if type(out) is _Many:
-                    for value in out.items:
-                        await put(value)
+                    async with aclosing(step.expand(out)) as values:
+                        async for value in values:
+                            await put(value)
                 else:
                     await put(out)
-        except Exception as exc:
-            self.r.fail(exc)
+        except BaseException as exc:
+            if self.r.own_cancel(exc):
+                raise
+            self.r.fail(exc, self.step.name)
 
     async def _ordered_worker(self) -> None:
         get = self.inq.get
@@ -159,8 +202,9 @@ class _Stage:
                     while self.next_emit in done:
                         out = done.pop(self.next_emit)
                         if type(out) is _Many:
-                            for value in out.items:
-                                await put(value)
+                            async with aclosing(step.expand(out)) as values:
+                                async for value in values:
+                                    await put(value)
                         elif out is not DROP:
                             await put(out)
                         self.next_emit += 1
@@ -171,8 +215,10 @@ class _Stage:
                                 waiter.set_result(None)
                 finally:
                     self.flushing = False
-        except Exception as exc:
-            self.r.fail(exc)
+        except BaseException as exc:
+            if self.r.own_cancel(exc):
+                raise
+            self.r.fail(exc, self.step.name)
 
     async def _batch_worker(self) -> None:
         step = self.step
@@ -218,8 +264,10 @@ class _Stage:
                 batch.append(item)
                 if len(batch) >= size:
                     await flush()
-        except Exception as exc:
-            self.r.fail(exc)
+        except BaseException as exc:
+            if self.r.own_cancel(exc):
+                raise
+            self.r.fail(exc, self.step.name)
         finally:
             if getter is not None and not getter.done():
                 getter.cancel()
@@ -242,12 +290,18 @@ class _Run:
         self.buffer = buffer
         self.tasks: list[asyncio.Task[None]] = []
         self.error: BaseException | None = None
+        self.stopping = False  # set before the run cancels its own tasks
         self.out: asyncio.Queue[Any] = asyncio.Queue(buffer)
 
-    def fail(self, exc: BaseException) -> None:
+    def own_cancel(self, exc: BaseException) -> bool:
+        """Whether *exc* is this run cancelling its task (not a step's own CancelledError)."""
+        return _own_cancel(exc, self.stopping)
+
+    def fail(self, exc: BaseException, where: str | None = None) -> None:
         if self.error is not None:
             return
-        self.error = exc
+        self.error = _as_error(exc, where)
+        self.stopping = True
         current = asyncio.current_task()
         for task in self.tasks:
             if task is not current:
@@ -267,7 +321,9 @@ class _Run:
             else:
                 for item in source:
                     await put(item)
-        except Exception as exc:
+        except BaseException as exc:
+            if self.own_cancel(exc):
+                raise
             self.fail(exc)
             return
         await put(_END)
@@ -297,6 +353,7 @@ class _Run:
             await self._teardown()
 
     async def _teardown(self) -> None:
+        self.stopping = True
         for task in self.tasks:
             task.cancel()
         if self.tasks:
@@ -371,6 +428,7 @@ async def merge(*sources: AsyncIterable[T] | Iterable[T], buffer: int = 64) -> A
     """
     queue: asyncio.Queue[Any] = asyncio.Queue(buffer)
     errors: list[BaseException] = []
+    stopping = False
 
     async def read(src: AsyncIterable[T] | Iterable[T]) -> None:
         try:
@@ -380,8 +438,10 @@ async def merge(*sources: AsyncIterable[T] | Iterable[T], buffer: int = 64) -> A
             else:
                 for item in src:
                     await queue.put(item)
-        except Exception as exc:
-            errors.append(exc)
+        except BaseException as exc:
+            if _own_cancel(exc, stopping):
+                raise
+            errors.append(_as_error(exc, None))
             while not queue.empty():
                 queue.get_nowait()
             queue.put_nowait(_ERROR)
@@ -401,6 +461,7 @@ async def merge(*sources: AsyncIterable[T] | Iterable[T], buffer: int = 64) -> A
             else:
                 yield item
     finally:
+        stopping = True
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
