@@ -167,13 +167,18 @@ def _internal_app(state: State) -> web.Application:
     return app
 
 
+_DEAF_TRANSPORTS: list[asyncio.BaseTransport] = []
+
+
 class _Deaf(asyncio.Protocol):
     """Accepts a connection and never reads from it: the peer's writes pile up."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         transport.pause_reading()
-        self.transport = transport
+        # A paused transport is out of the selector: without this reference the
+        # garbage collector would close it, and the test would see a reset.
+        _DEAF_TRANSPORTS.append(transport)
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +205,8 @@ def state() -> Iterator[State]:
         ready.set()
         await stop.wait()
         deaf.close()
+        for transport in _DEAF_TRANSPORTS:
+            transport.close()
         for runner in runners:
             await runner.cleanup()
 

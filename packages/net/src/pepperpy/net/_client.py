@@ -1027,7 +1027,12 @@ class HttpClient(Lifecycle):
             if auth is MISSING and retry is None and follow_redirects is None
             else self._options(auth, retry, follow_redirects)
         )
-        return await self._send(built, options)
+        if self._session is None:
+            self._ensure_running()
+        response = await self._send_retrying(built, options, True)
+        if not options.follow or response.status not in _REDIRECTS:
+            return response
+        return await self._redirects(built, response, options)
 
     def stream(
         self,

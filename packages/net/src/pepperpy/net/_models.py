@@ -269,20 +269,46 @@ class Response:
         """
         if self._body is not _NO_BODY:
             return bytes(self._body)
-        parts: list[bytes] = []
+        raw = self._raw
+        limit = self._max_size
+        if self.request.method == "HEAD" or raw.status in (204, 304):
+            limit = None  # no body follows, whatever Content-Length announces
+        content = raw.content
         try:
-            async for chunk in self._chunks(None):
-                parts.append(chunk)
-        except BaseException:
+            announced = raw.content_length
+            if limit is not None and announced is not None and announced > limit:
+                raise self._limit_error(announced, announced=True)
+            body = await content.readany()
+            size = len(body)
+            if limit is not None and size > limit:
+                raise self._limit_error(size, announced=False)
+            if body and not content.at_eof():  # more than one chunk: the counted loop
+                parts = [body]
+                while True:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise self._limit_error(size, announced=False)
+                    parts.append(chunk)
+                body = b"".join(parts)
+        except BaseException as exc:
             self._abort()
+            if isinstance(exc, Exception) and not isinstance(exc, NetworkError):
+                raise translate_error(exc, self.request) from exc
             raise
-        body = parts[0] if len(parts) == 1 else b"".join(parts)
         self._body = body
-        await self._settle()
+        if self.request.content is None:
+            self.release()  # no request body writer to wait for
+        else:
+            await self._settle()
         return body
 
-    async def _chunks(self, chunk_size: int | None) -> AsyncIterator[bytes]:
-        """The one body reader: decoded chunks, counted against the limit as they come.
+    async def _chunks(self, chunk_size: int) -> AsyncIterator[bytes]:
+        """Decoded chunks for :meth:`iter_bytes`, counted against the limit as they come.
+
+        :meth:`read` runs the same count inline (it is on every request's path).
 
         aiohttp decodes gzip/deflate/br/zstd a bounded step at a time and stops
         reading the socket while its buffer is full, so stopping here stops the
@@ -299,10 +325,7 @@ class Response:
         size = 0
         try:
             while True:
-                if chunk_size is None:
-                    chunk = await content.readany()
-                else:
-                    chunk = await content.read(chunk_size)
+                chunk = await content.read(chunk_size)
                 if not chunk:
                     return
                 size += len(chunk)
