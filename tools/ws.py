@@ -55,7 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"core"},
     "storage": {"core", "serialization", "io"},
     "cache": {"core", "serialization"},
-    "state": {"core", "storage"},
+    "state": {"core", "storage", "serialization"},
     "event": {"core", "context", "serialization"},
     "task": {"core", "context"},
     "pipeline": {"core"},
