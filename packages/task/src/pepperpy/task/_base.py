@@ -327,6 +327,7 @@ class DurableQueueBase(Lifecycle):
         self.clock = clock
         self.task_timeout = task_timeout
         self._timeouts: dict[str, float | None] = {}
+        self._lingering: dict[str, asyncio.Future[Any]] = {}
         self._crons: list[_CronSpec] = []
         self._cron_tasks: list[asyncio.Task[None]] = []
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -944,14 +945,18 @@ class DurableQueueBase(Lifecycle):
         if not work.done():
             if isinstance(work, asyncio.Task):
                 work.cancel()
-            # A thread cannot be interrupted: the slot stays taken until it ends.
-            await asyncio.gather(work, return_exceptions=True)
-            raise TaskTimeoutError(
+                await asyncio.gather(work, return_exceptions=True)
+            error = TaskTimeoutError(
                 f"durable task {claim.name!r} ({claim.id}) timed out after {timeout}s",
                 context={"task_id": claim.id, "timeout": timeout, "attempt": claim.attempt},
                 hint="Raise the timeout (register(timeout=) or task_timeout=), or make the "
                 "task faster.",
             )
+            if not isinstance(work, asyncio.Task):
+                # A thread cannot be interrupted: _execute stores the failure, then
+                # keeps the slot until the thread ends.
+                self._lingering[claim.id] = work
+            raise error
         result = work.result()
         return (await result) if asyncio.iscoroutine(result) else result
 
@@ -978,6 +983,9 @@ class DurableQueueBase(Lifecycle):
                 text = f"{type(exc).__name__}: {exc}"
                 final = claim.attempt >= claim.max_attempts or not self.retry.should_retry(exc)
                 await self._store_failure(claim, text, final=final)
+                thread = self._lingering.pop(task_id, None)
+                if thread is not None:  # a timed-out sync attempt: its slot ends with it
+                    await asyncio.gather(thread, return_exceptions=True)
                 return
             now = self.clock.time()
             try:
@@ -996,6 +1004,7 @@ class DurableQueueBase(Lifecycle):
                 if not stored:
                     _fenced(task_id, "its result")
         finally:
+            self._lingering.pop(task_id, None)
             self._running.pop(task_id, None)
             self._handles.pop(task_id, None)
             self._cancel_requested.discard(task_id)
