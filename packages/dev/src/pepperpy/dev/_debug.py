@@ -14,8 +14,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, TextIO, TypeVar
 
+from pepperpy.core import default_redactor, redact_text
 from pepperpy.core.exceptions import safe_repr
-from pepperpy.dev._redact import redact_text
 
 __all__ = ["debug", "format_exception", "install_excepthook"]
 
@@ -60,9 +60,12 @@ def debug(*values: Any, file: TextIO | None = None, redact: bool = True) -> Any:
 
     ``debug(user.id, len(items))`` prints ``app.py:12 user.id = 7, len(items) = 3``.
     Returns its argument (or a tuple of them) so it can wrap an expression in place.
-    Output goes to pepperpy.logging at DEBUG level when that package is installed,
-    otherwise to *file* (stderr). ``PEPPERPY_DEBUG=0`` switches it off. Values of
-    secret-looking names are masked unless ``redact=False``.
+    Output goes to pepperpy.logging at DEBUG level when that package is loaded
+    and a sink would show a DEBUG record of ``pepperpy.dev``; otherwise to *file*
+    (stderr): a helper you called always shows its output. ``PEPPERPY_DEBUG=0``
+    switches it off. Secrets are masked by pepperpy.core's redactor (values of
+    secret-looking names, secret objects, dataclass/attrs fields, URL passwords)
+    unless ``redact=False``. Never raises, even for values whose ``repr`` raises.
     """
     result = values[0] if len(values) == 1 else values
     if not _enabled():
@@ -77,7 +80,8 @@ def debug(*values: Any, file: TextIO | None = None, redact: bool = True) -> Any:
     del frame, caller
     if texts is None or len(texts) != len(values):
         texts = [f"arg{i}" for i in range(len(values))]
-    parts = [f"{text} = {safe_repr(value, 500)}" for text, value in zip(texts, values, strict=True)]
+    show = default_redactor.safe_repr if redact else safe_repr
+    parts = [f"{text} = {show(value, 500)}" for text, value in zip(texts, values, strict=True)]
     line = f"{where} {', '.join(parts)}" if parts else where
     if redact:
         line = redact_text(line)
@@ -95,7 +99,10 @@ def _pepperpy_logger() -> Callable[[str], Any] | None:
         return None  # never import it just to print a line
     try:
         logging_mod: Any = sys.modules["pepperpy.logging"]
-        return logging_mod.Logging.get_logger("pepperpy.dev").debug  # type: ignore[no-any-return]
+        logger = logging_mod.Logging.get_logger("pepperpy.dev")
+        if not logger.is_enabled_for("DEBUG"):
+            return None  # configured above DEBUG, or no sink: print instead
+        return logger.debug  # type: ignore[no-any-return]
     except Exception:
         return None
 

@@ -11,6 +11,13 @@ from pathlib import Path
 
 __all__ = ["DoctorReport", "doctor", "info"]
 
+INSTALL_HINT = (
+    "the package index's 'pepperpy*' names are not ours until release: build the wheels "
+    "from a PepperPy checkout ('python tools/ws.py build') and install them by file "
+    "('python tools/ws.py install --python PYTHON {area}')"
+)
+"""How to install a distribution of ours (never by name from an index, for now)."""
+
 
 @dataclass
 class DistInfo:
@@ -101,7 +108,7 @@ def doctor() -> DoctorReport:
             report.problems.append(
                 f"{name} {dist.version} is not a PepperPy distribution (it ships "
                 f"{', '.join(foreign_tops) or 'pepperpy/__init__.py'}): uninstall it "
-                f"('pip uninstall {name}') and install ours from a local source"
+                f"('pip uninstall {name}'); " + INSTALL_HINT.format(area=area or "pepperpy")
             )
         elif spec is None:
             report.problems.append(f"{name} is installed but {module} does not import")
@@ -130,7 +137,7 @@ def info(area: str) -> str:
     try:
         version = distribution(dist_name).version
     except PackageNotFoundError:
-        return f"{dist_name} is not installed: pip install {dist_name}"
+        return f"{dist_name} is not installed; " + INSTALL_HINT.format(area=area)
     module = importlib.import_module(module_name)
     names = sorted(getattr(module, "__all__", []))
     doc = (module.__doc__ or "").strip().splitlines()

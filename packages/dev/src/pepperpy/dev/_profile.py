@@ -8,8 +8,10 @@ import functools
 import html
 import io
 import pstats
+import sys
 import time
 import tracemalloc
+import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +85,14 @@ class profile:
         print_to: A stream the report is written to when the block ends.
         html_path: A file the HTML report is written to when the block ends.
         limit: How many functions the printed report lists.
+
+    As a decorator, every call is profiled on its own (a fresh profiler per
+    call; :attr:`report` is the last finished call's). A profiler cannot nest
+    or overlap with another one in the same thread (Python 3.12 raises
+    "Another profiling tool is already active", older versions silently mix
+    the two): when another profiler is active (say a second overlapping call
+    of a decorated ``async def``), the block or call runs unprofiled with a
+    :class:`RuntimeWarning` instead of failing the application.
     """
 
     def __init__(
@@ -106,6 +116,11 @@ class profile:
         self._profiler: Any = None
 
     def __enter__(self) -> profile:
+        if self._profiler is not None:
+            raise InvalidArgumentError(
+                "this profile() block is already running",
+                hint="Create one profile() per block; as a decorator each call gets its own.",
+            )
         if self.engine == "pyinstrument":
             try:
                 from pyinstrument import Profiler  # type: ignore[import-not-found]
@@ -114,10 +129,20 @@ class profile:
                     "pyinstrument is not installed",
                     hint="pip install 'pepperpy-dev[pyinstrument]', or use engine='cprofile'.",
                 ) from exc
-            self._profiler = Profiler(async_mode="enabled")
-        else:
-            self._profiler = cProfile.Profile()
-        self._profiler.enable() if self.engine == "cprofile" else self._profiler.start()
+            profiler: Any = Profiler(async_mode="enabled")
+            profiler.start()
+            self._profiler = profiler
+            return self
+        if sys.getprofile() is not None:
+            _skip("another profiler is active in this thread")
+            return self
+        profiler = cProfile.Profile()
+        try:
+            profiler.enable()
+        except ValueError as exc:  # 3.12+: "Another profiling tool is already active"
+            _skip(str(exc))
+            return self
+        self._profiler = profiler
         return self
 
     def __exit__(
@@ -126,12 +151,15 @@ class profile:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        profiler, self._profiler = self._profiler, None
+        if profiler is None:  # skipped: another profiler was active
+            return
         if self.engine == "cprofile":
-            self._profiler.disable()
-            self.report = ProfileReport("cprofile", pstats.Stats(self._profiler), "")
+            profiler.disable()
+            self.report = ProfileReport("cprofile", pstats.Stats(profiler), "")
         else:
-            self._profiler.stop()
-            self.report = ProfileReport("pyinstrument", None, self._profiler.output_text())
+            profiler.stop()
+            self.report = ProfileReport("pyinstrument", None, profiler.output_text())
         if self.print_to is not None:
             self.print_to.write(self.report.text(self.limit))
         if self.html_path is not None:
@@ -148,23 +176,46 @@ class profile:
     ) -> None:
         self.__exit__(exc_type, exc, tb)
 
+    def _per_call(self) -> profile:
+        return profile(
+            self.engine, print_to=self.print_to, html_path=self.html_path, limit=self.limit
+        )
+
     def __call__(self, fn: F) -> F:
-        """Decorate a sync or async function: each call is profiled."""
+        """Decorate a sync or async function: each call is profiled on its own."""
         if is_async_callable(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self:
-                    return await fn(*args, **kwargs)
+                session = self._per_call()
+                try:
+                    with session:
+                        return await fn(*args, **kwargs)
+                finally:
+                    if session.report is not None:
+                        self.report = session.report
 
             return cast("F", async_wrapper)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return fn(*args, **kwargs)
+            session = self._per_call()
+            try:
+                with session:
+                    return fn(*args, **kwargs)
+            finally:
+                if session.report is not None:
+                    self.report = session.report
 
         return cast("F", wrapper)
+
+
+def _skip(reason: str) -> None:
+    warnings.warn(
+        f"profile(): not profiling this block ({reason}); it runs unprofiled",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 class Measurement:

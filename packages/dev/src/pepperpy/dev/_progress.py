@@ -49,6 +49,7 @@ class Progress(Generic[T]):
         self.count = 0
         self.started = time.monotonic()
         self._last_draw = 0.0
+        self._drawn = 0
         self._closed = False
 
     @property
@@ -84,19 +85,27 @@ class Progress(Generic[T]):
             self._draw()
 
     def _to_log(self) -> bool:
-        """Off a TTY, lines go to logging when the application has logging set up.
+        """Off a TTY, lines go to logging when the application's logging shows them.
 
         Exactly one destination is used, so a line never appears twice: an explicit
-        ``file`` wins; otherwise the ``pepperpy.dev.progress`` logger when
-        pepperpy.logging is loaded or the root logger has handlers; else stderr.
+        ``file`` wins; otherwise the ``pepperpy.dev.progress`` logger when a handler
+        would show its INFO lines (pepperpy.logging configured, or stdlib logging
+        set up at INFO); else stderr. A helper you called always shows its output.
         """
         if self._explicit_file:
             return False
-        return "pepperpy.logging" in sys.modules or logging.getLogger().hasHandlers()
+        # only when a handler would actually show an INFO line of this logger:
+        # pepperpy.logging imported but not configured, or a root logger left at
+        # WARNING, would swallow every line (the final summary included)
+        return _log.hasHandlers() and _log.isEnabledFor(logging.INFO)
 
     def _draw(self, final: bool = False) -> None:
         if self.tty:
-            self.file.write("\r" + self.line() + ("\n" if final else ""))
+            line = self.line()
+            # pad over what is left of a longer previous line (no stale characters)
+            pad = " " * max(0, self._drawn - len(line))
+            self._drawn = len(line)
+            self.file.write("\r" + line + pad + ("\n" if final else ""))
             self.file.flush()
             return
         text = f"{self.line()} (done)" if final else self.line()
