@@ -590,6 +590,11 @@ def verify_env(python: str) -> list[dict[str, str]]:
     return found
 
 
+ENTRY_MODULES: dict[str, tuple[str, ...]] = {"dev": ("_pepperpy_doctor.py",)}
+"""Top-level modules a portion may ship: the ``pepperpy`` console script's entry,
+which must load when the ``pepperpy`` namespace itself is broken."""
+
+
 def wheel_check() -> list[str]:
     """Check built wheels: portions ship only pepperpy/<area>/ and dist-info, py.typed inside."""
     problems = []
@@ -606,7 +611,9 @@ def wheel_check() -> list[str]:
             if pkg.area == META:
                 if not name.startswith("pepperpy/") or name.count("/") != 1:
                     problems.append(f"{wheel.name}: unexpected file {name}")
-            elif not name.startswith(f"pepperpy/{pkg.area}/"):
+            elif not name.startswith(f"pepperpy/{pkg.area}/") and name not in ENTRY_MODULES.get(
+                pkg.area, ()
+            ):
                 problems.append(f"{wheel.name}: file outside pepperpy/{pkg.area}/: {name}")
         if pkg.area != META and f"pepperpy/{pkg.area}/py.typed" not in names:
             problems.append(f"{wheel.name}: pepperpy/{pkg.area}/py.typed missing")
