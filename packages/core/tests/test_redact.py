@@ -69,8 +69,8 @@ def test_exported_from_core() -> None:
     [
         ("login password=hunter2 user=ada", "login password=*** user=ada"),
         ("Authorization: Bearer abc.def", "Authorization: Bearer ***"),
-        ('{"api_key": "k-123"}', '{"api_key": ***}'),
-        ("token='x y' next", "token=*** next"),
+        ('{"api_key": "k-123"}', '{"api_key": "***"}'),
+        ("token='x y' next", "token='***' next"),
         ("tokens=5 max", "tokens=5 max"),
         ("no secrets here", "no secrets here"),
         ("RuntimeError: password=hunter2", "RuntimeError: password=***"),

@@ -386,7 +386,9 @@ class Redactor:
                 value = _VALUE.match(text, end)
                 if value is not None:
                     out.append(text[pos:end])
-                    out.append(f"{value.group(1) or ''}{self.mask}")
+                    raw = value.group(2)
+                    quote = raw[0] if raw[:1] in ("'", '"') else ""  # JSON stays JSON
+                    out.append(f"{value.group(1) or ''}{quote}{self.mask}{quote}")
                     pos = value.end()
                     continue
             out.append(text[pos:end])
