@@ -158,3 +158,19 @@ def test_strings_inside_structures_are_scrubbed() -> None:
     assert SECRET not in str(out)
     clean = {"a": "postgresql://app@db", "b": ["x"]}
     assert redact(clean) is clean
+
+
+def test_exceptions_render_their_arguments_safely() -> None:
+    """issue 20 #2: exception args that are secret objects or dataclasses, in str and traceback."""
+    err = RuntimeError(Secret(SECRET), Creds("ada", SECRET))
+    assert SECRET not in safe_str(err) and "ada" in safe_str(err)
+    try:
+        try:
+            raise ValueError(f"token={SECRET}")
+        except ValueError as inner:
+            raise RuntimeError(Secret(SECRET)) from inner
+    except RuntimeError as exc:
+        text = Redactor().format_exception(exc)
+    assert "ValueError" in text and "RuntimeError" in text
+    assert SECRET not in text
+    assert "RuntimeError" in Redactor().format_exception(RuntimeError(Boom()))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -292,6 +293,32 @@ class Redactor:
             text = _fallback(value, "repr")
         return self._finish(text, limit)
 
+    def format_exception(self, exc: BaseException) -> str:
+        """The traceback of *exc* (and its causes) with secrets masked; never raises.
+
+        Exception messages are rendered like :meth:`safe_str` renders the
+        exception (secret objects and dataclass/attrs fields among its
+        arguments masked), then the whole text is scrubbed (:meth:`redact_text`).
+        """
+        try:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        except Exception:
+            text = f"{type(exc).__name__}: <unprintable exception>\n"
+        seen: set[int] = set()
+        current: BaseException | None = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            try:
+                raw = str(current)
+            except Exception:
+                raw = ""
+            if raw:
+                shown = self.safe_str(current)
+                if shown != raw:
+                    text = text.replace(raw, shown)
+            current = current.__cause__ or current.__context__
+        return self.redact_text(text)
+
     def _finish(self, text: str, limit: int | None) -> str:
         text = self.redact_text(text)
         if limit is not None and len(text) > limit:
@@ -326,6 +353,15 @@ class Redactor:
             return f"[{inner}]"
         if _fields(value) is not None:
             return self._repr(value, depth)
+        if isinstance(value, BaseException) and type(value).__str__ is BaseException.__str__:
+            # the default str() of an exception shows its arguments: render them safely
+            args = value.args
+            if use_repr:
+                inner = ", ".join(self._render(a, depth + 1, use_repr=True) for a in args)
+                return f"{type(value).__name__}({inner})"
+            if len(args) == 1:
+                return self._render(args[0], depth + 1, use_repr=False)
+            return self._render(args, depth + 1, use_repr=True) if args else ""
         try:
             return repr(value) if use_repr else str(value)
         except Exception:
