@@ -17,7 +17,7 @@ from loguru import logger as _loguru
 
 from pepperpy import context as _context
 from pepperpy.context import current as _context_values
-from pepperpy.core import MASK, Redactor, is_secret_value
+from pepperpy.core import Redactor
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
 from pepperpy.logging._config import LoggingConfig
 from pepperpy.logging._levels import LEVELS, level_name, level_no, resolve
@@ -245,13 +245,15 @@ def _describe(exc: BaseException, redactor: Redactor) -> str:
 
 
 def _safe_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(MASK if is_secret_value(a) else a for a in args)
+    """Format arguments with secrets masked at any depth (containers, dataclass/attrs)."""
+    redact = _state.redactor.redact
+    return tuple(redact(a) for a in args)
 
 
 def _safe_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     redactor = _state.redactor
     return {
-        k: (redactor.mask if redactor.is_secret_key(k) or is_secret_value(v) else v)
+        k: (redactor.mask if redactor.is_secret_key(k) else redactor.redact(v))
         for k, v in kwargs.items()
     }
 
@@ -1032,7 +1034,7 @@ def _stdlib_emit(record: logging.LogRecord) -> None:
         try:
             args: Any = record.args
             if isinstance(args, Mapping):
-                args = {k: (MASK if is_secret_value(v) else v) for k, v in args.items()}
+                args = _safe_kwargs(dict(args))
             else:
                 args = _safe_args(tuple(args))
             message = _state.redactor.safe_str(record.msg) % args

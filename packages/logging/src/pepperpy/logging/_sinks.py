@@ -9,7 +9,6 @@ import math
 import queue
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -79,11 +78,12 @@ def _plain(value: Any, redactor: Redactor, depth: int = 0) -> Any:
 
 def format_exception(exc: Any, redactor: Redactor) -> tuple[str, str]:
     """Return the redacted ``(message, traceback text)`` of loguru's exception info."""
-    try:
-        text = "".join(traceback.format_exception(exc.type, exc.value, exc.traceback))
-    except Exception:  # a hostile exception: keep its type at least
-        text = f"{exc.type.__name__}: <unprintable exception>\n"
-    return redactor.safe_str(exc.value), redactor.redact_text(text)
+    value = exc.value
+    if not isinstance(value, BaseException):  # pragma: no cover - loguru always has one
+        return "", f"{exc.type.__name__}\n"
+    if value.__traceback__ is None and exc.traceback is not None:
+        value = value.with_traceback(exc.traceback)
+    return redactor.safe_str(value), redactor.format_exception(value)
 
 
 def render_json(record: Record, redactor: Redactor) -> str:
