@@ -73,6 +73,10 @@ def test_debug_and_format_exception_never_raise() -> None:
     with pytest.raises(RuntimeError) as info:
         raise RuntimeError(Boom())
     assert "RuntimeError" in format_exception(info.value)
+    with pytest.raises(RuntimeError) as info:
+        raise RuntimeError(Secret(SECRET), Creds("ada", SECRET))
+    text = format_exception(info.value)
+    assert "RuntimeError" in text and "ada" in text and SECRET not in text
 
 
 # --------------------------------------------------------------------------- #16

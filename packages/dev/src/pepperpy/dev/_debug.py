@@ -142,12 +142,12 @@ def format_exception(
     for item, link in reversed(chain):
         if link:  # this exception has a cause, printed just above it
             chunks.append(f"\n{link}\n\n")
-        chunks.append(_format_one(item, hide_libraries, context))
+        chunks.append(_format_one(item, hide_libraries, context, redact))
     text = "".join(chunks)
     return redact_text(text) if redact else text
 
 
-def _format_one(exc: BaseException, hide_libraries: bool, context: int) -> str:
+def _format_one(exc: BaseException, hide_libraries: bool, context: int, redact: bool) -> str:
     lines = ["Traceback (most recent call last):\n"]
     hidden = 0
     tb: TracebackType | None = exc.__traceback__
@@ -170,7 +170,16 @@ def _format_one(exc: BaseException, hide_libraries: bool, context: int) -> str:
                 lines.append(f"  {marker} {n:4} | {source}\n")
     if hidden:
         lines.append(f"  ... {hidden} library frame{'s' if hidden > 1 else ''} hidden\n")
-    lines.extend(traceback.format_exception_only(type(exc), exc))
+    only = traceback.format_exception_only(type(exc), exc)
+    if redact:  # the message as the redactor renders the exception (secret arguments masked)
+        try:
+            raw = str(exc)
+        except Exception:
+            raw = ""
+        shown = default_redactor.safe_str(exc)
+        if raw and shown != raw:
+            only = [line.replace(raw, shown) for line in only]
+    lines.extend(only)
     return "".join(lines)
 
 
