@@ -113,12 +113,9 @@ class TestLayering:
     def test_dotenv(self, tmp_path: Path, base: Path) -> None:
         """.env values apply below real environment variables, with their line."""
         dotenv = write(tmp_path / ".env", "# c\nAPP_NAME=dot\nAPP_DB__HOST=dothost\nPLAIN=p\n")
+        templated = write(tmp_path / "t.toml", 'plain = "${PLAIN}"\n')
         config = Config.load(
-            base,
-            env_prefix="APP",
-            dotenv=dotenv,
-            env={"APP_DB__HOST": "real"},
-            overrides={"plain": "${PLAIN}"},
+            base, templated, env_prefix="APP", dotenv=dotenv, env={"APP_DB__HOST": "real"}
         )
         assert config["name"] == "dot"
         assert config["db.host"] == "real"

@@ -6,12 +6,13 @@ import os
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from pepperpy.config._errors import ConfigError
 from pepperpy.config._secret import MASK, Secret
 from pepperpy.config._sources import (
     Layer,
+    Profiles,
     SchemaTree,
     Source,
     args_layer,
@@ -19,6 +20,7 @@ from pepperpy.config._sources import (
     env_layer,
     file_layer,
     mapping_layer,
+    reason,
     schema_tree,
     secret_paths,
     secrets_layer,
@@ -41,37 +43,126 @@ _ABSENT: Any = object()
 
 
 class ConfigFile:
-    """A configuration file with options: may it be absent, which table to read.
+    """A configuration file with options: may it be absent, which table, which format.
 
     Args:
         path: The file (``.toml``, ``.json``, ``.yaml``/``.yml``).
         optional: The file may be absent (then it is skipped).
         table: Read only this dotted table, e.g. ``"tool.myapp"`` in
             ``pyproject.toml``; a missing table is an error unless *optional*.
+        format: Read the file as this format (``"toml"``, ``"json"``,
+            ``"yaml"``) whatever its suffix; it wins over ``Config.load(format=)``.
+
+    Raises:
+        InvalidArgumentError: *format* names no known format.
     """
 
-    __slots__ = ("optional", "path", "table")
+    __slots__ = ("format", "optional", "path", "table")
 
     def __init__(
-        self, path: str | os.PathLike[str], *, optional: bool = False, table: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        optional: bool = False,
+        table: str | None = None,
+        format: str | None = None,
     ) -> None:
         from pathlib import Path
 
         self.path = Path(path)
         self.optional = optional
         self.table = tuple(table.split(".")) if table else ()
+        self.format = _check_format(format)
 
     def __repr__(self) -> str:
         table = f", table={'.'.join(self.table)!r}" if self.table else ""
-        return f"ConfigFile({str(self.path)!r}, optional={self.optional}{table})"
+        fmt = f", format={self.format!r}" if self.format else ""
+        return f"ConfigFile({str(self.path)!r}, optional={self.optional}{table}{fmt})"
 
 
-def optional(path: str | os.PathLike[str], *, table: str | None = None) -> ConfigFile:
+def optional(
+    path: str | os.PathLike[str], *, table: str | None = None, format: str | None = None
+) -> ConfigFile:
     """Mark a configuration file as one that may be absent.
 
     Example: ``Config.load("config.toml", optional("local.toml"))``.
     """
-    return ConfigFile(path, optional=True, table=table)
+    return ConfigFile(path, optional=True, table=table, format=format)
+
+
+def _check_format(name: object) -> str | None:
+    """*name* if it is a registered serialization format (``None`` passes)."""
+    from pepperpy.serialization import FormatUnavailableError, available_formats, get_format
+
+    if name is None:
+        return None
+    known = ", ".join(repr(f) for f in available_formats())
+    if not isinstance(name, str):
+        raise InvalidArgumentError(
+            f"format must be a format name, got {type(name).__name__}",
+            hint=f"Use one of {known}.",
+        )
+    try:
+        get_format(name)
+    except FormatUnavailableError:
+        raise InvalidArgumentError(
+            f"unknown configuration file format {name!r}",
+            context={"format": name},
+            hint=f"Use one of {known}.",
+        ) from None
+    return name
+
+
+def _check_profiles(value: object) -> Profiles:
+    """``Config.load(profiles=)``: ``None``, ``False`` or a list of profile names."""
+    if value is None or value is False:
+        return value
+    if not isinstance(value, (str, bytes, bool)) and isinstance(value, (list, tuple)):
+        names = tuple(value)
+        if all(isinstance(n, str) and n and "." not in n for n in names):
+            return names
+    raise InvalidArgumentError(
+        f"profiles must be None, False or a list of profile names, got {safe_repr(value)}",
+        hint="Pass profiles=['production', 'staging'] to name the profiles, profiles=False for "
+        "none, or leave it out (a file with a [default] table holds profiles).",
+    )
+
+
+def _paths(value: object, name: str) -> list[Path]:
+    """One path or a sequence of paths, as ``Path`` objects."""
+    from pathlib import Path
+
+    items: Any = [value] if isinstance(value, (str, os.PathLike)) else value
+    try:
+        if isinstance(items, (bytes, Mapping)):
+            raise TypeError(name)
+        return [Path(p) for p in items]
+    except TypeError:
+        raise InvalidArgumentError(
+            f"{name} must be a path or a list of paths, got {safe_repr(value)}",
+            hint=f"Pass {name}='path' or {name}=['a', 'b'].",
+        ) from None
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether *value* nests mappings/lists deeper than MAX_DEPTH (without recursing)."""
+    from pepperpy.serialization import MAX_DEPTH
+
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH or id(node) in seen:
+            return True
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        seen.add(id(node))
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class Explanation:
@@ -150,15 +241,44 @@ class _Loader:
         overrides: Mapping[str, Any] | None,
         interpolate: bool,
         argv: Sequence[str] | None = None,
+        profiles: Sequence[str] | Literal[False] | None = None,
+        format: str | None = None,
     ) -> None:
         from pathlib import Path
 
-        if isinstance(argv, str):
+        if argv is not None and (
+            isinstance(argv, (str, bytes))
+            or not isinstance(argv, (list, tuple))
+            or not all(isinstance(a, str) for a in argv)
+        ):
             raise InvalidArgumentError(
-                "argv must be a list of arguments, not one string",
+                "argv must be a list of string arguments",
                 hint="Pass sys.argv[1:] or a list such as ['--db.port=5432'].",
             )
         self.argv = list(argv) if argv is not None else None
+        if env is not None and (
+            not isinstance(env, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+        ):
+            raise InvalidArgumentError(
+                "env must be a mapping of str to str, like os.environ",
+                hint="Pass env={'APP_DB__HOST': 'x'} or leave it out to read os.environ.",
+            )
+        self.profiles = _check_profiles(profiles)
+        if self.profiles is False and profile:
+            raise InvalidArgumentError(
+                f"profile={profile!r} was given with profiles=False",
+                hint="Drop profiles=False, or the profile.",
+            )
+        self.format = _check_format(format)
+        for name, mapping in (("defaults", defaults), ("overrides", overrides)):
+            if mapping is not None and (not isinstance(mapping, Mapping) or _too_deep(mapping)):
+                from pepperpy.serialization import MAX_DEPTH
+
+                raise InvalidArgumentError(
+                    f"{name} must be a mapping nested at most {MAX_DEPTH} levels deep",
+                    hint=f"Pass {name}={{'db.port': 5432}}.",
+                )
 
         self.files: list[ConfigFile] = []
         for item in files:
@@ -184,12 +304,10 @@ class _Loader:
         self.env = env
         if dotenv is True:
             self.dotenv: list[Path] = [Path(".env")]
-        elif dotenv in (None, False):
+        elif dotenv is None or dotenv is False:
             self.dotenv = []
-        elif isinstance(dotenv, (str, os.PathLike)):
-            self.dotenv = [Path(dotenv)]
         else:
-            self.dotenv = [Path(p) for p in cast(Sequence[Any], dotenv)]
+            self.dotenv = _paths(dotenv, "dotenv")
         self.profile = profile
         if profile_var is None:
             profile_var = f"{env_prefix}PROFILE" if env_prefix else "PEPPERPY_PROFILE"
@@ -197,12 +315,7 @@ class _Loader:
         self._profile_names = [profile_var]
         if env_prefix and profile_var.upper() == f"{env_prefix}PROFILE".upper():
             self._profile_names.append(f"{env_prefix[:-1]}{env_nested_delimiter}PROFILE")
-        if secrets_dir is None:
-            self.secrets: list[Path] = []
-        elif isinstance(secrets_dir, (str, os.PathLike)):
-            self.secrets = [Path(secrets_dir)]
-        else:
-            self.secrets = [Path(p) for p in secrets_dir]
+        self.secrets: list[Path] = [] if secrets_dir is None else _paths(secrets_dir, "secrets_dir")
         self.defaults = dict(defaults or {})
         self.overrides = dict(overrides or {})
         self.interpolate = interpolate
@@ -212,7 +325,13 @@ class _Loader:
     # ------------------------------------------------------------------ build
 
     def build(self) -> _State:
-        from pepperpy.serialization import DecodeError, FormatUnavailableError, format_for_path
+        from pepperpy.serialization import (
+            MAX_DEPTH,
+            DecodeError,
+            FormatUnavailableError,
+            format_for_path,
+            get_format,
+        )
 
         environ = dict(os.environ if self.env is None else self.env)
         # The .env files are read first: they may choose the profile, which
@@ -258,19 +377,37 @@ class _Loader:
                     )
                     sources.append(str(path))
                 continue
-            except OSError as exc:
-                errors.append(ErrorDetail("", f"cannot read {str(path)!r}: {exc}", code="file"))
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+                errors.append(
+                    ErrorDetail("", f"cannot read {str(path)!r}: {reason(exc)}", code="file")
+                )
+                sources.append(str(path))
+                continue
+            if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM (Notepad) is not content
+                raw = raw[3:]
+            format_name = spec.format or self.format
+            try:
+                fmt = get_format(format_name) if format_name else format_for_path(str(path))
+            except FormatUnavailableError:
+                errors.append(
+                    ErrorDetail(
+                        "",
+                        f"cannot tell the format of {str(path)!r} from its suffix: pass "
+                        "format='toml' (or 'json', 'yaml') to Config.load, or "
+                        "ConfigFile(path, format=...) for this file",
+                        code="format",
+                    )
+                )
                 sources.append(str(path))
                 continue
             try:
-                fmt = format_for_path(str(path))
                 data = fmt.decode(raw)
             except DecodeError as exc:
                 line, column = exc.context.get("line"), exc.context.get("column")
                 where = f"{path}:{line}:{column}" if line is not None else str(path)
                 detail = exc.errors[0].message if exc.errors else exc.message
                 detail = re.sub(r"^invalid \w+: ", "", detail)
-                kind = path.suffix.lstrip(".").upper() or "file"
+                kind = fmt.name.upper()
                 errors.append(
                     ErrorDetail("", f"malformed {kind} at {where}: {detail}", code="syntax")
                 )
@@ -306,11 +443,23 @@ class _Loader:
                 )
                 sources.append(str(path))
                 continue
-            layer, file_profiles = file_layer(
-                path, data, raw.decode("utf-8", "replace"), profile=profile, prefix=spec.table
+            layer, file_profiles, problems = file_layer(
+                path,
+                data,
+                raw.decode("utf-8", "replace"),
+                fmt=fmt.name,
+                profile=profile,
+                prefix=spec.table,
+                profiles=self.profiles,
+                fields=self._schema_tree or (),
             )
+            for problem, where in problems:
+                errors.append(problem)
+                sources.append(where)
             profiles.update(file_profiles)
             layers.append(layer)
+        if isinstance(self.profiles, tuple):
+            profiles.update(("default", *self.profiles))
 
         for dotenv_path, parsed, dotenv_errors in dotenv_parsed:
             watched.append(dotenv_path)
@@ -342,14 +491,16 @@ class _Loader:
             )
         if self.secrets:
             watched.extend(self.secrets)
-            layers.append(
-                secrets_layer(
-                    self.secrets,
-                    prefix=self.env_prefix or "",
-                    delimiter=self.delimiter,
-                    tree=self._schema_tree,
-                )
+            secret_layer, secret_problems = secrets_layer(
+                self.secrets,
+                prefix=self.env_prefix or "",
+                delimiter=self.delimiter,
+                tree=self._schema_tree,
             )
+            for problem, where in secret_problems:
+                errors.append(problem)
+                sources.append(where)
+            layers.append(secret_layer)
         if self.argv:
             arg_layer, arg_errors = args_layer(self.argv, tree=self._schema_tree)
             for problem in arg_errors:
@@ -359,12 +510,21 @@ class _Loader:
         if self.overrides:
             layers.append(mapping_layer(self.overrides, "override"))
 
+        for layer in layers:  # keys from env names, argv, secrets: as deep as decoders allow
+            deep = next((p for p in layer.origins if len(p) > MAX_DEPTH), None)
+            if deep is not None:
+                errors.append(
+                    ErrorDetail(
+                        "", f"a key is nested more than {MAX_DEPTH} levels deep", code="depth"
+                    )
+                )
+                sources.append(str(layer.origins[deep]))
         if profile and profile != "default" and profile not in profiles and not errors:
             known = ", ".join(sorted(profiles)) or "none"
             errors.append(
                 ErrorDetail(
                     "",
-                    f"unknown profile {profile!r} (the files define: {known})",
+                    f"unknown profile {profile!r} (known profiles: {known})",
                     code="profile",
                     value=repr(profile),
                 )
@@ -528,8 +688,18 @@ def _interpolate(
     errors: list[ErrorDetail],
     sources: list[str | None],
 ) -> None:
-    """Expand ``${VAR}``, ``${VAR:-default}``, ``${a.b}`` (another key) in string values."""
+    """Expand ``${VAR}``, ``${VAR:-default}``, ``${a.b}`` (another key) in file values.
+
+    Only strings whose value came from a configuration file are templates;
+    values from the environment, ``.env`` files (which expand by their own
+    rules when parsed), secrets, arguments, defaults and overrides are kept
+    verbatim, also when a file's ``${other.key}`` refers to them.
+    """
     resolving: set[Path_] = set()
+
+    def from_file(path: Path_) -> bool:
+        origin = _origin(history, path)
+        return origin is not None and origin.kind == "file"
 
     def expand(text: str, path: Path_) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -544,7 +714,9 @@ def _interpolate(
                     target = _get(tree, ref)
                 except (KeyError, TypeError):
                     target = _ABSENT
-                if isinstance(target, str):
+                if isinstance(target, str) and not from_file(ref):
+                    value = target
+                elif isinstance(target, str):
                     if ref in resolving:
                         errors.append(
                             ErrorDetail(
@@ -589,7 +761,7 @@ def _interpolate(
             return node
         if isinstance(node, list):
             return [walk(item, (*path, str(i))) for i, item in enumerate(node)]
-        if isinstance(node, str):
+        if isinstance(node, str) and from_file(path):
             return expand(node, path)
         return node
 
@@ -644,9 +816,11 @@ class Config(Generic[T]):
     Build it with :meth:`load`. Sources, from lowest to highest priority:
 
     1. ``defaults=`` (a mapping),
-    2. each file in the order given (``.toml``, ``.json``, ``.yaml``/``.yml``);
-       a file with a ``[default]`` table is profile-structured: ``[default]``
-       then the active profile's table apply,
+    2. each file in the order given (``.toml``, ``.json``, ``.yaml``/``.yml``,
+       or ``format=``); a file with a ``[default]`` table is
+       profile-structured: ``[default]`` then the active profile's table
+       apply, and any other top-level key that is not a profile is an error
+       (see ``profiles=``),
     3. ``.env`` files (``dotenv=``), variables with the prefix only,
     4. environment variables ``{env_prefix}{A}__{B}`` -> ``a.b``,
     5. secrets directories (``secrets_dir=``, one file per key; values are secret),
@@ -654,7 +828,8 @@ class Config(Generic[T]):
     7. ``overrides=`` (a mapping).
 
     Then ``${VAR}``, ``${VAR:-default}`` and ``${other.key}`` are expanded in
-    string values (``$${`` is a literal ``${``). With ``schema=`` (an attrs
+    string values read from files (``$${`` is a literal ``${``); values from
+    every other source are verbatim. With ``schema=`` (an attrs
     class) the result is validated and bound (strings from the environment
     are coerced: ``"8080"`` -> ``8080``); every missing or invalid key is
     reported at once, with its source.
@@ -688,6 +863,8 @@ class Config(Generic[T]):
         overrides: Mapping[str, Any] | None = ...,
         interpolate: bool = ...,
         argv: Sequence[str] | None = ...,
+        profiles: Sequence[str] | Literal[False] | None = ...,
+        format: str | None = ...,
     ) -> Config[K]: ...
 
     @overload
@@ -707,6 +884,8 @@ class Config(Generic[T]):
         overrides: Mapping[str, Any] | None = ...,
         interpolate: bool = ...,
         argv: Sequence[str] | None = ...,
+        profiles: Sequence[str] | Literal[False] | None = ...,
+        format: str | None = ...,
     ) -> Config[Any]: ...
 
     @classmethod
@@ -725,6 +904,8 @@ class Config(Generic[T]):
         overrides: Mapping[str, Any] | None = None,
         interpolate: bool = True,
         argv: Sequence[str] | None = None,
+        profiles: Sequence[str] | Literal[False] | None = None,
+        format: str | None = None,
     ) -> Config[Any]:
         """Load and merge every source; validate against *schema* when given.
 
@@ -740,18 +921,37 @@ class Config(Generic[T]):
             dotenv: A ``.env`` path, several, or ``True`` for ``./.env``.
             profile: The profile to apply; defaults to the ``profile_var``
                 environment variable.
+            profiles: How files hold profiles. ``None`` (the default): a
+                file whose top level has a ``[default]`` table is
+                profile-structured, and every other top-level key must be a
+                profile table (a value there, or a table named after a schema
+                field or a key of ``[default]``, is an error, never dropped).
+                A list of names (``["production", "staging"]``, like
+                dynaconf's ``environments=``): the same, and only those
+                tables may appear beside ``[default]``. ``False``: no
+                profiles; ``[default]`` is an ordinary table.
             profile_var: The variable choosing the profile (default
                 ``{env_prefix}PROFILE``, or ``PEPPERPY_PROFILE``).
             secrets_dir: Directories with one file per secret key.
             defaults: Lowest-priority values (dotted keys allowed).
             overrides: Highest-priority values (dotted keys allowed).
-            interpolate: Expand ``${...}`` references.
+            interpolate: Expand ``${...}`` references in values read from
+                files (never in environment, ``.env``, secret, argument,
+                default or override values: those are verbatim).
             argv: Command-line options (``sys.argv[1:]``): ``--db.port=5432``,
                 ``--db.port 5432``, ``--debug``; above secrets, below overrides.
+            format: Read every file as this format (``"toml"``, ``"json"``,
+                ``"yaml"``) instead of going by its suffix;
+                ``ConfigFile(path, format=...)`` sets it for one file.
 
         Raises:
+            InvalidArgumentError: an argument of the wrong shape (an unknown
+                *format*, *profiles* not a list of names, a *profile* with
+                ``profiles=False``, *env* not a str-to-str mapping).
             ConfigError: every problem at once: missing or malformed files
-                (with file, line and column), unknown profile, unresolved
+                (with file, line and column), unreadable or non-UTF-8
+                ``.env`` and secret files, keys that are not profiles in a
+                profile-structured file, unknown profile, unresolved
                 ``${...}``, and every missing or invalid key for *schema*.
         """
         loader = _Loader(
@@ -768,6 +968,8 @@ class Config(Generic[T]):
             overrides=overrides,
             interpolate=interpolate,
             argv=argv,
+            profiles=profiles,
+            format=format,
         )
         return cls(loader, loader.build())
 

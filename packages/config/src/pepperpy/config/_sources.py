@@ -6,7 +6,7 @@ import os
 import re
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 from pepperpy.core.exceptions import ErrorDetail
 
@@ -22,6 +22,8 @@ __all__ = [
     "file_layer",
     "mapping_layer",
     "parse_dotenv",
+    "read_text",
+    "reason",
     "schema_tree",
     "secrets_layer",
 ]
@@ -340,23 +342,35 @@ def _walk_leaves(tree: Mapping[str, Any], path: Path_ = ()) -> Iterable[tuple[Pa
             yield here, value
 
 
+Profiles = Union[tuple[str, ...], Literal[False], None]
+"""``Config.load(profiles=)``: ``None`` (auto), ``False`` (none) or the declared names."""
+
+
 def file_layer(
     path: Path,
     data: Mapping[str, Any],
     text: str,
     *,
+    fmt: str,
     profile: str | None,
     prefix: Path_ = (),
-) -> tuple[Layer, list[str]]:
+    profiles: Profiles = None,
+    fields: Iterable[str] = (),
+) -> tuple[Layer, list[str], list[tuple[ErrorDetail, str]]]:
     """Turn a parsed file into a layer; a ``[default]`` table makes it profile-structured.
 
-    Returns the layer and the profile names the file defines (empty when it
-    has no profiles).
+    In a profile-structured file every other top-level key must be a profile
+    table: a value beside the tables, a table named after a field of the
+    schema (*fields*) or a key of ``[default]``, or (with declared
+    *profiles*) any table not declared, is reported, never dropped.
+    ``profiles=False`` reads ``[default]`` as an ordinary table.
+
+    Returns the layer, the profile names the file defines (empty when it has
+    no profiles) and the layout problems, each with its ``file:line``.
     """
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
+    if fmt == "toml":
         lines = toml_lines(text)
-    elif suffix in (".yaml", ".yml"):
+    elif fmt == "yaml":
         lines = yaml_lines(text)
     else:
         lines = {}
@@ -364,22 +378,65 @@ def file_layer(
         lines = {k[len(prefix) :]: v for k, v in lines.items() if k[: len(prefix)] == prefix}
     layer = Layer()
     name = str(path)
-    if isinstance(data.get("default"), Mapping):
-        profiles = [k for k, v in data.items() if isinstance(v, Mapping)]
-        chosen = ["default"] + ([profile] if profile and profile != "default" else [])
-        for section in chosen:
-            table = data.get(section)
-            if not isinstance(table, Mapping):
+    default = data.get("default")
+    if profiles is False or not isinstance(default, Mapping):
+        for leaf, value in _walk_leaves(data):
+            layer.set(leaf, _copy(value), Source("file", name, line=_leaf_line(leaf, lines)))
+        return layer, [], []
+    problems = _profile_problems(name, data, lines, profiles, set(fields))
+    found = [str(k) for k, v in data.items() if isinstance(v, Mapping)]
+    chosen = ["default"] + ([profile] if profile and profile != "default" else [])
+    for section in chosen:
+        table = data.get(section)
+        if not isinstance(table, Mapping):
+            continue
+        for leaf, value in _walk_leaves(table):
+            source = Source("file", name, line=_leaf_line((section, *leaf), lines), profile=section)
+            _merge_leaf(layer, leaf, value, source)
+    return layer, found, problems
+
+
+def _profile_problems(
+    name: str,
+    data: Mapping[str, Any],
+    lines: Mapping[Path_, int],
+    declared: tuple[str, ...] | None,
+    fields: set[str],
+) -> list[tuple[ErrorDetail, str]]:
+    """Every top-level key of a profile-structured file that is not a profile."""
+    problems: list[tuple[ErrorDetail, str]] = []
+    default = data["default"]
+    off = "pass profiles=False to read [default] as an ordinary table"
+    for key, value in data.items():
+        key = str(key)
+        if key == "default":
+            continue
+        line = lines.get((key,))
+        where = name if line is None else f"{name}:{line}"
+        if not isinstance(value, Mapping):
+            message = (
+                f"top-level key {key!r} is neither in [default] nor a profile table (the file "
+                f"has a [default] table, so its top level holds profiles): move it under "
+                f"[default], or {off}"
+            )
+        elif declared is not None:
+            if key in declared:
                 continue
-            for leaf, value in _walk_leaves(table):
-                source = Source(
-                    "file", name, line=_leaf_line((section, *leaf), lines), profile=section
-                )
-                _merge_leaf(layer, leaf, value, source)
-        return layer, profiles
-    for leaf, value in _walk_leaves(data):
-        layer.set(leaf, _copy(value), Source("file", name, line=_leaf_line(leaf, lines)))
-    return layer, []
+            message = (
+                f"[{key}] is not a declared profile (profiles={list(declared)!r}): add it to "
+                f"profiles=, or move it under [default.{key}]"
+            )
+        elif key in fields or key in default:
+            what = "a field of the schema" if key in fields else "a key of [default]"
+            message = (
+                f"[{key}] is {what}, but beside [default] it would be read as a profile and "
+                f"ignored: move it to [default.{key}], name the profiles with profiles=[...], "
+                f"or {off}"
+            )
+        else:
+            continue
+        problems.append((ErrorDetail("", message, code="profile_layout"), where))
+    return problems
 
 
 def _merge_leaf(layer: Layer, path: Path_, value: Any, source: Source) -> None:
@@ -503,13 +560,51 @@ def _expand(value: str, values: Mapping[str, tuple[str, int]], environ: Mapping[
     return _VAR.sub(replace, value)
 
 
+def read_text(path: Path, what: str) -> tuple[str | None, ErrorDetail | None]:
+    """The UTF-8 text of *path* (a leading BOM dropped), or why it cannot be read.
+
+    A missing file gives ``(None, None)``. The problem never quotes the
+    file's bytes (secrets are read here too).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:
+        return None, ErrorDetail(
+            "", f"cannot read {what} {str(path)!r}: {reason(exc)}", code="file"
+        )
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, ErrorDetail(
+            "",
+            f"{what} {str(path)!r} is not UTF-8 text (invalid byte at offset {exc.start})",
+            code="encoding",
+        )
+
+
+def reason(exc: BaseException) -> str:
+    """Why a path could not be read, in a few words (never the file's content)."""
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
 def dotenv_values(
     path: Path, environ: Mapping[str, str]
 ) -> tuple[dict[str, tuple[str, int]], list[ErrorDetail]]:
-    """Read and parse a ``.env`` file (missing file -> nothing)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """Read and parse a ``.env`` file (missing file -> nothing).
+
+    A file that is not readable UTF-8 text (a directory, no permission,
+    other bytes) is one problem naming it.
+    """
+    text, problem = read_text(path, ".env file")
+    if problem is not None:
+        return {}, [problem]
+    if text is None:
         return {}, []
     return parse_dotenv(text, name=str(path), environ=environ)
 
@@ -588,12 +683,12 @@ def _parse_env_value(value: str, leaf: _Leaf) -> Any:
         return value
     text = value.strip()
     if text[:1] in ("[", "{"):
-        import json
+        from pepperpy.serialization import DecodeError, get_format
 
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return value
+        try:  # the serialization decoder: depth-limited, every failure a DecodeError
+            return get_format("json").decode(text)
+        except DecodeError:
+            return value  # binding reports the string as the wrong type
     if leaf.is_sequence:
         return [item.strip() for item in text.split(",") if item.strip()] if text else []
     return value
@@ -604,15 +699,52 @@ def _parse_env_value(value: str, leaf: _Leaf) -> Any:
 
 def secrets_layer(
     directories: Iterable[Path], *, prefix: str, delimiter: str, tree: SchemaTree | None
-) -> Layer:
-    """Docker/Kubernetes style secrets: one file per key (``db__password``), later dirs win."""
+) -> tuple[Layer, list[tuple[ErrorDetail, str]]]:
+    """Docker/Kubernetes style secrets: one file per key (``db__password``), later dirs win.
+
+    A missing directory is skipped; one that is not a directory or cannot be
+    listed, and an entry that is not a readable UTF-8 regular file, are
+    problems naming the path (dot-files and subdirectories are skipped, as
+    Kubernetes' ``..data`` links need). Values are taken verbatim, less a
+    trailing newline and a leading BOM.
+    """
+    import stat
+
     layer = Layer()
     layer.secret = True
+    problems: list[tuple[ErrorDetail, str]] = []
+
+    def problem(message: str, where: Path, code: str = "file") -> None:
+        problems.append((ErrorDetail("", message, code=code), str(where)))
+
     for directory in directories:
-        if not directory.is_dir():
+        try:
+            info = directory.stat()
+        except FileNotFoundError:
             continue
-        for entry in sorted(directory.iterdir()):
-            if entry.name.startswith(".") or not entry.is_file():
+        except (OSError, ValueError) as exc:
+            problem(f"cannot read secrets_dir {str(directory)!r}: {reason(exc)}", directory)
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            problem(f"secrets_dir {str(directory)!r} is not a directory", directory)
+            continue
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError as exc:
+            problem(f"cannot list secrets_dir {str(directory)!r}: {reason(exc)}", directory)
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                mode = entry.stat().st_mode
+            except (OSError, ValueError) as exc:
+                problem(f"cannot read secret {str(entry)!r}: {reason(exc)}", entry)
+                continue
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                problem(f"secret {str(entry)!r} is not a regular file", entry)
                 continue
             name = entry.name
             if prefix and name.upper().startswith(prefix.upper()):
@@ -621,9 +753,14 @@ def secrets_layer(
             if not parts:
                 continue
             path, _ = resolve_path(parts, tree)
-            value = entry.read_text(encoding="utf-8").rstrip("\r\n")
-            _set_replacing(layer, path, value, Source("secret", str(entry)))
-    return layer
+            text, trouble = read_text(entry, "secret")
+            if trouble is not None:
+                problems.append((trouble, str(entry)))
+                continue
+            if text is None:  # removed while listing
+                continue
+            _set_replacing(layer, path, text.rstrip("\r\n"), Source("secret", str(entry)))
+    return layer, problems
 
 
 def args_layer(argv: Iterable[str], *, tree: SchemaTree | None) -> tuple[Layer, list[ErrorDetail]]:
