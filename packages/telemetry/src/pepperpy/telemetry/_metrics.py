@@ -151,6 +151,16 @@ class _Bracket:
         return bracket(fn, self._enter, lambda _token, exc: exit_(exc))
 
 
+def _label_text(value: Any) -> str:
+    """A label value as a string; never raises (a broken ``__str__`` names the type)."""
+    if type(value) is str:
+        return value
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__} object (str failed)>"
+
+
 def _fast_inc(raw: Any) -> Callable[[float], None]:
     # prometheus_client's value object: skips the per-call checks we do ourselves
     value = getattr(raw, "_value", None)
@@ -513,7 +523,7 @@ class _Family(Generic[C]):
             if unknown:
                 parts.append(f"unknown {unknown}")
             raise self._label_error("; ".join(parts))
-        return tuple(str(merged[n]) for n in names)
+        return tuple(_label_text(merged[n]) for n in names)
 
     def _label_error(self, what: str) -> InvalidArgumentError:
         return InvalidArgumentError(
