@@ -6,12 +6,14 @@ Each test names the finding it covers; each failed on the code before the fix.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 from pathlib import Path
 
 import pytest
 
+from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.testing import VirtualClock
 
 # --------------------------------------------------------------------------- #14
@@ -130,3 +132,22 @@ def test_servers_start_from_package_code(server: str) -> None:
     finally:
         stop(state)
     assert not Path(state["dir"]).exists()
+
+
+# --------------------------------------------------------------------------- hostile
+
+
+@pytest.mark.parametrize("seconds", [math.nan, math.inf, -1, "60", True, None])
+def test_virtual_time_rejects_hostile_steps(seconds: object) -> None:
+    """issue 20 close the class: NaN/inf/negative steps would break the loop's time."""
+    clock = VirtualClock()
+
+    async def main() -> None:
+        with pytest.raises(InvalidArgumentError):
+            await clock.advance(seconds)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgumentError):
+            clock.loop.jump(seconds)  # type: ignore[arg-type]
+        await asyncio.sleep(1)
+
+    clock.run(main())
+    assert clock.monotonic() == 1

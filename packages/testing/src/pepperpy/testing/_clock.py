@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 
 __all__ = ["VirtualClock", "VirtualTimeLoop"]
 
@@ -50,6 +51,21 @@ class _JumpingSelector(selectors.BaseSelector):
 
     def get_map(self) -> Any:
         return self._real.get_map()
+
+
+def _check_seconds(seconds: float) -> None:
+    """Reject time steps that would break the clock (negative, NaN, infinite, not a number)."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
+        raise InvalidArgumentError(
+            f"virtual time moves by a finite number of seconds >= 0, got {safe_repr(seconds)}",
+            code="pepperpy.testing.virtual_time",
+            hint="Pass seconds as a non-negative int or float, e.g. advance(60).",
+        )
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -102,10 +118,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def jump(self, seconds: float) -> None:
         """Move virtual time forward by *seconds* (timers fire on the next iteration)."""
-        if seconds < 0:
-            raise InvalidArgumentError(
-                "virtual time cannot go backwards", context={"seconds": seconds}
-            )
+        _check_seconds(seconds)
         self._virtual_now += seconds
 
 
@@ -155,6 +168,7 @@ class VirtualClock:
 
     async def advance(self, seconds: float) -> None:
         """Move time forward by *seconds* and let everything due run."""
+        _check_seconds(seconds)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             raise InvalidArgumentError(
