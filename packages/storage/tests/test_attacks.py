@@ -292,3 +292,44 @@ async def test_a_lost_revision_restarts_above_the_highest_version(tmp_path: Path
         meta.write_text('{"schema_version": 2}')
         assert await storage.put("a", 4) > top
     assert json.loads(meta.read_text())["revision"] > top
+
+
+_RECREATOR = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from pepperpy.storage import Storage
+
+    async def main():
+        options = {"fsync": False} if sys.argv[2] == "filesystem" else {}
+        storage = Storage.create(
+            "shared", data_dir=sys.argv[1], backend=sys.argv[2], purge_interval=None, **options
+        )
+        versions = []
+        async with storage:
+            for i in range(60):
+                await storage.delete("k")
+                versions.append(await storage.put("k", i))
+                versions.append(await storage.put(f"own/{sys.argv[3]}/{i % 3}", i))
+        print(json.dumps(versions))
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "filesystem"])
+def test_processes_recreating_one_key_never_share_a_version(tmp_path: Path, backend: str) -> None:
+    """issue 18 #1: the revision is read and advanced inside the cross-process write lock."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RECREATOR, str(tmp_path), backend, str(n)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0]
+    versions = [v for out in outputs for v in json.loads(out)]
+    assert len(versions) == 240
+    assert len(set(versions)) == 240, "two writes got the same version"
