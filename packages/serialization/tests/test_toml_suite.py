@@ -27,6 +27,34 @@ VALID = sorted(
     name[: -len(".toml")] for name in LISTED if name.startswith("valid/") and name.endswith(".toml")
 )
 INVALID = sorted(name for name in LISTED if name.startswith("invalid/"))
+# tomli 2.3+ (the reader on Python 3.10) implements TOML 1.1, which made a few 1.0
+# errors valid: inline tables over several lines, "\xHH" escapes, times without seconds.
+# These are the 1.0 invalid cases missing from the suite's files-toml-1.1.0 list,
+# less the spec-1.0.0 ones (renamed spec-1.1.0 there, still invalid).
+VALID_IN_1_1 = frozenset(
+    {
+        "invalid/datetime/no-secs.toml",
+        "invalid/local-datetime/no-secs.toml",
+        "invalid/local-time/no-secs.toml",
+        "invalid/inline-table/linebreak-01.toml",
+        "invalid/inline-table/linebreak-02.toml",
+        "invalid/inline-table/linebreak-03.toml",
+        "invalid/inline-table/linebreak-04.toml",
+        "invalid/inline-table/trailing-comma.toml",
+        "invalid/string/basic-byte-escapes.toml",
+    }
+)
+
+
+def _reader_is_toml_1_1() -> bool:
+    try:
+        serialization.loads("a = {b = 1,}", Any, format="toml")
+    except DecodeError:
+        return False
+    return True
+
+
+TOML_1_1 = _reader_is_toml_1_1()
 
 
 def _datetime(text: str) -> dt.datetime:
@@ -97,5 +125,8 @@ def test_writer_round_trips_every_valid_case(case: str) -> None:
 @pytest.mark.parametrize("case", INVALID)
 def test_reader_refuses_every_invalid_case(case: str) -> None:
     """Each invalid/X.toml is a DecodeError, not an accepted document or a raw exception."""
+    if TOML_1_1 and case in VALID_IN_1_1:
+        serialization.loads((DATA / case).read_bytes(), Any, format="toml")  # valid in 1.1
+        return
     with pytest.raises(DecodeError):
         serialization.loads((DATA / case).read_bytes(), Any, format="toml")
