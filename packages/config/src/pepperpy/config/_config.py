@@ -54,7 +54,7 @@ class ConfigFile:
             ``"yaml"``) whatever its suffix; it wins over ``Config.load(format=)``.
 
     Raises:
-        InvalidArgumentError: *format* names no known format.
+        InvalidArgumentError: *path* is not a path, or *format* names no known format.
     """
 
     __slots__ = ("format", "optional", "path", "table")
@@ -67,9 +67,7 @@ class ConfigFile:
         table: str | None = None,
         format: str | None = None,
     ) -> None:
-        from pathlib import Path
-
-        self.path = Path(path)
+        self.path = _paths(path, "a config file", several=False)[0]
         self.optional = optional
         self.table = tuple(table.split(".")) if table else ()
         self.format = _check_format(format)
@@ -128,19 +126,21 @@ def _check_profiles(value: object) -> Profiles:
     )
 
 
-def _paths(value: object, name: str) -> list[Path]:
-    """One path or a sequence of paths, as ``Path`` objects."""
+def _paths(value: object, name: str, *, several: bool = True) -> list[Path]:
+    """One path (or, when *several*, a sequence of paths) as ``Path`` objects."""
     from pathlib import Path
 
-    items: Any = [value] if isinstance(value, (str, os.PathLike)) else value
+    one = not several or isinstance(value, (str, os.PathLike))
+    items: Any = [value] if one else value
     try:
         if isinstance(items, (bytes, Mapping)):
             raise TypeError(name)
         return [Path(p) for p in items]
     except TypeError:
+        shape = "a path or a list of paths" if several else "a path (str or os.PathLike)"
         raise InvalidArgumentError(
-            f"{name} must be a path or a list of paths, got {safe_repr(value)}",
-            hint=f"Pass {name}='path' or {name}=['a', 'b'].",
+            f"{name} must be {shape}, got {safe_repr(value)}",
+            hint="Pass paths as str or pathlib.Path.",
         ) from None
 
 

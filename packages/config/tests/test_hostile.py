@@ -1,0 +1,461 @@
+"""Hostile input for every loader of pepperpy.config (issue 19, "close the class").
+
+``Config.load`` reads TOML, JSON and YAML files, ``.env`` files, secrets
+directories, environment variables, command-line options and defaults /
+overrides. Each gets deep nesting, huge integers and floats, NaN and
+infinities, lone surrogates, byte-order marks, non-UTF-8 bytes, mangled valid
+documents, and paths that are directories, symlink loops or hold a NUL. The
+only exceptions allowed out of ``Config.load`` (and out of the readers and
+``dumps`` of what it loaded) are ``PepperPyError`` subclasses; every other
+one is counted as an escape and each test asserts the count is 0 (the message
+gives the count and the first few inputs).
+
+Examples per loader: ``PEPPERPY_FUZZ_EXAMPLES`` if set, else 10,000 on CI
+(``CI=true``) and 200 otherwise, so a local run stays fast. The command-line,
+defaults/overrides and path loaders get a tenth (at least 100).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pepperpy.config import Config, ConfigFile, Secret
+from pepperpy.core.exceptions import PepperPyError
+
+EXAMPLES = int(
+    os.environ.get("PEPPERPY_FUZZ_EXAMPLES")
+    or (10_000 if os.environ.get("CI", "").lower() == "true" else 200)
+)
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+FUZZ_LIGHT = settings(FUZZ, max_examples=max(EXAMPLES // 10, 100))
+
+
+class Level(str, enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class Size(enum.IntEnum):
+    S = 1
+    L = 2
+
+
+@attrs.define
+class Db:
+    host: str = "localhost"
+    port: int = 5432
+    password: Secret[str] = attrs.field(factory=lambda: Secret(""))
+    ratio: float = 1.0
+
+
+@attrs.define
+class Settings:
+    """A schema touching every coercion binding does: enums, lists, dicts, floats, dates."""
+
+    name: str = "svc"
+    db: Db = attrs.field(factory=Db)
+    level: Level = Level.LOW
+    size: Size = Size.S
+    tags: list[str] = attrs.field(factory=list)
+    limits: dict[str, int] = attrs.field(factory=dict)
+    when: Optional[dt.datetime] = None  # noqa: UP045 (Python 3.10 evaluates it)
+    debug: bool = False
+
+
+# --------------------------------------------------------------------------- strategies
+
+WEIRD = [
+    "\ud800",
+    "a\udfffb",
+    "\ufeff",
+    "\x00",
+    "\u2028",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "1" * 5000,
+    "1e999",
+    "-1e400",
+    "${HOME_DIR}",
+    "${a.b}",
+    "${",
+    "$${x}",
+    "${X:-${Y}}",
+    "[" * 300 + "]" * 300,
+    '{"a":' * 200 + "1" + "}" * 200,
+    "[1,2",
+    "high",
+    "HIGH",
+    "2",
+    "true",
+    "2026-13-45T25:61:00",
+]
+WEIRD_TEXT = st.sampled_from(WEIRD)
+TEXT = st.text(max_size=16) | WEIRD_TEXT
+
+
+def _deep_toml(depth: int) -> str:
+    return "a = " + "[" * depth + "]" * depth + "\n"
+
+
+CORPUS: dict[str, list[str]] = {
+    "toml": [
+        'name = "shop"\n[db]\nhost = "h"\nport = 5432\npassword = "pw"\n',
+        '[default]\nname = "a"\n[default.db]\nport = 1\n[production]\nname = "b"\n',
+        'name = "top"\n[default]\nx = 1\n[production]\nx = 2\n',
+        '[default]\nname = "svc"\n[db]\nhost = "h"\n',
+        'level = "bogus"\nsize = 99\ntags = [1, "a"]\nlimits = {a = "x"}\n',
+        "when = 2026-12-04T12:00:00Z\n[db]\nratio = 1e308\nport = 99999999999999999999\n",
+        "n = " + "9" * 5000 + "\n",
+        'name = "${HOME_DIR}/x"\nother = "${name}"\nloop = "${loop}"\n',
+        'name = "\\ud800"\n',
+        ".".join(["a"] * 200) + " = 1\n",
+        _deep_toml(127),
+        _deep_toml(129),
+        _deep_toml(3000),
+    ],
+    "json": [
+        '{"name": "shop", "db": {"host": "h", "port": "5432"}}',
+        '{"default": {"name": "a"}, "production": {"name": "b"}, "x": 1}',
+        '{"level": "bogus", "size": true, "tags": {"a": 1}, "limits": [1], "when": 5}',
+        '{"db": {"ratio": 1' + "0" * 400 + ', "port": 1e400}}',
+        '{"name": "\\ud800", "db": {"host": "\\udfff"}}',
+        '{"n": ' + "1" * 5000 + "}",
+        "[" * 3000 + "]" * 3000,
+        '{"a":' * 129 + "1" + "}" * 129,
+        '{"a":' * 127 + "1" + "}" * 127,
+        '"just a string"',
+        "null",
+        '{"db": NaN, "debug": Infinity}',
+    ],
+    "yaml": [
+        "name: shop\ndb:\n  host: h\n  port: '5432'\n",
+        "default:\n  name: a\nproduction:\n  name: b\nname: top\n",
+        "1: 2\n? [a]\n: b\ndb: {ratio: .inf, port: .nan}\n",
+        "a: &a [*a]\n",
+        "a: &x [1, 2]\nb: [*x, *x, *x]\n",
+        "when: 2026-12-04\ntags: !!set {a, b}\nlimits: {a: 99999999999999999999999}\n",
+        "[" * 3000 + "]" * 3000,
+        "- - - - - - - - - - - 1\n",
+        "name: !!python/object:os.system x\n",
+        'name: "\\ud800"\n',
+    ],
+}
+
+
+def _mangle(text: str, cut: int, flip: int, insert: bytes) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")
+    if not data:
+        return insert
+    cut %= len(data) + 1
+    mangled = bytearray(data[:cut] + insert + data[cut:])
+    mangled[flip % len(mangled)] ^= 0x80
+    return bytes(mangled)
+
+
+PREFIXES = st.sampled_from(
+    [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf\xef\xbb\xbf", b"\x80"]
+)
+INSERTS = st.sampled_from(
+    [b"", b"\xed\xa0\x80", b"\xff", b"\xc3", b"\x00", b"\\ud800", b"[", b"{", b'"', b"${", b"\n"]
+)
+
+
+def hostile_bytes(documents: list[str]) -> st.SearchStrategy[bytes]:
+    """Valid documents, mangled ones, BOM-prefixed ones, random bytes and weird text."""
+    docs = st.sampled_from(documents)
+    return st.one_of(
+        docs.map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.builds(_mangle, docs, st.integers(0, 10**6), st.integers(0, 10**6), INSERTS),
+        st.builds(lambda p, t: p + t.encode("utf-8", "surrogatepass"), PREFIXES, docs),
+        st.binary(max_size=64),
+        WEIRD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.text(max_size=64).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    )
+
+
+DOTENV_CORPUS = [
+    "APP_NAME=shop\nAPP_DB__PORT=6432\n# c\nexport APP_DEBUG=yes\n",
+    "APP_PROFILE=production\nAPP_LEVEL=bogus\nAPP_SIZE=99\n",
+    'APP_TAGS=[1, 2\nAPP_LIMITS={"a": 1e999}\nAPP_WHEN=2026-13-45\n',
+    "APP_NAME='x${HOME_DIR}y'\nAPP_DB__HOST=\"${APP_NAME}\\n\"\nB=${B}\n",
+    'APP_NAME="unterminated\n',
+    "=novalue\n  \nAPP_=x\nAPP____=y\n",
+    "APP_DB__PORT=" + "9" * 5000 + "\n",
+    "APP_" + "A__" * 300 + "B=1\n",
+    "APP_TAGS=" + "[" * 3000 + "]" * 3000 + "\n",
+]
+
+ENV_NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "APP_NAME",
+            "APP_DB__PORT",
+            "APP_DB_RATIO",
+            "APP_DB__PASSWORD",
+            "APP_LEVEL",
+            "APP_SIZE",
+            "APP_TAGS",
+            "APP_LIMITS",
+            "APP_WHEN",
+            "APP_DEBUG",
+            "APP_PROFILE",
+            "APP_",
+            "APP__",
+            "APP_____",
+            "APP_" + "A__" * 300 + "B",
+            "HOME_DIR",
+        ]
+    ),
+    TEXT.map(lambda t: "APP_" + t),
+)
+ENVIRONMENTS = st.dictionaries(ENV_NAMES, TEXT, max_size=6)
+
+
+def _deep(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for index in range(depth):
+        value = [value] if index % 2 else {"k": value}
+    return value
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([10**400, -(10**400), 2**64])
+    | st.floats()
+    | TEXT
+)
+VALUES = st.one_of(
+    *[
+        st.recursive(
+            SCALARS,
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+            max_leaves=6,
+        )
+    ]
+    * 9,
+    st.builds(_deep, st.sampled_from([129, 1_200, 3_000]), SCALARS),
+)
+MAPPINGS = st.dictionaries(
+    st.sampled_from(["name", "db", "db.port", "level", "tags", "limits", "a.b.c"]) | TEXT,
+    VALUES,
+    max_size=4,
+)
+
+OPTIONS = st.fixed_dictionaries(
+    {
+        "schema": st.sampled_from([None, Settings]),
+        "profile": st.sampled_from([None, "production", "default", "db"]),
+        "profiles": st.sampled_from([None, False, ["production"]]),
+    }
+)
+
+
+# --------------------------------------------------------------------------- the harness
+
+
+def count_escapes(
+    strategy: st.SearchStrategy[Any], call: Callable[[Any], Any], profile: settings = FUZZ
+) -> list[tuple[Any, BaseException]]:
+    """Run *call* on each example; return the non-PepperPyError exceptions it raised."""
+    escapes: list[tuple[Any, BaseException]] = []
+
+    @profile
+    @given(strategy)
+    def run(value: Any) -> None:
+        try:
+            call(value)
+        except PepperPyError:
+            pass
+        except Exception as exc:  # an escape: counted, reported below
+            escapes.append((value, exc))
+
+    run()
+    return escapes
+
+
+def report(name: str, escapes: list[tuple[Any, BaseException]]) -> str:
+    shown = [f"{type(e).__name__}: {e!s:.200} <- {v!r:.160}" for v, e in escapes[:3]]
+    return f"{name}: {len(escapes)} escapes; first: {shown}"
+
+
+def load_and_read(*files: Any, **options: Any) -> None:
+    """Config.load, then every reader of the result, including dumps in each format."""
+    if options.get("profiles") is False:
+        options["profile"] = None
+    config = Config.load(*files, **options)
+    for key in config.keys()[:5]:
+        config.get(key)
+        config.explain(key)
+    config.as_dict()
+    for fmt in ("toml", "json", "yaml"):
+        config.dumps(fmt)
+
+
+BASE_ENV = {"HOME_DIR": "/home/x"}
+
+
+# --------------------------------------------------------------------------- the loaders
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json", "yaml"])
+def test_config_files_only_raise_pepperpy_errors(fmt: str, tmp_path: Path) -> None:
+    """Close the class: Config.load on hostile TOML/JSON/YAML files, with and without a schema."""
+    path = tmp_path / f"config.{fmt}"
+
+    def load(pair: tuple[bytes, dict[str, Any]]) -> None:
+        data, options = pair
+        path.write_bytes(data)
+        load_and_read(path, env_prefix="APP", env=BASE_ENV, **options)
+
+    escapes = count_escapes(st.tuples(hostile_bytes(CORPUS[fmt]), OPTIONS), load)
+    assert not escapes, report(f"Config.load({fmt} file)", escapes)
+
+
+def test_format_argument_only_raises_pepperpy_errors(tmp_path: Path) -> None:
+    """Close the class (#11): any file read as any format with format=."""
+    path = tmp_path / "config.conf"
+    every = [doc for docs in CORPUS.values() for doc in docs]
+
+    def load(pair: tuple[bytes, str]) -> None:
+        data, fmt = pair
+        path.write_bytes(data)
+        load_and_read(ConfigFile(path, format=fmt), schema=Settings, env={})
+
+    strategy = st.tuples(hostile_bytes(every), st.sampled_from(["toml", "json", "yaml"]))
+    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
+    assert not escapes, report("Config.load(format=)", escapes)
+
+
+def test_dotenv_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
+    """Issue 19 #10 and close the class: hostile .env files (non-UTF-8 raised before)."""
+    path = tmp_path / ".env"
+
+    def load(pair: tuple[bytes, dict[str, Any]]) -> None:
+        data, options = pair
+        path.write_bytes(data)
+        load_and_read(env_prefix="APP", dotenv=path, env=BASE_ENV, **options)
+
+    escapes = count_escapes(st.tuples(hostile_bytes(DOTENV_CORPUS), OPTIONS), load)
+    assert not escapes, report("Config.load(dotenv=)", escapes)
+
+
+SECRET_NAMES = st.sampled_from(
+    ["db__password", "APP_DB__PASSWORD", "name", "level", "tags", "____", "a" * 200, "x.y", "-"]
+)
+
+
+def test_secret_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
+    """Issue 19 #9/#10 and close the class: hostile secret files (non-UTF-8 raised before)."""
+    secrets = tmp_path / "secrets"
+    contents = hostile_bytes(["hunter2\n", "pa${ss}word", "1" * 5000, "[1, 2]", "\ud800"])
+
+    def load(pair: tuple[dict[str, bytes], dict[str, Any]]) -> None:
+        files, options = pair
+        shutil.rmtree(secrets, ignore_errors=True)
+        secrets.mkdir()
+        for name, data in files.items():
+            (secrets / name).write_bytes(data)
+        load_and_read(env_prefix="APP", secrets_dir=secrets, env=BASE_ENV, **options)
+
+    strategy = st.tuples(st.dictionaries(SECRET_NAMES, contents, max_size=3), OPTIONS)
+    escapes = count_escapes(strategy, load)
+    assert not escapes, report("Config.load(secrets_dir=)", escapes)
+
+
+def test_environment_only_raises_pepperpy_errors() -> None:
+    """Issue 19 #1/#9 and close the class: hostile environment names and values."""
+
+    def load(pair: tuple[dict[str, str], dict[str, Any]]) -> None:
+        env, options = pair
+        load_and_read(env_prefix="APP", env={**BASE_ENV, **env}, **options)
+
+    escapes = count_escapes(st.tuples(ENVIRONMENTS, OPTIONS), load)
+    assert not escapes, report("Config.load(env=)", escapes)
+
+
+def test_argv_only_raises_pepperpy_errors() -> None:
+    """Close the class: hostile command-line options."""
+    options = st.one_of(
+        TEXT,
+        TEXT.map(lambda t: "--" + t),
+        st.sampled_from(["--", "--=", "--.", "--db.port", "--" + ".a" * 300 + "=1"]),
+    )
+
+    def load(argv: list[str]) -> None:
+        load_and_read(argv=argv, schema=Settings, env={})
+
+    escapes = count_escapes(st.lists(options, max_size=5), load, FUZZ_LIGHT)
+    assert not escapes, report("Config.load(argv=)", escapes)
+
+
+def test_defaults_and_overrides_only_raise_pepperpy_errors() -> None:
+    """Close the class: hostile defaults= and overrides= (deep, huge, NaN, surrogates)."""
+
+    def load(pair: tuple[dict[str, Any], dict[str, Any], Any]) -> None:
+        defaults, overrides, schema = pair
+        load_and_read(defaults=defaults, overrides=overrides, schema=schema, env={})
+
+    strategy = st.tuples(MAPPINGS, MAPPINGS, st.sampled_from([None, Settings]))
+    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
+    assert not escapes, report("Config.load(defaults=, overrides=)", escapes)
+
+
+def test_hostile_paths_only_raise_pepperpy_errors(tmp_path: Path) -> None:
+    """Issue 19 #10 and close the class: directories, symlink loops, NULs, wrong types."""
+    (tmp_path / "dir.toml").mkdir()
+    loop = tmp_path / "loop.toml"
+    os.symlink(loop, loop)
+    secrets_file = tmp_path / "secrets-file"
+    secrets_file.write_text("x")
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    os.symlink(secrets / "token", secrets / "token")
+    os.mkfifo(secrets / "fifo")
+    (secrets / "sub").mkdir()
+    paths: list[Any] = [
+        tmp_path / "dir.toml",
+        loop,
+        tmp_path / "missing.toml",
+        str(tmp_path / "nul\x00.toml"),
+        tmp_path / "x.unknown",
+        str(tmp_path / "\udcff.toml"),
+        secrets_file,
+        secrets,
+        3,
+        b"config.toml",
+        None,
+        ["a.toml"],
+    ]
+
+    def load(pair: tuple[Any, str]) -> None:
+        path, where = pair
+        if where == "file":
+            Config.load(path, env={})
+        elif where == "optional":
+            Config.load(ConfigFile(path, optional=True), env={})
+        elif where == "dotenv":
+            Config.load(env_prefix="APP", dotenv=path, env={})
+        else:
+            Config.load(secrets_dir=path, env={})
+
+    strategy = st.tuples(
+        st.sampled_from(paths), st.sampled_from(["file", "optional", "dotenv", "secrets"])
+    )
+    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
+    assert not escapes, report("Config.load(paths)", escapes)
