@@ -87,8 +87,8 @@ class FilesystemBackend(Backend):
 
     Versions come from a revision counter kept in ``pepperpy-storage.json``:
     each write batch reserves the versions it may use there (under the lock,
-    synced) before touching any item file, so a version is never handed out
-    twice, even after a crash.
+    synced like the items) before touching any item file, so a version is
+    never handed out twice, even after a crash.
 
     Args:
         directory: Where the files go (created when missing).
