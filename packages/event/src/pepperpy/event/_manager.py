@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import itertools
 import logging
+import math
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal, TypeVar, Union, overload
 
@@ -19,6 +21,7 @@ from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, Operatio
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import is_async_callable
+from pepperpy.event._cancel import cancel_requested, is_handler_failure
 from pepperpy.event._errors import BackpressureError, HandlerError
 from pepperpy.event._topics import compile_pattern, matches, topic_of, validate_topic
 
@@ -39,7 +42,7 @@ logger = logging.getLogger("pepperpy.event")
 E = TypeVar("E")
 H = TypeVar("H", bound=Callable[..., Any])
 
-_Item = tuple[Any, str, Any, Mapping[str, Any]]
+_Item = tuple[Any, str, Any, Mapping[str, Any], "TopicStats"]
 
 
 class _WorkQueue(asyncio.Queue[_Item]):
@@ -78,6 +81,7 @@ _NO_DATA: Any = object()
 _DELIVERIES = ("inline", "concurrent", "queued")
 _BACKPRESSURES = ("block", "drop_oldest", "error")
 _POLICIES = ("log", "collect", "raise", "dead_letter")
+_LIVE = (LifecycleState.RUNNING, LifecycleState.STOPPING)
 
 
 @attrs.frozen
@@ -113,17 +117,55 @@ class DeadLetter:
 class TopicStats:
     """Delivery counters of one topic.
 
+    Every publish counts once in *published*, then either in *unrouted* (no
+    subscription received it) or once in *routed* per subscription it was
+    handed to. Every routed delivery ends in exactly one of *delivered*,
+    *failed*, *dropped* and *cancelled*; until then it is in flight (counted
+    by :attr:`EventManager.pending`). So once :meth:`EventManager.drain` or
+    :meth:`~EventManager.stop` returned::
+
+        routed == delivered + failed + dropped + cancelled
+
+    and, on a topic with one subscription,
+    ``published == unrouted + delivered + failed + dropped + cancelled``.
+
     Attributes:
         published: Events published on the topic.
-        delivered: Successful handler calls.
-        failed: Handler calls that raised.
-        dropped: Events discarded by a full ``drop_oldest`` queue or at stop.
+        delivered: Handler calls that returned.
+        failed: Handler calls that raised (any exception but their own
+            cancellation).
+        dropped: Deliveries discarded before their handler ran: by a full
+            ``drop_oldest`` queue, refused by ``"error"`` backpressure, left
+            in a queue at stop, or a weak handler collected meanwhile.
+        routed: Deliveries: (event, subscription) pairs handed out.
+        unrouted: Events no subscription received (no match, filtered out,
+            or stopped by a middleware).
+        cancelled: Handler calls cancelled while running (at stop, or the
+            publisher of an inline handler was cancelled).
     """
 
     published: int = 0
     delivered: int = 0
     failed: int = 0
     dropped: int = 0
+    routed: int = 0
+    unrouted: int = 0
+    cancelled: int = 0
+    _open: int = attrs.field(default=0, init=False, repr=False, eq=False)
+
+    def _settled(self) -> bool:
+        return not self._open and self.routed == (
+            self.delivered + self.failed + self.dropped + self.cancelled
+        )
+
+    def _add(self, other: TopicStats) -> None:
+        self.published += other.published
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.dropped += other.dropped
+        self.routed += other.routed
+        self.unrouted += other.unrouted
+        self.cancelled += other.cancelled
 
 
 Middleware = Callable[[Event, Callable[[Event], Awaitable[int]]], Awaitable[int]]
@@ -152,6 +194,7 @@ class Subscription:
         "filter",
         "is_async",
         "manager",
+        "max_concurrency",
         "name",
         "on_error",
         "once",
@@ -159,6 +202,8 @@ class Subscription:
         "priority",
         "queue",
         "seq",
+        "slots",
+        "stopping",
         "workers",
     )
 
@@ -174,6 +219,7 @@ class Subscription:
         queue_size: int,
         backpressure: Backpressure,
         workers: int,
+        max_concurrency: int,
         on_error: ErrorPolicy | None,
         once: bool,
         weak: bool,
@@ -194,6 +240,7 @@ class Subscription:
         self.delivery = delivery
         self.backpressure = backpressure
         self.workers = workers
+        self.max_concurrency = max_concurrency
         self.on_error = on_error
         self.once = once
         self.envelope = envelope
@@ -218,6 +265,10 @@ class Subscription:
         else:
             self._fn = handler
         self.queue: _WorkQueue | None = _WorkQueue(queue_size) if delivery == "queued" else None
+        self.slots: asyncio.Semaphore | None = (
+            asyncio.Semaphore(max_concurrency) if delivery == "concurrent" else None
+        )
+        self.stopping = False  # set before the manager cancels this subscription's workers
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -266,9 +317,18 @@ class EventManager(Lifecycle):
         dead_letter_topic: Where ``"dead_letter"`` failures are published.
         queue_size: Default capacity of queued subscriptions.
         stop_timeout: Seconds :meth:`stop` waits for queued and running
-            handlers before cancelling them.
-        max_errors: How many collected errors :attr:`errors` keeps.
+            handlers before cancelling them (a finite number >= 0).
+        max_errors: How many collected errors :attr:`errors` keeps (>= 0).
+        max_concurrency: Default cap on the handler calls a
+            ``"concurrent"`` subscription runs at once; at the cap, its
+            backpressure policy applies (``"block"`` makes ``publish`` wait).
+        max_topics: How many topics the routing cache and :meth:`stats` keep
+            (least recently published forgotten first; :meth:`totals` keeps
+            counting).
         clock: Time source for timestamps and timeouts.
+
+    Raises:
+        InvalidArgumentError: An argument has the wrong type or range.
     """
 
     def __init__(
@@ -279,28 +339,37 @@ class EventManager(Lifecycle):
         queue_size: int = 1000,
         stop_timeout: float = 5.0,
         max_errors: int = 1000,
+        max_concurrency: int = 1000,
+        max_topics: int = 10_000,
         clock: Clock = system_clock,
     ) -> None:
         _check_policy(on_error)
         self.on_error = on_error
-        self.dead_letter_topic = validate_topic(dead_letter_topic)
+        self.dead_letter_topic = _check_topic("dead_letter_topic", dead_letter_topic)
         self.queue_size = _check_int("queue_size", queue_size)
-        self.stop_timeout = stop_timeout
-        self.clock = clock
+        self.stop_timeout = _check_seconds("stop_timeout", stop_timeout)
+        self.max_concurrency = _check_int("max_concurrency", max_concurrency)
+        self.max_topics = _check_int("max_topics", max_topics)
+        self.clock = _check_clock(clock)
         self._subs: list[Subscription] = []
-        self._cache: dict[Any, tuple[Subscription, ...]] = {}
+        self._retiring: set[Subscription] = set()
+        self._cache: OrderedDict[Any, tuple[Subscription, ...]] = OrderedDict()
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._middleware: list[Middleware] = []
-        self._stats: dict[str, TopicStats] = {}
-        self._errors: deque[HandlerError] = deque(maxlen=max_errors)
+        self._stats: OrderedDict[str, TopicStats] = OrderedDict()
+        self._forgotten = TopicStats()  # counters of topics evicted from _stats
+        self._errors: deque[HandlerError] = deque(maxlen=_check_int("max_errors", max_errors, 0))
         self._tasks: set[asyncio.Task[Any]] = set()
         self._waiters: set[asyncio.Future[Any]] = set()
+        self._stopping = False  # set before stop() cancels tasks (Python 3.10 needs it)
 
     # ------------------------------------------------------------------ lifecycle
 
     async def _on_start(self) -> None:
+        self._stopping = False
         for sub in self._subs:
+            sub.stopping = False
             self._start_workers(sub)
 
     async def _on_stop(self) -> None:
@@ -310,26 +379,22 @@ class EventManager(Lifecycle):
             logger.warning(
                 "event bus stop: handlers still busy after %ss; cancelling", self.stop_timeout
             )
+        self._stopping = True
+        subs = [*self._subs, *self._retiring]
         tasks = list(self._tasks)
-        for sub in self._subs:
+        for sub in subs:
+            sub.stopping = True
             tasks.extend(sub._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        for sub in self._subs:
+        for sub in subs:
             sub._tasks.clear()
-            if sub.queue is not None:
-                left = 0
-                while not sub.queue.empty():
-                    _, topic, _, _ = sub.queue.get_nowait()
-                    sub.queue.task_done()
-                    self._stats_for(topic).dropped += 1
-                    left += 1
-                if left:
-                    logger.warning(
-                        "event bus stop: %d queued events for %s dropped", left, sub.name
-                    )
+            left = _drop_queued(sub)
+            if left:
+                logger.warning("event bus stop: %d queued events for %s dropped", left, sub.name)
+        self._retiring.clear()
         self._tasks.clear()
         for waiter in list(self._waiters):
             if not waiter.done():
@@ -361,6 +426,7 @@ class EventManager(Lifecycle):
         queue_size: int | None = ...,
         backpressure: Backpressure = ...,
         workers: int = ...,
+        max_concurrency: int | None = ...,
         on_error: ErrorPolicy | None = ...,
         once: bool = ...,
         weak: bool = ...,
@@ -380,6 +446,7 @@ class EventManager(Lifecycle):
         queue_size: int | None = ...,
         backpressure: Backpressure = ...,
         workers: int = ...,
+        max_concurrency: int | None = ...,
         on_error: ErrorPolicy | None = ...,
         once: bool = ...,
         weak: bool = ...,
@@ -398,6 +465,7 @@ class EventManager(Lifecycle):
         queue_size: int | None = None,
         backpressure: Backpressure = "block",
         workers: int = 1,
+        max_concurrency: int | None = None,
         on_error: ErrorPolicy | None = None,
         once: bool = False,
         weak: bool = False,
@@ -416,9 +484,13 @@ class EventManager(Lifecycle):
             priority: Higher runs first; equal priorities run in subscription order.
             delivery: ``"inline"`` (default), ``"concurrent"`` or ``"queued"``.
             queue_size: Capacity of a queued subscription (default: the manager's).
-            backpressure: When the queue is full: ``"block"`` the publisher,
-                ``"drop_oldest"`` event, or raise :class:`BackpressureError`.
+            backpressure: When a queued subscription is full or a concurrent
+                one runs ``max_concurrency`` calls: ``"block"`` the publisher
+                until there is room, ``"drop_oldest"`` queued event (queued
+                only), or raise :class:`BackpressureError`.
             workers: Tasks draining a queued subscription (1 keeps order).
+            max_concurrency: Most handler calls a concurrent subscription runs
+                at once (default: the manager's).
             on_error: This handler's :data:`ErrorPolicy` (default: the manager's).
             once: Unsubscribe after the first matching event.
             weak: Hold the handler by weak reference (it is unsubscribed when
@@ -430,6 +502,9 @@ class EventManager(Lifecycle):
 
         Returns:
             The :class:`Subscription`; call ``unsubscribe()`` on it to stop.
+
+        Raises:
+            InvalidArgumentError: An argument has the wrong type or value.
         """
         if not callable(handler):
             raise InvalidArgumentError(
@@ -456,20 +531,57 @@ class EventManager(Lifecycle):
                 code="pepperpy.event.backpressure",
                 hint="Use 'block', 'drop_oldest' or 'error'.",
             )
+        if delivery == "concurrent" and backpressure == "drop_oldest":
+            raise InvalidArgumentError(
+                "backpressure='drop_oldest' does not apply to concurrent delivery: "
+                "running handler calls cannot be dropped",
+                code="pepperpy.event.backpressure",
+                hint="Use backpressure='block' or 'error' with delivery='concurrent', "
+                "or delivery='queued' to drop the oldest waiting event.",
+            )
         if on_error is not None:
             _check_policy(on_error)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise InvalidArgumentError(
+                f"priority must be an integer, got {_safe_repr(priority)}",
+                code="pepperpy.event.priority",
+                hint="Pass priority=10 to run before default handlers, -10 to run after.",
+            )
+        for flag, value in (("once", once), ("weak", weak), ("envelope", envelope)):
+            if not isinstance(value, bool):
+                raise InvalidArgumentError(
+                    f"{flag} must be True or False, got {_safe_repr(value)}",
+                    code=f"pepperpy.event.{flag}",
+                    hint=f"Pass {flag}=True or {flag}=False.",
+                )
+        if filter is not None and not callable(filter):
+            raise InvalidArgumentError(
+                f"filter must be a callable or None, got {_safe_repr(filter)}",
+                code="pepperpy.event.filter",
+                hint="Pass a function taking the event and returning a bool.",
+            )
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"name must be a string or None, got {_safe_repr(name)}",
+                code="pepperpy.event.name",
+                hint="Pass a short label such as name='billing'.",
+            )
         sub = Subscription(
             self,
             target,
             handler,
             seq=next(self._seq),
-            priority=int(priority),
+            priority=priority,
             delivery=delivery,
             queue_size=_check_int(
                 "queue_size", self.queue_size if queue_size is None else queue_size
             ),
             backpressure=backpressure,
             workers=_check_int("workers", workers),
+            max_concurrency=_check_int(
+                "max_concurrency",
+                self.max_concurrency if max_concurrency is None else max_concurrency,
+            ),
             on_error=on_error,
             once=once,
             weak=weak,
@@ -508,17 +620,23 @@ class EventManager(Lifecycle):
         self._cache.clear()
         if sub._tasks and sub.queue is not None:
             # Workers finish what was accepted, then stop.
+            self._retiring.add(sub)
             task = asyncio.ensure_future(self._retire(sub))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _retire(self, sub: Subscription) -> None:
         assert sub.queue is not None
-        await sub.queue.join()
-        for task in sub._tasks:
-            task.cancel()
-        await asyncio.gather(*sub._tasks, return_exceptions=True)
-        sub._tasks.clear()
+        try:
+            await sub.queue.join()
+        finally:  # also when stop() cancels this: the workers must not outlive it
+            sub.stopping = True
+            for task in sub._tasks:
+                task.cancel()
+            await asyncio.gather(*sub._tasks, return_exceptions=True)
+            sub._tasks.clear()
+            _drop_queued(sub)
+            self._retiring.discard(sub)
 
     def subscriptions(self) -> list[Subscription]:
         """Every active subscription, in delivery order for a catch-all topic."""
@@ -544,13 +662,29 @@ class EventManager(Lifecycle):
             ]
         found.sort(key=_order)
         subs = tuple(found)
-        self._cache[key] = subs
+        cache = self._cache
+        cache[key] = subs
+        if len(cache) > self.max_topics:
+            cache.popitem(last=False)
         return subs
 
     def _stats_for(self, topic: str) -> TopicStats:
-        stats = self._stats.get(topic)
-        if stats is None:
-            stats = self._stats[topic] = TopicStats()
+        table = self._stats
+        stats = table.get(topic)
+        if stats is not None:
+            table.move_to_end(topic)
+            return stats
+        stats = table[topic] = TopicStats()
+        if len(table) > self.max_topics:
+            # Forget the least recently published settled topic; one with
+            # deliveries in flight is kept (in-flight work is bounded).
+            for _ in range(min(8, len(table) - 1)):
+                oldest, old = next(iter(table.items()))
+                if old._settled():
+                    del table[oldest]
+                    self._forgotten._add(old)
+                    break
+                table.move_to_end(oldest)
         return stats
 
     @overload
@@ -563,8 +697,9 @@ class EventManager(Lifecycle):
         """Deliver an event to every matching subscription.
 
         Inline handlers run before this returns, one after another in
-        priority order; concurrent handlers are started (in priority order);
-        queued ones are enqueued, following their backpressure policy.
+        priority order; concurrent handlers are started (in priority order),
+        waiting for room under ``max_concurrency``; queued ones are enqueued;
+        both follow their backpressure policy.
 
         Args:
             event: An event object, or a topic name (then *data* is the payload).
@@ -574,10 +709,12 @@ class EventManager(Lifecycle):
             How many subscriptions the event was handed to.
 
         Raises:
-            ClosedError: The manager is not running.
+            ClosedError: The manager is not running (or stopped while this
+                waited for room).
             HandlerError: A handler failed under the ``"raise"`` policy (after
                 every other handler ran).
-            BackpressureError: A full queued subscription uses ``"error"``.
+            BackpressureError: A full subscription uses ``"error"``.
+            InvalidArgumentError: *event* is not a valid topic or event object.
         """
         if self._lc_state is not LifecycleState.RUNNING:
             self._ensure_running()
@@ -585,8 +722,6 @@ class EventManager(Lifecycle):
             key: Any = event
             topic = event
             payload = None if data is _NO_DATA else data
-            if event not in self._cache:
-                validate_topic(event)
         else:
             if data is not _NO_DATA:
                 raise InvalidArgumentError(
@@ -599,23 +734,42 @@ class EventManager(Lifecycle):
             payload = event
         subs = self._cache.get(key)
         if subs is None:
+            if key is event:
+                validate_topic(topic)
             subs = self._resolve(key)
-        if not topic:
+        else:
+            self._cache.move_to_end(key)
+        if key is not event:
             topic = topic_of(key)
-        if self._middleware:
-            envelope = self._envelope(topic, payload)
-            return await self._through_middleware(envelope, subs)
-        return await self._dispatch(topic, payload, subs, None)
+        stats = self._stats_for(topic)
+        stats.published += 1
+        stats._open += 1
+        routes = [0]
+        try:
+            if self._middleware:
+                envelope = self._envelope(topic, payload)
+                return await self._through_middleware(envelope, subs, stats, routes)
+            return await self._dispatch(topic, payload, subs, None, stats, routes)
+        finally:
+            stats._open -= 1
+            if not routes[0]:
+                stats.unrouted += 1
 
     def _envelope(self, topic: str, payload: Any) -> Event:
         return Event(topic, payload, next(self._ids), self.clock.time(), current_context())
 
-    async def _through_middleware(self, envelope: Event, subs: tuple[Subscription, ...]) -> int:
+    async def _through_middleware(
+        self,
+        envelope: Event,
+        subs: tuple[Subscription, ...],
+        stats: TopicStats,
+        routes: list[int],
+    ) -> int:
         chain = self._middleware
 
         async def call(index: int, env: Event) -> int:
             if index == len(chain):
-                return await self._dispatch(env.topic, env.data, subs, env)
+                return await self._dispatch(env.topic, env.data, subs, env, stats, routes)
             return await chain[index](env, lambda e: call(index + 1, e))
 
         return await call(0, envelope)
@@ -626,11 +780,9 @@ class EventManager(Lifecycle):
         payload: Any,
         subs: tuple[Subscription, ...],
         envelope: Event | None,
+        stats: TopicStats,
+        routes: list[int],
     ) -> int:
-        stats = self._stats.get(topic)
-        if stats is None:
-            stats = self._stats[topic] = TopicStats()
-        stats.published += 1
         raised: list[BaseException] | None = None
         values: Mapping[str, Any] | None = None
         count = 0
@@ -652,31 +804,31 @@ class EventManager(Lifecycle):
             else:
                 arg = payload
             count += 1
+            routes[0] += 1
+            stats.routed += 1
             delivery = sub.delivery
             if delivery == "inline":
-                try:
-                    if sub.is_async:
-                        await fn(arg)
-                    else:
-                        result = fn(arg)
-                        if result is not None and inspect.isawaitable(result):
-                            await result
-                    stats.delivered += 1
-                except Exception as exc:
-                    stats.failed += 1
-                    error = await self._failed(sub, topic, payload, exc, inline=True)
-                    if error is not None:
-                        raised = raised or []
-                        raised.append(error)
+                error = await self._call(sub, fn, arg, topic, payload, stats, inline=True)
+                if error is not None:
+                    raised = raised or []
+                    raised.append(error)
             elif delivery == "concurrent":
-                task = asyncio.ensure_future(self._invoke(sub, fn, arg, topic, payload, stats))
+                try:
+                    await self._reserve(sub, topic, stats)
+                except BackpressureError as exc:
+                    raised = raised or []
+                    raised.append(exc)
+                    continue
+                task = asyncio.get_running_loop().create_task(
+                    self._call(sub, fn, arg, topic, payload, stats, inline=False)
+                )
                 self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(functools.partial(self._concurrent_done, sub, stats))
             else:
                 if values is None:
                     values = current_context()
                 try:
-                    await self._enqueue(sub, (arg, topic, payload, values), stats)
+                    await self._enqueue(sub, (arg, topic, payload, values, stats), stats)
                 except BackpressureError as exc:
                     raised = raised or []
                     raised.append(exc)
@@ -687,9 +839,43 @@ class EventManager(Lifecycle):
             raise first
         return count
 
-    async def _enqueue(
-        self, sub: Subscription, item: tuple[Any, str, Any, Mapping[str, Any]], stats: TopicStats
+    async def _reserve(self, sub: Subscription, topic: str, stats: TopicStats) -> None:
+        """Take one of a concurrent subscription's ``max_concurrency`` slots."""
+        slots = sub.slots
+        assert slots is not None
+        if slots.locked() and sub.backpressure == "error":
+            stats.dropped += 1
+            raise BackpressureError(
+                f"handler {sub.name!r} already runs {sub.max_concurrency} calls (max_concurrency)",
+                context={
+                    "handler": sub.name,
+                    "topic": topic,
+                    "max_concurrency": sub.max_concurrency,
+                },
+                hint="Slow down publishing, raise max_concurrency, or use backpressure='block'.",
+            )
+        await slots.acquire()
+        if self._stopping or self._lc_state not in _LIVE:
+            # The manager stopped while this publisher waited for a slot.
+            slots.release()
+            stats.dropped += 1
+            raise ClosedError(
+                "the event manager stopped while publish() waited for max_concurrency room",
+                code="pepperpy.event.closed",
+                context={"handler": sub.name, "topic": topic},
+                hint="Publish before stop(), or use backpressure='error'.",
+            )
+
+    def _concurrent_done(
+        self, sub: Subscription, stats: TopicStats, task: asyncio.Task[Any]
     ) -> None:
+        self._tasks.discard(task)
+        assert sub.slots is not None
+        sub.slots.release()
+        if task.cancelled():  # by stop(), possibly before it started
+            stats.cancelled += 1
+
+    async def _enqueue(self, sub: Subscription, item: _Item, stats: TopicStats) -> None:
         queue = sub.queue
         assert queue is not None
         if not queue.full():
@@ -699,10 +885,7 @@ class EventManager(Lifecycle):
             if self._lc_state is not LifecycleState.RUNNING and not sub._tasks:
                 # The manager stopped while this publisher waited for room:
                 # nobody will handle the event, so say so instead of losing it.
-                while not queue.empty():
-                    _, old_topic, _, _ = queue.get_nowait()
-                    queue.task_done()
-                    self._stats_for(old_topic).dropped += 1
+                _drop_queued(sub)
                 raise ClosedError(
                     "the event manager stopped while publish() waited for queue room",
                     code="pepperpy.event.closed",
@@ -710,9 +893,9 @@ class EventManager(Lifecycle):
                     hint="Publish before stop(), or use backpressure='drop_oldest'/'error'.",
                 )
         elif sub.backpressure == "drop_oldest":
-            _, old_topic, _, _ = queue.get_nowait()
+            old = queue.get_nowait()
             queue.task_done()
-            self._stats_for(old_topic).dropped += 1
+            old[4].dropped += 1
             queue.put_nowait(item)
         else:
             stats.dropped += 1
@@ -723,7 +906,7 @@ class EventManager(Lifecycle):
                 "or 'drop_oldest'.",
             )
 
-    async def _invoke(
+    async def _call(
         self,
         sub: Subscription,
         fn: Callable[[Any], Any],
@@ -731,44 +914,56 @@ class EventManager(Lifecycle):
         topic: str,
         payload: Any,
         stats: TopicStats,
-    ) -> None:
+        *,
+        inline: bool,
+    ) -> HandlerError | None:
+        """Call a handler and count the outcome; the one code path of every delivery.
+
+        Anything the handler raises is its failure, except the cancellation
+        of the task calling it (stop(), or an inline publisher cancelled),
+        ``KeyboardInterrupt`` and ``SystemExit``: those propagate.
+        """
         try:
             result = fn(arg)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
-            stats.delivered += 1
-        except Exception as exc:
+        except BaseException as exc:
+            stopping = None if inline else (self._stopping or sub.stopping)
+            if not is_handler_failure(exc, stopping=stopping):
+                if not isinstance(exc, asyncio.CancelledError):
+                    stats.failed += 1
+                elif sub.delivery != "concurrent":  # counted by _concurrent_done
+                    stats.cancelled += 1
+                raise
             stats.failed += 1
-            await self._failed(sub, topic, payload, exc, inline=False)
+            return await self._failed(sub, topic, payload, exc, inline=inline)
+        stats.delivered += 1
+        return None
 
     async def _worker(self, sub: Subscription) -> None:
         queue = sub.queue
         assert queue is not None
         get = queue.get
+        call = self._call
         while True:
-            arg, topic, payload, values = await get()
+            arg, topic, payload, values, stats = await get()
             try:
                 fn = sub._fn if sub._fn is not None else sub.handler
-                if fn is None:
-                    continue
-                stats = self._stats.get(topic) or self._stats_for(topic)
-                if values:
+                if fn is None:  # a weak handler was collected meanwhile
+                    stats.dropped += 1
+                elif values:
                     with context_scope(values):
-                        await self._invoke(sub, fn, arg, topic, payload, stats)
-                    continue
-                try:
-                    result = fn(arg)
-                    if inspect.isawaitable(result):
-                        await result
-                    stats.delivered += 1
-                except Exception as exc:
-                    stats.failed += 1
-                    await self._failed(sub, topic, payload, exc, inline=False)
+                        await call(sub, fn, arg, topic, payload, stats, inline=False)
+                else:
+                    await call(sub, fn, arg, topic, payload, stats, inline=False)
             finally:
                 queue.task_done()
+            if cancel_requested(self._stopping or sub.stopping):
+                # A handler swallowed this worker's cancellation: stop anyway.
+                raise asyncio.CancelledError
 
     async def _failed(
-        self, sub: Subscription, topic: str, payload: Any, exc: Exception, *, inline: bool
+        self, sub: Subscription, topic: str, payload: Any, exc: BaseException, *, inline: bool
     ) -> HandlerError | None:
         error = HandlerError(sub.name, topic, payload, exc)
         policy = sub.on_error if sub.on_error is not None else self.on_error
@@ -789,16 +984,24 @@ class EventManager(Lifecycle):
                     await self.publish(
                         self.dead_letter_topic, DeadLetter(topic, payload, sub.name, error)
                     )
-                except Exception as again:  # never let the error channel break delivery
-                    logger.error("dead-letter publish failed: %s", again, exc_info=again)
+                except BaseException as again:  # never let the error channel break delivery
+                    self._error_channel_failed(sub, again, inline, "dead-letter publish")
         else:
             try:
                 outcome = policy(error)
                 if inspect.isawaitable(outcome):
                     await outcome
-            except Exception as again:
-                logger.error("error callback failed: %s", again, exc_info=again)
+            except BaseException as again:
+                self._error_channel_failed(sub, again, inline, "error callback")
         return None
+
+    def _error_channel_failed(
+        self, sub: Subscription, exc: BaseException, inline: bool, what: str
+    ) -> None:
+        stopping = None if inline else (self._stopping or sub.stopping)
+        if not is_handler_failure(exc, stopping=stopping):
+            raise exc
+        logger.error("%s failed: %r", what, exc, exc_info=exc)
 
     # ------------------------------------------------------------------ waiting
 
@@ -822,7 +1025,16 @@ class EventManager(Lifecycle):
             OperationTimeoutError: Nothing matched within *timeout* seconds
                 (measured on the manager's clock).
             ClosedError: The manager stopped while waiting.
+            InvalidArgumentError: *timeout* or *predicate* is not valid.
         """
+        if timeout is not None:
+            _check_seconds("timeout", timeout)
+        if predicate is not None and not callable(predicate):
+            raise InvalidArgumentError(
+                f"predicate must be a callable or None, got {_safe_repr(predicate)}",
+                code="pepperpy.event.predicate",
+                hint="Pass a function taking the event and returning a bool.",
+            )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -873,7 +1085,10 @@ class EventManager(Lifecycle):
 
         Raises:
             OperationTimeoutError: Work was still pending after *timeout* seconds.
+            InvalidArgumentError: *timeout* is not a number of seconds >= 0.
         """
+        if timeout is not None:
+            _check_seconds("timeout", timeout)
         await self._drain(timeout)
 
     async def _drain(self, timeout: float | None) -> None:
@@ -893,7 +1108,14 @@ class EventManager(Lifecycle):
                     if len(busy) == 1:
                         await busy[0].join()
                         continue
-                await asyncio.gather(*(q.join() for q in busy), *tasks, return_exceptions=True)
+                # asyncio.wait, not gather: a drain() timing out must not
+                # cancel the handlers it was waiting for.
+                joins = [asyncio.ensure_future(q.join()) for q in busy]
+                try:
+                    await asyncio.wait([*joins, *tasks])
+                finally:
+                    for join in joins:
+                        join.cancel()
 
         if timeout is None:
             await settle()
@@ -933,8 +1155,20 @@ class EventManager(Lifecycle):
         self._errors.clear()
 
     def stats(self) -> dict[str, TopicStats]:
-        """Return a snapshot of the delivery counters of every topic seen."""
+        """Return a snapshot of the delivery counters of the topics kept.
+
+        The ``max_topics`` most recently published topics are kept (a topic
+        with deliveries in flight is never forgotten); :meth:`totals` counts
+        every topic.
+        """
         return {topic: attrs.evolve(stats) for topic, stats in self._stats.items()}
+
+    def totals(self) -> TopicStats:
+        """Return the counters summed over every topic ever published, forgotten ones included."""
+        total = attrs.evolve(self._forgotten)
+        for stats in self._stats.values():
+            total._add(stats)
+        return total
 
     def __repr__(self) -> str:
         return f"<EventManager {self.state.value} subscriptions={len(self._subs)}>"
@@ -944,14 +1178,63 @@ def _order(sub: Subscription) -> tuple[int, int]:
     return (-sub.priority, sub.seq)
 
 
-def _check_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _drop_queued(sub: Subscription) -> int:
+    """Discard the events left in a subscription's queue, counting them dropped."""
+    queue = sub.queue
+    left = 0
+    if queue is not None:
+        while not queue.empty():
+            queue.get_nowait()[4].dropped += 1
+            queue.task_done()
+            left += 1
+    return left
+
+
+def _check_int(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgumentError(
-            f"{name} must be an integer >= 1, got {_safe_repr(value)}",
+            f"{name} must be an integer >= {minimum}, got {_safe_repr(value)}",
             code=f"pepperpy.event.{name}",
-            hint=f"Pass {name}=1 or more.",
+            hint=f"Pass {name}={minimum} or more.",
         )
     return value
+
+
+def _check_seconds(name: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidArgumentError(
+            f"{name} must be a finite number of seconds >= 0, got {_safe_repr(value)}",
+            code=f"pepperpy.event.{name}",
+            hint=f"Pass {name}=5 (seconds), or 0 not to wait.",
+        )
+    return float(value)
+
+
+def _check_topic(name: str, value: object) -> str:
+    try:
+        return validate_topic(value)  # type: ignore[arg-type]
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(
+            f"{name}: {exc.message}",
+            code=f"pepperpy.event.{name}",
+            context={name: _safe_repr(value)},
+            hint=exc.hint,
+        ) from None
+
+
+def _check_clock(clock: object) -> Clock:
+    if not (callable(getattr(clock, "time", None)) and callable(getattr(clock, "sleep", None))):
+        raise InvalidArgumentError(
+            f"clock must have time() and async sleep(), got {_safe_repr(clock)}",
+            code="pepperpy.event.clock",
+            hint="Pass pepperpy.core.system_clock (the default) or a ManualClock in tests.",
+        )
+    return clock  # type: ignore[return-value]
 
 
 def _check_policy(policy: object) -> None:

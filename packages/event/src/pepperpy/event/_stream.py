@@ -37,6 +37,7 @@ from pepperpy.core.exceptions import (
 )
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.utils import Backends
+from pepperpy.event._cancel import cancel_requested, is_handler_failure
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -487,7 +488,11 @@ class StreamBase:
                     result = handler(message)
                     if inspect.isawaitable(result):
                         await result
-                except Exception as exc:
+                except BaseException as exc:
+                    # Any exception is the handler's failure (the event stays
+                    # pending), except this consumer's own cancellation.
+                    if not is_handler_failure(exc, stopping=None):
+                        raise
                     _log.warning(
                         "stream %s: handler failed for %s (delivery %d): %s",
                         self.key,
@@ -497,6 +502,8 @@ class StreamBase:
                     )
                     if message.deliveries >= self.max_deliveries:
                         await self._settle(self.dead_letter(message, repr(exc)))  # type: ignore[attr-defined]
+                    if cancel_requested():  # the handler swallowed our cancellation
+                        raise asyncio.CancelledError from None
                     continue
                 if await self._settle(self.ack(message)):  # type: ignore[attr-defined]
                     self.handled += 1
