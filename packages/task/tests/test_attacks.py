@@ -172,6 +172,26 @@ async def test_group_block_raising_right_after_submit_does_not_hang() -> None:
     assert not (await tasks.shutdown()).timed_out
 
 
+async def test_a_cancelled_waiting_task_gives_its_waiting_place_back() -> None:
+    """Issue 21 #1: cancelled while queued, it no longer counts against max_pending."""
+    tasks = TaskManager(concurrency=1, shutdown_timeout=30)
+    await tasks.start()
+    tasks.add_queue("small", 1, max_pending=1)
+    gate = Gate()
+    blocker = tasks.submit(gate, queue="small")
+    queued = tasks.submit(gate, queue="small")
+    assert tasks.queue_stats()["small"].pending == 1
+    assert queued.cancel()
+    assert tasks.queue_stats()["small"].pending == 0
+    follower = tasks.submit(quick, queue="small")  # no QueueFullError
+    gate.event.set()
+    assert await blocker == "done"
+    assert await follower == "quick"
+    assert tasks.queue_stats()["small"].pending == 0
+    assert gate.runs == 1
+    assert not (await tasks.shutdown()).timed_out
+
+
 # --------------------------------------------------------------------------- issue 21 #2
 
 

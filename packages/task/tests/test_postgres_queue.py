@@ -105,7 +105,8 @@ async def test_enqueue_notifies_a_waiting_worker(postgres_dsn: str, schema: str)
     # NOTIFY sent with the INSERT can wake it.
     # The longest table name: its channel still fits PostgreSQL's 63-byte limit.
     table = "notify_" + "q" * 41
-    clock = ManualClock(start=time.time() + 1)
+    # An hour ahead, so the producer's tasks are due for it even on a loaded machine.
+    clock = ManualClock(start=time.time() + 3600)
     worker = PostgresQueue(postgres_dsn, schema=schema, table=table, clock=clock)
     worker.register(lambda: "woken", name="job")
     producer = PostgresQueue(postgres_dsn, schema=schema, table=table, poll_interval=0.05)

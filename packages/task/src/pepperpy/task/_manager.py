@@ -695,15 +695,20 @@ class TaskManager(Lifecycle):
         heap = q.heap
         while heap and q.running < q.limit:
             _, _, job = heapq.heappop(heap)
+            if job.handle._status is not TaskStatus.PENDING:
+                continue  # cancelled while waiting: no longer counted in q.waiting
             q.waiting -= 1
-            if job.handle._status is TaskStatus.PENDING:
-                self._start(job)
-            room = q.room
-            while room:
-                waiter = room.pop(0)
-                if not waiter.done():
-                    waiter.set_result(None)
-                    break
+            self._start(job)
+            self._make_room(q)
+
+    @staticmethod
+    def _make_room(q: _Queue) -> None:
+        room = q.room
+        while room:
+            waiter = room.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                break
 
     @staticmethod
     def _full(q: _Queue) -> bool:
@@ -919,7 +924,11 @@ class TaskManager(Lifecycle):
         if job.timer is not None:
             job.timer.cancel()
             job.timer = None
-        # A pending job stays in its queue's heap and is skipped when popped.
+        if status is TaskStatus.PENDING:
+            # It stays in its queue's heap and is skipped when popped, but it no
+            # longer takes a waiting place (max_pending, spawn(), queue_stats()).
+            job.queue.waiting -= 1
+            self._make_room(job.queue)
         self._finish_cancelled(job, inflight=status is not TaskStatus.SCHEDULED)
         return True
 
