@@ -285,6 +285,41 @@ class TestUnreadableSources:
             assert config.explain("a").source.kind == "file"
 
 
+@attrs.define
+class Tagged:
+    tags: list[str] = attrs.field(factory=list)
+
+
+@pytest.mark.parametrize(
+    "value", ["[" * 3000 + "]" * 3000, "[" + "1" * 5000 + "]"], ids=["deep", "huge-int"]
+)
+def test_json_in_env_values_is_decoded_safely(value: str) -> None:
+    """Issue 19 #2 as config sees it: a list field's JSON env value raised RecursionError /
+    ValueError from json.loads; now the value stays a string and binding refuses it."""
+    with pytest.raises(ConfigError) as info:
+        Config.load(schema=Tagged, env_prefix="APP", env={"APP_TAGS": value})
+    assert info.value.keys == ["tags"]
+
+
+def test_keys_nested_too_deep_are_config_errors() -> None:
+    """Issue 19 #2 as config sees it: a 2,000-level env name or option raised RecursionError."""
+    for options in (
+        {"env_prefix": "APP", "env": {"APP_" + "A__" * 2000 + "B": "1"}},
+        {"argv": ["--a" + ".a" * 2000 + "=1"], "env": {}},
+    ):
+        with pytest.raises(ConfigError, match="nested more than 128 levels"):
+            Config.load(**options)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="nested at most 128"):
+        Config.load(defaults={"a": _nest(2000)}, env={})
+
+
+def _nest(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
 # --------------------------------------------------------------------------- issue 19 #11
 
 

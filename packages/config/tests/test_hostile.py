@@ -95,6 +95,9 @@ WEIRD = [
     "$${x}",
     "${X:-${Y}}",
     "[" * 300 + "]" * 300,
+    "[" * 3000 + "]" * 3000,
+    "[" + "1" * 5000 + "]",
+    '{"a": ' + "9" * 5000 + "}",
     '{"a":' * 200 + "1" + "}" * 200,
     "[1,2",
     "high",
@@ -217,6 +220,7 @@ ENV_NAMES = st.one_of(
             "APP__",
             "APP_____",
             "APP_" + "A__" * 300 + "B",
+            "APP_" + "A__" * 2000 + "B",
             "HOME_DIR",
         ]
     ),
@@ -394,7 +398,7 @@ def test_argv_only_raises_pepperpy_errors() -> None:
     options = st.one_of(
         TEXT,
         TEXT.map(lambda t: "--" + t),
-        st.sampled_from(["--", "--=", "--.", "--db.port", "--" + ".a" * 300 + "=1"]),
+        st.sampled_from(["--", "--=", "--.", "--db.port", "--a" + ".a" * 2000 + "=1"]),
     )
 
     def load(argv: list[str]) -> None:

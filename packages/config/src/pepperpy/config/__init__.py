@@ -12,8 +12,9 @@
 Files (TOML, JSON, YAML with the ``yaml`` extra) are layered in order, then
 ``.env`` files, environment variables (``APP_DB__HOST`` -> ``db.host``),
 secrets directories and overrides. Profiles (``[default]``, ``[production]``)
-live in one file; ``${VAR:-default}`` is expanded; :class:`Secret` values
-never show. Every missing or invalid key is reported at once, with its source.
+live in one file (``profiles=`` names them or turns them off);
+``${VAR:-default}`` is expanded in file values; :class:`Secret` values never
+show. Every missing or invalid key is reported at once, with its source.
 """
 
 from __future__ import annotations
