@@ -261,3 +261,24 @@ async def test_check_with_secret_in_exception_is_redacted() -> None:
     report = await health.run()
     assert SECRET not in json.dumps(report.to_dict())
     assert report.checks["broken"].status == "failing"
+
+
+def test_otel_bridge_exports_no_secret() -> None:
+    """issue 20 #1: the OTel bridge gets masked attributes, exception and status messages."""
+    otel_export = pytest.importorskip("opentelemetry.sdk.trace.export.in_memory_span_exporter")
+    from pepperpy.telemetry import OTelExporter
+
+    memory = otel_export.InMemorySpanExporter()
+    bridge = OTelExporter(memory)
+    tracer = Tracer("svc", exporters=[bridge])
+    with pytest.raises(RuntimeError), tracer.span("op", {"dsn": f"pg://a:{SECRET}@h"}):
+        raise RuntimeError(Creds("ada", SECRET))
+    with tracer.span("manual") as span:
+        span.set_status("error", f"token={SECRET}")
+    assert bridge.flush()
+    bridge.shutdown()
+    exported = memory.get_finished_spans()
+    assert len(exported) == 2
+    text = repr([(dict(s.attributes or {}), s.status.description) for s in exported])
+    assert SECRET not in text
+    assert "ada" in text

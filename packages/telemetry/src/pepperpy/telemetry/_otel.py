@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import ConfigurationError
 from pepperpy.telemetry._tracing import Span, _clean_attributes, _QueuedExporter
 
@@ -84,7 +85,10 @@ class OTelExporter(_QueuedExporter):
             attributes["exception.type"] = span.exception["type"]
             attributes["exception.message"] = span.exception["message"]
         status = (
-            Status(StatusCode.ERROR, span.status_message)
+            Status(
+                StatusCode.ERROR,
+                None if span.status_message is None else safe_str(span.status_message, 2000),
+            )
             if span.status == "error"
             else Status(StatusCode.OK)
         )
