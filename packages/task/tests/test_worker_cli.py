@@ -85,9 +85,8 @@ async def stop_worker(proc: asyncio.subprocess.Process, sig: signal.Signals) -> 
     return err.decode()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM])
 async def test_worker_command_runs_stops_and_manages_failures(
-    make_queue: QueueFactory, tmp_path: Path, sig: signal.Signals
+    make_queue: QueueFactory, tmp_path: Path
 ) -> None:
     """Issue 21 #9: the worker command end to end, then failed list/retry/purge."""
     url, options = make_queue.connection("tasks")
@@ -116,7 +115,7 @@ async def test_worker_command_runs_stops_and_manages_failures(
             assert await producer.result(added, timeout=60) == 5
             assert (await wait_done(producer, failing)).state == "failed"
             await wait_for_file(marker, proc)
-            log = await stop_worker(proc, sig)  # graceful: slow is given back
+            log = await stop_worker(proc, signal.SIGTERM)  # graceful: slow is given back
         finally:
             if proc.returncode is None:
                 proc.kill()

@@ -987,8 +987,13 @@ class TaskManager(Lifecycle):
 
         Five fields (minute hour day-of-month month day-of-week) with ``*``,
         lists, ranges, steps and names, or ``@hourly``/``@daily``/``@weekly``/
-        ``@monthly``/``@yearly``; evaluated in UTC or the ``tz`` ``tzinfo``.
+        ``@monthly``/``@yearly``; evaluated in UTC or the ``tz`` ``tzinfo``
+        (daylight-saving changes: see :meth:`CronExpression.next_after`).
         *missed*, *grace* and *overlap* behave as in :meth:`every`.
+
+        The schedule lives in this process: N worker processes each run it.
+        For one run per fire time across workers, use the durable queue's
+        :meth:`~pepperpy.task.DurableQueueBase.cron`.
         """
         from pepperpy.task._cron import CronExpression
         from pepperpy.task._schedule import CronTrigger, Schedule
