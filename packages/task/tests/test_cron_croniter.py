@@ -216,3 +216,36 @@ def test_matches_croniter(expression: str, zone: str, start: dt.datetime, fold: 
         assume(False)
     got = ours(expression, when, 4)
     assert [(g.isoformat()) for g in got] == [e.isoformat() for e in expected], expression
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    expression=expressions,
+    zone=st.sampled_from([*ZONES, "Australia/Lord_Howe", "Europe/Dublin", "Pacific/Apia"]),
+    start=starts,
+    fold=st.integers(0, 1),
+)
+def test_next_is_strictly_increasing_everywhere(
+    expression: str, zone: str, start: dt.datetime, fold: int
+) -> None:
+    """Issue 21 #5: next_after never returns a time at or before its argument, in any zone."""
+    tz = zoneinfo.ZoneInfo(zone)
+    cron = CronExpression(expression)
+    when = start.replace(tzinfo=tz, fold=fold)
+    try:
+        cron.next_after(when)
+    except InvalidArgumentError:  # it never fires (Feb 30)
+        assume(False)
+    for _ in range(6):
+        following = cron.next_after(when)
+        assert following > when
+        assert following.tzinfo is tz
+        local = following.replace(tzinfo=None)
+        # A fire time is a matching local time, or the end of a skipped stretch.
+        exact = following.minute in cron.minutes and following.hour in cron.hours
+        gap_end = (
+            following.astimezone(UTC).astimezone(tz).utcoffset()
+            != (following - dt.timedelta(minutes=1)).astimezone(tz).utcoffset()
+        )
+        assert exact or gap_end, (expression, local)
+        when = following
