@@ -369,3 +369,14 @@ def test_str_enum_from_env_is_checked_and_converted() -> None:
     assert isinstance(info.value, ConfigError) and info.value.keys == ["level"]
     level = Config.load(schema=Leveled, env_prefix="APP", env={"APP_LEVEL": "high"}).settings.level
     assert type(level) is Level and level is Level.HIGH
+
+
+def test_shared_and_cyclic_defaults() -> None:
+    """Issue 19 #2 as config sees it: a value shared twice is fine, a cycle is refused."""
+    shared = {"port": 1}
+    config = Config.load(defaults={"a": shared, "b": shared}, env={})
+    assert config.get("a.port") == config.get("b.port") == 1
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(InvalidArgumentError):
+        Config.load(defaults={"a": cycle}, env={})

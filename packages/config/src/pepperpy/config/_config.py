@@ -40,6 +40,7 @@ Path_ = tuple[str, ...]
 ChangeCallback = Callable[["Config[Any]", frozenset[str]], Any]
 
 _ABSENT: Any = object()
+_TEXT_FORMATS = ("toml", "json", "yaml")
 
 
 class ConfigFile:
@@ -145,22 +146,29 @@ def _paths(value: object, name: str, *, several: bool = True) -> list[Path]:
 
 
 def _too_deep(value: Any) -> bool:
-    """Whether *value* nests mappings/lists deeper than MAX_DEPTH (without recursing)."""
+    """Whether *value* nests mappings/lists deeper than MAX_DEPTH (without recursing).
+
+    A container met again is walked again only when met deeper than before,
+    so shared parts cost no more than their size, and a container holding
+    itself counts as too deep.
+    """
     from pepperpy.serialization import MAX_DEPTH
 
     stack: list[tuple[Any, int]] = [(value, 1)]
-    seen: set[int] = set()
+    deepest: dict[int, int] = {}
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH or id(node) in seen:
-            return True
         if isinstance(node, Mapping):
             children: Any = node.values()
         elif isinstance(node, (list, tuple)):
             children = node
         else:
             continue
-        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            return True
+        if deepest.get(id(node), 0) >= depth:
+            continue
+        deepest[id(node)] = depth
         stack.extend((child, depth + 1) for child in children)
     return False
 
@@ -383,8 +391,6 @@ class _Loader:
                 )
                 sources.append(str(path))
                 continue
-            if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM (Notepad) is not content
-                raw = raw[3:]
             format_name = spec.format or self.format
             try:
                 fmt = get_format(format_name) if format_name else format_for_path(str(path))
@@ -400,6 +406,8 @@ class _Loader:
                 )
                 sources.append(str(path))
                 continue
+            if fmt.name in _TEXT_FORMATS and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark (Notepad) is not content
             try:
                 data = fmt.decode(raw)
             except DecodeError as exc:
@@ -1006,7 +1014,7 @@ class Config(Generic[T]):
 
     @property
     def profiles(self) -> list[str]:
-        """The profiles the files define."""
+        """The profiles the files define, plus those named by ``profiles=``."""
         return list(self._state.profiles)
 
     def get(self, key: str, default: Any = None) -> Any:
