@@ -525,9 +525,10 @@ def test_retry_policy_value_semantics():
 
 def test_all_matches_the_submodules():
     """The literal __all__ (which type checkers read) lists each submodule's public names."""
-    from pepperpy.core import exceptions, types, utils
+    from pepperpy.core import _redact, exceptions, types, utils
 
     exported = set(exceptions.__all__) | set(types.__all__) | set(utils.__all__)
+    exported |= set(_redact.__all__)  # the shared redactor (issue 20 #1)
     exported -= {"T", "T_co"}  # type variables stay in pepperpy.core.types
     assert exported | {"__version__"} == set(pepperpy.core.__all__)
 
