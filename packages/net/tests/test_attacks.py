@@ -167,20 +167,6 @@ def _internal_app(state: State) -> web.Application:
     return app
 
 
-_DEAF_TRANSPORTS: list[asyncio.BaseTransport] = []
-
-
-class _Deaf(asyncio.Protocol):
-    """Accepts a connection and never reads from it: the peer's writes pile up."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.pause_reading()
-        # A paused transport is out of the selector: without this reference the
-        # garbage collector would close it, and the test would see a reset.
-        _DEAF_TRANSPORTS.append(transport)
-
-
 @pytest.fixture(scope="module")
 def state() -> Iterator[State]:
     state = State()
@@ -200,13 +186,16 @@ def state() -> Iterator[State]:
             await web.SockSite(runner, sock).start()
             setattr(state, attr, sock.getsockname()[1])
             runners.append(runner)
-        deaf = await asyncio.get_running_loop().create_server(_Deaf, "127.0.0.1", 0)
-        state.deaf = deaf.sockets[0].getsockname()[1]
+        # A peer that stops reading: a listening socket that never accepts. The
+        # kernel completes the handshake and buffers what the client sends until
+        # its buffers are full; then the client's writes block.
+        deaf = socket.socket()
+        deaf.bind(("127.0.0.1", 0))
+        deaf.listen(16)
+        state.deaf = deaf.getsockname()[1]
         ready.set()
         await stop.wait()
         deaf.close()
-        for transport in _DEAF_TRANSPORTS:
-            transport.close()
         for runner in runners:
             await runner.cleanup()
 
