@@ -6,6 +6,7 @@ kill the loop that called it; only the loop's own cancellation ends it.
 #11: ``max_concurrency`` bounds concurrent delivery; per-topic state is an LRU.
 #12: every routed delivery ends in exactly one counter; bad arguments get
 ``InvalidArgumentError`` with a hint.
+#13: SQLiteStream flushes every commit (synchronous=FULL) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 import sys
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +31,9 @@ from pepperpy.event import (
     HandlerError,
     MemoryHub,
     MemoryStream,
+    SQLiteStream,
     TopicStats,
+    connect_stream,
 )
 
 from .conftest import Backend
@@ -188,13 +192,24 @@ async def test_issue21_10_the_publishers_own_cancellation_still_propagates_from_
     assert (stats.routed, stats.cancelled, stats.failed) == (1, 1, 0)
 
 
-@pytest.mark.parametrize("raiser", sorted(RAISERS))
+NEEDS_CANCELLING = pytest.mark.skipif(
+    not HAS_CANCELLING,
+    reason="3.10 cannot tell a foreign CancelledError from consume()'s own cancel",
+)
+
+
+@pytest.mark.parametrize(
+    "raiser",
+    [
+        "base-exception",
+        "generator-exit",
+        pytest.param("foreign-cancel", marks=NEEDS_CANCELLING),
+    ],
+)
 async def test_issue21_10_stream_consume_survives_a_handler_raising_a_base_exception(
     backend: Backend, raiser: str
 ) -> None:
     """Issue 21 #10: consume() treats it as a handler failure: the event stays pending."""
-    if raiser == "foreign-cancel" and not HAS_CANCELLING:
-        pytest.skip("3.10 cannot tell a foreign CancelledError from consume()'s own cancel")
     stream = backend.stream(consumer="c1")
     for n in (1, 2, 3):
         await stream.publish("orders.paid", n)
@@ -668,3 +683,40 @@ async def _scenario(ops: list[tuple[Any, ...]]) -> None:
 def test_issue21_12_counters_add_up_under_random_operations(ops: list[tuple[Any, ...]]) -> None:
     """Issue 21 #12: published/routed/outcome counters add up for any sequence of operations."""
     asyncio.run(_scenario(ops))
+
+
+# --------------------------------------------------------------------------- #13
+
+
+@pytest.mark.parametrize(
+    ("options", "level"), [({}, 2), ({"synchronous": "full"}, 2), ({"synchronous": "normal"}, 1)]
+)
+async def test_issue21_13_sqlite_stream_flushes_every_commit_by_default(
+    tmp_path: Path, options: dict[str, Any], level: int
+) -> None:
+    """Issue 21 #13: PRAGMA synchronous is FULL (2) unless NORMAL (1) is asked for.
+
+    SQLite's documentation: in WAL mode FULL syncs the WAL after every commit;
+    NORMAL only at checkpoints, so an OS crash may roll back the last commits.
+    """
+    stream = connect_stream(f"sqlite:///{tmp_path / 'events.db'}", "orders", **options)
+    assert isinstance(stream, SQLiteStream)
+    try:
+        await stream.publish("orders.paid", 1)
+        db = await stream._connection()
+        async with db.execute("PRAGMA synchronous") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == level
+        assert stream.synchronous == options.get("synchronous", "full")
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.parametrize("value", ["off", "FULL ", 2, None])
+def test_issue21_13_sqlite_stream_refuses_other_synchronous_levels(
+    tmp_path: Path, value: object
+) -> None:
+    """Issue 21 #13: only the two documented levels are accepted."""
+    with pytest.raises(InvalidArgumentError) as info:
+        SQLiteStream(tmp_path / "events.db", synchronous=value)  # type: ignore[arg-type]
+    assert info.value.hint

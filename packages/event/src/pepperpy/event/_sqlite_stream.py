@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pepperpy.core.exceptions import InvalidArgumentError
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["SQLiteStream"]
 
 T = TypeVar("T")
+
+_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+"""SQLiteStream(synchronous=...) values and their PRAGMA synchronous levels."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pepperpy_streams (
@@ -99,9 +102,17 @@ class SQLiteStream(SQLStream):
     after ``max_deliveries``). Every claim is one ``BEGIN IMMEDIATE``
     transaction, so the processes sharing the file each get a group's entries
     exactly once per delivery; an entry stays pending until acknowledged, so
-    a consumer killed mid-handler loses nothing. Published entries survive
-    process crashes and restarts (``synchronous=NORMAL`` in WAL mode: a power
-    loss may drop the last commits).
+    a consumer killed mid-handler loses nothing.
+
+    Durability: the file is in WAL mode. With ``synchronous="full"`` (the
+    default) every commit is flushed to disk (fsync) before ``publish`` or
+    ``ack`` returns, so a published event or an acknowledgement survives a
+    process crash *and* an OS crash or power loss (on storage that honours
+    fsync). With ``synchronous="normal"`` commits are flushed only at WAL
+    checkpoints: they survive a process crash (``kill -9``) but an OS crash or
+    power loss may lose the last commits (the file stays consistent; a lost
+    acknowledgement means the event is delivered again, a lost publish that
+    it is gone). ``"normal"`` is faster when writes are frequent.
 
     Readers in this process are woken by a publish at once; other processes
     notice new entries within ``poll_interval`` seconds.
@@ -118,6 +129,9 @@ class SQLiteStream(SQLStream):
         batch: The most entries read at once.
         block: Seconds a read waits for new entries.
         poll_interval: Seconds between looks for entries other processes appended.
+        synchronous: ``"full"`` (default: commits survive an OS crash) or
+            ``"normal"`` (commits survive a process crash only); SQLite's
+            ``PRAGMA synchronous``.
         clock: Time source: ids and idle times use its wall-clock ``time()``,
             which all processes sharing the file must agree on.
     """
@@ -139,6 +153,7 @@ class SQLiteStream(SQLStream):
         batch: int = 100,
         block: float = 1.0,
         poll_interval: float = 0.1,
+        synchronous: Literal["full", "normal"] = "full",
         clock: Clock = system_clock,
     ) -> None:
         super().__init__(
@@ -151,7 +166,15 @@ class SQLiteStream(SQLStream):
                 hint="Pass a file such as 'events.db'; for a stream in this process only, "
                 "use MemoryStream (memory://).",
             )
+        if synchronous not in _SYNCHRONOUS:
+            raise InvalidArgumentError(
+                f"synchronous must be 'full' or 'normal', got {_safe_repr(synchronous)}",
+                code="pepperpy.event.sqlite_synchronous",
+                hint="Keep 'full' (commits survive an OS crash or power loss), or pick "
+                "'normal' (faster; commits survive a process crash only).",
+            )
         self.path = Path(path)
+        self.synchronous = synchronous
         self.clock = clock
         self._poll = check_poll_interval(poll_interval, "0.1")
         self._waker = _waker(str(self.path.resolve()), self.key)
@@ -187,7 +210,7 @@ class SQLiteStream(SQLStream):
         try:
             await db.execute("PRAGMA busy_timeout=10000")
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute(f"PRAGMA synchronous={_SYNCHRONOUS[self.synchronous]}")
             await db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             await db.close()
