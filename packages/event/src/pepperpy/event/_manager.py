@@ -718,6 +718,8 @@ class EventManager(Lifecycle):
         """
         if self._lc_state is not LifecycleState.RUNNING:
             self._ensure_running()
+        if type(event) is not str:
+            event = _check_event(event)
         if type(event) is str:
             key: Any = event
             topic = event
@@ -1188,6 +1190,21 @@ def _drop_queued(sub: Subscription) -> int:
             queue.task_done()
             left += 1
     return left
+
+
+def _check_event(event: object) -> object:
+    """Turn a str subclass (a StrEnum member) into its topic; refuse non-events."""
+    if isinstance(event, str):
+        return str.__str__(event)
+    if event is None or isinstance(event, type):
+        what = "None" if event is None else f"the class {event.__name__}"
+        raise InvalidArgumentError(
+            f"publish() takes a topic or an event object, got {what}",
+            code="pepperpy.event.event",
+            hint="Publish an instance, publish(OrderCreated(1)), or a topic with its "
+            "payload, publish('orders.created', data).",
+        )
+    return event
 
 
 def _check_int(name: str, value: object, minimum: int = 1) -> int:
