@@ -939,6 +939,8 @@ class DurableQueueBase(Lifecycle):
             await asyncio.wait((work, sleeper), return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             work.cancel()
+            if isinstance(work, asyncio.Task):  # let its cleanup run before the bookkeeping
+                await asyncio.gather(work, return_exceptions=True)
             raise
         finally:
             sleeper.cancel()

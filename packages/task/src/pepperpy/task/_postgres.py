@@ -321,8 +321,30 @@ class PostgresQueue(DurableQueueBase):
                 raise self._error(exc, "connect") from exc
         await self._db("create the table", self._migrate)
 
+    async def _schema_ready(self, conn: Any) -> bool:
+        """Whether the table, its indexes and the fencing column all exist already.
+
+        Then no DDL runs at start: ``CREATE INDEX`` and ``ALTER TABLE`` lock the
+        table even when there is nothing to do, so a worker starting while another
+        one is paused inside a transaction (SIGSTOP, a frozen VM) would wait for it.
+        """
+        table = self.table
+        names = [f"{table}_claim", f"{table}_leases", f"{table}_expiry", f"{table}_dedup"]
+        ready = await conn.fetchval(
+            "SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = "
+            "coalesce($1, current_schema()) AND tablename = $2 AND indexname = ANY($3::text[]))"
+            " = 4 AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+            "coalesce($1, current_schema()) AND table_name = $2 AND column_name = 'lease_token')",
+            self.schema,
+            table,
+            names,
+        )
+        return bool(ready)
+
     async def _migrate(self, conn: Any) -> None:
         t, table = self._qualified, self.table
+        if await self._schema_ready(conn):
+            return
         async with conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock($1)", _lock_id(f"{self.schema}.{table}")
