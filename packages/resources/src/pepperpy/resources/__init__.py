@@ -11,7 +11,12 @@
 
 from __future__ import annotations
 
-from pepperpy.resources._errors import CleanupError, PoolTimeoutError, ResourceNotFoundError
+from pepperpy.resources._errors import (
+    CleanupError,
+    PoolCheckError,
+    PoolTimeoutError,
+    ResourceNotFoundError,
+)
 from pepperpy.resources._loading import ResourceLoader, read_binary, read_text
 from pepperpy.resources._manager import ResourceManager
 from pepperpy.resources._pool import Pool, PoolStats
@@ -20,6 +25,7 @@ from pepperpy.resources._version import __version__
 __all__ = [
     "CleanupError",
     "Pool",
+    "PoolCheckError",
     "PoolStats",
     "PoolTimeoutError",
     "ResourceLoader",

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pepperpy.core.exceptions import NotFoundError, OperationTimeoutError, PepperPyError
+from pepperpy.core.exceptions import (
+    ExternalError,
+    NotFoundError,
+    OperationTimeoutError,
+    PepperPyError,
+)
 
-__all__ = ["CleanupError", "PoolTimeoutError", "ResourceNotFoundError", "add_note"]
+__all__ = [
+    "CleanupError",
+    "PoolCheckError",
+    "PoolTimeoutError",
+    "ResourceNotFoundError",
+    "add_note",
+]
 
 
 def add_note(error: BaseException, note: str) -> None:
@@ -56,6 +67,15 @@ class PoolTimeoutError(OperationTimeoutError):
     """No pooled item became available within the acquire timeout."""
 
     code = "pepperpy.resources.pool_timeout"
+
+
+class PoolCheckError(ExternalError):
+    """Freshly created items kept failing the pool's health check, so acquire gave up.
+
+    ``context["rejected"]`` counts the items the check rejected during the call.
+    """
+
+    code = "pepperpy.resources.pool_check_failed"
 
 
 class ResourceNotFoundError(NotFoundError):

@@ -319,25 +319,38 @@ class ResourceManager(Lifecycle):
                 await entry.open()
                 self._started.append(entry)
         except BaseException as exc:
-            errors = await self._close_shielded()
+            errors, fatal = await self._close_shielded()
             for name, error in errors:
                 add_note(
                     exc, f"while undoing the failed start, {name!r} failed to close: {error!r}"
                 )
+            if fatal is not None:
+                raise fatal from exc
             raise
 
     async def _on_stop(self) -> None:
-        errors = await self._close_shielded()
+        errors, fatal = await self._close_shielded()
+        if fatal is not None:
+            for name, error in errors:
+                add_note(fatal, f"during cleanup, {name!r} failed to close: {error!r}")
+            raise fatal
         if errors:
             raise CleanupError(errors, context={"manager": self.name})
 
-    async def _close_shielded(self) -> list[tuple[str, BaseException]]:
-        """Close every started resource; finish even if the caller is cancelled."""
+    async def _close_shielded(self) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
+        """Close every started resource; finish even if the caller is cancelled.
+
+        Returns the errors to report in a :class:`CleanupError`, and the first
+        ``BaseException`` that is not an ``Exception`` nor a ``CancelledError``
+        (``KeyboardInterrupt``, ``SystemExit``): that one propagates, after the
+        other resources were closed, as ``contextlib.AsyncExitStack`` lets it.
+        It is re-raised here, in the caller's task, not inside the closing task.
+        """
         task = asyncio.ensure_future(self._close_all())
         cancelled = False
         while True:
             try:
-                errors = await asyncio.shield(task)
+                result = await asyncio.shield(task)
                 break
             except asyncio.CancelledError:
                 if task.done():
@@ -345,10 +358,11 @@ class ResourceManager(Lifecycle):
                 cancelled = True
         if cancelled:
             raise asyncio.CancelledError
-        return errors
+        return result
 
-    async def _close_all(self) -> list[tuple[str, BaseException]]:
+    async def _close_all(self) -> tuple[list[tuple[str, BaseException]], BaseException | None]:
         errors: list[tuple[str, BaseException]] = []
+        fatal: BaseException | None = None
         while self._started:
             entry = self._started.pop()
             closer = entry.closer
@@ -373,13 +387,18 @@ class ResourceManager(Lifecycle):
                         ),
                     )
                 )
-            except BaseException as exc:  # collect everything, including cancellation
+            except (Exception, asyncio.CancelledError) as exc:  # collected, reported together
                 errors.append((entry.name, exc))
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit ...: propagates
+                if fatal is None:
+                    fatal = exc
+                else:
+                    errors.append((entry.name, exc))
             finally:
                 if not entry.is_callback:
                     entry.value = None
                     entry.closer = None
-        return errors
+        return errors, fatal
 
     async def close(self) -> None:
         """Alias of :meth:`stop`."""

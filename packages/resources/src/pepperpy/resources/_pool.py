@@ -13,7 +13,7 @@ import attrs
 
 from pepperpy.core.exceptions import ClosedError, InvalidArgumentError
 from pepperpy.core.types import MISSING, Clock, Lifecycle, LifecycleState, Missing, system_clock
-from pepperpy.resources._errors import PoolTimeoutError
+from pepperpy.resources._errors import PoolCheckError, PoolTimeoutError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -23,6 +23,10 @@ __all__ = ["Pool", "PoolStats"]
 T = TypeVar("T")
 
 _log = logging.getLogger("pepperpy.resources")
+
+# Freshly created items the health check may reject in one acquire before it
+# gives up with PoolCheckError (stale idle items do not count: each is replaced).
+_FRESH_REJECTS = 3
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -36,7 +40,8 @@ class PoolStats:
     """A snapshot of a :class:`Pool`'s counters.
 
     Attributes:
-        size: Items that exist now (idle + in use + being created).
+        size: Items that exist now (idle + in use + being created, checked,
+            reset or closed).
         idle: Items waiting in the pool.
         in_use: Items handed out and not yet released.
         waiting: Tasks blocked in :meth:`Pool.acquire`.
@@ -66,6 +71,22 @@ class _Item(Generic[T]):
         self.value = value
         self.created_at = now
         self.last_used = now
+
+
+class _Progress:
+    """What an acquisition is doing, so a timeout can say where it was stuck."""
+
+    __slots__ = ("rejected", "stage")
+
+    def __init__(self) -> None:
+        self.stage = "waiting for a free item"
+        self.rejected = 0
+
+    def why(self) -> str:
+        text = self.stage
+        if self.rejected:
+            text += f" ({self.rejected} item(s) failed the health check)"
+        return text
 
 
 class _Acquire(Generic[T]):
@@ -114,16 +135,23 @@ class Pool(Lifecycle, Generic[T]):
     works too. :meth:`drain` waits for every borrowed item to come back before
     :meth:`close`.
 
+    Whatever is cancelled or raises (at any await point of :meth:`acquire`,
+    :meth:`release`, start or a sweep), every item the factory created is
+    idle in the pool, handed out, or closed, as with asyncpg's pool.
+
     Args:
         factory: Creates one item.
         close: Closes one item; defaults to its ``aclose``/``close`` method.
         min_size: Items created on start and kept even when idle.
         max_size: The most items that may exist at once.
-        acquire_timeout: Default seconds :meth:`acquire` waits, ``None`` = forever.
+        acquire_timeout: Default deadline of :meth:`acquire` in seconds (waiting,
+            creating and health-checking together), ``None`` = no deadline.
         max_idle: Close items idle longer than this (down to *min_size*).
         max_lifetime: Close items older than this when they next come back.
         check: Health check ``item -> bool`` (sync or async) run on acquire;
-            a ``False`` result or an exception discards the item.
+            a ``False`` result or an exception discards the item and the
+            acquisition tries another one (after 3 fresh items in a row fail,
+            it raises :class:`PoolCheckError`).
         check_on_release: Also run *check* when an item is released.
         reset: Called on release to clean an item for its next user;
             an exception discards the item.
@@ -191,6 +219,8 @@ class Pool(Lifecycle, Generic[T]):
         self._idle: deque[_Item[T]] = deque()
         self._in_use: dict[int, _Item[T]] = {}
         self._creating = 0
+        self._limbo = 0  # items being health-checked, reset or closed
+        self._background: set[asyncio.Task[Any]] = set()
         self._waiters: deque[asyncio.Future[_Item[T] | None]] = deque()
         self._draining = False
         self._returned: asyncio.Event | None = None
@@ -211,8 +241,8 @@ class Pool(Lifecycle, Generic[T]):
 
     @property
     def size(self) -> int:
-        """Items that exist now (idle, in use and being created)."""
-        return len(self._idle) + len(self._in_use) + self._creating
+        """Items that exist now (idle, in use, being created, checked, reset or closed)."""
+        return len(self._idle) + len(self._in_use) + self._creating + self._limbo
 
     def stats(self) -> PoolStats:
         """Return a :class:`PoolStats` snapshot."""
@@ -234,7 +264,7 @@ class Pool(Lifecycle, Generic[T]):
         self._draining = False
         self._returned = asyncio.Event()
         if self.min_size:
-            await self._fill()
+            await self._fill()  # on failure, stop() closes the items already made
         if self._reap_interval is not None:
             self._reaper = asyncio.ensure_future(self._reap_loop(self._reap_interval))
 
@@ -252,8 +282,16 @@ class Pool(Lifecycle, Generic[T]):
             if not waiter.done():
                 waiter.set_exception(self._closed_error())
         idle, self._idle = list(self._idle), deque()
+        fatal: BaseException | None = None
         for item in idle:
-            await self._destroy(item, discarded=False)
+            try:
+                await self._destroy(item, discarded=False)
+            except BaseException as exc:  # close the others, then let it through
+                fatal = fatal or exc
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+        if fatal is not None:
+            raise fatal
 
     async def close(self) -> None:
         """Alias of :meth:`stop`: close idle items; borrowed ones close when released."""
@@ -275,7 +313,7 @@ class Pool(Lifecycle, Generic[T]):
                 waiter.set_exception(self._closed_error())
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        while self._in_use or self._creating:
+        while self._in_use or self._creating or self._limbo:
             event = self._returned
             if event is None:
                 break
@@ -286,7 +324,7 @@ class Pool(Lifecycle, Generic[T]):
             try:
                 await asyncio.wait_for(event.wait(), remaining)
             except (asyncio.TimeoutError, TimeoutError):
-                return not (self._in_use or self._creating)
+                return not (self._in_use or self._creating or self._limbo)
         return True
 
     def _closed_error(self) -> ClosedError:
@@ -302,11 +340,15 @@ class Pool(Lifecycle, Generic[T]):
         """Borrow an item: ``await pool.acquire()`` or ``async with pool.acquire() as x``.
 
         Args:
-            timeout: Seconds to wait when every item is in use; defaults to
-                the pool's *acquire_timeout*; ``None`` waits forever.
+            timeout: A deadline in seconds for the whole acquisition: waiting
+                for a free item, creating one and health-checking it (as
+                asyncpg's ``acquire(timeout=)``); defaults to the pool's
+                *acquire_timeout*; ``None``: no deadline.
 
         Raises:
-            PoolTimeoutError: Nothing became available in time.
+            PoolTimeoutError: No usable item in time; the message says what the
+                acquisition was doing (waiting, creating or checking).
+            PoolCheckError: Freshly created items kept failing the health check.
             ClosedError: The pool is not running or is draining.
         """
         if timeout is MISSING:
@@ -326,36 +368,125 @@ class Pool(Lifecycle, Generic[T]):
 
     async def _acquire(self, timeout: float | None) -> T:
         self._check_open()
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
+        if self._idle and not self._waiters and self._check is None:
+            item = self._idle.pop()  # the fast path: nothing to await
+            if self._usable_now(item, on_acquire=True):
+                return self._lend(item)
+            self._idle.append(item)
+        if timeout is None:
+            return await self._obtain(_Progress())
+        progress = _Progress()
+        inner = asyncio.ensure_future(self._obtain(progress))
+        try:
+            await asyncio.wait({inner}, timeout=timeout)
+        except asyncio.CancelledError:
+            await self._abandon(inner)
+            raise
+        if not inner.done():
+            await self._abandon(inner)
+            self._timeouts += 1
+            raise PoolTimeoutError(
+                f"no usable item of pool {self.name!r} within {timeout}s: gave up while "
+                f"{progress.why()}",
+                context={
+                    "pool": self.name,
+                    "timeout": timeout,
+                    "stage": progress.stage,
+                    "rejected": progress.rejected,
+                    "in_use": len(self._in_use),
+                    "max_size": self.max_size,
+                    "waiting": len(self._waiters),
+                },
+                hint="Release items sooner (use 'async with pool.acquire()'), raise "
+                "max_size or the acquire timeout, or check why creating or health-checking "
+                "an item is slow.",
+            )
+        return inner.result()
+
+    async def _abandon(self, inner: asyncio.Task[T]) -> None:
+        """Give up on *inner*: cancel it and let it unwind (as ``asyncio.wait_for`` does).
+
+        An item it obtained anyway (it finished as we gave up) goes back to the pool.
+        """
+        inner.cancel()
+        inner.add_done_callback(self._adopt)
+        if not inner.done():
+            await asyncio.wait({inner})
+
+    def _adopt(self, inner: asyncio.Task[T]) -> None:
+        if inner.cancelled() or inner.exception() is not None:
+            return
+        item = self._in_use.pop(id(inner.result()), None)
+        if item is None:  # pragma: no cover - released by nobody else
+            return
+        self._acquired -= 1
+        if not self._hand_back(item):
+            self._dispose(item, discarded=False)
+
+    def _lend(self, item: _Item[T]) -> T:
+        item.last_used = self._clock.monotonic()
+        self._in_use[id(item.value)] = item
+        self._acquired += 1
+        return item.value
+
+    async def _obtain(self, progress: _Progress) -> T:
+        """Get a usable item: idle, new or waited for; check it; retry a bounded number of times.
+
+        Cancellation-safe at every await: the item in hand is returned to the
+        pool or closed.
+        """
+        fresh_rejects = 0
         while True:
-            item: _Item[T] | None
+            self._check_open()
+            fresh = False
             if self._idle and not self._waiters:
                 item = self._idle.pop()
             elif self.size < self.max_size and not self._waiters:
+                progress.stage = "creating an item"
                 item = await self._create()
+                fresh = True
             else:
-                item = await self._wait(deadline, timeout)
-                if item is None:  # a slot was reserved for us
+                progress.stage = (
+                    f"waiting for a free item ({len(self._in_use)} of {self.max_size} in use)"
+                )
+                handed = await self._wait()
+                if handed is None:  # a slot was reserved for us
                     self._creating -= 1
+                    progress.stage = "creating an item"
                     item = await self._create()
-            if not await self._usable(item, on_acquire=True):
-                await self._destroy(item, discarded=True)
-                self._check_open()
-                continue
-            item.last_used = self._clock.monotonic()
-            self._in_use[id(item.value)] = item
-            self._acquired += 1
-            return item.value
+                    fresh = True
+                else:
+                    item = handed
+            progress.stage = "health-checking an item"
+            self._limbo += 1
+            try:
+                usable = await self._usable(item, on_acquire=True)
+            except BaseException:
+                self._limbo -= 1
+                self._dispose(item, discarded=True)
+                raise
+            self._limbo -= 1
+            if usable:
+                return self._lend(item)
+            progress.rejected += 1
+            fresh_rejects += fresh
+            await self._destroy_shielded(item)
+            if fresh_rejects >= _FRESH_REJECTS:
+                raise PoolCheckError(
+                    f"pool {self.name!r} gave up: {fresh_rejects} newly created items in a row "
+                    "failed the health check",
+                    context={"pool": self.name, "rejected": progress.rejected},
+                    hint="Check the health check and what the factory connects to; the "
+                    "rejected items were closed.",
+                )
 
-    async def _wait(self, deadline: float | None, timeout: float | None) -> _Item[T] | None:
+    async def _wait(self) -> _Item[T] | None:
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[_Item[T] | None] = loop.create_future()
         self._waiters.append(waiter)
-        remaining = None if deadline is None else max(0.0, deadline - loop.time())
         try:
-            return await asyncio.wait_for(asyncio.shield(waiter), remaining)
-        except BaseException as exc:
+            return await asyncio.shield(waiter)
+        except BaseException:
             try:
                 self._waiters.remove(waiter)
             except ValueError:
@@ -366,25 +497,9 @@ class Pool(Lifecycle, Generic[T]):
                     self._creating -= 1
                     self._wake_for_capacity()
                 elif not self._hand_back(handed):
-                    await self._destroy(handed, discarded=False)
+                    self._dispose(handed, discarded=False)
             else:
                 waiter.cancel()
-            if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) and not isinstance(
-                exc, PoolTimeoutError
-            ):
-                self._timeouts += 1
-                raise PoolTimeoutError(
-                    f"no item of pool {self.name!r} became available within {timeout}s",
-                    context={
-                        "pool": self.name,
-                        "timeout": timeout,
-                        "in_use": len(self._in_use),
-                        "max_size": self.max_size,
-                        "waiting": len(self._waiters),
-                    },
-                    hint="Release items sooner (use 'async with pool.acquire()'), raise "
-                    "max_size, or raise the acquire timeout.",
-                ) from None
             raise
 
     async def _create(self) -> _Item[T]:
@@ -399,11 +514,17 @@ class Pool(Lifecycle, Generic[T]):
         self._created += 1
         return _Item(value, self._clock.monotonic())
 
-    async def _usable(self, item: _Item[T], *, on_acquire: bool) -> bool:
+    def _usable_now(self, item: _Item[T], *, on_acquire: bool) -> bool:
+        """The age and idle-time limits (no health check)."""
         now = self._clock.monotonic()
         if self.max_lifetime is not None and now - item.created_at >= self.max_lifetime:
             return False
-        if on_acquire and self.max_idle is not None and now - item.last_used >= self.max_idle:
+        return not (
+            on_acquire and self.max_idle is not None and now - item.last_used >= self.max_idle
+        )
+
+    async def _usable(self, item: _Item[T], *, on_acquire: bool) -> bool:
+        if not self._usable_now(item, on_acquire=on_acquire):
             return False
         if self._check is None or (not on_acquire and not self._check_on_release):
             return True
@@ -428,19 +549,28 @@ class Pool(Lifecycle, Generic[T]):
             )
         try:
             keep = not discard and self.state is LifecycleState.RUNNING
-            if keep and self._reset is not None:
-                try:
-                    await _maybe_await(self._reset(item.value))
-                except Exception as exc:
-                    _log.warning("pool %r: reset raised %r; discarding the item", self.name, exc)
-                    keep = False
-            if keep:
-                keep = await self._usable(item, on_acquire=False)
+            self._limbo += 1  # being reset and checked: still counted
+            try:
+                if keep and self._reset is not None:
+                    try:
+                        await _maybe_await(self._reset(item.value))
+                    except Exception as exc:
+                        _log.warning(
+                            "pool %r: reset raised %r; discarding the item", self.name, exc
+                        )
+                        keep = False
+                if keep:
+                    keep = await self._usable(item, on_acquire=False)
+            except BaseException:  # cancelled or interrupted half-way: close it
+                self._limbo -= 1
+                self._dispose(item, discarded=True)
+                raise
+            self._limbo -= 1
             item.last_used = self._clock.monotonic()
             if not keep:
-                await self._destroy(item, discarded=discard or self.is_running)
+                await asyncio.shield(self._dispose(item, discarded=discard or self.is_running))
             elif not self._hand_back(item):
-                await self._destroy(item, discarded=False)
+                await asyncio.shield(self._dispose(item, discarded=False))
         finally:
             if self._returned is not None:
                 self._returned.set()
@@ -466,9 +596,30 @@ class Pool(Lifecycle, Generic[T]):
                 waiter.set_result(None)
                 return
 
+    def _dispose(self, item: _Item[T], *, discarded: bool) -> asyncio.Task[None]:
+        """Close *item* in a task of its own (it finishes even if the caller is cancelled)."""
+        self._limbo += 1  # counted until the task starts closing it
+
+        async def close() -> None:
+            self._limbo -= 1
+            try:
+                await self._destroy(item, discarded=discarded)
+            except Exception:  # pragma: no cover - _destroy logs closer errors itself
+                _log.exception("pool %r: closing an item failed", self.name)
+
+        task = asyncio.ensure_future(close())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def _destroy_shielded(self, item: _Item[T]) -> None:
+        """Close a rejected item; a cancelled caller leaves the close running."""
+        await asyncio.shield(self._dispose(item, discarded=True))
+
     async def _destroy(self, item: _Item[T], *, discarded: bool) -> None:
         if discarded:
             self._discarded += 1
+        self._limbo += 1
         try:
             if self._close is not None:
                 await _maybe_await(self._close(item.value))
@@ -479,18 +630,48 @@ class Pool(Lifecycle, Generic[T]):
         except Exception as exc:
             _log.warning("pool %r: closing an item raised %r", self.name, exc)
         finally:
+            self._limbo -= 1
             self._wake_for_capacity()
+            if self._returned is not None:
+                self._returned.set()
 
     # ----------------------------------------------------------------- maintenance
 
     async def _fill(self) -> None:
+        """Create items up to *min_size*, concurrently.
+
+        Every item made is kept (or closed when the pool is closing), even when
+        another creation fails or the caller is cancelled; the first failure is
+        raised afterwards.
+        """
         missing = self.min_size - self.size
         if missing <= 0 or self._draining:
             return
-        items = await asyncio.gather(*(self._create() for _ in range(missing)))
-        for item in items:
-            if not self._hand_back(item):
-                await self._destroy(item, discarded=False)
+        tasks = [asyncio.ensure_future(self._create()) for _ in range(missing)]
+        try:
+            await asyncio.wait(tasks)
+        finally:
+            # No await from here on: a cancellation cannot skip a finished item.
+            for task in tasks:
+                if task.done():
+                    self._keep_created(task)
+                else:  # we were cancelled: stop it; what it makes anyway is kept
+                    task.cancel()
+                    task.add_done_callback(self._keep_created)
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+        for task in tasks:
+            error = task.exception()
+            if error is not None:
+                raise error
+
+    def _keep_created(self, task: asyncio.Task[_Item[T]]) -> None:
+        """Put the item a creation task made into the pool (closed if the pool is closing)."""
+        if task.cancelled() or task.exception() is not None:
+            return
+        item = task.result()
+        if not self._hand_back(item):
+            self._dispose(item, discarded=False)
 
     async def _reap_loop(self, interval: float) -> None:
         while True:
