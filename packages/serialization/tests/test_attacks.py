@@ -341,3 +341,25 @@ def test_decimal_text_is_plain_numbers_only() -> None:
         with pytest.raises(StructureError):
             serialization.structure(bad, Decimal)
     assert Converter(coerce=True).structure(" 1.5 ", Decimal) == Decimal("1.5")
+
+
+class Perm(enum.IntFlag):
+    R = 4
+    W = 2
+
+
+def test_int_flag_combinations_and_missing_hooks_still_work() -> None:
+    """issue 19 #1: the stricter enum hook keeps Flag combinations and _missing_."""
+
+    class Loose(str, enum.Enum):
+        A = "a"
+
+        @classmethod
+        def _missing_(cls, value: object) -> Loose | None:
+            return cls.A if isinstance(value, str) and value.lower() == "a" else None
+
+    combined = serialization.structure(6, Perm)
+    assert type(combined) is Perm and combined == Perm.R | Perm.W
+    assert serialization.structure("A", Loose) is Loose.A
+    with pytest.raises(StructureError):
+        serialization.structure(True, Perm)

@@ -790,9 +790,14 @@ class Converter:
         """A member of *tp* by value; ``True`` is not ``1`` and ``1.0`` is not ``1``."""
         if isinstance(value, tp):
             return cast(enum.Enum, value)
-        for member in tp:
-            if _same_value(member.value, value):
-                return cast(enum.Enum, member)
+        try:
+            member = tp(value)  # by value, with _missing_ and Flag combinations
+        except (ValueError, TypeError):
+            member = None
+        if isinstance(value, bool) and not any(isinstance(m.value, bool) for m in tp):
+            member = None  # IntFlag(True) builds a member whose value is True
+        if member is not None and _same_kind(member.value, value):
+            return cast(enum.Enum, member)
         if self.coerce and isinstance(value, str):
             for member in tp:
                 if str(member.value) == value.strip():
@@ -1346,15 +1351,20 @@ def _kind(value: Any) -> Any:
     return type(value)
 
 
+def _same_kind(expected: Any, value: Any) -> bool:
+    """*value* is of *expected*'s JSON kind (an int may stand for a float)."""
+    kind = _kind(expected)
+    got = _kind(value)
+    return got is kind or (kind is float and got is int)
+
+
 def _same_value(expected: Any, value: Any) -> bool:
     """Equal and of the same JSON kind: ``True`` is not ``1``, ``1.0`` is not ``1``.
 
     An int is accepted where a float is expected (JSON writes ``2.0`` as ``2``
     in some encoders), as the strict ``float`` hook does.
     """
-    kind = _kind(expected)
-    got = _kind(value)
-    if got is not kind and not (kind is float and got is int):
+    if not _same_kind(expected, value):
         return False
     try:
         return bool(expected == value)
