@@ -380,3 +380,13 @@ def test_shared_and_cyclic_defaults() -> None:
     cycle.append(cycle)
     with pytest.raises(InvalidArgumentError):
         Config.load(defaults={"a": cycle}, env={})
+
+
+def test_a_value_replacing_a_table_in_one_source(tmp_path: Path) -> None:
+    """Close the class (found by test_hostile): a later value replacing an earlier table in
+    the same source (``a.b`` then ``a``) raised TypeError; the later one wins, as in argv."""
+    assert Config.load(defaults={"a.b": 1, "a": [1]}, env={}).as_dict() == {"a": [1]}
+    config = Config.load(argv=["--a.b=1", "--a=2"], env={})
+    assert config.as_dict() == {"a": "2"} and str(config.explain("a").source) == "argument --a"
+    path = write(tmp_path / "c.toml", '[default.db]\nhost = "a"\n[production]\ndb = "x"\n')
+    assert Config.load(path, profile="production").as_dict() == {"db": "x"}

@@ -100,13 +100,23 @@ class Layer:
         self.secret = False
 
     def set(self, path: Path_, value: Any, source: Source) -> None:
-        """Put *value* at *path*, creating tables on the way."""
+        """Put *value* at *path*, creating tables on the way; the later value wins.
+
+        A value replaced by a table on the way (``a`` then ``a.b``), or a
+        table replaced by a value (``a.b`` then ``a``), leaves no origin
+        behind, so every origin names a value that is in the tree.
+        """
         node = self.tree
-        for key in path[:-1]:
+        for depth, key in enumerate(path[:-1]):
             child = node.get(key)
             if not isinstance(child, dict):
+                self.origins.pop(path[: depth + 1], None)
                 child = node[key] = {}
             node = child
+        if isinstance(node.get(path[-1]), dict):
+            size = len(path)
+            for stale in [p for p in self.origins if len(p) > size and p[:size] == path]:
+                del self.origins[stale]
         node[path[-1]] = value
         self.origins[path] = source
 
@@ -392,7 +402,7 @@ def file_layer(
             continue
         for leaf, value in _walk_leaves(table):
             source = Source("file", name, line=_leaf_line((section, *leaf), lines), profile=section)
-            _merge_leaf(layer, leaf, value, source)
+            layer.set(leaf, _copy(value), source)
     return layer, found, problems
 
 
@@ -437,17 +447,6 @@ def _profile_problems(
             continue
         problems.append((ErrorDetail("", message, code="profile_layout"), where))
     return problems
-
-
-def _merge_leaf(layer: Layer, path: Path_, value: Any, source: Source) -> None:
-    node = layer.tree
-    for key in path[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node[path[-1]] = _copy(value)
-    layer.origins[path] = source
 
 
 def _copy(value: Any) -> Any:
@@ -655,7 +654,7 @@ def env_layer(
             source = Source("dotenv", dotenv_file or ".env", line=line, variable=name)
         else:
             source = Source(kind, name)
-        _set_replacing(layer, path, value, source)
+        layer.set(path, value, source)
     return layer
 
 
@@ -664,18 +663,6 @@ def _strip_prefix(name: str, prefix: str, delimiter: str) -> str:
     if prefix.endswith("_") and delimiter and name[len(prefix) - 1 :].startswith(delimiter):
         return name[len(prefix) - 1 + len(delimiter) :]
     return name[len(prefix) :]
-
-
-def _set_replacing(layer: Layer, path: Path_, value: Any, source: Source) -> None:
-    node = layer.tree
-    for key in path[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-            layer.origins.pop(path[: path.index(key) + 1], None)
-        node = child
-    node[path[-1]] = value
-    layer.origins[path] = source
 
 
 def _parse_env_value(value: str, leaf: _Leaf) -> Any:
@@ -759,7 +746,7 @@ def secrets_layer(
                 continue
             if text is None:  # removed while listing
                 continue
-            _set_replacing(layer, path, text.rstrip("\r\n"), Source("secret", str(entry)))
+            layer.set(path, text.rstrip("\r\n"), Source("secret", str(entry)))
     return layer, problems
 
 
@@ -805,7 +792,7 @@ def args_layer(argv: Iterable[str], *, tree: SchemaTree | None) -> tuple[Layer, 
         else:
             path, leaf = tuple(parts), None
         parsed: Any = _parse_env_value(value, leaf) if isinstance(leaf, _Leaf) else value
-        _set_replacing(layer, path, parsed, Source("arg", f"--{name}"))
+        layer.set(path, parsed, Source("arg", f"--{name}"))
     return layer, errors
 
 
