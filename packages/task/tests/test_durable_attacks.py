@@ -307,3 +307,32 @@ async def test_list_retry_and_purge_failed_tasks(make_queue: QueueFactory) -> No
         with pytest.raises(NotFoundError):
             await queue.get(second)
         assert await queue.failed() == []
+
+
+async def test_a_sqlite_file_from_0_1_0_gets_the_fencing_column(tmp_path: Path) -> None:
+    """Issue 21 #7: a queue file created before fencing is upgraded on start."""
+    import sqlite3
+
+    from pepperpy.task import DurableQueue
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the 0.1.0 layout: no lease_token
+        db.executescript(
+            """
+            CREATE TABLE pepperpy_tasks (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, payload TEXT NOT NULL,
+                priority INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, run_at REAL NOT NULL,
+                lease_until REAL, worker TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL, dedup_key TEXT,
+                cancel_requested INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
+                created_at REAL NOT NULL, finished_at REAL, expires_at REAL
+            );
+            INSERT INTO pepperpy_tasks (id, name, payload, state, run_at, max_attempts, created_at)
+            VALUES ('old-1', 'double', '{"args": [21], "kwargs": {}}', 'queued', 0, 3, 0);
+            """
+        )
+    db.close()
+    queue = DurableQueue(path, poll_interval=0.05)
+    queue.register(lambda n: n * 2, name="double")
+    async with TaskManager(durable=queue):
+        assert await queue.result("old-1", timeout=60) == 42

@@ -208,3 +208,31 @@ async def test_connection_cut_during_a_claim_changes_nothing(
     finally:
         await admin.close()
     assert any("durable queue poll failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_table_from_0_1_0_gets_the_fencing_column(postgres_dsn: str, schema: str) -> None:
+    """Issue 21 #7: a queue table created before fencing is upgraded on start."""
+    conn = await _asyncpg().connect(postgres_dsn)
+    try:
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(
+            f'CREATE TABLE "{schema}".old_q (seq bigserial NOT NULL, id text PRIMARY KEY, '
+            "name text NOT NULL, payload text NOT NULL, priority integer NOT NULL DEFAULT 0, "
+            "state text NOT NULL, run_at double precision NOT NULL, "
+            "lease_until double precision, worker text, attempts integer NOT NULL DEFAULT 0, "
+            "max_attempts integer NOT NULL, dedup_key text, "
+            "cancel_requested boolean NOT NULL DEFAULT false, result text, error text, "
+            "created_at double precision NOT NULL, finished_at double precision, "
+            "expires_at double precision)"
+        )
+        await conn.execute(
+            f'INSERT INTO "{schema}".old_q (id, name, payload, state, run_at, max_attempts, '
+            "created_at) VALUES ('old-1', 'double', '{\"args\": [21], \"kwargs\": {}}', "
+            "'queued', 0, 3, 0)"
+        )
+    finally:
+        await conn.close()
+    queue = PostgresQueue(postgres_dsn, schema=schema, table="old_q", poll_interval=0.05)
+    queue.register(lambda n: n * 2, name="double")
+    async with TaskManager(durable=queue):
+        assert await queue.result("old-1", timeout=60) == 42
