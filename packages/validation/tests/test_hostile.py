@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import enum
 import os
+import reprlib
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -196,8 +197,12 @@ def count_escapes(
     return escapes
 
 
+_SHORT = reprlib.Repr()  # bounded depth and length: the inputs nest thousands deep
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+
+
 def _report(name: str, escapes: list[tuple[Any, BaseException]]) -> str:
-    shown = [f"{type(e).__name__}: {e} <- {v!r:.120}" for v, e in escapes[:3]]
+    shown = [f"{type(e).__name__}: {e} <- {_SHORT.repr(v)}" for v, e in escapes[:3]]
     return f"{name}: {len(escapes)} escapes; first: {shown}"
 
 
