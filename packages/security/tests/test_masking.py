@@ -77,8 +77,11 @@ class TestRedactor:
         r = Redactor()
         for key in ("dbPassword", "X-Api-Key", "user.password", "GITHUB_TOKEN", "client-secret"):
             assert r.is_sensitive(key), key
-        for key in ("user", "tokenizer", "passwords_count_total", "author"):
+        for key in ("user", "tokenizer", "max_tokens", "author"):
             assert not r.is_sensitive(key), key
+        # issue 20 #1: core's word list also catches a secret word spelled inside a
+        # longer word ("passwords_count_total"); the old security list did not.
+        assert r.is_sensitive("passwords_count_total")
 
     def test_reveal_style_secrets(self):
         class Secret:

@@ -1,63 +1,37 @@
-"""Masking and redaction of secrets in values, mappings and free text.
+"""Masking and redaction of secrets, built on pepperpy-core's one redactor.
 
-These helpers need only attrs and pepperpy-core, so that pepperpy-logging (or
-any log processor) can call :class:`Redactor` on every record.
+:class:`Redactor` is a :class:`pepperpy.core.Redactor`: core's word list
+(:data:`pepperpy.core.DEFAULT_SECRET_KEYS`) decides which keys are secret and
+core's text rules mask ``key=value`` pairs, ``Bearer``/``Basic`` credentials
+and URL passwords, so security, logging, telemetry and error contexts agree on
+what a secret is.  This module adds only what is specific to security: its own
+token formats (pp1 tokens, API keys), JWTs and card numbers in free text, the
+``[REDACTED]`` placeholder, and :func:`mask` for partial masking.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-import attrs
-
+from pepperpy.core import DEFAULT_SECRET_KEYS
+from pepperpy.core import Redactor as _CoreRedactor
 from pepperpy.core.exceptions import InvalidArgumentError
 
 __all__ = ["DEFAULT_SENSITIVE_KEYS", "Redactor", "mask", "redact"]
 
-DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "api_key",
-        "apikey",
-        "authorization",
-        "cookie",
-        "set_cookie",
-        "session",
-        "private_key",
-        "client_secret",
-        "credit_card",
-        "card_number",
-        "cvv",
-        "ssn",
-    }
-)
-"""Key names and key words whose values are redacted (see :meth:`Redactor.is_sensitive`)."""
+DEFAULT_SENSITIVE_KEYS: frozenset[str] = frozenset(DEFAULT_SECRET_KEYS)
+"""Core's secret key words (:data:`pepperpy.core.DEFAULT_SECRET_KEYS`), as a frozenset."""
 
 _PLACEHOLDER = "[REDACTED]"
 
 _DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
-    # Authorization headers and bearer credentials.
-    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", r"\1 [REDACTED]"),
     # pepperpy tokens (pp1.<kid>.<payload>.<sig>) and API keys (<prefix>_<id>_<secret>).
     (r"\bpp1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", _PLACEHOLDER),
     (r"\b[a-z]{2,8}_[0-9a-z]{12,}_[A-Za-z0-9_-]{20,}", _PLACEHOLDER),
     # JWTs.
     (r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", _PLACEHOLDER),
-    # key=value / key: value pairs whose key looks secret.
-    (
-        r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret)"
-        r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)",
-        r"\1\2[REDACTED]",
-    ),
     # Payment card numbers (13-19 digits, optionally grouped).
     (r"\b(?:\d[ -]?){12,18}\d\b", "[CARD]"),
 )
@@ -108,18 +82,6 @@ def _as_text(value: Any, where: str) -> str:
     return text
 
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[_\-.\s]+")
-
-
-def _normalise(key: str) -> str:
-    return "_".join(w for w in _SPLIT.split(_CAMEL.sub("_", key.strip()).lower()) if w)
-
-
-def _words(key: str) -> list[str]:
-    return [w for w in _normalise(key).split("_") if w]
-
-
 def _key_names(keys: Any) -> tuple[str, ...]:
     if (
         isinstance(keys, str)
@@ -140,34 +102,38 @@ def _key_names(keys: Any) -> tuple[str, ...]:
     return names
 
 
-def _normalise_all(keys: Iterable[str]) -> frozenset[str]:
-    return frozenset(_normalise(k) for k in _key_names(keys))
-
-
-def _compile(patterns: Any) -> tuple[tuple[re.Pattern[str], str], ...]:
+def _compile(
+    patterns: Any,
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[re.Pattern[str], str], ...]]:
+    message = "Redactor patterns must be (regex, replacement) pairs of str"
     try:
-        return tuple((re.compile(p), r) for p, r in patterns if isinstance(r, str))
+        pairs = tuple((p, r) for p, r in patterns)
+        compiled = tuple((re.compile(p), r) for p, r in pairs)
     except (TypeError, ValueError, re.error) as exc:
-        raise InvalidArgumentError(
-            "Redactor patterns must be (regex, replacement) pairs of str",
-            context={"error": type(exc).__name__},
-        ) from exc
+        raise InvalidArgumentError(message, context={"error": type(exc).__name__}) from exc
+    if not all(isinstance(p, str) and isinstance(r, str) for p, r in pairs):
+        raise InvalidArgumentError(message)
+    return pairs, compiled
 
 
-@attrs.frozen
-class Redactor:
+class Redactor(_CoreRedactor):
     """Redact secrets from nested data and from free text.
 
+    A :class:`pepperpy.core.Redactor` (accepted wherever core's is) with
+    security's placeholder and free-text formats.
+
     Args:
-        keys: Key names whose values are replaced (case-insensitive, ``-``
-            and ``_`` equivalent); defaults to :data:`DEFAULT_SENSITIVE_KEYS`.
-        patterns: ``(regex, replacement)`` pairs applied to every string;
-            defaults cover bearer tokens, JWTs, pepperpy tokens and API keys,
-            ``password=...`` pairs and card numbers.
+        keys: The secret key words (case-insensitive; ``-``, ``.``, spaces and
+            camelCase read as ``_``; a key is secret when it or one of its
+            words is listed); defaults to :data:`DEFAULT_SENSITIVE_KEYS`,
+            which is core's list.
+        patterns: ``(regex, replacement)`` pairs applied to every string
+            after core's text rules (``key=value`` pairs, ``Bearer``
+            credentials, URL passwords); the defaults cover pp1 tokens, API
+            keys, JWTs and card numbers.
         placeholder: What a redacted value becomes.
 
-    A :class:`Redactor` is immutable and thread-safe; build it once and use
-    it for every log record::
+    Build it once and use it for every log record::
 
         >>> r = Redactor()
         >>> r.redact({"user": "ann", "password": "hunter2"})
@@ -176,48 +142,72 @@ class Redactor:
         'Authorization: Bearer [REDACTED]'
     """
 
-    keys: frozenset[str] = attrs.field(
-        default=DEFAULT_SENSITIVE_KEYS,
-        converter=_normalise_all,
-    )
-    patterns: tuple[tuple[str, str], ...] = _DEFAULT_PATTERNS
-    placeholder: str = _PLACEHOLDER
-    _compiled: tuple[tuple[re.Pattern[str], str], ...] = attrs.field(
-        init=False, repr=False, eq=False
-    )
+    __slots__ = ("_compiled", "_patterns")
 
-    def __attrs_post_init__(self) -> None:
-        compiled = _compile(self.patterns)
-        if len(compiled) != len(self.patterns):
-            raise InvalidArgumentError("Redactor pattern replacements must be str")
-        object.__setattr__(self, "_compiled", compiled)
+    def __init__(
+        self,
+        keys: Iterable[str] = DEFAULT_SENSITIVE_KEYS,
+        patterns: Iterable[tuple[str, str]] = _DEFAULT_PATTERNS,
+        placeholder: str = _PLACEHOLDER,
+    ) -> None:
+        names = _key_names(keys)
+        if not isinstance(placeholder, str):
+            raise InvalidArgumentError(
+                f"Redactor placeholder must be str, not {type(placeholder).__name__}",
+                context={"placeholder": type(placeholder).__name__},
+            )
+        self._patterns, self._compiled = _compile(patterns)
+        super().__init__(names, mask=placeholder, messages=True, defaults=False)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The secret key words in use (normalised)."""
+        return self.words
+
+    @property
+    def patterns(self) -> tuple[tuple[str, str], ...]:
+        """The extra ``(regex, replacement)`` pairs applied to text."""
+        return self._patterns
+
+    @property
+    def placeholder(self) -> str:
+        """What a redacted value becomes."""
+        return self.mask
+
+    def __repr__(self) -> str:
+        return f"Redactor(keys={sorted(self.keys)!r}, placeholder={self.placeholder!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Redactor):
+            return NotImplemented
+        return (self.keys, self.patterns, self.placeholder) == (
+            other.keys,
+            other.patterns,
+            other.placeholder,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.keys, self.patterns, self.placeholder))
 
     def with_keys(self, *keys: str) -> Redactor:
         """Return a copy that also redacts the values of *keys*."""
-        return attrs.evolve(self, keys=self.keys | _normalise_all(keys))
+        names = _key_names(keys)
+        return Redactor(self.keys | frozenset(names), self.patterns, self.placeholder)
 
     def is_sensitive(self, key: str) -> bool:
-        """Whether values stored under *key* are redacted.
+        """Whether values stored under *key* are redacted (core's ``is_secret_key``).
 
-        True when the whole key (normalised: lower case, camelCase, ``-``,
-        ``.`` and spaces read as ``_``) or any single word of it is listed, so
-        ``dbPassword``, ``X-Api-Key`` and ``user.password`` are all caught.
+        ``dbPassword``, ``X-Api-Key``, ``user.password`` and ``GITHUB_TOKEN``
+        are all caught; a key that is not a str never is.
         """
-        if not isinstance(key, str):
-            return False  # type: ignore[unreachable]
-        norm = _normalise(key)
-        if norm in self.keys:
-            return True
-        words = norm.split("_")
-        if any(w in self.keys for w in words):
-            return True
-        return any("_".join(words[i : i + 2]) in self.keys for i in range(len(words) - 1))
+        return self.is_secret_key(key)
 
     def redact_text(self, text: str) -> str:
         """Replace every secret-looking part of *text*.
 
-        Text is required: anything else raises ``InvalidArgumentError`` (use
-        :meth:`redact` for arbitrary values).
+        Core's text rules run first, then :attr:`patterns`. Text is required:
+        anything else raises ``InvalidArgumentError`` (use :meth:`redact` for
+        arbitrary values).
         """
         if not isinstance(text, str):
             raise InvalidArgumentError(
@@ -225,41 +215,15 @@ class Redactor:
                 context={"type": type(text).__name__},
                 hint="Use redact() for values that are not text.",
             )
+        return super().redact_text(text)
+
+    def _redact_text(self, text: str) -> str:
+        # Core scrubs every string (in redact(), safe_str(), format_exception()
+        # and redact_text()) through this method; security's formats follow.
+        text = super()._redact_text(text)
         for pattern, replacement in self._compiled:
             text = pattern.sub(replacement, text)
         return text
-
-    def redact(self, value: Any) -> Any:
-        """Return a redacted copy of *value* (mappings, sequences and strings, nested).
-
-        Mappings become ``dict``, lists and tuples keep their type, other
-        objects are returned unchanged.  Objects with ``get_secret_value()``
-        or ``reveal()`` (config secrets) are replaced by the placeholder.
-        """
-        return self._redact(value, 0)
-
-    def _redact(self, value: Any, depth: int) -> Any:
-        if depth > 32:
-            return self.placeholder
-        if callable(getattr(value, "get_secret_value", None)) or callable(
-            getattr(value, "reveal", None)
-        ):
-            return self.placeholder
-        if isinstance(value, str):
-            return self.redact_text(value)
-        if isinstance(value, Mapping):
-            return {
-                k: (
-                    self.placeholder
-                    if isinstance(k, str) and self.is_sensitive(k) and v is not None
-                    else self._redact(v, depth + 1)
-                )
-                for k, v in value.items()
-            }
-        if isinstance(value, (list, tuple)):
-            items = [self._redact(v, depth + 1) for v in value]
-            return items if isinstance(value, list) else tuple(items)
-        return value
 
 
 _DEFAULT_REDACTOR = Redactor()
