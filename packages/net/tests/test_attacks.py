@@ -136,6 +136,16 @@ def _public_app(state: State) -> web.Application:
         await asyncio.sleep(30)
         return web.Response(text="late")
 
+    @routes.get("/stall-body/{key}")
+    async def stall_body(request: web.Request) -> web.StreamResponse:
+        """Sends the headers and 100 of 1000 bytes, then goes silent."""
+        state.hits[request.match_info["key"]] += 1
+        response = web.StreamResponse(headers={"Content-Length": "1000"})
+        await response.prepare(request)
+        await response.write(b"a" * 100)
+        await asyncio.sleep(30)
+        return response
+
     @routes.get("/ws-big")
     async def ws_big(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -490,6 +500,35 @@ async def test_breaker_opens_on_a_hanging_host(state: State, timeout: Timeout) -
         with pytest.raises(CircuitOpenError):
             await client.get(f"/hang/{key}")
     assert state.hits[key] == 3
+
+
+@pytest.mark.parametrize("api", ["get", "stream.iter_bytes", "stream.read"])
+async def test_breaker_counts_a_body_that_stalls(state: State, api: str) -> None:
+    """issue 17 #4: a timeout while reading the body counts too, streamed or not."""
+    key = f"stall-{api}"
+    timeout = Timeout(connect=2, read=0.2, total=5, pool=2)
+    async with HttpClient(
+        state.public_url(),
+        timeout=timeout,
+        retry=None,
+        circuit_breaker=CircuitBreakerConfig(failure_threshold=2, recovery_time=60),
+    ) as client:
+        for _ in range(2):
+            with pytest.raises(NetworkTimeoutError):
+                if api == "get":
+                    await client.get(f"/stall-body/{key}")
+                else:
+                    async with client.stream("GET", f"/stall-body/{key}") as response:
+                        if api == "stream.read":
+                            await response.read()
+                        else:
+                            async for _chunk in response.iter_bytes():
+                                pass
+        assert client.circuit_state("/") is CircuitState.OPEN
+        with pytest.raises(CircuitOpenError):
+            await client.get(f"/stall-body/{key}")
+        assert client.stats().in_flight == 0
+    assert state.hits[key] == 2
 
 
 def test_read_timer_is_on_by_default() -> None:

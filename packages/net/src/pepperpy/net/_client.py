@@ -145,6 +145,24 @@ class _Host:
         self.rate_limited = self.in_flight = 0
         self.statuses: Counter[int] = Counter()
 
+    def finish(self, status: int, error: BaseException | None) -> None:
+        """Record one response's outcome and give back its slots (``Response`` calls it).
+
+        The outcome is recorded once the body is read (or abandoned), so a
+        body that stalls or drops counts as the host failure it is, whether
+        ``request()`` read it or the caller streamed it; *error* is what ended
+        the read, ``None`` when it completed or the caller closed it early.
+        """
+        breaker = self.breaker
+        if isinstance(error, NetworkError):
+            self.errors += 1
+        if breaker is not None:
+            if isinstance(error, _HOST_FAILURES):
+                breaker.record(False)
+            else:
+                breaker.record(status not in breaker.config.failure_statuses)
+        self.release()
+
     def release(self) -> None:
         """Give back the connection slots of one finished request."""
         self.in_flight -= 1
@@ -789,19 +807,12 @@ class HttpClient(Lifecycle):
         status = raw.status
         host.responses += 1
         host.statuses[status] += 1
-        if breaker is not None:
-            breaker.record(status not in breaker.config.failure_statuses)
-        response = Response(raw, request, host.release, started)
+        # the breaker hears the outcome when the body is done (host.finish)
+        response = Response(raw, request, host.finish, started)
         if metrics is not None:
             metrics.response(host.name, request.method, status, response.elapsed)
         if not request.stream:
-            try:
-                await response.read()
-            except NetworkError as exc:
-                host.errors += 1
-                if breaker is not None and isinstance(exc, _HOST_FAILURES):
-                    breaker.record(False)
-                raise
+            await response.read()  # a failure is counted by host.release
         return response
 
     async def _send_retrying(

@@ -166,7 +166,7 @@ class Response:
         self,
         raw: aiohttp.ClientResponse,
         request: Request,
-        on_release: Callable[[], None] | None = None,
+        on_release: Callable[[int, BaseException | None], None] | None = None,
         started: float | None = None,
     ) -> None:
         self._raw = raw
@@ -294,9 +294,12 @@ class Response:
                     parts.append(chunk)
                 body = b"".join(parts)
         except BaseException as exc:
-            self._abort()
+            error = exc
             if isinstance(exc, Exception) and not isinstance(exc, NetworkError):
-                raise translate_error(exc, self.request) from exc
+                error = translate_error(exc, self.request)
+            self._abort(error)
+            if error is not exc:
+                raise error from exc
             raise
         self._body = body
         if self.request.content is None:
@@ -354,6 +357,7 @@ class Response:
 
         total = self._raw.content_length
         done = 0
+        failure: BaseException | None = None
         completed = False
         try:
             async for chunk in self._chunks(chunk_size):
@@ -364,9 +368,12 @@ class Response:
             completed = True
             self._body = b""  # consumed: a later read() returns nothing more
             await self._settle()
+        except NetworkError as exc:
+            failure = exc
+            raise
         finally:
             if not completed:
-                self._abort()
+                self._abort(failure)
 
     async def text(self, encoding: str | None = None) -> str:
         """Read the body and decode it (charset from ``Content-Type``, else UTF-8)."""
@@ -416,10 +423,13 @@ class Response:
         finally:
             on_release, self._on_release = self._on_release, None
             if on_release is not None:
-                on_release()
+                on_release(self._raw.status, None)
 
-    def _abort(self) -> None:
-        """Close the connection without reuse (the body was not fully read)."""
+    def _abort(self, error: BaseException | None = None) -> None:
+        """Close the connection without reuse (the body was not fully read).
+
+        *error* is what ended the read (the client counts it against the host).
+        """
         if self._released:
             return
         self._released = True
@@ -428,7 +438,7 @@ class Response:
         finally:
             on_release, self._on_release = self._on_release, None
             if on_release is not None:
-                on_release()
+                on_release(self._raw.status, error)
 
     async def close(self) -> None:
         """Release the connection; an unread body is discarded with its connection."""
