@@ -101,7 +101,9 @@ class Pipe:
 
     One producer and one consumer is the typical use; several of each are
     safe (each write is appended whole-or-in-order, each read takes what is
-    there). A write larger than *max_size* is fed in as space frees up.
+    there; a reader woken by a write that another reader consumed first keeps
+    waiting, so ``b""`` always means the end). A write larger than *max_size*
+    is fed in as space frees up.
     :meth:`abort` makes readers raise an error instead of seeing a clean end.
 
     Args:
@@ -113,7 +115,9 @@ class Pipe:
         self._buffer = bytearray()
         self._closed = False
         self._error: BaseException | None = None
-        self._readable = asyncio.Event()
+        # Readers wait for a change (a write, close or abort) and then re-check
+        # their condition: one write may wake several readers but feed only one.
+        self._read_waiters: list[asyncio.Future[None]] = []
         self._writable = asyncio.Event()
         self._writable.set()
         self._write_lock = asyncio.Lock()
@@ -131,11 +135,24 @@ class Pipe:
         """Whether :meth:`close` or :meth:`abort` was called."""
         return self._closed
 
+    def _changed(self) -> None:
+        """Data arrived or the pipe closed: wake every waiting reader to re-check."""
+        waiters, self._read_waiters = self._read_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._update()
+
+    async def _wait_for_change(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._read_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._read_waiters:  # cancelled: not woken
+                self._read_waiters.remove(waiter)
+
     def _update(self) -> None:
-        if self._buffer or self._closed:
-            self._readable.set()
-        else:
-            self._readable.clear()
         if len(self._buffer) < self.max_size or self._closed:
             self._writable.set()
         else:
@@ -157,12 +174,13 @@ class Pipe:
         async with self._write_lock:
             while view:
                 self._check_writable()
-                await self._writable.wait()
+                while len(self._buffer) >= self.max_size and not self._closed:
+                    await self._writable.wait()  # re-checked after every wake-up
                 self._check_writable()
                 room = self.max_size - len(self._buffer)
                 piece, view = view[:room], view[room:]
                 self._buffer += piece
-                self._update()
+                self._changed()
 
     def _check_writable(self) -> None:
         if self._closed:
@@ -175,7 +193,7 @@ class Pipe:
     async def close(self) -> None:
         """Mark the end of the stream; readers get the remaining data, then ``b""``."""
         self._closed = True
-        self._update()
+        self._changed()
 
     def abort(self, error: BaseException | None = None) -> None:
         """Close the pipe so pending and future reads raise *error*, dropping buffered data."""
@@ -185,10 +203,12 @@ class Pipe:
         )
         self._buffer.clear()
         self._closed = True
-        self._update()
+        self._changed()
 
     async def _wait_readable(self) -> None:
-        await self._readable.wait()
+        """Wait until there is data or the stream ended (re-checked after every wake-up)."""
+        while not self._buffer and not self._closed:
+            await self._wait_for_change()
         if self._error is not None:
             raise self._error
 
@@ -250,8 +270,9 @@ class Pipe:
             if self._closed:
                 await self._wait_readable()
                 raise IncompleteReadError(await self.read(), None)
-            self._readable.clear()
-            await self._wait_readable()
+            await self._wait_for_change()  # more data (or the end) before searching again
+            if self._error is not None:
+                raise self._error
 
     async def readline(self) -> bytes:
         r"""Return one line including ``\n``; the last line may lack it; ``b""`` at the end."""
