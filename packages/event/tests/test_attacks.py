@@ -112,10 +112,11 @@ async def test_issue21_10_a_handler_raising_a_base_exception_keeps_delivery_aliv
     await asyncio.wait_for(events.drain(), 10)
     assert sorted(seen) == [2, 3, 4, 5]
     stats = events.stats()["n"]
-    assert (stats.delivered, stats.failed, stats.cancelled) == (4, 1, 0)
+    assert (stats.delivered, stats.failed) == (4, 1)
     [error] = events.errors
     assert isinstance(error, HandlerError)
     assert type(error.cause) is EXPECTED[raiser]
+    assert stats.cancelled == 0
 
 
 @pytest.mark.parametrize("delivery", ["queued", "concurrent", "inline"])
