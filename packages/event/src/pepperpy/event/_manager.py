@@ -21,7 +21,7 @@ from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, Operatio
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import is_async_callable
-from pepperpy.event._cancel import cancel_requested, is_handler_failure
+from pepperpy.event._cancel import is_handler_failure
 from pepperpy.event._errors import BackpressureError, HandlerError
 from pepperpy.event._topics import compile_pattern, matches, topic_of, validate_topic
 
@@ -947,6 +947,8 @@ class EventManager(Lifecycle):
         assert queue is not None
         get = queue.get
         call = self._call
+        # Task.cancelling() (3.11+) tells whether a handler swallowed our cancellation.
+        cancelling = getattr(asyncio.current_task(), "cancelling", None)
         while True:
             arg, topic, payload, values, stats = await get()
             try:
@@ -960,7 +962,7 @@ class EventManager(Lifecycle):
                     await call(sub, fn, arg, topic, payload, stats, inline=False)
             finally:
                 queue.task_done()
-            if cancel_requested(self._stopping or sub.stopping):
+            if self._stopping or sub.stopping or (cancelling is not None and cancelling()):
                 # A handler swallowed this worker's cancellation: stop anyway.
                 raise asyncio.CancelledError
 
