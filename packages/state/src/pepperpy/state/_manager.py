@@ -657,9 +657,9 @@ class StateManager(Lifecycle):
                 self._seq += 1
                 sl.value = value
                 sl.version += 1
+                self._queue.append((name, old, value, sl.version, origin))
             else:
-                await self._commit({sl: value}, origin)
-            self._queue.append((name, old, value, sl.version, origin))
+                await self._commit({sl: value}, origin, {sl: (old, value)})
         finally:
             lock.release()
         if not self._dispatching:
@@ -713,9 +713,9 @@ class StateManager(Lifecycle):
                 self._seq += 1
                 sl.value = new
                 sl.version += 1
+                self._queue.append((name, before, new, sl.version, origin))
             else:
-                await self._commit({sl: new}, origin)
-            self._queue.append((name, before, new, sl.version, origin))
+                await self._commit({sl: new}, origin, {sl: (before, new)})
         finally:
             lock.release()
         if not self._dispatching:
@@ -731,8 +731,7 @@ class StateManager(Lifecycle):
         await sl.lock.acquire()
         try:
             old = sl.value
-            await self._commit({sl: MISSING}, origin)
-            self._queue.append((name, old, None, sl.version, origin))
+            await self._commit({sl: MISSING}, origin, {sl: (old, None)})
         finally:
             sl.lock.release()
         if not self._dispatching:
@@ -790,14 +789,29 @@ class StateManager(Lifecycle):
             hint="Read the slice again and retry with its current version.",
         )
 
-    async def _commit(self, writes: dict[_SliceState, Any], origin: str | None) -> None:
-        """Persist (one record) and apply *writes*; MISSING means delete."""
+    async def _commit(
+        self,
+        writes: dict[_SliceState, Any],
+        origin: str | None,
+        changes_seen: dict[_SliceState, tuple[Any, Any]],
+    ) -> None:
+        """Persist (one record) and apply *writes* (MISSING means delete); queue the changes.
+
+        Writing the record and applying it in memory are one step a
+        cancellation cannot split: a cancelled caller waits for the record's
+        write to finish, the change is applied (and its observers queued) if it
+        was written, and only then the cancellation is re-raised. Otherwise a
+        durable record missing from memory would come back on a restart, and
+        this manager's next record would reuse its number.
+        """
         store = self._store
         if store is None:
             self._seq += 1
             for sl, value in writes.items():
                 sl.value = value
                 sl.version += 1
+                old, new = changes_seen[sl]
+                self._queue.append((sl.name, old, new, sl.version, origin))
             return
         changes = {
             sl.name: SliceRecord(sl.version + 1, None, True)
@@ -810,23 +824,36 @@ class StateManager(Lifecycle):
             lock = self._commit_lock = asyncio.Lock()
         async with lock:
             record = ChangeRecord(self._seq + 1, changes, origin, self._clock.time())
-            try:
-                await store.append(record)
-            except PepperPyError:
-                raise
-            except Exception as exc:
-                raise StatePersistenceError(
-                    f"could not persist a change to {sorted(changes)}: {exc}",
-                    context={"slices": sorted(changes), "seq": record.seq},
-                    hint="The change was not applied; fix the store and retry.",
-                ) from exc
-            self._seq = record.seq
-            for sl, value in writes.items():
-                sl.value = value
-                sl.version += 1
-            self._since_snapshot += 1
+
+            async def persist_and_apply() -> None:
+                try:
+                    await store.append(record)
+                except PepperPyError:
+                    raise
+                except Exception as exc:
+                    raise StatePersistenceError(
+                        f"could not persist a change to {sorted(changes)}: {exc}",
+                        context={"slices": sorted(changes), "seq": record.seq},
+                        hint="The change was not applied; fix the store and retry.",
+                    ) from exc
+                self._seq = record.seq
+                for sl, value in writes.items():
+                    sl.value = value
+                    sl.version += 1
+                    old, new = changes_seen[sl]
+                    self._queue.append((sl.name, old, new, sl.version, origin))
+                self._since_snapshot += 1
+
+            await _uninterrupted(persist_and_apply(), self._after_cancelled_commit)
             if self._since_snapshot >= self._snapshot_every:
                 await self._write_snapshot()
+
+    def _after_cancelled_commit(self) -> None:
+        """A committed change's caller was cancelled: still deliver it to observers."""
+        if self._queue and not self._dispatching:
+            task = asyncio.ensure_future(self._drain())
+            self._drainers.add(task)
+            task.add_done_callback(self._drainers.discard)
 
     async def _locked_snapshot(self) -> None:
         lock = self._commit_lock
@@ -837,10 +864,14 @@ class StateManager(Lifecycle):
 
     async def _write_snapshot(self) -> None:
         assert self._store is not None
+        # A deleted slice stays deleted in the snapshot (a tombstone), as it does
+        # when the log is replayed, instead of coming back as its registered default.
         slices = {
-            name: SliceRecord(sl.version, encode(sl.value, where=f"/{name}"))
+            name: SliceRecord(sl.version, None, True)
+            if sl.value is MISSING
+            else SliceRecord(sl.version, encode(sl.value, where=f"/{name}"))
             for name, sl in self._slices.items()
-            if sl.value is not MISSING
+            if sl.value is not MISSING or sl.version  # never written: nothing to record
         }
         snapshot = StateSnapshot(self._seq, slices, self._clock.time())
         try:
@@ -866,7 +897,7 @@ class StateManager(Lifecycle):
                 if sl.version != seen:
                     raise self._conflict(sl.name, seen, sl.version)
             writes: dict[_SliceState, Any] = {}
-            olds: dict[str, Any] = {}
+            changes: dict[_SliceState, tuple[Any, Any]] = {}
             for sl in slices:
                 if sl.name in tx._writes:
                     writes[sl] = tx._writes[sl.name]
@@ -874,21 +905,14 @@ class StateManager(Lifecycle):
                     writes[sl] = MISSING
                 else:
                     continue
-                olds[sl.name] = sl.value
+                old, value = sl.value, writes[sl]
+                changes[sl] = (
+                    None if old is MISSING else old,
+                    None if value is MISSING else value,
+                )
             if not writes:
                 return
-            await self._commit(writes, tx._origin)
-            for sl, value in writes.items():
-                old = olds[sl.name]
-                self._queue.append(
-                    (
-                        sl.name,
-                        None if old is MISSING else old,
-                        None if value is MISSING else value,
-                        sl.version,
-                        tx._origin,
-                    )
-                )
+            await self._commit(writes, tx._origin, changes)
         finally:
             for sl in reversed(slices):
                 sl.lock.release()
@@ -1013,3 +1037,26 @@ class StateManager(Lifecycle):
             f"StateManager(name={self.name!r}, state={self.state.value}, "
             f"slices={len(self.names())}, store={self._store!r})"
         )
+
+
+async def _uninterrupted(step: Awaitable[None], on_cancel: Callable[[], None]) -> None:
+    """Run *step* to its end even if the caller is cancelled; then re-raise the cancellation.
+
+    *on_cancel* runs (after the step) when the caller was cancelled.
+    """
+    task = asyncio.ensure_future(step)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            cancelled = True
+            if task.done():
+                if task.cancelled():
+                    raise
+                break  # finished as we were cancelled: its outcome is below
+    if cancelled:
+        on_cancel()
+        task.result()  # a failed step raises its own error
+        raise asyncio.CancelledError
