@@ -1228,7 +1228,12 @@ class Config(Generic[T]):
         for path in self._state.watched:
             parts.append(_stat(path))
             if path.is_dir():
-                for entry in sorted(path.iterdir()):
+                try:  # a directory that vanished or cannot be listed is a change, not a crash
+                    entries = sorted(path.iterdir())
+                except OSError:
+                    parts.append(None)
+                    continue
+                for entry in entries:
                     parts.append((entry.name, _stat(entry)))
         return tuple(parts)
 
