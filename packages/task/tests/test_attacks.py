@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from pepperpy.core import ManualClock, RetryPolicy
+from pepperpy.core import LifecycleState, ManualClock, RetryPolicy
 from pepperpy.task import TaskCancelledError, TaskManager, TaskStatus, TaskTimeoutError
 
 from .conftest import settle
@@ -125,26 +125,31 @@ async def test_cancel_while_waiting_to_retry() -> None:
 
 
 async def test_cancel_during_shutdown_settles_everything() -> None:
-    """Issue 21 #1: handles cancelled while stop() drains (and tasks cancelled by stop)."""
-    tasks = TaskManager(concurrency=1, shutdown_timeout=0)
+    """Issue 21 #1: handles cancelled while stop() drains: stop() ends without timing out."""
+    tasks = TaskManager(concurrency=1, shutdown_timeout=30)
     await tasks.start()
     gate = Gate()
     running = tasks.submit(gate)
     queued = tasks.submit(gate)
-    fresh = tasks.submit(quick, queue="default")
     stopping = asyncio.ensure_future(tasks.shutdown())
-    assert fresh.cancel() or fresh.done()
+    await settle()  # let stop() begin: it is now draining (the point of this test)
+    assert tasks.state is LifecycleState.STOPPING
+    assert not stopping.done()
+    tasks.add_queue("default", 2)  # a resize starts the queued task: no step taken yet
+    assert queued.status is TaskStatus.RUNNING
+    assert queued.cancel()  # before its first step, during shutdown
+    assert running.cancel()  # inside its function, during shutdown
     report = await stopping
+    assert not report.timed_out
     for handle in (running, queued):
-        assert handle.done()
         with pytest.raises(TaskCancelledError):
             await handle
-    assert report.timed_out
+    assert gate.runs == 1
     assert tasks.queue_stats()["default"].running == 0
 
 
-async def test_shutdown_cancels_tasks_that_never_took_a_step() -> None:
-    """Issue 21 #1: stop() right after submit (the tasks have not run a single step)."""
+async def test_shutdown_right_after_submit_settles_every_task() -> None:
+    """Issue 21 #1: stop() right after submit, with no time to drain: every handle settles."""
     tasks = TaskManager(concurrency=2, shutdown_timeout=0)
     await tasks.start()
     gate = Gate()
