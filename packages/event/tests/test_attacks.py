@@ -455,6 +455,34 @@ async def test_issue21_12_an_event_cancelled_at_stop_is_counted() -> None:
     assert stats.published == stats.unrouted + totals(stats)
 
 
+@pytest.mark.parametrize("delivery", ["queued", "concurrent"])
+async def test_issue21_12_a_publisher_cancelled_while_waiting_for_room_is_counted(
+    events: EventManager, delivery: str
+) -> None:
+    """Issue 21 #12: the delivery it was waiting to hand over counts as dropped."""
+    gate = asyncio.Event()
+
+    async def slow(_: object) -> None:
+        await gate.wait()
+
+    events.subscribe("n", slow, delivery=delivery, queue_size=1, max_concurrency=1)  # type: ignore[arg-type]
+    await events.publish("n", 0)
+    await settle()  # a queued worker takes 0; a concurrent call holds the only slot
+    if delivery == "queued":
+        await events.publish("n", 1)  # fills the queue
+    blocked = asyncio.ensure_future(events.publish("n", 2))
+    await settle()
+    assert not blocked.done()
+    blocked.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await blocked
+    gate.set()
+    await events.drain()
+    stats = events.stats()["n"]
+    assert stats.dropped == 1
+    assert stats.routed == totals(stats) == stats.published
+
+
 def attrs_tuple(stats: TopicStats) -> tuple[int, ...]:
     return (
         stats.published,
@@ -617,6 +645,7 @@ op = st.one_of(
     publish_op,
     publish_op,
     publish_op,
+    st.tuples(st.just("cancelled-publish"), st.sampled_from(TOPICS)),
     subscribe_op,
     st.tuples(st.just("unsubscribe"), st.integers(0, 20)),
     st.tuples(st.just("drain")),
@@ -638,6 +667,7 @@ async def _scenario(ops: list[tuple[Any, ...]]) -> None:
     published: dict[str, int] = {}
     routed: dict[str, int] = {}
     unrouted: dict[str, int] = {}
+    uncertain: set[str] = set()  # a cancelled publish hands the event to fewer subscriptions
 
     def make(behaviour: str) -> Callable[[Any], Any]:
         async def handler(_: Any) -> None:
@@ -688,6 +718,17 @@ async def _scenario(ops: list[tuple[Any, ...]]) -> None:
                 pass
             else:
                 assert count == expected
+        elif kind == "cancelled-publish":
+            name = step[1]
+            published[name] = published.get(name, 0) + 1
+            uncertain.add(name)
+            task = asyncio.ensure_future(events.publish(name))
+            await asyncio.sleep(0)  # publish() starts: it is counted as published
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, BackpressureError):
+                pass  # cancelled while waiting, or it had finished and raised
         elif kind == "drain":
             try:  # some handlers hang until stop(): a timeout is expected then
                 await events.drain(timeout=0)
@@ -701,11 +742,14 @@ async def _scenario(ops: list[tuple[Any, ...]]) -> None:
     for name in TOPICS:
         got = stats.get(name, TopicStats())
         assert got.published == published.get(name, 0), (name, got)
-        assert got.routed == routed.get(name, 0), (name, got)
-        assert got.unrouted == unrouted.get(name, 0), (name, got)
+        if name not in uncertain:
+            assert got.routed == routed.get(name, 0), (name, got)
+            assert got.unrouted == unrouted.get(name, 0), (name, got)
         assert got.routed == totals(got), (name, got)
     total = events.totals()
-    assert total.routed == totals(total) == sum(routed.values())
+    assert total.routed == totals(total)
+    if not uncertain:
+        assert total.routed == sum(routed.values())
     assert total.published == sum(published.values())
     for counter in ("delivered", "failed", "dropped", "cancelled", "unrouted"):
         if getattr(total, counter):  # --hypothesis-show-statistics shows the coverage

@@ -856,7 +856,11 @@ class EventManager(Lifecycle):
                 },
                 hint="Slow down publishing, raise max_concurrency, or use backpressure='block'.",
             )
-        await slots.acquire()
+        try:
+            await slots.acquire()
+        except BaseException:  # the publisher was cancelled while it waited
+            stats.dropped += 1
+            raise
         if self._stopping or self._lc_state not in _LIVE:
             # The manager stopped while this publisher waited for a slot.
             slots.release()
@@ -883,7 +887,11 @@ class EventManager(Lifecycle):
         if not queue.full():
             queue.put_nowait(item)
         elif sub.backpressure == "block":
-            await queue.put(item)
+            try:
+                await queue.put(item)
+            except BaseException:  # the publisher was cancelled while it waited
+                stats.dropped += 1
+                raise
             if self._lc_state is not LifecycleState.RUNNING and not sub._tasks:
                 # The manager stopped while this publisher waited for room:
                 # nobody will handle the event, so say so instead of losing it.
