@@ -18,6 +18,7 @@ import pytest
 
 from pepperpy.cache import Cache, MemoryTier, TieredCache, cached
 from pepperpy.cache._decorator import CachedFunction
+from pepperpy.core import MISSING
 
 
 class Source:
@@ -183,3 +184,57 @@ def test_threads_racing_invalidate_never_leave_a_stale_value() -> None:
             thread.join()
     assert load("k") == state["version"]
     assert load._calls == {}  # type: ignore[attr-defined]
+
+
+class SteppedTier:
+    """A plain CacheTier (no announcements) whose writes take event-loop rounds."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any:
+        await asyncio.sleep(0)
+        return self.data.get(key, MISSING)
+
+    async def set(self, key: str, value: Any, *, ttl: float | None) -> None:
+        await asyncio.sleep(0)
+        self.data[key] = value
+        await asyncio.sleep(0)
+
+    async def delete(self, key: str) -> bool:
+        await asyncio.sleep(0)
+        found = self.data.pop(key, MISSING) is not MISSING
+        await asyncio.sleep(0)
+        return found
+
+
+@pytest.mark.parametrize("operation", ["set", "delete"])
+async def test_tiered_writes_cancelled_at_every_await_point_keep_memory_coherent(
+    operation: str,
+) -> None:
+    """issue 18 (close the class): a cancelled TieredCache write never leaves memory stale.
+
+    Afterwards the front returns what a fresh front reads from the tier.
+    """
+    rounds = 0
+    while True:
+        tier = SteppedTier()
+        front = TieredCache(Cache(None), tier)
+        await front.set("k", "old")
+        assert await front.get("k") == "old"  # in memory now
+        task = asyncio.ensure_future(
+            front.set("k", "new") if operation == "set" else front.delete("k")
+        )
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+        finished = task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        fresh = TieredCache(Cache(None), tier)
+        assert await front.get("k", "gone") == await fresh.get("k", "gone"), rounds
+        await front.aclose()
+        await fresh.aclose()
+        if finished:
+            break
+        rounds += 1
+    assert rounds >= 2

@@ -728,6 +728,9 @@ class TieredCache(Generic[K, V]):
                     key=safe_repr(key),
                     tier=safe_repr(self.tier),
                 ) from exc
+            except BaseException:  # cancelled mid-write: the tier may hold either value
+                self.memory.delete(key)
+                raise
             if self._feed is not None:
                 epoch += 1  # the tier announced this write to its local fronts, this one too
         if self._epoch == epoch and self._memory_ok():
