@@ -65,6 +65,7 @@ ALLOWED: dict[str, set[str]] = {
     "registry": {"core"},
     "testing": {"core"},
     "dev": {"core"},
+    "web": {"core", "context", "telemetry", "security", "validation", "registry"},
 }
 REQUIRED_FILES = ("pyproject.toml", "README.md", "CHANGELOG.md")
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*([^;]*)(;.*)?$")
