@@ -1,4 +1,4 @@
-"""Attacks from issue 18 (io: #13) that the old main failed, and the Pipe's concurrency sweep.
+"""Attacks from issue 18 (io: #13) that the old main failed (sweeps: test_concurrency.py).
 
 #13: with two readers, one write woke both; one got the data and the other
 got ``b""`` (end of stream) although the pipe was still open. Readers now
@@ -63,29 +63,6 @@ async def test_every_read_form_waits_again_after_losing_the_race(how: str) -> No
     await pipe.write(b"tri\n")
     results = sorted(await asyncio.gather(*readers))
     assert results == sorted([b"one\n", b"two\n", b"tri\n"])
-
-
-async def test_readers_cancelled_at_every_await_point_lose_no_data() -> None:
-    """issue 18 (close the class): a cancelled read takes nothing; the data stays for others."""
-    for rounds in range(6):
-        pipe = Pipe(max_size=8)
-        reader = asyncio.ensure_future(pipe.readexactly(6))
-        writer = asyncio.ensure_future(pipe.write(b"abcdef"))
-        for _ in range(rounds):
-            await asyncio.sleep(0)
-        finished = reader.done()
-        reader.cancel()
-        outcome = (await asyncio.gather(reader, return_exceptions=True))[0]
-        await writer
-        if isinstance(outcome, bytes):
-            assert finished and outcome == b"abcdef"
-            continue
-        assert isinstance(outcome, asyncio.CancelledError)
-        # readexactly may have taken a first chunk before it was cancelled; what is
-        # left is exactly the rest, in order.
-        await pipe.close()
-        rest = await pipe.read()
-        assert b"abcdef".endswith(rest)
 
 
 async def test_close_and_abort_wake_every_reader() -> None:
