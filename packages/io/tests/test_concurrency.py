@@ -1,4 +1,4 @@
-"""Issue 18, "close the class": Pipe reads/writes and FileLock.acquire cancelled at every await point.
+"""Issue 18, "close the class": Pipe and FileLock operations cancelled at every await point.
 
 Each sweep lets the event loop run k rounds (k = 0, 1, ... until the
 operation finishes by itself), cancels the operation, and checks that no data
