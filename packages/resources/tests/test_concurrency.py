@@ -58,7 +58,8 @@ async def _settle(pool: Pool[Any]) -> None:
     for _ in range(200):
         busy = (getattr(pool, name, 0) for name in ("_background", "_limbo", "_creating"))
         if not any(busy):
-            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            mine = (asyncio.current_task(), getattr(pool, "_reaper", None))
+            others = [t for t in asyncio.all_tasks() if t not in mine]
             if not others:
                 return
         await asyncio.sleep(0)
@@ -198,3 +199,33 @@ async def test_cancel_start_while_filling_min_size() -> None:
             break
         rounds += 1
     assert rounds >= 3
+
+
+async def test_cancel_a_sweep_at_every_await_point() -> None:
+    """issue 18 #11: reap() cancelled while closing expired items or refilling leaks nothing."""
+    from pepperpy.core import ManualClock
+
+    rounds = 0
+    while True:
+        factory = Factory()
+        clock = ManualClock()
+        pool = Pool(factory, min_size=2, max_size=4, max_idle=10, reap_interval=1e9, clock=clock)
+        await pool.start()
+        items = [await pool.acquire() for _ in range(4)]
+        for item in items:
+            await pool.release(item)
+        await clock.advance(11)  # every idle item is past max_idle: 2 close, 2 stay (min_size)
+        task = asyncio.ensure_future(pool.reap())
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+        finished = task.done()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await _check_invariants(pool, factory)
+        await pool.stop()
+        await _settle(pool)
+        assert all(i.closed for i in factory.made), rounds
+        if finished:
+            break
+        rounds += 1
+    assert rounds >= 2

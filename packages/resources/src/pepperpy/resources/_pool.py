@@ -699,6 +699,9 @@ class Pool(Lifecycle, Generic[T]):
             else:
                 keep.append(item)
         self._idle = keep
-        for item in expired:
-            await self._destroy(item, discarded=True)
+        # Closed in tasks of their own: a cancelled sweep (stop() cancels the
+        # reaper) cannot leave an expired item neither idle nor closed.
+        closing = [self._dispose(item, discarded=True) for item in expired]
+        if closing:
+            await asyncio.shield(asyncio.gather(*closing))
         await self._fill()
