@@ -158,6 +158,8 @@ class scope:
                     )
         if _TYPED:
             _check_types(merged)
+        # Never mutated after this point: __enter__ may store it as the
+        # context's values dict as is when nothing else is bound.
         self._values: dict[str, Any] = merged
         self._prev: _State = _EMPTY_STATE
         self._mine: _State | None = None
@@ -175,7 +177,9 @@ class scope:
                 hint="Create a new scope(...) for each 'with' block.",
             )
         prev = _VAR.get()
-        values = {**prev[0], **self._values} if self._values else prev[0]
+        before = prev[0]
+        # Both dicts are never mutated, so an empty side needs no copy.
+        values = {**before, **self._values} if before and self._values else before or self._values
         mine: _State = (values, self)
         self._prev = prev
         self._mine = mine
@@ -193,7 +197,7 @@ class scope:
             return
         self._mine = None
         cur = _VAR.get()
-        if cur is mine or cur[1] is self:
+        if cur[1] is self:
             # We are the innermost open scope of this context (or of a copy of
             # it, e.g. a generator finalised in another task): put back
             # exactly what we replaced, in this context only. A plain set is
