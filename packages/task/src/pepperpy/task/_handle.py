@@ -144,7 +144,10 @@ class TaskHandle(Generic[T]):
     def cancel(self) -> bool:
         """Cancel the task: a waiting task never starts, a running one is cancelled.
 
-        Cancellation is final: it is never retried and never counts as an attempt.
+        Cancellation is final: it is never retried and never counts as an
+        attempt, whatever the task does once cancelled (raise another error,
+        return a value). A sync task's thread cannot be interrupted: the handle
+        settles at once, the thread runs to its end (holding its queue slot).
 
         Returns:
             ``False`` when the task had already finished.

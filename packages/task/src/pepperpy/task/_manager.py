@@ -233,7 +233,10 @@ class TaskManager(Lifecycle):
     and tasks can be delayed, repeated on an interval, or driven by cron
     expressions, all on the manager's :class:`~pepperpy.core.types.Clock`.
 
-    Sync callables run in a worker thread so they never block the loop.
+    Sync callables run in a worker thread so they never block the loop. A
+    thread cannot be interrupted: ``cancel()`` and ``timeout`` settle a sync
+    task's handle at once, but its thread runs to its end and keeps the queue
+    slot until then.
     Every task runs with the pepperpy.context of the code that submitted it.
 
     Args:
