@@ -74,6 +74,18 @@ async def test_cancel_at_every_await_point(operation: str, snapshot_every: int) 
     state = _manager(store, snapshot_every=snapshot_every)
     await state.start()
     await state.set("b", 5)
+    delivered: list[tuple[str, Any]] = []
+    state.subscribe("*", lambda change: delivered.append((change.slice, change.new)))
+    base = {"a": state.version("a"), "b": state.version("b")}
+
+    def committed() -> int:
+        """Changes committed since subscribing (each bumps its slice's version by one)."""
+        total = 0
+        for name in ("a", "b"):
+            version = state._slices[name].version if name in state._slices else 0
+            total += version - base[name]
+        return total
+
     rounds = 0
     while True:
         task = asyncio.ensure_future(op(state))
@@ -82,6 +94,10 @@ async def test_cancel_at_every_await_point(operation: str, snapshot_every: int) 
         finished = task.done()
         task.cancel()
         outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+        for _ in range(20):  # let a delivery scheduled for a cancelled caller run
+            await asyncio.sleep(0)
+        assert not state._queue, "a committed change was never delivered to observers"
+        assert len(delivered) == committed(), (rounds, delivered)
         if not finished:
             assert isinstance(outcome, (asyncio.CancelledError, type(None), bool, int)), outcome
         # Memory equals what a restart loads.

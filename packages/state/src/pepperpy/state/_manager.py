@@ -846,7 +846,11 @@ class StateManager(Lifecycle):
 
             await _uninterrupted(persist_and_apply(), self._after_cancelled_commit)
             if self._since_snapshot >= self._snapshot_every:
-                await self._write_snapshot()
+                try:
+                    await self._write_snapshot()
+                except asyncio.CancelledError:  # the change is committed: deliver it
+                    self._after_cancelled_commit()
+                    raise
 
     def _after_cancelled_commit(self) -> None:
         """A committed change's caller was cancelled: still deliver it to observers."""
