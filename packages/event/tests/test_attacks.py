@@ -738,6 +738,8 @@ async def _scenario(ops: list[tuple[Any, ...]]) -> None:
             await asyncio.wait_for(events.stop(), 10)
             await events.start()
     await asyncio.wait_for(events.stop(), 10)
+    await settle()
+    assert asyncio.all_tasks() == {asyncio.current_task()}  # stop() leaves no task behind
     stats = events.stats()
     for name in TOPICS:
         got = stats.get(name, TopicStats())

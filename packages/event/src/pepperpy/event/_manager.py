@@ -136,12 +136,14 @@ class TopicStats:
             cancellation).
         dropped: Deliveries discarded before their handler ran: by a full
             ``drop_oldest`` queue, refused by ``"error"`` backpressure, left
-            in a queue at stop, or a weak handler collected meanwhile.
+            in a queue at stop, a publisher cancelled (or stopped) while it
+            waited for room, or a weak handler collected meanwhile.
         routed: Deliveries: (event, subscription) pairs handed out.
         unrouted: Events no subscription received (no match, filtered out,
             or stopped by a middleware).
-        cancelled: Handler calls cancelled while running (at stop, or the
-            publisher of an inline handler was cancelled).
+        cancelled: Handler calls cancelled by stop() (a concurrent call
+            possibly before it started), or inline calls whose publisher was
+            cancelled.
     """
 
     published: int = 0
