@@ -619,6 +619,23 @@ async def test_write_timeout_against_a_peer_that_stops_reading(state: State, bod
         assert client.stats().in_flight == 0
 
 
+async def test_cancelling_a_blocked_upload_is_a_cancellation(state: State) -> None:
+    """issue 17 #6: the write timer never turns the caller's own cancel into a timeout."""
+    timeout = Timeout(connect=2, read=20, total=20, pool=2, write=20)
+    async with HttpClient(timeout=timeout, retry=None) as client:
+        task = asyncio.ensure_future(
+            client.post(f"http://127.0.0.1:{state.deaf}/upload", content=_endless())
+        )
+        for _ in range(500):  # until the request holds its slot (bounded, not timed)
+            if client.stats().in_flight == 1:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert client.stats().in_flight == 0
+
+
 def test_write_timeout_is_a_timeout_field() -> None:
     """issue 17 #6: Timeout has a validated write phase; Timeout(n) sets it too."""
     assert Timeout().write == 30.0

@@ -1335,8 +1335,8 @@ class _WriteWatch:
         fired, self._fired = self._fired, False
         if fired and self._task is not None:
             uncancel: Callable[[], int] | None = getattr(self._task, "uncancel", None)
-            if uncancel is not None:  # Python 3.11+: the cancellation was ours
-                uncancel()
+            if uncancel is not None and uncancel() > 0:  # Python 3.11+
+                return False  # the caller was cancelled from outside too: that wins
         return fired
 
 
