@@ -357,7 +357,7 @@ def _chain(exc: BaseException | None) -> list[BaseException]:
     return seen
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "[::ffff:127.0.0.1]", "0.0.0.0"])
+@pytest.mark.parametrize("host", LOOPBACK_SPELLINGS)
 async def test_websocket_redirect_to_internal_address_is_refused(state: State, host: str) -> None:
     """issue 17 #2: aiohttp's ws_connect follows an http(s) redirect; the hop meets the guard."""
     before = state.hits["internal"]
