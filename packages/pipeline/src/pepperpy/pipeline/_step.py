@@ -146,6 +146,13 @@ def _as_retry(retry: RetryPolicy | int | None) -> RetryPolicy | None:
 
 
 _POLICIES = ("fail", "skip", "dead_letter")
+_MAP, _FILTER, _BATCH, _RATE_LIMIT = (
+    StepKind.MAP,
+    StepKind.FILTER,
+    StepKind.BATCH,
+    StepKind.RATE_LIMIT,
+)
+_now = time.perf_counter
 
 
 class Step:
@@ -253,24 +260,40 @@ class Step:
 
     # ------------------------------------------------------------------ calling
 
-    async def _call(self, item: Any) -> Any:
-        if self.timeout is None:
-            return await self._invoke(item)
+    def _call(self, item: Any) -> Awaitable[Any]:
+        """Start one call of the step's function (no retry): an awaitable of its result.
+
+        A plain (un-timed) async function's own coroutine is returned as is, so
+        the hot path of a stream awaits no wrapper coroutine.
+        """
+        if self.timeout is not None:
+            return self._call_timed(item)
+        if self._async:
+            fn = self.fn
+            assert fn is not None
+            result: Awaitable[Any] = fn(item)
+            return result
+        return self._invoke_sync(item)
+
+    async def _call_timed(self, item: Any) -> Any:
+        timeout = self.timeout
+        assert timeout is not None
+        fn = self.fn
+        assert fn is not None
+        call = fn(item) if self._async else self._invoke_sync(item)
         try:
-            return await asyncio.wait_for(self._invoke(item), self.timeout)
+            return await asyncio.wait_for(call, timeout)
         except asyncio.TimeoutError as exc:  # TimeoutError on 3.11+
             raise OperationTimeoutError(
-                f"step {self.name!r} took longer than {self.timeout}s",
+                f"step {self.name!r} took longer than {timeout}s",
                 code="pepperpy.pipeline.step_timeout",
-                context={"step": self.name, "timeout": self.timeout},
+                context={"step": self.name, "timeout": timeout},
                 hint="Raise timeout=, or give the step a retry policy.",
             ) from exc
 
-    async def _invoke(self, item: Any) -> Any:
+    async def _invoke_sync(self, item: Any) -> Any:
         fn = self.fn
         assert fn is not None
-        if self._async:
-            return await fn(item)
         if self.executor is not None:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(self.executor, fn, item)
@@ -318,14 +341,14 @@ class Step:
         kind = self.kind
         stats = self.stats
         stats.calls += 1
-        if kind is StepKind.RATE_LIMIT:
+        if kind is _RATE_LIMIT:
             await self._rate_wait()
             stats.emitted += 1
             return item
-        if kind is StepKind.BATCH:  # one item alone is a batch of one
+        if kind is _BATCH:  # one item alone is a batch of one
             stats.emitted += 1
             return [item]
-        start = time.perf_counter()
+        start = _now()
         error: BaseException | None = None
         try:
             if self.retry is None:
@@ -335,9 +358,9 @@ class Step:
                     raise _Failed(exc, 1) from exc
             else:
                 out, _ = await self._call_with_retry(item)
-            if kind is StepKind.MAP:
+            if kind is _MAP:
                 pass
-            elif kind is StepKind.FILTER:
+            elif kind is _FILTER:
                 out = item if out else DROP
             else:  # FLAT_MAP and BRANCH: an iterable of outputs
                 try:
@@ -348,7 +371,7 @@ class Step:
             error = failed.error
             out = await self._handle_failure(item, failed)
         finally:
-            elapsed = time.perf_counter() - start
+            elapsed = _now() - start
             stats.total_seconds += elapsed
             if elapsed > stats.max_seconds:
                 stats.max_seconds = elapsed
@@ -368,29 +391,6 @@ class Step:
                 return DROP
         else:
             stats.emitted += 1
-        return out
-
-    @property
-    def fast(self) -> bool:
-        """Whether a stream may call ``fn`` directly (async map, no retry, no hooks)."""
-        return (
-            self.kind is StepKind.MAP
-            and self._async
-            and self.retry is None
-            and not self.hooks
-            and not self.thread
-            and self.timeout is None
-        )
-
-    async def fail_fast(self, item: Any, exc: Exception, start: float) -> Any:
-        """Account for a failed direct call made by a stream; return ``DROP`` or raise."""
-        elapsed = time.perf_counter() - start
-        stats = self.stats
-        stats.total_seconds += elapsed
-        if elapsed > stats.max_seconds:
-            stats.max_seconds = elapsed
-        out = await self._handle_failure(item, _Failed(exc, 1))
-        stats.dropped += 1
         return out
 
     async def expand(self, many: _Many) -> AsyncGenerator[Any, None]:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Iterable,
+    Sequence,
+)
 from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from pepperpy.pipeline._channel import Channel
 from pepperpy.pipeline._errors import PipelineError
 from pepperpy.pipeline._step import DROP, Step, StepKind, _Many
 
@@ -77,8 +84,8 @@ class _Stage:
         self,
         run: _Run,
         step: Step,
-        inq: asyncio.Queue[Any],
-        outq: asyncio.Queue[Any],
+        inq: Channel,
+        outq: Channel,
         ordered: bool,
         window: int,
     ) -> None:
@@ -113,34 +120,12 @@ class _Stage:
         put = self.outq.put
         step = self.step
         run = step.run
-        fast = step.fn if step.fast else None
-        stats = step.stats
-        clock = time.perf_counter
         try:
             while True:
                 item = await get()
                 if item is _END:
                     await self._finish()
                     return
-                if fast is not None:
-                    # Inlined Step.run for a plain async map: the hot path of a stream.
-                    stats.calls += 1
-                    start = clock()
-                    try:
-                        out = await fast(item)
-                    except Exception as exc:
-                        await step.fail_fast(item, exc, start)
-                        continue
-                    elapsed = clock() - start
-                    stats.total_seconds += elapsed
-                    if elapsed > stats.max_seconds:
-                        stats.max_seconds = elapsed
-                    if out is DROP:
-                        stats.dropped += 1
-                        continue
-                    stats.emitted += 1
-                    await put(out)
-                    continue
                 out = await run(item)
                 if out is DROP:
                     continue
@@ -160,9 +145,6 @@ class _Stage:
         put = self.outq.put
         step = self.step
         run = step.run
-        fast = step.fn if step.fast else None
-        stats = step.stats
-        clock = time.perf_counter
         done = self.done
         try:
             while True:
@@ -176,31 +158,15 @@ class _Stage:
                     return
                 index = self.counter
                 self.counter += 1
-                if fast is not None:
-                    stats.calls += 1
-                    start = clock()
-                    try:
-                        out = await fast(item)
-                    except Exception as exc:
-                        out = await step.fail_fast(item, exc, start)
-                    else:
-                        elapsed = clock() - start
-                        stats.total_seconds += elapsed
-                        if elapsed > stats.max_seconds:
-                            stats.max_seconds = elapsed
-                        if out is DROP:
-                            stats.dropped += 1
-                        else:
-                            stats.emitted += 1
-                    done[index] = out
-                else:
-                    done[index] = await run(item)
+                out = await run(item)
                 if index != self.next_emit or self.flushing:
+                    done[index] = out  # an earlier item is still running or being emitted
                     continue
+                # This is the next item to emit: emit it, then every finished
+                # item that follows it.
                 self.flushing = True
                 try:
-                    while self.next_emit in done:
-                        out = done.pop(self.next_emit)
+                    while True:
                         if type(out) is _Many:
                             async with aclosing(step.expand(out)) as values:
                                 async for value in values:
@@ -213,6 +179,9 @@ class _Stage:
                             self.waiter = None
                             if not waiter.done():
                                 waiter.set_result(None)
+                        if self.next_emit not in done:
+                            break
+                        out = done.pop(self.next_emit)
                 finally:
                     self.flushing = False
         except BaseException as exc:
@@ -291,7 +260,7 @@ class _Run:
         self.tasks: list[asyncio.Task[None]] = []
         self.error: BaseException | None = None
         self.stopping = False  # set before the run cancels its own tasks
-        self.out: asyncio.Queue[Any] = asyncio.Queue(buffer)
+        self.out = Channel(buffer)
 
     def own_cancel(self, exc: BaseException) -> bool:
         """Whether *exc* is this run cancelling its task (not a step's own CancelledError)."""
@@ -311,7 +280,7 @@ class _Run:
             out.get_nowait()
         out.put_nowait(_ERROR)
 
-    async def _feed(self, q: asyncio.Queue[Any]) -> None:
+    async def _feed(self, q: Channel) -> None:
         source = self.source
         put = q.put
         try:
@@ -331,9 +300,9 @@ class _Run:
     async def iterate(self) -> AsyncGenerator[Any, None]:
         loop = asyncio.get_running_loop()
         try:
-            queues: list[asyncio.Queue[Any]] = []
+            queues: list[Channel] = []
             for step in self.steps:
-                queues.append(asyncio.Queue(step.buffer or self.buffer))
+                queues.append(Channel(step.buffer or self.buffer))
             queues.append(self.out)
             self.tasks.append(loop.create_task(self._feed(queues[0])))
             for i, step in enumerate(self.steps):
@@ -391,9 +360,9 @@ class PipelineStream(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         return self
 
-    async def __anext__(self) -> T:
-        value: T = await self._gen.__anext__()
-        return value
+    def __anext__(self) -> Awaitable[T]:
+        # The generator's own awaitable: no wrapper coroutine per item.
+        return self._gen.__anext__()
 
     async def aclose(self) -> None:
         """Stop every stage, wait for them, and close the source."""
@@ -426,7 +395,7 @@ async def merge(*sources: AsyncIterable[T] | Iterable[T], buffer: int = 64) -> A
     Closing the merged iterator (or cancelling its consumer) cancels the
     readers and closes every source. The first source error is re-raised.
     """
-    queue: asyncio.Queue[Any] = asyncio.Queue(buffer)
+    queue = Channel(buffer)
     errors: list[BaseException] = []
     stopping = False
 
