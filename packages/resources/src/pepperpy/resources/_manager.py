@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pepperpy.core.exceptions import InvalidArgumentError, OperationTimeoutError
 from pepperpy.core.types import Lifecycle, LifecycleState
 from pepperpy.resources._errors import CleanupError, ResourceNotFoundError, add_note
+from pepperpy.resources._pool import _seconds
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -130,13 +131,7 @@ class ResourceManager(Lifecycle):
     """
 
     def __init__(self, *, cleanup_timeout: float | None = 10.0, name: str = "resources") -> None:
-        if cleanup_timeout is not None and cleanup_timeout <= 0:
-            raise InvalidArgumentError(
-                "cleanup_timeout must be positive or None",
-                context={"cleanup_timeout": cleanup_timeout},
-                hint="Pass a number of seconds > 0, or None for no limit.",
-            )
-        self.cleanup_timeout = cleanup_timeout
+        self.cleanup_timeout = _seconds("cleanup_timeout", cleanup_timeout, zero=False)
         self.name = name
         self._entries: dict[str, _Entry] = {}
         self._started: list[_Entry] = []

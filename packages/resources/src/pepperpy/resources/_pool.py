@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from pepperpy.core.exceptions import ClosedError, InvalidArgumentError
+from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, safe_repr
 from pepperpy.core.types import MISSING, Clock, Lifecycle, LifecycleState, Missing, system_clock
 from pepperpy.resources._errors import PoolCheckError, PoolTimeoutError
 
@@ -27,6 +28,40 @@ _log = logging.getLogger("pepperpy.resources")
 # Freshly created items the health check may reject in one acquire before it
 # gives up with PoolCheckError (stale idle items do not count: each is replaced).
 _FRESH_REJECTS = 3
+
+
+def _seconds(label: str, value: object, *, zero: bool) -> float | None:
+    """*value* as seconds (``None`` and ``math.inf``: no limit), or InvalidArgumentError.
+
+    A NaN passed the old ``value <= 0`` checks (every comparison with NaN is
+    false) and made waits never end; a str or bool is refused too.
+    """
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value  # NaN
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        bound = ">= 0" if zero else "> 0"
+        raise InvalidArgumentError(
+            f"{label} must be a number of seconds {bound} or None, got {safe_repr(value)}",
+            context={label: safe_repr(value)},
+            hint=f"Pass a number of seconds {bound} for {label}, or None for no limit.",
+        )
+    return None if value == math.inf else float(value)
+
+
+def _size(label: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"{label} must be an int, got {safe_repr(value)}",
+            context={label: safe_repr(value)},
+            hint="For example min_size=1, max_size=10.",
+        )
+    return value
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -184,24 +219,18 @@ class Pool(Lifecycle, Generic[T]):
                 context={"factory": repr(factory)},
                 hint="Pass a function (sync or async) that creates one item.",
             )
+        min_size = _size("min_size", min_size)
+        max_size = _size("max_size", max_size)
         if max_size < 1 or min_size < 0 or min_size > max_size:
             raise InvalidArgumentError(
                 "pool sizes must satisfy 0 <= min_size <= max_size and max_size >= 1",
                 context={"min_size": min_size, "max_size": max_size},
                 hint="For example min_size=1, max_size=10.",
             )
-        for label, value in (
-            ("acquire_timeout", acquire_timeout),
-            ("max_idle", max_idle),
-            ("max_lifetime", max_lifetime),
-            ("reap_interval", reap_interval),
-        ):
-            if value is not None and value <= 0:
-                raise InvalidArgumentError(
-                    f"{label} must be positive or None",
-                    context={label: value},
-                    hint=f"Pass a number of seconds > 0 for {label}, or None.",
-                )
+        acquire_timeout = _seconds("acquire_timeout", acquire_timeout, zero=False)
+        max_idle = _seconds("max_idle", max_idle, zero=False)
+        max_lifetime = _seconds("max_lifetime", max_lifetime, zero=False)
+        reap_interval = _seconds("reap_interval", reap_interval, zero=False)
         self._factory = factory
         self._close = close
         self.min_size = min_size
@@ -306,6 +335,7 @@ class Pool(Lifecycle, Generic[T]):
         Returns:
             ``True`` if everything came back, ``False`` if *timeout* passed first.
         """
+        timeout = _seconds("timeout", timeout, zero=True)
         self._draining = True
         while self._waiters:
             waiter = self._waiters.popleft()
@@ -353,13 +383,7 @@ class Pool(Lifecycle, Generic[T]):
         """
         if timeout is MISSING:
             return _Acquire(self, self.acquire_timeout)
-        if timeout is not None and timeout < 0:
-            raise InvalidArgumentError(
-                "timeout must be >= 0 or None",
-                context={"timeout": timeout},
-                hint="Pass seconds to wait, or None to wait forever.",
-            )
-        return _Acquire(self, timeout)
+        return _Acquire(self, _seconds("timeout", timeout, zero=True))
 
     def _check_open(self) -> None:
         if self._draining and self.state is LifecycleState.RUNNING:
