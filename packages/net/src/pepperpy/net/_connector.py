@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -34,7 +33,10 @@ class Connector(aiohttp.TCPConnector):
             kwargs["resolver"] = guard.resolver(kwargs.get("resolver"))
         super().__init__(**kwargs)
         self.ssrf_guard = guard
-        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+        # A plain set (a WeakSet makes a weakref per lookup, on every request);
+        # closed transports are pruned when it grows past what the pool can hold.
+        self._transports: set[asyncio.BaseTransport] = set()
+        self._prune_at = 2 * max(self.limit or 100, 100)
 
     async def connect(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
@@ -46,11 +48,17 @@ class Connector(aiohttp.TCPConnector):
             guard.check_literal(url.host or "", url.port or 0)
         connection = await super().connect(req, traces, timeout)
         transport = connection.transport
-        if transport is not None:
-            self.transports.add(transport)
+        if transport is not None and transport not in self._transports:
+            self._transports.add(transport)
+            if len(self._transports) > self._prune_at:
+                self._prune()
         return connection
+
+    def _prune(self) -> None:
+        self._transports = {t for t in self._transports if not t.is_closing()}
 
     @property
     def open_connections(self) -> int:
         """Connections handed out so far that are still open (idle or in use)."""
-        return sum(1 for transport in list(self.transports) if not transport.is_closing())
+        self._prune()
+        return len(self._transports)
