@@ -282,3 +282,46 @@ def test_file_text_sink_masks_exceptions(tmp_path: Path) -> None:
     plog.shutdown()
     assert "RuntimeError" in path.read_text()
     assert SECRET not in path.read_text()
+
+
+# --------------------------------------------------------------------------- issue 26
+
+
+def test_json_fast_path_keeps_subclasses_and_secrets_on_the_slow_path() -> None:
+    """issue 26: render_json writes exact str/int/bool/None values as they are and
+    sends everything else through the converter: a float subclass holding NaN is still
+    strict JSON, a set is still a sorted list, bytes are still redacted, and a str
+    subclass whose str() differs is rendered like any other object."""
+    import enum
+
+    class Ratio(float):
+        pass
+
+    class Shouty(str):
+        def __str__(self) -> str:
+            return "SHOUTY"
+
+    class Color(enum.IntEnum):
+        RED = 1
+
+    _, js = both_sinks()
+    get_logger("t").info(
+        "values",
+        extra={
+            "ratio": Ratio(math.nan),
+            "tags": {"b", "a"},
+            "raw": f"password={SECRET}".encode(),
+            "shouty": Shouty("quiet"),
+            "color": Color.RED,
+            "plain": 7,
+            "none": None,
+        },
+    )
+    record = strict_json(js.getvalue())
+    assert record["ratio"] == "NaN"
+    assert record["tags"] == ["a", "b"]
+    assert SECRET not in js.getvalue()
+    assert record["shouty"] == "SHOUTY"
+    assert record["color"] == str(Color.RED)
+    assert record["plain"] == 7
+    assert record["none"] is None

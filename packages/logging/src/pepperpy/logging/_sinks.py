@@ -39,6 +39,11 @@ _RESERVED = ("time", "level", "logger", "message")
 
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
+# Types written as they are (exact types: subclasses such as IntEnum go through _plain).
+_JSON_EXACT = frozenset({str, int, bool, type(None)})
+# Strict JSON (no NaN/Infinity: _plain turns them into strings), UTF-8 as is.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+
 
 def _plain(value: Any, redactor: Redactor, depth: int = 0) -> Any:
     """*value* as plain JSON data: strings for NaN/Infinity and for other objects.
@@ -108,7 +113,16 @@ def render_json(record: Record, redactor: Redactor) -> str:
         message, text = format_exception(exc, redactor)
         data["exception"] = {"type": exc.type.__name__, "message": message, "traceback": text}
     try:
-        return json.dumps(_plain(data, redactor), ensure_ascii=False, allow_nan=False)
+        # Most values are already plain (str, int, bool, None): only the others
+        # are converted, and the encoder is built once (json.dumps with options
+        # builds a new JSONEncoder per call).
+        plain = {
+            (k if isinstance(k, str) else redactor.safe_str(k, 200)): (
+                v if type(v) in _JSON_EXACT else _plain(v, redactor, 1)
+            )
+            for k, v in data.items()
+        }
+        return _ENCODE(plain)
     except (TypeError, ValueError, RecursionError):
         # keys JSON cannot carry: fall back to reprs
         safe = {
