@@ -17,6 +17,7 @@ import base64
 import datetime
 import decimal
 import enum
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, Optional, Union
@@ -49,6 +50,9 @@ from pepperpy.validation import (
     uuid_,
 )
 from pepperpy.validation._rules import SPACE_CHARS
+
+# Per case: 300 on CI (CI=true), 50 otherwise, so a local run stays quick.
+EXAMPLES = 300 if os.environ.get("CI", "").lower() == "true" else 50
 
 
 class Color(enum.Enum):
@@ -260,7 +264,7 @@ def test_every_export_is_a_valid_draft_2020_12_schema(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_validator_and_export_agree(name: str, data: st.DataObject) -> None:
     """issue 19 #7: 31 of 3,000 mutations disagreed (sets, multipleOf, not_empty, ...)."""
