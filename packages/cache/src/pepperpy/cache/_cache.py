@@ -228,6 +228,46 @@ def _as_duration(name: str, value: float | str | timedelta) -> float:
         return parse_duration(value)
     except InvalidArgumentError as exc:
         raise exc.with_context(argument=name) from None
+    except OverflowError:  # an int too large for a float (core lets it through)
+        raise InvalidArgumentError(
+            f"{name} is too large: {safe_repr(value)}",
+            code="pepperpy.cache.invalid_duration",
+            context={"argument": name, "value": safe_repr(value)},
+            hint=f"Pass {name}=None (or math.inf) for no expiry.",
+        ) from None
+
+
+def _tag_tuple(tags: Iterable[str]) -> tuple[str, ...]:
+    """*tags* as a tuple of str, refusing a lone string (it would be split into characters)."""
+    if isinstance(tags, (str, bytes)):
+        raise InvalidArgumentError(
+            f"tags must be a collection of strings, not one string: {safe_repr(tags)}",
+            code="pepperpy.cache.invalid_tag",
+            context={"tags": safe_repr(tags)},
+            hint=f"Pass tags=({tags!r},) for a single tag.",
+        )
+    result = tuple(tags)
+    for tag in result:
+        if not isinstance(tag, str):
+            raise InvalidArgumentError(
+                f"tags must be strings, got {safe_repr(tag)}",
+                code="pepperpy.cache.invalid_tag",
+                context={"tag": safe_repr(tag)},
+            )
+    return result
+
+
+def _check_weight(key: object, weight: object) -> int:
+    """A weigher's result: an int >= 0 (a negative or NaN weight defeats ``max_weight``)."""
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+        raise InvalidArgumentError(
+            f"the weigher returned {safe_repr(weight)} for key {safe_repr(key)}; "
+            "a weight is an int >= 0",
+            code="pepperpy.cache.invalid_weight",
+            context={"key": safe_repr(key), "weight": safe_repr(weight)},
+            hint="Return a whole size such as len(value) from the weigher.",
+        )
+    return weight
 
 
 def _positive_int(name: str, value: int | None) -> int | None:
@@ -304,7 +344,11 @@ class Cache(Generic[K, V]):
                 hint="Pass weigher=lambda key, value: <size> (e.g. len(value)).",
             )
         self._ttl = None if ttl is None else _as_duration("ttl", ttl)
-        if not 0.0 <= jitter < 1.0:
+        if (
+            isinstance(jitter, bool)
+            or not isinstance(jitter, (int, float))
+            or not 0.0 <= jitter < 1.0
+        ):
             raise InvalidArgumentError(
                 f"jitter must be in [0, 1), got {safe_repr(jitter)}",
                 code="pepperpy.cache.invalid_jitter",
@@ -514,21 +558,11 @@ class Cache(Generic[K, V]):
             seconds = None
         else:
             seconds = _as_duration("ttl", ttl)
-        if tags:
-            tags = tuple(tags)
-            for tag in tags:
-                if not isinstance(tag, str):
-                    raise InvalidArgumentError(
-                        f"tags must be strings, got {safe_repr(tag)}",
-                        code="pepperpy.cache.invalid_tag",
-                        context={"tag": safe_repr(tag)},
-                    )
-        else:
-            tags = ()
+        tags = _tag_tuple(tags) if tags else ()
         weigher = self._weigher
         weight = 1
         if weigher is not None:
-            weight = weigher(key, value)
+            weight = _check_weight(key, weigher(key, value))
             if self._max_weight is not None and weight > self._max_weight:
                 raise ValueTooLargeError(
                     f"value for key {safe_repr(key)} weighs {weight}, more than "

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import timedelta
 from typing import Any, Concatenate, Generic, NoReturn, ParamSpec, TypeVar, overload
 
-from pepperpy.cache._cache import Cache, CacheStats, Policy, _as_duration
+from pepperpy.cache._cache import Cache, CacheStats, Policy, _as_duration, _tag_tuple
 from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
 from pepperpy.cache._tiers import TieredCache
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
@@ -183,7 +183,7 @@ class CachedFunction(Generic[P, R]):
 
     def _tags_for(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, ...]:
         tags = self._tags
-        result = tuple(tags(*args, **kwargs) if callable(tags) else tags)
+        result = _tag_tuple(tags(*args, **kwargs)) if callable(tags) else tuple(tags)
         if self._fn_tag is not None:
             result = (*result, self._fn_tag)
         return result
@@ -209,8 +209,14 @@ class CachedFunction(Generic[P, R]):
     ) -> None:
         if epoch != self._epoch:
             return
+        tags = self._tags_for(args, kwargs)  # user code: run before taking the lock
         try:
-            self.cache.set(key, value, ttl=self._entry_ttl(), tags=self._tags_for(args, kwargs))
+            # The epoch is checked again and the value stored under the cache's
+            # lock, which invalidation holds too: a thread invalidating while
+            # this one stores cannot be overtaken by the result it invalidated.
+            with self.cache._lock:
+                if epoch == self._epoch:
+                    self.cache.set(key, value, ttl=self._entry_ttl(), tags=tags)
         except (CacheFullError, ValueTooLargeError) as exc:
             _log.debug("result of %s not cached: %s", self._id, exc)
 
@@ -224,10 +230,11 @@ class CachedFunction(Generic[P, R]):
     ) -> None:
         if epoch != self._epoch:
             return
+        tags = self._tags_for(args, kwargs)
         try:
-            self.cache.set(
-                key, _Failure(exc), ttl=self._error_ttl, tags=self._tags_for(args, kwargs)
-            )
+            with self.cache._lock:
+                if epoch == self._epoch:
+                    self.cache.set(key, _Failure(exc), ttl=self._error_ttl, tags=tags)
         except (CacheFullError, ValueTooLargeError) as exc2:
             _log.debug("error of %s not cached: %s", self._id, exc2)
 
@@ -254,7 +261,8 @@ class CachedFunction(Generic[P, R]):
         """
 
     def _invalidated(self, key: Hashable | MissingType) -> None:
-        self._epoch += 1
+        with self.cache._lock:  # see _store_sync
+            self._epoch += 1
         self._detach(key)
 
     def cache_clear(self) -> int:
@@ -672,6 +680,8 @@ def cached(
             f"{safe_repr(cache_errors)}",
             code="pepperpy.cache.invalid_option",
         )
+    if not callable(tags):
+        tags = _tag_tuple(tags)
     if key is not None and not callable(key):
         raise InvalidArgumentError(
             f"key must be a callable building a key from the arguments, got {safe_repr(key)}",

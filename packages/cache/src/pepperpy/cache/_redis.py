@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from pepperpy.cache._cache import _as_duration
+from pepperpy.cache._cache import _as_duration, _tag_tuple
 from pepperpy.cache._tiers import Invalidation, InvalidationListener, TierEntry, encode_key
 from pepperpy.core.exceptions import (
     ConfigurationError,
@@ -623,7 +623,7 @@ class RedisCache:
         tags: Iterable[str] = (),
     ) -> None:
         """Cache *value* under *key* for *ttl* (default: the cache's ``ttl``), with *tags*."""
-        tag_list = tuple(dict.fromkeys(_check_tag(t) for t in tags)) if tags else ()
+        tag_list = tuple(dict.fromkeys(_check_tag(t) for t in _tag_tuple(tags))) if tags else ()
         payload = self._payload(value, tag_list)
         ttl_ms = self._ttl_ms(ttl)
         member = self._member(key)

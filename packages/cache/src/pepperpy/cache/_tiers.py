@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 import attrs
 
-from pepperpy.cache._cache import Cache, _as_duration
+from pepperpy.cache._cache import Cache, _as_duration, _tag_tuple
 from pepperpy.core.exceptions import (
     ConfigurationError,
     ExternalError,
@@ -698,14 +698,7 @@ class TieredCache(Generic[K, V]):
             seconds = None
         else:
             seconds = _as_duration("ttl", ttl)
-        tag_list = tuple(tags) if tags else ()
-        for tag in tag_list:
-            if not isinstance(tag, str):
-                raise InvalidArgumentError(
-                    f"tags must be strings, got {safe_repr(tag)}",
-                    code="pepperpy.cache.invalid_tag",
-                    context={"tag": safe_repr(tag)},
-                )
+        tag_list = _tag_tuple(tags) if tags else ()
         name = self._encode(key)
         if self._feed is not None and not self._listening:
             await self._start_feed()
@@ -775,7 +768,7 @@ class TieredCache(Generic[K, V]):
     ) -> None:
         """Store several values (each as :meth:`set`; not atomic across keys)."""
         pairs = list(items.items() if isinstance(items, Mapping) else items)
-        tag_list = tuple(tags)
+        tag_list = _tag_tuple(tags)
         await asyncio.gather(*(self.set(k, v, ttl=ttl, tags=tag_list) for k, v in pairs))
 
     async def delete_many(self, keys: Iterable[K]) -> int:
