@@ -9,7 +9,7 @@ import itertools
 import logging
 import math
 import weakref
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Literal, TypeVar, Union, overload
 
@@ -82,6 +82,7 @@ _DELIVERIES = ("inline", "concurrent", "queued")
 _BACKPRESSURES = ("block", "drop_oldest", "error")
 _POLICIES = ("log", "collect", "raise", "dead_letter")
 _LIVE = (LifecycleState.RUNNING, LifecycleState.STOPPING)
+_HAS_CANCELLING = hasattr(asyncio.Task, "cancelling")  # Python 3.11+
 
 
 @attrs.frozen
@@ -154,6 +155,7 @@ class TopicStats:
     unrouted: int = 0
     cancelled: int = 0
     _open: int = attrs.field(default=0, init=False, repr=False, eq=False)
+    _mark: int = attrs.field(default=0, init=False, repr=False, eq=False)
 
     def _settled(self) -> bool:
         return not self._open and self.routed == (
@@ -325,8 +327,8 @@ class EventManager(Lifecycle):
             ``"concurrent"`` subscription runs at once; at the cap, its
             backpressure policy applies (``"block"`` makes ``publish`` wait).
         max_topics: How many topics the routing cache and :meth:`stats` keep
-            (least recently published forgotten first; :meth:`totals` keeps
-            counting).
+            (topics not published lately forgotten first; :meth:`totals`
+            keeps counting).
         clock: Time source for timestamps and timeouts.
 
     Raises:
@@ -355,11 +357,11 @@ class EventManager(Lifecycle):
         self.clock = _check_clock(clock)
         self._subs: list[Subscription] = []
         self._retiring: set[Subscription] = set()
-        self._cache: OrderedDict[Any, tuple[Subscription, ...]] = OrderedDict()
+        self._cache: dict[Any, tuple[Subscription, ...]] = {}
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._middleware: list[Middleware] = []
-        self._stats: OrderedDict[str, TopicStats] = OrderedDict()
+        self._stats: dict[str, TopicStats] = {}
         self._forgotten = TopicStats()  # counters of topics evicted from _stats
         self._errors: deque[HandlerError] = deque(maxlen=_check_int("max_errors", max_errors, 0))
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -666,27 +668,35 @@ class EventManager(Lifecycle):
         subs = tuple(found)
         cache = self._cache
         cache[key] = subs
-        if len(cache) > self.max_topics:
-            cache.popitem(last=False)
+        if len(cache) > self.max_topics:  # forget the oldest entry: re-resolved if needed
+            del cache[next(iter(cache))]
         return subs
 
-    def _stats_for(self, topic: str) -> TopicStats:
+    def _new_stats(self, topic: str) -> TopicStats:
+        """Add a topic's counters, forgetting one not published lately (CLOCK).
+
+        The table is in insertion order. The oldest entry is forgotten unless
+        it was published since the last time it was looked at here (then it
+        goes to the end with its mark updated: a second chance) or has
+        deliveries in flight. So a publish costs one dict lookup, and the
+        topics kept approximate the least recently published ones.
+        """
         table = self._stats
-        stats = table.get(topic)
-        if stats is not None:
-            table.move_to_end(topic)
-            return stats
         stats = table[topic] = TopicStats()
+        stats._mark = 1  # the publish creating it
         if len(table) > self.max_topics:
-            # Forget the least recently published settled topic; one with
-            # deliveries in flight is kept (in-flight work is bounded).
-            for _ in range(min(8, len(table) - 1)):
-                oldest, old = next(iter(table.items()))
-                if old._settled():
+            for _ in range(2 * len(table)):  # two passes at most: marks are refreshed
+                oldest = next(iter(table))
+                if oldest == topic:
+                    break
+                old = table[oldest]
+                if old.published == old._mark and old._settled():
                     del table[oldest]
                     self._forgotten._add(old)
                     break
-                table.move_to_end(oldest)
+                old._mark = old.published
+                del table[oldest]
+                table[oldest] = old
         return stats
 
     @overload
@@ -741,19 +751,21 @@ class EventManager(Lifecycle):
             if key is event:
                 validate_topic(topic)
             subs = self._resolve(key)
-        else:
-            self._cache.move_to_end(key)
         if key is not event:
             topic = topic_of(key)
-        stats = self._stats_for(topic)
+        stats = self._stats.get(topic)
+        if stats is None:
+            stats = self._new_stats(topic)
         stats.published += 1
-        stats._open += 1
+        if not self._middleware:
+            # No await before the first delivery is counted, so stats cannot
+            # be forgotten meanwhile; _dispatch counts an unrouted event.
+            return await self._dispatch(topic, payload, subs, None, stats, None)
+        stats._open += 1  # middleware may await before delivering: keep stats
         routes = [0]
         try:
-            if self._middleware:
-                envelope = self._envelope(topic, payload)
-                return await self._through_middleware(envelope, subs, stats, routes)
-            return await self._dispatch(topic, payload, subs, None, stats, routes)
+            envelope = self._envelope(topic, payload)
+            return await self._through_middleware(envelope, subs, stats, routes)
         finally:
             stats._open -= 1
             if not routes[0]:
@@ -785,16 +797,36 @@ class EventManager(Lifecycle):
         subs: tuple[Subscription, ...],
         envelope: Event | None,
         stats: TopicStats,
-        routes: list[int],
+        routes: list[int] | None,
     ) -> int:
+        """Hand the event to *subs*; *routes* counts deliveries across middleware calls.
+
+        Without *routes* (no middleware) an event handed to nobody is counted
+        unrouted here.
+        """
         raised: list[BaseException] | None = None
         values: Mapping[str, Any] | None = None
         count = 0
         for sub in subs:
             if not sub.active:
                 continue
-            if sub.filter is not None and not sub.filter(payload):
-                continue
+            if sub.filter is not None:
+                try:
+                    if not sub.filter(payload):
+                        continue
+                except BaseException as exc:  # the subscription's code failed
+                    if not is_handler_failure(exc, stopping=None):
+                        raise
+                    count += 1
+                    stats.routed += 1
+                    if routes is not None:
+                        routes[0] += 1
+                    stats.failed += 1
+                    error = await self._failed(sub, topic, payload, exc, inline=True)
+                    if error is not None:
+                        raised = raised or []
+                        raised.append(error)
+                    continue
             fn = sub._fn if sub._fn is not None else sub.handler
             if fn is None:
                 sub.unsubscribe()
@@ -808,14 +840,25 @@ class EventManager(Lifecycle):
             else:
                 arg = payload
             count += 1
-            routes[0] += 1
             stats.routed += 1
+            if routes is not None:
+                routes[0] += 1
             delivery = sub.delivery
-            if delivery == "inline":
-                error = await self._call(sub, fn, arg, topic, payload, stats, inline=True)
-                if error is not None:
-                    raised = raised or []
-                    raised.append(error)
+            if delivery == "inline":  # _call inlined: this is the hot path
+                try:
+                    if sub.is_async:
+                        await fn(arg)
+                    else:
+                        result = fn(arg)
+                        if result is not None and inspect.isawaitable(result):
+                            await result
+                except BaseException as exc:
+                    error = await self._raised(sub, exc, topic, payload, stats, inline=True)
+                    if error is not None:
+                        raised = raised or []
+                        raised.append(error)
+                else:
+                    stats.delivered += 1
             elif delivery == "concurrent":
                 try:
                     await self._reserve(sub, topic, stats)
@@ -823,8 +866,9 @@ class EventManager(Lifecycle):
                     raised = raised or []
                     raised.append(exc)
                     continue
+                call = self._call if _HAS_CANCELLING else self._call_in_child
                 task = asyncio.get_running_loop().create_task(
-                    self._call(sub, fn, arg, topic, payload, stats, inline=False)
+                    call(sub, fn, arg, topic, payload, stats, inline=False)
                 )
                 self._tasks.add(task)
                 task.add_done_callback(functools.partial(self._concurrent_done, sub, stats))
@@ -836,6 +880,8 @@ class EventManager(Lifecycle):
                 except BackpressureError as exc:
                     raised = raised or []
                     raised.append(exc)
+        if not count and routes is None:
+            stats.unrouted += 1
         if raised:
             first = raised[0]
             if isinstance(first, HandlerError):
@@ -928,37 +974,70 @@ class EventManager(Lifecycle):
         stats: TopicStats,
         *,
         inline: bool,
+        cancelled: list[bool] | None = None,
     ) -> HandlerError | None:
-        """Call a handler and count the outcome; the one code path of every delivery.
+        """Call a handler and count the outcome (inline delivery does the same in _dispatch).
 
-        Anything the handler raises is its failure, except the cancellation
-        of the task calling it (stop(), or an inline publisher cancelled),
-        ``KeyboardInterrupt`` and ``SystemExit``: those propagate.
+        *cancelled* is set by :meth:`_call_in_child` when it cancels this call.
         """
         try:
             result = fn(arg)
             if result is not None and inspect.isawaitable(result):
                 await result
         except BaseException as exc:
-            stopping = None if inline else (self._stopping or sub.stopping)
-            if not is_handler_failure(exc, stopping=stopping):
-                if not isinstance(exc, asyncio.CancelledError):
-                    stats.failed += 1
-                elif sub.delivery != "concurrent":  # counted by _concurrent_done
-                    stats.cancelled += 1
-                raise
-            stats.failed += 1
-            return await self._failed(sub, topic, payload, exc, inline=inline)
+            return await self._raised(sub, exc, topic, payload, stats, inline, cancelled)
         stats.delivered += 1
         return None
+
+    async def _raised(
+        self,
+        sub: Subscription,
+        exc: BaseException,
+        topic: str,
+        payload: Any,
+        stats: TopicStats,
+        inline: bool,
+        cancelled: list[bool] | None = None,
+    ) -> HandlerError | None:
+        """Count and handle what a handler raised; the one place that judges it.
+
+        Anything is the handler's failure, except the cancellation of the task
+        calling it (stop(), or an inline publisher cancelled),
+        ``KeyboardInterrupt`` and ``SystemExit``: those are re-raised.
+        """
+        if cancelled is not None and isinstance(exc, asyncio.CancelledError):
+            # A 3.10 child call: when the worker was cancelled in the same
+            # loop iteration (the loop shutting down cancels every task),
+            # let it mark this call cancelled before judging.
+            try:
+                await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                pass  # the worker cancelled this call; cancelled[0] is set
+        stopping = (
+            None
+            if inline
+            else (self._stopping or sub.stopping or (cancelled is not None and cancelled[0]))
+        )
+        if not is_handler_failure(exc, stopping=stopping):
+            if not isinstance(exc, asyncio.CancelledError):
+                stats.failed += 1
+            elif sub.delivery != "concurrent":  # counted by _concurrent_done
+                stats.cancelled += 1
+            raise exc
+        stats.failed += 1
+        return await self._failed(sub, topic, payload, exc, inline=inline)
 
     async def _worker(self, sub: Subscription) -> None:
         queue = sub.queue
         assert queue is not None
         get = queue.get
-        call = self._call
-        # Task.cancelling() (3.11+) tells whether a handler swallowed our cancellation.
+        call: Callable[..., Awaitable[HandlerError | None]] = self._call
+        # Task.cancelling() (3.11+) tells whether a handler swallowed our
+        # cancellation, and a handler's CancelledError from our own; without it
+        # (3.10) each call runs in a child task, see _call_in_child.
         cancelling = getattr(asyncio.current_task(), "cancelling", None)
+        if not _HAS_CANCELLING:
+            call = self._call_in_child
         while True:
             arg, topic, payload, values, stats = await get()
             try:
@@ -975,6 +1054,39 @@ class EventManager(Lifecycle):
             if self._stopping or sub.stopping or (cancelling is not None and cancelling()):
                 # A handler swallowed this worker's cancellation: stop anyway.
                 raise asyncio.CancelledError
+
+    async def _call_in_child(
+        self,
+        sub: Subscription,
+        fn: Callable[[Any], Any],
+        arg: Any,
+        topic: str,
+        payload: Any,
+        stats: TopicStats,
+        *,
+        inline: bool,
+    ) -> HandlerError | None:
+        """:meth:`_call` for workers and concurrent tasks on Python 3.10 (no ``Task.cancelling()``).
+
+        The call runs in a child task (copying the caller's context) that the
+        caller waits for with ``asyncio.wait``, which never raises the
+        child's exception: a ``CancelledError`` reaching the caller is its own
+        (stop(), or the event loop shutting down without stop()), and then the
+        child is cancelled as such. Without this a worker would take the
+        loop's shutdown for a handler failure and wait for the next event.
+        """
+        cancelled = [False]
+        child = asyncio.get_running_loop().create_task(
+            self._call(sub, fn, arg, topic, payload, stats, inline=inline, cancelled=cancelled)
+        )
+        try:
+            await asyncio.wait((child,))
+        except asyncio.CancelledError:
+            cancelled[0] = True
+            child.cancel()
+            await asyncio.wait((child,))
+            raise
+        return child.result()
 
     async def _failed(
         self, sub: Subscription, topic: str, payload: Any, exc: BaseException, *, inline: bool
@@ -1171,9 +1283,9 @@ class EventManager(Lifecycle):
     def stats(self) -> dict[str, TopicStats]:
         """Return a snapshot of the delivery counters of the topics kept.
 
-        The ``max_topics`` most recently published topics are kept (a topic
-        with deliveries in flight is never forgotten); :meth:`totals` counts
-        every topic.
+        At most ``max_topics`` topics are kept, those not published lately
+        forgotten first (a topic with deliveries in flight never is);
+        :meth:`totals` counts every topic.
         """
         return {topic: attrs.evolve(stats) for topic, stats in self._stats.items()}
 
