@@ -190,7 +190,7 @@ def starlette_app(stack: Stack) -> Any:
         return JSONResponse(attrs.asdict(item))
 
     async def me(request: Request) -> JSONResponse:
-        return JSONResponse({"id": principal().id})
+        return JSONResponse({"id": principal().id, "bound": context.get("principal")})
 
     @requires("admin:read")
     async def admin(request: Request) -> JSONResponse:
@@ -254,7 +254,7 @@ def fastapi_app(stack: Stack) -> Any:
 
     @app.get("/me")
     async def me() -> dict[str, Any]:
-        return {"id": principal().id}
+        return {"id": principal().id, "bound": context.get("principal")}
 
     @app.get("/admin")
     async def admin(who: Principal = Depends(permission("admin:read"))) -> dict[str, Any]:  # noqa: B008
@@ -290,7 +290,7 @@ def aiohttp_app(stack: Stack) -> aioweb.Application:
         return aioweb.json_response(attrs.asdict(item))
 
     async def me(request: aioweb.Request) -> aioweb.Response:
-        return aioweb.json_response({"id": principal().id})
+        return aioweb.json_response({"id": principal().id, "bound": context.get("principal")})
 
     @requires("admin:read")
     async def admin(request: aioweb.Request) -> aioweb.Response:

@@ -90,7 +90,7 @@ async def test_auth_failures_and_permission_denials(
     ann = security.issue_token("ann", roles=["viewer"])
     r = await client.get("/me", headers={"Authorization": f"Bearer {ann}"})
     assert r.status == 200
-    assert json.loads(await r.text()) == {"id": "ann"}
+    assert json.loads(await r.text()) == {"id": "ann", "bound": "ann"}  # in pepperpy.context too
 
     r = await client.get("/admin", headers={"Authorization": f"Bearer {ann}"})
     assert r.status == 403

@@ -179,3 +179,38 @@ def test_problem_for_non_pepperpy_errors_hides_everything() -> None:
         "code": "pepperpy.web.internal",
         "request_id": "r1",
     }
+
+
+# --------------------------------------------------------- framework-neutral bodies
+
+
+async def test_read_json_from_raw_parts() -> None:
+    """issue 25 (bodies): the neutral helper the adapters share, for any other framework."""
+    import attrs
+
+    from pepperpy.validation import ValidationError as SchemaViolations
+    from pepperpy.web.validation import read_json
+
+    @attrs.define
+    class Point:
+        x: int
+        y: int
+
+    assert await read_json(b'{"x": 1, "y": 2}', "application/json; charset=utf-8", Point) == Point(
+        1, 2
+    )
+    assert await read_json(b"[1, 2]", "application/vnd.api+json") == [1, 2]
+    with pytest.raises(SchemaViolations) as caught:
+        await read_json(b'{"x": "a"}', "application/json", Point)
+    assert sorted(caught.value.paths) == ["/x", "/y"]
+    with pytest.raises(UnsupportedMediaTypeError):
+        await read_json(b"{}", "application/json; charset=latin-1", Point)
+    with pytest.raises(UnsupportedMediaTypeError):
+        await read_json(b"{}", None, Point)
+    with pytest.raises(BadRequestError) as bad:
+        await read_json(b"\xff", "application/json")
+    assert bad.value.code == "pepperpy.web.malformed_json"
+    with pytest.raises(BadRequestError):
+        await read_json(b"[" * 100_000, "application/json")
+    with pytest.raises(PayloadTooLargeError):
+        await read_json(b" " * (1024 * 1024 + 1), "application/json")

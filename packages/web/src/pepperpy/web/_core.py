@@ -8,7 +8,6 @@ code path here.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import json
 import logging
@@ -52,6 +51,7 @@ _METHODS = frozenset(
 _BAD_HEADER = re.compile(r"[\r\n\x00]")
 _BEARER = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _MAX_AUTHORIZATION = 8192
+_MAX_CHILDREN = 4096  # cached metric children (method, route template, status)
 _CURRENT: contextvars.ContextVar[Web | None] = contextvars.ContextVar("pepperpy_web", default=None)
 
 Endpoint = Callable[[str | None], Awaitable[tuple[int, list[tuple[str, str]], bytes]]]
@@ -89,7 +89,7 @@ class Exchange:
     principal: Any = None
     authorization: str | None = None
     started: float = 0.0
-    _stack: contextlib.AsyncExitStack = attrs.field(factory=contextlib.AsyncExitStack)
+    _principal_scope: Any = None
 
 
 class Web:
@@ -170,6 +170,7 @@ class Web:
             self._endpoints[health_path] = self._health_endpoint
         if health is not None and ready_path:
             self._endpoints[ready_path] = self._ready_endpoint
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._requests: Any = None
         self._latency: Any = None
         self._in_flight: Any = None
@@ -177,6 +178,18 @@ class Web:
             from pepperpy.web._telemetry import request_metrics
 
             self._requests, self._latency, self._in_flight = request_metrics(metrics)
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            text = (method, route, str(status))
+            children = (self._requests.labels(*text), self._latency.labels(*text))
+            if len(self._children) < _MAX_CHILDREN:
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+        self._in_flight.dec()
 
     def __repr__(self) -> str:
         parts = [
@@ -352,7 +365,9 @@ class Web:
         principal = await self.security.authenticate(token)
         from pepperpy.security import use_principal
 
-        exchange._stack.enter_context(use_principal(principal))
+        bound = use_principal(principal)
+        bound.__enter__()
+        exchange._principal_scope = bound
         exchange.principal = principal
         context.bind(**{PRINCIPAL: principal.id})
         return principal
@@ -384,13 +399,15 @@ class Web:
 
 
 class _RequestScope:
-    __slots__ = ("_exchange", "_scope", "_span", "_token", "_web")
+    __slots__ = ("_exchange", "_registry_scope", "_scope", "_span", "_span_scope", "_token", "_web")
 
     def __init__(self, web: Web, exchange: Exchange) -> None:
         self._web = web
         self._exchange = exchange
         self._scope: context.scope | None = None
         self._span: Any = None
+        self._span_scope: Any = None
+        self._registry_scope: Any = None
         self._token: contextvars.Token[Web | None] | None = None
 
     async def __aenter__(self) -> Exchange:
@@ -407,9 +424,12 @@ class _RequestScope:
                     f"{ex.method} {ex.route}",
                     {"http.method": ex.method, "http.route": ex.route},
                 )
-                self._span = await ex._stack.enter_async_context(span_scope)
+                self._span = await span_scope.__aenter__()
+                self._span_scope = span_scope
             if web.registry is not None:
-                await ex._stack.enter_async_context(web.registry.scope())
+                registry_scope = web.registry.scope()
+                await registry_scope.__aenter__()
+                self._registry_scope = registry_scope
         except BaseException:
             await self._leave(None)
             raise
@@ -434,14 +454,16 @@ class _RequestScope:
             if ex.status >= 500:
                 span.set_status("error", f"HTTP {ex.status}")
         try:
-            await ex._stack.aclose()
+            if ex._principal_scope is not None:
+                ex._principal_scope.__exit__(None, None, None)
+            if self._registry_scope is not None:
+                await self._registry_scope.__aexit__(None, None, None)
         finally:
+            if self._span_scope is not None:
+                await self._span_scope.__aexit__(None, None, None)
             elapsed = time.perf_counter() - ex.started
             if web._requests is not None:
-                labels = (ex.method, ex.route, str(ex.status))
-                web._requests.labels(*labels).inc()
-                web._latency.labels(*labels).observe(elapsed)
-                web._in_flight.dec()
+                web._observe(ex.method, ex.route, ex.status, elapsed)
             if self._token is not None:
                 _CURRENT.reset(self._token)
             if self._scope is not None:
