@@ -9,10 +9,12 @@ from typing import Any
 from pepperpy.core.exceptions import (
     ClosedError,
     ExternalError,
+    InvalidArgumentError,
     NotFoundError,
     OperationTimeoutError,
     PepperPyError,
     SecurityError,
+    safe_repr,
 )
 
 __all__ = [
@@ -121,3 +123,65 @@ def translate_os_error(
         hint=_HINTS.get(code, "See the chained OSError for details."),
         retryable=code in _RETRYABLE,
     )
+
+
+def check_path(path: Any, argument: str = "path") -> Any:
+    """Return *path* unchanged if the OS can take it; else an ``InvalidArgumentError``.
+
+    Refuses what ``open()`` and ``os.*`` would reject with raw exceptions: an
+    object that is not a path (``TypeError``), a NUL byte (``ValueError``) and
+    a lone surrogate that the file system encoding cannot encode
+    (``UnicodeEncodeError``).
+    """
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"{argument} must be a str, bytes or os.PathLike, got {type(path).__name__}",
+            code="pepperpy.io.invalid_path",
+            context={argument: safe_repr(path)},
+            hint="Pass a path such as 'data/file.txt' or a pathlib.Path.",
+        ) from None
+    try:
+        raw = text if isinstance(text, bytes) else os.fsencode(text)
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            f"{argument} cannot be encoded for the file system: {exc.reason}",
+            code="pepperpy.io.invalid_path",
+            context={argument: safe_repr(path)},
+            hint="Remove lone surrogates from the name (they are not valid Unicode).",
+        ) from None
+    if b"\x00" in raw:
+        raise InvalidArgumentError(
+            f"{argument} contains a NUL byte",
+            code="pepperpy.io.invalid_path",
+            context={argument: safe_repr(path)},
+            hint="NUL bytes are never valid in file names; reject the input.",
+        )
+    return path
+
+
+def check_seconds(argument: str, value: Any, *, zero: bool, none: bool = True) -> Any:
+    """*value* if it is a number of seconds (``>= 0`` or ``> 0``), ``math.inf`` or ``None``.
+
+    NaN is refused (every comparison with it is false, so it passed ``< 0`` checks).
+    """
+    if value is None and none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        bound = ">= 0" if zero else "> 0"
+        raise InvalidArgumentError(
+            f"{argument} must be a number of seconds {bound}"
+            + (" or None" if none else "")
+            + f", got {safe_repr(value)}",
+            code="pepperpy.io.invalid_argument",
+            context={argument: safe_repr(value)},
+            hint=f"Pass {argument} as seconds {bound}.",
+        )
+    return value

@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from pepperpy.core.exceptions import InvalidArgumentError
-from pepperpy.io._errors import StreamClosedError, translate_os_error
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+from pepperpy.io._errors import StreamClosedError, check_path, translate_os_error
 from pepperpy.io._streams import split_lines, strip_newline
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def atomic_write_bytes(path: StrPath, data: bytes, *, fsync: bool = True) -> Non
     rename itself is durable. A crash at any point leaves either the old file
     or the new one, never a mix.
     """
-    target = os.fspath(path)
+    target = os.fspath(check_path(path))
     directory = os.path.dirname(os.path.abspath(target))
     tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     try:
@@ -226,7 +226,35 @@ def _encode(text: str, encoding: str, errors: str, newline: str | None) -> bytes
         )
     if newline is not None and newline != "\n":
         text = text.replace("\n", newline)
-    return text.encode(encoding, errors)
+    try:
+        return text.encode(encoding, errors)
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            f"the text cannot be encoded as {encoding}: {exc.reason} at position {exc.start}",
+            code="pepperpy.io.encode",
+            context={"encoding": encoding, "position": exc.start},
+            hint="Pass an encoding that can hold the text (utf-8 cannot hold lone "
+            "surrogates), or errors='replace'.",
+        ) from None
+    except LookupError as exc:
+        raise _unknown_codec(encoding, errors, exc) from None
+
+
+def _unknown_codec(encoding: str, errors: str, exc: LookupError) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"unknown encoding or error handler: {exc}",
+        code="pepperpy.io.unknown_encoding",
+        context={"encoding": safe_repr(encoding), "errors": safe_repr(errors)},
+        hint="Use a codec name such as 'utf-8' and an error handler such as 'strict' or 'replace'.",
+    )
+
+
+def _check_codec(encoding: str, errors: str) -> None:
+    try:
+        codecs.lookup(encoding)
+        codecs.lookup_error(errors)
+    except (LookupError, TypeError) as exc:
+        raise _unknown_codec(encoding, errors, LookupError(str(exc))) from None
 
 
 def _check_bytes(data: object) -> bytes:
@@ -254,6 +282,7 @@ async def read_bytes(path: StrPath) -> bytes:
         PathNotFoundError: The file does not exist.
         FileOperationError: Any other OS failure (permission, is a directory ...).
     """
+    check_path(path)
     return await _file_op(_guard, "read", path, functools.partial(_read_bytes_sync, path))
 
 
@@ -270,6 +299,8 @@ async def read_text(path: StrPath, *, encoding: str = "utf-8", errors: str = "st
         FileOperationError: Any other OS failure.
         InvalidArgumentError: The content is not valid *encoding*.
     """
+    check_path(path)
+    _check_codec(encoding, errors)
     try:
         return await _file_op(
             _guard, "read", path, functools.partial(_read_text_sync, path, encoding, errors)
@@ -319,6 +350,7 @@ async def write_bytes(
         fsync: Flush to the disk before returning (durability).
         mkdir: Create missing parent directories.
     """
+    check_path(path)
     payload = _check_bytes(data)
     await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
@@ -335,6 +367,7 @@ async def write_text(
     mkdir: bool = False,
 ) -> None:
     """Write *text* to *path* (encoded with *encoding*), atomically by default."""
+    check_path(path)
     payload = _encode(text, encoding, errors, newline)
     await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
@@ -352,6 +385,7 @@ def _append_sync(path: StrPath, data: bytes, fsync: bool) -> None:
 
 async def append_bytes(path: StrPath, data: bytes, *, fsync: bool = False) -> None:
     """Append *data* to *path* (created if missing) in one thread hop."""
+    check_path(path)
     await _file_op(_append_sync, path, _check_bytes(data), fsync)
 
 
@@ -359,6 +393,7 @@ async def append_text(
     path: StrPath, text: str, *, encoding: str = "utf-8", fsync: bool = False
 ) -> None:
     """Append *text* to *path* (created if missing) in one thread hop."""
+    check_path(path)
     await _file_op(_append_sync, path, _encode(text, encoding, "strict", None), fsync)
 
 
@@ -371,6 +406,13 @@ async def read_json(path: StrPath) -> Any:
     data = await read_bytes(path)
     try:
         return json.loads(data)
+    except RecursionError:
+        raise InvalidArgumentError(
+            f"{os.fspath(path)!r} is nested too deeply to parse",
+            code="pepperpy.io.bad_json",
+            context={"path": os.fspath(path)},
+            hint="Flatten the document; JSON nested thousands of levels deep is refused.",
+        ) from None
     except json.JSONDecodeError as exc:
         raise InvalidArgumentError(
             f"{os.fspath(path)!r} is not valid JSON: {exc.msg}",
@@ -384,6 +426,14 @@ async def read_json(path: StrPath) -> Any:
             code="pepperpy.io.bad_json",
             context={"path": os.fspath(path), "position": exc.start},
             hint="JSON files must be UTF-8 encoded.",
+        ) from exc
+    except ValueError as exc:  # e.g. an integer past sys.get_int_max_str_digits()
+        raise InvalidArgumentError(
+            f"{os.fspath(path)!r} is not valid JSON: {exc}",
+            code="pepperpy.io.bad_json",
+            context={"path": os.fspath(path)},
+            hint="Fix the value at fault (integers are limited to "
+            "sys.get_int_max_str_digits() digits).",
         ) from exc
 
 
@@ -402,16 +452,17 @@ async def write_json(
     Raises:
         InvalidArgumentError: *value* is not JSON-serializable (nothing is written).
     """
+    check_path(path)
     try:
         text = json.dumps(value, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidArgumentError(
             f"value for {os.fspath(path)!r} is not JSON-serializable: {exc}",
             code="pepperpy.io.not_json",
             context={"path": os.fspath(path)},
             hint="Convert it to dicts, lists, str, numbers, bools and None first.",
         ) from exc
-    payload = (text + "\n").encode("utf-8")
+    payload = _encode(text + "\n", "utf-8", "strict", None)
     await _file_op(_write_sync, path, payload, atomic, fsync, mkdir)
 
 
@@ -498,6 +549,7 @@ async def iter_chunks(
     caller processes the current ones, so at most ``2 * read_ahead`` chunks
     are held in memory.
     """
+    check_path(path)
     _check_positive(chunk_size=chunk_size, read_ahead=read_ahead)
 
     def block(f: IO[bytes]) -> list[bytes] | None:
@@ -528,7 +580,9 @@ async def iter_lines(
     bytes per hop, with one block of read-ahead; a multi-byte character split
     between blocks is decoded correctly.
     """
+    check_path(path)
     _check_positive(block_size=block_size)
+    _check_codec(encoding, errors)
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     carry = [""]
 
@@ -604,7 +658,7 @@ async def walk(
     :meth:`pathlib.PurePath.match` (e.g. ``"*.json"``); *include_dirs* also
     yields the directories.
     """
-    stack = [os.fspath(root)]
+    stack = [os.fspath(check_path(root, "root"))]
     while stack:
         current = stack.pop()
         dirs, files = await run_sync(_guard, "list", current, functools.partial(_scan, current))
@@ -617,6 +671,7 @@ async def walk(
 
 async def makedirs(path: StrPath, *, exist_ok: bool = True) -> None:
     """Create *path* and its missing parents."""
+    check_path(path)
     await run_sync(_guard, "create directory", path, lambda: os.makedirs(path, exist_ok=exist_ok))
 
 
@@ -627,6 +682,7 @@ async def exists(path: StrPath) -> bool:
 
 async def stat(path: StrPath) -> os.stat_result:
     """Return :func:`os.stat` of *path*."""
+    check_path(path)
     return await _file_op(_guard, "stat", path, lambda: os.stat(path))
 
 
@@ -643,6 +699,7 @@ def _remove_sync(path: StrPath, missing_ok: bool) -> None:
 
 async def remove(path: StrPath, *, missing_ok: bool = False) -> None:
     """Remove a file, a symlink or a whole directory tree."""
+    check_path(path)
     await _file_op(_guard, "remove", path, functools.partial(_remove_sync, path, missing_ok))
 
 
@@ -657,6 +714,8 @@ def _copy_sync(src: StrPath, dst: StrPath, overwrite: bool) -> None:
 
 async def copy(src: StrPath, dst: StrPath, *, overwrite: bool = False) -> None:
     """Copy a file (with metadata) or a directory tree to *dst* in one thread hop."""
+    check_path(src, "src")
+    check_path(dst, "dst")
     await run_sync(_guard, "copy", src, functools.partial(_copy_sync, src, dst, overwrite))
 
 
@@ -668,6 +727,8 @@ def _move_sync(src: StrPath, dst: StrPath, overwrite: bool) -> None:
 
 async def move(src: StrPath, dst: StrPath, *, overwrite: bool = False) -> None:
     """Move (rename, or copy then delete across devices) *src* to *dst*."""
+    check_path(src, "src")
+    check_path(dst, "dst")
     await run_sync(_guard, "move", src, functools.partial(_move_sync, src, dst, overwrite))
 
 
@@ -786,7 +847,15 @@ class _OpenFile:
 
     async def _open(self) -> AsyncFile:
         def opener() -> IO[Any]:
-            return open(self._path, self._mode, **self._kwargs)
+            try:
+                return open(self._path, self._mode, **self._kwargs)
+            except ValueError as exc:  # a mode open() refuses, such as "rw"
+                raise InvalidArgumentError(
+                    f"cannot open {os.fspath(self._path)!r} with mode {self._mode!r}: {exc}",
+                    code="pepperpy.io.invalid_mode",
+                    context={"mode": self._mode},
+                    hint="Use a mode such as 'r', 'rb', 'w', 'a' or 'r+b'.",
+                ) from None
 
         raw = await run_sync(_guard, "open", self._path, opener)
         return AsyncFile(raw, self._path)
@@ -821,8 +890,18 @@ def open_file(
 
     ``f = await open_file(p)`` works too (then ``await f.close()``).
     """
+    check_path(path)
+    if not isinstance(mode, str) or not set(mode) <= set("rwaxbt+") or not mode:
+        raise InvalidArgumentError(
+            f"invalid file mode {safe_repr(mode)}",
+            code="pepperpy.io.invalid_mode",
+            context={"mode": safe_repr(mode)},
+            hint="Use a mode such as 'r', 'rb', 'w', 'a' or 'r+b'.",
+        )
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
+    if "b" not in mode:
+        _check_codec(encoding or "utf-8", errors or "strict")
     kwargs: dict[str, Any] = {"buffering": buffering}
     if "b" not in mode:
         kwargs.update(encoding=encoding, errors=errors, newline=newline)
@@ -839,9 +918,11 @@ class _AtomicOpen:
                 context={"mode": mode},
                 hint="Use 'wb' for bytes or 'w' for text.",
             )
-        self._path = os.fspath(path)
+        self._path = os.fspath(check_path(path))
         self._mode = mode
         self._encoding = encoding or "utf-8"
+        if "b" not in mode:
+            _check_codec(self._encoding, "strict")
         self._fsync = fsync
         directory = os.path.dirname(os.path.abspath(self._path))
         self._directory = directory

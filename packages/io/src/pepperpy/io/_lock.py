@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.core.types import MISSING, LifecycleState, Missing
-from pepperpy.io._errors import LockTimeoutError, translate_os_error
+from pepperpy.io._errors import LockTimeoutError, check_path, check_seconds, translate_os_error
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -78,15 +79,12 @@ class FileLock:
         poll_interval: float = 0.05,
         shared: bool = False,
     ) -> None:
-        if timeout is not None and timeout < 0:
+        check_path(path)
+        check_seconds("timeout", timeout, zero=True)
+        check_seconds("poll_interval", poll_interval, zero=False, none=False)
+        if poll_interval == math.inf:
             raise InvalidArgumentError(
-                "timeout must be >= 0 or None",
-                context={"timeout": timeout},
-                hint="Pass seconds to wait, 0 to try once, or None to wait forever.",
-            )
-        if poll_interval <= 0:
-            raise InvalidArgumentError(
-                "poll_interval must be positive",
+                "poll_interval must be finite",
                 context={"poll_interval": poll_interval},
                 hint="Pass e.g. 0.05 seconds.",
             )
@@ -150,7 +148,9 @@ class FileLock:
         )
 
     def _resolve(self, timeout: float | Missing | None) -> float | None:
-        return self.timeout if timeout is MISSING else timeout
+        if timeout is MISSING:
+            return self.timeout
+        return check_seconds("timeout", timeout, zero=True)  # type: ignore[no-any-return]
 
     async def acquire(self, timeout: float | Missing | None = MISSING) -> None:
         """Wait for the lock, without blocking the event loop.
