@@ -68,7 +68,19 @@ class Predicate(Generic[R]):
     name: str
 
     def __call__(self, principal: Principal, resource: R) -> bool:
-        return bool(self.fn(principal, resource))
+        result: Any = self.fn(principal, resource)
+        if inspect.isawaitable(result):
+            # A coroutine is truthy: taken as a bool it would allow (or deny) whatever the
+            # async condition meant.  Raising makes the rule fail closed like any error.
+            if inspect.iscoroutine(result):
+                result.close()
+            raise InvalidArgumentError(
+                f"The condition {self.name} is async; conditions must be synchronous",
+                code="pepperpy.security.policy.async_condition",
+                hint="Load what the condition needs before authorize(), then decide in a "
+                "plain def.",
+            )
+        return bool(result)
 
     def __and__(self, other: Predicate[R]) -> Predicate[R]:
         return Predicate(lambda p, r: self(p, r) and other(p, r), f"({self.name} and {other.name})")
@@ -84,7 +96,18 @@ class Predicate(Generic[R]):
 
 
 def predicate(fn: Callable[[Principal, R], bool]) -> Predicate[R]:
-    """Turn ``def rule(principal, resource) -> bool`` into a :class:`Predicate` named after it."""
+    """Turn ``def rule(principal, resource) -> bool`` into a :class:`Predicate` named after it.
+
+    Raises :class:`InvalidArgumentError` for an ``async def`` (or async generator)
+    function: authorization decisions are synchronous, and a coroutine taken as a bool
+    would always be true.
+    """
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise InvalidArgumentError(
+            f"A policy condition must be a plain function, not async ({type_name(fn)})",
+            code="pepperpy.security.policy.async_condition",
+            hint="Load what the condition needs before authorize(), then decide in a plain def.",
+        )
     return Predicate(fn, getattr(fn, "__name__", "predicate"))
 
 

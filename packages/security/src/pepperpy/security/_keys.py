@@ -856,8 +856,9 @@ def private_file(target: Path) -> Iterator[IO[bytes]]:
     an existing file's mode can widen it.  On error the partial file is
     removed and *target* is left as it was.
     """
-    partial = target.with_name(f".{target.name}.{random_bytes(4).hex()}.part")
     try:
+        # Path("/") and Path("") have no name: with_name() raises ValueError for them.
+        partial = target.with_name(f".{target.name}.{random_bytes(4).hex()}.part")
         handle = open(  # noqa: SIM115 - closed below; the rename must follow the close
             os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb"
         )
@@ -907,7 +908,7 @@ def _unseal(data: Mapping[str, Any], password: Any) -> Any:
             memlimit=int(data["memlimit"]),
         )
         plain = nacl.secret.SecretBox(box_key).decrypt(_b64d(data["box"]))
-    except (KeyError, TypeError, ValueError, nacl.exceptions.CryptoError):
+    except (KeyError, TypeError, ValueError, OverflowError, nacl.exceptions.CryptoError):
         raise DecryptionError(
             "Cannot open the sealed key ring: wrong password or damaged data"
         ) from None

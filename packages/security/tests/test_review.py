@@ -1,0 +1,105 @@
+"""Hostile review of pepperpy-security's 0.1.1 fixes (after issue 17 #8-15).
+
+Each test attacks one promise next to a fixed finding; the docstring names it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
+from pepperpy.security import KeyRing, Policy, Predicate, Principal, predicate
+
+
+def _editor() -> Principal:
+    return Principal(id="u1", roles=frozenset({"editor"}))
+
+
+def test_async_condition_on_an_allow_rule_does_not_allow() -> None:
+    """Next to issue 17 #12 (fail closed): an ``async def`` condition returns a coroutine,
+    which is truthy, so the allow rule used to allow whatever the condition would say."""
+
+    async def is_admin(principal: Principal, resource: Any) -> bool:
+        return False
+
+    policy = Policy().role("editor", "doc:read")
+    policy.allow("doc:delete", when=Predicate(is_admin, "is_admin"))
+    decision = policy.authorize(_editor(), "doc:delete")
+    assert decision.allowed is False
+    assert "async" in decision.explain()
+
+
+def test_async_condition_on_a_deny_rule_denies_and_says_why() -> None:
+    """Next to issue 17 #12: an async deny condition cannot be evaluated, so it denies
+    (fail closed) and the explanation names the cause."""
+
+    async def is_banned(principal: Principal, resource: Any) -> bool:
+        return False
+
+    policy = Policy().role("editor", "doc:*")
+    policy.deny("doc:*", when=Predicate(is_banned, "is_banned"))
+    decision = policy.authorize(_editor(), "doc:edit")
+    assert decision.allowed is False
+    assert "async" in decision.explain()
+
+
+@pytest.mark.parametrize("effect", ["allow", "deny"])
+def test_a_plain_async_function_as_when_is_refused(effect: str) -> None:
+    """Next to issue 17 #12: ``when=<async def>`` is refused when the rule is added."""
+
+    async def cond(principal: Principal, resource: Any) -> bool:
+        return True
+
+    policy = Policy().role("editor", "doc:*")
+    with pytest.raises(InvalidArgumentError):
+        getattr(policy, effect)("doc:*", when=cond)
+
+
+def test_predicate_decorator_refuses_an_async_function() -> None:
+    """Next to issue 17 #12: ``@predicate`` on an ``async def`` is refused where it is written."""
+    with pytest.raises(InvalidArgumentError) as info:
+
+        @predicate
+        async def owner(principal: Principal, resource: Any) -> bool:
+            return True
+
+    assert info.value.hint
+
+
+def test_composed_async_condition_fails_closed() -> None:
+    """Next to issue 17 #12: ``~`` and ``|`` around an async condition must not turn the
+    truthy coroutine into an allow (``not coro`` is False, ``coro or x`` is the coroutine)."""
+
+    async def nope(principal: Principal, resource: Any) -> bool:
+        return False
+
+    raw: Predicate[Any] = Predicate(nope, "nope")
+    never: Predicate[Any] = Predicate(lambda p, r: False, "never")
+    policy = Policy().role("editor", "doc:read")
+    policy.allow("doc:delete", when=raw | never)
+    policy.allow("doc:purge", when=never | raw)
+    assert policy.authorize(_editor(), "doc:delete").allowed is False
+    assert policy.authorize(_editor(), "doc:purge").allowed is False
+
+
+@pytest.mark.parametrize("path", ["/", "", "."])
+def test_to_file_with_a_path_that_has_no_name(path: str) -> None:
+    """Hostile path: ``Path('/').with_name`` raised a raw ValueError out of ``to_file``."""
+    with pytest.raises(PepperPyError):
+        KeyRing.generate().to_file(path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("opslimit", float("inf")), ("memlimit", float("-inf")), ("opslimit", float("nan"))],
+)
+def test_sealed_ring_with_non_finite_limits(field: str, value: float) -> None:
+    """Hostile sealed file: ``int(inf)`` raised a raw OverflowError (``json`` reads Infinity)."""
+    ring = KeyRing.generate()
+    sealed = json.loads(ring.seal("pw", opslimit=1, memlimit=8192))
+    sealed[field] = value
+    with pytest.raises(PepperPyError):
+        KeyRing.from_json(json.dumps(sealed), password="pw")
