@@ -577,7 +577,7 @@ def connect_stream(
         consumer: This consumer's name (default: host, pid and a random part).
         **options: ``namespace``, ``maxlen``, ``claim_after``, ``max_deliveries``,
             ``batch``, ``block``, and what the backend adds (``clock`` for memory
-            and SQLite, ``poll_interval`` for SQLite).
+            and SQLite, ``poll_interval`` and ``synchronous`` for SQLite).
 
     Raises:
         ConfigurationError: No URL, or no backend for its scheme.
