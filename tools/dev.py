@@ -4,12 +4,15 @@
     python3 tools/dev.py demo [args]   run the example application (SQLite, in-memory)
     python3 tools/dev.py test [nox args]
                                        run every test: all packages, lint, type
-                                       checks, isolated installs, namespace checks
+                                       checks, isolated installs, namespace checks,
+                                       the release checks (index proof, twine, actionlint)
+    python3 tools/dev.py bootstrap     only create (or update) .venv-tools
 
-Only python3 (3.10+) with venv and pip is required. The tools (nox, uv) go into
-.venv-tools/; nox then makes one small venv per session with uv. No pepperpy-*
-distribution is ever taken from a package index: each session installs ours
-from this checkout and verifies it (tools/ws.py verify-env).
+Only python3 (3.10+) with venv and pip is required. The tools (nox, uv,
+packaging) go into .venv-tools/; nox then makes one small venv per session with
+uv. No pepperpy-* distribution is ever taken from a remote package index: each
+session installs ours from this checkout and verifies it (tools/ws.py
+verify-env); the index-proof session serves its own index on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_VENV = ROOT / ".venv-tools"
-TOOLS = ["nox>=2024.10.9", "uv>=0.5", "tomli>=1.1; python_version < '3.11'"]
+# packaging: tools/ws.py parses versions, specifiers and requirements with it.
+TOOLS = [
+    "nox>=2024.10.9",
+    "uv>=0.5",
+    "packaging>=24",
+    "tomli>=1.1; python_version < '3.11'",
+]
+TOOLS_STAMP = TOOLS_VENV / "pepperpy-tools.txt"
 
 
 def _bin(name: str) -> Path:
@@ -32,13 +42,18 @@ def _bin(name: str) -> Path:
 
 
 def bootstrap() -> None:
-    """Create .venv-tools with nox and uv, once."""
-    if _bin("nox").exists() and _bin("uv").exists():
+    """Create .venv-tools with TOOLS once; install TOOLS again when the list changed."""
+    wanted = "\n".join(TOOLS) + "\n"
+    if _bin("python").exists() and TOOLS_STAMP.exists() and TOOLS_STAMP.read_text() == wanted:
         return
-    print(f"dev: creating {TOOLS_VENV.name} with {', '.join(TOOLS)}", flush=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS_VENV)
+    if not (_bin("python").exists() and _bin("nox").exists()):
+        print(f"dev: creating {TOOLS_VENV.name} with {', '.join(TOOLS)}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS_VENV)
+    else:
+        print(f"dev: updating {TOOLS_VENV.name} to {', '.join(TOOLS)}", flush=True)
     pip = [str(_bin("python")), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, *TOOLS], check=True)
+    TOOLS_STAMP.write_text(wanted)
 
 
 def environment() -> dict[str, str]:
@@ -139,7 +154,7 @@ def nox_sharded(args: list[str], shards: int) -> int:
         print("no sessions selected")
         return 1
     subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "ws.py"), "build"], cwd=ROOT, env=env, check=True
+        [str(_bin("python")), str(ROOT / "tools" / "ws.py"), "build"], cwd=ROOT, env=env, check=True
     )
     # Heavy sessions first, spread round-robin, so shards finish together.
     order = sorted(names, key=lambda n: (not n.startswith("tests-"), n))
@@ -163,11 +178,13 @@ def nox_sharded(args: list[str], shards: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "nox"):
+    if not argv or argv[0] not in ("demo", "test", "nox", "bootstrap"):
         print(__doc__)
         return 2
     bootstrap()
     command, rest = argv[0], argv[1:]
+    if command == "bootstrap":
+        return 0
     if command == "demo":
         return nox(["-s", "demo", "--", *rest])
     if command == "test":

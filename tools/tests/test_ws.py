@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import configparser
+import os
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +18,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ws
 
 ROOT = ws.ROOT
+publishing = pytest.mark.skipif(
+    not ws.PUBLISHING_CHECKS,
+    reason="publishing checks are off until tools/ws.py first-release has run",
+)
+CORE_VERSION = ws.load_packages()["core"].version
+CORE_RANGE = ws._compatible(CORE_VERSION)  # what every sibling declares on core
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path) -> Iterator[Path]:
     """A copy of core and the meta-package plus a small 'cache' package depending on core."""
     for area in ("core", "pepperpy"):
         shutil.copytree(
@@ -28,9 +39,11 @@ def workspace(tmp_path: Path) -> Path:
     (pkg / "src" / "pepperpy" / "cache").mkdir(parents=True)
     (pkg / "tests").mkdir()
     (pkg / "README.md").write_text("# cache\n")
-    (pkg / "CHANGELOG.md").write_text("# Changelog\n\n## [0.1.0] - 2026-11-26\n")
+    (pkg / "CHANGELOG.md").write_text(f"# Changelog\n\n## [{CORE_VERSION}] - 2026-11-26\n")
     (pkg / "src" / "pepperpy" / "cache" / "py.typed").write_text("")
-    (pkg / "src" / "pepperpy" / "cache" / "_version.py").write_text('__version__ = "0.1.0"\n')
+    (pkg / "src" / "pepperpy" / "cache" / "_version.py").write_text(
+        f'__version__ = "{CORE_VERSION}"\n'
+    )
     (pkg / "src" / "pepperpy" / "cache" / "__init__.py").write_text(
         "from pepperpy.core import retry\n"
     )
@@ -38,13 +51,19 @@ def workspace(tmp_path: Path) -> Path:
         (ROOT / "packages" / "core" / "pyproject.toml")
         .read_text()
         .replace('name = "pepperpy-core"', 'name = "pepperpy-cache"')
-        .replace('dependencies = ["attrs>=23.1"]', 'dependencies = ["pepperpy-core>=0.1,<0.2"]')
+        .replace('dependencies = ["attrs>=23.1"]', f'dependencies = ["pepperpy-core{CORE_RANGE}"]')
         .replace("pepperpy/core/_version.py", "pepperpy/cache/_version.py")
     )
     meta = tmp_path / "packages" / "pepperpy" / "pyproject.toml"
-    extras = '[project.optional-dependencies]\ncache = ["pepperpy-cache>=0.1,<0.2"]\n'
+    extras = f'[project.optional-dependencies]\ncache = ["pepperpy-cache{CORE_RANGE}"]\n'
     meta.write_text(ws._EXTRAS.sub(lambda m: m.group(1) + extras + m.group(3), meta.read_text()))
-    return tmp_path
+    saved = ws.PACKAGES
+    ws.PACKAGES = tmp_path / "packages"
+    try:
+        ws.sync_metadata(write=True)  # cache's URLs, LICENSE (its pyproject began as core's)
+        yield tmp_path
+    finally:
+        ws.PACKAGES = saved
 
 
 def test_real_workspace_passes() -> None:
@@ -137,7 +156,7 @@ def test_dynamic_use_of_declared_sibling_passes(workspace: Path) -> None:
     pyproject.write_text(
         text.replace(
             "[tool.hatch.version]",
-            '[project.optional-dependencies]\ntier = ["pepperpy-core>=0.1,<0.2"]\n\n'
+            f'[project.optional-dependencies]\ntier = ["pepperpy-core{CORE_RANGE}"]\n\n'
             "[tool.hatch.version]",
         )
     )
@@ -166,7 +185,8 @@ def test_facade_types_must_match_exports(workspace: Path) -> None:
 def test_facade_test_group_must_hold_exported_areas(workspace: Path) -> None:
     """The meta-package's test group installs every area its typing test needs."""
     pyproject = workspace / "packages" / "pepperpy" / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('    "pepperpy-registry>=0.1,<0.2",\n', ""))
+    text = pyproject.read_text()
+    pyproject.write_text(re.sub(r'    "pepperpy-registry[^"]*",\n', "", text))
     assert any("lacks pepperpy-registry" in p for p in ws.check(workspace))
 
 
@@ -185,7 +205,7 @@ def test_meta_sync_writes_the_facade_types(workspace: Path, monkeypatch) -> None
 def test_range_not_admitting_version_fails(workspace: Path) -> None:
     """A sibling range that excludes the sibling's current version is reported."""
     pyproject = workspace / "packages" / "cache" / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace(">=0.1,<0.2", ">=0.2,<0.3"))
+    pyproject.write_text(pyproject.read_text().replace(CORE_RANGE, ">=9.0,<10"))
     core = ws.Package("core", workspace / "packages" / "core", {}).path
     version = ws._VERSION.search((core / "src/pepperpy/core/_version.py").read_text())
     assert version is not None
@@ -194,12 +214,12 @@ def test_range_not_admitting_version_fails(workspace: Path) -> None:
 
 
 def test_cycle_fails(workspace: Path) -> None:
-    """A dependency cycle is reported, as is the sibling ARCHITECTURE.md does not allow."""
+    """A dependency cycle is reported, as is the sibling docs/architecture.md does not allow."""
     pyproject = workspace / "packages" / "core" / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace(
             'dependencies = ["attrs>=23.1"]',
-            'dependencies = ["attrs>=23.1", "pepperpy-cache>=0.1,<0.2"]',
+            f'dependencies = ["attrs>=23.1", "pepperpy-cache{CORE_RANGE}"]',
         )
     )
     problems = "\n".join(ws.check(workspace))
@@ -212,7 +232,7 @@ def test_direct_reference_fails(workspace: Path) -> None:
     pyproject = workspace / "packages" / "cache" / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace(
-            '"pepperpy-core>=0.1,<0.2"', '"pepperpy-core @ file:///tmp/core"'
+            f'"pepperpy-core{CORE_RANGE}"', '"pepperpy-core @ file:///tmp/core"'
         )
     )
     assert any("direct reference" in p for p in ws.check(workspace))
@@ -224,6 +244,12 @@ def test_direct_reference_fails(workspace: Path) -> None:
         (">=0.1,<0.2", "0.1.0", True),
         (">=0.1,<0.2", "0.1.9", True),
         (">=0.1,<0.2", "0.2.0", False),
+        # issue 23: pre- and dev releases are refused unless the set names one (as pip does)
+        (">=0.1,<0.2", "0.1.0rc1", False),
+        (">=0.1,<0.2", "0.1.0.dev3", False),
+        (">=1.0rc1,<2", "1.0.0rc2", True),
+        (">=1.0,<2", "1.0.0+local", True),
+        ("not a specifier", "1.0.0", False),
         ("==1.2.*", "1.2.5", True),
         ("~=1.4.2", "1.4.9", True),
         ("~=1.4.2", "1.5.0", False),
@@ -239,18 +265,19 @@ def test_admits(spec: str, version: str, expected: bool) -> None:
 def test_bump_updates_version_and_changelog(workspace: Path, monkeypatch) -> None:
     """bump writes the new version, opens a changelog section and flags dependents."""
     monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
-    new = ws.bump("core", "minor")
-    assert new == "0.2.0"
+    major = int(CORE_VERSION.split(".")[0])
+    new = ws.bump("core", "major")
+    assert new == f"{major + 1}.0.0"
     assert (
-        '__version__ = "0.2.0"'
+        f'__version__ = "{new}"'
         in (
             workspace / "packages" / "core" / "src" / "pepperpy" / "core" / "_version.py"
         ).read_text()
     )
     log = (workspace / "packages" / "core" / "CHANGELOG.md").read_text()
-    assert log.index("## [0.2.0]") < log.index("## [0.1.0]")
-    # the cache copy requires core <0.2: the check now reports it
-    assert any("does not admit its version 0.2.0" in p for p in ws.check(workspace))
+    assert log.index(f"## [{new}]") < log.index(f"## [{CORE_VERSION}]")
+    # the cache copy requires the previous major of core: the check now reports it
+    assert any(f"does not admit its version {new}" in p for p in ws.check(workspace))
 
 
 def test_closure_orders_dependencies_first() -> None:
@@ -295,3 +322,213 @@ def test_meta_extras_gather_backend_extras() -> None:
     for area in redis_areas:
         assert f'"pepperpy-{area}[redis]>=' in redis_line
     assert "msgpack" not in block.split("\nall = [", 1)[1]  # a format extra is not a backend
+
+
+# --------------------------------------------------------------------------- issue 23
+
+
+def test_requirement_parsing_uses_packaging() -> None:
+    """issue 23: requirements are parsed by packaging: extras, markers, names normalised."""
+    req = ws.Requirement.parse("Pepperpy_Cache[redis,msgpack]>=1.0,<2; python_version < '3.11'")
+    assert req.name == "pepperpy-cache"
+    assert req.extras == "[msgpack,redis]"
+    assert ws.admits(req.spec, "1.4.0")
+    assert not ws.admits(req.spec, "2.0.0")
+    assert req.marker == '; python_version < "3.11"'
+    with pytest.raises(SystemExit, match="cannot parse requirement"):
+        ws.Requirement.parse("pepperpy-core >= ")
+
+
+def test_build_judges_staleness_by_content(workspace: Path, monkeypatch, tmp_path: Path) -> None:
+    """issue 23: a module deleted after a build is not shipped by the next build, even when
+    the wheel's modification time is newer than every source file's."""
+    monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
+    monkeypatch.setattr(ws, "DIST", tmp_path / "dist")
+    shutil.copytree(ROOT / "tools" / "sdist", workspace / "tools" / "sdist")  # force-included
+    module = workspace / "packages" / "cache" / "src" / "pepperpy" / "cache" / "gone.py"
+    module.write_text("X = 1\n")
+    (wheel,) = ws.build(["cache"])
+    assert "pepperpy/cache/gone.py" in zipfile.ZipFile(wheel).namelist()
+    module.unlink()
+    future = wheel.stat().st_mtime + 3600
+    os.utime(wheel, (future, future))
+    (again,) = ws.build(["cache"])
+    assert again == wheel
+    assert "pepperpy/cache/gone.py" not in zipfile.ZipFile(again).namelist()
+    stamp_before = ws._stamp(ws.load_packages()["cache"]).read_text()
+    mtime = again.stat().st_mtime_ns
+    ws.build(["cache"])  # nothing changed: not rebuilt
+    assert again.stat().st_mtime_ns == mtime
+    assert ws._stamp(ws.load_packages()["cache"]).read_text() == stamp_before
+
+
+@publishing
+def test_first_release_rewrites_versions_ranges_and_metadata(workspace: Path, monkeypatch) -> None:
+    """issue 23: the first-release rewrite puts every version above the index's releases,
+    every sibling range on the new major, and renames the changelog heading; twice is a no-op."""
+    monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
+    pkgs = workspace / "packages"
+    core_log = (pkgs / "core" / "CHANGELOG.md").read_text()
+    if f"## [{ws.PRE_RELEASE}]" not in core_log:  # already released here: start from before
+        (pkgs / "core" / "CHANGELOG.md").write_text(
+            re.sub(r"^## \[[\d.]+\]", f"## [{ws.PRE_RELEASE}]", core_log, count=1, flags=re.M)
+        )
+    for area in ("core", "pepperpy"):
+        pkg = ws.load_packages()[area]
+        ws._set_version(pkg, ws.PRE_RELEASE)
+        ws.set_sibling_ranges(pkg, {"core": ws.PRE_RELEASE})
+    cache = pkgs / "cache" / "pyproject.toml"
+    cache.write_text(cache.read_text().replace(CORE_RANGE, ">=0.1,<0.2"))
+    assert any("admits the index's pepperpy-core" in p for p in ws.check(workspace))
+    ws.first_release()
+    versions = {a: p.version for a, p in ws.load_packages().items()}
+    assert versions == {"core": "1.0.0", "cache": "1.0.0", "pepperpy": "2.0.0"}
+    assert '"pepperpy-core>=1.0,<2"' in cache.read_text()
+    meta = (pkgs / "pepperpy" / "pyproject.toml").read_text()
+    assert 'cache = ["pepperpy-cache>=1.0,<2"]' in meta
+    assert 'dependencies = ["pepperpy-core>=1.0,<2"]' in meta
+    assert "## [1.0.0]" in (pkgs / "core" / "CHANGELOG.md").read_text()
+    assert ws.check(workspace) == []
+    before = {p: p.read_bytes() for p in pkgs.rglob("*") if p.is_file()}
+    ws.first_release()
+    assert {p: p.read_bytes() for p in pkgs.rglob("*") if p.is_file()} == before
+
+
+@publishing
+def test_index_releases_are_refused(workspace: Path) -> None:
+    """issue 23: a version not above the index's, or a range admitting one, is reported."""
+    cache = workspace / "packages" / "cache" / "pyproject.toml"
+    cache.write_text(cache.read_text().replace(CORE_RANGE, ">=0.1"))
+    problems = ws.check(workspace)
+    assert any("admits the index's pepperpy-core 0.1.6, 0.1.7" in p for p in problems), problems
+    version = workspace / "packages" / "pepperpy" / "src" / "pepperpy" / "_version.py"
+    version.write_text('__version__ = "1.8.0"\n')
+    assert any("not above the index's pepperpy 1.8.0" in p for p in ws.check(workspace))
+
+
+@publishing
+def test_publishing_metadata_is_checked(workspace: Path) -> None:
+    """issue 23: licence, URLs, classifiers and README links are each reported when wrong."""
+    pkg = workspace / "packages" / "cache"
+    (pkg / "LICENSE").write_text("All rights reserved.\n")
+    (pkg / "README.md").write_text("# cache\n\nSee [the docs](../../docs/cache.md#top).\n")
+    pyproject = pkg / "pyproject.toml"
+    text = pyproject.read_text()
+    text = text.replace('license-files = ["LICENSE"]\n', "")
+    text = text.replace('    "Programming Language :: Python :: 3.13",\n', "")
+    text = re.sub(r"^Issues = .*\n", "", text, flags=re.M)
+    pyproject.write_text(text)
+    problems = "\n".join(ws.check(workspace))
+    assert "packages/cache: LICENSE is missing or differs" in problems
+    assert "packages/cache: license-files must be" in problems
+    assert "packages/cache: classifiers lack Python" in problems
+    assert "packages/cache: [project.urls] must list" in problems
+    assert "packages/cache/README.md: relative links" in problems
+    saved = ws.PACKAGES
+    ws.PACKAGES = workspace / "packages"
+    try:
+        ws.sync_metadata(write=True)
+    finally:
+        ws.PACKAGES = saved
+    assert ws.check(workspace) == []
+    readme = (pkg / "README.md").read_text()
+    assert f"]({ws.REPO_URL}/blob/main/docs/cache.md#top)" in readme
+
+
+def test_absolute_links_leave_code_and_absolute_links_alone() -> None:
+    pkg = ws.load_packages()["core"]
+    text = (
+        "[home](../../README.md) [x](https://example.invalid/a) [y](#anchor)\n"
+        "```bash\ncat [a](../../x.md)\n```\n"
+        "[ref]: ../../docs\n"
+    )
+    fixed, unresolved = ws.absolute_links(pkg, text)
+    assert unresolved == []
+    assert f"[home]({ws.REPO_URL}/blob/main/README.md)" in fixed
+    assert "[x](https://example.invalid/a) [y](#anchor)" in fixed
+    assert "cat [a](../../x.md)" in fixed
+    assert f"[ref]: {ws.REPO_URL}/tree/main/docs" in fixed
+    assert ws.absolute_links(pkg, "[out](../../../../etc/passwd)")[1] == ["../../../../etc/passwd"]
+
+
+def test_release_prepares_version_changelog_and_dependents(workspace: Path, monkeypatch) -> None:
+    """issue 23: `ws.py release` turns [Unreleased] into the version's section, and a major
+    release of core widens every dependent's range and notes it in their changelog."""
+    monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
+    pkgs = workspace / "packages"
+    with pytest.raises(SystemExit, match="Unreleased"):
+        ws.release("core", "major")
+    log = pkgs / "core" / "CHANGELOG.md"
+    text = log.read_text()
+    first = text.index("\n## ") + 1
+    log.write_text(text[:first] + "## [Unreleased]\n\n### Changed\n\n" + text[first:])
+    with pytest.raises(SystemExit, match="lists no change"):
+        ws.release("core", "major")
+    log.write_text(text[:first] + "## [Unreleased]\n\n### Changed\n\n- A break.\n\n" + text[first:])
+    major = int(CORE_VERSION.split(".")[0])
+    new = ws.release("core", "major", today="2027-01-02")
+    assert new == f"{major + 1}.0.0"
+    assert f"## [{new}] - 2027-01-02\n\n### Changed\n\n- A break." in log.read_text()
+    assert ws.load_packages()["core"].version == new
+    cache = (pkgs / "cache" / "pyproject.toml").read_text()
+    assert f'"pepperpy-core{ws._compatible(new)}"' in cache
+    assert "## [Unreleased]" in (pkgs / "cache" / "CHANGELOG.md").read_text()
+    assert ws.check(workspace) == []
+    with pytest.raises(SystemExit):
+        ws.release("core", CORE_VERSION)  # not above the current version
+
+
+def test_release_tag_names_one_package() -> None:
+    """The release workflow maps a tag to its package, and refuses a stale version."""
+    packages = ws.load_packages()
+    core = packages["core"]
+    assert ws.release_tag(f"refs/tags/core-v{core.version}").area == "core"
+    meta = packages[ws.META]
+    assert ws.tag_name(meta) == f"pepperpy-v{meta.version}"
+    assert ws.release_tag(ws.tag_name(meta)).area == ws.META
+    with pytest.raises(SystemExit, match="is at"):
+        ws.release_tag("core-v99.0.0")
+    with pytest.raises(SystemExit, match="not a release tag"):
+        ws.release_tag("v1.0.0")
+    with pytest.raises(SystemExit, match="no package"):
+        ws.release_tag("nothing-v1.0.0")
+
+
+def test_architecture_table_matches_allowed() -> None:
+    """docs/architecture.md's dependency table is ALLOWED, row for row."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| pepperpy-([a-z]+) \| `pepperpy\.\1` \| (.*) \|$", text, re.M)
+    table = {area: set(re.findall(r"pepperpy-([a-z]+)", deps)) for area, deps in rows}
+    assert table == ws.ALLOWED
+
+
+def test_sdist_support_matches_the_repository() -> None:
+    """tools/sdist/pytest.ini holds the root pytest options; its conftest the root fixtures."""
+    ini = configparser.ConfigParser()
+    ini.read(ROOT / "tools" / "sdist" / "pytest.ini")
+    root = ws.tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    shipped = dict(ini["pytest"])
+    assert set(shipped) == set(root)
+    for key, value in root.items():
+        if isinstance(value, list):
+            assert shipped[key].split() == " ".join(value).split(), key
+        else:
+            assert shipped[key] == str(value).lower() if isinstance(value, bool) else str(value)
+
+    def fixtures(path: Path) -> set[str]:
+        return set(re.findall(r"@pytest\.fixture[^\n]*\ndef (\w+)", path.read_text()))
+
+    assert fixtures(ROOT / "conftest.py") == fixtures(ROOT / "tools" / "sdist" / "conftest.py")
+    assert fixtures(ROOT / "conftest.py")
+
+
+def test_verify_env_accepts_our_wheel_installed_by_name(tmp_path: Path) -> None:
+    """A distribution installed by name (no direct URL) is ours when it is byte for byte the
+    wheel built here, and foreign when one file differs."""
+    pkg = ws.load_packages()["core"]
+    wheel = ws.build(["core"])[0]
+    record = zipfile.ZipFile(wheel).read(f"pepperpy_core-{pkg.version}.dist-info/RECORD").decode()
+    assert ws.is_ours("pepperpy-core", pkg.version, record)
+    tampered = record.replace("sha256=", "sha256=x", 1)
+    assert not ws.is_ours("pepperpy-core", pkg.version, tampered)
+    assert not ws.is_ours("pepperpy-core", "0.1.7", record)
