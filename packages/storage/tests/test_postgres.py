@@ -286,3 +286,27 @@ def test_scan_order_matches_python(tmp_path: Path, keys: set[str], prefix: str, 
             assert await storage.count(prefix) == len(expected)
 
     asyncio.run(run())
+
+
+async def test_plain_puts_from_two_clients_keep_versions_in_commit_order(tmp_path: Path) -> None:
+    """issue 26: a batch of unconditional puts skips the row read and takes its locks and
+    versions in one statement. The versions must still be drawn after the locks: the
+    last committed put of a key holds the highest version any put of it returned, and
+    a compare_and_set with that version succeeds (etcd's mod_revision guarantee)."""
+    one, two = _store(tmp_path), _store(tmp_path)
+    async with one, two:
+        for round_ in range(5):
+            versions = await asyncio.gather(
+                *(
+                    s.put(f"k{i % 3}", {"round": round_, "i": i})
+                    for i in range(30)
+                    for s in (one, two)
+                )
+            )
+            assert len(set(versions)) == len(versions)  # never handed out twice
+            for key in ("k0", "k1", "k2"):
+                entry = await one.get_entry(key)
+                assert entry is not None
+                returned = [v for i, v in enumerate(versions) if (i // 2) % 3 == int(key[1])]
+                assert entry.version == max(returned)
+                assert await two.compare_and_set(key, "mine", version=entry.version)

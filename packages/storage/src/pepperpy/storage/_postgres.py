@@ -42,7 +42,7 @@ from pepperpy.core.utils import import_driver
 from pepperpy.storage._backend import Backend
 from pepperpy.storage._errors import StorageError
 from pepperpy.storage._memory import prefix_end
-from pepperpy.storage._model import Record, Txn, WriteOp, apply_op, versions_needed
+from pepperpy.storage._model import Put, Record, Txn, WriteOp, apply_op, versions_needed
 
 __all__ = ["DSN_ENV", "POSTGRES_SCHEMA_VERSION", "PostgresBackend"]
 
@@ -250,8 +250,13 @@ class PostgresBackend(Backend):
         self._q_lock = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
         # Sequence values are handed out in increasing order and never twice; a
         # rolled-back batch leaves a gap, which is fine for versions.
-        self._q_versions = (
-            f"SELECT nextval('{self._sequence}') AS v FROM generate_series(1, $1) ORDER BY v"
+        # The locks and then the versions in one round trip: the uncorrelated
+        # subquery is a one-time filter, evaluated (every lock taken) before the
+        # first row, so every nextval comes after the locks, as with two statements.
+        self._q_lock_versions = (
+            f"SELECT nextval('{self._sequence}') AS v FROM generate_series(1, $2) "
+            "WHERE (SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k) >= 0 "
+            "ORDER BY v"
         )
         self._q_purge = (
             f"DELETE FROM {t} WHERE store = $1 AND expires_at IS NOT NULL AND expires_at <= $2"
@@ -613,10 +618,18 @@ class PostgresBackend(Backend):
                 raise _NotStarted from exc
             raise
         async with _Finish(transaction):
-            await conn.execute(self._q_lock, locks)
-            fetched = await conn.fetch(self._q_get, self.store, keys)
             needed = versions_needed([op for op, _ in items])
-            versions = [r[0] for r in await conn.fetch(self._q_versions, needed)] if needed else []
+            if needed:
+                versions = [r[0] for r in await conn.fetch(self._q_lock_versions, locks, needed)]
+            else:
+                await conn.execute(self._q_lock, locks)
+                versions = []
+            # Rows are read in a later statement, so with a snapshot taken after the
+            # locks. An unconditional put reads nothing: a batch of only those skips it.
+            if all(type(op) is Put and op.expected is None for op, _ in items):
+                fetched: list[Any] = []
+            else:
+                fetched = await conn.fetch(self._q_get, self.store, keys)
             rows = _BatchRows(
                 {r[0]: Record(r[0], bytes(r[1]), r[2], r[3]) for r in fetched}, versions
             )
