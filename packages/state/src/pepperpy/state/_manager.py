@@ -429,7 +429,8 @@ class StateManager(Lifecycle):
         self._observers: list[_Observer] = []
         self._observer_index: dict[str, tuple[_Observer, ...]] = {}
         self._observer_seq = 0
-        self._queue: deque[tuple[str, Any, Any, int, str | None]] = deque()
+        # (name, old, new, version, origin[, observers left to deliver to])
+        self._queue: deque[tuple[Any, ...]] = deque()
         self._dispatching = False
         self._drainers: set[asyncio.Task[None]] = set()
         self._seq = 0
@@ -986,13 +987,20 @@ class StateManager(Lifecycle):
         queue = self._queue
         try:
             while queue:
-                name, old, new, version, origin = queue.popleft()
+                entry = queue.popleft()
+                name, old, new, version, origin = entry[:5]
                 if old is MISSING:
                     old = None
                 shared: Change | None = None
-                for obs in self._observers_for(name):
+                # An entry requeued by an interrupted delivery names who is left.
+                observers = entry[5] if len(entry) > 5 else self._observers_for(name)
+                for index, obs in enumerate(observers):
                     if not obs.active:
                         continue
+                    # Cancelled, or a BaseException from an observer: the change is
+                    # applied, so the observers after this one still get it (from a
+                    # task started below) before anything queued later.
+                    rest = (name, entry[1], new, version, origin, observers[index + 1 :])
                     if obs.segments:
                         o = resolve(old, obs.segments) if old is not None else MISSING
                         n = resolve(new, obs.segments) if new is not None else MISSING
@@ -1016,6 +1024,10 @@ class StateManager(Lifecycle):
                             await result
                     except Exception as exc:
                         self._report(obs, change, exc)
+                    except BaseException:
+                        if rest[5]:
+                            queue.appendleft(rest)
+                        raise
         finally:
             self._dispatching = False
             if queue:  # cancelled mid-delivery: hand the rest to a task
