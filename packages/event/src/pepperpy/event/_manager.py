@@ -815,14 +815,11 @@ class EventManager(Lifecycle):
                     if not sub.filter(payload):
                         continue
                 except BaseException as exc:  # the subscription's code failed
-                    if not is_handler_failure(exc, stopping=None):
-                        raise
                     count += 1
                     stats.routed += 1
                     if routes is not None:
                         routes[0] += 1
-                    stats.failed += 1
-                    error = await self._failed(sub, topic, payload, exc, inline=True)
+                    error = await self._raised(sub, exc, topic, payload, stats, inline=True)
                     if error is not None:
                         raised = raised or []
                         raised.append(error)
