@@ -669,12 +669,24 @@ async def gather_limited(
             if nxt is None:
                 return
             index, aw = nxt
+            # Its own task: a CancelledError raised by the awaitable (it awaited something
+            # cancelled) is then told apart from this worker being cancelled.
+            future = asyncio.ensure_future(aw)
             try:
-                results[index] = await aw
-            except Exception as exc:
-                if not return_exceptions:
-                    raise
-                results[index] = exc
+                await asyncio.wait((future,))
+            except BaseException:
+                future.cancel()
+                await asyncio.gather(future, return_exceptions=True)
+                raise
+            error: BaseException | None = (
+                asyncio.CancelledError() if future.cancelled() else future.exception()
+            )
+            if error is None:
+                results[index] = future.result()
+            elif return_exceptions and isinstance(error, (Exception, asyncio.CancelledError)):
+                results[index] = error
+            else:
+                raise error
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
     try:
@@ -683,9 +695,11 @@ async def gather_limited(
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        for _, aw in it:  # never-started coroutines: close them to avoid warnings
+        for _, aw in it:  # never started: close coroutines, cancel tasks and futures
             if inspect.iscoroutine(aw):
                 aw.close()
+            elif asyncio.isfuture(aw):
+                aw.cancel()
         raise
     return results
 
@@ -1143,15 +1157,31 @@ def debounce(wait: float | str | timedelta, *, clock: Clock = system_clock) -> C
             pending: dict[str, Any] = {"future": None, "seq": 0, "args": ((), {})}
 
             async def fire(seq: int, future: asyncio.Future[Any]) -> None:
-                await clock.sleep(seconds)
-                if pending["seq"] != seq:
-                    return  # a later call restarted the wait
-                pending["future"] = None
-                args, kwargs = pending["args"]
+                mine = False  # this timer runs the burst (no later call restarted the wait)
                 try:
-                    future.set_result(await fn(*args, **kwargs))
+                    await clock.sleep(seconds)
+                    if pending["seq"] != seq:
+                        return  # a later call restarted the wait
+                    mine = True
+                    pending["future"] = None
+                    args, kwargs = pending["args"]
+                    result = await fn(*args, **kwargs)
                 except Exception as exc:
-                    future.set_exception(exc)
+                    if (mine or pending["seq"] == seq) and not future.done():
+                        if pending["future"] is future:
+                            pending["future"] = None
+                        future.set_exception(exc)
+                except BaseException:
+                    # A CancelledError (the run, or fn's own await, was cancelled) or a
+                    # KeyboardInterrupt: the burst's callers are cancelled, never left waiting.
+                    if (mine or pending["seq"] == seq) and not future.done():
+                        if pending["future"] is future:
+                            pending["future"] = None
+                        future.cancel()
+                    raise
+                else:
+                    if not future.done():
+                        future.set_result(result)
 
             @functools.wraps(fn)
             async def async_debounced(*args: Any, **kwargs: Any) -> Any:
