@@ -749,16 +749,19 @@ class TaskManager(Lifecycle):
         """Give the job's slot back, once its worker thread (if any) has really ended."""
         if not job.slot:
             return
-        thread = job.thread
+        # The slot now belongs to this attempt's thread (if it still runs), not to the
+        # job: a retry may take another slot and start another thread meanwhile.
+        job.slot = False
+        thread, job.thread = job.thread, None
         if thread is not None and not thread.done():
             # A sync task cannot be interrupted: its slot stays taken until the thread ends.
-            thread.add_done_callback(lambda _: self._release(job))
+            thread.add_done_callback(functools.partial(self._free_slot, job.queue))
             return
+        self._free_slot(job.queue, thread)
+
+    def _free_slot(self, q: _Queue, thread: asyncio.Future[Any] | None) -> None:
         if thread is not None and not thread.cancelled():
             thread.exception()  # reported through the handle (or dropped after a cancel)
-        job.thread = None
-        job.slot = False
-        q = job.queue
         q.running -= 1
         if q.heap and self._dispatching:
             self._fill(q)
@@ -842,7 +845,13 @@ class TaskManager(Lifecycle):
         if policy is not None:
             started_at = job.first_at if job.first_at is not None else policy.clock.monotonic()
             # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.call applies them.
-            wait = policy.next_delay(handle._attempts, outcome, started_at)
+            try:
+                wait = policy.next_delay(handle._attempts, outcome, started_at)
+            except Exception as exc:  # a retry_on/on_retry hook failed: the task fails with it
+                outcome = exc
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
+                self._finish(job, TaskStatus.FAILED, None, exc)
+                raise
         if wait is not None:
             handle._status = TaskStatus.RETRYING
             job.queue.retried += 1
