@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -1173,7 +1174,8 @@ class Config(Generic[T]):
         completion here too, unless this thread is running an event loop:
         then it is scheduled on that loop as a task (a sync call cannot wait
         for it; a watcher awaits its callbacks). An exception from a sync
-        callback propagates (the new values are already in place).
+        callback propagates once every other callback has run (the new values
+        are already in place; the first error is raised, the others logged).
 
         Returns:
             The dotted keys whose values changed (empty when nothing did).
@@ -1185,10 +1187,16 @@ class Config(Generic[T]):
         import inspect
 
         changed, callbacks = self._reload_sync()
+        errors: list[Exception] = []
         for callback in callbacks:
-            result = callback(self, changed)
+            try:
+                result = callback(self, changed)
+            except Exception as exc:  # the others still hear of the change
+                errors.append(exc)
+                continue
             if inspect.isawaitable(result):
                 _finish(result)
+        _raise_first(errors)
         return changed
 
     def _reload_sync(self) -> tuple[frozenset[str], list[ChangeCallback]]:
@@ -1256,6 +1264,17 @@ def _attr_path(obj: Any, path: Path_) -> Any:
             return _ABSENT
         node = getattr(node, part)
     return node
+
+
+def _raise_first(errors: list[Exception]) -> None:
+    """Raise the first of the callbacks' *errors* (every callback has run); log the others."""
+    if not errors:
+        return
+    for extra in errors[1:]:
+        logging.getLogger("pepperpy.config").error(
+            "a pepperpy.config on_change callback failed", exc_info=extra
+        )
+    raise errors[0]
 
 
 _pending: set[asyncio.Future[Any]] = set()  # scheduled callbacks, kept alive until done

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 
+from pepperpy.config._config import _raise_first
 from pepperpy.config._errors import ConfigError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, Lifecycle, system_clock
 from pepperpy.core.utils import call_maybe_async
 
@@ -39,11 +42,15 @@ class ConfigWatcher(Lifecycle):
         clock: Clock = system_clock,
         on_error: Callable[[BaseException], Any] | None = None,
     ) -> None:
-        if interval <= 0:
-            from pepperpy.core.exceptions import InvalidArgumentError
-
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, (int, float))
+            or not 0 < interval < math.inf  # False for NaN too
+        ):
             raise InvalidArgumentError(
-                "interval must be > 0", context={"interval": interval}, hint="Use e.g. 1.0."
+                f"interval must be a finite number of seconds > 0, got {safe_repr(interval)}",
+                context={"interval": safe_repr(interval)},
+                hint="Use e.g. 1.0.",
             )
         self.config = config
         self.interval = interval
@@ -84,8 +91,13 @@ class ConfigWatcher(Lifecycle):
             return False
         self.reloads += 1
         self.last_reload_error = None
+        errors: list[Exception] = []
         for callback in callbacks:
-            await call_maybe_async(callback, self.config, changed)
+            try:
+                await call_maybe_async(callback, self.config, changed)
+            except Exception as exc:  # the others still hear of the change
+                errors.append(exc)
+        _raise_first(errors)
         return True
 
     async def _run(self) -> None:

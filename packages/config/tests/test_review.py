@@ -1,0 +1,83 @@
+"""Hostile review of pepperpy-config after issue 19 #8-11.
+
+Attacks the loops that run user code on a reload: an ``on_change`` callback
+that raised used to stop the loop, so the callbacks after it never heard of
+that change (the new values were already in place and the watcher had
+already recorded the new file signature, so no later poll repeated it), in
+``Config.reload()`` and in ``ConfigWatcher.check()`` alike. Also attacks the
+watcher's ``interval`` with NaN, infinity, a str and a bool (NaN passed the
+``interval <= 0`` check).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from pepperpy.config import Config, ConfigWatcher
+from pepperpy.core.exceptions import InvalidArgumentError
+
+
+@attrs.define
+class Settings:
+    port: int
+
+
+class Boom(Exception):
+    """A failing callback's error."""
+
+
+def _config(tmp_path: Path) -> tuple[Path, Config[Settings], list[frozenset[str]]]:
+    path = tmp_path / "config.toml"
+    path.write_text("port = 1\n")
+    config = Config.load(path, schema=Settings)
+    seen: list[frozenset[str]] = []
+
+    @config.on_change
+    def broken(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        raise Boom("first callback fails")
+
+    @config.on_change
+    def later(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        seen.append(keys)
+
+    return path, config, seen
+
+
+def test_reload_runs_every_callback_when_one_fails(tmp_path: Path) -> None:
+    """reload(): the failing callback's error propagates after the others ran."""
+    path, config, seen = _config(tmp_path)
+    path.write_text("port = 2\n")
+    with pytest.raises(Boom):
+        config.reload()
+    assert seen == [frozenset({"port"})]
+    assert config.settings.port == 2
+
+
+async def test_watcher_check_runs_every_callback_when_one_fails(tmp_path: Path) -> None:
+    """check(): the same; the error propagates after every callback ran."""
+    path, config, seen = _config(tmp_path)
+    watcher = ConfigWatcher(config)
+    async with watcher:
+        path.write_text("port = 22\n")
+        with pytest.raises(Boom):
+            await watcher.check()
+        assert seen == [frozenset({"port"})]
+        assert await watcher.check() is False  # nothing new: not delivered twice
+    assert seen == [frozenset({"port"})]
+
+
+@pytest.mark.parametrize("interval", [math.nan, math.inf, -math.inf, "1", True, None], ids=repr)
+def test_watcher_interval_must_be_a_finite_positive_number(tmp_path: Path, interval: Any) -> None:
+    """NaN, infinity, strings and bools are InvalidArgumentErrors (NaN was accepted)."""
+    path = tmp_path / "config.toml"
+    path.write_text("port = 1\n")
+    config = Config.load(path, schema=Settings)
+    with pytest.raises(InvalidArgumentError):
+        ConfigWatcher(config, interval=interval)
+    with pytest.raises(InvalidArgumentError):
+        config.watch(interval=interval)
