@@ -125,3 +125,77 @@ async def bench_stream_vs_aiostream():
         inner=1,
         samples=3,
     )
+
+
+# --------------------------------------------------------------------------- memory
+
+N_MEMORY = 200_000  # 1M items take minutes per case on the 2-core machine; RSS is flat in N
+
+_SLOW_STEP = f"""
+import asyncio
+N = {N_MEMORY}
+async def slow(x):
+    await asyncio.sleep(0)  # slower than the source: backpressure decides the memory
+    return x
+"""
+
+
+def bench_memory_slow_step():
+    """Peak RSS of N items through one slow step (concurrency 8), in a fresh process each."""
+    from harness import compare_peak_rss
+
+    ours = (
+        _SLOW_STEP
+        + """
+from pepperpy.pipeline import Pipeline
+async def main():
+    n = 0
+    async with Pipeline(buffer=64).add_step(slow, concurrency=8).stream(range(N)) as out:
+        async for _ in out:
+            n += 1
+    assert n == N
+asyncio.run(main())
+"""
+    )
+    hand = (
+        _SLOW_STEP
+        + """
+async def main():
+    end = object()
+    inq, outq = asyncio.Queue(64), asyncio.Queue(64)
+    async def feed():
+        for i in range(N):
+            await inq.put(i)
+        for _ in range(8):
+            await inq.put(end)
+    async def worker():
+        while (item := await inq.get()) is not end:
+            await outq.put(await slow(item))
+    async def stage():
+        await asyncio.gather(*(worker() for _ in range(8)))
+        await outq.put(end)
+    tasks = [asyncio.ensure_future(feed()), asyncio.ensure_future(stage())]
+    n = 0
+    while (await outq.get()) is not end:
+        n += 1
+    await asyncio.gather(*tasks)
+    assert n == N
+asyncio.run(main())
+"""
+    )
+    gather_all = (
+        _SLOW_STEP
+        + """
+async def main():
+    assert len(await asyncio.gather(*(slow(i) for i in range(N)))) == N
+asyncio.run(main())
+"""
+    )
+    return compare_peak_rss(
+        f"pipeline memory: {N_MEMORY:,} items through a slow step, concurrency 8",
+        {
+            "pepperpy stream (ordered, buffer 64)": ours,
+            "hand-written asyncio.Queue(64) stage": hand,
+            "asyncio.gather of every item (no backpressure)": gather_all,
+        },
+    )

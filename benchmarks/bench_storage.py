@@ -177,3 +177,72 @@ async def bench_get_hot_concurrent():
         await storage.stop()
         cache.close()
         raw.close()
+
+
+# --------------------------------------------------------------------------- memory
+
+N_MEMORY = 200_000  # 1M records take minutes per case on the 2-core machine
+
+_RECORDS = f"""
+import tempfile
+from pathlib import Path
+N = {N_MEMORY}
+CHUNK = 5_000
+tmp = Path(tempfile.mkdtemp(prefix="bench-storage-mem-"))
+def value(i):
+    return {{"id": i, "name": f"user-{{i}}"}}
+"""
+
+
+def bench_memory_hold_records():
+    """Peak RSS of a process writing N small records, then reading 1,000 back."""
+    from harness import compare_peak_rss
+
+    ours = (
+        _RECORDS
+        + """
+import asyncio
+from pepperpy.storage import Storage
+async def main():
+    async with Storage.create("mem", data_dir=tmp, purge_interval=None) as storage:
+        for start in range(0, N, CHUNK):
+            await storage.put_many({f"k{i}": value(i) for i in range(start, start + CHUNK)})
+        for i in range(0, N, N // 1000):
+            assert (await storage.get(f"k{i}"))["id"] == i
+asyncio.run(main())
+"""
+    )
+    raw = (
+        _RECORDS
+        + f"""
+import json, sqlite3
+db = sqlite3.connect(tmp / "raw.sqlite3", isolation_level=None)
+for pragma in {_PRAGMAS!r}:
+    db.execute(pragma)
+db.execute({_SCHEMA!r})
+for start in range(0, N, CHUNK):
+    db.execute("BEGIN")
+    db.executemany({_INSERT!r}, [(f"k{{i}}", json.dumps(value(i)).encode())
+                                 for i in range(start, start + CHUNK)])
+    db.execute("COMMIT")
+for i in range(0, N, N // 1000):
+    row = db.execute("SELECT value FROM kv WHERE key = ?", (f"k{{i}}",)).fetchone()
+    assert json.loads(row[0])["id"] == i
+"""
+    )
+    disk = (
+        _RECORDS
+        + """
+import diskcache
+cache = diskcache.Cache(str(tmp / "diskcache"))
+for i in range(N):
+    cache.set(f"k{i}", value(i))
+for i in range(0, N, N // 1000):
+    assert cache.get(f"k{i}")["id"] == i
+cache.close()
+"""
+    )
+    return compare_peak_rss(
+        f"storage memory: {N_MEMORY:,} small records written, 1,000 read back",
+        {"pepperpy Storage (SQLite)": ours, "sqlite3 batched": raw, "diskcache": disk},
+    )

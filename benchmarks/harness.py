@@ -119,6 +119,59 @@ async def acompare(
     return _summarise(name, timings, baseline, note)
 
 
+@dataclass
+class MemoryResult(Result):
+    """Peak RSS per case (bytes), each measured in a fresh interpreter; ratios ours/peer."""
+
+    def rows(self) -> list[str]:
+        out = []
+        for case, peak in self.medians.items():
+            ratio = "1.00 (ours)" if case == self.ours else f"{self.ratios[case]:.3g}"
+            out.append(f"| {self.name} | {case} | {peak / 2**20:.1f} MB peak RSS | - | {ratio} |")
+        return out
+
+
+_RSS_PROBE = """
+import resource, sys
+sys.path.insert(0, {here!r})
+{code}
+print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def compare_peak_rss(
+    name: str, cases: dict[str, str], *, baseline: str | None = None, note: str = ""
+) -> MemoryResult:
+    """Run each case's Python source in a fresh interpreter and compare peak RSS.
+
+    Memory does not swing with the machine's phases, so one run per case is enough;
+    the cases run one after the other. Ratios are ours/peer.
+    """
+    import os
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    peaks: dict[str, float] = {}
+    for case, code in cases.items():
+        proc = subprocess.run(
+            [sys.executable, "-c", _RSS_PROBE.format(here=here, code=code)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("PEAK_RSS_KB")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"memory case {case!r} failed:\n{proc.stderr[-2000:]}")
+        peaks[case] = int(lines[-1].split()[1]) * 1024.0
+    ours = baseline or next(iter(cases))
+    ratios = {case: peaks[ours] / peak for case, peak in peaks.items() if case != ours}
+    result = MemoryResult(name, ours, peaks, ratios, note)
+    RESULTS.append(result)
+    print("\n".join(result.rows()), flush=True)
+    return result
+
+
 def run_async(coro: Awaitable[Result]) -> Result:
     """Run an async benchmark from sync code."""
     return asyncio.run(coro)  # type: ignore[arg-type]
