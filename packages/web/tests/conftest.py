@@ -109,6 +109,18 @@ class Stack:
     release: asyncio.Event = attrs.field(factory=asyncio.Event)
     slow_done: list[str] = attrs.field(factory=list)
 
+    async def relay(self, base: str) -> dict[str, Any]:
+        """Call this same server with pepperpy-net (context propagated) and report both sides."""
+        async with HttpClient(base, retry=None, circuit_breaker=None) as http:
+            downstream = json.loads(await (await http.get("/users/7")).text())
+        return {
+            "upstream": {
+                "request_id": context.get("request_id"),
+                "trace_id": context.get("trace_id"),
+            },
+            "downstream": downstream,
+        }
+
     async def slow(self) -> dict[str, Any]:
         """A handler body that waits until the test releases it."""
         rid = context.get("request_id")
@@ -204,8 +216,12 @@ def starlette_app(stack: Stack) -> Any:
     async def slow(request: Request) -> JSONResponse:
         return JSONResponse(await stack.slow())
 
+    async def relay(request: Request) -> JSONResponse:
+        return JSONResponse(await stack.relay(str(request.base_url)))
+
     app = Starlette(
         routes=[
+            Route("/relay", relay),
             Route("/slow", slow),
             Route("/hello", hello),
             Route("/users/{user_id}", user),
@@ -230,6 +246,10 @@ def fastapi_app(stack: Stack) -> Any:
     from pepperpy.web.security import permission
 
     app = FastAPI()
+
+    @app.get("/relay")
+    async def relay(request: Request) -> dict[str, Any]:
+        return await stack.relay(str(request.base_url))
 
     @app.get("/slow")
     async def slow() -> dict[str, Any]:
@@ -304,7 +324,11 @@ def aiohttp_app(stack: Stack) -> aioweb.Application:
     async def slow(request: aioweb.Request) -> aioweb.Response:
         return aioweb.json_response(await stack.slow())
 
+    async def relay(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.json_response(await stack.relay(str(request.url.origin())))
+
     app = aioweb.Application()
+    app.router.add_get("/relay", relay)
     app.router.add_get("/slow", slow)
     app.router.add_get("/hello", hello)
     app.router.add_get("/users/{user_id}", user)

@@ -322,3 +322,28 @@ async def test_a_client_that_gives_up_leaves_nothing_behind(
     assert len(slow) == 1 and slow[0].value == 1
     assert slow[0].labels["status"] in ("200", "499")
     assert served.stack.slow_done in ([], ["gone-1"])  # finished in its own context, or cancelled
+
+
+# ------------------------------------------------------------ outgoing calls
+
+
+async def test_outgoing_pepperpy_net_calls_carry_the_request(
+    served: Any, client: HttpClient
+) -> None:
+    """issue 25 (context): a handler's pepperpy-net call sends the request id and trace on."""
+    trace_id, parent = "6bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    r = await client.get(
+        "/relay",
+        headers={"X-Request-ID": "relay-1", "traceparent": f"00-{trace_id}-{parent}-01"},
+    )
+    assert r.status == 200
+    body = json.loads(await r.text())
+    assert body["upstream"] == {"request_id": "relay-1", "trace_id": trace_id}
+    assert body["downstream"]["request_id"] == "relay-1"
+    assert body["downstream"]["trace_id"] == trace_id
+    downstream = [
+        s for s in served.stack.spans.spans if s.trace_id == trace_id and s.name.endswith("}")
+    ]
+    upstream = [s for s in served.stack.spans.spans if s.name == "GET /relay"]
+    assert len(downstream) == 1 and len(upstream) == 1
+    assert downstream[0].parent_id == upstream[0].span_id  # a child of the server span
