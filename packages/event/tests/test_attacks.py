@@ -685,6 +685,26 @@ async def test_issue21_12_publish_drain_and_wait_for_refuse_bad_arguments(
     assert events.subscriptions() == []
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e: e.use("log"),
+        lambda e: e.use(3),
+        lambda e: e.unsubscribe("n"),
+        lambda e: e.unsubscribe(EventManager().subscribe("n", print)),
+    ],
+    ids=["use-str", "use-int", "unsubscribe-str", "unsubscribe-foreign"],
+)
+async def test_issue21_12_use_and_unsubscribe_refuse_bad_arguments(
+    events: EventManager, call: Callable[[EventManager], Any]
+) -> None:
+    """Issue 21 #12: a bad middleware is refused when added, not at the next publish."""
+    with pytest.raises(InvalidArgumentError) as info:
+        call(events)
+    assert info.value.hint
+    assert await events.publish("n", 1) == 0
+
+
 async def test_issue21_12_a_str_enum_member_is_published_as_its_topic(
     events: EventManager,
 ) -> None:

@@ -613,7 +613,18 @@ class EventManager(Lifecycle):
         return self.subscribe(target, handler, once=True, **options)
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        """Remove *subscription* (same as ``subscription.unsubscribe()``)."""
+        """Remove *subscription* (same as ``subscription.unsubscribe()``).
+
+        Raises:
+            InvalidArgumentError: *subscription* is not one of this manager's.
+        """
+        if not isinstance(subscription, Subscription) or subscription.manager is not self:
+            raise InvalidArgumentError(
+                f"unsubscribe() takes a Subscription of this manager, got "
+                f"{_safe_repr(subscription)}",
+                code="pepperpy.event.subscription",
+                hint="Pass what subscribe() returned, or call subscription.unsubscribe().",
+            )
         subscription.unsubscribe()
 
     def _remove(self, sub: Subscription) -> None:
@@ -647,7 +658,18 @@ class EventManager(Lifecycle):
         return sorted(self._subs, key=_order)
 
     def use(self, middleware: Middleware) -> None:
-        """Add a middleware around every publish (first added runs outermost)."""
+        """Add a middleware around every publish (first added runs outermost).
+
+        Raises:
+            InvalidArgumentError: *middleware* is not callable.
+        """
+        if not callable(middleware):
+            raise InvalidArgumentError(
+                f"middleware must be an async function (event, call_next), "
+                f"got {_safe_repr(middleware)}",
+                code="pepperpy.event.middleware",
+                hint="Define it as: async def mw(event, call_next): return await call_next(event)",
+            )
         self._middleware.append(middleware)
 
     # ------------------------------------------------------------------ publishing
