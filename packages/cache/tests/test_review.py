@@ -213,3 +213,45 @@ def test_weighted_eviction_matches_cachetools(policy: str, reference: Any, ops: 
         reference(8, getsizeof=lambda v: v),
         fresh,
     )
+
+
+# --------------------------------------------------------------------------- tier keys
+
+
+class _Plain:
+    """No __repr__ of its own: its default repr is its memory address."""
+
+
+class _BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("repr fails")
+
+
+def test_tier_keys_never_hold_a_memory_address() -> None:
+    """A key whose repr is a memory address is refused (InvalidArgumentError).
+
+    ``<_Plain object at 0x7f...>`` names whatever object lives at that address:
+    after the first is collected, or in another process sharing the Redis
+    tier (forked workers reuse addresses), a different object gets the first
+    one's cached value, such as another user's result. Functions and bound
+    methods print their address too.
+    """
+    from pepperpy.cache import encode_key
+
+    for key in (_Plain(), ("user", _Plain()), frozenset({_Plain()}), _BadRepr(), lambda: 0):
+        with pytest.raises(InvalidArgumentError):
+            encode_key(key)
+    assert encode_key(("user", 7)) != encode_key("('user', 7)")  # still typed
+
+
+async def test_cached_method_with_a_tier_needs_a_key_function() -> None:
+    """@cached on a method of a class without a value repr, with a tier: a clear error, no leak."""
+    tiered: TieredCache[Any, Any] = TieredCache(Cache(), MemoryTier())
+
+    class Service:
+        @cached(cache=tiered)
+        async def load(self, user: int) -> str:
+            return f"data of {user}"
+
+    with pytest.raises(InvalidArgumentError):
+        await Service().load(1)

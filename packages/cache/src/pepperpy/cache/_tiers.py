@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import timedelta
@@ -443,6 +444,12 @@ def encode_key(key: Hashable) -> str:
     Tuples and frozensets are encoded element by element; other types by
     their qualified name and ``repr``, so give such keys an unambiguous ``repr``
     (attrs and dataclass instances have one).
+
+    Raises:
+        InvalidArgumentError: The key's ``repr`` holds a memory address (a
+            class without a ``__repr__``, a function) or raises: an address
+            names another object later, or in another process sharing the
+            tier, which would then get this key's value.
     """
     if isinstance(key, str) and not key.startswith(_TYPED):
         return key
@@ -466,7 +473,34 @@ def _typed(key: Any) -> str:
     if isinstance(key, frozenset):
         return "fs:" + repr(sorted(_typed(item) for item in key))
     kind = type(key)
-    return f"o:{kind.__module__}.{kind.__qualname__}:{key!r}"
+    try:
+        text = repr(key)
+    except Exception as exc:
+        raise _unencodable(key, f"its repr() raised {type(exc).__name__}") from None
+    if _ADDRESS.search(text):
+        raise _unencodable(key, "its repr() is a memory address")
+    return f"o:{kind.__module__}.{kind.__qualname__}:{text}"
+
+
+# "<Foo object at 0x7f...>", "<function f at 0x...>", "<bound method ... at 0x...>"
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _unencodable(key: Any, why: str) -> InvalidArgumentError:
+    """A key a tier cannot name safely: its encoding would not say which object it is.
+
+    An address names whatever object lives there later, or in another process
+    sharing the tier, which would then get this key's cached value.
+    """
+    kind = type(key)
+    return InvalidArgumentError(
+        f"cannot use a {kind.__module__}.{kind.__qualname__} in a shared cache key: {why}",
+        code="pepperpy.cache.unencodable_key",
+        context={"type": f"{kind.__module__}.{kind.__qualname__}"},
+        hint="Give the class a repr that names its value (attrs and dataclasses have "
+        "one), or pass @cached(key=...) / key_encoder=... building the key from "
+        "stable values (for a method, leave 'self' out or use its id field).",
+    )
 
 
 def _tier_error(
