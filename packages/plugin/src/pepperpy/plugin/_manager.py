@@ -1270,7 +1270,7 @@ class PluginManager(Lifecycle):
         try:
             pending = self._begin(record, "start")
             if pending is not None:
-                await pending
+                await _await_plugin(pending, record, "start")
         except Exception as exc:
             self._isolate(PluginFailure(record.name, record.distribution, "start", exc))
             return
@@ -1283,7 +1283,7 @@ class PluginManager(Lifecycle):
         try:
             pending = self._begin(record, "stop")
             if pending is not None:
-                await pending
+                await _await_plugin(pending, record, "stop")
         except Exception as exc:
             self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
 
@@ -1300,7 +1300,7 @@ class PluginManager(Lifecycle):
 
         async def finish(awaitable: Awaitable[object]) -> None:
             try:
-                await awaitable
+                await _await_plugin(awaitable, record, "start")
             except Exception as exc:
                 self._isolate(PluginFailure(record.name, record.distribution, "start", exc))
                 return
@@ -1323,7 +1323,7 @@ class PluginManager(Lifecycle):
 
         async def finish(awaitable: Awaitable[object]) -> None:
             try:
-                await awaitable
+                await _await_plugin(awaitable, record, "stop")
             except Exception as exc:
                 self._isolate(PluginFailure(record.name, record.distribution, "stop", exc))
 
@@ -1378,6 +1378,31 @@ class PluginManager(Lifecycle):
                 first_error = first_error or error
         if first_error is not None:
             raise first_error
+
+
+async def _await_plugin(awaitable: Awaitable[object], record: PluginRecord, phase: str) -> None:
+    """Await a plugin's async start/stop in its own task.
+
+    A ``CancelledError`` the plugin raises itself (``stop()`` awaiting its own cancelled
+    task is the usual way) is its failure, raised as :class:`PluginError`; only a
+    cancellation of the caller propagates as one.
+    """
+    inner = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.wait((inner,))
+    except BaseException:
+        inner.cancel()
+        await asyncio.gather(inner, return_exceptions=True)
+        raise
+    if inner.cancelled():
+        raise PluginError(
+            f"the {phase} of plugin {record.name!r} raised CancelledError",
+            code="pepperpy.plugin.cancelled_itself",
+            context={"plugin": record.name, "phase": phase},
+            hint="A plugin that cancels its own task should await it with "
+            "asyncio.gather(task, return_exceptions=True) instead of re-raising.",
+        )
+    inner.result()
 
 
 def _caller_stacklevel() -> int:
