@@ -73,3 +73,81 @@ async def test_gather_limited_returns_an_inner_cancellation_as_a_result() -> Non
     results = await gather_limited([ok(), cancelled, ok()], 2, return_exceptions=True)
     assert results[0] == 1 and results[2] == 1
     assert isinstance(results[1], asyncio.CancelledError)
+
+
+# -- the one redactor (issue 20 #1/#2): secrets in the positions next to the fixed ones ---------
+
+from collections import namedtuple  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from pepperpy.core import redact, redact_text, safe_str  # noqa: E402
+
+_Creds = namedtuple("_Creds", "user password")
+
+
+@dataclass(frozen=True)
+class _Login:
+    name: str
+    password: str
+
+
+def _leaks(rendered: object, secret: str = "hunter2") -> bool:
+    return secret in str(rendered) or secret in repr(rendered)
+
+
+def test_redact_masks_a_namedtuple_field() -> None:
+    """Next to issue 20 #2 (dataclass/attrs fields): a namedtuple is a tuple subclass, so
+    redact() returned it whole and a JSON sink then wrote ["app", "hunter2"]."""
+    import json
+
+    out = redact({"creds": _Creds("app", "hunter2")})
+    assert not _leaks(out)
+    assert not _leaks(json.dumps(out, default=str))
+    assert not _leaks(safe_str(_Creds("app", "hunter2")))
+
+
+def test_redact_masks_inside_sets_and_list_subclasses() -> None:
+    """Next to issue 20 #2: containers other than exact list/tuple were returned whole."""
+    import collections
+
+    assert not _leaks(redact({"logins": frozenset({_Login("a", "hunter2")})}))
+    assert not _leaks(redact({"logins": {_Login("a", "hunter2")}}))
+    assert not _leaks(redact(collections.deque([{"password": "hunter2"}])))
+
+    class Rows(list):  # type: ignore[type-arg]
+        pass
+
+    assert not _leaks(redact(Rows([{"password": "hunter2"}])))
+
+
+def test_bytes_keys_and_bytes_values_are_masked() -> None:
+    """Next to issue 20 #2: ``{b"password": b"hunter2"}`` (raw header maps) kept the value, and
+    rendered as text the mask covered only the ``b`` of ``b'hunter2'``."""
+    assert not _leaks(redact({b"password": b"hunter2"}))
+    assert not _leaks(safe_str({b"password": b"hunter2"}))
+    assert not _leaks(redact_text("password=b'hunter2'"))
+
+
+def test_url_passwords_holding_at_signs_or_slashes_are_masked() -> None:
+    """Issue 20 #2 (URL userinfo): a hand-written DSN whose password holds ``@`` or ``/``
+    kept part or all of the password (``app:***@ss@db``, ``:pa/ss@cache``)."""
+    for text, secret in (
+        ("postgresql://app:p@ss@db:5432/x", "ss@db"),
+        ("redis://:pa/ss@cache:6379/0", "pa/ss"),
+        ("amqp://u:a@b@c@mq/vhost and then http://x.example/y", "b@c"),
+    ):
+        out = redact_text(text)
+        assert secret not in out, out
+        assert "***" in out
+    # an ordinary URL keeps its host
+    assert redact_text("see http://u:pw@host.example/path?mail=a@b.example") == (
+        "see http://u:***@host.example/path?mail=a@b.example"
+    )
+
+
+def test_quoted_secret_values_with_escaped_quotes_are_masked_whole() -> None:
+    """Issue 20 #2 (key=value in text): a JSON or repr value holding an escaped quote was
+    masked only up to the escape (``"***"ter2"``)."""
+    assert "ter2" not in redact_text('{"password": "hun\\"ter2"}')
+    assert "r2" not in redact_text(repr({"password": "hun'te\"r2"}))
+    assert "ter2" not in redact_text('password="hunter2')  # never closed

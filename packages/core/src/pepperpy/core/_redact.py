@@ -22,6 +22,7 @@ shown as ``<Type object (str failed)>``.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import re
@@ -79,12 +80,21 @@ _MAX_DEPTH = 12
 # key never swallows the next pair: "RuntimeError: password=x")
 _PAIR = re.compile(r"([A-Za-z_][\w.\-]*)([\"']?[ \t]*[=:][ \t]*)")
 _VALUE = re.compile(
-    r"((?:bearer|basic|token|digest)[ \t]+)?(\"[^\"]*\"|'[^']*'|[^\s,;&\"'}]+)", re.IGNORECASE
+    r"((?:bearer|basic|token|digest)[ \t]+)?"
+    # a quoted value (escapes inside it included, b'' bytes too), an unquoted one, or
+    # a quote that never closes (masked to the end of the word)
+    r"([bB]?\"(?:[^\"\\\n]|\\.)*\"|[bB]?'(?:[^'\\\n]|\\.)*'|[^\s,;&\"'}]+|[\"'][^\s,;&}]*)",
+    re.IGNORECASE,
 )
 _CREDENTIAL = re.compile(
     r"\b((?i:bearer|basic))[ \t]+(?=[^\s]*[0-9A-Z+/=._~-])[A-Za-z0-9._~+/=-]{8,}"
 )
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s/@:]*):([^\s/@]*)@")
+# The password runs to the *last* "@" of the authority, so a hand-written password
+# holding "@" or "/" is masked whole (the host after it has no "@", "/", "?" or "#").
+_USERINFO = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://)([^\s/@:]{0,256}):(\S{0,256}?)@"
+    r"(?=[^\s@/?#]{0,256}(?:[/?#\s]|$))"
+)
 
 
 def is_secret_value(value: object) -> bool:
@@ -123,6 +133,11 @@ def _fields(value: object) -> list[str] | None:
     """The field names of a dataclass or attrs instance, else ``None``."""
     kind = type(value)
     try:
+        if isinstance(value, tuple):  # a namedtuple (typing.NamedTuple too)
+            names = getattr(kind, "_fields", None)
+            if isinstance(names, tuple) and all(isinstance(n, str) for n in names):
+                return list(names)
+            return None
         attrs_fields = getattr(kind, "__attrs_attrs__", None)
         if attrs_fields is not None:
             return [f.name for f in attrs_fields]
@@ -181,7 +196,9 @@ class Redactor:
         return self._words
 
     def is_secret_key(self, key: object) -> bool:
-        """Whether values stored under *key* must be masked."""
+        """Whether values stored under *key* must be masked (a str, or bytes as in raw headers)."""
+        if isinstance(key, (bytes, bytearray)):
+            key = bytes(key).decode("latin-1")
         if not isinstance(key, str):
             return False
         cached = self._cache.get(key)
@@ -231,7 +248,11 @@ class Redactor:
             return "<...>"
         if isinstance(value, Mapping):
             return self._redact_mapping(value, depth)
-        if kind in (list, tuple):
+        if is_secret_value(value):
+            return self.mask
+        if _fields(value) is not None:  # dataclass, attrs, namedtuple
+            return self._repr(value, depth)
+        if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
             changed = False
             out = []
             for item in value:
@@ -240,11 +261,14 @@ class Redactor:
                 out.append(new)
             if not changed:
                 return value
-            return out if kind is list else tuple(out)
-        if is_secret_value(value):
-            return self.mask
-        if _fields(value) is not None:
-            return self._repr(value, depth)
+            if kind in (list, tuple):
+                return out if kind is list else tuple(out)
+            if isinstance(value, (set, frozenset)):
+                try:
+                    return frozenset(out) if isinstance(value, frozenset) else set(out)
+                except TypeError:  # an unhashable masked item
+                    return out
+            return tuple(out) if isinstance(value, tuple) else out
         return value
 
     def redact_mapping(self, mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -428,6 +452,8 @@ class Redactor:
                 if value is not None:
                     out.append(text[pos:end])
                     raw = value.group(2)
+                    if raw[:1] in ("b", "B") and raw[1:2] in ("'", '"'):
+                        raw = raw[1:]  # b'...': the bytes prefix goes with the value
                     quote = raw[0] if raw[:1] in ("'", '"') else ""  # JSON stays JSON
                     out.append(f"{value.group(1) or ''}{quote}{self.mask}{quote}")
                     pos = value.end()
