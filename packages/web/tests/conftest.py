@@ -242,10 +242,14 @@ def starlette_app(stack: Stack) -> Any:
 def fastapi_app(stack: Stack) -> Any:
     from fastapi import Depends, FastAPI
 
-    from pepperpy.web.asgi import PepperPyMiddleware, json_body
+    from pepperpy.web.asgi import PepperPyMiddleware, body, json_body
     from pepperpy.web.security import permission
 
     app = FastAPI()
+
+    @app.post("/items-dependency")
+    async def items_dependency(item: Item = Depends(body(Item))) -> dict[str, Any]:  # noqa: B008
+        return attrs.asdict(item)
 
     @app.get("/relay")
     async def relay(request: Request) -> dict[str, Any]:

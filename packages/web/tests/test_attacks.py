@@ -347,3 +347,25 @@ async def test_outgoing_pepperpy_net_calls_carry_the_request(
     upstream = [s for s in served.stack.spans.spans if s.name == "GET /relay"]
     assert len(downstream) == 1 and len(upstream) == 1
     assert downstream[0].parent_id == upstream[0].span_id  # a child of the server span
+
+
+async def test_fastapi_body_dependency(kit: Any) -> None:
+    """issue 25 (bodies): FastAPI gets a dependency for a validated body, same errors."""
+    stack = kit.make_stack()
+    url, stop = await kit.serve("fastapi", stack)
+    try:
+        async with HttpClient(url, retry=None, circuit_breaker=None) as http:
+            r = await http.post("/items-dependency", json={"name": "pen", "qty": 2})
+            assert r.status == 200
+            assert json.loads(await r.text()) == {"name": "pen", "qty": 2}
+            r = await http.post("/items-dependency", json={"qty": "x"})
+            assert r.status == 422
+            body = await kit.problem(r)
+            assert sorted(e["pointer"] for e in body["errors"]) == ["/name", "/qty"]
+            r = await http.post(
+                "/items-dependency", content=b"{", headers={"Content-Type": "application/json"}
+            )
+            assert r.status == 400
+            assert (await kit.problem(r))["code"] == "pepperpy.web.malformed_json"
+    finally:
+        await stop()

@@ -9,13 +9,14 @@ or wrap any ASGI callable: ``app = PepperPyMiddleware(app, web=web)``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pepperpy.core import InvalidArgumentError
 from pepperpy.web._core import UNMATCHED, Web
 
-__all__ = ["PepperPyMiddleware", "json_body", "route_template"]
+__all__ = ["PepperPyMiddleware", "body", "json_body", "route_template"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -225,3 +226,21 @@ async def json_body(request: Any, schema: Any = None) -> Any:
         chunks.append(chunk)
     data = parse_json(b"".join(chunks))
     return await validate(data, schema)
+
+
+def body(schema: Any = None) -> Callable[..., Awaitable[Any]]:
+    """A FastAPI dependency returning the request's validated JSON body (see :func:`json_body`).
+
+    ``item: Item = Depends(body(Item))``. Needs Starlette (FastAPI brings it).
+    """
+    from starlette.requests import Request
+
+    async def dependency(request: Request) -> Any:
+        return await json_body(request, schema)
+
+    # FastAPI reads the signature; give it the class, not this module's string annotation
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    )
+    dependency.__name__ = f"body_{getattr(schema, '__name__', 'json')}"
+    return dependency
