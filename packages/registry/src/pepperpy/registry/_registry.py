@@ -8,12 +8,13 @@ import functools
 import inspect
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
 
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import (
     ConflictError,
     InvalidArgumentError,
@@ -262,9 +263,22 @@ def _is_async_cm(obj: object) -> bool:
     return hasattr(obj, "__aenter__") and hasattr(obj, "__aexit__")
 
 
+def _raised_by_the_work() -> bool:
+    """Whether a ``CancelledError`` just caught came from the awaited work itself.
+
+    True when the current task is not being cancelled (Python 3.11+
+    ``Task.cancelling()``): the service's own code raised it, say by awaiting a task
+    it had cancelled. Python 3.10 cannot tell the two apart: there it is always taken
+    as a cancellation of the caller.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() == 0
+
+
 async def _run_exits(exits: list[_Exit], what: str) -> None:
     """Run cleanups newest first; every one runs; the first failure is raised after."""
-    failures: list[tuple[str, Exception]] = []
+    failures: list[tuple[str, BaseException]] = []
     while exits:
         label, cleanup = exits.pop()
         try:
@@ -273,6 +287,12 @@ async def _run_exits(exits: list[_Exit], what: str) -> None:
                 await result
         except Exception as exc:
             _LOG.warning("cleanup of %s failed", label, exc_info=exc)
+            failures.append((label, exc))
+        except asyncio.CancelledError as exc:
+            if not _raised_by_the_work():
+                raise
+            # The cleanup's own CancelledError: a failed cleanup, the others still run.
+            _LOG.warning("cleanup of %s raised CancelledError", label, exc_info=exc)
             failures.append((label, exc))
     _raise_cleanup_failures(failures, what)
 
@@ -298,7 +318,7 @@ def _run_exits_sync(exits: list[_Exit], what: str) -> None:
     _raise_cleanup_failures(failures, what)
 
 
-def _raise_cleanup_failures(failures: list[tuple[str, Exception]], what: str) -> None:
+def _raise_cleanup_failures(failures: Sequence[tuple[str, BaseException]], what: str) -> None:
     if failures:
         names = ", ".join(label for label, _ in failures)
         raise LifecycleError(
@@ -1084,15 +1104,18 @@ class Registry(Lifecycle):
                 value = reg.health_check(instance)
                 if inspect.isawaitable(value):
                     value = await asyncio.wait_for(_awaited(value), timeout)
-            except Exception as exc:
+            except (Exception, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_work():
+                    raise  # check_health() itself is cancelled
                 kind = "TimeoutError" if isinstance(exc, asyncio.TimeoutError) else None
+                # The error leaves the process (health endpoints): rendered through the
+                # redactor, which never raises on an exception whose __str__ does.
+                text = safe_str(exc, 500)
                 return HealthResult(
                     describe(key),
                     False,
                     None,
-                    f"{kind or type(exc).__name__}: {exc}"
-                    if str(exc)
-                    else kind or type(exc).__name__,
+                    f"{kind or type(exc).__name__}: {text}" if text else kind or type(exc).__name__,
                     self._clock.monotonic() - started,
                 )
             return HealthResult(
