@@ -11,7 +11,7 @@ from typing import Any, Literal, Union
 
 import attrs
 
-from pepperpy.core import safe_str
+from pepperpy.core import default_redactor, safe_str
 from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, NotFoundError, safe_repr
 from pepperpy.core.types import Clock, system_clock
 
@@ -89,25 +89,44 @@ class _Check:
 
 
 def _interpret(name: str, value: Any, critical: bool, duration: float) -> CheckResult:
+    # Every text here leaves the process (the health endpoint): through the redactor.
     if isinstance(value, CheckResult):
-        return attrs.evolve(value, name=name, duration=duration, critical=critical)
+        given = value.detail
+        return attrs.evolve(
+            value,
+            name=name,
+            duration=duration,
+            critical=critical,
+            detail=None if given is None else safe_str(given, 500),
+        )
     if value is None or value is True:
         return CheckResult(name, "ok", None, duration, critical)
     if value is False:
         return CheckResult(name, "failing", "check returned False", duration, critical)
     detail: str | None = None
     if isinstance(value, tuple) and len(value) == 2:
-        value, detail = value[0], str(value[1])
+        value, detail = value[0], safe_str(value[1], 500)
     if isinstance(value, str) and value in _ORDER:
         return CheckResult(name, value, detail, duration, critical)  # type: ignore[arg-type]
     return CheckResult(
         name,
         "failing",
-        f"check returned {safe_repr(value)}; expected None/True/False, "
+        f"check returned {default_redactor.safe_repr(value, 200)}; expected None/True/False, "
         "'ok'/'degraded'/'failing', (status, detail) or a CheckResult",
         duration,
         critical,
     )
+
+
+def _raised_by_the_check() -> bool:
+    """Whether a ``CancelledError`` just caught came from the check, not a cancelled caller.
+
+    Python 3.11+ ``Task.cancelling()`` tells; Python 3.10 cannot, and there it is
+    always taken as a cancellation of the caller.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() == 0
 
 
 class Health:
@@ -257,12 +276,15 @@ class Health:
                 duration,
                 check.critical,
             )
-        except Exception as exc:
+        except (Exception, asyncio.CancelledError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_check():
+                raise  # run() itself is cancelled
             duration = self.clock.monotonic() - start
+            text = safe_str(exc, 500)
             return CheckResult(
                 check.name,
                 "failing",
-                f"{type(exc).__name__}: {safe_str(exc, 500)}",
+                f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
                 duration,
                 check.critical,
             )
@@ -289,10 +311,15 @@ class Health:
                     future.set_result(value)
 
             def target() -> None:
+                error: BaseException | None
                 try:
                     value, error = ctx.run(check.fn), None
-                except BaseException as exc:
+                except Exception as exc:
                     value, error = None, exc
+                except BaseException as exc:  # sys.exit() in a check: a failing check
+                    value, error = None, RuntimeError(f"the check raised {type(exc).__name__}")
+                if isinstance(error, StopIteration):  # cannot be set on a future (PEP 479)
+                    error = RuntimeError(f"the check raised StopIteration: {safe_str(error)}")
                 with self._running_lock:
                     self._running.discard(name)
                 try:

@@ -152,13 +152,31 @@ class _Bracket:
 
 
 def _label_text(value: Any) -> str:
-    """A label value as a string; never raises (a broken ``__str__`` names the type)."""
+    """A label value as a string; never raises (a broken ``__str__`` names the type).
+
+    The result is always encodable as UTF-8: a lone surrogate (a path decoded with
+    ``surrogateescape``) is written as a backslash escape, since one unencodable
+    value would make every later render of the registry fail.
+    """
     if type(value) is str:
-        return value
+        text = value
+    else:
+        try:
+            text = str(value)
+        except Exception:
+            return f"<{type(value).__name__} object (str failed)>"
+    return _encodable(text)
+
+
+def _encodable(text: str) -> str:
+    """*text*, with lone surrogates written as backslash escapes (valid UTF-8 always)."""
+    if not isinstance(text, str) or text.isascii():  # a non-str is refused by validation
+        return text
     try:
-        return str(value)
-    except Exception:
-        return f"<{type(value).__name__} object (str failed)>"
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _fast_inc(raw: Any) -> Callable[[float], None]:
@@ -325,7 +343,7 @@ class InfoChild:
 
     def info(self, values: dict[str, str]) -> None:
         """Set the key/value pairs (exposed as labels of ``<name>_info 1``)."""
-        self._raw.info({str(k): str(v) for k, v in values.items()})
+        self._raw.info({_label_text(k): _label_text(v) for k, v in values.items()})
 
 
 class EnumChild:
@@ -430,7 +448,7 @@ class _Family(Generic[C]):
             )
         elif self._context_labels:
             bound = _context_values()
-            ctx_key = tuple(str(bound.get(n, "unknown")) for n in self._context_labels)
+            ctx_key = tuple(_label_text(bound.get(n, "unknown")) for n in self._context_labels)
             key = (
                 values,
                 tuple(named.items()),
@@ -687,7 +705,7 @@ class MetricSpec(Generic[M]):
     ) -> None:
         self.kind = kind
         self.name = name
-        self.documentation = documentation or name.replace("_", " ")
+        self.documentation = _encodable(documentation or name.replace("_", " "))
         self.context_labels = tuple(context_labels)
         self.labels = tuple(dict.fromkeys((*labels, *self.context_labels)))
         self.unit = unit

@@ -1,0 +1,152 @@
+"""Hostile review of Health (issue 20 #1 "never leak" and #13 "never raise into the caller").
+
+Health reports leave the process (the /health endpoint), so every text in them goes
+through pepperpy-core's redactor, and nothing a check returns or raises escapes run().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import pytest
+
+from pepperpy.telemetry import CheckResult, Health
+
+DSN = "postgresql://app:hunter2@db:5432/app"
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    __repr__ = __str__
+
+
+async def _report(fn: Any) -> dict[str, Any]:
+    health = Health(default_timeout=5)
+    health.register_check("db", fn)
+    body = (await health.run()).to_dict()
+    json.dumps(body)  # the endpoint's body stays JSON
+    return body["checks"]["db"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ("degraded", f"cannot reach {DSN}"),
+        CheckResult("db", "degraded", f"slow: {DSN}"),
+        {"dsn": DSN},  # a wrong return value is shown in the detail
+    ],
+    ids=["tuple-detail", "check-result", "wrong-value"],
+)
+async def test_check_details_are_redacted(value: Any) -> None:
+    """Issue 20 #1: exceptions were redacted, but a detail a check returned (a tuple's
+    second item, a CheckResult, the repr of a wrong value) reached /health verbatim."""
+    result = await _report(lambda: value)
+    assert "hunter2" not in json.dumps(result)
+
+
+async def test_a_detail_whose_str_raises_does_not_escape_run() -> None:
+    """Hostile value: ``("degraded", obj)`` with a raising ``__str__`` escaped run()."""
+    result = await _report(lambda: ("degraded", Unprintable()))
+    assert result["status"] == "degraded"
+
+
+async def test_a_sync_check_raising_stop_iteration_is_failing_not_timed_out() -> None:
+    """A sync check raising StopIteration (``next(iter([]))``) could not be set on the
+    asyncio future, so the check hung to its timeout and was reported as timed out."""
+    health = Health(default_timeout=30)
+    health.register_check("db", lambda: next(iter([])))
+    report = await asyncio.wait_for(health.run(), 60)  # a guard against a hang, not a timing
+    assert report.checks["db"].status == "failing"
+    assert "StopIteration" in (report.checks["db"].detail or "")
+
+
+async def test_a_sync_check_calling_sys_exit_is_a_failing_check() -> None:
+    """A sync check calling sys.exit() raised SystemExit into the code awaiting run()."""
+
+    def check() -> None:
+        sys.exit(3)
+
+    result = await _report(check)
+    assert result["status"] == "failing"
+    assert "SystemExit" in result["detail"]
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="Python 3.10 has no Task.cancelling() to tell the check's own CancelledError apart",
+)
+async def test_an_async_check_raising_its_own_cancelled_error_is_failing() -> None:
+    """An async check that awaited something cancelled raised CancelledError out of run()
+    into a caller nobody cancelled."""
+
+    async def check() -> None:
+        raise asyncio.CancelledError
+
+    result = await _report(check)
+    assert result["status"] == "failing"
+
+
+async def test_cancelling_run_still_cancels() -> None:
+    """The fix above must keep a real cancellation of run() a cancellation."""
+    gate = asyncio.Event()
+
+    async def check() -> None:
+        await gate.wait()
+
+    health = Health(default_timeout=30)
+    health.register_check("db", check)
+    running = asyncio.ensure_future(health.run())
+    for _ in range(10):
+        await asyncio.sleep(0)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+
+# -- metrics: one hostile label value must not break /metrics for good (issue 20 #6/#10) -------
+
+from pepperpy.telemetry import Metrics  # noqa: E402
+
+LONE = "/files/\udcff.txt"  # a request path decoded with surrogateescape
+
+
+def _render_ok(metrics: Metrics) -> str:
+    return metrics.render().decode("utf-8")
+
+
+def test_a_label_value_with_a_lone_surrogate_does_not_poison_the_registry() -> None:
+    """Issue 20 #10 neighbour: labels(path="/files/\\udcff.txt") stored the value as given and
+    every later render() raised UnicodeEncodeError: one hostile request broke /metrics for
+    good."""
+    metrics = Metrics()
+    requests = metrics.counter("req_total", "Requests", labels=["path"])
+    requests.labels(path=LONE).inc()
+    requests.labels("/ok").inc()
+    text = _render_ok(metrics)
+    assert 'path="/ok"' in text
+
+
+def test_info_with_hostile_values_does_not_raise_or_poison() -> None:
+    """Issue 20 #6 (never raise into the caller): Info.info() called str() on each key and
+    value (raising for a broken __str__) and kept lone surrogates."""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    metrics = Metrics()
+    build = metrics.info("build", "Build")
+    build.info({"version": LONE, "commit": Unprintable()})  # type: ignore[dict-item]
+    _render_ok(metrics)
+
+
+def test_documentation_with_a_lone_surrogate_does_not_poison_the_registry() -> None:
+    """Issue 20 #10 neighbour: HELP text with a lone surrogate broke every render()."""
+    metrics = Metrics()
+    metrics.counter("jobs_total", "Jobs from " + LONE).inc()
+    _render_ok(metrics)
