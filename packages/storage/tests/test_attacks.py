@@ -333,3 +333,29 @@ def test_processes_recreating_one_key_never_share_a_version(tmp_path: Path, back
     versions = [v for out in outputs for v in json.loads(out)]
     assert len(versions) == 240
     assert len(set(versions)) == 240, "two writes got the same version"
+
+
+# --------------------------------------------------------------------------- issue 26
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"a": [1, {2: "x"}]}, "/a/1"),  # a non-str key deep inside
+        ({"a": (1, float("nan"))}, "/a/1"),  # NaN inside a tuple
+        ([{"b": [float("inf")]}], "/0/b/0"),
+        ({"s": "lone \ud800"}, "/s"),
+    ],
+)
+def test_the_inline_plain_json_walk_still_refuses_what_json_cannot_carry(
+    value: object, where: str
+) -> None:
+    """issue 26: the plain-JSON fast check walks containers without a call per scalar.
+    Anything it does not vouch for must still be refused with the path of the culprit,
+    as before (a dict key 2 would otherwise become "2", NaN would be written bare)."""
+    from pepperpy.storage import StorageValueError
+    from pepperpy.storage._codec import Codec
+
+    with pytest.raises(StorageValueError) as info:
+        Codec().encode(value, "k")
+    assert where in str(info.value) or where in str(getattr(info.value, "context", ""))

@@ -166,15 +166,30 @@ def _normalize(value: Any, key: str | None, path: str, depth: int) -> Any:
     return _normalize(_convert(value, key, path), key, path, depth + 1)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain_json(value: Any) -> bool:
-    """Fast check: only JSON builtins with str keys (floats/strings are checked by the encoder)."""
+    """Fast check: only JSON builtins with str keys (floats/strings are checked by the encoder).
+
+    Exact types only (a subclass goes the slow way). Scalars inside containers are
+    checked inline, without a call each: this walk runs for every value stored.
+    """
     kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+    if kind in _SCALARS:
         return True
     if kind is dict:
-        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            if type(v) not in _SCALARS and not _plain_json(v):
+                return False
+        return True
     if kind is list or kind is tuple:
-        return all(map(_plain_json, value))
+        for v in value:  # noqa: SIM110 - a loop, not all(genexpr): no generator frame per value
+            if type(v) not in _SCALARS and not _plain_json(v):
+                return False
+        return True
     return False
 
 
