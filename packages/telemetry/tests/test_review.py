@@ -150,3 +150,34 @@ def test_documentation_with_a_lone_surrogate_does_not_poison_the_registry() -> N
     metrics = Metrics()
     metrics.counter("jobs_total", "Jobs from " + LONE).inc()
     _render_ok(metrics)
+
+
+# -- tracing: one hostile span must not drop the others (issue 20 "never raise", data loss) ----
+
+from pathlib import Path  # noqa: E402
+
+from pepperpy.telemetry import JsonLinesExporter, Tracer  # noqa: E402
+
+
+def test_one_span_with_a_lone_surrogate_does_not_drop_the_batch(tmp_path: Path) -> None:
+    """Issue 20 neighbour (exporters never lose the app's data): a span whose attribute,
+    event or status held a lone surrogate made the JSON-lines writer fail the whole batch,
+    so every other request's span queued with it was lost."""
+    path = tmp_path / "spans.jsonl"
+    exporter = JsonLinesExporter(path)
+    tracer = Tracer("svc", exporters=[exporter])
+    with tracer.span("before", {"n": 1}):
+        pass
+    with tracer.span("hostile", {"path": "/f/\udcff"}) as span:
+        span.add_event("ev\ud800", {"y": "\ud800"})
+        span.set_status("error", "bad \ud800")
+    with tracer.span("after", {"n": 2}):
+        pass
+    assert exporter.flush()
+    exporter.shutdown()
+    lines = path.read_text(encoding="utf-8").splitlines()  # strict: valid UTF-8
+    names = [json.loads(line)["name"] for line in lines]
+    assert names == ["before", "hostile", "after"]
+    assert exporter.errors == 0
+    hostile = json.loads(lines[1])
+    assert hostile["attributes"]["path"] == "/f/\udcff"  # the JSON escape keeps the value

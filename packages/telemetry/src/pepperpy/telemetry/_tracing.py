@@ -382,10 +382,20 @@ class JsonLinesExporter(_QueuedExporter):
         return span.to_dict()
 
     def _write(self, batch: list[Any]) -> None:
+        lines = []
+        for item in batch:
+            try:
+                text = json.dumps(item, ensure_ascii=False, default=safe_str)
+            except Exception as exc:  # one span that cannot be written never costs the others
+                self.errors += 1
+                _log.warning("%s cannot write a span: %s", type(self).__name__, safe_str(exc))
+                continue
+            # A lone surrogate can only sit inside a JSON string, where its backslash
+            # escape (\udcff) is valid JSON: the file stays valid UTF-8 and keeps the value.
+            lines.append(text.encode("utf-8", "backslashreplace") + b"\n")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            for item in batch:
-                fh.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+        with self.path.open("ab") as fh:
+            fh.write(b"".join(lines))
 
 
 class _SpanScope:
