@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.task._base import (
     Claim,
     DurableQueueBase,
@@ -64,6 +64,10 @@ _COLUMNS = (
 )
 
 
+_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+"""DurableQueue(synchronous=...) values and their PRAGMA synchronous levels."""
+
+
 def _row_to_task(row: Any) -> DurableTask:
     values = list(row)
     values[8] = json.loads(values[8]) if values[8] is not None else None
@@ -96,11 +100,29 @@ class DurableQueue(DurableQueueBase):
         retry: Backoff between failed attempts (its ``attempts`` is ignored:
             ``max_attempts`` rules).
         clock: Time source (wall-clock ``time()`` is stored in the file).
+        synchronous: ``"full"`` (default): a task is on disk when ``enqueue()``
+            and every state change return, surviving a process crash and an OS
+            crash or power loss (SQLite fsyncs each commit). ``"normal"``: commits
+            survive a process crash, but an OS crash may lose the last ones (WAL
+            checkpoints alone are fsynced); faster.
     """
 
-    def __init__(self, path: str | os.PathLike[str], **options: Any) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str = "full",
+        **options: Any,
+    ) -> None:
+        if not isinstance(synchronous, str) or synchronous not in _SYNCHRONOUS:
+            raise InvalidArgumentError(
+                f"synchronous must be 'full' or 'normal', got {safe_repr(synchronous)}",
+                code="pepperpy.task.sqlite_synchronous",
+                hint="Use 'full' (commits survive an OS crash) or 'normal' (a process crash only).",
+            )
         super().__init__(**options)
         self.path = Path(path)
+        self.synchronous = synchronous
         self._db: aiosqlite.Connection | None = None
         self._db_lock: asyncio.Lock | None = None
 
@@ -130,7 +152,7 @@ class DurableQueue(DurableQueueBase):
         db = await aiosqlite.connect(str(self.path), isolation_level=None)
         self._db = db
         await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute(f"PRAGMA synchronous={_SYNCHRONOUS[self.synchronous]}")
         await db.execute("PRAGMA busy_timeout=10000")
         await db.executescript(_SCHEMA)
         cursor = await db.execute("PRAGMA table_info(pepperpy_tasks)")
