@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.dev import progress
 
 
@@ -46,12 +47,12 @@ def test_manual_updates_with_total():
 
 
 def test_async_source_refuses_sync_iteration():
-    """Iterating an async source synchronously is a clear TypeError."""
+    """Iterating an async source synchronously is a clear InvalidArgumentError."""
 
     async def gen():
         yield 1
 
-    with pytest.raises(TypeError, match="async for"):
+    with pytest.raises(InvalidArgumentError, match="async for"):
         list(progress(gen(), file=io.StringIO()))
 
 

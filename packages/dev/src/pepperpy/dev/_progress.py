@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
 from typing import Any, Generic, TextIO, TypeVar, cast, overload
 
+from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+
 __all__ = ["Progress", "progress"]
 
 T = TypeVar("T")
 _log = logging.getLogger("pepperpy.dev.progress")
+
+
+def _check_number(name: str, value: Any, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidArgumentError(
+            f"progress() {name} must be a finite number >= 0, got {safe_repr(value)}",
+            code="pepperpy.dev.progress",
+            hint=f"Pass {name} as a non-negative int or float"
+            + (", or leave it unset." if optional else "."),
+        )
 
 
 class Progress(Generic[T]):
@@ -37,7 +57,25 @@ class Progress(Generic[T]):
     ) -> None:
         self._iterable = iterable
         if total is None and hasattr(iterable, "__len__"):
-            total = len(cast("Sized", iterable))
+            try:
+                total = len(cast("Sized", iterable))
+            except Exception:  # a __len__ that raises: no total
+                total = None
+        _check_number("total", total, optional=True)
+        _check_number("refresh", refresh)
+        _check_number("log_every", log_every)
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 1000:
+            raise InvalidArgumentError(
+                f"progress() width must be an int from 1 to 1000, got {safe_repr(width)}",
+                code="pepperpy.dev.progress",
+                hint="Leave width unset for a 30-character bar.",
+            )
+        if not isinstance(desc, str):
+            raise InvalidArgumentError(
+                f"progress() desc must be a str, got {type(desc).__name__}",
+                code="pepperpy.dev.progress",
+                hint="Pass a short text such as desc='import'.",
+            )
         self.total = total
         self.desc = desc
         self._explicit_file = file is not None
@@ -100,6 +138,14 @@ class Progress(Generic[T]):
         return _log.hasHandlers() and _log.isEnabledFor(logging.INFO)
 
     def _draw(self, final: bool = False) -> None:
+        # A broken stream (closed, a pipe whose reader left, an encoding that cannot
+        # show the line) never breaks the loop the bar is watching.
+        try:
+            self._write_line(final)
+        except (OSError, ValueError):
+            pass
+
+    def _write_line(self, final: bool) -> None:
         if self.tty:
             line = self.line()
             # pad over what is left of a longer previous line (no stale characters)
@@ -122,7 +168,11 @@ class Progress(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         if self._iterable is None or not isinstance(self._iterable, Iterable):
-            raise TypeError("this Progress wraps an async iterable: use 'async for'")
+            raise InvalidArgumentError(
+                "this progress() wraps an async iterable (or nothing): use 'async for'",
+                code="pepperpy.dev.progress",
+                hint="Use 'async for x in progress(source)', or 'with progress(total=n)'.",
+            )
         try:
             for item in self._iterable:
                 yield item
@@ -137,10 +187,16 @@ class Progress(Generic[T]):
                 async for item in source:
                     yield item
                     self.update()
-            else:
+            elif isinstance(source, Iterable):
                 for item in source:
                     yield item
                     self.update()
+            else:
+                raise InvalidArgumentError(
+                    "this progress() wraps nothing to iterate: use 'with progress(total=n)'",
+                    code="pepperpy.dev.progress",
+                    hint="Pass an iterable or async iterable, or call update() yourself.",
+                )
         finally:
             self.close()
 
