@@ -888,12 +888,21 @@ class HttpClient(Lifecycle):
     async def _send(self, request: Request, options: _Options) -> Response:
         if self._session is None:
             self._ensure_running()
+        # the headers as the caller gave them: a hop starts from these, not from
+        # what Auth.apply added (any header: Authorization, an API key ...)
+        plain = request.headers.copy() if options.auth is not None else None
         response = await self._send_retrying(request, options, True)
         if not options.follow or response.status not in _REDIRECTS:
             return response
-        return await self._redirects(request, response, options)
+        return await self._redirects(request, response, options, plain)
 
-    async def _redirects(self, request: Request, response: Response, options: _Options) -> Response:
+    async def _redirects(
+        self,
+        request: Request,
+        response: Response,
+        options: _Options,
+        plain: CIMultiDict[str] | None,
+    ) -> Response:
         origin = request.url.origin()
         history: list[Response] = []
         while True:
@@ -915,11 +924,14 @@ class HttpClient(Lifecycle):
                     },
                 )
             history.append(response)
-            request = self._redirect(request, response.status, location)
+            request = self._redirect(request, response.status, location, plain)
             same_origin = request.url.origin() == origin
+            plain = request.headers.copy() if options.auth is not None else None
             response = await self._send_retrying(request, options, same_origin)
 
-    def _redirect(self, request: Request, status: int, location: str) -> Request:
+    def _redirect(
+        self, request: Request, status: int, location: str, plain: CIMultiDict[str] | None
+    ) -> Request:
         try:
             target = request.url.join(URL(location))
         except (ValueError, TypeError) as exc:
@@ -933,7 +945,7 @@ class HttpClient(Lifecycle):
                 context={"url": str(request.url), "location": location},
                 hint="Only http:// and https:// redirects are followed.",
             )
-        headers = request.headers.copy()
+        headers = (plain if plain is not None else request.headers).copy()
         method = request.method
         content = request.content
         if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
@@ -1038,12 +1050,7 @@ class HttpClient(Lifecycle):
             if auth is MISSING and retry is None and follow_redirects is None
             else self._options(auth, retry, follow_redirects)
         )
-        if self._session is None:
-            self._ensure_running()
-        response = await self._send_retrying(built, options, True)
-        if not options.follow or response.status not in _REDIRECTS:
-            return response
-        return await self._redirects(built, response, options)
+        return await self._send(built, options)
 
     def stream(
         self,

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from pepperpy.net._errors import BlockedAddressError
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -45,6 +47,16 @@ class Connector(aiohttp.TCPConnector):
         guard = self.ssrf_guard
         if guard is not None:
             url = req.url
+            if req.proxy is not None:
+                # a proxy resolves the target's name itself, out of the guard's sight
+                raise BlockedAddressError(
+                    f"refusing to send {url.host!r} through the proxy {req.proxy.host!r}: "
+                    "the SSRF guard cannot check the address a proxy connects to",
+                    code="pepperpy.net.ssrf_proxy",
+                    context={"host": url.host or "", "proxy": str(req.proxy.origin())},
+                    hint="Send guarded requests without proxy=, or use a client without "
+                    "ssrf_guard for proxied traffic.",
+                )
             guard.check_literal(url.host or "", url.port or 0)
         connection = await super().connect(req, traces, timeout)
         transport = connection.transport

@@ -1,0 +1,129 @@
+"""Hostile review of pepperpy-net after the issue 17 fixes: the variations next to each finding.
+
+Each test names the promise it attacks. Servers are real aiohttp servers on
+127.0.0.1, on a thread of their own, counting what reaches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from aiohttp import web
+
+from pepperpy.net import BlockedAddressError, HttpClient, Request, Timeout
+
+QUICK = Timeout(connect=2, read=5, total=10, pool=2, write=5)
+
+
+class Server:
+    def __init__(self) -> None:
+        self.port = 0
+        self.hits: Counter[str] = Counter()
+        self.headers: dict[str, dict[str, str]] = {}
+
+    def url(self, path: str = "", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+
+def _app(server: Server) -> web.Application:
+    routes = web.RouteTableDef()
+
+    @routes.route("*", "/redirect/{status}")
+    async def redirect(request: web.Request) -> web.Response:
+        return web.Response(
+            status=int(request.match_info["status"]), headers={"Location": request.query["to"]}
+        )
+
+    @routes.route("*", "/echo/{key}")
+    async def echo(request: web.Request) -> web.Response:
+        key = request.match_info["key"]
+        server.hits[key] += 1
+        server.headers[key] = dict(request.headers)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.add_routes(routes)
+    return app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    server = Server()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+
+    async def main() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        runner = web.AppRunner(_app(server))
+        await runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        server.port = sock.getsockname()[1]
+        ready.set()
+        await stop.wait()
+        await runner.cleanup()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield server
+    assert stop is not None
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(10)
+    loop.close()
+
+
+class ApiKeyAuth:
+    """A custom Auth (the Auth protocol's own example shape) using a non-Authorization header."""
+
+    async def apply(self, request: Request) -> None:
+        request.headers["X-Api-Key"] = "s3cr3t"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_custom_auth_credentials_do_not_follow_a_cross_host_redirect(
+    server: Server, status: int
+) -> None:
+    """Auth's promise: "credentials are not sent along a redirect to another host".
+
+    A custom Auth that sets a header other than Authorization (an API key) had
+    its header copied onto the cross-origin hop, for every redirect status.
+    requests/httpx rebuild auth per hop; urllib3 strips what it knows of.
+    """
+    key = f"cross-{status}"
+    other = server.url(f"/echo/{key}", host="localhost")
+    async with HttpClient(server.url(), timeout=QUICK, auth=ApiKeyAuth()) as client:
+        same = await client.get(f"/redirect/{status}", params={"to": f"/echo/same-{status}"})
+        await same.read()
+        assert server.headers[f"same-{status}"].get("X-Api-Key") == "s3cr3t"
+        response = await client.get(f"/redirect/{status}", params={"to": other})
+        await response.read()
+    assert server.hits[key] == 1
+    assert "X-Api-Key" not in server.headers[key]
+
+
+async def test_raw_session_through_a_proxy_is_guarded(server: Server) -> None:
+    """SSRFGuard's promise: every connection, "any use of client.session" included.
+
+    A request sent through the raw session with ``proxy=`` on loopback reached it:
+    the connector checked only the target URL's literal host, and a proxy resolves
+    the target's name itself, out of the guard's sight. A guarded connector now
+    refuses proxied requests (and never contacts the proxy).
+    """
+    async with HttpClient(ssrf_guard=True, timeout=QUICK) as client:
+        before = server.hits["proxied"]
+        with pytest.raises(BlockedAddressError):
+            await client.session.get("http://public.example/echo/proxied", proxy=server.url())
+        with pytest.raises(BlockedAddressError):
+            await client.session.get(
+                "http://93.184.215.14/echo/proxied", proxy="http://public.example:3128"
+            )
+    assert server.hits["proxied"] == before
