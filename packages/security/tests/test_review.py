@@ -103,3 +103,32 @@ def test_sealed_ring_with_non_finite_limits(field: str, value: float) -> None:
     sealed[field] = value
     with pytest.raises(PepperPyError):
         KeyRing.from_json(json.dumps(sealed), password="pw")
+
+
+# -- API keys: rotation must not resurrect a revoked or expired key --------------------------
+
+from pepperpy.core import ManualClock  # noqa: E402
+from pepperpy.security import APIKeys, AuthenticationError  # noqa: E402
+
+
+async def test_rotating_a_revoked_api_key_does_not_mint_a_working_one() -> None:
+    """Next to issue 17 #10 (revocation holds): ``rotate()`` of a revoked key issued a new,
+    valid key with the same grants, so a periodic "rotate every key" job brought revoked
+    credentials back."""
+    keys = APIKeys()
+    plaintext, record = await keys.create("svc", roles=["admin"])
+    assert await keys.revoke(record.key_id)
+    with pytest.raises(InvalidArgumentError):
+        await keys.rotate(record.key_id)
+    with pytest.raises(AuthenticationError):
+        await keys.verify(plaintext)
+
+
+async def test_rotating_an_expired_api_key_is_refused() -> None:
+    """Rotation keeps a key's remaining lifetime; an expired key has none left to hand on."""
+    clock = ManualClock()
+    keys = APIKeys(clock=clock)
+    _, record = await keys.create("svc", ttl=10)
+    clock.advance_sync(11)
+    with pytest.raises(InvalidArgumentError):
+        await keys.rotate(record.key_id)

@@ -223,14 +223,27 @@ class APIKeys:
         return True
 
     async def rotate(self, key_id: str, *, grace: float = 0.0) -> tuple[str, APIKey]:
-        """Issue a new key with the same grants; the old one expires after *grace* seconds."""
+        """Issue a new key with the same grants; the old one expires after *grace* seconds.
+
+        A revoked or expired key cannot be rotated (:class:`InvalidArgumentError`).
+        """
         grace = number(grace, "grace", allow_inf=True)
         record = await self.store.get(text(key_id, "key_id"))
         if record is None:
             raise InvalidArgumentError(
                 f"No API key with id {safe_repr(key_id)}", context={"key_id": safe_repr(key_id)}
             )
-        ttl = None if record.expires_at is None else max(0.0, record.expires_at - self.clock.time())
+        now = self.clock.time()
+        if record.revoked or (record.expires_at is not None and now >= record.expires_at):
+            # Rotation hands a key's grants on; a revoked or expired key has none to hand on.
+            state = "revoked" if record.revoked else "expired"
+            raise InvalidArgumentError(
+                f"API key {safe_repr(key_id)} is {state} and cannot be rotated",
+                code="pepperpy.security.apikeys.not_rotatable",
+                context={"key_id": safe_repr(key_id), "state": state},
+                hint="Create a new key with create() if the principal still needs access.",
+            )
+        ttl = None if record.expires_at is None else max(0.0, record.expires_at - now)
         new = await self.create(
             record.principal_id,
             name=record.name,
