@@ -1,53 +1,68 @@
-"""The seed's "Secure API" example, on the real API.
+"""The seed's "Secure API" example, as a real HTTP endpoint on pepperpy-web (aiohttp).
 
-    python examples/seed_secure_api.py
+    python examples/seed_secure_api.py            # serve on 127.0.0.1, call it, stop
+    python examples/seed_secure_api.py --serve    # stay up on 127.0.0.1:8081 for curl
 
-``secure_endpoint`` is the seed's text. Around it: a key ring in the
-environment (``Security()`` reads ``PEPPERPY_KEYRING``), a token, a request,
-a schema for ``Validation`` (the seed's ``Validation()`` with no schema accepts
-any mapping) and ``process_data``. A tampered token is refused, logged, and
-re-raised as the seed says.
+``secure_endpoint`` keeps the seed's steps: authenticate, validate, process,
+log, or log the error and re-raise. On pepperpy-web the steps the seed wrote by
+hand happen around it:
+
+* the bearer token is authenticated by the middleware (``Web(security=...)``)
+  before the handler runs; ``principal()`` hands the user over, and a missing,
+  malformed or forged token is a 401 problem-details response;
+* ``json_body(request, SCHEMA)`` reads and validates the body with
+  pepperpy-validation; every error at once is a 422 with JSON pointers;
+* the error the seed re-raises becomes RFC 9457 problem details, and every log
+  line carries the request id, route and principal.
+
+Differences from the seed: ``Security()`` reads its key ring from
+``PEPPERPY_KEYRING`` (set here to a fresh one when absent); the seed's
+``Validation()`` had no schema, this one gives the body's fields;
+``process_data`` is a stand-in for the application's work.
 """
 
 # ruff: noqa: I001
 # fmt: off
 
+from __future__ import annotations
+
+import argparse
 import asyncio
+import contextlib
 import os
-from types import SimpleNamespace
+import signal
+
+from aiohttp import web
 
 from pepperpy import (
     Security,
     Validation,
     Logging
 )
-from pepperpy.security import AuthenticationError, KeyRing
+from pepperpy.net import BearerAuth, HttpClient
+from pepperpy.security import KeyRing
+from pepperpy.web import Web
+from pepperpy.web.aiohttp import json_body, setup
+from pepperpy.web.security import principal
 
-os.environ.setdefault("PEPPERPY_KEYRING", KeyRing.generate().to_json(include_secrets=True))
-token = Security().issue_token("ann", roles=["editor"])
-request = SimpleNamespace(data={"title": "Q3 plan", "pages": 3})
+# Validation: the body the endpoint accepts (a pepperpy-validation schema).
+SCHEMA = {"title": str, "pages": int}
+Validation(SCHEMA)  # a bad schema fails here, at import, not on the first request
+
+logger = Logging.get_logger("example.secure_api")
 
 
 async def process_data(user, data):
     return {"ok": True, "by": user.id, "title": data["title"]}
 
 
-async def secure_endpoint():
-    # Security
-    security = Security()
-
-    # Validation
-    validator = Validation({"title": str, "pages": int})
-
-    # Logging
-    logger = Logging.get_logger()
-
+async def secure_endpoint(request: web.Request) -> web.Response:
     try:
-        # Authenticate
-        user = await security.authenticate(token)
+        # Authenticate (done by the middleware: no valid bearer token, no call)
+        user = principal()
 
         # Validate
-        data = await validator.validate(request.data)
+        data = await json_body(request, SCHEMA)
 
         # Process
         result = await process_data(user, data)
@@ -58,22 +73,67 @@ async def secure_endpoint():
             "operation": "process"
         })
 
-        return result
+        return web.json_response(result)
     except Exception as e:
-        # Log error
+        # Log error (pepperpy-web turns it into problem details)
         await logger.error("Operation failed", exc_info=e)
         raise
 
 
-async def main():
-    global token
-    print(await secure_endpoint())
-    head, _, tag = token.rpartition(".")  # tamper with the middle of the signature
-    token = f"{head}.{tag[:9]}{'A' if tag[9] != 'A' else 'B'}{tag[10:]}"
+def create_app(security: Security) -> web.Application:
+    """The endpoint as an aiohttp application: ``POST /process`` on pepperpy-web."""
+    app = web.Application()
+    app.router.add_post("/process", secure_endpoint)
+    setup(app, Web(security=security, max_body_size=64 * 1024))
+    return app
+
+
+def tamper(token: str) -> str:
+    """Change one character in the middle of the signature: it no longer matches."""
+    head, _, tag = token.rpartition(".")
+    i = len(tag) // 2
+    return f"{head}.{tag[:i]}{'A' if tag[i] != 'A' else 'B'}{tag[i + 1:]}"
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help="keep serving until Ctrl-C")
+    parser.add_argument("--port", type=int, help="port (default: any free one; 8081 with --serve)")
+    args = parser.parse_args(argv)
+    port = args.port if args.port is not None else (8081 if args.serve else 0)
+
+    os.environ.setdefault("PEPPERPY_KEYRING", KeyRing.generate().to_json(include_secrets=True))
+    security = Security()
+    token = security.issue_token("ann", roles=["editor"])
+
+    runner = web.AppRunner(create_app(security), access_log=None)
+    await runner.setup()
     try:
-        await secure_endpoint()
-    except AuthenticationError as error:
-        print("refused:", error.reason.value)
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        if args.serve:
+            print(
+                f"Serving on {url} (Ctrl-C to stop). Try:\n"
+                f"  curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json'"
+                f" -d '{{\"title\": \"Q3 plan\", \"pages\": 3}}' {url}/process",
+                flush=True,
+            )
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+            await stop.wait()
+            return
+        async with HttpClient(url, retry=None) as client:
+            body = {"title": "Q3 plan", "pages": 3}
+            ok = await client.post("/process", json=body, auth=BearerAuth(token))
+            print(await ok.json())
+            refused = await client.post("/process", json=body, auth=BearerAuth(tamper(token)))
+            problem = await refused.json()
+            print("refused:", problem["code"].rpartition(".")[2], f"({refused.status})")
+    finally:
+        await runner.cleanup()
+        await Logging.complete()
 
 
 if __name__ == "__main__":

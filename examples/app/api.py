@@ -1,36 +1,41 @@
-"""The HTTP API (aiohttp): bearer-token auth, authorization, decrypted reads.
+"""The HTTP API (aiohttp on pepperpy-web): bearer-token auth, authorization, decrypted reads.
 
 GET /customers/{id}   Authorization: Bearer <token>
                       support: the record with e-mail and phone decrypted
                       analyst: the record with masked personal fields only
                       anyone else: 403; bad or missing token: 401; unknown id: 404
 GET /stats            running totals (the StateManager slice)
-GET /health           health checks (pepperpy-telemetry)
-GET /metrics          Prometheus metrics (pepperpy-telemetry)
+GET /health           health checks (pepperpy-telemetry, served by pepperpy-web)
+GET /ready            readiness: 503 until the data set is loaded
+GET /metrics          Prometheus metrics (pepperpy-telemetry, served by pepperpy-web)
+
+pepperpy-web does what a hand-written middleware did here before: the request
+id (the caller's ``X-Request-ID`` or a new one, returned), the caller's
+``traceparent`` continued in a server span, the principal and route template in
+pepperpy.context, request count and latency by route template, and every error
+as an RFC 9457 problem-details response (401, 403, 404 ...).
 """
 
 from __future__ import annotations
 
 import base64
-import time
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from app.domain import PERSONAL_FIELDS
-from app.observability import AppMetrics
 from app.settings import Settings
-from pepperpy import context
 from pepperpy.cache import TieredCache, cached
 from pepperpy.core.exceptions import NotFoundError
 from pepperpy.core.types import Lifecycle
 from pepperpy.logging import Logging
-from pepperpy.security import AuthenticationError, Policy, Principal, Security
+from pepperpy.security import Policy, Security
 from pepperpy.state import StateManager
 from pepperpy.storage import Storage
 from pepperpy.telemetry import Health, Metrics, Tracer
+from pepperpy.web import Web
+from pepperpy.web.aiohttp import middleware
+from pepperpy.web.security import authorize
 
 log = Logging.get_logger("example.api")
 
@@ -78,77 +83,33 @@ class CustomerReader:
         return out
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+def make_web(*, security: Security, health: Health, metrics: Metrics, tracer: Tracer) -> Web:
+    """Everything the API gets from pepperpy-web, in one object.
+
+    The probes keep the paths this service always had (``/health``, ``/ready``).
+    """
+    return Web(
+        security=security,
+        metrics=metrics,
+        tracer=tracer,
+        health=health,
+        health_path="/health",
+        ready_path="/ready",
+        max_body_size=64 * 1024,  # the API reads no bodies; refuse big ones early
+    )
 
 
-def _problem(status: int, error: str, **details: Any) -> web.Response:
-    return web.json_response({"error": error, **details}, status=status)
-
-
-def create_app(
-    *,
-    security: Security,
-    reader: CustomerReader,
-    state: StateManager,
-    health: Health,
-    metrics: Metrics,
-    app_metrics: AppMetrics,
-    tracer: Tracer,
-) -> web.Application:
-    """Build the aiohttp application."""
-
-    @web.middleware
-    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # The caller's request id and trace (sent by pepperpy-net as X-Request-ID and
-        # traceparent) are restored, so logs and spans join the caller's trace.
-        incoming = context.extract_headers(request.headers)
-        request_id = incoming.get("request_id") or uuid.uuid4().hex[:12]
-        route = request.match_info.route.resource
-        name = route.canonical if route is not None else "unmatched"
-        started = time.perf_counter()
-        status = 500
-        async with (
-            context.scope(incoming, request_id=request_id),
-            tracer.span(f"{request.method} {name}", {"http.path": request.path}) as span,
-        ):
-            try:
-                response = await handler(request)
-                status = response.status
-                response.headers["X-Request-ID"] = request_id
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                span.set_attribute("http.status", status)
-                elapsed = time.perf_counter() - started
-                app_metrics.http_requests.labels(route=name, status=str(status)).inc()
-                app_metrics.http_seconds.labels(route=name).observe(elapsed)
-                log.debug("{} {} -> {}", request.method, request.path, status, ms=elapsed * 1e3)
-
-    async def authenticate(request: web.Request) -> Principal | web.Response:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return _problem(401, "unauthenticated", reason="missing_bearer_token")
-        try:
-            return await security.authenticate(token)
-        except AuthenticationError as exc:
-            await log.info("authentication refused ({})", exc.reason.value)
-            return _problem(401, "unauthenticated", reason=exc.reason.value)
+def create_app(*, service: Web, reader: CustomerReader, state: StateManager) -> web.Application:
+    """Build the aiohttp application on *service*."""
+    security = service.security
+    assert security is not None
 
     async def get_customer(request: web.Request) -> web.Response:
-        principal = await authenticate(request)
-        if isinstance(principal, web.Response):
-            return principal
-        decision = security.authorize(principal, READ)
-        if not decision.allowed:
-            return _problem(403, "forbidden", reason=decision.reason)
+        # No token: 401; a refused token was already a 401 before the handler ran;
+        # a principal without the permission: 403. All as problem details.
+        principal = authorize(READ)
         customer_id = request.match_info["id"]
-        try:
-            record = await reader.load(customer_id)
-        except NotFoundError:
-            return _problem(404, "not_found", id=customer_id)
+        record = await reader.load(customer_id)  # NotFoundError: a 404 problem
         if security.authorize(principal, READ_PERSONAL).allowed:
             body = reader.reveal(record)
             log.debug("revealed {} to {}", customer_id, principal.id, user=principal.id)
@@ -159,27 +120,11 @@ def create_app(
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(state.get("totals").to_dict())
 
-    async def health_endpoint(request: web.Request) -> web.Response:
-        report = await health.run()
-        return web.json_response(report.to_dict(), status=report.http_status)
-
-    async def ready_endpoint(request: web.Request) -> web.Response:
-        report = await health.readiness()
-        status = report.http_status if report.ready else 503
-        return web.json_response(report.to_dict(), status=status)
-
-    async def metrics_endpoint(request: web.Request) -> web.Response:
-        body, content_type = await metrics.arender(request.headers.get("Accept"))
-        response = web.Response(body=body)
-        response.headers["Content-Type"] = content_type
-        return response
-
-    app = web.Application(middlewares=[observe])
+    # middleware(), not setup(): the service's own Registry starts and stops the
+    # components, and main.py declares the service ready once the data is loaded.
+    app = web.Application(middlewares=[middleware(service)])
     app.router.add_get("/customers/{id}", get_customer)
     app.router.add_get("/stats", stats)
-    app.router.add_get("/health", health_endpoint)
-    app.router.add_get("/ready", ready_endpoint)
-    app.router.add_get("/metrics", metrics_endpoint)
     return app
 
 
@@ -194,21 +139,13 @@ class ApiServer(Lifecycle):
         state: StateManager,
         health: Health,
         metrics: Metrics,
-        app_metrics: AppMetrics,
         tracer: Tracer,
     ) -> None:
         super().__init__()
         self.host = settings.api.host
         self.port = settings.api.port
-        self.app = create_app(
-            security=security,
-            reader=reader,
-            state=state,
-            health=health,
-            metrics=metrics,
-            app_metrics=app_metrics,
-            tracer=tracer,
-        )
+        self.web = make_web(security=security, health=health, metrics=metrics, tracer=tracer)
+        self.app = create_app(service=self.web, reader=reader, state=state)
         self._runner: web.AppRunner | None = None
 
     @property

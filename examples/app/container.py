@@ -2,7 +2,7 @@
 
 ``async with registry:`` validates the graph (missing dependencies, cycles),
 creates the singletons in dependency order, starts the Lifecycle ones (storage,
-event bus, state, task manager, API server) and stops them in reverse. Classes
+event bus, state, task manager, API server on pepperpy-web) and stops them in reverse. Classes
 with ``__aenter__`` are entered by themselves; a plain factory function that
 returns a Lifecycle says so with ``enter=True``.
 """

@@ -1,4 +1,8 @@
-"""The service's metrics (pepperpy-telemetry) and health checks."""
+"""The service's own metrics (pepperpy-telemetry).
+
+The HTTP metrics (count, latency and in-flight requests by method, route template
+and status) come from pepperpy-web; see app/api.py.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,3 @@ class AppMetrics(MetricSet):
         buckets=LATENCY_BUCKETS,
     )
     events = counter("events_handled", "customers.stored events applied to the totals")
-    http_requests = counter("http_requests", "HTTP requests served", labels=("route", "status"))
-    http_seconds = histogram(
-        "http_request_seconds", "HTTP request latency", labels=("route",), buckets=LATENCY_BUCKETS
-    )

@@ -17,10 +17,22 @@ SNAPSHOT: tuple[tuple[str, dict[str, str]], ...] = (
     ("example_ingest_records_total", {"outcome": "rejected"}),
     ("example_events_handled_total", {}),
     ("example_ingest_record_seconds_count", {}),
-    ("example_http_requests_total", {"route": "/customers/{id}", "status": "200"}),
-    ("example_http_requests_total", {"route": "/customers/{id}", "status": "401"}),
-    ("example_http_requests_total", {"route": "/customers/{id}", "status": "403"}),
-    ("example_http_requests_total", {"route": "/customers/{id}", "status": "404"}),
+    (
+        "example_http_server_requests_total",
+        {"method": "GET", "route": "/customers/{id}", "status": "200"},
+    ),
+    (
+        "example_http_server_requests_total",
+        {"method": "GET", "route": "/customers/{id}", "status": "401"},
+    ),
+    (
+        "example_http_server_requests_total",
+        {"method": "GET", "route": "/customers/{id}", "status": "403"},
+    ),
+    (
+        "example_http_server_requests_total",
+        {"method": "GET", "route": "/customers/{id}", "status": "404"},
+    ),
     ("pepperpy_cache_hit_ratio", {"cache": "customers"}),
 )
 

@@ -91,7 +91,8 @@ async def _calls(
             if response.status == 200:
                 detail = f"email={body.get('email', body.get('email_masked'))}"
             else:
-                detail = f"{body['error']}: {body.get('reason', body.get('id', ''))}"
+                # An RFC 9457 problem (pepperpy-web): its title and stable code.
+                detail = f"{body['title']}: {body['code']}"
             result.outcomes.append(Outcome(label, path, response.status, expected, detail))
 
         await call("valid token (support role)", f"/customers/{first}", 200, support)

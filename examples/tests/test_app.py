@@ -106,14 +106,17 @@ def test_the_api_answers_each_credential_as_it_should(first_run) -> None:
     assert outcomes[0]["detail"] == "email=diego.garcia1@example.org"  # decrypted for support
     assert "*" in outcomes[2]["detail"]  # masked for an analyst
     assert outcomes[3]["detail"].endswith("bad_signature")
+    assert outcomes[4]["detail"].endswith("pepperpy.web.missing_credentials")
+    assert outcomes[6]["detail"].endswith("pepperpy.example.customer_not_found")
     assert api["health"] == "ok"
     assert api["requests"] == 300
     assert report["cache"]["hits"] > 0
     assert 0 < report["cache"]["hit_ratio"] < 1
     assert report["ok"] is True
     # The client's traceparent reached the server: every request it made has a span
-    # in the self-test's trace (7 calls, 300 reads, /health, /metrics).
-    assert report["tracing"]["server_spans_in_selftest_trace"] == 7 + 300 + 2
+    # in the self-test's trace (7 calls, 300 reads). /health and /metrics are
+    # pepperpy-web's built-in endpoints, answered before any span or metric.
+    assert report["tracing"]["server_spans_in_selftest_trace"] == 7 + 300
 
 
 def test_personal_fields_are_encrypted_at_rest_and_logs_are_json(first_run) -> None:

@@ -1,0 +1,152 @@
+"""The seed's "Secure API" (examples/seed_secure_api.py) as a real server on 127.0.0.1.
+
+The endpoint is served by aiohttp with pepperpy-web's middleware and driven by
+pepperpy-net's client: a valid token gets the result; a missing, malformed,
+tampered or foreign token gets a 401 problem; a bad body gets a 422 (or 400,
+415, 413) problem listing every error with its JSON pointer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from pepperpy.net import BearerAuth, HttpClient
+from pepperpy.security import KeyRing, Security
+
+SEED = Path(__file__).resolve().parent.parent / "seed_secure_api.py"
+PROBLEM = "application/problem+json"
+
+
+def load_seed() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("seed_secure_api", SEED)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+seed = load_seed()
+
+
+@pytest.fixture
+def security() -> Security:
+    return Security(keyring=KeyRing.generate())
+
+
+@pytest.fixture
+async def client(security: Security) -> AsyncIterator[HttpClient]:
+    runner = web.AppRunner(seed.create_app(security), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        async with HttpClient(f"http://127.0.0.1:{port}", retry=None) as http:
+            yield http
+    finally:
+        await runner.cleanup()
+
+
+async def problem_of(response: Any) -> dict[str, Any]:
+    assert response.headers["Content-Type"] == PROBLEM
+    body = json.loads(await response.text())
+    assert body["status"] == response.status
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+async def test_a_valid_token_and_body_get_the_result(client: HttpClient, security: Security):
+    token = security.issue_token("ann", roles=["editor"])
+    response = await client.post(
+        "/process",
+        json={"title": "Q3 plan", "pages": 3},
+        auth=BearerAuth(token),
+        headers={"X-Request-ID": "req-1"},
+    )
+    assert response.status == 200
+    assert json.loads(await response.text()) == {"ok": True, "by": "ann", "title": "Q3 plan"}
+    assert response.headers["X-Request-ID"] == "req-1"
+
+
+async def test_no_token_is_a_401_problem_asking_for_a_bearer_token(client: HttpClient):
+    response = await client.post("/process", json={"title": "Q3 plan", "pages": 3})
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    problem = await problem_of(response)
+    assert problem["code"] == "pepperpy.web.missing_credentials"
+
+
+async def test_a_tampered_token_is_a_401_problem(client: HttpClient, security: Security):
+    token = seed.tamper(security.issue_token("ann", roles=["editor"]))
+    response = await client.post(
+        "/process", json={"title": "Q3 plan", "pages": 3}, auth=BearerAuth(token)
+    )
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    problem = await problem_of(response)
+    assert problem["code"] == "pepperpy.security.authentication.bad_signature"
+    assert token not in await response.text()
+
+
+async def test_a_token_from_another_key_ring_is_a_401_problem(client: HttpClient):
+    forged = Security(keyring=KeyRing.generate()).issue_token("mallory", roles=["editor"])
+    response = await client.post(
+        "/process", json={"title": "x", "pages": 1}, auth=BearerAuth(forged)
+    )
+    assert response.status == 401
+    problem = await problem_of(response)
+    assert problem["code"].startswith("pepperpy.security.authentication.")
+
+
+async def test_a_malformed_authorization_header_is_a_401_problem(client: HttpClient):
+    response = await client.post(
+        "/process", json={"title": "x", "pages": 1}, headers={"Authorization": "Basic abc"}
+    )
+    assert response.status == 401
+    assert (await problem_of(response))["code"] == "pepperpy.web.bad_authorization"
+
+
+async def test_an_invalid_body_is_a_422_with_every_pointer(client: HttpClient, security: Security):
+    token = security.issue_token("ann", roles=["editor"])
+    response = await client.post("/process", json={"pages": "many"}, auth=BearerAuth(token))
+    assert response.status == 422
+    problem = await problem_of(response)
+    pointers = sorted(error["pointer"] for error in problem["errors"])
+    assert pointers == ["/pages", "/title"]  # every error at once
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b'{"title": ', "application/json", 400, "pepperpy.web.malformed_json"),
+        (
+            b"title=x",
+            "application/x-www-form-urlencoded",
+            415,
+            "pepperpy.web.unsupported_media_type",
+        ),
+        (
+            b'{"title": "' + b"x" * 70_000 + b'"}',
+            "application/json",
+            413,
+            "pepperpy.web.body_too_large",
+        ),
+    ],
+)
+async def test_bad_bodies_are_problems_with_a_clear_code(
+    client: HttpClient, security: Security, body: bytes, content_type: str, status: int, code: str
+):
+    token = security.issue_token("ann", roles=["editor"])
+    response = await client.post(
+        "/process", content=body, headers={"Content-Type": content_type}, auth=BearerAuth(token)
+    )
+    assert response.status == status
+    assert (await problem_of(response))["code"] == code
