@@ -215,17 +215,30 @@ def _s_float_coerce(value: Any, _: Any) -> float:
     raise _Mismatch("number", value)
 
 
+def _plain_text(value: Any) -> str:
+    """The text of a str, int or float (subclass), never its ``__str__``.
+
+    ``str(Mixed.A)`` is ``"Mixed.A"`` for ``class Mixed(str, Enum)`` (and
+    ``str(Level.LOW)`` is ``"Level.LOW"`` for an IntEnum on Python 3.10).
+    """
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return float.__repr__(value)
+    return str(value)
+
+
 def _s_str(value: Any, _: Any) -> str:
     if isinstance(value, str):
-        return str(value)
+        return value if type(value) is str else str.__str__(value)
     raise _Mismatch("string", value)
 
 
 def _s_str_coerce(value: Any, _: Any) -> str:
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (int, float, Decimal, uuid.UUID)) and not isinstance(value, bool):
-        return str(value)
+    if isinstance(value, (str, int, float, Decimal, uuid.UUID)) and not isinstance(value, bool):
+        return _plain_text(value)
     raise _Mismatch("string", value)
 
 

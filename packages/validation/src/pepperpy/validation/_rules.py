@@ -195,7 +195,9 @@ def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False
     allowed = frozenset(s.lower() for s in schemes)
 
     def is_url(value: str) -> bool:
-        if any(ch.isspace() for ch in value):
+        # urlsplit drops leading C0 controls and spaces (WHATWG) before parsing:
+        # refuse them all, so what was validated is what is stored
+        if any(ch.isspace() or ch < " " or ch == "\x7f" for ch in value):
             return False
         from urllib.parse import urlsplit
 
@@ -214,16 +216,31 @@ def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False
     return Rule(is_url, code="url", params={"schemes": sorted(allowed)}, applies_to=str)
 
 
+# An IPv6 scope (zone) id: an interface name or number. ipaddress takes any text
+# after "%" (a newline, markup); RFC 6874 allows unreserved characters only.
+_SCOPE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _ip_address(value: str) -> Any:
+    """The address *value* spells (``None`` if it is none), with a sane scope id."""
+    import ipaddress
+
+    _, percent, scope = value.partition("%")
+    if percent and _SCOPE.fullmatch(scope) is None:
+        return None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
 def _is_host(host: str) -> bool:
     if _HOSTNAME.fullmatch(host):
         return True
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    if host.startswith("[") and host.endswith("]"):  # one bracketed IPv6 literal
+        host = host[1:-1]
+        return ":" in host and _ip_address(host) is not None
+    return _ip_address(host) is not None
 
 
 def hostname() -> Rule:
@@ -249,11 +266,8 @@ def ip(version: int | None = None) -> Rule:
         )
 
     def is_ip(value: str) -> bool:
-        import ipaddress
-
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
+        address = _ip_address(value)
+        if address is None:
             return False
         return version is None or address.version == version
 

@@ -216,16 +216,20 @@ def cross_field(
 
 
 def _strict_str(value: Any) -> Any:
-    if isinstance(value, str):
+    if type(value) is str:
         return value
+    if isinstance(value, str):  # a (str, Enum) member: its text, not str(member)
+        return str.__str__(value)
     raise _Bad("string")
 
 
 def _coerce_str(value: Any) -> Any:
     if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        return _strict_str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__repr__(value)  # str(IntEnum member) is "Level.LOW" on 3.10
+    if isinstance(value, float):
+        return float.__repr__(value)
     raise _Bad("string")
 
 
