@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from pepperpy.serialization import Converter, structure
+from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
+from pepperpy.serialization import (
+    Converter,
+    DecodeError,
+    dump_file,
+    load_file,
+    loads,
+    structure,
+)
 
 
 class Mixed(str, enum.Enum):
@@ -41,3 +49,30 @@ def test_coercing_str_target_never_uses_an_enum_str(value: Any, text: str) -> No
     result = Converter(coerce=True).structure(value, str)
     assert type(result) is str
     assert result == text
+
+
+@pytest.mark.parametrize("path", ["/tmp/a\x00b.json", 5, None, b"/tmp/x.json"])
+@pytest.mark.parametrize("action", ["load", "dump"])
+def test_file_paths_that_are_not_paths_are_invalid_argument(path: Any, action: str) -> None:
+    """issue 19 #2's class (only PepperPyError escapes): a NUL byte in a path was a raw
+    ValueError from the OS layer, a non-path a raw TypeError from pathlib."""
+    with pytest.raises(InvalidArgumentError):
+        if action == "load":
+            load_file(path, Any)
+        else:
+            dump_file({"a": 1}, path)
+
+
+@pytest.mark.parametrize("data", [None, 5, [1], {"a": 1}])
+@pytest.mark.parametrize("fmt", ["json", "toml", "yaml", "msgpack"])
+def test_loads_of_a_non_document_is_a_decode_or_argument_error(data: Any, fmt: str) -> None:
+    """issue 19 #2's class: ``loads(None, format="toml")`` was a raw AttributeError."""
+    with pytest.raises(PepperPyError):
+        loads(data, Any, format=fmt)
+
+
+def test_toml_str_with_a_lone_surrogate_is_a_decode_error() -> None:
+    """TOML is UTF-8 (as JSON is, whose reader refuses the same str): a lone surrogate
+    in a str document was read as if valid, to fail later in any encoder."""
+    with pytest.raises(DecodeError):
+        loads('a = "\ud800"', dict[str, str], format="toml")

@@ -1115,7 +1115,7 @@ class Converter:
         import os
         import tempfile
 
-        target = Path(path)
+        target = _as_path(path)
         fmt = get_format(format) if format else format_for_path(str(target))
         payload = fmt.encode(self.unstructure(obj))
         try:
@@ -1142,7 +1142,7 @@ class Converter:
         """
         from pepperpy.core.exceptions import PepperPyError
 
-        target = Path(path)
+        target = _as_path(path)
         fmt = get_format(format) if format else format_for_path(str(target))
         try:
             data = target.read_bytes()
@@ -1332,6 +1332,29 @@ def _too_deep_to_encode() -> Exception:
         context={"max_depth": MAX_DEPTH},
         hint=f"Flatten the data; decoders refuse more than {MAX_DEPTH} levels anyway.",
     )
+
+
+def _as_path(path: Any) -> Path:
+    """*path* as a :class:`Path`; a non-path or a NUL byte is an InvalidArgumentError."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    try:
+        target = Path(path)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"a file path must be a str or os.PathLike, not {type(path).__name__}",
+            code="pepperpy.serialization.invalid_path",
+            context={"type": type(path).__name__},
+            hint="Pass a str or pathlib.Path.",
+        ) from None
+    if "\x00" in str(target):
+        raise InvalidArgumentError(
+            "a file path cannot hold a NUL byte",
+            code="pepperpy.serialization.invalid_path",
+            context={"path": repr(str(target))},
+            hint="Remove the NUL character from the path.",
+        )
+    return target
 
 
 def _file_error(path: Path, exc: OSError, action: str) -> Exception:

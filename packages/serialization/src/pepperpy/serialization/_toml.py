@@ -186,8 +186,16 @@ def toml_loads(data: bytes | str, *, source: str | None = None) -> dict[str, Any
             text = bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _decode_error(f"TOML must be UTF-8: {exc}", source, None, None) from None
-    else:
+    elif isinstance(data, str):
+        try:  # TOML is UTF-8: a lone surrogate in a str is no TOML document (json agrees)
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _decode_error(f"TOML must be UTF-8: {exc}", source, None, None) from None
         text = data
+    else:
+        raise _decode_error(
+            f"TOML input must be str or bytes, not {type(data).__name__}", source, None, None
+        )
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark (Notepad); toml-test: valid
         text = text[1:]
     try:
