@@ -98,3 +98,46 @@ async def test_cancelling_the_manager_stop_still_cancels() -> None:
     stopping.cancel()
     with pytest.raises(asyncio.CancelledError):
         await stopping
+
+
+# -- loading: a plugin's import must not end the host (issue 22: isolation holds) -------------
+
+from pathlib import Path  # noqa: E402
+
+from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError  # noqa: E402
+
+
+def _write(directory: Path, name: str, body: str) -> Path:
+    path = directory / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("policy", ["warn", "skip"])
+def test_a_plugin_file_calling_sys_exit_at_import_is_isolated(tmp_path: Path, policy: str) -> None:
+    """Plugin isolation: a plugin file that runs ``argparse``/``sys.exit()`` at import raised
+    SystemExit out of load_path()/load_directory(): the host exited, and the plugins after
+    it in the directory were never loaded."""
+    _write(tmp_path, "a_exits.py", "import sys\nsys.exit(2)\n")
+    _write(tmp_path, "b_fine.py", "plugin_name = 'fine'\n")
+    manager = PluginManager(policy=policy)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded = manager.load_directory(tmp_path)
+    assert loaded == ["b_fine"] or loaded == ["fine"]
+    assert [f.phase for f in manager.failures] == ["load"]
+
+
+def test_a_plugin_file_calling_sys_exit_is_a_plugin_error_under_raise(tmp_path: Path) -> None:
+    """With policy="raise" the exit is a PluginError, not a SystemExit."""
+    path = _write(tmp_path, "exits.py", "raise SystemExit(3)\n")
+    manager = PluginManager(policy="raise")
+    with pytest.raises(PepperPyError):
+        manager.load_path(path)
+
+
+def test_load_path_refuses_a_target_that_is_not_a_path() -> None:
+    """Only PepperPyError subclasses escape: load_path(5) raised a raw TypeError."""
+    manager = PluginManager(policy="raise")
+    with pytest.raises(InvalidArgumentError):
+        manager.load_path(5)  # type: ignore[arg-type]

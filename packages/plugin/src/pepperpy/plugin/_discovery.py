@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.plugin._errors import PluginLoadError
 
@@ -71,10 +72,10 @@ class PluginInfo:
             for part in filter(None, attr.strip().split(".")):
                 obj = getattr(obj, part)
             return obj
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the host
             raise PluginLoadError(
                 f"plugin {self.name!r} from distribution {self.distribution or '?'!r} "
-                f"failed to load: {type(exc).__name__}: {exc}",
+                f"failed to load: {type(exc).__name__}: {safe_str(exc, 500)}",
                 context={
                     "plugin": self.name,
                     "distribution": self.distribution,
@@ -171,9 +172,10 @@ def import_path(target: str | Path) -> ModuleType:
         assert isinstance(target, str)
         try:
             return importlib.import_module(target)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the host
             raise PluginLoadError(
-                f"plugin module {target!r} failed to import: {type(exc).__name__}: {exc}",
+                f"plugin module {target!r} failed to import: "
+                f"{type(exc).__name__}: {safe_str(exc, 500)}",
                 context={"plugin": target, "module": target},
                 hint="Check the module name and that it is importable from sys.path.",
             ) from exc
@@ -207,10 +209,11 @@ def import_path(target: str | Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the host
         sys.modules.pop(name, None)
         raise PluginLoadError(
-            f"plugin file {str(path)!r} failed to import: {type(exc).__name__}: {exc}",
+            f"plugin file {str(path)!r} failed to import: "
+            f"{type(exc).__name__}: {safe_str(exc, 500)}",
             context={"plugin": path.stem, "path": str(path)},
             hint="Fix the error in that file; nothing from it was registered.",
         ) from exc

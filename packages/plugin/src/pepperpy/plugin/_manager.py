@@ -1232,6 +1232,12 @@ class PluginManager(Lifecycle):
         Failures follow the policy; returns the registered name, or ``None``
         when the plugin was skipped.
         """
+        if not isinstance(target, (str, os.PathLike)):
+            raise InvalidArgumentError(
+                f"load_path() takes a file, directory or module name, not {type(target).__name__}",
+                code="pepperpy.plugin.invalid_target",
+                hint="Pass a str or pathlib.Path.",
+            )
         label = name or _label(target)
         if label in self._blocked:
             return None
