@@ -937,7 +937,7 @@ FIRST_RELEASE: dict[str, str] = {"core": "1.0.0", META: "2.0.0"}
 """The first public versions (every other area: 1.0.0), above every release on the index."""
 FIRST_RELEASE_DEFAULT = "1.0.0"
 PRE_RELEASE = "0.1.1"
-"""The unpublished version whose changelog heading ``first-release`` renames."""
+"""The unpublished version most packages are at before ``first-release``."""
 INDEX_RELEASES: dict[str, tuple[str, ...]] = {
     "pepperpy": ("1.8.0",),
     "pepperpy-core": ("0.1.6", "0.1.7", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.5.7"),
@@ -1200,21 +1200,23 @@ def first_release() -> None:
     packages = load_packages()
     versions = {area: first_version(area) for area in packages}
     for area, pkg in packages.items():
-        new = versions[area]
-        if Version(pkg.version) > Version(new):
-            raise SystemExit(f"{pkg.name} is already at {pkg.version}, above {new}")
-        if pkg.version != new:
-            print(f"{pkg.name}: {pkg.version} -> {new}")
+        new, old = versions[area], pkg.version
+        if Version(old) > Version(new):
+            raise SystemExit(f"{pkg.name} is already at {old}, above {new}")
+        if old != new:
+            print(f"{pkg.name}: {old} -> {new}")
             _set_version(pkg, new)
         changelog = pkg.path / "CHANGELOG.md"
         log = changelog.read_text(encoding="utf-8")
-        heading = re.compile(rf"^## \[{re.escape(PRE_RELEASE)}\]", re.MULTILINE)
+        # the unpublished version's section (0.1.1 for most packages) becomes the release's
+        heading = re.compile(rf"^## \[{re.escape(old)}\]", re.MULTILINE)
         if heading.search(log):
             changelog.write_text(heading.sub(f"## [{new}]", log, count=1), encoding="utf-8")
     for pkg in load_packages().values():
         set_sibling_ranges(pkg, versions)
     sync_meta(write=True)
     sync_metadata(write=True)
+    sync_hatch(write=True)
     problems = check(PACKAGES.parent)
     for problem in problems:
         print(f"error: {problem}")
@@ -1278,8 +1280,9 @@ def release(area: str, part: str, *, today: str | None = None) -> str:
     date = today or _dt.date.today().isoformat()
     log = log[: match.start()] + f"## [{new}] - {date}\n" + log[match.end() :]
     changelog.write_text(log, encoding="utf-8")
+    old = pkg.version
     _set_version(pkg, new)
-    print(f"{pkg.name}: {pkg.version} -> {new}")
+    print(f"{pkg.name}: {old} -> {new}")
     if Version(new).major != major:
         for other in load_packages().values():
             if other.area == area:
