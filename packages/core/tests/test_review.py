@@ -151,3 +151,70 @@ def test_quoted_secret_values_with_escaped_quotes_are_masked_whole() -> None:
     assert "ter2" not in redact_text('{"password": "hun\\"ter2"}')
     assert "r2" not in redact_text(repr({"password": "hun'te\"r2"}))
     assert "ter2" not in redact_text('password="hunter2')  # never closed
+
+
+# -- Lifecycle: a start failure is rendered safely (issue 20 #1/#6 for error messages) ---------
+
+from pepperpy.core import Lifecycle  # noqa: E402
+from pepperpy.core.exceptions import StartupError  # noqa: E402
+
+
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+class _Failing(Lifecycle):
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def _on_start(self) -> None:
+        raise self.error
+
+
+async def test_a_start_failure_whose_str_raises_is_still_a_startup_error() -> None:
+    """Issue 19 #15 / issue 20 #6 neighbour: start() built its StartupError message with
+    ``f"... {exc}"``; an error whose __str__ raises escaped as that raw RuntimeError."""
+    with pytest.raises(StartupError) as info:
+        await _Failing(_Unprintable()).start()
+    assert isinstance(info.value.__cause__, _Unprintable)
+
+
+async def test_a_start_failure_message_is_redacted() -> None:
+    """Issue 20 #1: error texts go through the one redactor; a connection error naming its
+    DSN put the password into the StartupError message (and every log line of it)."""
+    with pytest.raises(StartupError) as info:
+        await _Failing(ConnectionError("cannot reach postgresql://app:hunter2@db/app")).start()
+    assert "hunter2" not in str(info.value)
+
+
+# -- import_string / Backends: a module that fails at import (issue 22 #6's one mechanism) ----
+
+import sys as _sys  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+from pepperpy.core.exceptions import PepperPyError  # noqa: E402
+from pepperpy.core.utils import import_string  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("module", "body"),
+    [
+        ("rv_exits_at_import", "import sys\nsys.exit(2)\n"),
+        ("rv_raises_at_import", "raise LookupError('password=hunter2')\n"),
+    ],
+)
+def test_import_string_of_a_module_failing_at_import_is_a_pepperpy_error(
+    tmp_path: _Path, monkeypatch: pytest.MonkeyPatch, module: str, body: str
+) -> None:
+    """Only PepperPyError subclasses escape: import_string caught only ImportError, so a
+    module raising anything else at import (or calling sys.exit()) escaped raw, and a
+    SystemExit ended the process."""
+    (tmp_path / f"{module}.py").write_text(body, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(PepperPyError) as info:
+            import_string(f"{module}:thing")
+    finally:
+        _sys.modules.pop(module, None)
+    assert "hunter2" not in str(info.value)

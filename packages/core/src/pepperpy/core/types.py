@@ -14,6 +14,7 @@ import time as _time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeVar, Union, runtime_checkable
 
+from pepperpy.core._redact import safe_str
 from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, StartupError
 
 if TYPE_CHECKING:
@@ -336,8 +337,10 @@ class Lifecycle:
                     self._lc_state = LifecycleState.STOPPED
                 if not isinstance(exc, Exception):
                     raise  # cancellation and interrupts pass through untouched
+                # Rendered by the one redactor: never raises, and a DSN's password in
+                # the cause does not reach every log line of this error.
                 raise StartupError(
-                    f"{type(self).__name__} failed to start: {exc}",
+                    f"{type(self).__name__} failed to start: {safe_str(exc, 500)}",
                     context={"component": type(self).__name__, "cause": type(exc).__name__},
                     hint="Fix the cause above; the component was left stopped and can be "
                     "started again.",

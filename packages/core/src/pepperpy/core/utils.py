@@ -30,6 +30,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, cast, overload
 
+from pepperpy.core._redact import safe_str
 from pepperpy.core.exceptions import (
     ConfigurationError,
     InvalidArgumentError,
@@ -893,9 +894,16 @@ def import_string(path: str) -> Any:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise InvalidArgumentError(
-            f"cannot import {path!r}: module {module_name!r} was not found ({exc})",
+            f"cannot import {path!r}: module {module_name!r} was not found ({safe_str(exc, 500)})",
             context={"path": path, "module": module_name},
             hint="Check the spelling and that the package is installed.",
+        ) from exc
+    except (Exception, SystemExit) as exc:  # the module's own code failed (or exited)
+        raise InvalidArgumentError(
+            f"cannot import {path!r}: importing {module_name!r} raised "
+            f"{type(exc).__name__}: {safe_str(exc, 500)}",
+            context={"path": path, "module": module_name, "error": type(exc).__name__},
+            hint="Fix the error raised while that module was imported.",
         ) from exc
     for part in attr_path.split("."):
         try:
@@ -969,9 +977,9 @@ class Backends:
             )
         try:
             return ep.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() at import must not end the host
             raise PluginError(
-                f"{self.kind} {name!r} failed to load: {exc}",
+                f"{self.kind} {name!r} failed to load: {type(exc).__name__}: {safe_str(exc, 500)}",
                 code=f"pepperpy.{self.area}.backend_load",
                 context={"backend": name, "entry_point": ep.value},
                 hint="Check that the package providing it is installed correctly.",
