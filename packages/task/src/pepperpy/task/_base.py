@@ -82,6 +82,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 import attrs
 
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import (
     ConflictError,
     InvalidArgumentError,
@@ -982,7 +983,9 @@ class DurableQueueBase(Lifecycle):
                     await asyncio.shield(self._give_back(claim))
                 raise
             except Exception as exc:
-                text = f"{type(exc).__name__}: {exc}"
+                # Stored and shown by `pepperpy-task failed`: it leaves the process, so it
+                # goes through the redactor (which never raises on a hostile __str__).
+                text = f"{type(exc).__name__}: {safe_str(exc, 2000)}"
                 final = claim.attempt >= claim.max_attempts or not self.retry.should_retry(exc)
                 await self._store_failure(claim, text, final=final)
                 thread = self._lingering.pop(task_id, None)
