@@ -157,7 +157,8 @@ def nox_sharded(args: list[str], shards: int) -> int:
         [str(_bin("python")), str(ROOT / "tools" / "ws.py"), "build"], cwd=ROOT, env=env, check=True
     )
     # Heavy sessions first, spread round-robin, so shards finish together.
-    order = sorted(names, key=lambda n: (not n.startswith("tests-"), n))
+    heavy = ("index-proof", "tests-", "sdist-")
+    order = sorted(names, key=lambda n: (not n.startswith(heavy), n))
     groups = [order[i::shards] for i in range(shards)]
     logs = [ROOT / ".nox" / f"shard-{i}.log" for i in range(shards)]
     reports = [ROOT / ".nox" / f"shard-{i}.json" for i in range(shards)]
