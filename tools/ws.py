@@ -946,7 +946,9 @@ INDEX_RELEASES: dict[str, tuple[str, ...]] = {
 first, last and a sample in between (0.1.7 is what ``>=0.1,<0.2`` picked). No range of ours
 may admit one, and each of our versions must be above all of them."""
 INDEX_REQUIRES_PYTHON = {"pepperpy": ">=3.10,<4.0", "pepperpy-core": ">=3.12"}
-"""Their Requires-Python (the proof's stand-ins copy it)."""
+"""Their Requires-Python, which the proof's stand-ins copy: pepperpy-core's releases all
+declare >=3.12; for pepperpy, the value its 1.2.2 declares (1.8.0's could not be read
+from here), which admits every Python we support, the harder case for the proof."""
 SDIST_SUPPORT = ROOT / "tools" / "sdist"
 """What an sdist needs to run its tests alone: the root conftest's fixtures and pytest options."""
 SDIST_FORCE_INCLUDE = {
