@@ -73,6 +73,10 @@ def _on_virtual_time(fn: Callable[..., Any], autojump: bool) -> Callable[..., An
         clock = kwargs.get("virtual_clock")
         if not isinstance(clock, VirtualClock):
             clock = VirtualClock(autojump=autojump)
+        else:  # the fixture's clock follows the marker's autojump=
+            clock.autojump = autojump
+            if clock._loop is not None:
+                clock._loop.autojump = autojump
         return clock.run(fn(*args, **kwargs))
 
     return run
@@ -89,7 +93,8 @@ def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: objec
     """
     if not inspect.iscoroutinefunction(obj):
         return
-    mark = _marker(obj)
+    # The mark on the function, else on its class or module (``pytestmark = ...``).
+    mark = _marker(obj) or next(iter(collector.iter_markers(name=VIRTUAL_TIME)), None)
     holder = getattr(collector, "obj", None)
     if mark is None or holder is None or getattr(holder, name, None) is not obj:
         return
