@@ -132,3 +132,47 @@ async def test_rotating_an_expired_api_key_is_refused() -> None:
     clock.advance_sync(11)
     with pytest.raises(InvalidArgumentError):
         await keys.rotate(record.key_id)
+
+
+# -- revocation: the list's own method as the hook (issue 17 #10 neighbour) ------------------
+
+from pepperpy.security import RevocationList, Security  # noqa: E402
+
+
+def test_revocation_list_is_revoked_as_the_hook_does_not_fail_open() -> None:
+    """Issue 17 #10 neighbour: ``revocation=revoked.is_revoked`` (the list's method, where
+    the list itself is the documented hook) received Claims, returned False for anything
+    that is not a str, and so silently accepted every revoked token."""
+    clock = ManualClock(start=1_000_000.0)
+    revoked = RevocationList(clock=clock)
+    security = Security(
+        keyring=KeyRing.generate(clock=clock),
+        revocation=revoked.is_revoked,
+        leeway=120,
+        clock=clock,
+    )
+    token = security.issue_token("alice", ttl=60)
+    claims = security.tokens.verify(token)
+    revoked.revoke(claims)
+    with pytest.raises(AuthenticationError):
+        security.tokens.verify(token)
+    clock.advance_sync(60 + 90)  # past exp + the list's 30 s, inside the verifier's 120 s
+    with pytest.raises(AuthenticationError):
+        security.tokens.verify(token)
+
+
+def test_is_revoked_refuses_what_is_neither_a_token_id_nor_claims() -> None:
+    """A revocation check never answers "not revoked" for input it cannot read."""
+    revoked = RevocationList()
+    with pytest.raises(InvalidArgumentError):
+        revoked.is_revoked(42)  # type: ignore[arg-type]
+
+
+def test_a_too_long_password_is_not_told_to_be_longer() -> None:
+    """Bad input gets a hint saying what to do: a password over max_length was told to
+    "Choose a longer password"."""
+    from pepperpy.security import PasswordPolicy, WeakPasswordError
+
+    with pytest.raises(WeakPasswordError) as info:
+        PasswordPolicy().validate("aB3$" * 300)
+    assert "longer" not in (info.value.hint or "")

@@ -169,5 +169,6 @@ class WeakPasswordError(ValidationError):
             "Password rejected: " + "; ".join(d.message for d in details),
             errors=details,
             context=context,
-            hint="Choose a longer password that is not on a breached-password list.",
+            hint="Choose a password that meets every rule named above (the errors list "
+            "says which failed).",
         )

@@ -266,9 +266,23 @@ class RevocationList:
         text(jti, "jti")
         self._revoked[jti] = math.inf if until is None else number(until, "until", allow_inf=True)
 
-    def is_revoked(self, jti: str) -> bool:
-        """Whether *jti* is currently revoked."""
-        until = self._revoked.get(jti) if isinstance(jti, str) else None
+    def is_revoked(self, jti: str | Claims) -> bool:
+        """Whether the token id *jti* (or the token of *claims*) is currently revoked.
+
+        Raises :class:`InvalidArgumentError` for anything else: a revocation check
+        never answers "not revoked" for input it cannot read.
+        """
+        if isinstance(jti, Claims):
+            jti = jti.jti
+        if not isinstance(jti, str):
+            raise InvalidArgumentError(
+                f"is_revoked() takes a token id (str) or Claims, not {type_name(jti)}",
+                code="pepperpy.security.tokens.revocation_input",
+                context={"jti": type_name(jti)},
+                hint="Pass claims.jti, the Claims, or give the RevocationList itself as the "
+                "revocation hook.",
+            )
+        until = self._revoked.get(jti)
         return until is not None and self._clock.time() <= until + self._leeway
 
     def purge(self) -> int:
@@ -330,8 +344,11 @@ class TokenManager:
         self.max_length = max_length
         self.revocation = revocation
         self.clock = clock
-        if isinstance(revocation, RevocationList):
-            revocation._cover(self.leeway)
+        # The list (or one of its bound methods, e.g. revoked.is_revoked) keeps entries
+        # as long as this verifier accepts their tokens.
+        owner = getattr(revocation, "__self__", revocation)
+        if isinstance(owner, RevocationList):
+            owner._cover(self.leeway)
 
     def __repr__(self) -> str:
         return (
