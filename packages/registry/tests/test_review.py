@@ -109,3 +109,32 @@ async def test_a_health_check_raising_cancelled_error_is_a_failed_check() -> Non
     report = await registry.check_health()
     assert report.ok is False
     assert report["First"].error is not None
+
+
+async def test_a_service_that_hangs_while_being_created_times_out_its_check() -> None:
+    """check_health(timeout=) bounded only the check itself: a service whose factory hangs
+    (a database that never answers the connect) hung the whole report, and every /health
+    request with it."""
+    gate = asyncio.Event()
+
+    async def connect() -> First:
+        await gate.wait()
+        return First()
+
+    registry = Registry()
+    registry.register(First, connect, health_check=lambda service: True)
+    report = await asyncio.wait_for(registry.check_health(timeout=0.05), 60)  # hang guard
+    assert report.ok is False
+    assert "TimeoutError" in (report["First"].error or "")
+    gate.set()
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), -1.0, "soon", True])
+async def test_check_health_refuses_a_bad_timeout(timeout: object) -> None:
+    """Bad input gets an InvalidArgumentError, not a per-check TypeError or a NaN wait."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    registry = Registry()
+    registry.register(First, First, health_check=lambda service: True)
+    with pytest.raises(InvalidArgumentError):
+        await registry.check_health(timeout=timeout)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from contextvars import ContextVar
@@ -1093,17 +1094,26 @@ class Registry(Lifecycle):
 
         Each check receives the service instance (resolved as usual; scoped
         services need an active scope) and may return anything: ``False``
-        means unhealthy, an exception or a timeout too.
+        means unhealthy, an exception or a timeout too. *timeout* (seconds, finite
+        and > 0) bounds creating the service and running its check together.
         """
 
         async def run(key: Key, reg: _Registration) -> HealthResult:
-            assert reg.health_check is not None
+            check = reg.health_check
+            assert check is not None
             started = self._clock.monotonic()
-            try:
+
+            async def probe() -> Any:
                 instance = await self._aresolve(key, (), None)
-                value = reg.health_check(instance)
+                value = check(instance)
                 if inspect.isawaitable(value):
-                    value = await asyncio.wait_for(_awaited(value), timeout)
+                    value = await _awaited(value)
+                return value
+
+            try:
+                # The timeout covers creating the service too: a factory that never
+                # returns (a database that never answers) must not hang the report.
+                value = await asyncio.wait_for(probe(), timeout)
             except (Exception, asyncio.CancelledError) as exc:
                 if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_work():
                     raise  # check_health() itself is cancelled
@@ -1122,6 +1132,18 @@ class Registry(Lifecycle):
                 describe(key), value is not False, value, None, self._clock.monotonic() - started
             )
 
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
+            raise InvalidArgumentError(
+                f"check_health() timeout must be a finite number of seconds > 0, "
+                f"got {safe_str(timeout, 50)}",
+                code="pepperpy.registry.health_timeout",
+                hint="Pass timeout=5 (seconds) or leave it unset.",
+            )
         checks = [run(k, r) for k, r in list(self._regs.items()) if r.health_check is not None]
         return HealthReport(tuple(await asyncio.gather(*checks)))
 
