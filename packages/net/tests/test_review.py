@@ -15,7 +15,13 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from pepperpy.net import BlockedAddressError, HttpClient, Request, Timeout
+from pepperpy.net import (
+    BlockedAddressError,
+    ConnectionClosedError,
+    HttpClient,
+    Request,
+    Timeout,
+)
 
 QUICK = Timeout(connect=2, read=5, total=10, pool=2, write=5)
 
@@ -46,6 +52,16 @@ def _app(server: Server) -> web.Application:
         server.headers[key] = dict(request.headers)
         return web.json_response({"ok": True})
 
+    @routes.get("/stall-body/{key}")
+    async def stall_body(request: web.Request) -> web.StreamResponse:
+        """Sends the headers and 100 of 1000 bytes, then goes silent."""
+        server.hits[request.match_info["key"]] += 1
+        response = web.StreamResponse(headers={"Content-Length": "1000"})
+        await response.prepare(request)
+        await response.write(b"a" * 100)
+        await asyncio.sleep(60)
+        return response
+
     app = web.Application()
     app.add_routes(routes)
     return app
@@ -61,7 +77,7 @@ def server() -> Iterator[Server]:
     async def main() -> None:
         nonlocal stop
         stop = asyncio.Event()
-        runner = web.AppRunner(_app(server))
+        runner = web.AppRunner(_app(server), handler_cancellation=True)
         await runner.setup()
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -127,3 +143,38 @@ async def test_raw_session_through_a_proxy_is_guarded(server: Server) -> None:
                 "http://93.184.215.14/echo/proxied", proxy="http://public.example:3128"
             )
     assert server.hits["proxied"] == before
+
+
+SLOW = Timeout(connect=60, read=60, total=60, pool=60, write=60)
+
+
+@pytest.mark.parametrize("api", ["get", "stream"])
+async def test_stop_ends_a_request_reading_its_body(server: Server, api: str) -> None:
+    """The lifecycle's promise: a stopped client holds no connection and no request.
+
+    A request blocked reading a silent body outlived ``stop()`` until its own timeout
+    (the connection was closed under it, but aiohttp drops the body's reader on close
+    without waking it). It now ends at once with ConnectionClosedError.
+    """
+    client = HttpClient(server.url(), timeout=SLOW, retry=None)
+    await client.start()
+    if api == "stream":
+        context = client.stream("GET", "/stall-body/stop-stream")
+        response = await context.__aenter__()
+
+        async def drain() -> None:
+            try:
+                async for _ in response.iter_bytes():
+                    pass
+            finally:
+                await context.__aexit__(None, None, None)
+
+        task = asyncio.ensure_future(drain())
+    else:
+        task = asyncio.ensure_future(client.get("/stall-body/stop-get"))
+    while not server.hits[f"stop-{api}"]:  # noqa: ASYNC110 - counted on the server's thread
+        await asyncio.sleep(0.01)
+    await client.stop()
+    with pytest.raises(ConnectionClosedError):
+        await asyncio.wait_for(task, 20)  # a hang guard, far below the 60 s timeouts
+    assert client.stats().in_flight == 0

@@ -324,6 +324,10 @@ class HttpClient(Lifecycle):
             clock=clock,
         )
         self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
+        # Responses whose body may still be read: stop() wakes their readers (a
+        # plain set, pruned of released ones as it grows, as the connector does)
+        self._live: set[Response] = set()
+        self._prune_live_at = 2 * max(self._limits.max_connections, 100)
         self._chain: Handler = self._build_chain()
         self._urls: dict[str, URL] = {}
         self._inject = context_injector() if propagate_context else None
@@ -412,6 +416,20 @@ class HttpClient(Lifecycle):
         self._hosts.clear()
 
     async def _on_stop(self) -> None:
+        live, self._live = self._live, set()
+        for response in live:
+            if not response.closed:
+                # aiohttp drops a body's reader when it closes the connection,
+                # without waking it: a read in progress would wait for its timeout
+                response.raw.content.set_exception(
+                    ConnectionClosedError(
+                        f"{response.request.method} {response.url}: the client was "
+                        "stopped before the body was read",
+                        context={"method": response.request.method, "url": str(response.url)},
+                        hint="Read the body before stopping the client.",
+                        retryable=False,
+                    )
+                )
         for socket in list(self._sockets):
             try:
                 await socket.stop()
@@ -809,6 +827,10 @@ class HttpClient(Lifecycle):
         host.statuses[status] += 1
         # the breaker hears the outcome when the body is done (host.finish)
         response = Response(raw, request, host.finish, started)
+        live = self._live
+        live.add(response)
+        if len(live) > self._prune_live_at:
+            self._live = {r for r in live if not r.closed}
         if metrics is not None:
             metrics.response(host.name, request.method, status, response.elapsed)
         if not request.stream:
