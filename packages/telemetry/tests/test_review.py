@@ -181,3 +181,48 @@ def test_one_span_with_a_lone_surrogate_does_not_drop_the_batch(tmp_path: Path) 
     assert exporter.errors == 0
     hostile = json.loads(lines[1])
     assert hostile["attributes"]["path"] == "/f/\udcff"  # the JSON escape keeps the value
+
+
+# -- exporters: a stuck destination must not grow the app's memory (issue 20 "never starve") -
+
+import os  # noqa: E402
+import threading  # noqa: E402
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO to stand for a stuck disk")
+def test_a_stuck_exporter_drops_spans_beyond_its_queue(tmp_path: Path) -> None:
+    """Issue 20 "never take resources the app needs": while the destination hangs (an NFS
+    mount, an OTLP collector that stopped reading), every span was queued without limit.
+    The queue is bounded (as OTel's BatchSpanProcessor's max_queue_size) and the overflow
+    counted in ``dropped``."""
+    fifo = tmp_path / "spans.jsonl"
+    os.mkfifo(fifo)  # opening it for writing blocks until a reader comes: a stuck disk
+    exporter = JsonLinesExporter(fifo)
+    exporter.max_queue = 50
+    tracer = Tracer("svc", exporters=[exporter])
+    for n in range(500):
+        with tracer.span("work", {"n": n}):
+            pass
+    assert exporter.dropped > 0
+    assert exporter.pending <= 50
+    # Unstick it: a reader drains the FIFO, the writer catches up, flush() returns.
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set():
+            try:
+                if not os.read(reader, 65536):
+                    stop.wait(0.01)
+            except BlockingIOError:
+                stop.wait(0.01)
+
+    worker = threading.Thread(target=drain, daemon=True)
+    worker.start()
+    try:
+        assert exporter.flush(timeout=60)
+    finally:
+        exporter.shutdown()
+        stop.set()
+        worker.join(10)
+        os.close(reader)

@@ -276,13 +276,20 @@ class _QueuedExporter:
     """Base for exporters doing slow I/O.
 
     Spans are queued and handled in batches by a daemon thread, so traced
-    code never waits on a disk or a network.
+    code never waits on a disk or a network. The queue is bounded: while the
+    destination is stuck, spans beyond :attr:`max_queue` waiting ones are
+    dropped and counted in :attr:`dropped` (reported once on the
+    ``pepperpy.telemetry`` logger), as OpenTelemetry's batch processor does,
+    so a hung disk or collector never grows the application's memory.
     """
 
     _thread_name = "pepperpy-span-exporter"
+    max_queue: int = 10_000
+    """How many spans may wait to be written; later ones are dropped."""
 
     def __init__(self) -> None:
         self.errors = 0
+        self.dropped = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -300,11 +307,26 @@ class _QueuedExporter:
     def _item(self, span: Span) -> Any:
         return span
 
+    @property
+    def pending(self) -> int:
+        """Spans queued and not yet taken by the writer thread."""
+        return self._queue.qsize()
+
     def export(self, span: Span) -> None:
-        """Queue *span*; it is written by the background thread."""
+        """Queue *span*; it is written by the background thread (dropped when full)."""
         if self._closed:
             return
         self._ensure_thread()
+        if self._queue.qsize() >= self.max_queue:
+            self.dropped += 1
+            if self.dropped == 1:
+                _log.warning(
+                    "%s: %d spans are waiting to be written; new spans are dropped until "
+                    "the destination catches up (counted in .dropped)",
+                    type(self).__name__,
+                    self.max_queue,
+                )
+            return
         self._queue.put(self._item(span))
 
     def _run(self) -> None:
