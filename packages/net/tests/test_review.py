@@ -11,12 +11,15 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 
+from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.net import (
     BlockedAddressError,
+    CircuitState,
     ConnectionClosedError,
     HttpClient,
     Request,
@@ -178,3 +181,46 @@ async def test_stop_ends_a_request_reading_its_body(server: Server, api: str) ->
     with pytest.raises(ConnectionClosedError):
         await asyncio.wait_for(task, 20)  # a hang guard, far below the 60 s timeouts
     assert client.stats().in_flight == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"retry": 3},
+        {"circuit_breaker": 5},
+        {"rate_limit": 5},
+        {"tls": "strict"},
+        {"headers": [("Accept", "x")]},
+        {"middleware": [5]},
+    ],
+)
+def test_constructor_arguments_of_the_wrong_type_are_invalid_argument(
+    options: dict[str, Any],
+) -> None:
+    """Only PepperPyError escapes: ``HttpClient(retry=3)`` was a raw AttributeError (at
+    construction, or later on the first request for ``circuit_breaker=``/``rate_limit=``);
+    ``middleware=[5]`` a raw TypeError on the first request."""
+    with pytest.raises(InvalidArgumentError):
+        HttpClient("http://127.0.0.1:9", **options)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+async def test_constructor_retry_and_breaker_take_a_bool(server: Server, flag: bool) -> None:
+    """``retry=False`` works per request (the docs use it) and was a raw AttributeError on
+    the client: both spellings now mean the default policy (True) or none (False)."""
+    async with HttpClient(server.url(), timeout=QUICK, retry=flag, circuit_breaker=flag) as client:
+        response = await client.get(f"/echo/bool-{flag}")
+        assert response.status == 200
+        assert client.stats().hosts[server.url()].circuit is CircuitState.CLOSED
+
+
+@pytest.mark.parametrize("options", [{"params": {"a": object()}}, {"data": 5}, {"headers": ["x"]}])
+async def test_request_arguments_of_the_wrong_type_are_invalid_argument(
+    server: Server, options: dict[str, Any]
+) -> None:
+    """Only PepperPyError escapes: ``params={"a": object()}`` and ``data=5`` were raw
+    TypeErrors from yarl and urlencode; nothing is sent."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        with pytest.raises(InvalidArgumentError):
+            await client.get("/echo/typed", **options)
+    assert server.hits["typed"] == 0

@@ -255,8 +255,8 @@ class HttpClient(Lifecycle):
         auth: Auth | tuple[str, str] | None = None,
         timeout: Timeout | float = _DEFAULT_TIMEOUT,
         limits: Limits = _DEFAULT_LIMITS,
-        retry: Retry | None = _DEFAULT_RETRY,
-        circuit_breaker: CircuitBreakerConfig | None = _DEFAULT_BREAKER,
+        retry: Retry | bool | None = _DEFAULT_RETRY,
+        circuit_breaker: CircuitBreakerConfig | bool | None = _DEFAULT_BREAKER,
         rate_limit: RateLimit | None = None,
         tls: TLSConfig = _DEFAULT_TLS,
         ssrf_guard: SSRFGuard | bool = False,
@@ -291,6 +291,26 @@ class HttpClient(Lifecycle):
                 "limits must be a pepperpy.net.Limits", code="pepperpy.net.invalid_limit"
             )
         self._limits = limits
+        if retry is True:
+            retry = _DEFAULT_RETRY
+        elif retry is False:
+            retry = None
+        if circuit_breaker is True:
+            circuit_breaker = _DEFAULT_BREAKER
+        elif circuit_breaker is False:
+            circuit_breaker = None
+        _check_type("retry", retry, Retry)
+        _check_type("circuit_breaker", circuit_breaker, CircuitBreakerConfig)
+        _check_type("rate_limit", rate_limit, RateLimit)
+        _check_type("tls", tls, TLSConfig, optional=False)
+        for hook in middleware:
+            if not callable(hook):
+                raise InvalidArgumentError(
+                    f"middleware must be async functions, got {type(hook).__name__}",
+                    code="pepperpy.net.invalid_argument",
+                    context={"middleware": safe_repr(hook)},
+                    hint="Pass async def mw(request, call_next) -> Response functions.",
+                )
         self._retry = retry
         self._breaker_config = circuit_breaker
         self._rate_limit = rate_limit
@@ -588,7 +608,14 @@ class HttpClient(Lifecycle):
         else:
             target = self._merge_url(url)
         if params:
-            target = target.extend_query(params)
+            try:
+                target = target.extend_query(params)
+            except (TypeError, ValueError) as exc:
+                raise InvalidArgumentError(
+                    f"params cannot become a query string: {exc}",
+                    code="pepperpy.net.invalid_params",
+                    hint="Use a mapping of str keys to str, int or float values (or lists).",
+                ) from None
         merged = self._headers.copy()
         if self._inject is not None:
             self._inject(merged)  # context headers first: explicit ones below win
@@ -608,7 +635,14 @@ class HttpClient(Lifecycle):
             length = len(body)
             merged.setdefault("Content-Type", "application/json")
         elif data is not None:
-            body = urlencode(data, doseq=True).encode()
+            try:
+                body = urlencode(data, doseq=True).encode()
+            except (TypeError, ValueError) as exc:
+                raise InvalidArgumentError(
+                    f"data= cannot be form-encoded: {exc}",
+                    code="pepperpy.net.invalid_body",
+                    hint="Pass a mapping of field names to values (or pairs).",
+                ) from None
             length = len(body)
             merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
         elif content is not None:
@@ -1291,6 +1325,20 @@ class HttpClient(Lifecycle):
     def __repr__(self) -> str:
         base = f" base_url={str(self._base_url)!r}" if self._base_url else ""
         return f"<HttpClient{base} state={self.state.value}>"
+
+
+def _check_type(name: str, value: object, cls: type, *, optional: bool = True) -> None:
+    """Refuse a constructor argument of the wrong type (it would fail later, raw)."""
+    if (value is None and optional) or isinstance(value, cls):
+        return
+    raise InvalidArgumentError(
+        f"{name} must be a pepperpy.net.{cls.__name__}"
+        + (" or None" if optional else "")
+        + f", not {type(value).__name__}",
+        code="pepperpy.net.invalid_argument",
+        context={name: safe_repr(value)},
+        hint=f"Pass {name}={cls.__name__}(...).",
+    )
 
 
 def _may_retry(request: Request, options: _Options, config: Retry) -> bool:

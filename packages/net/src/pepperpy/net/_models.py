@@ -13,7 +13,7 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from pepperpy.core.exceptions import ValidationError, safe_repr
+from pepperpy.core.exceptions import InvalidArgumentError, ValidationError, safe_repr
 from pepperpy.net._config import Timeout
 from pepperpy.net._errors import (
     HeaderInjectionError,
@@ -52,7 +52,15 @@ def check_headers(headers: Mapping[str, str], *, where: str = "request") -> None
 
     Raises:
         HeaderInjectionError: naming the offending header.
+        InvalidArgumentError: *headers* is not a mapping.
     """
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentError(
+            f"{where} headers must be a mapping of names to values, not {type(headers).__name__}",
+            code="pepperpy.net.invalid_headers",
+            context={"type": type(headers).__name__},
+            hint='Pass a dict such as {"Accept": "application/json"}.',
+        )
     for name, value in headers.items():
         if not isinstance(name, str) or not _TOKEN_RE.fullmatch(name):
             raise HeaderInjectionError(
