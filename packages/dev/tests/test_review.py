@@ -82,3 +82,25 @@ def test_a_file_that_cannot_encode_the_line_never_breaks_the_loop() -> None:
     stream = io.TextIOWrapper(raw, encoding="ascii", errors="strict")
     seen = [n for n in progress(range(3), file=stream, desc="caf\u00e9", refresh=0, tty=True)]
     assert seen == [0, 1, 2]
+
+
+class _BrokenPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+
+@pytest.mark.parametrize("kind", ["closed", "ascii", "broken-pipe"])
+def test_debug_never_raises_on_a_broken_stream(kind: str) -> None:
+    """debug() promises "Never raises": a closed stream, one that cannot encode the line,
+    or a broken pipe raised ValueError/UnicodeEncodeError/BrokenPipeError into the caller."""
+    from pepperpy.dev import debug
+
+    stream: Any
+    if kind == "closed":
+        stream = io.StringIO()
+        stream.close()
+    elif kind == "ascii":
+        stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="strict")
+    else:
+        stream = _BrokenPipe()
+    assert debug("caf\u00e9", file=stream) == "caf\u00e9"

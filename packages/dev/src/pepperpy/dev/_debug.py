@@ -90,7 +90,10 @@ def debug(*values: Any, file: TextIO | None = None, redact: bool = True) -> Any:
         if logger is not None:
             logger(line)
             return result
-    print(line, file=file or sys.stderr, flush=True)
+    try:
+        print(line, file=file or sys.stderr, flush=True)
+    except (OSError, ValueError):  # a closed or broken stream, or one that cannot encode
+        pass  # debug() never raises into the code it watches
     return result
 
 
