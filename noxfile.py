@@ -364,8 +364,7 @@ def dist_check(session: nox.Session) -> None:
     _ws(session, "wheel-check")
     files = [str(p) for pkg in PACKAGES.values() for p in (ws.wheel_path(pkg), ws.sdist_path(pkg))]
     session.run("twine", "check", "--strict", *files)
-    if ws.PUBLISHING_CHECKS:
-        _ws(session, "dist-license-check")
+    _ws(session, "dist-license-check")
 
 
 @nox.session(python=MAIN_PY, tags=["ci", "release"])
@@ -389,9 +388,7 @@ def _make_sdist_test(area: str) -> None:
         _ws(session, "sdist-test", area, "--python", f"python{MAIN_PY}")
 
     sdist.__doc__ = f"Unpack {pkg.name}'s sdist, install it with its test group, run its tests."
-    # in CI once the sdists ship tools/sdist/ (ws.PUBLISHING_CHECKS: after first-release)
-    ci = ["ci"] if ws.PUBLISHING_CHECKS else []
-    tags = [area, "sdist", *ci, *(["services"] if area in SERVICE_AREAS else [])]
+    tags = [area, "sdist", "ci", *(["services"] if area in SERVICE_AREAS else [])]
     nox.session(name=f"sdist-{area}", python=False, tags=tags)(sdist)
 
 

@@ -111,10 +111,6 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"core", "context", "telemetry", "security", "validation", "registry"},
 }
 REQUIRED_FILES = ("pyproject.toml", "README.md", "CHANGELOG.md")
-PUBLISHING_CHECKS = False
-"""Whether ``check`` also requires what publishing needs (versions above the index's
-releases of our names, licence, URLs, classifiers, absolute README links, sdist test
-support) and a current hatch.toml. Off only until ``first-release`` has run."""
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+pepperpy\.([a-z_]+)", re.MULTILINE)
 _SIBLING = re.compile(r"pepperpy\.([a-z_]+)(?:\.|$)")
 # Calls that import a module named by a string, or probe whether it is importable.
@@ -326,6 +322,11 @@ def _check() -> list[str]:
             continue
         if not re.fullmatch(r"\d+\.\d+\.\d+", version):
             problems.append(f"{where}: version {version!r} is not MAJOR.MINOR.PATCH")
+        changelog = pkg.path / "CHANGELOG.md"
+        if changelog.is_file() and not re.search(
+            rf"^## \[{re.escape(version)}\]", changelog.read_text(encoding="utf-8"), re.MULTILINE
+        ):
+            problems.append(f"{where}: CHANGELOG.md has no '## [{version}]' section")
         for text in pkg.pyproject["project"].get("dependencies", []):
             if "file:" in text or "@" in text:
                 problems.append(f"{where}: dependency {text!r} is a direct reference")
@@ -379,10 +380,9 @@ def _check() -> list[str]:
                     )
     if META in packages:
         problems.extend(facade_problems(packages[META]))
-    if PUBLISHING_CHECKS:
-        problems.extend(index_problems(packages))
-        problems.extend(sync_metadata(write=False))
-    if PUBLISHING_CHECKS and PACKAGES == ROOT / "packages" and not sync_hatch(write=False):
+    problems.extend(index_problems(packages))
+    problems.extend(sync_metadata(write=False))
+    if PACKAGES == ROOT / "packages" and not sync_hatch(write=False):
         problems.append("hatch.toml: the environments are out of date (run tools/ws.py sync-hatch)")
     if META in packages and PACKAGES == ROOT / "packages" and not sync_meta(write=False):
         problems.append(

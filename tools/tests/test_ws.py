@@ -18,10 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ws
 
 ROOT = ws.ROOT
-publishing = pytest.mark.skipif(
-    not ws.PUBLISHING_CHECKS,
-    reason="publishing checks are off until tools/ws.py first-release has run",
-)
 CORE_VERSION = ws.load_packages()["core"].version
 CORE_RANGE = ws._compatible(CORE_VERSION)  # what every sibling declares on core
 
@@ -362,7 +358,6 @@ def test_build_judges_staleness_by_content(workspace: Path, monkeypatch, tmp_pat
     assert ws._stamp(ws.load_packages()["cache"]).read_text() == stamp_before
 
 
-@publishing
 def test_first_release_rewrites_versions_ranges_and_metadata(workspace: Path, monkeypatch) -> None:
     """issue 23: the first-release rewrite puts every version above the index's releases,
     every sibling range on the new major, and renames the changelog heading; twice is a no-op."""
@@ -394,7 +389,6 @@ def test_first_release_rewrites_versions_ranges_and_metadata(workspace: Path, mo
     assert {p: p.read_bytes() for p in pkgs.rglob("*") if p.is_file()} == before
 
 
-@publishing
 def test_index_releases_are_refused(workspace: Path) -> None:
     """issue 23: a version not above the index's, or a range admitting one, is reported."""
     cache = workspace / "packages" / "cache" / "pyproject.toml"
@@ -406,7 +400,6 @@ def test_index_releases_are_refused(workspace: Path) -> None:
     assert any("not above the index's pepperpy 1.8.0" in p for p in ws.check(workspace))
 
 
-@publishing
 def test_publishing_metadata_is_checked(workspace: Path) -> None:
     """issue 23: licence, URLs, classifiers and README links are each reported when wrong."""
     pkg = workspace / "packages" / "cache"
@@ -532,3 +525,10 @@ def test_verify_env_accepts_our_wheel_installed_by_name(tmp_path: Path) -> None:
     tampered = record.replace("sha256=", "sha256=x", 1)
     assert not ws.is_ours("pepperpy-core", pkg.version, tampered)
     assert not ws.is_ours("pepperpy-core", "0.1.7", record)
+
+
+def test_changelog_must_have_the_current_version(workspace: Path) -> None:
+    """A package whose CHANGELOG has no section for its version is reported."""
+    log = workspace / "packages" / "core" / "CHANGELOG.md"
+    log.write_text(log.read_text().replace(f"## [{CORE_VERSION}]", "## [0.0.9]"))
+    assert any(f"has no '## [{CORE_VERSION}]' section" in p for p in ws.check(workspace))

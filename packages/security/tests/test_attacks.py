@@ -487,6 +487,8 @@ class TestEphemeralKeyRing:
 
     def test_docs_show_a_persistent_ring(self):
         """issue 17 #14: docs/security.md documents Security(keyring=KeyRing.from_file(...))."""
+        if not DOCS.is_file():
+            pytest.skip("docs/security.md is in the monorepo, not in the sdist")
         assert "Security(keyring=KeyRing.from_file(" in DOCS.read_text("utf-8")
 
 

@@ -1,3 +1,3 @@
 """The version of pepperpy-security."""
 
-__version__ = "0.1.1"
+__version__ = "1.0.0"
