@@ -102,3 +102,74 @@ async def test_a_raising_retry_hook_settles_the_task(where: str) -> None:
     assert tasks.queue_stats()["default"].running == 0
     assert await tasks.submit(asyncio.sleep, 0, "next") == "next"
     assert not (await tasks.shutdown()).timed_out
+
+
+# -- submit()/every() arguments: NaN and friends (only PepperPyError escapes) -----------------
+
+import math  # noqa: E402
+
+from pepperpy.core.exceptions import InvalidArgumentError  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": math.nan},
+        {"delay": math.nan},
+        {"at": math.nan},
+        {"at": "tomorrow"},
+        {"priority": math.nan},
+        {"priority": "high"},
+        {"dedup_key": ["not", "hashable"]},
+    ],
+    ids=lambda options: "-".join(f"{k}={v!r}" for k, v in options.items()),
+)
+async def test_submit_refuses_hostile_options(options: dict[str, object]) -> None:
+    """Next to issue 21 #1-4: ``delay=nan`` put a NaN deadline into the event loop's timer
+    heap (whose order then breaks for every timer), ``timeout=nan``/``at=nan`` were
+    accepted, and a NaN or str priority or an unhashable dedup_key raised raw
+    ValueError/TypeError."""
+    tasks = TaskManager(shutdown_timeout=30)
+    await tasks.start()
+    try:
+        with pytest.raises(InvalidArgumentError):
+            tasks.submit(asyncio.sleep, 0, **options)
+        assert tasks.active == []
+    finally:
+        await tasks.stop()
+
+
+@pytest.mark.parametrize(
+    ("interval", "options"),
+    [
+        (math.nan, {}),
+        (5, {"first_in": math.nan}),
+        (5, {"first_in": "soon"}),
+        (5, {"grace": math.nan}),
+        (5, {"grace": -1}),
+    ],
+    ids=["interval-nan", "first_in-nan", "first_in-str", "grace-nan", "grace-negative"],
+)
+async def test_every_refuses_hostile_timing(interval: float, options: dict[str, object]) -> None:
+    """Next to issue 21 #5: ``every(nan)``, ``first_in=nan`` and ``grace=nan`` made schedules
+    firing at NaN times (or never counting a run as on time); ``first_in="soon"`` raised a
+    raw ValueError."""
+    tasks = TaskManager(shutdown_timeout=30)
+    await tasks.start()
+    try:
+        with pytest.raises(InvalidArgumentError):
+            tasks.every(interval, asyncio.sleep, 0, **options)  # type: ignore[arg-type]
+    finally:
+        await tasks.stop()
+
+
+@pytest.mark.parametrize("grace", [math.nan, -1, "late"])
+async def test_cron_refuses_a_hostile_grace(grace: object) -> None:
+    """Next to issue 21 #5: ``cron(..., grace=nan)`` was accepted (no run ever on time)."""
+    tasks = TaskManager(shutdown_timeout=30)
+    await tasks.start()
+    try:
+        with pytest.raises(InvalidArgumentError):
+            tasks.cron("* * * * *", asyncio.sleep, 0, grace=grace)  # type: ignore[arg-type]
+    finally:
+        await tasks.stop()

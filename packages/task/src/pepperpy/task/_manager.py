@@ -8,6 +8,7 @@ import functools
 import heapq
 import itertools
 import logging
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -211,6 +212,7 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool = False) -> flo
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
+        or math.isnan(value)  # a NaN deadline breaks the order of the loop's timer heap
         or value < 0
         or (value == 0 and not allow_zero)
     ):
@@ -540,9 +542,26 @@ class TaskManager(Lifecycle):
         if self._lc_state is not LifecycleState.RUNNING:
             self._ensure_running()
         if dedup_key is not None:
-            existing = self._dedup.get(dedup_key)
+            try:
+                existing = self._dedup.get(dedup_key)
+            except TypeError:  # unhashable
+                raise InvalidArgumentError(
+                    f"dedup_key must be a str, got {type(dedup_key).__name__}",
+                    code="pepperpy.task.dedup_key",
+                    hint="Pass a string naming the work, e.g. dedup_key=f'report:{day}'.",
+                ) from None
             if existing is not None:
                 return existing
+        if (
+            isinstance(priority, bool)
+            or not isinstance(priority, (int, float))
+            or not math.isfinite(priority)
+        ):
+            raise InvalidArgumentError(
+                f"priority must be an int, got {safe_repr(priority)}",
+                code="pepperpy.task.priority",
+                hint="Pass priority=0 (default); higher numbers start first.",
+            )
         q = self._queues.get(queue)
         if q is None:
             raise NotFoundError(
@@ -570,6 +589,12 @@ class TaskManager(Lifecycle):
         per_attempt = self.timeout if timeout is None else _check_seconds("timeout", timeout)
         start_in = None
         if at is not None:
+            if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+                raise InvalidArgumentError(
+                    f"at must be a finite clock time in seconds, got {safe_repr(at)}",
+                    code="pepperpy.task.at",
+                    hint="Pass at=clock.time() + seconds, or use delay=seconds.",
+                )
             start_in = max(0.0, float(at) - self.clock.time())
         elif delay is not None:
             start_in = _check_seconds("delay", delay, allow_zero=True)
@@ -978,7 +1003,13 @@ class TaskManager(Lifecycle):
         """
         from pepperpy.task._schedule import IntervalTrigger, Schedule
 
-        trigger = IntervalTrigger(_check_seconds("interval", interval), first_in=first_in)
+        trigger = IntervalTrigger(
+            _check_seconds("interval", interval),
+            first_in=None
+            if first_in is None
+            else _check_seconds("first_in", first_in, allow_zero=True),
+        )
+        grace = _check_seconds("grace", grace, allow_zero=True)
         return Schedule._start(self, trigger, fn, args, kwargs, name, queue, missed, grace, overlap)
 
     def cron(
@@ -1011,6 +1042,7 @@ class TaskManager(Lifecycle):
         from pepperpy.task._schedule import CronTrigger, Schedule
 
         trigger = CronTrigger(CronExpression(expression), tz)
+        grace = _check_seconds("grace", grace, allow_zero=True)
         return Schedule._start(self, trigger, fn, args, kwargs, name, queue, missed, grace, overlap)
 
     def schedules(self) -> list[Schedule]:
