@@ -218,3 +218,51 @@ def test_import_string_of_a_module_failing_at_import_is_a_pepperpy_error(
     finally:
         _sys.modules.pop(module, None)
     assert "hunter2" not in str(info.value)
+
+
+# -- parsing and merging: huge numbers and deep nesting (issue 19 #2 and #13 neighbours) -----
+
+from pepperpy.core.exceptions import InvalidArgumentError  # noqa: E402
+from pepperpy.core.utils import deep_merge, parse_duration, parse_size  # noqa: E402
+
+
+@pytest.mark.parametrize("value", [10**400, "9" * 400 + "s", "1" + "0" * 400])
+def test_parse_duration_of_a_huge_value_is_refused(value: object) -> None:
+    """Issue 19 #2/#13 neighbour: ``parse_duration(10**400)`` raised OverflowError, and
+    ``"999...9s"`` became an infinite duration although ``"inf"`` is refused."""
+    with pytest.raises(InvalidArgumentError):
+        parse_duration(value)  # type: ignore[arg-type]
+
+
+def test_parse_size_of_a_huge_or_long_number() -> None:
+    """Issue 19 #2 neighbour: ``parse_size("9"*400 + "KB")`` raised OverflowError (float to
+    infinity), and long numbers lost bytes through a float."""
+    assert parse_size("9" * 400 + "KB") == int("9" * 400) * 1000
+    assert parse_size("12345678901234567891KB") == 12345678901234567891000
+
+
+def test_deep_merge_of_deep_or_cyclic_input_is_a_pepperpy_error() -> None:
+    """Issue 19 #2 (nesting gets a documented depth limit) and #16 (deep_merge): input nested
+    5,000 deep, or a dict containing itself, raised RecursionError."""
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(5000):
+        node["a"] = {}
+        node = node["a"]  # type: ignore[assignment]
+    with pytest.raises(InvalidArgumentError):
+        deep_merge(deep, deep)
+    cyclic: dict[str, object] = {}
+    cyclic["self"] = cyclic
+    with pytest.raises(InvalidArgumentError):
+        deep_merge(cyclic)
+    looped: list[object] = []
+    looped.append(looped)
+    with pytest.raises(InvalidArgumentError):
+        deep_merge({"items": looped})
+    # 150 levels still merge
+    shallow: dict[str, object] = {}
+    node = shallow
+    for _ in range(150):
+        node["a"] = {}
+        node = node["a"]  # type: ignore[assignment]
+    assert deep_merge(shallow, {"b": 1})["b"] == 1

@@ -9,6 +9,7 @@ what would be valid.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import importlib
 import inspect
@@ -730,11 +731,18 @@ def parse_duration(value: str | float | timedelta) -> float:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond a float
+            raise InvalidArgumentError(
+                f"a duration of {safe_repr(value, 40)} seconds is too large",
+                context={"value": safe_repr(value, 40)},
+                hint="Pass a number of seconds a float can hold.",
+            ) from None
     elif isinstance(value, str):
         text = value.strip().replace(" ", "")
         if _NUMBER.fullmatch(text):
-            seconds = float(text)
+            seconds = float(text)  # a 400-digit string is inf (refused below)
         else:
             pos = 0
             seconds = 0.0
@@ -743,7 +751,7 @@ def parse_duration(value: str | float | timedelta) -> float:
                     break
                 seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
                 pos = match.end()
-            if pos != len(text) or not text:
+            if pos != len(text) or not text or not math.isfinite(seconds):
                 raise InvalidArgumentError(
                     f"cannot parse duration {safe_repr(value)}",
                     context={"value": value},
@@ -754,6 +762,12 @@ def parse_duration(value: str | float | timedelta) -> float:
         raise InvalidArgumentError(
             f"a duration must be a number, a string or a timedelta, got {type(value).__name__}",
             context={"value": safe_repr(value)},
+        )
+    if isinstance(value, str) and not math.isfinite(seconds):
+        raise InvalidArgumentError(
+            f"cannot parse duration {safe_repr(value, 60)}: too large",
+            context={"value": safe_repr(value, 60)},
+            hint="Use a finite number of seconds or units like '1h30m'.",
         )
     if seconds != seconds or seconds < 0:  # NaN or negative
         raise InvalidArgumentError(
@@ -799,7 +813,13 @@ def parse_size(value: str | int) -> int:
         if match is not None:
             unit = _SIZE_UNITS.get(match.group(2).lower())
             if unit is not None:
-                return int(float(match.group(1)) * unit)
+                # Exact for long numbers, and no float overflow to infinity.
+                number = match.group(1)
+                if "." not in number:
+                    return int(number) * unit
+                with decimal.localcontext() as exact:
+                    exact.prec = len(number) + 20
+                    return int(decimal.Decimal(number) * unit)
     raise InvalidArgumentError(
         f"cannot parse size {safe_repr(value)}",
         context={"value": safe_repr(value)},
@@ -817,25 +837,44 @@ def deep_merge(*mappings: Mapping[str, Any]) -> dict[str, Any]:
     Later values win; lists and other values are replaced, not concatenated.
     The inputs are never modified, and the result shares no container with
     them: dicts, lists, tuples and sets are copied (other objects are kept).
+
+    Raises:
+        InvalidArgumentError: The values nest deeper than 200 levels, or
+            contain themselves (a cycle).
     """
+    return _merge(mappings, 0)
+
+
+_MAX_MERGE_DEPTH = 200
+
+
+def _merge(mappings: Iterable[Mapping[str, Any]], depth: int) -> dict[str, Any]:
+    if depth > _MAX_MERGE_DEPTH:
+        raise InvalidArgumentError(
+            f"deep_merge() input nests deeper than {_MAX_MERGE_DEPTH} levels (or contains itself)",
+            code="pepperpy.core.merge_depth",
+            hint="Merge flatter data, and make sure no dict or list contains itself.",
+        )
     result: dict[str, Any] = {}
     for mapping in mappings:
         for key, value in mapping.items():
             current = result.get(key)
             if isinstance(current, Mapping) and isinstance(value, Mapping):
-                result[key] = deep_merge(current, value)
+                result[key] = _merge((current, value), depth + 1)
             else:
-                result[key] = _copy_containers(value)
+                result[key] = _copy_containers(value, depth + 1)
     return result
 
 
-def _copy_containers(value: Any) -> Any:
+def _copy_containers(value: Any, depth: int) -> Any:
     if isinstance(value, Mapping):
-        return deep_merge(value)
+        return _merge((value,), depth)
+    if isinstance(value, (list, tuple, set, frozenset)) and depth > _MAX_MERGE_DEPTH:
+        _merge((), depth)  # raises the depth error
     if isinstance(value, list):
-        return [_copy_containers(v) for v in value]
+        return [_copy_containers(v, depth + 1) for v in value]
     if isinstance(value, tuple) and type(value) is tuple:
-        return tuple(_copy_containers(v) for v in value)
+        return tuple(_copy_containers(v, depth + 1) for v in value)
     if isinstance(value, (set, frozenset)):
         return type(value)(value) if type(value) in (set, frozenset) else value
     return value
