@@ -12,6 +12,7 @@ weights against cachetools.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from typing import Any
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from pepperpy.cache import Cache, MemoryTier, TieredCache, cached
 from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.types import MISSING
 
 # --------------------------------------------------------------------------- weights
 
@@ -255,3 +257,49 @@ async def test_cached_method_with_a_tier_needs_a_key_function() -> None:
 
     with pytest.raises(InvalidArgumentError):
         await Service().load(1)
+
+
+class _GatedTier:
+    """A plain CacheTier (no tags, no feed) whose writes wait for a gate, as a network store's."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+        self.gate = asyncio.Event()
+        self.writing = asyncio.Event()
+
+    async def get(self, key: str) -> Any:
+        return self.data.get(key, MISSING)
+
+    async def set(self, key: str, value: Any, *, ttl: float | None) -> None:
+        self.writing.set()
+        await self.gate.wait()
+        self.data[key] = value
+
+    async def delete(self, key: str) -> Any:
+        return self.data.pop(key, None) is not None
+
+
+async def test_ainvalidate_during_the_tier_write_leaves_no_stale_value() -> None:
+    """issue 18 #5, tiered path: ainvalidate() while the result is being written to the tier.
+
+    The write started before the invalidation and lands after it (the tier
+    write is slow); neither memory nor the tier may keep the stale result, so
+    the next call computes afresh, as async-lru's invalidation does.
+    """
+    tier = _GatedTier()
+    tiered: TieredCache[Any, Any] = TieredCache(Cache(), tier)
+    source = {"v": "old"}
+
+    @cached(cache=tiered)
+    async def f(x: int) -> str:
+        return source["v"]
+
+    first = asyncio.ensure_future(f(1))
+    await asyncio.wait_for(tier.writing.wait(), 30)  # "old" computed, its tier write in flight
+    source["v"] = "new"
+    invalidating = asyncio.ensure_future(f.ainvalidate(1))
+    await asyncio.sleep(0)
+    tier.gate.set()
+    assert await asyncio.wait_for(first, 30) == "old"  # its caller gets it; it is not kept
+    await asyncio.wait_for(invalidating, 30)
+    assert await asyncio.wait_for(f(1), 30) == "new"

@@ -560,6 +560,12 @@ class _AsyncCached(CachedFunction[P, R]):
             self._store_sync(key, self._wrap(result), args, kwargs, epoch)
         elif epoch == self._epoch:
             await tiered.set(key, result, ttl=self._ttl, tags=self._tags_for(args, kwargs))
+            if epoch != self._epoch:
+                # Invalidated while the write was in flight: the write may have
+                # landed after the invalidation's delete, in memory and in the
+                # tier. Drop it from both, so later calls compute afresh.
+                tiered.memory.delete(key)
+                await tiered.delete(key)
         return result
 
 
