@@ -7,10 +7,12 @@ passes for the enum member, so ``==`` cannot tell a converted value from a raw o
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from pepperpy.validation import Validation, hostname, ip, url
+from pepperpy.validation import Validation, hostname, ip, multiple_of, range_, url
 
 
 class Mixed(str, enum.Enum):
@@ -81,3 +83,42 @@ def test_int_field_given_an_int_enum_member_gets_a_plain_int() -> None:
     IntEnum member is fine, but ``type(x) is int`` checks and ``repr`` are not)."""
     result = Validation.create_schema({"v": int}).validate({"v": Level.LOW})
     assert type(result["v"]) is int
+
+
+@pytest.mark.parametrize(
+    ("step", "value", "ok"),
+    [
+        (0.1, 10**400, True),  # an int too large for a float (json.loads("1" + "0" * 400))
+        (0.5, 10**400 + 1, True),
+        (0.3, 10**400 + 1, False),
+        (Decimal("0.1"), Decimal("1e999999999"), True),  # 10**999999999 as a Fraction: a hang
+        (Decimal("3"), Decimal("1e999999999"), False),
+        (Decimal("1e999999999"), Decimal("1e999999999"), True),
+        (Decimal("0.1"), Decimal("1e-999999999"), False),
+        (2, Decimal("1e-999999999"), False),
+        (0.1, Decimal("0.3"), True),
+        (Decimal("0.07"), 0.21, True),
+        (7, 21.0, True),
+        (3, Decimal("1E+2"), False),
+    ],
+)
+def test_multiple_of_is_exact_and_bounded_for_huge_numbers(step: Any, value: Any, ok: bool) -> None:
+    """issue 19 #2/#7's class: ``multiple_of(0.1)`` on an int over 1.8e308 raised a raw
+    OverflowError (math.isfinite), and on ``Decimal("1e999999999")`` built
+    10**999999999 as a Fraction (minutes of CPU and GBs: a denial of service through a
+    Decimal field). Divisibility is decided on coefficients and exponents."""
+    schema = Validation.create_schema({"v": (Any, multiple_of(step))})
+    assert schema.is_valid({"v": value}) is ok
+
+
+@pytest.mark.parametrize("nan", [float("nan"), Decimal("NaN"), Decimal("sNaN"), Decimal("-NaN")])
+@pytest.mark.parametrize(
+    "rule", [range_(min=0), range_(max=1), range_(gt=0), range_(lt=1), range_(min=0, max=1)]
+)
+def test_range_refuses_nan(nan: Any, rule: Any) -> None:
+    """A range failed open on NaN: ``Decimal("NaN") < 0`` raises, which the rule took
+    for "not comparable" and passed; a float NaN compares false both ways, so
+    ``range_(min=0)`` let it through. NaN is within no bounds."""
+    schema = Validation.create_schema({"v": (Any, rule)})
+    assert schema.is_valid({"v": 0.5})
+    assert not schema.is_valid({"v": nan})

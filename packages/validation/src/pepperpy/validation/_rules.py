@@ -6,7 +6,6 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, Union
 
 from pepperpy.validation._errors import SchemaError
@@ -411,6 +410,14 @@ class _RangeRule(Rule):
         low, high, gt, lt = self.bounds
         if isinstance(value, bool) and not any(isinstance(b, bool) for b in self.bounds):
             return None  # True is not the number 1 (JSON Schema's minimum ignores it too)
+        if _is_nan(value):  # within no bounds (a float NaN compares false both ways)
+            if low is not None:
+                return "too_small", {"min": low}
+            if high is not None:
+                return "too_large", {"max": high}
+            if gt is not None:
+                return "not_gt", {"gt": gt}
+            return "not_lt", {"lt": lt}
         try:
             if low is not None and value < low:
                 return "too_small", {"min": low}
@@ -441,7 +448,8 @@ def multiple_of(step: float | int | Decimal) -> Rule:
         raise SchemaError(
             f"multiple_of({step!r}) can never match", hint="Use a finite, non-zero step."
         )
-    exact = _exact(step)
+    step_coefficient, step_exponent = _decimal_parts(step)
+    step_coefficient = abs(step_coefficient)
 
     def is_multiple(value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
@@ -450,20 +458,55 @@ def multiple_of(step: float | int | Decimal) -> Rule:
             return value % step == 0
         if not _finite(value):
             return False
-        return (_exact(value) / exact).denominator == 1
+        coefficient, exponent = _decimal_parts(value)
+        return _divides(step_coefficient, step_exponent, coefficient, exponent)
 
     return Rule(is_multiple, code="multiple_of", params={"multiple_of": step})
 
 
-def _finite(value: float | Decimal) -> bool:
+def _is_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, Decimal) and value.is_nan()
+
+
+def _finite(value: float | int | Decimal) -> bool:
+    if isinstance(value, int):
+        return True  # math.isfinite(10**400) raises OverflowError
     return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
 
 
-def _exact(value: float | int | Decimal) -> Fraction:
-    """The exact rational a number stands for (a float by its shortest repr)."""
-    if isinstance(value, float):
-        return Fraction(Decimal(repr(value)))
-    return Fraction(value)
+def _decimal_parts(value: float | int | Decimal) -> tuple[int, int]:
+    """``(c, e)`` with value = c * 10**e, exactly (a float by its shortest repr).
+
+    Never builds 10**e: a Decimal's exponent may be ~10**18 ("1e999999999").
+    """
+    if isinstance(value, int):
+        return int(value), 0
+    number = Decimal(repr(value)) if isinstance(value, float) else value
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by the callers
+    coefficient = 0
+    for digit in digits:  # bounded by the input's length, unlike 10**exponent
+        coefficient = coefficient * 10 + digit
+    return (-coefficient if sign else coefficient), exponent
+
+
+def _divides(step: int, step_exponent: int, value: int, exponent: int) -> bool:
+    """Whether value * 10**exponent is a whole multiple of step * 10**step_exponent."""
+    if value == 0:
+        return True
+    value = abs(value)
+    shift = exponent - step_exponent
+    if shift >= 0:
+        # only the 2s and 5s of step can be met by 10**shift, and step has fewer
+        # of each than its bit length
+        scale: int = 10 ** min(shift, step.bit_length())
+        return (value * scale) % step == 0
+    if -shift > value.bit_length():  # 10**-shift > 2**-shift > value
+        return False
+    unit: int = 10 ** (-shift)
+    return value % (step * unit) == 0
 
 
 def one_of(choices: Collection[Any]) -> Rule:
