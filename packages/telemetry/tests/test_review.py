@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
 from typing import Any
 
@@ -226,3 +227,84 @@ def test_a_stuck_exporter_drops_spans_beyond_its_queue(tmp_path: Path) -> None:
         stop.set()
         worker.join(10)
         os.close(reader)
+
+
+# -- collect hooks: never starve the app, never break the scrape (issue 20 #13 sibling) ------
+
+import asyncio as _asyncio  # noqa: E402
+
+
+async def test_a_hung_sync_collect_hook_runs_at_most_once_at_a_time() -> None:
+    """Issue 20 #13's class in a sibling: a sync on_collect hook that blocks forever was
+    started again in the default executor at every scrape, so scrapes alone filled the
+    executor the application's own ``to_thread`` calls need. A hook still running from an
+    earlier scrape is skipped."""
+    metrics = Metrics()
+    gate = threading.Event()
+    lock = threading.Lock()
+    running = 0
+    most = 0
+
+    @metrics.on_collect(timeout=0.01)
+    def hung() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            gate.wait(60)
+        finally:
+            with lock:
+                running -= 1
+
+    try:
+        for _ in range(5):
+            await metrics.arender()
+        assert most == 1
+    finally:
+        gate.set()
+
+
+async def test_a_collect_hook_error_whose_str_raises_does_not_break_the_scrape() -> None:
+    """issue 20 #6 (never raise into the caller): the hook's error was logged with
+    ``str(exc)``, which raised for a hostile exception and failed the whole scrape."""
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    metrics = Metrics()
+
+    @metrics.on_collect
+    async def broken() -> None:
+        raise Unprintable
+
+    body, _ = await metrics.arender()
+    assert isinstance(body, bytes)
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="Python 3.10 has no Task.cancelling() to tell the hook's own CancelledError apart",
+)
+async def test_a_collect_hook_raising_its_own_cancelled_error_does_not_cancel_the_scrape() -> None:
+    """A hook that awaited something cancelled raised CancelledError out of arender() into
+    a scrape nobody cancelled."""
+    metrics = Metrics()
+
+    @metrics.on_collect
+    async def broken() -> None:
+        raise _asyncio.CancelledError
+
+    body, _ = await metrics.arender()
+    assert isinstance(body, bytes)
+
+
+@pytest.mark.parametrize("timeout", [math.nan, -1.0, 0, "soon"])
+def test_on_collect_refuses_a_bad_timeout(timeout: object) -> None:
+    """A NaN/negative/str hook timeout was accepted and failed at every scrape."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    metrics = Metrics()
+    with pytest.raises(InvalidArgumentError):
+        metrics.on_collect(lambda: None, timeout=timeout)  # type: ignore[arg-type]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -14,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import generate_latest
 
 from pepperpy.context import current as _context_values
+from pepperpy.core import safe_str
 from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, system_clock
 from pepperpy.telemetry._wrap import bracket
@@ -976,6 +979,7 @@ class Metrics:
         self._metrics: dict[str, _Family[Any]] = {}
         self._lock = threading.RLock()
         self._hooks: list[tuple[Callable[[], Any], float]] = []
+        self._hooks_running: set[int] = set()  # sync hooks whose thread has not ended
         if process_metrics and registry is None:
             prometheus_client.ProcessCollector(registry=self.registry)
             prometheus_client.PlatformCollector(registry=self.registry)
@@ -1108,7 +1112,22 @@ class Metrics:
         a worker thread. A failing or slow hook is logged on the
         ``pepperpy.telemetry`` logger and the scrape goes on with the values
         it has. Works as ``@metrics.on_collect`` or ``@metrics.on_collect(timeout=1)``.
+        A sync hook still running from an earlier scrape (it hung past its timeout)
+        is skipped, so scrapes never fill the executor the application uses; a
+        non-finite or non-positive *timeout* raises :class:`InvalidArgumentError`.
         """
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
+            raise InvalidArgumentError(
+                f"a collect hook timeout must be a finite number of seconds > 0, "
+                f"got {safe_repr(timeout)}",
+                code="pepperpy.telemetry.collect_hook",
+                hint="Pass timeout=5 (seconds) or leave it unset.",
+            )
 
         def register(hook: F) -> F:
             if not callable(hook):
@@ -1129,21 +1148,41 @@ class Metrics:
         import asyncio
         import logging
 
-        from pepperpy.context import to_thread
+        from pepperpy.telemetry._health import _raised_by_the_check as _raised_by_the_work
+
+        running = self._hooks_running
 
         async def run(hook: Callable[[], Any], limit: float) -> None:
+            name = getattr(hook, "__qualname__", None) or type(hook).__name__
             try:
                 if inspect.iscoroutinefunction(hook):
                     await asyncio.wait_for(hook(), limit)
                 else:
-                    result = await asyncio.wait_for(to_thread(hook), limit)
+                    key = id(hook)
+                    if key in running:
+                        # Its thread from an earlier scrape still runs: starting another
+                        # would let scrapes fill the executor the application needs.
+                        logging.getLogger("pepperpy.telemetry").warning(
+                            "metrics collect hook %s is still running from an earlier "
+                            "scrape; skipped",
+                            name,
+                        )
+                        return
+                    running.add(key)
+                    ctx = contextvars.copy_context()
+                    thread = asyncio.get_running_loop().run_in_executor(None, ctx.run, hook)
+                    thread.add_done_callback(lambda _: running.discard(key))
+                    result = await asyncio.wait_for(asyncio.shield(thread), limit)
                     if inspect.isawaitable(result):
                         await asyncio.wait_for(result, limit)
-            except Exception as exc:
+            except (Exception, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_work():
+                    raise  # the scrape itself is cancelled
+                text = safe_str(exc, 500)
                 logging.getLogger("pepperpy.telemetry").warning(
                     "metrics collect hook %s failed: %s",
-                    getattr(hook, "__qualname__", hook),
-                    exc if str(exc) else type(exc).__name__,
+                    name,
+                    f"{type(exc).__name__}: {text}" if text else type(exc).__name__,
                 )
 
         await asyncio.gather(*(run(hook, limit) for hook, limit in list(self._hooks)))
