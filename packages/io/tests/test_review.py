@@ -137,3 +137,60 @@ def test_file_lock_refuses_bad_numbers(tmp_path: Path, kwargs: dict[str, Any]) -
     """FileLock's timeout and poll interval are real numbers (NaN made the poll loop spin)."""
     with pytest.raises(InvalidArgumentError):
         pio.FileLock(tmp_path / "lock", **kwargs)
+
+
+# --------------------------------------------------------------------------- Pipe
+
+
+async def test_cancelled_readexactly_loses_no_bytes() -> None:
+    """Pipe.readexactly cancelled after taking part of its bytes used to drop them.
+
+    asyncio.StreamReader.readexactly consumes nothing until it has *n* bytes,
+    so a cancelled call (a timeout around it) loses nothing; the Pipe now puts
+    what it took back in front of the buffer.
+    """
+    import asyncio
+
+    pipe = pio.Pipe(max_size=16)
+    await pipe.write(b"ab")
+    reader = asyncio.ensure_future(pipe.readexactly(4))
+    for _ in range(1000):  # until the reader took b"ab" and waits for more (a state)
+        if not len(pipe):
+            break
+        await asyncio.sleep(0)
+    assert not len(pipe) and not reader.done()
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    await pipe.write(b"cd")
+    await pipe.close()
+    assert await pipe.read() == b"abcd"
+
+
+async def test_abort_error_traceback_does_not_grow_per_read() -> None:
+    """issue 18 #6's class in io: the abort error raised to every read kept every raise's frames."""
+    import asyncio
+    import traceback
+
+    pipe = pio.Pipe()
+    pipe.abort()
+    depths = []
+    for _ in range(200):
+        try:
+            await asyncio.wait_for(pipe.read(), 30)
+        except pio.StreamClosedError as exc:
+            depths.append(len(traceback.extract_tb(exc.__traceback__)))
+    assert len(depths) == 200
+    assert depths[-1] <= depths[0] + 2
+
+
+@pytest.mark.parametrize("n", [1.5, "3", None, True], ids=repr)
+async def test_pipe_read_sizes_are_ints(n: Any) -> None:
+    """read(n) with a non-int raised a raw TypeError from the slice."""
+    pipe = pio.Pipe()
+    await pipe.write(b"abc")
+    with pytest.raises(InvalidArgumentError):
+        await pipe.read(n)
+    with pytest.raises(InvalidArgumentError):
+        await pipe.readexactly(n)
+    assert await pipe.read() == b"abc"

@@ -89,6 +89,17 @@ def _positive(name: str, value: int) -> int:
     return value
 
 
+def _count(name: str, value: object, *, negative: bool = False) -> int:
+    """A byte count argument: an int (``-1`` allowed where *negative*), never a bool."""
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 0 and not negative):
+        raise InvalidArgumentError(
+            f"{name} must be an int{'' if negative else ' >= 0'}, got {value!r:.80}",
+            context={name: repr(value)[:80]},
+            hint="Pass a number of bytes.",
+        )
+    return value
+
+
 class Pipe:
     """A bounded in-memory byte pipe: writers wait while it is full (backpressure).
 
@@ -210,13 +221,14 @@ class Pipe:
         while not self._buffer and not self._closed:
             await self._wait_for_change()
         if self._error is not None:
-            raise self._error
+            raise self._error.with_traceback(None)  # one raise's frames, not every raise's
 
     async def read(self, n: int = -1) -> bytes:
         """Return up to *n* bytes (all buffered bytes when -1) once some are available.
 
         Returns ``b""`` only at the end of the stream.
         """
+        _count("n", n, negative=True)
         await self._wait_readable()
         if n < 0 or n >= len(self._buffer):
             data = bytes(self._buffer)
@@ -233,12 +245,21 @@ class Pipe:
         Raises:
             IncompleteReadError: The stream ended first (``.partial`` has what was read).
         """
+        _count("n", n)
         parts = bytearray()
-        while len(parts) < n:
-            chunk = await self.read(n - len(parts))
-            if not chunk:
-                raise IncompleteReadError(bytes(parts), n)
-            parts += chunk
+        try:
+            while len(parts) < n:
+                chunk = await self.read(n - len(parts))
+                if not chunk:
+                    raise IncompleteReadError(bytes(parts), n)
+                parts += chunk
+        except IncompleteReadError:
+            raise
+        except BaseException:  # cancelled half-way: put back what was taken, lose nothing
+            if parts and self._error is None:
+                self._buffer[:0] = parts
+                self._changed()
+            raise
         return bytes(parts)
 
     async def readuntil(self, separator: bytes = b"\n", *, limit: int | None = None) -> bytes:
@@ -272,7 +293,7 @@ class Pipe:
                 raise IncompleteReadError(await self.read(), None)
             await self._wait_for_change()  # more data (or the end) before searching again
             if self._error is not None:
-                raise self._error
+                raise self._error.with_traceback(None)  # one raise's frames, not every raise's
 
     async def readline(self) -> bytes:
         r"""Return one line including ``\n``; the last line may lack it; ``b""`` at the end."""
