@@ -194,3 +194,28 @@ async def test_pipe_read_sizes_are_ints(n: Any) -> None:
     with pytest.raises(InvalidArgumentError):
         await pipe.readexactly(n)
     assert await pipe.read() == b"abc"
+
+
+async def test_cancelled_chunked_reader_read_is_not_a_false_end_of_stream() -> None:
+    """A ChunkedReader read cancelled while its source waited used to end the stream.
+
+    The reader pulled from an async generator wrapped around the source; the
+    cancellation closed that generator, so every later read returned ``b""``
+    although the source (here a Pipe) still had data coming: silent truncation.
+    """
+    import asyncio
+
+    pipe = pio.Pipe()
+    reader = pio.ChunkedReader(pipe)
+    waiting = asyncio.ensure_future(reader.read(3))
+    for _ in range(1000):  # until it waits inside the pipe (a state)
+        if pipe._read_waiters:
+            break
+        await asyncio.sleep(0)
+    assert pipe._read_waiters and not waiting.done()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await pipe.write(b"abc")
+    await pipe.close()
+    assert await reader.read() == b"abc"

@@ -357,16 +357,41 @@ class ChunkedReader:
 
     def __init__(self, source: AsyncByteSource, *, chunk_size: int = DEFAULT_LIMIT) -> None:
         self.chunk_size = _positive("chunk_size", chunk_size)
-        self._chunks = _source_chunks(source, self.chunk_size)
+        # The source is called directly, never through a wrapping async
+        # generator: a read cancelled while waiting would close such a wrapper
+        # and every later read would see a false end of stream (lost data).
+        self._source = source
+        self._iter: AsyncIterator[Any] | None = (
+            source.__aiter__()
+            if not isinstance(source, AsyncReadable) and isinstance(source, AsyncIterable)
+            else None
+        )
         self._buffer = bytearray()
         self._eof = False
+
+    async def _next_chunk(self) -> bytes:
+        """The source's next non-empty chunk, or ``b""`` at its end."""
+        if self._iter is not None:
+            while True:
+                try:
+                    chunk = await self._iter.__anext__()
+                except StopAsyncIteration:
+                    return b""
+                if chunk:
+                    return bytes(chunk)
+        if isinstance(self._source, AsyncReadable):
+            return bytes(await self._source.read(self.chunk_size))
+        raise InvalidArgumentError(
+            f"{type(self._source).__name__} is not an async byte source",
+            context={"type": type(self._source).__name__},
+            hint="Pass an object with 'async read(n)' or an async iterable of bytes.",
+        )
 
     async def _fill(self) -> bool:
         if self._eof:
             return False
-        try:
-            chunk = await self._chunks.__anext__()
-        except StopAsyncIteration:
+        chunk = await self._next_chunk()
+        if not chunk:
             self._eof = True
             return False
         self._buffer += chunk
@@ -451,7 +476,7 @@ class ChunkedReader:
 
     async def aclose(self) -> None:
         """Close the underlying source iterator."""
-        aclose = getattr(self._chunks, "aclose", None)
+        aclose = getattr(self._iter, "aclose", None)
         if aclose is not None:
             await aclose()
 
