@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -150,3 +156,38 @@ async def test_bad_bodies_are_problems_with_a_clear_code(
     )
     assert response.status == status
     assert (await problem_of(response))["code"] == code
+
+
+def test_serve_keeps_the_endpoint_up_until_interrupted(tmp_path: Path) -> None:
+    """``python examples/seed_secure_api.py --serve``: the curl line it prints works."""
+    env = {**os.environ, "PEPPERPY_DATA_DIR": str(tmp_path)}
+    env.pop("PEPPERPY_KEYRING", None)
+    proc = subprocess.Popen(
+        [sys.executable, str(SEED), "--serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline(), proc.stdout.readline()]  # Serving on ..., curl ...
+        assert lines[0].startswith("Serving on http://127.0.0.1:"), lines
+        url = lines[0].split()[2]
+        token = re.search(r"Bearer (\S+)'", lines[1])
+        assert token is not None, lines
+        request = urllib.request.Request(
+            f"{url}/process",
+            data=json.dumps({"title": "Q3 plan", "pages": 3}).encode(),
+            headers={"Authorization": f"Bearer {token[1]}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.loads(response.read()) == {"ok": True, "by": "ann", "title": "Q3 plan"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
