@@ -8,6 +8,7 @@ member itself, so ``==`` cannot tell a converted value from a raw one.
 from __future__ import annotations
 
 import enum
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from pepperpy.core.exceptions import InvalidArgumentError, PepperPyError
 from pepperpy.serialization import (
     Converter,
     DecodeError,
+    StructureError,
     dump_file,
     load_file,
     loads,
@@ -76,3 +78,29 @@ def test_toml_str_with_a_lone_surrogate_is_a_decode_error() -> None:
     in a str document was read as if valid, to fail later in any encoder."""
     with pytest.raises(DecodeError):
         loads('a = "\ud800"', dict[str, str], format="toml")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1e999999999999999999",
+        "-1e999999999999999999",
+        "1e-999999999999999999",
+        Decimal("1e999999999999999999"),
+        Decimal("NaN"),
+        Decimal("sNaN"),
+        Decimal("-Infinity"),
+    ],
+)
+def test_decimal_refuses_values_arithmetic_cannot_use(value: Any) -> None:
+    """The docs promise Decimal fields without NaN or Infinity; a Decimal instance NaN
+    passed through, and "1e999999999999999999" was built exactly, so the caller's first
+    ``+ 1`` raised decimal.Overflow (and ``int()`` of it never ends)."""
+    with pytest.raises(StructureError):
+        structure(value, Decimal)
+    assert structure("1e999999", Decimal) + 1 > 0  # the context's own limit still reads
+
+
+def test_decimal_zero_with_a_huge_exponent_is_zero() -> None:
+    """0E+999999999999 is zero, which arithmetic handles: not refused."""
+    assert structure("0e999999999999", Decimal) + 1 == 1

@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, getcontext
 from pathlib import Path, PurePath
 from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin, overload
 
@@ -383,15 +383,38 @@ DECIMAL_PATTERN = _DECIMAL_TEXT.pattern
 """The decimal text form accepted: digits, an optional fraction and exponent (no NaN)."""
 
 
+def _usable_decimal(value: Decimal) -> bool:
+    """Finite, and within the context's exponent range, so arithmetic on it works.
+
+    ``Decimal("1e999999999999999999")`` is built exactly, but its first ``+ 1``
+    raises ``decimal.Overflow`` (and ``int()`` of it never ends).
+    """
+    if not value.is_finite():
+        return False
+    if not value:
+        return True
+    context = getcontext()
+    return context.Emin <= value.adjusted() <= context.Emax
+
+
 def _s_decimal(value: Any, _: Any) -> Decimal:
     if isinstance(value, Decimal):
-        return value
+        if _usable_decimal(value):
+            return value
+        raise _Mismatch(
+            "decimal string",
+            value,
+            "NaN, infinities and exponents beyond the decimal context are refused",
+        )
     if isinstance(value, str):
         if _DECIMAL_TEXT.fullmatch(value):
             try:
-                return Decimal(value)
-            except (InvalidOperation, ValueError):  # an exponent beyond the context's
+                number = Decimal(value)
+            except (InvalidOperation, ValueError):
                 pass
+            else:
+                if _usable_decimal(number):
+                    return number
     elif isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     elif isinstance(value, float) and math.isfinite(value):
