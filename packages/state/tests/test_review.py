@@ -72,3 +72,26 @@ async def test_a_base_exception_from_an_observer_does_not_hide_the_change_from_o
         halting_sub.unsubscribe()
         await state.set("a", 2)  # the manager still delivers afterwards
         assert seen == [1, 2]
+
+
+async def test_a_watch_ends_when_the_manager_stops() -> None:
+    """`async for change in state.watch(...)` used to wait forever once the manager stopped.
+
+    A consumer task on shutdown then never finished (a hang and a leak). It now
+    gets every change committed before the stop, then the iteration ends.
+    """
+    state = StateManager()
+    state.register("a", int, default=0)
+    await state.start()
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for change in state.watch("a"):
+            got.append(change.new)
+
+    consumer = asyncio.ensure_future(consume())
+    await asyncio.sleep(0)  # the consumer subscribes (its first step), then waits
+    await state.set("a", 1)
+    await state.stop()
+    await asyncio.wait_for(consumer, 30)  # a bound against the hang, not a timing
+    assert got == [1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, NamedTuple, TypeVar, cast, overload
@@ -433,6 +434,7 @@ class StateManager(Lifecycle):
         self._queue: deque[tuple[Any, ...]] = deque()
         self._dispatching = False
         self._drainers: set[asyncio.Task[None]] = set()
+        self._watches: weakref.WeakSet[Watch] = weakref.WeakSet()
         self._seq = 0
         self._since_snapshot = 0
         self._commit_lock: asyncio.Lock | None = None
@@ -478,6 +480,10 @@ class StateManager(Lifecycle):
     async def _on_stop(self) -> None:
         if self._drainers:
             await asyncio.gather(*self._drainers, return_exceptions=True)
+        # Iterations over watch() end after the changes already delivered to
+        # them (else a consumer task would wait forever for the next change).
+        for watch in list(self._watches):
+            watch.close()
         if self._store is not None and self._since_snapshot:
             await self._locked_snapshot()
 
@@ -963,9 +969,12 @@ class StateManager(Lifecycle):
         Same targets as :meth:`subscribe`. Changes are buffered (unbounded)
         between iterations, so a slow consumer sees every one, in order. The
         subscription ends when the :class:`Watch` is closed, leaves an
-        ``async with`` block, or is dropped (e.g. after ``break``).
+        ``async with`` block, or is dropped (e.g. after ``break``), and when
+        the manager stops (the iteration ends after the changes before it).
         """
-        return Watch(self, target)
+        watch = Watch(self, target)
+        self._watches.add(watch)
+        return watch
 
     def _unsubscribe(self, obs: _Observer) -> None:
         if obs.active:
