@@ -308,3 +308,54 @@ def test_on_collect_refuses_a_bad_timeout(timeout: object) -> None:
     metrics = Metrics()
     with pytest.raises(InvalidArgumentError):
         metrics.on_collect(lambda: None, timeout=timeout)  # type: ignore[arg-type]
+
+
+# -- metric values and limits: NaN must not corrupt a series for good (issue 20 #7/#10) ------
+
+
+@pytest.mark.parametrize(
+    "amount", [math.nan, math.inf, 10**400, "1", None], ids=["nan", "inf", "huge", "str", "none"]
+)
+def test_counter_inc_never_corrupts_the_series(amount: object) -> None:
+    """Issue 20 #7 neighbour (never raise, and no series ruined): ``inc(nan)`` made the
+    counter NaN for good (every rate() of the series NaN from then on) and ``inc(inf)``
+    infinite; ``inc("1")`` and ``inc(10**400)`` raised raw TypeError and OverflowError.
+    Such amounts are dropped (warned once); the counter keeps counting."""
+    metrics = Metrics()
+    plain = metrics.counter("jobs_total", "Jobs")
+    labelled = metrics.counter("hits_total", "Hits", labels=["route"])
+    for target in (plain, labelled.labels(route="/")):
+        target.inc(1)
+        target.inc(amount)  # type: ignore[arg-type]
+        target.inc(1)
+        assert target.value == 2.0
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [math.nan, math.inf, -math.inf, "0.5", None],
+    ids=["nan", "inf", "-inf", "str", "none"],
+)
+def test_observe_never_corrupts_the_sum(amount: object) -> None:
+    """Issue 20 #7 neighbour: ``observe(nan)`` turned the histogram's ``_sum`` into NaN for
+    good (``-inf`` into -inf); a str raised a raw TypeError. Such values are dropped."""
+    metrics = Metrics()
+    latency = metrics.histogram("latency_seconds", "Latency")
+    size = metrics.summary("size_bytes", "Size")
+    for target in (latency, size):
+        target.observe(0.5)
+        target.observe(amount)  # type: ignore[arg-type]
+    text = metrics.render().decode()
+    assert "latency_seconds_sum 0.5" in text
+    assert "latency_seconds_count 1.0" in text
+    assert "size_bytes_sum 0.5" in text
+
+
+@pytest.mark.parametrize("limit", [math.nan, 2.5, "10", True])
+def test_max_label_sets_must_be_a_positive_int(limit: object) -> None:
+    """Issue 20 #8/#10 neighbour: ``max_label_sets=nan`` passed the ``< 1`` check and made
+    the cardinality guard never fire (``len >= nan`` is always false)."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError):
+        Metrics().counter("req_total", "Requests", labels=["path"], max_label_sets=limit)

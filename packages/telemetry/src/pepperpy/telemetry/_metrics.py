@@ -6,6 +6,7 @@ import contextvars
 import inspect
 import logging
 import math
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -182,6 +183,36 @@ def _encodable(text: str) -> str:
     return text
 
 
+_MAX_FLOAT = sys.float_info.max
+
+
+_warned_values: set[str] = set()
+
+
+def _drop_value(what: str, value: Any) -> None:
+    """Log (once per kind) that a value was dropped instead of corrupting a series."""
+    if what not in _warned_values:
+        _warned_values.add(what)
+        _log.warning(
+            "dropped a %s of %s: a NaN, infinite or non-numeric value would corrupt the "
+            "series for good (reported once)",
+            what,
+            safe_repr(value, 60),
+        )
+
+
+def _observation(amount: Any) -> float | None:
+    """*amount* as a finite float observation, or ``None`` (dropped with a warning)."""
+    try:
+        value = float(amount) if not isinstance(amount, (str, bytes)) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not math.isfinite(value):
+        _drop_value("observation", amount)
+        return None
+    return value
+
+
 def _fast_inc(raw: Any) -> Callable[[float], None]:
     # prometheus_client's value object: skips the per-call checks we do ourselves
     value = getattr(raw, "_value", None)
@@ -227,14 +258,25 @@ class CounterChild:
         self._inc = _fast_inc(raw)
 
     def inc(self, amount: float = 1.0) -> None:
-        """Add *amount* (>= 0)."""
-        if amount < 0:
+        """Add *amount* (>= 0).
+
+        A NaN, infinite or non-numeric amount is dropped with a warning (once per
+        process): added, it would make the series NaN or infinite for good.
+        """
+        try:
+            if 0 <= amount <= _MAX_FLOAT:  # NaN, inf, huge ints and non-numbers fail here
+                self._inc(amount)
+                return
+            negative = amount < 0
+        except TypeError:
+            negative = False
+        if negative:
             raise InvalidArgumentError(
-                f"a counter cannot go down (inc({amount!r}))",
+                f"a counter cannot go down (inc({safe_repr(amount)}))",
                 code="pepperpy.telemetry.counter_negative",
                 hint="Use a Gauge for values that go up and down.",
             )
-        self._inc(amount)
+        _drop_value("counter increment", amount)
 
     def count_exceptions(self, *types: type[BaseException]) -> _Bracket:
         """Count exceptions of *types* (default: ``Exception``) leaving a block or a call.
@@ -309,8 +351,13 @@ class HistogramChild:
         self._clock = clock
 
     def observe(self, amount: float) -> None:
-        """Record one observation."""
-        self._raw.observe(amount)
+        """Record one observation; a NaN, infinite or non-numeric one is dropped (warned once).
+
+        Recorded, it would make the series' ``_sum`` NaN or infinite for good.
+        """
+        value = _observation(amount)
+        if value is not None:
+            self._raw.observe(value)
 
     def time(self) -> _Timer:
         """Observe the duration of a block or of every call (sync or async), in seconds."""
@@ -327,8 +374,13 @@ class SummaryChild:
         self._clock = clock
 
     def observe(self, amount: float) -> None:
-        """Record one observation."""
-        self._raw.observe(amount)
+        """Record one observation; a NaN, infinite or non-numeric one is dropped (warned once).
+
+        Recorded, it would make the series' ``_sum`` NaN or infinite for good.
+        """
+        value = _observation(amount)
+        if value is not None:
+            self._raw.observe(value)
 
     def time(self) -> _Timer:
         """Observe the duration of a block or of every call (sync or async), in seconds."""
@@ -768,9 +820,10 @@ def _validate_spec(spec: MetricSpec[Any]) -> None:
                 code="pepperpy.telemetry.label_name",
                 hint="Use letters, digits and '_', not starting with '__'.",
             )
-    if spec.max_label_sets is not None and spec.max_label_sets < 1:
+    limit: Any = spec.max_label_sets
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise InvalidArgumentError(
-            "max_label_sets must be >= 1",
+            "max_label_sets must be an int >= 1",
             code="pepperpy.telemetry.limit",
             context={"metric": spec.name, "max_label_sets": spec.max_label_sets},
             hint="Pass a positive limit.",
@@ -961,7 +1014,7 @@ class Metrics:
     ) -> None:
         if max_label_sets < 1:
             raise InvalidArgumentError(
-                "max_label_sets must be >= 1",
+                "max_label_sets must be an int >= 1",
                 code="pepperpy.telemetry.limit",
                 hint="Pass a positive limit.",
             )
