@@ -95,3 +95,24 @@ async def test_a_watch_ends_when_the_manager_stops() -> None:
     await state.stop()
     await asyncio.wait_for(consumer, 30)  # a bound against the hang, not a timing
     assert got == [1]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lease": float("inf")},
+        {"lease": 1e300},
+        {"lease": "1e400s"},
+        {"retry_interval": float("inf")},
+        {"retry_interval": float("nan")},
+    ],
+    ids=repr,
+)
+def test_redis_lock_durations_are_finite(kwargs: dict[str, float | str]) -> None:
+    """RedisLock(lease=inf) was accepted, then every acquire failed with a misleading
+    LockUnavailableError (OverflowError inside; Redis refuses PX past 2**63 ms)."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+    from pepperpy.state import RedisLock
+
+    with pytest.raises(InvalidArgumentError):
+        RedisLock("redis://127.0.0.1:1/0", "review", **kwargs)  # never connects

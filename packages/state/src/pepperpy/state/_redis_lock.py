@@ -96,6 +96,9 @@ class LockUnavailableError(ExternalError):
     code = "pepperpy.state.lock_unavailable"
 
 
+_MAX_SECONDS = 100 * 365 * 24 * 3600.0
+
+
 def _seconds(name: str, value: float | str | timedelta) -> float:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
@@ -110,9 +113,11 @@ def _seconds(name: str, value: float | str | timedelta) -> float:
                 context={name: safe_repr(value)},
                 hint="Pass seconds (30), a duration string ('30s') or a timedelta.",
             ) from exc
-    if seconds <= 0:
+    # NaN fails both comparisons; Redis takes PX only below 2**63 milliseconds.
+    if not 0 < seconds < _MAX_SECONDS:
         raise InvalidArgumentError(
-            f"{name} must be positive, got {safe_repr(value)}",
+            f"{name} must be a positive, finite number of seconds (under a century), "
+            f"got {safe_repr(value)}",
             context={name: safe_repr(value)},
             hint="For example lease='30s'.",
         )
