@@ -359,3 +359,37 @@ def test_max_label_sets_must_be_a_positive_int(limit: object) -> None:
 
     with pytest.raises(InvalidArgumentError):
         Metrics().counter("req_total", "Requests", labels=["path"], max_label_sets=limit)
+
+
+# -- Health arguments (issue 20 #13 neighbour) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("timeout", math.nan),
+        ("timeout", math.inf),
+        ("timeout", "2"),
+        ("default_timeout", math.nan),
+        ("cache_ttl", math.nan),
+        ("cache_ttl", -1.0),
+        ("name", None),
+        ("name", "db\udcff"),
+        ("name", ""),
+    ],
+    ids=lambda v: str(v) if not isinstance(v, str) else repr(v),
+)
+def test_health_refuses_hostile_arguments(where: str, value: object) -> None:
+    """Issue 20 #13 neighbour: ``timeout=nan`` passed ``<= 0`` (a NaN deadline in the event
+    loop's timer heap), ``"2"`` raised a raw TypeError, a NaN ``cache_ttl`` or
+    ``default_timeout`` was kept, and a check named None or with a lone surrogate made
+    the /health body unencodable."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError):
+        if where in ("default_timeout", "cache_ttl"):
+            Health(**{where: value})  # type: ignore[arg-type]
+        elif where == "timeout":
+            Health().register_check("db", lambda: True, timeout=value)  # type: ignore[arg-type]
+        else:
+            Health().register_check(value, lambda: True)  # type: ignore[arg-type]

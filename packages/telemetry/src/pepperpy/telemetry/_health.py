@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Union
@@ -118,6 +119,32 @@ def _interpret(name: str, value: Any, critical: bool, duration: float) -> CheckR
     )
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the /health body could not be written
+        return False
+    return True
+
+
+def _seconds(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """*value* as finite seconds (> 0, or >= 0 with *allow_zero*); else InvalidArgumentError."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        raise InvalidArgumentError(
+            f"Health {name} must be a finite number of seconds "
+            f"{'>= 0' if allow_zero else '> 0'}, got {safe_repr(value)}",
+            code="pepperpy.telemetry.health_timeout",
+            hint=f"Pass {name} in seconds, e.g. {name}=2.0.",
+        )
+    return float(value)
+
+
 def _raised_by_the_check() -> bool:
     """Whether a ``CancelledError`` just caught came from the check, not a cancelled caller.
 
@@ -161,8 +188,8 @@ class Health:
         cache_ttl: float = 0.0,
         clock: Clock = system_clock,
     ) -> None:
-        self.default_timeout = default_timeout
-        self.cache_ttl = cache_ttl
+        self.default_timeout = _seconds("default_timeout", default_timeout)
+        self.cache_ttl = _seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.clock = clock
         self._checks: dict[str, _Check] = {}
         self._ready = False
@@ -198,13 +225,13 @@ class Health:
                 code="pepperpy.telemetry.health_check",
                 hint="Pass a function or coroutine function taking no arguments.",
             )
-        limit = self.default_timeout if timeout is None else timeout
-        if limit <= 0:
+        if not isinstance(name, str) or not name or not _encodable(name):
             raise InvalidArgumentError(
-                f"health check {name!r} needs a positive timeout, got {limit!r}",
-                code="pepperpy.telemetry.health_timeout",
-                hint="Pass timeout in seconds, e.g. timeout=2.0.",
+                f"a health check name must be a non-empty str of valid text, got {safe_repr(name)}",
+                code="pepperpy.telemetry.health_check",
+                hint="Name the check after what it probes, e.g. 'database'.",
             )
+        limit = self.default_timeout if timeout is None else _seconds("timeout", timeout)
         if name in self._checks and not replace:
             raise ConflictError(
                 f"a health check named {name!r} is already registered",
