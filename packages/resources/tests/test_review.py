@@ -74,3 +74,20 @@ def test_manager_refuses_bad_cleanup_timeout(value: Any) -> None:
     """ResourceManager(cleanup_timeout=nan) would time-box nothing."""
     with pytest.raises(InvalidArgumentError):
         ResourceManager(cleanup_timeout=value)
+
+
+async def test_a_factory_returning_one_object_twice_cannot_exceed_max_size() -> None:
+    """Items are tracked by identity: a factory that returns the same object twice
+    (a shared client, None, a small int) used to overwrite the first loan's record,
+    so the pool lent more than max_size items and the second release() failed.
+    It is now refused when the duplicate is created, and the pool stays consistent."""
+    shared = object()
+    pool: Pool[object] = Pool(lambda: shared, max_size=2)
+    async with pool:
+        first = await pool.acquire()
+        with pytest.raises(InvalidArgumentError):
+            await pool.acquire()
+        stats = pool.stats()
+        assert (stats.in_use, stats.size) == (1, 1)
+        await pool.release(first)
+        assert pool.stats().idle == 1

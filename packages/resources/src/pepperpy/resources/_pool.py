@@ -535,6 +535,18 @@ class Pool(Lifecycle, Generic[T]):
             self._wake_for_capacity()
             raise
         self._creating -= 1
+        if id(value) in self._in_use or any(item.value is value for item in self._idle):
+            # Loans are tracked by identity: a second loan of one object would
+            # overwrite the first's record (more than max_size lent, a failing release).
+            self._wake_for_capacity()
+            raise InvalidArgumentError(
+                f"the factory of pool {self.name!r} returned an object the pool already "
+                "holds; each item must be a distinct object",
+                code="pepperpy.resources.duplicate_item",
+                context={"pool": self.name, "item": safe_repr(value)},
+                hint="Return a new object from each factory call (wrap a shared client in a "
+                "per-item object if needed).",
+            )
         self._created += 1
         return _Item(value, self._clock.monotonic())
 
