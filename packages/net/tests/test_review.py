@@ -55,6 +55,14 @@ def _app(server: Server) -> web.Application:
         server.headers[key] = dict(request.headers)
         return web.json_response({"ok": True})
 
+    @routes.get("/ws-big")
+    async def ws_big(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        await ws.send_bytes(b"x" * 64 * 1024)
+        await ws.receive()
+        return ws
+
     @routes.get("/stall-body/{key}")
     async def stall_body(request: web.Request) -> web.StreamResponse:
         """Sends the headers and 100 of 1000 bytes, then goes silent."""
@@ -224,3 +232,34 @@ async def test_request_arguments_of_the_wrong_type_are_invalid_argument(
         with pytest.raises(InvalidArgumentError):
             await client.get("/echo/typed", **options)
     assert server.hits["typed"] == 0
+
+
+async def test_websocket_max_message_size_zero_is_refused(server: Server) -> None:
+    """issue 17 #7's limit must hold: ``max_message_size=0`` went to aiohttp, which reads
+    0 as "no limit", so a 64 KiB message was received. A size must be an int >= 1."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        for size in (0, -1, 1.5, None, True):
+            with pytest.raises(InvalidArgumentError):
+                client.websocket("/ws-big", mode="bytes", max_message_size=size)
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), "1", True])
+@pytest.mark.parametrize("call", ["receive", "send", "flush", "wait_connected"])
+async def test_websocket_timeouts_refuse_nan_and_non_numbers(
+    server: Server, timeout: Any, call: str
+) -> None:
+    """A NaN timeout waited forever (asyncio.wait_for never reaches a NaN deadline) and a
+    str one was a raw TypeError from asyncio, leaving an unawaited coroutine behind."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        async with client.websocket(
+            "/ws-big", mode="bytes", max_message_size=1024 * 1024, reconnect=None
+        ) as ws:
+            with pytest.raises(InvalidArgumentError):
+                if call == "receive":
+                    await ws.receive(timeout=timeout)
+                elif call == "send":
+                    await ws.send(b"x", timeout=timeout)
+                elif call == "flush":
+                    await ws.flush(timeout=timeout)
+                else:
+                    await ws.wait_connected(timeout=timeout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,23 @@ class _Failure:
 _CLOSED = object()
 
 
+def _check_timeout(timeout: object) -> float | None:
+    """*timeout* as seconds (``None``: no limit); NaN or a non-number is refused.
+
+    A NaN deadline never arrives (``asyncio.wait_for`` waits forever), and a
+    str fails inside asyncio with a raw ``TypeError``.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or math.isnan(timeout):
+        raise InvalidArgumentError(
+            f"timeout must be a number of seconds or None, not {safe_repr(timeout)}",
+            code="pepperpy.net.invalid_argument",
+            context={"timeout": safe_repr(timeout)},
+        )
+    return float(timeout)
+
+
 class WebSocketClient(Lifecycle):
     """A WebSocket connection that keeps itself alive. Create it with ``client.websocket(url)``.
 
@@ -153,6 +171,18 @@ class WebSocketClient(Lifecycle):
                     code="pepperpy.net.invalid_argument",
                     context={name: size},
                 )
+        if (
+            isinstance(max_message_size, bool)
+            or not isinstance(max_message_size, int)
+            or max_message_size < 1
+        ):
+            # aiohttp reads 0 as "no limit": a limit that silently does not hold
+            raise InvalidArgumentError(
+                f"max_message_size must be an integer >= 1 (bytes), not {max_message_size!r}",
+                code="pepperpy.net.invalid_argument",
+                context={"max_message_size": safe_repr(max_message_size)},
+                hint="Messages are always bounded; pass the largest message you accept.",
+            )
         if heartbeat is not None and not heartbeat > 0:
             raise InvalidArgumentError(
                 "heartbeat must be > 0 seconds or None",
@@ -439,6 +469,7 @@ class WebSocketClient(Lifecycle):
             WebSocketError: The queue stayed full for *timeout* seconds.
             WebSocketClosedError: The socket is closed for good.
         """
+        timeout = _check_timeout(timeout)
         outbox = self._check_open()
         item = self._encode(message)
         if timeout is None:
@@ -479,6 +510,7 @@ class WebSocketClient(Lifecycle):
             OperationTimeoutError: Nothing arrived within *timeout* seconds.
             ValidationError: The message is not JSON, or does not fit ``type_``.
         """
+        timeout = _check_timeout(timeout)
         inbox = self._inbox
         if inbox is None:
             self._ensure_running()
@@ -519,6 +551,7 @@ class WebSocketClient(Lifecycle):
             OperationTimeoutError: Messages were still queued after *timeout* seconds.
             WebSocketClosedError: The socket closed for good before they were sent.
         """
+        timeout = _check_timeout(timeout)
         outbox = self._check_open()
         closed = self._closed
         assert closed is not None
@@ -551,6 +584,7 @@ class WebSocketClient(Lifecycle):
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until a connection is open (after a drop, until the reconnect succeeds)."""
+        timeout = _check_timeout(timeout)
         event = self._connected
         if event is None:
             self._ensure_running()
