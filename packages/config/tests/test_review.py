@@ -81,3 +81,44 @@ def test_watcher_interval_must_be_a_finite_positive_number(tmp_path: Path, inter
         ConfigWatcher(config, interval=interval)
     with pytest.raises(InvalidArgumentError):
         config.watch(interval=interval)
+
+
+async def test_a_cancelled_check_still_runs_every_callback(tmp_path: Path) -> None:
+    """check() cancelled while an async callback awaited: the later callbacks still run.
+
+    The reload had swapped the values and recorded the new file signature, so
+    no later poll would repeat the change: the callbacks after the cancelled
+    one never heard of it.
+    """
+    import asyncio
+
+    path = tmp_path / "config.toml"
+    path.write_text("port = 1\n")
+    config = Config.load(path, schema=Settings)
+    entered = asyncio.Event()
+    gate = asyncio.Event()
+    seen: list[frozenset[str]] = []
+
+    @config.on_change
+    async def slow(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        entered.set()
+        await gate.wait()
+
+    @config.on_change
+    def later(cfg: Config[Settings], keys: frozenset[str]) -> None:
+        seen.append(keys)
+
+    watcher = ConfigWatcher(config)
+    async with watcher:
+        path.write_text("port = 2\n")
+        checking = asyncio.ensure_future(watcher.check())
+        await asyncio.wait_for(entered.wait(), 30)
+        checking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await checking
+        gate.set()
+        for _ in range(1000):  # until the delivery finishes (a state, not a timing)
+            if seen:
+                break
+            await asyncio.sleep(0)
+        assert seen == [frozenset({"port"})]

@@ -60,6 +60,7 @@ class ConfigWatcher(Lifecycle):
         self.rejected = 0
         self.last_reload_error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
+        self._applying: set[asyncio.Task[bool]] = set()
         self._signature: Any = None
 
     async def _on_start(self) -> None:
@@ -74,13 +75,36 @@ class ConfigWatcher(Lifecycle):
                 await task
             except asyncio.CancelledError:
                 pass
+        # A reload left running by a cancelled check(): stopping ends it too (a
+        # callback that never returns must not hang the shutdown).
+        for pending in list(self._applying):
+            pending.cancel()
+        if self._applying:
+            await asyncio.gather(*self._applying, return_exceptions=True)
 
     async def check(self) -> bool:
-        """Check the files now; reload if they changed. Returns whether a reload happened."""
+        """Check the files now; reload if they changed. Returns whether a reload happened.
+
+        Once a change is seen, reloading and running every callback is one step
+        a cancellation cannot split: a cancelled caller leaves it running to
+        its end (:meth:`stop` cancels it), since the new values and file
+        signature are recorded and no later check would repeat the change.
+        """
         signature = await asyncio.to_thread(self.config._signature)
         if signature == self._signature:
             return False
         self._signature = signature
+        task = asyncio.ensure_future(self._apply())
+        self._applying.add(task)
+        task.add_done_callback(self._applied)
+        return await asyncio.shield(task)
+
+    def _applied(self, task: asyncio.Task[bool]) -> None:
+        self._applying.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller (if still there) got it
+
+    async def _apply(self) -> bool:
         try:
             changed, callbacks = await asyncio.to_thread(self.config._reload_sync)
         except ConfigError as exc:
