@@ -263,3 +263,13 @@ async def test_websocket_timeouts_refuse_nan_and_non_numbers(
                     await ws.flush(timeout=timeout)
                 else:
                     await ws.wait_connected(timeout=timeout)
+
+
+@pytest.mark.parametrize("value", ["x", "5", 10**400, True, None, b"1"])
+@pytest.mark.parametrize("phase", ["connect", "read", "total", "pool", "write"])
+def test_timeout_phase_of_the_wrong_type_is_invalid_argument(value: Any, phase: str) -> None:
+    """issue 17 #6's class: Timeout(read="x") was a raw ValueError from its float
+    converter, Timeout(read=10**400) a raw OverflowError, and Timeout(read=True) passed
+    as 1 s (the converter ran before the bool check)."""
+    with pytest.raises(InvalidArgumentError):
+        Timeout(**{phase: value})

@@ -34,6 +34,20 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         )
 
 
+def _seconds(value: Any) -> Any:
+    """A number as float for :func:`_positive` to judge; anything else is left for it to refuse.
+
+    (``float("x")`` would raise a raw ValueError, ``float(10**400)`` an
+    OverflowError, and ``float(True)`` would hide a bool.)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 @attrs.frozen
 class Timeout:
     """Time limits for one request, in seconds; every one is finite.
@@ -56,11 +70,11 @@ class Timeout:
     the host for its circuit breaker.
     """
 
-    connect: float = attrs.field(default=10.0, validator=_positive, converter=float)
-    read: float = attrs.field(default=30.0, validator=_positive, converter=float)
-    total: float = attrs.field(default=30.0, validator=_positive, converter=float)
-    pool: float = attrs.field(default=10.0, validator=_positive, converter=float)
-    write: float = attrs.field(default=30.0, validator=_positive, converter=float)
+    connect: float = attrs.field(default=10.0, validator=_positive, converter=_seconds)
+    read: float = attrs.field(default=30.0, validator=_positive, converter=_seconds)
+    total: float = attrs.field(default=30.0, validator=_positive, converter=_seconds)
+    pool: float = attrs.field(default=10.0, validator=_positive, converter=_seconds)
+    write: float = attrs.field(default=30.0, validator=_positive, converter=_seconds)
 
     @classmethod
     def all(cls, seconds: float) -> Timeout:
