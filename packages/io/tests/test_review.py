@@ -219,3 +219,15 @@ async def test_cancelled_chunked_reader_read_is_not_a_false_end_of_stream() -> N
     await pipe.write(b"abc")
     await pipe.close()
     assert await reader.read() == b"abc"
+
+
+@pytest.mark.parametrize("part", ["\ud800", "ok/\udfff/x", "a\x00b"], ids=repr)
+def test_safe_join_refuses_unencodable_parts(tmp_path: Path, part: str) -> None:
+    """safe_join is for untrusted input: a lone surrogate raised a raw UnicodeEncodeError.
+
+    It is refused like a NUL byte (PathTraversalError: reject the request);
+    is_within answers False for such a path instead of raising.
+    """
+    with pytest.raises(pio.PathTraversalError):
+        pio.safe_join(tmp_path, part)
+    assert pio.is_within(str(tmp_path) + "/" + part, tmp_path) is False

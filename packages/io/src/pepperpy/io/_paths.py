@@ -15,8 +15,11 @@ StrPath = str | os.PathLike[str]
 
 def is_within(path: StrPath, root: StrPath) -> bool:
     """Whether *path* (after resolving symlinks and ``..``) lies inside *root*."""
-    real_root = Path(os.path.realpath(root))
-    real = Path(os.path.realpath(path))
+    try:
+        real_root = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(path))
+    except (UnicodeEncodeError, ValueError):  # a lone surrogate or a NUL: no such path
+        return False
     return real == real_root or real_root in real.parents
 
 
@@ -53,6 +56,14 @@ def safe_join(root: StrPath, *parts: str, follow_symlinks: bool = True) -> Path:
                 context={"root": str(real_root), "path": part.replace("\x00", "\\0")},
                 hint="Reject the request; NUL bytes are never valid in file names.",
             )
+        try:
+            os.fsencode(part)
+        except UnicodeEncodeError:
+            raise PathTraversalError(
+                "path contains characters no file name can hold (a lone surrogate)",
+                context={"root": str(real_root), "path": part.encode("utf-8", "replace").decode()},
+                hint="Reject the request; the name is not valid Unicode.",
+            ) from None
         if (
             PurePosixPath(part).is_absolute()
             or PureWindowsPath(part).is_absolute()
