@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from pepperpy.core import ManualClock
 from pepperpy.core.exceptions import InvalidArgumentError
 from pepperpy.net import (
     BlockedAddressError,
+    CircuitBreakerConfig,
     CircuitState,
     ConnectionClosedError,
     HttpClient,
@@ -54,6 +56,11 @@ def _app(server: Server) -> web.Application:
         server.hits[key] += 1
         server.headers[key] = dict(request.headers)
         return web.json_response({"ok": True})
+
+    @routes.get("/status/{key}/{code}")
+    async def status(request: web.Request) -> web.Response:
+        server.hits[request.match_info["key"]] += 1
+        return web.Response(status=int(request.match_info["code"]), text="x")
 
     @routes.get("/ws-big")
     async def ws_big(request: web.Request) -> web.WebSocketResponse:
@@ -273,3 +280,43 @@ def test_timeout_phase_of_the_wrong_type_is_invalid_argument(value: Any, phase: 
     as 1 s (the converter ran before the bool check)."""
     with pytest.raises(InvalidArgumentError):
         Timeout(**{phase: value})
+
+
+@pytest.mark.parametrize("api", ["get", "stream"])
+async def test_a_cancelled_half_open_trial_gives_no_verdict(server: Server, api: str) -> None:
+    """issue 17 #4's class (the breaker judges what the host did): a half-open trial
+    whose body read was cancelled by the caller was recorded as a success, closing the
+    circuit on a host whose body had stalled. A cancelled trial now hands its slot back
+    and the circuit stays half-open for the next trial."""
+    clock = ManualClock()
+    breaker = CircuitBreakerConfig(failure_threshold=1, recovery_time=10)
+    async with HttpClient(
+        server.url(), timeout=SLOW, retry=None, circuit_breaker=breaker, clock=clock
+    ) as client:
+        await (await client.get(f"/status/trip-{api}/500")).read()
+        assert client.circuit_state(server.url()) is CircuitState.OPEN
+        clock.advance_sync(10)
+        assert client.circuit_state(server.url()) is CircuitState.HALF_OPEN
+        key = f"trial-{api}"
+        if api == "stream":
+
+            async def trial() -> None:
+                async with client.stream("GET", f"/stall-body/{key}") as response:
+                    async for _ in response.iter_bytes():
+                        pass
+
+        else:
+
+            async def trial() -> None:
+                await client.get(f"/stall-body/{key}")
+
+        task = asyncio.ensure_future(trial())
+        while not server.hits[key]:  # noqa: ASYNC110 - counted on the server's thread
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert client.circuit_state(server.url()) is CircuitState.HALF_OPEN
+        # the slot came back: the next trial is let through and decides
+        await (await client.get(f"/echo/after-{api}")).read()
+        assert client.circuit_state(server.url()) is CircuitState.CLOSED

@@ -151,7 +151,8 @@ class _Host:
         The outcome is recorded once the body is read (or abandoned), so a
         body that stalls or drops counts as the host failure it is, whether
         ``request()`` read it or the caller streamed it; *error* is what ended
-        the read, ``None`` when it completed or the caller closed it early.
+        the read, ``None`` when it completed or the caller closed it early. A
+        cancelled read is no verdict: a half-open trial slot is handed back.
         """
         breaker = self.breaker
         if isinstance(error, NetworkError):
@@ -159,6 +160,8 @@ class _Host:
         if breaker is not None:
             if isinstance(error, _HOST_FAILURES):
                 breaker.record(False)
+            elif isinstance(error, asyncio.CancelledError):
+                breaker.release()  # the caller gave up: no verdict on the host
             else:
                 breaker.record(status not in breaker.config.failure_statuses)
         self.release()

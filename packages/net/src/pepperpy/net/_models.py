@@ -376,8 +376,8 @@ class Response:
             completed = True
             self._body = b""  # consumed: a later read() returns nothing more
             await self._settle()
-        except NetworkError as exc:
-            failure = exc
+        except (NetworkError, asyncio.CancelledError) as exc:
+            failure = exc  # a cancellation is no verdict on the host (see _Host.finish)
             raise
         finally:
             if not completed:
