@@ -122,3 +122,52 @@ async def test_a_cancelled_check_still_runs_every_callback(tmp_path: Path) -> No
                 break
             await asyncio.sleep(0)
         assert seen == [frozenset({"port"})]
+
+
+def _bounded(fn: Any) -> Any:
+    """Run *fn* in a daemon thread; fail (not hang) if it blocks (a bound, not a timing)."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the test below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "blocked reading a FIFO"
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_where_a_file_is_expected_is_a_config_error(tmp_path: Path) -> None:
+    """A config file, .env file or secret that is a FIFO blocked the load forever.
+
+    (Opening a FIFO waits for a writer.) Like a directory, it is now a
+    ConfigError naming the file.
+    """
+    import os
+
+    from pepperpy.config import ConfigError
+
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"config\.toml"):
+        _bounded(lambda: Config.load(fifo, schema=Settings))
+    good = tmp_path / "good.toml"
+    good.write_text("port = 1\n")
+    env = tmp_path / ".env"
+    os.mkfifo(env)
+    with pytest.raises(ConfigError, match=r"\.env"):
+        _bounded(lambda: Config.load(good, schema=Settings, dotenv=env))
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    os.mkfifo(secrets / "port")
+    with pytest.raises(ConfigError, match="port"):
+        _bounded(lambda: Config.load(good, schema=Settings, secrets_dir=secrets))

@@ -21,6 +21,7 @@ from pepperpy.config._sources import (
     env_layer,
     file_layer,
     mapping_layer,
+    read_file,
     reason,
     schema_tree,
     secret_paths,
@@ -374,7 +375,7 @@ class _Loader:
             path, required = spec.path, not spec.optional
             watched.append(path)
             try:
-                raw = path.read_bytes()
+                raw = read_file(path)
             except FileNotFoundError:
                 if required:
                     errors.append(
@@ -1374,9 +1375,7 @@ def _stat(path: Path) -> tuple[int, int, bytes] | None:
 
     try:
         info = path.stat()
-        digest = (
-            b"" if path.is_dir() else hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
-        )
+        digest = b"" if path.is_dir() else hashlib.blake2b(read_file(path), digest_size=16).digest()
     except OSError:
         return None
     return (info.st_mtime_ns, info.st_size, digest)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
@@ -22,6 +24,7 @@ __all__ = [
     "file_layer",
     "mapping_layer",
     "parse_dotenv",
+    "read_file",
     "read_text",
     "reason",
     "schema_tree",
@@ -559,6 +562,31 @@ def _expand(value: str, values: Mapping[str, tuple[str, int]], environ: Mapping[
     return _VAR.sub(replace, value)
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of the regular file *path*; an ``OSError`` for anything else.
+
+    Opened without blocking and checked before reading: a FIFO (or a device)
+    where a file is expected would otherwise block the load forever (opening
+    a FIFO waits for a writer) or never end (``/dev/zero``).
+    """
+    nonblock = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs in paths
+    fd = os.open(path, os.O_RDONLY | nonblock | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if nonblock:
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as file:
+            fd = -1  # closed by the file object
+            return file.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_text(path: Path, what: str) -> tuple[str | None, ErrorDetail | None]:
     """The UTF-8 text of *path* (a leading BOM dropped), or why it cannot be read.
 
@@ -566,7 +594,7 @@ def read_text(path: Path, what: str) -> tuple[str | None, ErrorDetail | None]:
     file's bytes (secrets are read here too).
     """
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except FileNotFoundError:
         return None, None
     except (OSError, ValueError) as exc:
