@@ -25,6 +25,7 @@ from pepperpy.net import (
     ConnectionClosedError,
     HttpClient,
     Request,
+    Retry,
     Timeout,
 )
 
@@ -320,3 +321,27 @@ async def test_a_cancelled_half_open_trial_gives_no_verdict(server: Server, api:
         # the slot came back: the next trial is let through and decides
         await (await client.get(f"/echo/after-{api}")).read()
         assert client.circuit_state(server.url()) is CircuitState.CLOSED
+
+
+async def test_a_retry_cancelled_in_its_backoff_is_neither_counted_nor_paid(
+    server: Server,
+) -> None:
+    """issue 17 #5's class (every send counted, every retry paid from the budget): a
+    request cancelled while sleeping before its retry had already counted the retry in
+    stats (and metrics) and spent a budget token on a send that never happened."""
+    clock = ManualClock()
+    retry = Retry(attempts=3, delay=5, max_delay=5, jitter=0, respect_retry_after=False)
+    async with HttpClient(
+        server.url(), timeout=QUICK, retry=retry, circuit_breaker=None, clock=clock
+    ) as client:
+        before = client.stats().retry_budget
+        task = asyncio.ensure_future(client.get("/status/backoff/503"))
+        while clock.sleepers == 0:  # noqa: ASYNC110 - the backoff begins on the clock
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        stats = client.stats()
+    assert server.hits["backoff"] == 1
+    assert stats.retries == 0
+    assert stats.retry_budget == pytest.approx(before + retry.budget_ratio)

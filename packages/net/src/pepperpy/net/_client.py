@@ -937,11 +937,15 @@ class HttpClient(Lifecycle):
                     return response
                 delay = max(config.backoff_delay(attempt), wait or 0.0)
                 await response.close()
+            try:
+                await self._clock.sleep(delay)
+            except BaseException:
+                budget.refund()  # cancelled in the backoff: no retry was sent
+                raise
             host = self._host_for(request.url)
             host.retries += 1
             if self._metrics is not None:
                 self._metrics.retry(host.name)
-            await self._clock.sleep(delay)
             attempt += 1
 
     async def _send(self, request: Request, options: _Options) -> Response:

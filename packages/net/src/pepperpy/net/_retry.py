@@ -179,6 +179,13 @@ class RetryBudget:
             return True
         return False
 
+    def refund(self) -> None:
+        """Give back the token of a retry that was never sent (cancelled in its backoff)."""
+        if self._reserve + 1.0 <= self._min_rate:
+            self._reserve += 1.0
+        else:
+            self._earned = min(self._max_tokens, self._earned + 1.0)
+
     @property
     def available(self) -> float:
         """Tokens available now (earned plus reserve)."""
