@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from pepperpy.core import ManualClock
-from pepperpy.core.exceptions import InvalidArgumentError
+from pepperpy.core.exceptions import InvalidArgumentError, ValidationError
 from pepperpy.net import (
     BlockedAddressError,
     CircuitBreakerConfig,
@@ -62,6 +62,19 @@ def _app(server: Server) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         server.hits[request.match_info["key"]] += 1
         return web.Response(status=int(request.match_info["code"]), text="x")
+
+    @routes.get("/deep-json")
+    async def deep_json(request: web.Request) -> web.Response:
+        depth = 100_000
+        return web.Response(body=b"[" * depth + b"]" * depth, content_type="application/json")
+
+    @routes.get("/ws-deep")
+    async def ws_deep(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        await ws.send_str("[" * 100_000 + "]" * 100_000)
+        await ws.receive()
+        return ws
 
     @routes.get("/ws-big")
     async def ws_big(request: web.Request) -> web.WebSocketResponse:
@@ -345,3 +358,47 @@ async def test_a_retry_cancelled_in_its_backoff_is_neither_counted_nor_paid(
     assert server.hits["backoff"] == 1
     assert stats.retries == 0
     assert stats.retry_budget == pytest.approx(before + retry.budget_ratio)
+
+
+async def test_deeply_nested_json_responses_are_validation_errors(server: Server) -> None:
+    """Only PepperPyError escapes: a response (or a WebSocket message) of JSON nested
+    100,000 deep made ``response.json()`` raise a raw RecursionError (the standard
+    library's parser), which the ValueError handler did not catch."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        response = await client.get("/deep-json")
+        with pytest.raises(ValidationError):
+            await response.json()
+        with pytest.raises(ValidationError):
+            await client.get_json("/deep-json")
+        async with client.websocket("/ws-deep", mode="json", reconnect=None) as ws:
+            with pytest.raises(ValidationError):
+                await ws.receive(timeout=10)
+
+
+def _deep(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "body", [float("nan"), {"a": float("inf")}, "\ud800", {"\udc80": 1}, _deep(100_000)]
+)
+async def test_json_bodies_that_are_not_json_are_invalid_argument(
+    server: Server, body: Any
+) -> None:
+    """Only PepperPyError escapes, and what is sent is JSON: a lone surrogate was a raw
+    UnicodeEncodeError, deep nesting a raw RecursionError, and NaN went out as the
+    token ``NaN``, which no JSON parser accepts. Nothing is sent."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        with pytest.raises(InvalidArgumentError):
+            await client.post("/echo/json-body", json=body)
+        async with client.websocket("/ws-big", mode="json", reconnect=None) as ws:
+            with pytest.raises(InvalidArgumentError):
+                await ws.send(body)
+            if isinstance(body, str):
+                async with client.websocket("/ws-big", mode="text", reconnect=None) as text:
+                    with pytest.raises(InvalidArgumentError):
+                        await text.send(body)
+    assert server.hits["json-body"] == 0

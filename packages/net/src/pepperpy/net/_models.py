@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json as _json
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
@@ -21,7 +20,7 @@ from pepperpy.net._errors import (
     NetworkError,
     ResponseTooLargeError,
 )
-from pepperpy.net._serial import structure
+from pepperpy.net._serial import decode_json, structure
 from pepperpy.net._translate import translate_error
 
 if TYPE_CHECKING:
@@ -407,7 +406,7 @@ class Response:
         """
         body = await self.read()
         try:
-            data = _json.loads(body)
+            data = decode_json(body)
         except ValueError as exc:
             raise ValidationError(
                 f"response from {self.url} is not valid JSON: {exc}",

@@ -14,7 +14,14 @@ from typing import Any
 
 from pepperpy.net._errors import MissingDependencyError
 
-__all__ = ["context_headers", "context_injector", "encode_json", "structure", "unstructure"]
+__all__ = [
+    "context_headers",
+    "context_injector",
+    "decode_json",
+    "encode_json",
+    "structure",
+    "unstructure",
+]
 
 _UNSET: Any = object()
 _context_module: Any = _UNSET
@@ -41,13 +48,51 @@ def unstructure(obj: Any) -> Any:
     return _serialization().unstructure(obj)
 
 
-def encode_json(obj: Any) -> bytes:
-    """Encode *obj* as compact UTF-8 JSON; typed objects go through pepperpy.serialization."""
+def decode_json(data: str | bytes) -> Any:
+    """Parse JSON text; malformed, non-UTF-8 or too deeply nested input is a ``ValueError``.
+
+    (The standard library raises ``RecursionError`` for input nested a few
+    thousand levels deep, which callers would otherwise let escape raw.)
+    """
     try:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to parse") from None
+
+
+def _dumps(obj: Any) -> bytes:
+    try:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except RecursionError:
+        raise _not_json("it is nested too deeply (or refers to itself)") from None
+    except UnicodeEncodeError:
+        raise _not_json("a string holds a lone surrogate, which UTF-8 cannot encode") from None
+    except ValueError as exc:  # NaN or an infinity: JSON has none
+        raise _not_json(str(exc)) from None
+
+
+def _not_json(reason: str) -> Exception:
+    from pepperpy.core.exceptions import InvalidArgumentError
+
+    return InvalidArgumentError(
+        f"the value cannot be sent as JSON: {reason}",
+        code="pepperpy.net.invalid_json_body",
+        hint="Send JSON data: finite numbers, valid text, nesting of reasonable depth.",
+    )
+
+
+def encode_json(obj: Any) -> bytes:
+    """Encode *obj* as compact UTF-8 JSON; typed objects go through pepperpy.serialization.
+
+    Raises:
+        InvalidArgumentError: *obj* holds NaN or an infinity, a lone surrogate,
+            or nests too deeply.
+    """
+    try:
+        return _dumps(obj)
     except TypeError:
         pass
-    return json.dumps(unstructure(obj), separators=(",", ":"), ensure_ascii=False).encode()
+    return _dumps(unstructure(obj))
 
 
 def _context() -> Any:

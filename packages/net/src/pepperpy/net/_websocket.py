@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,7 @@ from pepperpy.net._errors import (
     WebSocketMessageTooLargeError,
 )
 from pepperpy.net._models import check_headers
-from pepperpy.net._serial import encode_json, structure
+from pepperpy.net._serial import decode_json, encode_json, structure
 from pepperpy.net._translate import translate_error
 
 if TYPE_CHECKING:
@@ -397,7 +396,7 @@ class WebSocketClient(Lifecycle):
         if self._mode == "text":
             return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
         try:
-            value = json.loads(data)
+            value = decode_json(data)
         except ValueError as exc:
             return _Failure(
                 ValidationError(
@@ -442,6 +441,14 @@ class WebSocketClient(Lifecycle):
                     f"text-mode WebSocket messages must be str, not {type(message).__name__}",
                     code="pepperpy.net.invalid_message",
                 )
+            try:  # checked here: in the writer task the error would reach nobody
+                message.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidArgumentError(
+                    "a text WebSocket message holds a lone surrogate, which UTF-8 cannot encode",
+                    code="pepperpy.net.invalid_message",
+                    hint="Remove the lone surrogate (\\ud800-\\udfff) from the text.",
+                ) from None
             return message
         if not isinstance(message, (bytes, bytearray, memoryview)):
             raise InvalidArgumentError(
