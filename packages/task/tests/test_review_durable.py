@@ -49,3 +49,38 @@ async def test_a_stored_failure_is_redacted_and_never_breaks_the_bookkeeping(
     assert "ConnectionError" in leaked.error
     assert broken.state == "failed"
     assert broken.error is not None and "Unprintable" in broken.error
+
+
+async def test_a_raising_retry_on_predicate_fails_the_task_now(make_queue: QueueFactory) -> None:
+    """Issue 21 #4/#6 neighbour: the durable worker called ``retry.should_retry(exc)`` inside
+    its failure handler; a ``retry_on`` predicate that raised escaped the bookkeeping, so the
+    task stayed ``running`` until its lease ran out and was then delivered again. The task
+    now fails at once, naming the predicate's error."""
+    from pepperpy.core import RetryPolicy
+
+    def picky(exc: BaseException) -> bool:
+        raise LookupError("predicate broke")
+
+    clock = ManualClock(start=time.time())
+    queue = make_queue(
+        "tasks",
+        poll_interval=0.05,
+        max_attempts=3,
+        visibility_timeout=3600,
+        retry=RetryPolicy(delay=0.0, jitter=0, retry_on=picky),
+        clock=clock,
+    )
+    runs = 0
+
+    @queue.register
+    async def flaky() -> None:
+        nonlocal runs
+        runs += 1
+        raise ConnectionError("down")
+
+    async with TaskManager(durable=queue, clock=clock):
+        task_id = await queue.enqueue("flaky")
+        record = await wait_done(queue, task_id, limit=20, clock=clock)
+    assert record.state == "failed"
+    assert runs == 1
+    assert record.error is not None and "ConnectionError" in record.error

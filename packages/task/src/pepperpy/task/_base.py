@@ -986,7 +986,14 @@ class DurableQueueBase(Lifecycle):
                 # Stored and shown by `pepperpy-task failed`: it leaves the process, so it
                 # goes through the redactor (which never raises on a hostile __str__).
                 text = f"{type(exc).__name__}: {safe_str(exc, 2000)}"
-                final = claim.attempt >= claim.max_attempts or not self.retry.should_retry(exc)
+                try:
+                    final = claim.attempt >= claim.max_attempts or not self.retry.should_retry(exc)
+                except Exception as hook_error:  # a raising retry_on: fail now, say why
+                    final = True
+                    text += (
+                        f" (and retry_on raised {type(hook_error).__name__}: "
+                        f"{safe_str(hook_error, 500)})"
+                    )
                 await self._store_failure(claim, text, final=final)
                 thread = self._lingering.pop(task_id, None)
                 if thread is not None:  # a timed-out sync attempt: its slot ends with it
