@@ -266,3 +266,15 @@ def test_deep_merge_of_deep_or_cyclic_input_is_a_pepperpy_error() -> None:
         node["a"] = {}
         node = node["a"]  # type: ignore[assignment]
     assert deep_merge(shallow, {"b": 1})["b"] == 1
+
+
+@pytest.mark.parametrize("name", [["sqlite"], None, 5], ids=["list", "none", "int"])
+def test_backends_load_refuses_a_name_that_is_not_a_str(name: object) -> None:
+    """Issue 22 #6 (the one lookup mechanism): ``load(["sqlite"])`` raised a raw TypeError
+    (unhashable) and ``load(None)`` said "no backend named None"; both are bad arguments."""
+    from pepperpy.core.utils import Backends
+
+    backends = Backends("demo", "backend", "pepperpy.demo.backends", {"json": "json:dumps"})
+    with pytest.raises(InvalidArgumentError):
+        backends.load(name)  # type: ignore[arg-type]
+    assert backends.load("json") is __import__("json").dumps

@@ -1001,6 +1001,13 @@ class Backends:
             ConfigurationError: No backend has that name.
             PluginError: A registered backend failed to import.
         """
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"a {self.kind} name must be a str, not {type(name).__name__}",
+                code=f"pepperpy.{self.area}.backend_name",
+                context={"backend": safe_repr(name, 60)},
+                hint=f"Pass the {self.kind}'s name, e.g. one of {self.names()}.",
+            )
         target = self.builtins.get(name)
         if target is not None:
             module, _, attr = target.partition(":")
