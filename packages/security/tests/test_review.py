@@ -176,3 +176,22 @@ def test_a_too_long_password_is_not_told_to_be_longer() -> None:
     with pytest.raises(WeakPasswordError) as info:
         PasswordPolicy().validate("aB3$" * 300)
     assert "longer" not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("closed", ["source", "sink"])
+def test_stream_encryption_with_a_closed_file_is_a_pepperpy_error(closed: str) -> None:
+    """Only PepperPyError subclasses escape: a closed source or sink made
+    encrypt_stream/decrypt_stream raise a raw ValueError ("I/O operation on closed file")."""
+    import io
+
+    from pepperpy.security import Encryptor
+
+    encryptor = Encryptor(KeyRing.generate())
+    blob = io.BytesIO()
+    encryptor.encrypt_stream(io.BytesIO(b"secret data"), blob)
+    for call, data in ((encryptor.encrypt_stream, b"plain"), (encryptor.decrypt_stream, None)):
+        source = io.BytesIO(blob.getvalue() if data is None else data)
+        sink = io.BytesIO()
+        (source if closed == "source" else sink).close()
+        with pytest.raises(PepperPyError):
+            call(source, sink)

@@ -33,7 +33,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 import nacl.public
 
-from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
+from pepperpy.core.exceptions import ExternalError, InvalidArgumentError, safe_repr
 from pepperpy.security._checks import instance, str_tuple
 from pepperpy.security._errors import DecryptionError
 from pepperpy.security._keys import Key, KeyRing, KeyType, _path, file_error, private_file
@@ -264,7 +264,7 @@ class Encryptor:
         _check_io(source, sink)
         written = 0
         for piece in self.encrypt_chunks(_read_file(source, chunk_size), chunk_size=chunk_size):
-            sink.write(piece)
+            _write(sink, piece)
             written += len(piece)
         return written
 
@@ -273,7 +273,7 @@ class Encryptor:
         _check_io(source, sink)
         written = 0
         for piece in self.decrypt_chunks(_read_file(source, _DEFAULT_CHUNK)):
-            sink.write(piece)
+            _write(sink, piece)
             written += len(piece)
         return written
 
@@ -512,12 +512,31 @@ def _check_io(source: Any, sink: Any) -> None:
         )
 
 
+def _stream_error(what: str, exc: Exception) -> ExternalError:
+    return ExternalError(
+        f"Cannot {what} the stream: {type(exc).__name__}",
+        code=f"pepperpy.security.stream.{what}",
+        context={"error": type(exc).__name__},
+        hint="Pass open binary file objects (closed files and broken pipes cannot be used).",
+    )
+
+
 def _read_file(source: IO[bytes], size: int) -> Iterator[bytes]:
     while True:
-        chunk = source.read(size)
+        try:
+            chunk = source.read(size)
+        except (OSError, ValueError) as exc:  # closed, or a device error
+            raise _stream_error("read", exc) from exc
         if not chunk:
             return
         yield chunk
+
+
+def _write(sink: IO[bytes], piece: bytes) -> None:
+    try:
+        sink.write(piece)
+    except (OSError, ValueError) as exc:  # closed, full disk, broken pipe
+        raise _stream_error("write", exc) from exc
 
 
 def _text_envelope(token: Any) -> bytes:
