@@ -691,17 +691,21 @@ def wheel_record(wheel: Path) -> dict[str, str]:
         return _record_files(zf.read(name).decode())
 
 
-def is_ours(name: str, version: str, record: str) -> bool:
+def is_ours(name: str, version: str, record: str, wheels: Path | None = None) -> bool:
     """Whether an installed distribution is a wheel built here: our version, byte for byte.
 
     Installs by name (``--find-links dist``, a local index) leave no direct URL,
-    so the installed files are compared with the RECORD of the wheel in dist/.
+    so the installed files are compared with the RECORD of the wheel in dist/ (or in
+    *wheels*).
     """
     packages = {norm(p.name): p for p in load_packages().values()}
     pkg = packages.get(norm(name))
-    if pkg is None or pkg.version != version or not wheel_path(pkg).exists():
+    if pkg is None or pkg.version != version:
         return False
-    expected = wheel_record(wheel_path(pkg))
+    wheel = (wheels or DIST) / wheel_path(pkg).name
+    if not wheel.exists():
+        return False
+    expected = wheel_record(wheel)
     installed = _record_files(record)
     return bool(expected) and all(installed.get(path) == h for path, h in expected.items())
 

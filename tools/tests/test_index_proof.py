@@ -13,11 +13,12 @@ and the newest supported Python, it runs the installs a user types:
     install "pepperpy[storage,cache]"
 
 After each one the environment must hold exactly the pepperpy distributions that
-requirement needs, each byte for byte a wheel built here (its RECORD hashes match
-``dist/``), no foreign marker may be importable, and ``import pepperpy.<area>`` must work
-for every area installed. The same installs run a second time with the index holding only
-the stand-ins and our wheels in a ``--find-links`` folder beside it (what the README's
-"install from a wheelhouse" does on a machine that can reach the real index).
+requirement needs, each byte for byte a wheel built here (its RECORD hashes match the
+wheels copied from ``dist/`` when the index was made), no foreign marker may be
+importable, and ``import pepperpy.<area>`` must work for every area installed. The same
+installs run a second time with the index holding only the stand-ins and our wheels in a
+``--find-links`` folder beside it (what the README's "install from a wheelhouse" does on a
+machine that can reach the real index).
 
 Third-party dependencies come only from the wheelhouse that ``nox -s index-proof``
 downloads in its install step (``PEPPERPY_PROOF_WHEELHOUSE``); no configured index or
@@ -278,7 +279,9 @@ class Venv:
             self.run([self.python, "-m", "pip", "uninstall", "-q", "-y", *names])
 
 
-def problems_after(venv: Venv, packages: dict[str, ws.Package], requirement: str) -> list[str]:
+def problems_after(
+    venv: Venv, packages: dict[str, ws.Package], requirement: str, wheels: Path
+) -> list[str]:
     areas = expected_areas(packages, requirement)
     modules = ["pepperpy" if a == ws.META else f"pepperpy.{a}" for a in areas]
     found = venv.inspect(modules)
@@ -291,7 +294,7 @@ def problems_after(venv: Venv, packages: dict[str, ws.Package], requirement: str
             f"(extra: {sorted(installed - expected)}, missing: {sorted(expected - installed)})"
         )
     for dist in found["dists"]:  # type: ignore[attr-defined]
-        if not ws.is_ours(dist["name"], dist["version"], dist["record"]):
+        if not ws.is_ours(dist["name"], dist["version"], dist["record"], wheels):
             problems.append(f"{dist['name']} {dist['version']} is not a wheel built here")
     if found["foreign"]:
         problems.append(f"foreign modules importable: {found['foreign']}")
@@ -320,7 +323,7 @@ def test_installs_pick_ours_over_the_index_releases(
             except AssertionError as exc:
                 failures.append(f"[{layout}] install {requirement}: failed\n{exc}")
                 continue
-            problems = problems_after(venv, packages, requirement)
+            problems = problems_after(venv, packages, requirement, Path(str(index["ours"])))
             if problems:
                 failures.append(f"[{layout}] install {requirement}:\n  " + "\n  ".join(problems))
             else:
@@ -386,4 +389,4 @@ def test_readme_wheelhouse_works_on_a_fresh_checkout(
         str(checkout / "dist"),
     ]
     venv.run([venv.python, "-m", "pip", "install", "-q", *sources, "pepperpy-net"])
-    assert problems_after(venv, packages, "pepperpy-net") == []
+    assert problems_after(venv, packages, "pepperpy-net", checkout / "dist") == []
