@@ -67,3 +67,43 @@ def test_autojump_false_holds_with_the_fixture(pytester: pytest.Pytester) -> Non
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio")
     result.assert_outcomes(passed=1)
+
+
+# -- async helpers: cancellation and hostile intervals ----------------------------------------
+
+
+async def test_run_with_timeout_cancelled_from_outside_cancels_its_task() -> None:
+    """Cancellation at every await point: a test (or fixture) cancelled while
+    run_with_timeout waited left the awaited work running on the loop, leaking into the
+    next test."""
+    import asyncio
+
+    from pepperpy.testing import run_with_timeout
+
+    started = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def work() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            finished.set()
+
+    waiter = asyncio.ensure_future(run_with_timeout(work(), 60))
+    await started.wait()
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert finished.is_set()
+
+
+@pytest.mark.parametrize("interval", [float("nan"), -1.0, "soon"], ids=["nan", "negative", "str"])
+async def test_eventually_refuses_a_hostile_interval(interval: object) -> None:
+    """``eventually(interval=nan)`` put a NaN deadline into the loop's timer heap; a str
+    interval raised a raw TypeError from asyncio.sleep."""
+    from pepperpy.core.exceptions import InvalidArgumentError
+    from pepperpy.testing import eventually
+
+    with pytest.raises(InvalidArgumentError):
+        await eventually(lambda: None, 1, interval=interval)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ async def eventually(
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + parse_duration(timeout)
+    pause = parse_duration(interval)  # a NaN sleep would corrupt the loop's timer heap
     attempts = 0
     while True:
         attempts += 1
@@ -38,7 +39,7 @@ async def eventually(
                 raise AssertionError(
                     f"still failing after {attempts} attempts over {timeout}s: {exc}"
                 ) from exc
-        await asyncio.sleep(interval)
+        await asyncio.sleep(pause)
 
 
 async def run_with_timeout(awaitable: Awaitable[T], timeout: float | str = 5.0) -> T:
@@ -49,7 +50,12 @@ async def run_with_timeout(awaitable: Awaitable[T], timeout: float | str = 5.0) 
     """
     seconds = parse_duration(timeout)
     task = asyncio.ensure_future(awaitable)
-    done, _ = await asyncio.wait({task}, timeout=seconds)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except BaseException:  # cancelled from outside: the work must not outlive the test
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     if task in done:
         return task.result()
     current = asyncio.current_task()
