@@ -7,6 +7,7 @@ Each test names the promise it attacks. Servers are real aiohttp servers on
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 from collections import Counter
@@ -402,3 +403,18 @@ async def test_json_bodies_that_are_not_json_are_invalid_argument(
                     with pytest.raises(InvalidArgumentError):
                         await text.send(body)
     assert server.hits["json-body"] == 0
+
+
+@pytest.mark.parametrize("api", ["get", "stream"])
+async def test_the_client_keeps_no_finished_response_alive(server: Server, api: str) -> None:
+    """No leak from the stop() fix above: the client tracks a response only while its
+    body may still be read, so a finished response (and its body) is the caller's to
+    drop; nothing in the client refers to it."""
+    async with HttpClient(server.url(), timeout=QUICK) as client:
+        if api == "stream":
+            async with client.stream("GET", "/echo/keep") as response:
+                await response.read()
+        else:
+            response = await client.get("/echo/keep")
+        holders = [ref for ref in gc.get_referrers(response) if isinstance(ref, (set, dict))]
+        assert holders == []

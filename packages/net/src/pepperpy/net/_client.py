@@ -347,10 +347,9 @@ class HttpClient(Lifecycle):
             clock=clock,
         )
         self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
-        # Responses whose body may still be read: stop() wakes their readers (a
-        # plain set, pruned of released ones as it grows, as the connector does)
+        # Responses whose body is being read or may still be: stop() wakes their
+        # readers. Each leaves the set when read or released.
         self._live: set[Response] = set()
-        self._prune_live_at = 2 * max(self._limits.max_connections, 100)
         self._chain: Handler = self._build_chain()
         self._urls: dict[str, URL] = {}
         self._inject = context_injector() if propagate_context else None
@@ -863,15 +862,25 @@ class HttpClient(Lifecycle):
         host.responses += 1
         host.statuses[status] += 1
         # the breaker hears the outcome when the body is done (host.finish)
-        response = Response(raw, request, host.finish, started)
-        live = self._live
+        live = self._live  # what stop() must wake while its body is unread
+        if request.stream:
+            finish = host.finish
+
+            def on_release(status: int, error: BaseException | None) -> None:
+                live.discard(response)  # never keep a response (and its body) alive
+                finish(status, error)
+
+            response = Response(raw, request, on_release, started)
+        else:
+            response = Response(raw, request, host.finish, started)
         live.add(response)
-        if len(live) > self._prune_live_at:
-            self._live = {r for r in live if not r.closed}
         if metrics is not None:
             metrics.response(host.name, request.method, status, response.elapsed)
         if not request.stream:
-            await response.read()  # a failure is counted by host.release
+            try:
+                await response.read()  # a failure is counted by host.release
+            finally:
+                live.discard(response)
         return response
 
     async def _send_retrying(
