@@ -94,10 +94,20 @@ def _editables(areas: list[str]) -> list[str]:
     return args
 
 
-def _ws(session: nox.Session, *args: str) -> None:
+def _ws(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
     """Run tools/ws.py with nox's own interpreter, which has ``packaging`` (a nox dependency);
     a session's venv may not."""
-    session.run(sys.executable, str(ROOT / "tools" / "ws.py"), *args, external=True)
+    session.run(sys.executable, str(ROOT / "tools" / "ws.py"), *args, external=True, env=env)
+
+
+def _fuzz_env(examples: int) -> dict[str, str]:
+    """The hostile-input modules run 10,000 examples per decoder under ``CI=true``; that
+    full budget is spent once per CI run, by the main Python's ``tests-*`` session. Other
+    Pythons and the sdist runs use *examples* (``PEPPERPY_FUZZ_EXAMPLES`` set by the
+    caller always wins)."""
+    if "PEPPERPY_FUZZ_EXAMPLES" in os.environ:
+        return {}
+    return {"PEPPERPY_FUZZ_EXAMPLES": str(examples)}
 
 
 def _verify(session: nox.Session) -> None:
@@ -147,7 +157,8 @@ def _make_tests(area: str) -> None:
     def tests(session: nox.Session) -> None:
         session.install(*TEST_TOOLS, *third_party, *_editables([area, *sibling_tools]))
         _verify(session)
-        session.run(*_pytest_args(session, pkg.path / "tests"))
+        env = {} if session.python == MAIN_PY else _fuzz_env(1_000)
+        session.run(*_pytest_args(session, pkg.path / "tests"), env=env)
 
     tests.__doc__ = f"Run {pkg.name}'s tests against the siblings it declares."
     services = ["services"] if area in SERVICE_AREAS else []
@@ -385,7 +396,7 @@ def _make_sdist_test(area: str) -> None:
     pkg = PACKAGES[area]
 
     def sdist(session: nox.Session) -> None:
-        _ws(session, "sdist-test", area, "--python", f"python{MAIN_PY}")
+        _ws(session, "sdist-test", area, "--python", f"python{MAIN_PY}", env=_fuzz_env(300))
 
     sdist.__doc__ = f"Unpack {pkg.name}'s sdist, install it with its test group, run its tests."
     tags = [area, "sdist", "ci", *(["services"] if area in SERVICE_AREAS else [])]
