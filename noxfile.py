@@ -50,6 +50,8 @@ TEST_TOOLS = ws.TEST_TOOLS
 # eating the CI budget.
 TEST_TIMEOUT = "300"
 LINT_TOOLS = ["ruff>=0.8"]
+COVERAGE = "coverage>=7.6"
+COVERAGE_DIR = ROOT / ".nox" / "coverage"
 TYPE_TOOLS = ["mypy>=1.13"]
 
 PACKAGES = ws.load_packages()
@@ -155,10 +157,23 @@ def _make_tests(area: str) -> None:
     third_party, sibling_tools = _test_requires(pkg)
 
     def tests(session: nox.Session) -> None:
-        session.install(*TEST_TOOLS, *third_party, *_editables([area, *sibling_tools]))
+        measure = session.python == MAIN_PY
+        tools = [*TEST_TOOLS, COVERAGE] if measure else TEST_TOOLS
+        session.install(*tools, *third_party, *_editables([area, *sibling_tools]))
         _verify(session)
-        env = {} if session.python == MAIN_PY else _fuzz_env(1_000)
-        session.run(*_pytest_args(session, pkg.path / "tests"), env=env)
+        if not measure:
+            session.run(*_pytest_args(session, pkg.path / "tests"), env=_fuzz_env(1_000))
+            return
+        # Branch coverage of the package's own source, gated by the floor in its
+        # pyproject.toml ([tool.coverage.report] fail_under); tools/dev.py prints the table.
+        data = COVERAGE_DIR / f"{area}.coverage"
+        COVERAGE_DIR.mkdir(parents=True, exist_ok=True)
+        rc = ["--rcfile", str(pkg.path / "pyproject.toml"), "--data-file", str(data)]
+        source = str(pkg.path / "src" / "pepperpy" / ("" if area == ws.META else area))
+        pytest = _pytest_args(session, pkg.path / "tests")[1:]  # "python" -> coverage run
+        session.run("coverage", "run", *rc, "--branch", "--source", source, *pytest)
+        session.run("coverage", "json", *rc, "-q", "-o", str(COVERAGE_DIR / f"{area}.json"))
+        session.run("coverage", "report", *rc, "--skip-covered", "--skip-empty", "-m")
 
     tests.__doc__ = f"Run {pkg.name}'s tests against the siblings it declares."
     services = ["services"] if area in SERVICE_AREAS else []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -125,11 +126,34 @@ def _summary(reports: list[Path]) -> None:
     print(SUMMARY, flush=True)
 
 
+def _coverage_table() -> None:
+    """One table: package, branch coverage measured by its tests session, its floor."""
+    import re
+
+    results = sorted((ROOT / ".nox" / "coverage").glob("*.json"))
+    if not results:
+        return
+    rows = []
+    for result in results:
+        area = result.stem
+        measured = json.loads(result.read_text())["totals"]["percent_covered"]
+        pyproject = (ROOT / "packages" / area / "pyproject.toml").read_text()
+        found = re.search(r"^fail_under\s*=\s*([0-9.]+)", pyproject, re.MULTILINE)
+        floor = found.group(1) if found else None
+        rows.append((f"pepperpy-{area}" if area != "pepperpy" else area, measured, floor))
+    print("| package | branch coverage | floor |", flush=True)
+    print("|---|---:|---:|")
+    for name, measured, floor in rows:
+        print(f"| {name} | {measured:.1f}% | {'-' if floor is None else f'{floor}%'} |")
+    print(flush=True)
+
+
 def nox(args: list[str]) -> int:
     report = ROOT / ".nox" / "report.json"
     report.parent.mkdir(exist_ok=True)
     cmd = _nox_cmd("--report", str(report), *args)
     code = subprocess.run(cmd, cwd=ROOT, env=environment(), check=False).returncode
+    _coverage_table()
     _summary([report])
     return code
 
@@ -158,6 +182,7 @@ def nox_sharded(args: list[str], shards: int) -> int:
     )
     # Heavy sessions first, spread round-robin, so shards finish together.
     heavy = ("index-proof", "tests-", "sdist-")
+    shutil.rmtree(ROOT / ".nox" / "coverage", ignore_errors=True)  # this run's table only
     order = sorted(names, key=lambda n: (not n.startswith(heavy), n))
     groups = [order[i::shards] for i in range(shards)]
     logs = [ROOT / ".nox" / f"shard-{i}.log" for i in range(shards)]
@@ -174,6 +199,7 @@ def nox_sharded(args: list[str], shards: int) -> int:
     for i, log in enumerate(logs):
         print(f"===== shard {i} ({len(groups[i])} sessions) =====", flush=True)
         print(log.read_text(errors="replace"), flush=True)
+    _coverage_table()
     _summary(reports)
     return max(codes)
 

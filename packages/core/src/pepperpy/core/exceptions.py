@@ -26,13 +26,17 @@ returns a JSON-safe dict; errors survive :mod:`pickle` and keep their cause.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ClosedError",
+    "ERRORS",
+    "ErrorCatalogue",
+    "ErrorCode",
     "ErrorDetail",
     "ExternalError",
     "InvalidArgumentError",
@@ -389,3 +393,249 @@ class PluginError(PepperPyError):
     """A plugin could not be loaded, is incompatible, or failed in a hook."""
 
     code = "pepperpy.plugin"
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+_CODE = re.compile(r"pepperpy(\.([a-z0-9_]|\{[a-z_]+\})+)+")
+_SLOT = re.compile(r"\\\{[a-z_]+\\\}")
+
+
+class ErrorCode:
+    """One documented error code: which class carries it, what it means, what to do.
+
+    Args:
+        code: The stable dotted code (``pepperpy.net.invalid_method``). A
+            ``{name}`` slot stands for any lower-case word, for codes a shared helper
+            raises on behalf of every package (``pepperpy.{area}.unknown_backend``).
+        error: The :class:`PepperPyError` subclass raised with this code.
+        meaning: One line: what happened.
+        action: One line: what the caller should do about it.
+    """
+
+    __slots__ = ("_pattern", "action", "code", "error", "meaning")
+
+    def __init__(self, code: str, error: type[PepperPyError], meaning: str, action: str) -> None:
+        if not isinstance(code, str) or _CODE.fullmatch(code) is None:
+            raise InvalidArgumentError(
+                f"{safe_repr(code)} is not an error code",
+                code="pepperpy.core.error_code",
+                hint="Write a dotted lower-case code such as 'pepperpy.net.invalid_method'.",
+            )
+        if not (isinstance(error, type) and issubclass(error, PepperPyError)):
+            raise InvalidArgumentError(
+                f"the class of {code!r} must be a PepperPyError subclass, got {safe_repr(error)}",
+                code="pepperpy.core.error_code",
+                hint="Name the exception class that is raised with this code.",
+            )
+        for name, text in (("meaning", meaning), ("action", action)):
+            if not isinstance(text, str) or not text.strip():
+                raise InvalidArgumentError(
+                    f"the {name} of {code!r} is empty",
+                    code="pepperpy.core.error_code",
+                    hint="Say in one line what the code means and what the caller should do.",
+                )
+        self.code = code
+        self.error = error
+        self.meaning = meaning
+        self.action = action
+        self._pattern = (
+            re.compile(_SLOT.sub(r"[a-z0-9_]+", re.escape(code))) if "{" in code else None
+        )
+
+    def matches(self, code: str) -> bool:
+        """Whether *code* is this code (a ``{name}`` slot matches any lower-case word)."""
+        if self._pattern is None:
+            return code == self.code
+        return self._pattern.fullmatch(code) is not None
+
+    def __repr__(self) -> str:
+        return f"ErrorCode({self.code!r}, {self.error.__name__})"
+
+
+class ErrorCatalogue(Mapping[str, ErrorCode]):
+    """Every error code one package raises, in one place, each with its meaning.
+
+    A mapping from code to :class:`ErrorCode`, in the order given. Each package
+    exports its catalogue as ``ERRORS``; the docs' "Errors" page is generated
+    from them, and the suite fails when a raised code is missing here or a code
+    here is never raised.
+
+    Args:
+        package: The package's import name (``pepperpy.net``); every code starts
+            with it (core's catalogue, ``pepperpy``, holds the shared codes).
+        codes: The package's codes.
+    """
+
+    __slots__ = ("_codes", "package")
+
+    def __init__(self, package: str, *codes: ErrorCode) -> None:
+        self.package = package
+        self._codes: dict[str, ErrorCode] = {}
+        for entry in codes:
+            if entry.code != package and not entry.code.startswith(package + "."):
+                raise InvalidArgumentError(
+                    f"{entry.code!r} does not belong to {package!r}",
+                    code="pepperpy.core.error_code",
+                    hint=f"Start the package's codes with {package + '.'!r}.",
+                )
+            if entry.code in self._codes:
+                raise InvalidArgumentError(
+                    f"{entry.code!r} is catalogued twice",
+                    code="pepperpy.core.error_code",
+                    hint="Keep one entry per code.",
+                )
+            self._codes[entry.code] = entry
+
+    def __getitem__(self, code: str) -> ErrorCode:
+        entry = self._codes.get(code)
+        if entry is not None:
+            return entry
+        for candidate in self._codes.values():
+            if candidate.matches(code):
+                return candidate
+        raise KeyError(code)
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.get(code) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __repr__(self) -> str:
+        return f"ErrorCatalogue({self.package!r}, {len(self._codes)} codes)"
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy",
+    ErrorCode(
+        "pepperpy.error",
+        PepperPyError,
+        "An error with no more specific code (the root class's default).",
+        "Read the message and the hint; report it if no hint says what to do.",
+    ),
+    ErrorCode(
+        "pepperpy.configuration",
+        ConfigurationError,
+        "Configuration is missing, malformed or invalid.",
+        "Fix the setting the message names; the hint says which source it came from.",
+    ),
+    ErrorCode(
+        "pepperpy.invalid_argument",
+        InvalidArgumentError,
+        "A caller passed an argument that cannot be used.",
+        "Fix the call: the message names the argument and what it accepts.",
+    ),
+    ErrorCode(
+        "pepperpy.validation",
+        ValidationError,
+        "Input data failed validation; `errors` lists every problem with its path.",
+        "Show the problems to whoever sent the data; do not retry unchanged.",
+    ),
+    ErrorCode(
+        "pepperpy.not_found",
+        NotFoundError,
+        "Something that was asked for does not exist.",
+        "Check the name or key; create it first if it should exist.",
+    ),
+    ErrorCode(
+        "pepperpy.conflict",
+        ConflictError,
+        "The operation conflicts with the current state (a version mismatch, a duplicate).",
+        "Read the current state again and retry the operation on top of it.",
+    ),
+    ErrorCode(
+        "pepperpy.timeout",
+        OperationTimeoutError,
+        "An operation did not finish within its time limit.",
+        "Retry, or raise the limit if the operation is expected to take longer.",
+    ),
+    ErrorCode(
+        "pepperpy.lifecycle",
+        LifecycleError,
+        "A component was used in a lifecycle state that does not allow it.",
+        "Start the component before use and stop it once.",
+    ),
+    ErrorCode(
+        "pepperpy.lifecycle.startup",
+        StartupError,
+        "A component failed to start; it was left stopped and the cause is chained.",
+        "Read the chained cause, fix it, then start the component again.",
+    ),
+    ErrorCode(
+        "pepperpy.lifecycle.closed",
+        ClosedError,
+        "A component was used after it was stopped or closed.",
+        "Start the component (or create a new one) before using it.",
+    ),
+    ErrorCode(
+        "pepperpy.security",
+        SecurityError,
+        "A security check failed (authentication, authorization, integrity).",
+        "Do not retry with the same credentials; the message says which check failed.",
+    ),
+    ErrorCode(
+        "pepperpy.external",
+        ExternalError,
+        "An external dependency (database, network service, subprocess) failed.",
+        "Retry later; check the dependency named in the message.",
+    ),
+    ErrorCode(
+        "pepperpy.plugin",
+        PluginError,
+        "A plugin could not be loaded, is incompatible, or failed in a hook.",
+        "Check the plugin named in the message: its version and its installation.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.missing_driver",
+        ConfigurationError,
+        "An optional driver (redis, asyncpg, ...) that a backend needs is not installed.",
+        "Install the extra the hint names, such as pip install 'pepperpy-task[redis]'.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.backend_name",
+        InvalidArgumentError,
+        "A backend was asked for by something other than its name (a str).",
+        "Pass the backend's name; the hint lists the available ones.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.unknown_backend",
+        ConfigurationError,
+        "No built-in or installed backend has the name (or URL scheme) given.",
+        "Use one of the names listed, or install the package that registers it.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.backend_load",
+        PluginError,
+        "A registered backend failed to import, or has no from_url() classmethod.",
+        "Reinstall the package that provides the backend; the cause is chained.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.no_{noun}_url",
+        ConfigurationError,
+        "A connect_<noun>() call got no URL and its environment variable is unset.",
+        "Pass a URL, or set the environment variable the context names.",
+    ),
+    ErrorCode(
+        "pepperpy.{area}.{noun}_url",
+        InvalidArgumentError,
+        "The string given as a backend URL has no scheme.",
+        "Pass a URL such as sqlite:///tasks.db or redis://127.0.0.1:6379/0.",
+    ),
+    ErrorCode(
+        "pepperpy.core.error_code",
+        InvalidArgumentError,
+        "An ErrorCode or ErrorCatalogue entry is malformed.",
+        "Fix the entry as the hint says.",
+    ),
+    ErrorCode(
+        "pepperpy.core.merge_depth",
+        InvalidArgumentError,
+        "deep_merge() met mappings nested deeper than it will follow.",
+        "Flatten the data, or merge the deep part yourself.",
+    ),
+)
+"""The codes pepperpy-core raises, and the class defaults every package inherits."""

@@ -49,6 +49,7 @@ __all__ = [
     "RetryPolicy",
     "batched",
     "call_maybe_async",
+    "cancel_requested",
     "chunked",
     "debounce",
     "deep_merge",
@@ -73,6 +74,34 @@ RetryOn = Union[
 
 
 # --------------------------------------------------------------------------- callables
+
+
+def cancel_requested(stopping: bool | None = None) -> bool:
+    """Whether the current asyncio task was asked to stop (its *own* cancellation).
+
+    A loop that runs user code must tell its own cancellation, which it lets
+    through, from a ``CancelledError`` the user's code raised (it awaited a
+    future somebody else cancelled), which is that code's failure. *stopping*
+    is the caller's own stop flag, set before it cancels its tasks (``None``
+    when it has none). On Python 3.11+ ``Task.cancelling()`` answers as well;
+    on 3.10 only the flag can, so there the result is the flag.
+
+    Example::
+
+        try:
+            await handler(event)
+        except asyncio.CancelledError:
+            if cancel_requested(self._stopping):
+                raise  # our own cancellation
+            record_failure()  # the handler's
+    """
+    if stopping:
+        return True
+    import asyncio
+
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
 
 def is_async_callable(obj: object) -> bool:
