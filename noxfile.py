@@ -329,6 +329,10 @@ def docs(session: nox.Session) -> None:
     if not session.posargs:
         site = Path(session.create_tmp()) / "site"
         session.run("mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site))
+    if not session.posargs:
+        # Every raised error code is catalogued, every catalogued code raised, and the
+        # generated Errors page (docs/errors.md) is current.
+        session.run("python", "tools/errors.py", "check")
     session.run("python", "tools/docs.py", "--python", _py(session), *session.posargs)
 
 

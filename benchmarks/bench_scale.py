@@ -376,6 +376,39 @@ async def _start_workers(library: str, url: str, namespace: str) -> list[subproc
     return procs
 
 
+def _redis_enqueuers(producer, pool, broker, names):
+    """One enqueue(counter, i, pause) per library, each through its own client API."""
+    import _scale_workers as workers
+
+    async def ours_enqueue(counter: str, i: int, pause: float) -> None:
+        await producer.enqueue(workers.FUNCTION, counter, BATCH, pause)
+
+    async def arq_enqueue(counter: str, i: int, pause: float) -> None:
+        await pool.enqueue_job(
+            workers.FUNCTION,
+            counter,
+            BATCH,
+            pause,
+            _job_id=f"{counter}:{i}",
+            _queue_name=names["arq"],
+        )
+
+    taskiq_task = broker.find_task(workers.FUNCTION) if broker is not None else None
+
+    async def taskiq_enqueue(counter: str, i: int, pause: float) -> None:
+        assert taskiq_task is not None
+        await taskiq_task.kiq(counter, BATCH, pause)
+
+    return {"ours": ours_enqueue, "arq": arq_enqueue, "taskiq": taskiq_enqueue}
+
+
+async def _redis_cleanup(client, namespace: str) -> None:
+    keys = [k async for k in client.scan_iter(match=f"{namespace}*", count=1000)]
+    keys += [k async for k in client.scan_iter(match=f"arq:*{namespace}*", count=1000)]
+    for start in range(0, len(keys), 1000):
+        await client.unlink(*keys[start : start + 1000])
+
+
 async def bench_redis_task_queue_4_worker_processes():
     import arq
     import arq.connections
@@ -412,26 +445,7 @@ async def bench_redis_task_queue_4_worker_processes():
             for proc in group:
                 proc.send_signal(signal.SIGCONT if other == library else signal.SIGSTOP)
 
-    async def ours_enqueue(counter: str, i: int, pause: float) -> None:
-        await producer.enqueue(workers.FUNCTION, counter, BATCH, pause)
-
-    async def arq_enqueue(counter: str, i: int, pause: float) -> None:
-        await pool.enqueue_job(
-            workers.FUNCTION,
-            counter,
-            BATCH,
-            pause,
-            _job_id=f"{counter}:{i}",
-            _queue_name=names["arq"],
-        )
-
-    taskiq_task = broker.find_task(workers.FUNCTION) if broker is not None else None
-
-    async def taskiq_enqueue(counter: str, i: int, pause: float) -> None:
-        assert taskiq_task is not None
-        await taskiq_task.kiq(counter, BATCH, pause)
-
-    enqueue = {"ours": ours_enqueue, "arq": arq_enqueue, "taskiq": taskiq_enqueue}
+    enqueue = _redis_enqueuers(producer, pool, broker, names)
 
     def case(library: str, pause: float, producers: int):
         async def run_batch() -> None:
@@ -485,9 +499,6 @@ async def bench_redis_task_queue_4_worker_processes():
         if broker is not None:
             await broker.shutdown()
         await producer.stop()
-        keys = [k async for k in client.scan_iter(match=f"{namespace}*", count=1000)]
-        keys += [k async for k in client.scan_iter(match=f"arq:*{namespace}*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.unlink(*keys[start : start + 1000])
+        await _redis_cleanup(client, namespace)
         await pool.aclose()
         await client.aclose()

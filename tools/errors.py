@@ -73,6 +73,46 @@ def _call_class(node: ast.Call) -> str | None:
     return name if name.endswith("Error") else None
 
 
+def _class_codes(node: ast.ClassDef, path: Path) -> list[Site]:
+    """``code = "pepperpy..."`` class attributes: the class's default code."""
+    sites = []
+    for stmt in node.body:
+        target = value = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        if not (isinstance(target, ast.Name) and target.id == "code"):
+            continue
+        if isinstance(value, ast.Constant) and str(value.value).startswith("pepperpy"):
+            sites.append(Site(str(value.value), path, stmt.lineno, node.name))
+    return sites
+
+
+def _call_codes(node: ast.Call, path: Path, problems: list[str]) -> list[Site]:
+    """``code=`` keywords of a call: literals, f-string templates, or pass-throughs."""
+    sites = []
+    for keyword in node.keywords:
+        if keyword.arg != "code":
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            text = value.value
+        elif isinstance(value, ast.JoinedStr):
+            text = _template(value)
+        elif _passes_through(value):
+            continue
+        else:
+            problems.append(
+                f"{path.relative_to(ROOT)}:{value.lineno}: code={ast.unparse(value)} cannot be "
+                "checked; write the code as a literal (one per branch) so the catalogue can see it"
+            )
+            continue
+        if text.startswith("pepperpy"):
+            sites.append(Site(text, path, value.lineno, _call_class(node)))
+    return sites
+
+
 def scan(src: Path) -> tuple[list[Site], list[str]]:
     """The codes raised under *src*, and the ``code=`` expressions no check can read."""
     sites: list[Site] = []
@@ -81,38 +121,9 @@ def scan(src: Path) -> tuple[list[Site], list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
-                for stmt in node.body:
-                    target = value = None
-                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                        target, value = stmt.targets[0], stmt.value
-                    elif isinstance(stmt, ast.AnnAssign):
-                        target, value = stmt.target, stmt.value
-                    if (
-                        isinstance(target, ast.Name)
-                        and target.id == "code"
-                        and isinstance(value, ast.Constant)
-                        and isinstance(value.value, str)
-                        and value.value.startswith("pepperpy")
-                    ):
-                        sites.append(Site(value.value, path, stmt.lineno, node.name))
+                sites += _class_codes(node, path)
             elif isinstance(node, ast.Call):
-                for keyword in node.keywords:
-                    if keyword.arg != "code":
-                        continue
-                    value = keyword.value
-                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                        if value.value.startswith("pepperpy"):
-                            sites.append(Site(value.value, path, value.lineno, _call_class(node)))
-                    elif isinstance(value, ast.JoinedStr):
-                        text = _template(value)
-                        if text.startswith("pepperpy"):
-                            sites.append(Site(text, path, value.lineno, _call_class(node)))
-                    elif not _passes_through(value):
-                        where = f"{path.relative_to(ROOT)}:{value.lineno}"
-                        problems.append(
-                            f"{where}: code={ast.unparse(value)} cannot be checked; write the "
-                            "code as a literal (one per branch) so the catalogue can see it"
-                        )
+                sites += _call_codes(node, path, problems)
     return sites, problems
 
 

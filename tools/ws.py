@@ -53,6 +53,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,96 +289,130 @@ def _check() -> list[str]:
     if "core" not in packages:
         problems.append("packages/core is missing")
     for area, pkg in packages.items():
-        where = f"packages/{area}"
-        for name in REQUIRED_FILES:
-            if not (pkg.path / name).is_file():
-                problems.append(f"{where}: {name} is missing")
-        if not (pkg.path / "tests").is_dir():
-            problems.append(f"{where}: tests/ is missing")
-        if norm(pkg.name) != (META if area == META else f"pepperpy-{area}"):
-            problems.append(f"{where}: distribution is named {pkg.name!r}")
-        wheel = pkg.pyproject.get("tool", {}).get("hatch", {}).get("build", {})
-        if wheel.get("targets", {}).get("wheel", {}).get("packages") != ["src/pepperpy"]:
-            problems.append(
-                f"{where}: [tool.hatch.build.targets.wheel] packages must be ['src/pepperpy']"
-            )
-        init = pkg.path / "src" / "pepperpy" / "__init__.py"
-        if area != META:
-            if init.exists():
-                problems.append(
-                    f"{where}: ships src/pepperpy/__init__.py (breaks the PEP 420 namespace)"
-                )
-            if not (pkg.portion / "py.typed").is_file():
-                problems.append(f"{where}: src/pepperpy/{area}/py.typed is missing")
-            if not (pkg.portion / "__init__.py").is_file():
-                problems.append(f"{where}: src/pepperpy/{area}/__init__.py is missing")
-            if area not in ALLOWED:
-                problems.append(f"{where}: area {area!r} is not in docs/architecture.md's table")
-        elif not init.is_file():
-            problems.append(f"{where}: the meta-package must ship src/pepperpy/__init__.py")
+        problems += _layout_problems(area, pkg)
         try:
             version = pkg.version
         except SystemExit as exc:
             problems.append(str(exc))
             continue
-        if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-            problems.append(f"{where}: version {version!r} is not MAJOR.MINOR.PATCH")
-        changelog = pkg.path / "CHANGELOG.md"
-        if changelog.is_file() and not re.search(
-            rf"^## \[{re.escape(version)}\]", changelog.read_text(encoding="utf-8"), re.MULTILINE
-        ):
-            problems.append(f"{where}: CHANGELOG.md has no '## [{version}]' section")
-        for text in pkg.pyproject["project"].get("dependencies", []):
-            if "file:" in text or "@" in text:
-                problems.append(f"{where}: dependency {text!r} is a direct reference")
-        # declared siblings: allowed, present, and admitting the sibling's version
-        for dep, spec in {**pkg.optional_siblings, **pkg.siblings}.items():
-            if area != META and dep not in ALLOWED.get(area, set()) and dep in pkg.siblings:
+        problems += _version_problems(area, pkg, version)
+        problems += _dependency_problems(area, pkg, packages)
+        problems += _import_problems(area, pkg)
+    problems += _workspace_problems(packages)
+    problems += _cycle_problems(packages)
+    return problems
+
+
+def _layout_problems(area: str, pkg: Package) -> list[str]:
+    """Files, names, the wheel layout and the namespace portion of one package."""
+    problems = []
+    where = f"packages/{area}"
+    for name in REQUIRED_FILES:
+        if not (pkg.path / name).is_file():
+            problems.append(f"{where}: {name} is missing")
+    if not (pkg.path / "tests").is_dir():
+        problems.append(f"{where}: tests/ is missing")
+    if norm(pkg.name) != (META if area == META else f"pepperpy-{area}"):
+        problems.append(f"{where}: distribution is named {pkg.name!r}")
+    tool = pkg.pyproject.get("tool", {})
+    wheel = tool.get("hatch", {}).get("build", {})
+    if wheel.get("targets", {}).get("wheel", {}).get("packages") != ["src/pepperpy"]:
+        problems.append(
+            f"{where}: [tool.hatch.build.targets.wheel] packages must be ['src/pepperpy']"
+        )
+    floor = tool.get("coverage", {}).get("report", {}).get("fail_under")
+    if not isinstance(floor, (int, float)) or isinstance(floor, bool):
+        problems.append(
+            f"{where}: [tool.coverage.report] fail_under (the coverage floor) is missing"
+        )
+    init = pkg.path / "src" / "pepperpy" / "__init__.py"
+    if area == META:
+        if not init.is_file():
+            problems.append(f"{where}: the meta-package must ship src/pepperpy/__init__.py")
+        return problems
+    if init.exists():
+        problems.append(f"{where}: ships src/pepperpy/__init__.py (breaks the PEP 420 namespace)")
+    if not (pkg.portion / "py.typed").is_file():
+        problems.append(f"{where}: src/pepperpy/{area}/py.typed is missing")
+    if not (pkg.portion / "__init__.py").is_file():
+        problems.append(f"{where}: src/pepperpy/{area}/__init__.py is missing")
+    if area not in ALLOWED:
+        problems.append(f"{where}: area {area!r} is not in docs/architecture.md's table")
+    return problems
+
+
+def _version_problems(area: str, pkg: Package, version: str) -> list[str]:
+    problems = []
+    where = f"packages/{area}"
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        problems.append(f"{where}: version {version!r} is not MAJOR.MINOR.PATCH")
+    changelog = pkg.path / "CHANGELOG.md"
+    if changelog.is_file() and not re.search(
+        rf"^## \[{re.escape(version)}\]", changelog.read_text(encoding="utf-8"), re.MULTILINE
+    ):
+        problems.append(f"{where}: CHANGELOG.md has no '## [{version}]' section")
+    return problems
+
+
+def _dependency_problems(area: str, pkg: Package, packages: dict[str, Package]) -> list[str]:
+    """Direct references, and declared siblings: allowed, present, admitting their version."""
+    problems = []
+    where = f"packages/{area}"
+    for text in pkg.pyproject["project"].get("dependencies", []):
+        if "file:" in text or "@" in text:
+            problems.append(f"{where}: dependency {text!r} is a direct reference")
+    for dep, spec in {**pkg.optional_siblings, **pkg.siblings}.items():
+        if area != META and dep not in ALLOWED.get(area, set()) and dep in pkg.siblings:
+            problems.append(
+                f"{where}: depends on pepperpy-{dep}, which docs/architecture.md does not allow"
+            )
+        if dep not in packages:
+            problems.append(f"{where}: depends on pepperpy-{dep}, which is not in packages/")
+        elif not spec:
+            problems.append(f"{where}: pepperpy-{dep} has no version range")
+        elif not admits(spec, packages[dep].version):
+            problems.append(
+                f"{where}: range {spec!r} for pepperpy-{dep} does not admit its version "
+                f"{packages[dep].version}"
+            )
+    for text in pkg.test_requires:
+        req = Requirement.parse(text)
+        dep = area_of(req.name)
+        if dep is not None and dep in packages and not admits(req.spec, packages[dep].version):
+            problems.append(
+                f"{where}: test group range {req.spec!r} for pepperpy-{dep} does not admit "
+                f"its version {packages[dep].version}"
+            )
+    if area != META and "core" not in pkg.siblings and area != "core":
+        problems.append(f"{where}: does not depend on pepperpy-core")
+    return problems
+
+
+def _import_problems(area: str, pkg: Package) -> list[str]:
+    """Imports of siblings (static and by name at run time) must be declared."""
+    if area == META:
+        return []
+    problems = []
+    declared = set(pkg.siblings) | set(pkg.optional_siblings) | {area}
+    for py in sorted((pkg.path / "src").rglob("*.py")):
+        text = py.read_text(encoding="utf-8")
+        where = py.relative_to(PACKAGES.parent)
+        for imported in sorted(set(_IMPORT.findall(text)) - declared):
+            problems.append(
+                f"{where}: imports pepperpy.{imported} but pepperpy-{imported} is not declared"
+            )
+        for line, how, sibling in dynamic_siblings(text):
+            if sibling not in declared:
                 problems.append(
-                    f"{where}: depends on pepperpy-{dep}, which docs/architecture.md does not allow"
+                    f"{where}:{line}: {how} pepperpy.{sibling} but pepperpy-{sibling} "
+                    "is not declared"
                 )
-            if dep not in packages:
-                problems.append(f"{where}: depends on pepperpy-{dep}, which is not in packages/")
-                continue
-            if not spec:
-                problems.append(f"{where}: pepperpy-{dep} has no version range")
-            elif not admits(spec, packages[dep].version):
-                problems.append(
-                    f"{where}: range {spec!r} for pepperpy-{dep} does not admit its version "
-                    f"{packages[dep].version}"
-                )
-        for text in pkg.test_requires:
-            req = Requirement.parse(text)
-            dep = area_of(req.name)
-            if dep is None:
-                continue
-            if dep in packages and not admits(req.spec, packages[dep].version):
-                problems.append(
-                    f"{where}: test group range {req.spec!r} for pepperpy-{dep} does not admit "
-                    f"its version {packages[dep].version}"
-                )
-        if area != META and "core" not in pkg.siblings and area != "core":
-            problems.append(f"{where}: does not depend on pepperpy-core")
-        # imports of siblings must be declared (required or optional)
-        declared = set(pkg.siblings) | set(pkg.optional_siblings) | {area}
-        src = pkg.path / "src"
-        for py in sorted(src.rglob("*.py")):
-            text = py.read_text(encoding="utf-8")
-            where = py.relative_to(PACKAGES.parent)
-            for imported in set(_IMPORT.findall(text)):
-                if imported not in declared and area != META:
-                    problems.append(
-                        f"{where}: imports pepperpy.{imported} "
-                        f"but pepperpy-{imported} is not declared"
-                    )
-            if area == META:
-                continue
-            for line, how, sibling in dynamic_siblings(text):
-                if sibling not in declared:
-                    problems.append(
-                        f"{where}:{line}: {how} pepperpy.{sibling} but pepperpy-{sibling} "
-                        "is not declared"
-                    )
+    return problems
+
+
+def _workspace_problems(packages: dict[str, Package]) -> list[str]:
+    """The facade, the index, publishing metadata, hatch.toml and the meta's extras."""
+    problems = []
     if META in packages:
         problems.extend(facade_problems(packages[META]))
     problems.extend(index_problems(packages))
@@ -388,7 +423,12 @@ def _check() -> list[str]:
         problems.append(
             "packages/pepperpy: extras or facade types are out of date (run tools/ws.py sync-meta)"
         )
-    # the sibling graph is a DAG
+    return problems
+
+
+def _cycle_problems(packages: dict[str, Package]) -> list[str]:
+    """The sibling graph is a DAG."""
+    problems: list[str] = []
     state: dict[str, int] = {}
 
     def visit(area: str, stack: list[str]) -> None:
@@ -440,54 +480,74 @@ def dynamic_siblings(source: str) -> list[tuple[int, str, str]]:
         tree = ast.parse(source)
     except SyntaxError:
         return []
+    callers = _importing_callers(tree)
+    found: list[tuple[int, str, str]] = []
+    for node in ast.walk(tree):
+        hit = _dynamic_use(node, callers)
+        if hit is not None:
+            how, area = hit
+            found.append((getattr(node, "lineno", 0), how, area))
+    return sorted(set(found))
+
+
+def _importing_callers(tree: ast.Module) -> dict[str, str]:
+    """The import-by-name calls, plus the module's helpers passing a parameter on to one."""
     callers = dict(_DYNAMIC)
     kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
     functions = [n for n in ast.walk(tree) if isinstance(n, kinds)]
     changed = True
-    while changed:  # helpers passing a parameter to an importing call, transitively
+    while changed:  # transitively
         changed = False
         for fn in functions:
             if fn.name in callers:
                 continue
-            params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-            for node in ast.walk(fn):
-                if not isinstance(node, ast.Call) or not node.args:
-                    continue
-                how = callers.get(_call_name(node.func) or "")
-                first = node.args[0]
-                if how and isinstance(first, ast.Name) and first.id in params:
-                    callers[fn.name] = how
-                    changed = True
-                    break
-    found: list[tuple[int, str, str]] = []
+            how = _passes_parameter_to(fn, callers)
+            if how is not None:
+                callers[fn.name] = how
+                changed = True
+    return callers
 
-    def sibling(node: ast.expr | None) -> str | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            match = _SIBLING.match(node.value)
-            if match:
-                return match.group(1)
-        return None
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args:
-            how = callers.get(_call_name(node.func) or "")
-            area = sibling(node.args[0])
-            if how and area:
-                found.append((node.lineno, how, area))
-        elif isinstance(node, ast.Subscript) and _is_sys_modules(node.value):
-            area = sibling(node.slice)
-            if area:
-                found.append((node.lineno, "looks up sys.modules for", area))
-        elif (
-            isinstance(node, ast.Compare)
-            and len(node.ops) == 1
-            and isinstance(node.ops[0], (ast.In, ast.NotIn))
-            and _is_sys_modules(node.comparators[0])
-        ):
-            area = sibling(node.left)
-            if area:
-                found.append((node.lineno, "probes sys.modules for", area))
-    return sorted(set(found))
+def _passes_parameter_to(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, callers: dict[str, str]
+) -> str | None:
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        how = callers.get(_call_name(node.func) or "")
+        first = node.args[0]
+        if how and isinstance(first, ast.Name) and first.id in params:
+            return how
+    return None
+
+
+def _sibling_named(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        match = _SIBLING.match(node.value)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _dynamic_use(node: ast.AST, callers: dict[str, str]) -> tuple[str, str] | None:
+    """``(how, area)`` when *node* reaches a sibling by name, else ``None``."""
+    if isinstance(node, ast.Call) and node.args:
+        how = callers.get(_call_name(node.func) or "")
+        area = _sibling_named(node.args[0])
+        return (how, area) if how and area else None
+    if isinstance(node, ast.Subscript) and _is_sys_modules(node.value):
+        area = _sibling_named(node.slice)
+        return ("looks up sys.modules for", area) if area else None
+    if (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], (ast.In, ast.NotIn))
+        and _is_sys_modules(node.comparators[0])
+    ):
+        area = _sibling_named(node.left)
+        return ("probes sys.modules for", area) if area else None
+    return None
 
 
 # --------------------------------------------------------------------------- bump
@@ -1070,64 +1130,79 @@ def sync_metadata(*, write: bool) -> list[str]:
     if licence is None:
         problems.append("LICENSE is missing at the repository root")
     for area, pkg in load_packages().items():
-        where = f"packages/{area}"
-        project = pkg.pyproject["project"]
-        pyproject = pkg.path / "pyproject.toml"
-        text = new = pyproject.read_text()
-        if project.get("license") != "MIT":
-            problems.append(f"{where}: license must be 'MIT' (the root LICENSE)")
-        if project.get("license-files") != ["LICENSE"]:
-            problems.append(f'{where}: license-files must be ["LICENSE"]')
-            if "license-files" not in project:
-                new = re.sub(
-                    r'^(license = "MIT"\n)', r'\1license-files = ["LICENSE"]\n', new, flags=re.M
-                )
-        own = pkg.path / "LICENSE"
-        if licence is not None and (not own.is_file() or own.read_bytes() != licence):
-            problems.append(f"{where}: LICENSE is missing or differs from the root LICENSE")
-            if write:
-                (pkg.path / "LICENSE").write_bytes(licence)
-        if project.get("urls") != project_urls(pkg):
-            problems.append(f"{where}: [project.urls] must list {', '.join(_URL_KEYS)}")
-            new = _set_table(
-                new,
-                "project.urls",
-                _table_text("project.urls", project_urls(pkg)),
-                after_project=True,
+        problems += _package_metadata(area, pkg, licence, write=write)
+        problems += _readme_links(area, pkg, write=write)
+    return problems
+
+
+def _package_metadata(area: str, pkg: Package, licence: bytes | None, *, write: bool) -> list[str]:
+    """One package's licence, URLs, classifiers and sdist includes."""
+    problems: list[str] = []
+    where = f"packages/{area}"
+    project = pkg.pyproject["project"]
+    pyproject = pkg.path / "pyproject.toml"
+    text = new = pyproject.read_text()
+    if project.get("license") != "MIT":
+        problems.append(f"{where}: license must be 'MIT' (the root LICENSE)")
+    if project.get("license-files") != ["LICENSE"]:
+        problems.append(f'{where}: license-files must be ["LICENSE"]')
+        if "license-files" not in project:
+            new = re.sub(
+                r'^(license = "MIT"\n)', r'\1license-files = ["LICENSE"]\n', new, flags=re.M
             )
-        if not set(python_classifiers()) <= set(project.get("classifiers", [])):
-            problems.append(f"{where}: classifiers lack Python {', '.join(SUPPORTED_PYTHONS)}")
-            new = _set_classifiers(new)
-        sdist = pkg.pyproject.get("tool", {}).get("hatch", {}).get("build", {})
-        sdist = sdist.get("targets", {}).get("sdist", {})
-        if sdist.get("force-include") != SDIST_FORCE_INCLUDE:
-            problems.append(
-                f"{where}: the sdist must force-include tools/sdist/ (conftest.py, pytest.ini) "
-                "so its tests run on their own"
-            )
-            new = _set_table(
-                new,
+    own = pkg.path / "LICENSE"
+    if licence is not None and (not own.is_file() or own.read_bytes() != licence):
+        problems.append(f"{where}: LICENSE is missing or differs from the root LICENSE")
+        if write:
+            (pkg.path / "LICENSE").write_bytes(licence)
+    if project.get("urls") != project_urls(pkg):
+        problems.append(f"{where}: [project.urls] must list {', '.join(_URL_KEYS)}")
+        new = _set_table(
+            new,
+            "project.urls",
+            _table_text("project.urls", project_urls(pkg)),
+            after_project=True,
+        )
+    if not set(python_classifiers()) <= set(project.get("classifiers", [])):
+        problems.append(f"{where}: classifiers lack Python {', '.join(SUPPORTED_PYTHONS)}")
+        new = _set_classifiers(new)
+    sdist = pkg.pyproject.get("tool", {}).get("hatch", {}).get("build", {})
+    sdist = sdist.get("targets", {}).get("sdist", {})
+    if sdist.get("force-include") != SDIST_FORCE_INCLUDE:
+        problems.append(
+            f"{where}: the sdist must force-include tools/sdist/ (conftest.py, pytest.ini) "
+            "so its tests run on their own"
+        )
+        new = _set_table(
+            new,
+            "tool.hatch.build.targets.sdist.force-include",
+            _table_text(
                 "tool.hatch.build.targets.sdist.force-include",
-                _table_text(
-                    "tool.hatch.build.targets.sdist.force-include",
-                    SDIST_FORCE_INCLUDE,
-                    quote_keys=True,
-                ),
-                after_project=False,
-            )
-        if write and new != text:
-            tomllib.loads(new)  # never write a file that does not parse
-            pyproject.write_text(new)
-        readme = pkg.path / "README.md"
-        if readme.is_file():
-            old = readme.read_text(encoding="utf-8")
-            fixed, unresolved = absolute_links(pkg, old)
-            for target in unresolved:
-                problems.append(f"{where}/README.md: link {target!r} leaves the repository")
-            if fixed != old:
-                problems.append(f"{where}/README.md: relative links (the index cannot follow them)")
-                if write:
-                    readme.write_text(fixed, encoding="utf-8")
+                SDIST_FORCE_INCLUDE,
+                quote_keys=True,
+            ),
+            after_project=False,
+        )
+    if write and new != text:
+        tomllib.loads(new)  # never write a file that does not parse
+        pyproject.write_text(new)
+    return problems
+
+
+def _readme_links(area: str, pkg: Package, *, write: bool) -> list[str]:
+    """Absolute links in the README (the index renders it out of context)."""
+    problems: list[str] = []
+    where = f"packages/{area}"
+    readme = pkg.path / "README.md"
+    if readme.is_file():
+        old = readme.read_text(encoding="utf-8")
+        fixed, unresolved = absolute_links(pkg, old)
+        for target in unresolved:
+            problems.append(f"{where}/README.md: link {target!r} leaves the repository")
+        if fixed != old:
+            problems.append(f"{where}/README.md: relative links (the index cannot follow them)")
+            if write:
+                readme.write_text(fixed, encoding="utf-8")
     return problems
 
 
@@ -1493,36 +1568,125 @@ def sync_hatch(*, write: bool) -> bool:
 # --------------------------------------------------------------------------- cli
 
 
-def main(argv: list[str] | None = None) -> int:
+def _print_problems(problems: list[str], ok: str) -> int:
+    for problem in problems:
+        print(f"error: {problem}")
+    if problems:
+        return 1
+    print(ok)
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    for pkg in load_packages().values():
+        deps = ", ".join(f"{d}{s}" for d, s in pkg.siblings.items()) or "-"
+        print(f"{pkg.name:28} {pkg.version:8} {deps}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    return _print_problems(check(args.root), f"workspace ok: {len(load_packages())} packages")
+
+
+def _cmd_bump(args: argparse.Namespace) -> int:
+    bump(args.area, args.part)
+    return 0
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    if args.tag:
+        return tag_release(args.area)
+    if not args.part:
+        raise SystemExit("release needs major, minor, patch or X.Y.Z (or --tag)")
+    release(args.area, args.part)
+    return 0
+
+
+def _cmd_release_tag(args: argparse.Namespace) -> int:
+    pkg = release_tag(args.tag)
+    print(f"area={pkg.area}\nname={pkg.name}\nversion={pkg.version}")
+    print(f"wheel={wheel_path(pkg).relative_to(ROOT)}\nsdist={sdist_path(pkg).relative_to(ROOT)}")
+    return 0
+
+
+def _cmd_sync_metadata(args: argparse.Namespace) -> int:
+    problems = sync_metadata(write=not args.check)
+    for problem in problems:
+        print(f"{'error' if args.check else 'fixed'}: {problem}")
+    return 1 if args.check and problems else 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    for wheel in build(args.areas or None, force=args.force):
+        print(wheel.relative_to(ROOT))
+    return 0
+
+
+def _cmd_sync_meta(args: argparse.Namespace) -> int:
+    if not args.check:
+        sync_meta(write=True)
+        return 0
+    if not sync_meta(write=False):
+        print("error: packages/pepperpy extras are out of date: run tools/ws.py sync-meta")
+        return 1
+    print("meta-package extras up to date")
+    return 0
+
+
+def _done(action: Callable[[argparse.Namespace], object]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        action(args)
+        return 0
+
+    return run
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per workspace task, each with its handler."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list")
+    sub.add_parser("list").set_defaults(handler=_cmd_list)
     p_check = sub.add_parser("check")
     p_check.add_argument("--root", type=Path, default=ROOT)
+    p_check.set_defaults(handler=_cmd_check)
     p_bump = sub.add_parser("bump")
     p_bump.add_argument("area")
     p_bump.add_argument("part", choices=["major", "minor", "patch"])
+    p_bump.set_defaults(handler=_cmd_bump)
     p_release = sub.add_parser("release")
     p_release.add_argument("area")
     p_release.add_argument("part", nargs="?", help="major, minor, patch or X.Y.Z")
     p_release.add_argument(
         "--tag", action="store_true", help="tag the current version (after committing it)"
     )
+    p_release.set_defaults(handler=_cmd_release)
     p_rtag = sub.add_parser("release-tag")
     p_rtag.add_argument("tag")
-    sub.add_parser("first-release")
-    sub.add_parser("sync-hatch")
-    sub.add_parser("mypy-targets")
+    p_rtag.set_defaults(handler=_cmd_release_tag)
+    sub.add_parser("first-release").set_defaults(handler=_done(lambda a: first_release()))
+    sub.add_parser("sync-hatch").set_defaults(handler=_done(lambda a: sync_hatch(write=True)))
+    sub.add_parser("mypy-targets").set_defaults(
+        handler=_done(lambda a: print(" ".join(mypy_targets(load_packages()))))
+    )
     p_meta = sub.add_parser("sync-metadata")
     p_meta.add_argument("--check", action="store_true", help="fail if out of date")
+    p_meta.set_defaults(handler=_cmd_sync_metadata)
+    _build_commands(sub)
+    return parser
+
+
+def _build_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Sub-commands that build, install and inspect distributions."""
     p_sdist = sub.add_parser("sdist-test")
     p_sdist.add_argument("area")
     p_sdist.add_argument("--python", default=None)
+    p_sdist.set_defaults(handler=lambda a: sdist_test(a.area, a.python))
     p_build = sub.add_parser("build")
     p_build.add_argument("areas", nargs="*")
     p_build.add_argument("--force", action="store_true")
+    p_build.set_defaults(handler=_cmd_build)
     p_install = sub.add_parser("install")
     p_install.add_argument("--python", required=True)
     p_install.add_argument("--extra", action="append", default=[])
@@ -1530,89 +1694,38 @@ def main(argv: list[str] | None = None) -> int:
         "--bare", action="store_true", help="the meta-package without its [all] extra"
     )
     p_install.add_argument("areas", nargs="+")
+    p_install.set_defaults(
+        handler=_done(lambda a: install(a.python, a.areas, a.extra, bare=a.bare))
+    )
     p_verify = sub.add_parser("verify-env")
     p_verify.add_argument("--python", default=sys.executable)
-    sub.add_parser("wheel-check")
+    p_verify.set_defaults(handler=_done(lambda a: verify_env(a.python)))
+    sub.add_parser("wheel-check").set_defaults(
+        handler=lambda a: _print_problems(wheel_check(), "wheels ok")
+    )
     p_licence = sub.add_parser("dist-license-check")
     p_licence.add_argument("areas", nargs="*")
+    p_licence.set_defaults(
+        handler=lambda a: _print_problems(
+            dist_license_problems(a.areas or None), "every wheel and sdist carries the LICENSE"
+        )
+    )
     p_sync = sub.add_parser("sync-meta")
     p_sync.add_argument("--check", action="store_true", help="fail if out of date")
+    p_sync.set_defaults(handler=_cmd_sync_meta)
     p_closure = sub.add_parser("closure")
     p_closure.add_argument("areas", nargs="+")
     p_closure.add_argument("--optional", action="store_true")
-    args = parser.parse_args(argv)
-
-    if args.cmd == "list":
-        for pkg in load_packages().values():
-            deps = ", ".join(f"{d}{s}" for d, s in pkg.siblings.items()) or "-"
-            print(f"{pkg.name:28} {pkg.version:8} {deps}")
-    elif args.cmd == "check":
-        problems = check(args.root)
-        for problem in problems:
-            print(f"error: {problem}")
-        if problems:
-            return 1
-        print(f"workspace ok: {len(load_packages())} packages")
-    elif args.cmd == "bump":
-        bump(args.area, args.part)
-    elif args.cmd == "release":
-        if args.tag:
-            return tag_release(args.area)
-        if not args.part:
-            parser.error("release needs major, minor, patch or X.Y.Z (or --tag)")
-        release(args.area, args.part)
-    elif args.cmd == "release-tag":
-        pkg = release_tag(args.tag)
-        print(f"area={pkg.area}\nname={pkg.name}\nversion={pkg.version}")
-        print(
-            f"wheel={wheel_path(pkg).relative_to(ROOT)}\nsdist={sdist_path(pkg).relative_to(ROOT)}"
+    p_closure.set_defaults(
+        handler=_done(
+            lambda a: print(" ".join(closure(load_packages(), a.areas, optional=a.optional)))
         )
-    elif args.cmd == "sync-hatch":
-        sync_hatch(write=True)
-    elif args.cmd == "mypy-targets":
-        print(" ".join(mypy_targets(load_packages())))
-    elif args.cmd == "first-release":
-        first_release()
-    elif args.cmd == "sync-metadata":
-        problems = sync_metadata(write=not args.check)
-        for problem in problems:
-            print(f"{'error' if args.check else 'fixed'}: {problem}")
-        if args.check and problems:
-            return 1
-    elif args.cmd == "sdist-test":
-        return sdist_test(args.area, args.python)
-    elif args.cmd == "build":
-        for wheel in build(args.areas or None, force=args.force):
-            print(wheel.relative_to(ROOT))
-    elif args.cmd == "install":
-        install(args.python, args.areas, args.extra, bare=args.bare)
-    elif args.cmd == "verify-env":
-        verify_env(args.python)
-    elif args.cmd == "wheel-check":
-        problems = wheel_check()
-        for problem in problems:
-            print(f"error: {problem}")
-        if problems:
-            return 1
-        print("wheels ok")
-    elif args.cmd == "dist-license-check":
-        problems = dist_license_problems(args.areas or None)
-        for problem in problems:
-            print(f"error: {problem}")
-        if problems:
-            return 1
-        print("every wheel and sdist carries the LICENSE")
-    elif args.cmd == "sync-meta":
-        if args.check:
-            if not sync_meta(write=False):
-                print("error: packages/pepperpy extras are out of date: run tools/ws.py sync-meta")
-                return 1
-            print("meta-package extras up to date")
-        else:
-            sync_meta(write=True)
-    elif args.cmd == "closure":
-        print(" ".join(closure(load_packages(), args.areas, optional=args.optional)))
-    return 0
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":
