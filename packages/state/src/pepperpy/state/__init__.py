@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from pepperpy.state._errors import (
+    ERRORS,
     ConcurrentWriterError,
     GuardRejectedError,
     SliceNotFoundError,
@@ -63,8 +64,9 @@ from pepperpy.state._store import (
 from pepperpy.state._version import __version__
 
 __all__ = [
-    "ConcurrentWriterError",
     "ANY",
+    "ERRORS",
+    "ConcurrentWriterError",
     "Change",
     "ChangeRecord",
     "Fence",

@@ -334,54 +334,11 @@ class Machine(Generic[S]):
             )
         states = type(initial)
         cls._states = states
-        events: dict[str, list[_Branch]] = {}
-        enter: dict[Any, list[Callable[..., Any]]] = {}
-        exit_: dict[Any, list[Callable[..., Any]]] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                if isinstance(value, Transition):
-                    events[attr] = list(value._branches)
-                for kind, state in getattr(value, "__pepperpy_state_hooks__", ()):
-                    (enter if kind == "enter" else exit_).setdefault(state, []).append(value)
-
-        def check_state(state: Any, where: str) -> None:
-            if not isinstance(state, states):
-                raise ConfigurationError(
-                    f"{cls.__name__}: {where} uses {safe_repr(state)}, which is not a "
-                    f"{states.__name__}",
-                    code="pepperpy.state.invalid_machine",
-                    context={"machine": cls.__name__, "where": where},
-                    hint=f"Every state must be a member of {states.__name__}.",
-                )
-
-        def check_callable(fn: Any, where: str) -> None:
-            if isinstance(fn, str):
-                if not callable(getattr(cls, fn, None)):
-                    raise ConfigurationError(
-                        f"{cls.__name__}: {where} names {fn!r}, which is not a method",
-                        code="pepperpy.state.invalid_machine",
-                        context={"machine": cls.__name__, "where": where},
-                        hint="Define the method on the machine, or pass a callable.",
-                    )
-            elif not callable(fn):
-                raise ConfigurationError(
-                    f"{cls.__name__}: {where} is not callable: {safe_repr(fn)}",
-                    code="pepperpy.state.invalid_machine",
-                )
-
-        for event, branches in events.items():
-            for branch in branches:
-                if branch.sources is not ANY:
-                    for src in branch.sources:  # type: ignore[union-attr]
-                        check_state(src, f"transition {event!r} source")
-                check_state(branch.target, f"transition {event!r} target")
-                for fn in (*branch.guards, *branch.unless, *branch.actions):
-                    check_callable(fn, f"transition {event!r}")
-        for state in (*enter, *exit_):
-            check_state(state, "a hook")
+        events, enter, exit_ = _collect_definition(cls)
+        _check_definition(cls, states, events, (*enter, *exit_))
         final = frozenset(cls.final)
         for state in final:
-            check_state(state, "final")
+            _check_state(cls, states, state, "final")
         cls._events = events
         cls._enter = enter
         cls._exit = exit_
@@ -636,3 +593,65 @@ class Machine(Generic[S]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} state={self._state.name}>"
+
+
+_Hooks = dict[Any, list[Callable[..., Any]]]
+
+
+def _collect_definition(cls: type) -> tuple[dict[str, list[_Branch]], _Hooks, _Hooks]:
+    """A machine class's transitions by event, and its enter and exit hooks by state."""
+    events: dict[str, list[_Branch]] = {}
+    enter: _Hooks = {}
+    exit_: _Hooks = {}
+    for klass in reversed(cls.__mro__):
+        for attr, value in vars(klass).items():
+            if isinstance(value, Transition):
+                events[attr] = list(value._branches)
+            for kind, state in getattr(value, "__pepperpy_state_hooks__", ()):
+                (enter if kind == "enter" else exit_).setdefault(state, []).append(value)
+    return events, enter, exit_
+
+
+def _check_definition(
+    cls: type,
+    states: type[enum.Enum],
+    events: dict[str, list[_Branch]],
+    hooked: tuple[Any, ...],
+) -> None:
+    """Refuse a machine whose states are not all of *states* or whose methods are missing."""
+    for event, branches in events.items():
+        for branch in branches:
+            if branch.sources is not ANY:
+                for src in branch.sources:  # type: ignore[union-attr]
+                    _check_state(cls, states, src, f"transition {event!r} source")
+            _check_state(cls, states, branch.target, f"transition {event!r} target")
+            for fn in (*branch.guards, *branch.unless, *branch.actions):
+                _check_callable(cls, fn, f"transition {event!r}")
+    for state in hooked:
+        _check_state(cls, states, state, "a hook")
+
+
+def _check_state(cls: type, states: type[enum.Enum], state: Any, where: str) -> None:
+    if not isinstance(state, states):
+        raise ConfigurationError(
+            f"{cls.__name__}: {where} uses {safe_repr(state)}, which is not a {states.__name__}",
+            code="pepperpy.state.invalid_machine",
+            context={"machine": cls.__name__, "where": where},
+            hint=f"Every state must be a member of {states.__name__}.",
+        )
+
+
+def _check_callable(cls: type, fn: Any, where: str) -> None:
+    if isinstance(fn, str):
+        if not callable(getattr(cls, fn, None)):
+            raise ConfigurationError(
+                f"{cls.__name__}: {where} names {fn!r}, which is not a method",
+                code="pepperpy.state.invalid_machine",
+                context={"machine": cls.__name__, "where": where},
+                hint="Define the method on the machine, or pass a callable.",
+            )
+    elif not callable(fn):
+        raise ConfigurationError(
+            f"{cls.__name__}: {where} is not callable: {safe_repr(fn)}",
+            code="pepperpy.state.invalid_machine",
+        )

@@ -406,7 +406,7 @@ class StateManager(Lifecycle):
         ):
             raise InvalidArgumentError(
                 f"store must be a StateStore or a pepperpy-storage Storage, got {safe_repr(store)}",
-                code="pepperpy.state.invalid_store",
+                code="pepperpy.state.invalid_option",
                 hint="Pass MemoryStateStore(), StorageStateStore(storage) or a Storage.",
             )
         if (
@@ -1006,34 +1006,18 @@ class StateManager(Lifecycle):
                 for index, obs in enumerate(observers):
                     if not obs.active:
                         continue
-                    # Cancelled, or a BaseException from an observer: the change is
-                    # applied, so the observers after this one still get it (from a
-                    # task started below) before anything queued later.
-                    rest = (name, entry[1], new, version, origin, observers[index + 1 :])
-                    if obs.segments:
-                        o = resolve(old, obs.segments) if old is not None else MISSING
-                        n = resolve(new, obs.segments) if new is not None else MISSING
-                        if o is n or (o == n and type(o) is type(n)):
-                            continue
-                        change = Change(
-                            name,
-                            obs.path,
-                            None if o is MISSING else o,
-                            None if n is MISSING else n,
-                            version,
-                            origin,
-                        )
-                    else:
-                        if shared is None or shared.path != obs.path:
-                            shared = Change(name, obs.path, old, new, version, origin)
-                        change = shared
+                    change = _change_for(obs, shared, name, old, new, version, origin)
+                    if change is None:
+                        continue
+                    if not obs.segments:
+                        shared = change
                     try:
-                        result = obs.fn(change)
-                        if result is not None and _is_awaitable(result):
-                            await result
-                    except Exception as exc:
-                        self._report(obs, change, exc)
+                        await self._notify(obs, change)
                     except BaseException:
+                        # Cancelled, or a BaseException from an observer: the change is
+                        # applied, so the observers after this one still get it (from a
+                        # task started below) before anything queued later.
+                        rest = (name, entry[1], new, version, origin, observers[index + 1 :])
                         if rest[5]:
                             queue.appendleft(rest)
                         raise
@@ -1043,6 +1027,15 @@ class StateManager(Lifecycle):
                 task = asyncio.get_running_loop().create_task(self._drain())
                 self._drainers.add(task)
                 task.add_done_callback(self._drainers.discard)
+
+    async def _notify(self, obs: _Observer, change: Change) -> None:
+        """Call one observer; its Exception is reported, a BaseException propagates."""
+        try:
+            result = obs.fn(change)
+            if result is not None and _is_awaitable(result):
+                await result
+        except Exception as exc:
+            self._report(obs, change, exc)
 
     def _report(self, obs: _Observer, change: Change, exc: Exception) -> None:
         self.observer_failures += 1
@@ -1062,6 +1055,33 @@ class StateManager(Lifecycle):
             f"StateManager(name={self.name!r}, state={self.state.value}, "
             f"slices={len(self.names())}, store={self._store!r})"
         )
+
+
+def _change_for(
+    obs: _Observer,
+    shared: Change | None,
+    name: str,
+    old: Any,
+    new: Any,
+    version: int,
+    origin: str | None,
+) -> Change | None:
+    """The change *obs* sees, or ``None`` when the part it watches did not change.
+
+    An observer of a whole slice gets *shared* when it has the same path, so
+    observers of one slice share one :class:`Change`.
+    """
+    if not obs.segments:
+        if shared is not None and shared.path == obs.path:
+            return shared
+        return Change(name, obs.path, old, new, version, origin)
+    o = resolve(old, obs.segments) if old is not None else MISSING
+    n = resolve(new, obs.segments) if new is not None else MISSING
+    if o is n or (o == n and type(o) is type(n)):
+        return None
+    return Change(
+        name, obs.path, None if o is MISSING else o, None if n is MISSING else n, version, origin
+    )
 
 
 async def _uninterrupted(step: Awaitable[None], on_cancel: Callable[[], None]) -> None:

@@ -27,13 +27,12 @@ from typing import Any
 
 from pepperpy.core.exceptions import (
     ConfigurationError,
-    ConflictError,
-    ExternalError,
     InvalidArgumentError,
     OperationTimeoutError,
     safe_repr,
 )
 from pepperpy.core.utils import import_driver, parse_duration
+from pepperpy.state._errors import LockLostError, LockUnavailableError, StaleTokenError
 
 __all__ = [
     "REDIS_URL_ENV",
@@ -72,28 +71,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-
-
-class LockLostError(ConflictError):
-    """The lease ran out and the lock is no longer this holder's (released or taken over).
-
-    Whatever the holder did after losing it may conflict with the next
-    holder; resources guarded by a :class:`Fence` refuse its writes.
-    """
-
-    code = "pepperpy.state.lock_lost"
-
-
-class StaleTokenError(ConflictError):
-    """A write carried a fencing token older than one the resource has already seen."""
-
-    code = "pepperpy.state.stale_token"
-
-
-class LockUnavailableError(ExternalError):
-    """Redis could not be reached or failed a lock command (retryable)."""
-
-    code = "pepperpy.state.lock_unavailable"
 
 
 _MAX_SECONDS = 100 * 365 * 24 * 3600.0
