@@ -19,6 +19,7 @@ from pepperpy.net._breaker import CircuitBreaker, CircuitBreakerConfig, CircuitS
 from pepperpy.net._client import HttpClient
 from pepperpy.net._config import Limits, Timeout, TLSConfig
 from pepperpy.net._errors import (
+    ERRORS,
     BlockedAddressError,
     CircuitOpenError,
     ConnectError,
@@ -51,6 +52,7 @@ from pepperpy.net._version import __version__
 from pepperpy.net._websocket import Reconnect, WebSocketClient, WebSocketStats
 
 __all__ = [
+    "ERRORS",
     "IDEMPOTENT_METHODS",
     "RETRY_STATUSES",
     "Auth",
