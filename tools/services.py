@@ -26,13 +26,18 @@ temporary directory).
 
 The env file holds ``NAME=value`` lines; the state of what was started is kept
 beside it in ``PATH.state.json``.
+
+The servers themselves are started and stopped by pepperpy-testing's
+``_servers.py`` (the same code its pytest fixtures use), loaded here by path so this
+tool needs nothing but the standard library; this tool adds the apt-get installs,
+reuse of running servers, the env and state files, and the command line.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
+import importlib.util
 import json
 import os
 import shutil
@@ -40,7 +45,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,11 +53,7 @@ REDIS_VAR = "PEPPERPY_REDIS_URL"
 POSTGRES_VAR = "PEPPERPY_POSTGRES_DSN"
 REQUIRE_VAR = "PEPPERPY_REQUIRE_SERVICES"
 HOST = "127.0.0.1"
-START_TIMEOUT = 30.0
-
-
-class ServiceError(RuntimeError):
-    """A server could not be installed, started or reached."""
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def log(message: str) -> None:
@@ -63,11 +63,26 @@ def log(message: str) -> None:
 # ----------------------------------------------------------------------------- helpers
 
 
+def _load_servers() -> Any:
+    """pepperpy-testing's server starter, by path (stdlib-only; no install needed)."""
+    path = ROOT / "packages" / "testing" / "src" / "pepperpy" / "testing" / "_servers.py"
+    spec = importlib.util.spec_from_file_location("_pepperpy_servers", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+servers = _load_servers()
+ServiceError = servers.ServiceError
+"""A server could not be installed, started or reached."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    return int(servers._free_port())
 
 
 def _host_port(url: str, default_port: int) -> tuple[str, int]:
@@ -121,86 +136,25 @@ def _apt_install(package: str) -> None:
         raise ServiceError(f"apt-get could not install {package}")
 
 
+def _installed(find: Any, package: str, *, install: bool) -> Any:
+    """``find()``, after ``apt-get install package`` when it fails and *install* allows."""
+    try:
+        return find()
+    except ServiceError:
+        if not install:
+            raise
+    _apt_install(package)
+    return find()
+
+
 def redis_binary(*, install: bool = True) -> str:
     """The redis-server executable, installed with apt-get when missing and allowed."""
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-    )
-    if found is None and install:
-        _apt_install("redis-server")
-        found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if found is None or not os.path.exists(found):
-        raise ServiceError("redis-server is not installed (apt-get install redis-server)")
-    return found
+    return str(_installed(servers.redis_binary, "redis-server", install=install))
 
 
 def postgres_bindir(*, install: bool = True) -> Path:
     """The newest ``/usr/lib/postgresql/<version>/bin`` that has initdb and pg_ctl."""
-
-    def find() -> Path | None:
-        candidates = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
-        on_path = shutil.which("initdb")
-        if on_path:
-            candidates.append(Path(on_path).parent)
-        usable = [c for c in candidates if (c / "pg_ctl").exists() and (c / "postgres").exists()]
-
-        def version(path: Path) -> tuple[int, ...]:
-            digits = path.parent.name
-            return tuple(int(x) for x in digits.split(".") if x.isdigit()) or (0,)
-
-        return max(usable, key=version) if usable else None
-
-    found = find()
-    if found is None and install:
-        _apt_install("postgresql")
-        found = find()
-    if found is None:
-        raise ServiceError("PostgreSQL server binaries not found (apt-get install postgresql)")
-    return found
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """Run *cmd* as the ``postgres`` user when we are root (initdb/postgres refuse root)."""
-    if os.geteuid() != 0:
-        return cmd
-    for runner in (["runuser", "-u", "postgres", "--"], ["su", "postgres", "-s", "/bin/sh", "-c"]):
-        if shutil.which(runner[0]):
-            if runner[0] == "su":
-                import shlex
-
-                return [*runner, shlex.join(cmd)]
-            return [*runner, *cmd]
-    raise ServiceError("running as root but neither runuser nor su is available")
-
-
-def _chown_postgres(path: Path) -> None:
-    if os.geteuid() != 0:
-        return
-    import pwd
-
-    try:
-        user = pwd.getpwnam("postgres")
-    except KeyError as exc:
-        raise ServiceError(
-            "running as root and there is no 'postgres' user to run PostgreSQL as"
-        ) from exc
-    os.chown(path, user.pw_uid, user.pw_gid)
-
-
-def _wait(predicate: Any, what: str, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise ServiceError(f"{what} did not become ready within {timeout:.0f} s")
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    return Path(_installed(servers.postgres_bindir, "postgresql", install=install))
 
 
 # ----------------------------------------------------------------------------- servers
@@ -208,153 +162,30 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 def start_redis(*, install: bool = True) -> dict[str, Any]:
     """Start a throwaway redis-server on a free 127.0.0.1 port; return its state."""
-    binary = redis_binary(install=install)
-    workdir = Path(tempfile.mkdtemp(prefix="pepperpy-redis-"))
-    last_error = ""
-    for _ in range(3):  # a port taken between choosing and binding: choose again
-        port = free_port()
-        pidfile = workdir / "redis.pid"
-        logfile = workdir / "redis.log"
-        cmd = [
-            binary,
-            "--port", str(port),
-            "--bind", HOST,
-            "--protected-mode", "yes",
-            "--dir", str(workdir),
-            "--save", "",
-            "--appendonly", "no",
-            "--daemonize", "yes",
-            "--pidfile", str(pidfile),
-            "--logfile", str(logfile),
-        ]  # fmt: skip
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        url = f"redis://{HOST}:{port}/0"
-        if result.returncode == 0:
-            try:
-                _wait(lambda url=url: redis_ping(url), f"redis-server on port {port}", 10)
-            except ServiceError:
-                last_error = _tail(logfile)
-                _kill_pidfile(pidfile)
-                continue
-            pid = int(pidfile.read_text().strip()) if pidfile.exists() else None
-            log(f"started redis-server {url} (pid {pid}, data {workdir})")
-            return {"url": url, "dir": str(workdir), "pid": pid, "started": True}
-        last_error = result.stderr or result.stdout
-    shutil.rmtree(workdir, ignore_errors=True)
-    raise ServiceError(f"redis-server did not start: {last_error.strip()}")
-
-
-def _kill_pidfile(pidfile: Path) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        os.kill(int(pidfile.read_text().strip()), 15)
+    redis_binary(install=install)
+    state = dict(servers.start_redis())
+    log(f"started redis-server {state['url']} (pid {state.get('pid')}, data {state['dir']})")
+    return {**state, "started": True}
 
 
 def stop_redis(state: dict[str, Any]) -> None:
     """Shut the server down (no save) and remove its directory."""
-    url = state["url"]
-    host, port = _host_port(url, 6379)
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2) as sock:
-        sock.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
-        with contextlib.suppress(OSError):
-            sock.recv(64)
-    pid = state.get("pid")
-    deadline = time.monotonic() + 10
-    while pid and _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if pid and _alive(pid):
-        with contextlib.suppress(OSError):
-            os.kill(pid, 9)
-    shutil.rmtree(state["dir"], ignore_errors=True)
-    log(f"stopped redis-server {url}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours counts as gone.
-    with contextlib.suppress(OSError):
-        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
-            return False
-    return True
+    port = state.get("port") or _host_port(state["url"], 6379)[1]
+    servers.stop_redis({**state, "port": port})
+    log(f"stopped redis-server {state['url']}")
 
 
 def start_postgres(*, install: bool = True) -> dict[str, Any]:
-    """initdb a temporary cluster and start it on a free 127.0.0.1 port; return its state."""
-    bindir = postgres_bindir(install=install)
-    workdir = Path(tempfile.mkdtemp(prefix="pepperpy-postgres-"))
-    workdir.chmod(0o700)
-    _chown_postgres(workdir)
-    data = workdir / "data"
-    logfile = workdir / "postgres.log"
-    init = [
-        str(bindir / "initdb"),
-        "-D", str(data),
-        "-U", "postgres",
-        "--auth=trust",
-        "--encoding=UTF8",
-        "--no-locale",
-        "--no-sync",
-    ]  # fmt: skip
-    result = subprocess.run(_as_postgres(init), capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise ServiceError(f"initdb failed: {(result.stderr or result.stdout).strip()}")
-    last_error = ""
-    for _ in range(3):
-        port = free_port()
-        options = " ".join(
-            [
-                f"-p {port}",
-                f"-c listen_addresses={HOST}",
-                f"-c unix_socket_directories={workdir}",
-                "-c fsync=off",
-                "-c full_page_writes=off",
-                "-c max_connections=200",
-                "-c shared_buffers=64MB",
-            ]
-        )
-        ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(logfile), "-o", options]
-        started = subprocess.run(
-            _as_postgres([*ctl, "-w", "-t", str(int(START_TIMEOUT)), "start"]),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        dsn = f"postgresql://postgres@{HOST}:{port}/postgres"
-        if started.returncode == 0 and postgres_ready(dsn):
-            log(f"started PostgreSQL {dsn} (bin {bindir}, data {data})")
-            return {
-                "dsn": dsn,
-                "dir": str(workdir),
-                "data": str(data),
-                "bindir": str(bindir),
-                "started": True,
-            }
-        last_error = _tail(logfile) or started.stderr
-    shutil.rmtree(workdir, ignore_errors=True)
-    raise ServiceError(f"PostgreSQL did not start: {last_error.strip()}")
+    """Initdb a temporary cluster and start it on a free 127.0.0.1 port; return its state."""
+    postgres_bindir(install=install)
+    state = dict(servers.start_postgres())
+    log(f"started PostgreSQL {state['dsn']} (bin {state['bindir']}, data {state['data']})")
+    return {**state, "started": True}
 
 
 def stop_postgres(state: dict[str, Any]) -> None:
     """``pg_ctl stop -m fast`` (immediate if that hangs) and remove the directory."""
-    ctl = [str(Path(state["bindir"]) / "pg_ctl"), "-D", state["data"]]
-    if Path(state["data"]).exists():
-        done = subprocess.run(
-            _as_postgres([*ctl, "-m", "fast", "-w", "-t", "20", "stop"]),
-            capture_output=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            subprocess.run(
-                _as_postgres([*ctl, "-m", "immediate", "-w", "-t", "10", "stop"]),
-                capture_output=True,
-                check=False,
-            )
-    shutil.rmtree(state["dir"], ignore_errors=True)
+    servers.stop_postgres(state)
     log(f"stopped PostgreSQL {state['dsn']}")
 
 
