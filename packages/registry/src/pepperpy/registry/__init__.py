@@ -20,6 +20,7 @@ Lifetimes are :class:`Lifetime` ``singleton``, ``scoped`` (per
 from __future__ import annotations
 
 from pepperpy.registry._errors import (
+    ERRORS,
     AsyncResolutionError,
     CircularDependencyError,
     LifetimeError,
@@ -40,6 +41,7 @@ from pepperpy.registry._registry import (
 from pepperpy.registry._version import __version__
 
 __all__ = [
+    "ERRORS",
     "INJECT",
     "AsyncResolutionError",
     "CircularDependencyError",

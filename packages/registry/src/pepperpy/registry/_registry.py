@@ -22,6 +22,7 @@ from pepperpy.core.exceptions import (
     LifecycleError,
 )
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
+from pepperpy.core.utils import cancel_requested
 from pepperpy.registry._errors import (
     AsyncResolutionError,
     CircularDependencyError,
@@ -264,17 +265,19 @@ def _is_async_cm(obj: object) -> bool:
     return hasattr(obj, "__aenter__") and hasattr(obj, "__aexit__")
 
 
+# Python 3.10 has no Task.cancelling(): there a CancelledError cannot be told apart.
+_CAN_TELL_CANCELLATIONS = hasattr(asyncio.Task, "cancelling")
+
+
 def _raised_by_the_work() -> bool:
     """Whether a ``CancelledError`` just caught came from the awaited work itself.
 
-    True when the current task is not being cancelled (Python 3.11+
-    ``Task.cancelling()``): the service's own code raised it, say by awaiting a task
-    it had cancelled. Python 3.10 cannot tell the two apart: there it is always taken
-    as a cancellation of the caller.
+    True when the current task was not asked to stop (the shared
+    :func:`~pepperpy.core.utils.cancel_requested`): the service's own code raised
+    it, say by awaiting a task it had cancelled. Python 3.10 cannot tell the two
+    apart: there it is always taken as a cancellation of the caller.
     """
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return cancelling is not None and cancelling() == 0
+    return _CAN_TELL_CANCELLATIONS and not cancel_requested()
 
 
 async def _run_exits(exits: list[_Exit], what: str) -> None:
@@ -684,13 +687,7 @@ class Registry(Lifecycle):
                 return fake
         reg = self._regs.get(key)
         if reg is None:
-            if key is Registry:
-                return self
-            if key is Scope:
-                if captor is not None:
-                    raise self._captive(key, chain, captor)
-                return self._current_scope(key, chain)
-            raise self._not_found(key, chain)
+            return self._unregistered(key, chain, captor)
         if key in chain:
             raise self._cycle(key, chain)
         lifetime = reg.lifetime
@@ -717,6 +714,19 @@ class Registry(Lifecycle):
         # a transient's cleanup goes with its holder: the registry for a singleton (captor)
         exits = self._exits if captor is not None or scope is None else scope._exits
         return self._create(reg, (*chain, key), exits, captor)
+
+    def _unregistered(self, key: Key, chain: tuple[Key, ...], captor: Key | None) -> Any:
+        """Resolve a key nobody registered: the registry itself, or the current scope.
+
+        Anything else is a :class:`ServiceNotFoundError`; the sync and async paths share this.
+        """
+        if key is Registry:
+            return self
+        if key is Scope:
+            if captor is not None:
+                raise self._captive(key, chain, captor)
+            return self._current_scope(key, chain)
+        raise self._not_found(key, chain)
 
     def _current_scope(self, key: Key, chain: tuple[Key, ...]) -> Scope:
         scope = self._scope_var.get()
@@ -812,13 +822,7 @@ class Registry(Lifecycle):
                 return fake
         reg = self._regs.get(key)
         if reg is None:
-            if key is Registry:
-                return self
-            if key is Scope:
-                if captor is not None:
-                    raise self._captive(key, chain, captor)
-                return self._current_scope(key, chain)
-            raise self._not_found(key, chain)
+            return self._unregistered(key, chain, captor)
         if key in chain:
             raise self._cycle(key, chain)
         lifetime = reg.lifetime
