@@ -13,6 +13,7 @@ user-supplied paths inside a root directory.
 from __future__ import annotations
 
 from pepperpy.io._errors import (
+    ERRORS,
     FileOperationError,
     IncompleteReadError,
     LockTimeoutError,
@@ -61,6 +62,7 @@ from pepperpy.io._temp import temp_dir, temp_file
 from pepperpy.io._version import __version__
 
 __all__ = [
+    "ERRORS",
     "AsyncByteSource",
     "AsyncFile",
     "AsyncReadable",

@@ -8,6 +8,8 @@ from typing import Any
 
 from pepperpy.core.exceptions import (
     ClosedError,
+    ErrorCatalogue,
+    ErrorCode,
     ExternalError,
     InvalidArgumentError,
     NotFoundError,
@@ -18,6 +20,7 @@ from pepperpy.core.exceptions import (
 )
 
 __all__ = [
+    "ERRORS",
     "FileOperationError",
     "IncompleteReadError",
     "LockTimeoutError",
@@ -82,6 +85,101 @@ class IncompleteReadError(PepperPyError):
         self.partial = partial
         self.expected = expected
 
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.io",
+    ErrorCode(
+        "pepperpy.io.file",
+        FileOperationError,
+        "A file system operation failed (permission, disk full, not a directory, ...).",
+        "Read the hint and the errno in context; retry when `retryable` is true.",
+    ),
+    ErrorCode(
+        "pepperpy.io.not_found",
+        PathNotFoundError,
+        "A file or directory does not exist.",
+        "Check the path; create the parent directories first when writing.",
+    ),
+    ErrorCode(
+        "pepperpy.io.path_traversal",
+        PathTraversalError,
+        "A user-supplied path points outside the directory it must stay in.",
+        "Refuse the input; do not retry with the same path.",
+    ),
+    ErrorCode(
+        "pepperpy.io.lock_timeout",
+        LockTimeoutError,
+        "A FileLock could not be acquired within its timeout.",
+        "Retry later, or raise the timeout if the holder is expected to take longer.",
+    ),
+    ErrorCode(
+        "pepperpy.io.stream_closed",
+        StreamClosedError,
+        "A stream or pipe was written to (or read from) after it was closed.",
+        "Stop using the stream; open a new one.",
+    ),
+    ErrorCode(
+        "pepperpy.io.incomplete_read",
+        IncompleteReadError,
+        "A stream ended before the requested bytes or separator arrived.",
+        "Use `partial`; check why the writer closed the stream early.",
+    ),
+    ErrorCode(
+        "pepperpy.io.invalid_path",
+        InvalidArgumentError,
+        "A path is not a str/bytes/PathLike, holds a NUL byte, or cannot be encoded.",
+        "Pass a valid path; reject such names when they come from users.",
+    ),
+    ErrorCode(
+        "pepperpy.io.invalid_mode",
+        InvalidArgumentError,
+        "A file mode is not one open() accepts.",
+        "Use a mode such as 'r', 'rb', 'w', 'a' or 'r+b'.",
+    ),
+    ErrorCode(
+        "pepperpy.io.invalid_argument",
+        InvalidArgumentError,
+        "A number of seconds (timeout, poll interval) is negative, NaN or not a number.",
+        "Pass seconds >= 0 (or > 0 where the message says so), math.inf or None.",
+    ),
+    ErrorCode(
+        "pepperpy.io.unknown_encoding",
+        InvalidArgumentError,
+        "An encoding or error handler name is unknown to Python's codecs.",
+        "Use a codec such as 'utf-8' and a handler such as 'strict' or 'replace'.",
+    ),
+    ErrorCode(
+        "pepperpy.io.encode",
+        InvalidArgumentError,
+        "Text cannot be encoded in the requested encoding.",
+        "Pass an encoding that can hold the text, or errors='replace'.",
+    ),
+    ErrorCode(
+        "pepperpy.io.decode",
+        InvalidArgumentError,
+        "A file or stream is not valid in the requested encoding.",
+        "Pass the right encoding, or errors='replace' to substitute bad bytes.",
+    ),
+    ErrorCode(
+        "pepperpy.io.bad_json",
+        InvalidArgumentError,
+        "read_json() found a file that is not valid UTF-8 JSON (or nested too deeply).",
+        "Fix the file at the line and column in context.",
+    ),
+    ErrorCode(
+        "pepperpy.io.not_json",
+        InvalidArgumentError,
+        "write_json() got a value JSON cannot represent.",
+        "Convert it to dicts, lists, str, numbers, bools and None first.",
+    ),
+    ErrorCode(
+        "pepperpy.io.line_too_long",
+        InvalidArgumentError,
+        "No separator arrived within the line limit of a pipe or reader.",
+        "Raise the limit (or max_size), or read the data with read()/iter_chunks().",
+    ),
+)
+"""The error codes pepperpy-io raises: code -> class, meaning and what to do."""
 
 _HINTS: dict[int, str] = {
     _errno.EACCES: "Check the permissions of the file and of its directory.",
