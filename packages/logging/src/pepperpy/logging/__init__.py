@@ -15,6 +15,7 @@
   ``<Type object (str failed)>``.
 * stdlib ``logging`` records flow into the sinks; ours can flow to stdlib.
 * A failing sink never raises into application code and is reported once.
+* :data:`ERRORS` lists every error code the package raises, with its meaning.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pepperpy.logging._config import (
     RedactionConfig,
     SinkConfig,
 )
+from pepperpy.logging._errors import ERRORS
 from pepperpy.logging._levels import LEVELS, level_no
 from pepperpy.logging._logger import (
     Logger,
@@ -43,6 +45,7 @@ from pepperpy.logging._version import __version__
 
 __all__ = [
     "DEFAULT_SECRET_KEYS",
+    "ERRORS",
     "LEVELS",
     "MASK",
     "ConsoleConfig",

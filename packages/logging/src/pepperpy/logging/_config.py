@@ -390,49 +390,61 @@ class _Parser:
         )
         return result
 
+    def levels(self, raw_levels: Any) -> dict[str, int]:
+        levels: dict[str, int] = {}
+        if not isinstance(raw_levels, Mapping):
+            self.error("/levels", "must be a table of logger name -> level", raw_levels)
+            return levels
+        for name, value in raw_levels.items():
+            if not isinstance(name, str):
+                self.error(f"/levels/{name}", "logger names must be strings", name)
+                continue
+            number = self.level(f"/levels/{name}", value)
+            if number is not None:
+                levels[name.strip(".")] = number
+        return levels
+
+    def files(self, files_raw: Any) -> list[FileConfig]:
+        if isinstance(files_raw, (Mapping, str)):
+            files_raw = [files_raw]
+        files: list[FileConfig] = []
+        if not isinstance(files_raw, Sequence):
+            self.error("/files", "must be a list of file tables", files_raw)
+            return files
+        for index, item in enumerate(files_raw):
+            if isinstance(item, FileConfig):
+                files.append(item)
+                continue
+            built = self.file(f"/files/{index}", item)
+            if built is not None:
+                files.append(built)
+        return files
+
+    def sinks(self, sinks_raw: Any) -> list[SinkConfig]:
+        sinks: list[SinkConfig] = []
+        if not isinstance(sinks_raw, Sequence) or isinstance(sinks_raw, str):
+            self.error("/sinks", "must be a list", sinks_raw)
+            return sinks
+        for index, item in enumerate(sinks_raw):
+            built_sink = self.sink(f"/sinks/{index}", item)
+            if built_sink is not None:
+                sinks.append(built_sink)
+        return sinks
+
+    def extra(self, extra: Any) -> dict[str, Any]:
+        if not isinstance(extra, Mapping) or not all(isinstance(k, str) for k in extra):
+            self.error("/extra", "must be a table with string keys", extra)
+            return {}
+        return dict(extra)
+
     def root(self, data: Mapping[str, Any]) -> LoggingConfig | None:
         table = self.table("", data, _ROOT_KEYS)
         if table is None:
             return None
-        levels: dict[str, int] = {}
-        raw_levels = table.get("levels", {})
-        if isinstance(raw_levels, Mapping):
-            for name, value in raw_levels.items():
-                if not isinstance(name, str):
-                    self.error(f"/levels/{name}", "logger names must be strings", name)
-                    continue
-                number = self.level(f"/levels/{name}", value)
-                if number is not None:
-                    levels[name.strip(".")] = number
-        else:
-            self.error("/levels", "must be a table of logger name -> level", raw_levels)
-        files_raw = table.get("files", ())
-        if isinstance(files_raw, (Mapping, str)):
-            files_raw = [files_raw]
-        files = []
-        if isinstance(files_raw, Sequence):
-            for index, item in enumerate(files_raw):
-                if isinstance(item, FileConfig):
-                    files.append(item)
-                    continue
-                built = self.file(f"/files/{index}", item)
-                if built is not None:
-                    files.append(built)
-        else:
-            self.error("/files", "must be a list of file tables", files_raw)
-        sinks_raw = table.get("sinks", ())
-        sinks = []
-        if isinstance(sinks_raw, Sequence) and not isinstance(sinks_raw, str):
-            for index, item in enumerate(sinks_raw):
-                built_sink = self.sink(f"/sinks/{index}", item)
-                if built_sink is not None:
-                    sinks.append(built_sink)
-        else:
-            self.error("/sinks", "must be a list", sinks_raw)
-        extra = table.get("extra", {})
-        if not isinstance(extra, Mapping) or not all(isinstance(k, str) for k in extra):
-            self.error("/extra", "must be a table with string keys", extra)
-            extra = {}
+        levels = self.levels(table.get("levels", {}))
+        files = self.files(table.get("files", ()))
+        sinks = self.sinks(table.get("sinks", ()))
+        extra = self.extra(table.get("extra", {}))
         console_raw = table.get("console", True)
         console = (
             console_raw if isinstance(console_raw, ConsoleConfig) else self.console(console_raw)
@@ -452,7 +464,7 @@ class _Parser:
                 "/capture_stdlib", table.get("capture_stdlib"), optional=True
             ),
             to_stdlib=self.boolean("/to_stdlib", table.get("to_stdlib"), optional=True),
-            extra=dict(extra),
+            extra=extra,
             redact=self.redact(table.get("redact", {})),
             processors=self.processors(table.get("processors", ())),
             diagnose=self.boolean("/diagnose", table.get("diagnose"), optional=True),

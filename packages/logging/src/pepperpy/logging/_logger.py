@@ -19,7 +19,7 @@ from pepperpy import context as _context
 from pepperpy.context import current as _context_values
 from pepperpy.core import Redactor
 from pepperpy.core.exceptions import ConfigurationError, InvalidArgumentError, safe_repr
-from pepperpy.logging._config import LoggingConfig
+from pepperpy.logging._config import FileConfig, LoggingConfig, SinkConfig
 from pepperpy.logging._levels import LEVELS, level_name, level_no, resolve
 from pepperpy.logging._sinks import (
     FROM_STDLIB,
@@ -574,60 +574,66 @@ class _Catch:
 
     def __call__(self, fn: F) -> F:
         if inspect.isasyncgenfunction(fn):
-
-            @functools.wraps(fn)
-            async def caught_agen(*args: Any, **kwargs: Any) -> Any:
-                gen = fn(*args, **kwargs)
-                try:
-                    item = await gen.__anext__()
-                    while True:
-                        try:
-                            sent = yield item
-                        except GeneratorExit:
-                            await gen.aclose()
-                            raise
-                        except BaseException as thrown:
-                            item = await gen.athrow(thrown)
-                        else:
-                            item = await gen.asend(sent)
-                except StopAsyncIteration:
-                    return
-                except GeneratorExit:
-                    raise
-                except BaseException as exc:
-                    if not self._handle(exc, fn):
-                        raise
-
-            return cast("F", caught_agen)
-
+            return cast("F", self._wrap_async_generator(fn))
         if inspect.isgeneratorfunction(fn):
-
-            @functools.wraps(fn)
-            def caught_gen(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return (yield from fn(*args, **kwargs))
-                except GeneratorExit:
-                    raise
-                except BaseException as exc:
-                    if not self._handle(exc, fn):
-                        raise
-                    return None
-
-            return cast("F", caught_gen)
-
+            return cast("F", self._wrap_generator(fn))
         if inspect.iscoroutinefunction(fn):
+            return cast("F", self._wrap_coroutine(fn))
+        return cast("F", self._wrap_function(fn))
 
-            @functools.wraps(fn)
-            async def caught_async(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return await fn(*args, **kwargs)
-                except BaseException as exc:
-                    if not self._handle(exc, fn):
+    def _wrap_async_generator(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        async def caught_agen(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            try:
+                item = await gen.__anext__()
+                while True:
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        await gen.aclose()
                         raise
-                    return None
+                    except BaseException as thrown:
+                        item = await gen.athrow(thrown)
+                    else:
+                        item = await gen.asend(sent)
+            except StopAsyncIteration:
+                return
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                if not self._handle(exc, fn):
+                    raise
 
-            return cast("F", caught_async)
+        return caught_agen
 
+    def _wrap_generator(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def caught_gen(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return (yield from fn(*args, **kwargs))
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                if not self._handle(exc, fn):
+                    raise
+                return None
+
+        return caught_gen
+
+    def _wrap_coroutine(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        async def caught_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except BaseException as exc:
+                if not self._handle(exc, fn):
+                    raise
+                return None
+
+        return caught_async
+
+    def _wrap_function(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def caught(*args: Any, **kwargs: Any) -> Any:
             try:
@@ -637,7 +643,7 @@ class _Catch:
                     raise
                 return None
 
-        return cast("F", caught)
+        return caught
 
 
 def _where(fn: Callable[..., Any], exc: BaseException) -> tuple[str, int, str] | None:
@@ -727,136 +733,157 @@ def _file_sink(path: str, options: dict[str, Any]) -> Any:
     return FileSink(path, encoding="utf-8", **options)  # type: ignore[no-untyped-call]
 
 
-def _add_handlers(config: LoggingConfig, state: _State) -> None:
-    lowest = min([config.level, *config.levels.values()])
-    redactor_ref = lambda: _state.redactor  # noqa: E731 - looked up per record
-    common: dict[str, Any] = {
-        "filter": _name_filter,
-        "backtrace": config.backtrace,
-        "diagnose": config.diagnose,
-        "catch": True,
-    }
-    added: list[tuple[int, SinkGuard]] = []
-    levels_used: list[int] = []
-    queued: list[ThreadQueueSink] = []
+class _Handlers:
+    """Adds one configuration's loguru handlers, one method per kind of sink.
 
-    def threaded(guard: SinkGuard, write: Any, stop: Any = None) -> ThreadQueueSink:
+    Every handler added is remembered so a failure part-way removes them all
+    (and stops their queue threads): the previous configuration stays in force.
+    """
+
+    def __init__(self, config: LoggingConfig) -> None:
+        self.config = config
+        self.lowest = min([config.level, *config.levels.values()])
+        self.common: dict[str, Any] = {
+            "filter": _name_filter,
+            "backtrace": config.backtrace,
+            "diagnose": config.diagnose,
+            "catch": True,
+        }
+        self.added: list[tuple[int, SinkGuard]] = []
+        self.levels_used: list[int] = []
+        self.queued: list[ThreadQueueSink] = []
+
+    @staticmethod
+    def redactor() -> Redactor:
+        return _state.redactor  # looked up per record
+
+    def formatter(self, json: bool, fmt: str | None) -> Any:
+        if json:
+            return json_formatter(self.redactor)
+        return text_formatter(fmt, self.redactor, diagnose=self.config.diagnose)
+
+    def threaded(self, guard: SinkGuard, write: Any, stop: Any = None) -> ThreadQueueSink:
+        config = self.config
         sink = ThreadQueueSink(
             write, guard, stop=stop, size=config.queue_size, overflow=config.queue_overflow
         )
-        queued.append(sink)
+        self.queued.append(sink)
         return sink
 
-    def add(guard: SinkGuard, sink: Any, level: int | None, **options: Any) -> None:
-        effective = lowest if level is None else level
-        handler_id = _loguru.add(sink, level=effective, **common, **options)
-        added.append((handler_id, guard))
-        levels_used.append(effective)
+    def add(self, guard: SinkGuard, sink: Any, level: int | None, **options: Any) -> None:
+        effective = self.lowest if level is None else level
+        handler_id = _loguru.add(sink, level=effective, **self.common, **options)
+        self.added.append((handler_id, guard))
+        self.levels_used.append(effective)
 
-    try:
-        console = config.console
-        if console.enabled:
-            stream = sys.stdout if console.stream == "stdout" else sys.stderr
-            fmt = (
-                json_formatter(redactor_ref)
-                if console.json
-                else text_formatter(console.format, redactor_ref, diagnose=config.diagnose)
-            )
-            colorize = False if console.json else console.colorize
-            guard = SinkGuard("console")
-            target: Any = stream
-            if config.enqueue == "thread":
-                if colorize is None:
-                    isatty = getattr(stream, "isatty", None)
-                    colorize = bool(callable(isatty) and isatty())
-                target = threaded(guard, _stream_writer(stream))
-            add(guard, target, console.level, format=fmt, colorize=colorize, enqueue=False)
-        for index, file in enumerate(config.files):
-            enqueue = config.enqueue if file.enqueue is None else file.enqueue
-            fmt = (
-                json_formatter(redactor_ref)
-                if file.is_json
-                else text_formatter(file.format, redactor_ref, diagnose=config.diagnose)
-            )
-            file_options: dict[str, Any] = {}
-            for key in ("rotation", "retention", "compression"):
-                value = getattr(file, key)
-                if value is not None:
-                    file_options[key] = value
-            guard = SinkGuard(f"file:{file.path}")
-            try:
-                if enqueue == "thread":
-                    inner = _file_sink(file.path, file_options)
-                    add(
-                        guard,
-                        threaded(guard, inner.write, inner.stop),
-                        file.level,
-                        format=fmt,
-                        colorize=False,
-                        enqueue=False,
-                    )
-                else:
-                    add(
-                        guard,
-                        file.path,
-                        file.level,
-                        format=fmt,
-                        colorize=False,
-                        enqueue=bool(enqueue),
-                        encoding="utf-8",
-                        **file_options,
-                    )
-            except (TypeError, ValueError, OSError) as exc:
-                raise ConfigurationError(
-                    f"cannot open log file sink {file.path!r}: {exc}",
-                    code="pepperpy.logging.file",
-                    context={"path": f"/files/{index}", "file": file.path},
-                    hint="Check the path is writable and rotation/retention/compression use "
-                    "loguru's syntax ('10 MB', '7 days', 'gz').",
-                ) from exc
-        for index, custom in enumerate(config.sinks):
-            enqueue = config.enqueue if custom.enqueue is None else custom.enqueue
-            fmt = (
-                json_formatter(redactor_ref)
-                if custom.json
-                else text_formatter(custom.format, redactor_ref, diagnose=config.diagnose)
-            )
-            guard = SinkGuard(custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}")
+    def console(self) -> None:
+        console = self.config.console
+        if not console.enabled:
+            return
+        stream = sys.stdout if console.stream == "stdout" else sys.stderr
+        fmt = self.formatter(console.json, console.format)
+        colorize = False if console.json else console.colorize
+        guard = SinkGuard("console")
+        target: Any = stream
+        if self.config.enqueue == "thread":
+            if colorize is None:
+                isatty = getattr(stream, "isatty", None)
+                colorize = bool(callable(isatty) and isatty())
+            target = self.threaded(guard, _stream_writer(stream))
+        self.add(guard, target, console.level, format=fmt, colorize=colorize, enqueue=False)
+
+    def file(self, index: int, file: FileConfig) -> None:
+        enqueue = self.config.enqueue if file.enqueue is None else file.enqueue
+        fmt = self.formatter(file.is_json, file.format)
+        file_options: dict[str, Any] = {}
+        for key in ("rotation", "retention", "compression"):
+            value = getattr(file, key)
+            if value is not None:
+                file_options[key] = value
+        guard = SinkGuard(f"file:{file.path}")
+        try:
             if enqueue == "thread":
-                target = threaded(guard, _stream_writer(custom.sink))
-                add(guard, target, custom.level, format=fmt, colorize=False, enqueue=False)
+                inner = _file_sink(file.path, file_options)
+                target = self.threaded(guard, inner.write, inner.stop)
+                self.add(guard, target, file.level, format=fmt, colorize=False, enqueue=False)
             else:
-                add(
+                self.add(
                     guard,
-                    custom.sink,
-                    custom.level,
+                    file.path,
+                    file.level,
                     format=fmt,
                     colorize=False,
                     enqueue=bool(enqueue),
+                    encoding="utf-8",
+                    **file_options,
                 )
-        if config.to_stdlib:
-            add(
+        except (TypeError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                f"cannot open log file sink {file.path!r}: {exc}",
+                code="pepperpy.logging.file",
+                context={"path": f"/files/{index}", "file": file.path},
+                hint="Check the path is writable and rotation/retention/compression use "
+                "loguru's syntax ('10 MB', '7 days', 'gz').",
+            ) from exc
+
+    def custom(self, index: int, custom: SinkConfig) -> None:
+        enqueue = self.config.enqueue if custom.enqueue is None else custom.enqueue
+        fmt = self.formatter(custom.json, custom.format)
+        guard = SinkGuard(custom.name or f"sink:{index}:{safe_repr(custom.sink, 40)}")
+        if enqueue == "thread":
+            target = self.threaded(guard, _stream_writer(custom.sink))
+            self.add(guard, target, custom.level, format=fmt, colorize=False, enqueue=False)
+        else:
+            self.add(
+                guard,
+                custom.sink,
+                custom.level,
+                format=fmt,
+                colorize=False,
+                enqueue=bool(enqueue),
+            )
+
+    def stdlib(self) -> None:
+        if self.config.to_stdlib:
+            self.add(
                 SinkGuard("stdlib"),
-                StdlibForwarder(redactor_ref),
+                StdlibForwarder(self.redactor),
                 None,
                 format="{message}",
                 colorize=False,
             )
-    except BaseException:
-        for handler_id, _ in added:
+
+    def undo(self) -> None:
+        for handler_id, _ in self.added:
             try:
                 _loguru.remove(handler_id)
             except ValueError:
                 pass
-        for sink in queued:
+        for sink in self.queued:
             sink.stop()
+
+    def commit(self, state: _State) -> None:
+        for handler_id, guard in self.added:
+            state.handler_ids.append(handler_id)
+            _install_guard(handler_id, guard)
+            state.guards.append(guard)
+        state.queued = self.queued
+        state.sink_min = min(self.levels_used) if self.levels_used else _NEVER
+
+
+def _add_handlers(config: LoggingConfig, state: _State) -> None:
+    handlers = _Handlers(config)
+    try:
+        handlers.console()
+        for index, file in enumerate(config.files):
+            handlers.file(index, file)
+        for index, custom in enumerate(config.sinks):
+            handlers.custom(index, custom)
+        handlers.stdlib()
+    except BaseException:
+        handlers.undo()
         raise
-    for handler_id, guard in added:
-        state.handler_ids.append(handler_id)
-        _install_guard(handler_id, guard)
-        state.guards.append(guard)
-    state.queued = queued
-    state.sink_min = min(levels_used) if levels_used else _NEVER
+    handlers.commit(state)
 
 
 def _remove_handlers(state: _State) -> None:
