@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from pepperpy.resources._errors import (
+    ERRORS,
     CleanupError,
     PoolCheckError,
     PoolTimeoutError,
@@ -23,6 +24,7 @@ from pepperpy.resources._pool import Pool, PoolStats
 from pepperpy.resources._version import __version__
 
 __all__ = [
+    "ERRORS",
     "CleanupError",
     "Pool",
     "PoolCheckError",

@@ -6,13 +6,18 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pepperpy.core.exceptions import (
+    ErrorCatalogue,
+    ErrorCode,
     ExternalError,
+    InvalidArgumentError,
     NotFoundError,
     OperationTimeoutError,
     PepperPyError,
+    SecurityError,
 )
 
 __all__ = [
+    "ERRORS",
     "CleanupError",
     "PoolCheckError",
     "PoolTimeoutError",
@@ -82,3 +87,51 @@ class ResourceNotFoundError(NotFoundError):
     """A named resource (registered object or package data file) does not exist."""
 
     code = "pepperpy.resources.not_found"
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.resources",
+    ErrorCode(
+        "pepperpy.resources.cleanup",
+        CleanupError,
+        "One or more resources failed to close; `errors` lists every failure.",
+        "Handle each (name, exception) pair in `errors`; the others were still closed.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.pool_timeout",
+        PoolTimeoutError,
+        "No pooled item became available within the acquire timeout.",
+        "Retry later, raise the pool's max_size or acquire timeout, or release items sooner.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.pool_check_failed",
+        PoolCheckError,
+        "Freshly created items kept failing the pool's health check.",
+        "Check the service the items connect to; context['rejected'] counts the failures.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.duplicate_item",
+        InvalidArgumentError,
+        "A pool's factory returned an object the pool already holds.",
+        "Return a new object from each factory call.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.not_found",
+        ResourceNotFoundError,
+        "A registered resource, a package, or a data file of that name does not exist.",
+        "Check the name and that the package is installed; register the resource first.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.unsafe_name",
+        SecurityError,
+        "A data file name is absolute or has '..' segments that leave the package.",
+        "Refuse the input; names are relative paths inside the package.",
+    ),
+    ErrorCode(
+        "pepperpy.resources.bad_json",
+        InvalidArgumentError,
+        "A package data file read as JSON is not valid JSON.",
+        "Fix the data file at the line and column in context.",
+    ),
+)
+"""The error codes pepperpy-resources raises: code -> class, meaning and what to do."""
