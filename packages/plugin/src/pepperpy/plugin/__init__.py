@@ -28,6 +28,7 @@ from pepperpy.plugin._discovery import (
     discover_entry_points,
 )
 from pepperpy.plugin._errors import (
+    ERRORS,
     IncompatiblePluginError,
     PluginHookError,
     PluginLoadError,
@@ -49,6 +50,7 @@ from pepperpy.plugin._version import __version__
 from pepperpy.plugin._versions import ApiRange, is_compatible
 
 __all__ = [
+    "ERRORS",
     "ApiRange",
     "ErrorPolicy",
     "HookCall",

@@ -282,26 +282,41 @@ async def _around(
     except BaseException:
         inner.close()
         raise
-    if not _is_async_gen(gen):
+    if _is_async_gen(gen):
+        return await _around_async_wrapper(gen, inner, first)
+    return await _around_wrapper(gen, inner)
+
+
+async def _around_wrapper(gen: Any, inner: Coroutine[Any, Any, Any]) -> Any:
+    """Run *inner* inside a generator wrapper (pluggy's protocol): its return is the result."""
+    try:
+        next(gen)
+    except StopIteration:
+        inner.close()
+        raise _wrapper_error(gen, "did not yield") from None
+    except BaseException:
+        inner.close()
+        raise
+    try:
         try:
-            next(gen)
-        except StopIteration:
-            inner.close()
-            raise _wrapper_error(gen, "did not yield") from None
-        except BaseException:
-            inner.close()
-            raise
-        try:
-            try:
-                result = await inner
-            except BaseException as exc:
-                gen.throw(exc)
-            else:
-                gen.send(result)
-        except StopIteration as stop:
-            return stop.value
-        gen.close()
-        raise _wrapper_error(gen, "has second yield")
+            result = await inner
+        except BaseException as exc:
+            gen.throw(exc)
+        else:
+            gen.send(result)
+    except StopIteration as stop:
+        return stop.value
+    gen.close()
+    raise _wrapper_error(gen, "has second yield")
+
+
+async def _around_async_wrapper(gen: Any, inner: Coroutine[Any, Any, Any], first: bool) -> Any:
+    """Run *inner* inside an async generator wrapper.
+
+    The wrapper receives the result (or the exception) at its first yield; a second
+    yield replaces it, finishing keeps it (or, after an exception, suppresses it:
+    the result becomes ``None`` or ``[]``).
+    """
     try:
         await gen.__anext__()
     except StopAsyncIteration:
