@@ -253,23 +253,28 @@ class Redactor:
         if _fields(value) is not None:  # dataclass, attrs, namedtuple
             return self._repr(value, depth)
         if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
-            changed = False
-            out = []
-            for item in value:
-                new = self._redact(item, depth + 1)
-                changed = changed or new is not item
-                out.append(new)
-            if not changed:
-                return value
-            if kind in (list, tuple):
-                return out if kind is list else tuple(out)
-            if isinstance(value, (set, frozenset)):
-                try:
-                    return frozenset(out) if isinstance(value, frozenset) else set(out)
-                except TypeError:  # an unhashable masked item
-                    return out
-            return tuple(out) if isinstance(value, tuple) else out
+            return self._redact_items(value, depth)
         return value
+
+    def _redact_items(self, value: Any, depth: int) -> Any:
+        """A list, tuple, set, frozenset or deque (or subclass) with its items redacted."""
+        changed = False
+        out = []
+        for item in value:
+            new = self._redact(item, depth + 1)
+            changed = changed or new is not item
+            out.append(new)
+        if not changed:
+            return value
+        kind = type(value)
+        if kind in (list, tuple):
+            return out if kind is list else tuple(out)
+        if isinstance(value, (set, frozenset)):
+            try:
+                return frozenset(out) if isinstance(value, frozenset) else set(out)
+            except TypeError:  # an unhashable masked item
+                return out
+        return tuple(out) if isinstance(value, tuple) else out
 
     def redact_mapping(self, mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
         """Return *mapping* with secret keys and secret values masked (a copy if changed)."""

@@ -305,9 +305,10 @@ class RetryPolicy:
         For callers that drive their own retry loop: *exc* is the failure of
         attempt number *attempt* (1 is the first call) and *started* the clock's
         ``monotonic()`` at the first call. Attempts, ``retry_on``, the deadline
-        (the wait is shortened to fit it) and ``on_retry`` are all applied here;
-        an async ``on_retry`` is scheduled on the running loop (use :meth:`acall`
-        or :meth:`wrap` to have it awaited in order).
+        (the wait is shortened to fit it) and ``on_retry`` are all applied here.
+        An async ``on_retry`` is only scheduled on the running loop: nothing
+        waits for it and its failure is not seen. In an async loop use
+        :meth:`anext_delay`, which awaits it.
         """
         wait = self._plan(attempt, exc, started)
         if wait is not None and self.on_retry is not None:
@@ -318,6 +319,37 @@ class RetryPolicy:
                 hook = asyncio.ensure_future(result)
                 _HOOKS.add(hook)
                 hook.add_done_callback(_HOOKS.discard)
+        return wait
+
+    async def anext_delay(self, attempt: int, exc: BaseException, started: float) -> float | None:
+        """Like :meth:`next_delay`, for async retry loops: an async ``on_retry`` is awaited.
+
+        Returns the wait before retry number *attempt* (sleep it, then call
+        again), or ``None`` to give up (re-raise *exc*). The hook has finished
+        when this returns, so hooks, sleeps and calls happen in order, as with
+        :meth:`acall` (which uses this) and tenacity's ``before_sleep``. A hook
+        that raises ends the retries: its exception propagates unchanged from
+        this call (and from :meth:`acall`).
+
+        Example::
+
+            started = policy.clock.monotonic()
+            attempt = 1
+            while True:
+                try:
+                    return await fetch()
+                except Exception as exc:
+                    wait = await policy.anext_delay(attempt, exc, started)
+                    if wait is None:
+                        raise
+                await policy.clock.sleep(wait)
+                attempt += 1
+        """
+        wait = self._plan(attempt, exc, started)
+        if wait is not None and self.on_retry is not None:
+            result = self.on_retry(attempt, exc, wait)
+            if inspect.isawaitable(result):
+                await result
         return wait
 
     def _plan(self, attempt: int, exc: BaseException, started: float) -> float | None:
@@ -392,13 +424,9 @@ class RetryPolicy:
     ) -> T:
         attempt = 1
         while True:
-            wait = self._plan(attempt, exc, started)
+            wait = await self.anext_delay(attempt, exc, started)
             if wait is None:
                 raise exc
-            if self.on_retry is not None:
-                result = self.on_retry(attempt, exc, wait)
-                if inspect.isawaitable(result):
-                    await result
             await self.clock.sleep(wait)
             attempt += 1
             try:
@@ -1224,6 +1252,80 @@ def throttle(interval: float | str | timedelta, *, clock: Clock = system_clock) 
     return decorate
 
 
+class _AsyncDebounce:
+    """The state of one async ``@debounce`` function: the burst's future and its last call."""
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]], seconds: float, clock: Clock) -> None:
+        self.fn = fn
+        self.seconds = seconds
+        self.clock = clock
+        self.future: Any = None  # the burst's result, awaited by every caller of the burst
+        self.seq = 0
+        self.args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+        self.timers: set[Any] = set()
+
+    async def call(self, *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+
+        future = self.future
+        if future is None:
+            future = self.future = asyncio.get_running_loop().create_future()
+        self.seq += 1
+        self.args = (args, kwargs)
+        timer = asyncio.ensure_future(self._fire(self.seq, future))
+        self.timers.add(timer)
+        timer.add_done_callback(self.timers.discard)
+        return await asyncio.shield(future)
+
+    def _release(self, seq: int, future: Any, mine: bool) -> bool:
+        """Whether this timer settles *future* (it runs the burst, or it is the last one)."""
+        if (mine or self.seq == seq) and not future.done():
+            if self.future is future:
+                self.future = None
+            return True
+        return False
+
+    async def _fire(self, seq: int, future: Any) -> None:
+        mine = False  # this timer runs the burst (no later call restarted the wait)
+        try:
+            await self.clock.sleep(self.seconds)
+            if self.seq != seq:
+                return  # a later call restarted the wait
+            mine = True
+            self.future = None
+            args, kwargs = self.args
+            result = await self.fn(*args, **kwargs)
+        except Exception as exc:
+            if self._release(seq, future, mine):
+                future.set_exception(exc)
+        except BaseException:
+            # A CancelledError (the run, or fn's own await, was cancelled) or a
+            # KeyboardInterrupt: the burst's callers are cancelled, never left waiting.
+            if self._release(seq, future, mine):
+                future.cancel()
+            raise
+        else:
+            if not future.done():
+                future.set_result(result)
+
+
+def _sync_debounce(fn: Callable[..., Any], seconds: float) -> Callable[..., None]:
+    lock = threading.Lock()
+    timer_box: list[threading.Timer] = []
+
+    @functools.wraps(fn)
+    def sync_debounced(*args: Any, **kwargs: Any) -> None:
+        with lock:
+            if timer_box:
+                timer_box.pop().cancel()
+            timer = threading.Timer(seconds, fn, args, kwargs)
+            timer.daemon = True
+            timer_box.append(timer)
+            timer.start()
+
+    return sync_debounced
+
+
 def debounce(wait: float | str | timedelta, *, clock: Clock = system_clock) -> Callable[[F], F]:
     """Delay *fn* until *wait* seconds pass without another call, then run it once.
 
@@ -1234,65 +1336,14 @@ def debounce(wait: float | str | timedelta, *, clock: Clock = system_clock) -> C
     seconds = parse_duration(wait)
 
     def decorate(fn: F) -> F:
-        if is_async_callable(fn):
-            import asyncio
-
-            pending: dict[str, Any] = {"future": None, "seq": 0, "args": ((), {})}
-
-            async def fire(seq: int, future: asyncio.Future[Any]) -> None:
-                mine = False  # this timer runs the burst (no later call restarted the wait)
-                try:
-                    await clock.sleep(seconds)
-                    if pending["seq"] != seq:
-                        return  # a later call restarted the wait
-                    mine = True
-                    pending["future"] = None
-                    args, kwargs = pending["args"]
-                    result = await fn(*args, **kwargs)
-                except Exception as exc:
-                    if (mine or pending["seq"] == seq) and not future.done():
-                        if pending["future"] is future:
-                            pending["future"] = None
-                        future.set_exception(exc)
-                except BaseException:
-                    # A CancelledError (the run, or fn's own await, was cancelled) or a
-                    # KeyboardInterrupt: the burst's callers are cancelled, never left waiting.
-                    if (mine or pending["seq"] == seq) and not future.done():
-                        if pending["future"] is future:
-                            pending["future"] = None
-                        future.cancel()
-                    raise
-                else:
-                    if not future.done():
-                        future.set_result(result)
-
-            @functools.wraps(fn)
-            async def async_debounced(*args: Any, **kwargs: Any) -> Any:
-                future = pending["future"]
-                if future is None:
-                    future = pending["future"] = asyncio.get_running_loop().create_future()
-                pending["seq"] += 1
-                pending["args"] = (args, kwargs)
-                timer = asyncio.ensure_future(fire(pending["seq"], future))
-                pending.setdefault("timers", set()).add(timer)
-                timer.add_done_callback(pending["timers"].discard)
-                return await asyncio.shield(future)
-
-            return cast("F", async_debounced)
-
-        lock = threading.Lock()
-        timer_box: list[threading.Timer] = []
+        if not is_async_callable(fn):
+            return cast("F", _sync_debounce(fn, seconds))
+        state = _AsyncDebounce(fn, seconds, clock)
 
         @functools.wraps(fn)
-        def sync_debounced(*args: Any, **kwargs: Any) -> None:
-            with lock:
-                if timer_box:
-                    timer_box.pop().cancel()
-                timer = threading.Timer(seconds, fn, args, kwargs)
-                timer.daemon = True
-                timer_box.append(timer)
-                timer.start()
+        async def async_debounced(*args: Any, **kwargs: Any) -> Any:
+            return await state.call(*args, **kwargs)
 
-        return cast("F", sync_debounced)
+        return cast("F", async_debounced)
 
     return decorate
