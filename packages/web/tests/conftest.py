@@ -47,6 +47,7 @@ from pepperpy.security import (
     Security,
 )
 from pepperpy.telemetry import Health, InMemoryExporter, Metrics, Tracer
+from pepperpy.validation import Validation
 from pepperpy.web import Web
 from pepperpy.web.security import principal, requires
 
@@ -61,6 +62,10 @@ class Item:
 
     name: str
     qty: int
+
+
+CHECKED = Validation({"name": str, "qty": int}, coerce=True)
+"""A pepperpy-validation instance given to ``json_body`` as is (issue 25 gap d)."""
 
 
 class Counter:
@@ -201,6 +206,9 @@ def starlette_app(stack: Stack) -> Any:
         item = await json_body(request, Item)
         return JSONResponse(attrs.asdict(item))
 
+    async def checked(request: Request) -> JSONResponse:
+        return JSONResponse(await json_body(request, CHECKED))
+
     async def me(request: Request) -> JSONResponse:
         return JSONResponse({"id": principal().id, "bound": context.get("principal")})
 
@@ -227,6 +235,7 @@ def starlette_app(stack: Stack) -> Any:
             Route("/users/{user_id}", user),
             Route("/raise/{kind}", raise_),
             Route("/items", items, methods=["POST"]),
+            Route("/checked", checked, methods=["POST"]),
             Route("/me", me),
             Route("/admin", admin),
             Route("/scoped", scoped),
@@ -276,6 +285,10 @@ def fastapi_app(stack: Stack) -> Any:
         item = await json_body(request, Item)
         return attrs.asdict(item)
 
+    @app.post("/checked")
+    async def checked(request: Request) -> Any:
+        return await json_body(request, CHECKED)
+
     @app.get("/me")
     async def me() -> dict[str, Any]:
         return {"id": principal().id, "bound": context.get("principal")}
@@ -313,6 +326,9 @@ def aiohttp_app(stack: Stack) -> aioweb.Application:
         item = await json_body(request, Item)
         return aioweb.json_response(attrs.asdict(item))
 
+    async def checked(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.json_response(await json_body(request, CHECKED))
+
     async def me(request: aioweb.Request) -> aioweb.Response:
         return aioweb.json_response({"id": principal().id, "bound": context.get("principal")})
 
@@ -338,6 +354,7 @@ def aiohttp_app(stack: Stack) -> aioweb.Application:
     app.router.add_get("/users/{user_id}", user)
     app.router.add_get("/raise/{kind}", raise_)
     app.router.add_post("/items", items)
+    app.router.add_post("/checked", checked)
     app.router.add_get("/me", me)
     app.router.add_get("/admin", admin)
     app.router.add_get("/scoped", scoped)

@@ -13,13 +13,15 @@ permissions), ``[validation]`` (validated JSON bodies), ``[registry]``
 (lifespan and a registry scope per request), ``[aiohttp]``.
 
 Every :class:`~pepperpy.core.PepperPyError` escaping a handler becomes an
-RFC 9457 ``application/problem+json`` response (see :func:`default_status`).
+RFC 9457 ``application/problem+json`` response (see :func:`default_status`);
+:data:`ERRORS` lists every error code the package raises, with its meaning.
 """
 
 from __future__ import annotations
 
 from pepperpy.web._core import METHOD, PRINCIPAL, ROUTE, UNMATCHED, Exchange, Web, current_web
 from pepperpy.web._errors import (
+    ERRORS,
     BadRequestError,
     HTTPError,
     PayloadTooLargeError,
@@ -29,6 +31,7 @@ from pepperpy.web._problem import PROBLEM_CONTENT_TYPE, Problem, default_status,
 from pepperpy.web._version import __version__
 
 __all__ = [
+    "ERRORS",
     "METHOD",
     "PRINCIPAL",
     "PROBLEM_CONTENT_TYPE",

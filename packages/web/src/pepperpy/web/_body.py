@@ -89,7 +89,8 @@ def _validator(schema: Any) -> Any:
             return cached[1]
     from pepperpy.validation import Validation
 
-    validator = Validation(schema)
+    # A Validation instance is used as given (its coerce/extra/messages settings kept)
+    validator = schema if isinstance(schema, Validation) else Validation(schema)
     with _lock:
         _validators[key] = (schema, validator)
     return validator
@@ -97,6 +98,9 @@ def _validator(schema: Any) -> Any:
 
 async def validate(data: Any, schema: Any) -> Any:
     """Validate *data* against *schema* (pepperpy-validation) or return it as is.
+
+    *schema* is a ``Validation`` instance, a ``Schema``, a dict spec or an
+    attrs class (the last three wrapped in a ``Validation`` once, cached).
 
     Raises:
         ValidationError: every problem, each with its JSON pointer (422).

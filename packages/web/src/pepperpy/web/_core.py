@@ -57,6 +57,41 @@ _CURRENT: contextvars.ContextVar[Web | None] = contextvars.ContextVar("pepperpy_
 Endpoint = Callable[[str | None], Awaitable[tuple[int, list[tuple[str, str]], bytes]]]
 
 
+def _check_size(max_body_size: object) -> None:
+    if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+        raise InvalidArgumentError(
+            f"max_body_size must be an int, got {type(max_body_size).__name__}",
+            code="pepperpy.web.max_body_size",
+            hint="Pass a number of bytes, e.g. 1_048_576.",
+        )
+    if max_body_size < 0:
+        raise InvalidArgumentError(
+            f"max_body_size must be >= 0, got {max_body_size}",
+            code="pepperpy.web.max_body_size",
+            hint="Pass a number of bytes, e.g. 1_048_576.",
+        )
+
+
+def _check_statuses(statuses: Mapping[type[BaseException], int]) -> None:
+    for status in statuses.values():
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise InvalidArgumentError(
+                f"statuses must map exception classes to 4xx/5xx ints, got {status!r}",
+                code="pepperpy.web.statuses",
+                hint="Map an error class to a status such as 404 or 503.",
+            )
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"{name} must be True or False, got {type(value).__name__}",
+            code="pepperpy.web.flag",
+            hint=f"Pass {name}=True or {name}=False.",
+        )
+    return value
+
+
 def current_web() -> Web | None:
     """The :class:`Web` serving the current request, if any."""
     return _CURRENT.get()
@@ -119,6 +154,20 @@ class Web:
         metrics_path: Where metrics are served (``None``: nowhere).
         health_path: Where the health report is served (``None``: nowhere).
         ready_path: Where readiness is served (``None``: nowhere).
+        ready_on_startup: Declare the service ready once :meth:`startup` has
+            started the registry (the default). With ``False`` the
+            application decides: ``/readyz`` answers 503 until it calls
+            ``health.set_ready()`` (e.g. once caches are warm), as a
+            Kubernetes readiness probe expects.
+        observe_builtins: The built-in endpoints (metrics, health,
+            readiness) always get a request id (returned in
+            ``X-Request-ID``), the request's pepperpy.context and a count in
+            ``http_server_requests_total`` under their path and status; by
+            default they stay out of the latency histogram, the in-flight
+            gauge and tracing (scrapes and probes would drown the service's
+            own latency, as starlette-exporter's ``skip_paths`` and
+            OpenTelemetry's excluded URLs do). ``True`` times, gauges and
+            traces them like any route.
     """
 
     def __init__(
@@ -135,26 +184,11 @@ class Web:
         metrics_path: str | None = "/metrics",
         health_path: str | None = "/healthz",
         ready_path: str | None = "/readyz",
+        ready_on_startup: bool = True,
+        observe_builtins: bool = False,
     ) -> None:
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
-            raise InvalidArgumentError(
-                f"max_body_size must be an int, got {type(max_body_size).__name__}",
-                code="pepperpy.web.max_body_size",
-                hint="Pass a number of bytes, e.g. 1_048_576.",
-            )
-        if max_body_size < 0:
-            raise InvalidArgumentError(
-                f"max_body_size must be >= 0, got {max_body_size}",
-                code="pepperpy.web.max_body_size",
-                hint="Pass a number of bytes, e.g. 1_048_576.",
-            )
-        for status in (statuses or {}).values():
-            if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
-                raise InvalidArgumentError(
-                    f"statuses must map exception classes to 4xx/5xx ints, got {status!r}",
-                    code="pepperpy.web.statuses",
-                    hint="Map an error class to a status such as 404 or 503.",
-                )
+        _check_size(max_body_size)
+        _check_statuses(statuses or {})
         self.security = security
         self.metrics = metrics
         self.tracer = tracer
@@ -162,7 +196,9 @@ class Web:
         self.registry = registry
         self.max_body_size = max_body_size
         self.statuses: dict[type[BaseException], int] = dict(statuses or {})
-        self.strict_traceparent = strict_traceparent
+        self.strict_traceparent = _flag("strict_traceparent", strict_traceparent)
+        self.ready_on_startup = _flag("ready_on_startup", ready_on_startup)
+        self.observe_builtins = _flag("observe_builtins", observe_builtins)
         self._endpoints: dict[str, Endpoint] = {}
         if metrics is not None and metrics_path:
             self._endpoints[metrics_path] = self._metrics_endpoint
@@ -170,7 +206,7 @@ class Web:
             self._endpoints[health_path] = self._health_endpoint
         if health is not None and ready_path:
             self._endpoints[ready_path] = self._ready_endpoint
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str, int, bool], tuple[Any, Any]] = {}
         self._requests: Any = None
         self._latency: Any = None
         self._in_flight: Any = None
@@ -179,17 +215,22 @@ class Web:
 
             self._requests, self._latency, self._in_flight = request_metrics(metrics)
 
-    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
-        key = (method, route, status)
+    def _observe(self, method: str, route: str, status: int, elapsed: float | None) -> None:
+        """Count a finished request; *elapsed* ``None``: an unobserved built-in (count only)."""
+        timed = elapsed is not None
+        key = (method, route, status, timed)
         children = self._children.get(key)
         if children is None:
             text = (method, route, str(status))
-            children = (self._requests.labels(*text), self._latency.labels(*text))
+            # an untimed built-in gets no latency series at all (not even an empty one)
+            latency = self._latency.labels(*text) if timed else None
+            children = (self._requests.labels(*text), latency)
             if len(self._children) < _MAX_CHILDREN:
                 self._children[key] = children
         children[0].inc()
-        children[1].observe(elapsed)
-        self._in_flight.dec()
+        if elapsed is not None:
+            children[1].observe(elapsed)
+            self._in_flight.dec()
 
     def __repr__(self) -> str:
         parts = [
@@ -206,6 +247,28 @@ class Web:
         if not self._endpoints or method not in ("GET", "HEAD"):
             return None
         return self._endpoints.get(path)
+
+    async def serve_endpoint(
+        self, endpoint: Endpoint, exchange: Exchange, accept: str | None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer a built-in endpoint (see :meth:`endpoint`) for *exchange*.
+
+        The request's context is bound while the endpoint runs (a health
+        check's logs carry the request id), bad input found by :meth:`begin`
+        is a problem-details response, the request is counted, and the
+        response headers end with ``x-request-id``. Timed, gauged and traced
+        only with ``observe_builtins=True``. Never raises an ``Exception``.
+        """
+        async with _RequestScope(self, exchange, full=self.observe_builtins):
+            try:
+                if exchange.error is not None:
+                    raise exchange.error
+                status, headers, body = await endpoint(accept)
+            except Exception as exc:
+                problem = self.problem(exc, exchange)
+                status, headers, body = problem.status, problem.response_headers(), problem.body()
+            exchange.status = status
+        return status, [*headers, ("x-request-id", exchange.request_id)], body
 
     async def _metrics_endpoint(
         self, accept: str | None
@@ -231,10 +294,14 @@ class Web:
     # -- lifespan --------------------------------------------------------------
 
     async def startup(self) -> None:
-        """Start the registry (dependency order), then declare the service ready."""
+        """Start the registry (dependency order), then declare the service ready.
+
+        With ``ready_on_startup=False`` readiness is left to the application
+        (``health.set_ready()``).
+        """
         if self.registry is not None:
             await self.registry.start()
-        if self.health is not None:
+        if self.health is not None and self.ready_on_startup:
             self.health.set_ready(True)
 
     async def shutdown(self) -> None:
@@ -399,11 +466,21 @@ class Web:
 
 
 class _RequestScope:
-    __slots__ = ("_exchange", "_registry_scope", "_scope", "_span", "_span_scope", "_token", "_web")
+    __slots__ = (
+        "_exchange",
+        "_full",
+        "_registry_scope",
+        "_scope",
+        "_span",
+        "_span_scope",
+        "_token",
+        "_web",
+    )
 
-    def __init__(self, web: Web, exchange: Exchange) -> None:
+    def __init__(self, web: Web, exchange: Exchange, *, full: bool = True) -> None:
         self._web = web
         self._exchange = exchange
+        self._full = full  # False: an unobserved built-in (context and count only)
         self._scope: context.scope | None = None
         self._span: Any = None
         self._span_scope: Any = None
@@ -416,6 +493,8 @@ class _RequestScope:
         self._scope = context.scope(ex.values)
         self._scope.__enter__()
         self._token = _CURRENT.set(web)
+        if not self._full:
+            return ex
         if web._in_flight is not None:
             web._in_flight.inc()
         try:
@@ -461,8 +540,8 @@ class _RequestScope:
         finally:
             if self._span_scope is not None:
                 await self._span_scope.__aexit__(None, None, None)
-            elapsed = time.perf_counter() - ex.started
             if web._requests is not None:
+                elapsed = time.perf_counter() - ex.started if self._full else None
                 web._observe(ex.method, ex.route, ex.status, elapsed)
             if self._token is not None:
                 _CURRENT.reset(self._token)

@@ -46,7 +46,12 @@ def middleware(service: Web) -> Any:
     async def pepperpy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         endpoint = service.endpoint(request.method, request.path)
         if endpoint is not None:
-            status, headers, body = await endpoint(request.headers.get("Accept"))
+            exchange = service.begin(
+                request.method, request.path, request.headers.items(), request.path
+            )
+            status, headers, body = await service.serve_endpoint(
+                endpoint, exchange, request.headers.get("Accept")
+            )
             return web.Response(status=status, body=body, headers=dict(headers))
         exchange = service.begin(
             request.method, request.path, request.headers.items(), _route(request)

@@ -138,13 +138,14 @@ class PepperPyMiddleware:
         method: str = scope.get("method", "GET")
         path: str = scope.get("path", "")
         raw_headers = scope.get("headers") or ()
+        headers_text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
         endpoint = web.endpoint(method, path)
         if endpoint is not None:
-            accept = next((v.decode("latin-1") for k, v in raw_headers if k == b"accept"), None)
-            status, headers, body = await endpoint(accept)
+            accept = next((v for k, v in headers_text if k.lower() == "accept"), None)
+            exchange = web.begin(method, path, headers_text, path)
+            status, headers, body = await web.serve_endpoint(endpoint, exchange, accept)
             await _respond(send, status, headers, body, head=method == "HEAD")
             return
-        headers_text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
         exchange = web.begin(method, path, headers_text, route_template(scope))
         rid = exchange.request_id.encode("ascii")
         started = False
