@@ -7,6 +7,8 @@
                                        checks, isolated installs, namespace checks,
                                        the release checks (index proof, twine, actionlint)
     python3 tools/dev.py bootstrap     only create (or update) .venv-tools
+    python3 tools/dev.py coverage      print the coverage table of the last test run
+                                       (package, branch coverage, floor)
 
 Only python3 (3.10+) with venv and pip is required. The tools (nox, uv,
 packaging) go into .venv-tools/; nox then makes one small venv per session with
@@ -205,9 +207,12 @@ def nox_sharded(args: list[str], shards: int) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test", "nox", "bootstrap"):
+    if not argv or argv[0] not in ("demo", "test", "nox", "bootstrap", "coverage"):
         print(__doc__)
         return 2
+    if argv[0] == "coverage":  # the table from .nox/coverage/*.json (CI's summary job)
+        _coverage_table()
+        return 0
     bootstrap()
     command, rest = argv[0], argv[1:]
     if command == "bootstrap":
