@@ -10,6 +10,8 @@ The headline object is :class:`Security`::
     security = Security()
     token = security.issue_token("ann", roles=["editor"])
     principal = await security.authenticate(token)
+
+:data:`ERRORS` lists every error code the package raises, with its meaning.
 """
 
 from pepperpy.security._apikeys import APIKey, APIKeys, APIKeyStore, InMemoryAPIKeyStore
@@ -36,6 +38,7 @@ from pepperpy.security._encryption import (
     unseal,
 )
 from pepperpy.security._errors import (
+    ERRORS,
     AuthenticationError,
     AuthFailure,
     AuthorizationError,
@@ -67,6 +70,7 @@ from pepperpy.security._tokens import (
 from pepperpy.security._version import __version__
 
 __all__ = [
+    "ERRORS",
     "APIKey",
     "APIKeyStore",
     "APIKeys",

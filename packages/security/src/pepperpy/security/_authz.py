@@ -146,6 +146,69 @@ def attribute_equals(resource_attribute: str, principal_attribute: str) -> Predi
     return Predicate(check, f"{resource_attribute} == principal.{principal_attribute}")
 
 
+def _known_predicates(
+    predicates: Mapping[str, Predicate[Any] | Callable[[Principal, Any], bool]] | None,
+) -> dict[str, Predicate[Any]]:
+    """The predicates a policy document may name: the built-ins plus *predicates*."""
+    known: dict[str, Predicate[Any]] = {"is_owner": is_owner(), "same_tenant": same_tenant()}
+    if predicates is not None and not isinstance(predicates, Mapping):
+        raise InvalidArgumentError(
+            f"predicates must map names to predicates, not {type_name(predicates)}",
+            context={"predicates": type_name(predicates)},
+        )
+    for name, value in (predicates or {}).items():
+        known[name] = value if isinstance(value, Predicate) else Predicate(value, name)
+    return known
+
+
+def _load_role(policy: Policy, name: Any, spec: Any, problems: list[ErrorDetail]) -> None:
+    """Add the role *name* of a policy document to *policy*, or note why not."""
+    if not isinstance(name, str) or not name:
+        problems.append(ErrorDetail("/roles", "role names must be non-empty strings", code="type"))
+        return
+    where = f"/roles/{name}"
+    if not isinstance(spec, Mapping):
+        problems.append(ErrorDetail(where, "must be a mapping", code="type"))
+        return
+    perms = _str_list(spec.get("permissions", []), f"{where}/permissions", problems)
+    parents = _str_list(spec.get("inherits", []), f"{where}/inherits", problems)
+    try:
+        policy.role(name, *perms, inherits=parents)
+    except InvalidArgumentError as exc:
+        problems.append(ErrorDetail(where, exc.message, code="cycle"))
+
+
+def _load_rule(
+    spec: Any, where: str, known: Mapping[str, Predicate[Any]], problems: list[ErrorDetail]
+) -> Rule | None:
+    """The rule at *where* of a policy document, or ``None`` (with a problem noted)."""
+    if not isinstance(spec, Mapping):
+        problems.append(ErrorDetail(where, "must be a mapping", code="type"))
+        return None
+    try:
+        effect = Effect(spec.get("effect", "allow"))
+    except (TypeError, ValueError):
+        problems.append(ErrorDetail(f"{where}/effect", "must be 'allow' or 'deny'", code="enum"))
+        return None
+    actions = _str_list(spec.get("actions", []), f"{where}/actions", problems)
+    if not actions:
+        problems.append(
+            ErrorDetail(f"{where}/actions", "needs at least one action", code="missing")
+        )
+        return None
+    when = None
+    if spec.get("when") is not None:
+        when = _resolve(spec["when"], known, f"{where}/when", problems)
+        if when is None:
+            return None
+    rule_roles = _str_list(spec.get("roles", []), f"{where}/roles", problems)
+    rule_name = spec.get("name", "")
+    if not isinstance(rule_name, str):
+        problems.append(ErrorDetail(f"{where}/name", "must be a string", code="type"))
+        return None
+    return Rule(effect, tuple(actions), frozenset(rule_roles), when, rule_name)
+
+
 def _str_list(value: Any, where: str, problems: list[ErrorDetail]) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -408,14 +471,7 @@ class Policy:
         ``not``.  Every problem is reported at once in a
         :class:`~pepperpy.core.exceptions.ValidationError` with its path.
         """
-        known: dict[str, Predicate[Any]] = {"is_owner": is_owner(), "same_tenant": same_tenant()}
-        if predicates is not None and not isinstance(predicates, Mapping):
-            raise InvalidArgumentError(
-                f"predicates must map names to predicates, not {type_name(predicates)}",
-                context={"predicates": type_name(predicates)},
-            )
-        for name, value in (predicates or {}).items():
-            known[name] = value if isinstance(value, Predicate) else Predicate(value, name)
+        known = _known_predicates(predicates)
         problems: list[ErrorDetail] = []
         policy = cls()
         if not isinstance(data, Mapping):
@@ -430,56 +486,15 @@ class Policy:
             )
             roles = {}
         for name, spec in roles.items():
-            if not isinstance(name, str) or not name:
-                problems.append(
-                    ErrorDetail("/roles", "role names must be non-empty strings", code="type")
-                )
-                continue
-            where = f"/roles/{name}"
-            if not isinstance(spec, Mapping):
-                problems.append(ErrorDetail(where, "must be a mapping", code="type"))
-                continue
-            perms = _str_list(spec.get("permissions", []), f"{where}/permissions", problems)
-            parents = _str_list(spec.get("inherits", []), f"{where}/inherits", problems)
-            try:
-                policy.role(name, *perms, inherits=parents)
-            except InvalidArgumentError as exc:
-                problems.append(ErrorDetail(where, exc.message, code="cycle"))
+            _load_role(policy, name, spec, problems)
         rules = data.get("rules", [])
         if not isinstance(rules, list):
             problems.append(ErrorDetail("/rules", "must be a list", code="type"))
             rules = []
         for index, spec in enumerate(rules):
-            where = f"/rules/{index}"
-            if not isinstance(spec, Mapping):
-                problems.append(ErrorDetail(where, "must be a mapping", code="type"))
-                continue
-            try:
-                effect = Effect(spec.get("effect", "allow"))
-            except (TypeError, ValueError):
-                problems.append(
-                    ErrorDetail(f"{where}/effect", "must be 'allow' or 'deny'", code="enum")
-                )
-                continue
-            actions = _str_list(spec.get("actions", []), f"{where}/actions", problems)
-            if not actions:
-                problems.append(
-                    ErrorDetail(f"{where}/actions", "needs at least one action", code="missing")
-                )
-                continue
-            when = None
-            if spec.get("when") is not None:
-                when = _resolve(spec["when"], known, f"{where}/when", problems)
-                if when is None:
-                    continue
-            rule_roles = _str_list(spec.get("roles", []), f"{where}/roles", problems)
-            rule_name = spec.get("name", "")
-            if not isinstance(rule_name, str):
-                problems.append(ErrorDetail(f"{where}/name", "must be a string", code="type"))
-                continue
-            policy._rules.append(
-                Rule(effect, tuple(actions), frozenset(rule_roles), when, rule_name)
-            )
+            rule = _load_rule(spec, f"/rules/{index}", known, problems)
+            if rule is not None:
+                policy._rules.append(rule)
         if problems:
             raise ValidationError(
                 f"Invalid policy: {len(problems)} problem(s)",

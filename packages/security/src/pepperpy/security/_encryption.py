@@ -311,14 +311,14 @@ class Encryptor:
         try:
             src = source.open("rb")
         except (OSError, ValueError) as exc:
-            raise file_error(source, exc, "read") from exc
+            raise file_error(source, exc, "read", code="pepperpy.security.file.read") from exc
         with src, private_file(target) as dst:
             try:
                 if encrypt:
                     return self.encrypt_stream(src, dst, chunk_size=chunk_size)
                 return self.decrypt_stream(src, dst)
             except OSError as exc:
-                raise file_error(source, exc, "read") from exc
+                raise file_error(source, exc, "read", code="pepperpy.security.file.read") from exc
 
 
 class StreamEncrypter:
@@ -512,10 +512,10 @@ def _check_io(source: Any, sink: Any) -> None:
         )
 
 
-def _stream_error(what: str, exc: Exception) -> ExternalError:
+def _stream_error(what: str, exc: Exception, *, code: str) -> ExternalError:
     return ExternalError(
         f"Cannot {what} the stream: {type(exc).__name__}",
-        code=f"pepperpy.security.stream.{what}",
+        code=code,
         context={"error": type(exc).__name__},
         hint="Pass open binary file objects (closed files and broken pipes cannot be used).",
     )
@@ -526,7 +526,7 @@ def _read_file(source: IO[bytes], size: int) -> Iterator[bytes]:
         try:
             chunk = source.read(size)
         except (OSError, ValueError) as exc:  # closed, or a device error
-            raise _stream_error("read", exc) from exc
+            raise _stream_error("read", exc, code="pepperpy.security.stream.read") from exc
         if not chunk:
             return
         yield chunk
@@ -536,7 +536,7 @@ def _write(sink: IO[bytes], piece: bytes) -> None:
     try:
         sink.write(piece)
     except (OSError, ValueError) as exc:  # closed, full disk, broken pipe
-        raise _stream_error("write", exc) from exc
+        raise _stream_error("write", exc, code="pepperpy.security.stream.write") from exc
 
 
 def _text_envelope(token: Any) -> bytes:

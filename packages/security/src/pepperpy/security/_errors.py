@@ -12,12 +12,23 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pepperpy.core.exceptions import ErrorDetail, SecurityError, ValidationError
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    ErrorCatalogue,
+    ErrorCode,
+    ErrorDetail,
+    ExternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    SecurityError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from pepperpy.security._authz import Decision
 
 __all__ = [
+    "ERRORS",
     "AuthFailure",
     "AuthenticationError",
     "AuthorizationError",
@@ -53,30 +64,60 @@ class AuthFailure(str, enum.Enum):
     """The credential was revoked (token id on the revocation list, API key disabled)."""
 
 
-_FAILURE_TEXT = {
-    AuthFailure.MALFORMED: "the credential is malformed",
-    AuthFailure.BAD_SIGNATURE: "the credential's signature is invalid",
-    AuthFailure.UNKNOWN_KEY: "the credential was signed by an unknown or retired key",
-    AuthFailure.EXPIRED: "the credential has expired",
-    AuthFailure.NOT_YET_VALID: "the credential is not valid yet",
-    AuthFailure.INVALID_CLAIMS: "the credential is not meant for this service",
-    AuthFailure.REVOKED: "the credential has been revoked",
-}
+class _Failure:
+    """What an :class:`AuthenticationError` of one :class:`AuthFailure` says."""
 
-_FAILURE_HINT = {
-    AuthFailure.MALFORMED: "Send the token exactly as it was issued.",
-    AuthFailure.BAD_SIGNATURE: "Obtain a new credential from the issuer.",
-    AuthFailure.UNKNOWN_KEY: (
-        "Obtain a new credential from the issuer. If the issuer is another Security() "
-        "instance or process, both must use the same key ring: a Security() without "
-        "keyring= (and without PEPPERPY_KEYRING) makes its own temporary keys, so pass "
-        "keyring=KeyRing.from_file(...) everywhere. Otherwise the key was retired past its "
-        "grace period, or is not of the token key type this verifier accepts."
+    __slots__ = ("code", "hint", "text")
+
+    def __init__(self, text: str, *, code: str, hint: str) -> None:
+        self.text = text
+        self.code = code
+        self.hint = hint
+
+
+# One entry per reason, each code written out so the catalogue check sees it.
+_FAILURES = {
+    AuthFailure.MALFORMED: _Failure(
+        "the credential is malformed",
+        code="pepperpy.security.authentication.malformed",
+        hint="Send the token exactly as it was issued.",
     ),
-    AuthFailure.EXPIRED: "Obtain a new credential (refresh the token).",
-    AuthFailure.NOT_YET_VALID: "Check that the issuer's clock is correct.",
-    AuthFailure.INVALID_CLAIMS: "Request a credential for this audience and issuer.",
-    AuthFailure.REVOKED: "Obtain a new credential.",
+    AuthFailure.BAD_SIGNATURE: _Failure(
+        "the credential's signature is invalid",
+        code="pepperpy.security.authentication.bad_signature",
+        hint="Obtain a new credential from the issuer.",
+    ),
+    AuthFailure.UNKNOWN_KEY: _Failure(
+        "the credential was signed by an unknown or retired key",
+        code="pepperpy.security.authentication.unknown_key",
+        hint=(
+            "Obtain a new credential from the issuer. If the issuer is another Security() "
+            "instance or process, both must use the same key ring: a Security() without "
+            "keyring= (and without PEPPERPY_KEYRING) makes its own temporary keys, so pass "
+            "keyring=KeyRing.from_file(...) everywhere. Otherwise the key was retired past its "
+            "grace period, or is not of the token key type this verifier accepts."
+        ),
+    ),
+    AuthFailure.EXPIRED: _Failure(
+        "the credential has expired",
+        code="pepperpy.security.authentication.expired",
+        hint="Obtain a new credential (refresh the token).",
+    ),
+    AuthFailure.NOT_YET_VALID: _Failure(
+        "the credential is not valid yet",
+        code="pepperpy.security.authentication.not_yet_valid",
+        hint="Check that the issuer's clock is correct.",
+    ),
+    AuthFailure.INVALID_CLAIMS: _Failure(
+        "the credential is not meant for this service",
+        code="pepperpy.security.authentication.invalid_claims",
+        hint="Request a credential for this audience and issuer.",
+    ),
+    AuthFailure.REVOKED: _Failure(
+        "the credential has been revoked",
+        code="pepperpy.security.authentication.revoked",
+        hint="Obtain a new credential.",
+    ),
 }
 
 
@@ -92,11 +133,12 @@ class AuthenticationError(SecurityError):
     code = "pepperpy.security.authentication"
 
     def __init__(self, reason: AuthFailure) -> None:
+        failure = _FAILURES[reason]
         super().__init__(
-            f"Authentication failed: {_FAILURE_TEXT[reason]}",
-            code=f"pepperpy.security.authentication.{reason.value}",
+            f"Authentication failed: {failure.text}",
+            code=failure.code,
             context={"reason": reason.value},
-            hint=_FAILURE_HINT[reason],
+            hint=failure.hint,
         )
         self.reason = reason
 
@@ -172,3 +214,192 @@ class WeakPasswordError(ValidationError):
             hint="Choose a password that meets every rule named above (the errors list "
             "says which failed).",
         )
+
+
+_AUTH_ACTION = "Ask the client for a new credential; never tell it more than that it was refused."
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.security",
+    ErrorCode(
+        "pepperpy.security.authentication",
+        AuthenticationError,
+        "A credential was refused (the class default; every raised error carries a reason code).",
+        "Catch AuthenticationError and read .reason; answer 401 without the details.",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.malformed",
+        AuthenticationError,
+        "The credential is not in the expected shape (empty, truncated, not ASCII, too long).",
+        "Send the credential exactly as it was issued.",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.bad_signature",
+        AuthenticationError,
+        "The credential's signature or MAC does not match, or the secret is wrong.",
+        _AUTH_ACTION,
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.unknown_key",
+        AuthenticationError,
+        "The credential names a key this ring does not have, retired it, or does not accept.",
+        "Share one key ring between issuer and verifier (KeyRing.from_file); obtain a new "
+        "credential.",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.expired",
+        AuthenticationError,
+        "The credential's lifetime (plus the clock-skew leeway) is over.",
+        "Obtain a new credential (refresh the token).",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.not_yet_valid",
+        AuthenticationError,
+        "The credential was issued in the future (beyond the clock-skew leeway).",
+        "Check the issuer's clock.",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.invalid_claims",
+        AuthenticationError,
+        "The credential's audience or issuer is not one this verifier accepts.",
+        "Request a credential for this audience and issuer.",
+    ),
+    ErrorCode(
+        "pepperpy.security.authentication.revoked",
+        AuthenticationError,
+        "The credential was revoked (token id on the revocation list, API key revoked).",
+        _AUTH_ACTION,
+    ),
+    ErrorCode(
+        "pepperpy.security.authorization",
+        AuthorizationError,
+        "The principal may not perform the action; .decision explains which rule decided.",
+        "Answer 403, or grant the role or permission the decision names.",
+    ),
+    ErrorCode(
+        "pepperpy.security.decryption",
+        DecryptionError,
+        "A ciphertext is tampered, truncated, or from a key or context this ring does not accept.",
+        "Treat the data as untrusted; re-encrypt it with a current key if it is yours.",
+    ),
+    ErrorCode(
+        "pepperpy.security.key_not_found",
+        KeyNotFoundError,
+        "A key id is not in the key ring, or is no longer usable.",
+        "Add the key to the ring, or re-encrypt/re-sign the data with a current key.",
+    ),
+    ErrorCode(
+        "pepperpy.security.weak_password",
+        WeakPasswordError,
+        "A password breaks a PasswordPolicy rule; .errors lists every rule that failed.",
+        "Show the listed rules to the user and ask for another password.",
+    ),
+    ErrorCode(
+        "pepperpy.security.keyring.format",
+        ConfigurationError,
+        "Key ring data (JSON, a key entry or base64 key material) is malformed.",
+        "Use the output of KeyRing.to_json(include_secrets=True) or KeyRing.generate().",
+    ),
+    ErrorCode(
+        "pepperpy.security.keyring.missing",
+        ConfigurationError,
+        "The key ring's environment variable is unset, or its file cannot be read.",
+        "Set the variable (or fix the path/permissions) to a saved key ring.",
+    ),
+    ErrorCode(
+        "pepperpy.security.keyring.sealed",
+        ConfigurationError,
+        "The key ring is sealed with a password and none was given.",
+        "Pass password= to KeyRing.from_json() / from_file().",
+    ),
+    ErrorCode(
+        "pepperpy.security.keyring.no_active_key",
+        ConfigurationError,
+        "The key ring has no active key of the type an operation needs.",
+        "Call keyring.create(type) or keyring.rotate(type).",
+    ),
+    ErrorCode(
+        "pepperpy.security.file.not_found",
+        NotFoundError,
+        "A file to read (or the directory of one to write) does not exist.",
+        "Check the path.",
+    ),
+    ErrorCode(
+        "pepperpy.security.file.read",
+        ExternalError,
+        "The operating system refused to read a file (permissions, a directory, a device error).",
+        "Check that the path is a readable file for this process.",
+    ),
+    ErrorCode(
+        "pepperpy.security.file.write",
+        ExternalError,
+        "The operating system refused to write a file (permissions, disk full, bad path).",
+        "Check that the directory is writable for this process and has space.",
+    ),
+    ErrorCode(
+        "pepperpy.security.stream.read",
+        ExternalError,
+        "Reading the source of a stream encryption failed (closed file, device error).",
+        "Pass an open binary file object; retry if the device error was transient.",
+    ),
+    ErrorCode(
+        "pepperpy.security.stream.write",
+        ExternalError,
+        "Writing the sink of a stream encryption failed (closed file, broken pipe, disk full).",
+        "Pass an open binary file object; discard the partial output.",
+    ),
+    ErrorCode(
+        "pepperpy.security.password.invalid_text",
+        InvalidArgumentError,
+        "A password is text that cannot be encoded (it holds a lone surrogate).",
+        "Decode passwords with errors='strict', or pass the raw bytes.",
+    ),
+    ErrorCode(
+        "pepperpy.security.password.bad_hash",
+        InvalidArgumentError,
+        "A stored password hash is not str/bytes or not an Argon2 PHC string.",
+        "Store and pass back the output of PasswordHasher.hash() unchanged.",
+    ),
+    ErrorCode(
+        "pepperpy.security.password.async_hook",
+        ConfigurationError,
+        "The breached-password hook is async but a synchronous check was called.",
+        "Call acheck()/avalidate(), or give a synchronous hook.",
+    ),
+    ErrorCode(
+        "pepperpy.security.tokens.cannot_issue",
+        ConfigurationError,
+        "The token manager's key ring has no active signing key (a verify-only ring).",
+        "Issue tokens where the private keys live, or add a key: keyring.create(type).",
+    ),
+    ErrorCode(
+        "pepperpy.security.tokens.async_hook",
+        ConfigurationError,
+        "The revocation hook is async but verify() was called.",
+        "Call averify(), or give a synchronous revocation hook.",
+    ),
+    ErrorCode(
+        "pepperpy.security.tokens.revocation_input",
+        InvalidArgumentError,
+        "RevocationList.is_revoked() got something other than a token id or Claims.",
+        "Pass claims.jti or the Claims, or give the RevocationList itself as the hook.",
+    ),
+    ErrorCode(
+        "pepperpy.security.apikeys.not_rotatable",
+        InvalidArgumentError,
+        "An API key that is revoked or expired was asked to rotate.",
+        "Create a new key with create() if the principal still needs access.",
+    ),
+    ErrorCode(
+        "pepperpy.security.policy",
+        ValidationError,
+        "A policy document is malformed; .errors lists every problem with its path.",
+        "Fix the listed paths in the policy document.",
+    ),
+    ErrorCode(
+        "pepperpy.security.policy.async_condition",
+        InvalidArgumentError,
+        "A policy condition is async; conditions must decide synchronously.",
+        "Load what the condition needs before authorize(), then decide in a plain def.",
+    ),
+)
+"""The error codes pepperpy-security raises: code -> class, meaning and what to do."""

@@ -835,17 +835,21 @@ def write_private(target: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def file_error(path: Path, exc: Exception, action: str) -> PepperPyError:
-    """The PepperPyError for an OS error while *action* (``"read"``/``"write"``) *path*."""
-    cls: type[PepperPyError] = (
-        NotFoundError if isinstance(exc, FileNotFoundError) else ExternalError
-    )
-    return cls(
-        f"Cannot {action} {path.name!r}: {type(exc).__name__}",
-        code=f"pepperpy.security.file.{action}",
-        context={"path": str(path), "error": type(exc).__name__},
-        hint="Check that the path exists and that this process may use it.",
-    )
+def file_error(path: Path, exc: Exception, action: str, *, code: str) -> PepperPyError:
+    """The PepperPyError for an OS error while *action* (``"read"``/``"write"``) *path*.
+
+    A missing file (or directory) is a :class:`NotFoundError` coded
+    ``pepperpy.security.file.not_found``; any other OS error is an
+    :class:`ExternalError` with the caller's *code*.
+    """
+    message = f"Cannot {action} {path.name!r}: {type(exc).__name__}"
+    context = {"path": str(path), "error": type(exc).__name__}
+    hint = "Check that the path exists and that this process may use it."
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(
+            message, code="pepperpy.security.file.not_found", context=context, hint=hint
+        )
+    return ExternalError(message, code=code, context=context, hint=hint)
 
 
 @contextlib.contextmanager
@@ -863,7 +867,7 @@ def private_file(target: Path) -> Iterator[IO[bytes]]:
             os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb"
         )
     except (OSError, ValueError) as exc:
-        raise file_error(target, exc, "write") from exc
+        raise file_error(target, exc, "write", code="pepperpy.security.file.write") from exc
     try:
         with handle:
             if hasattr(os, "fchmod"):  # POSIX (and Windows from Python 3.13)
@@ -873,7 +877,7 @@ def private_file(target: Path) -> Iterator[IO[bytes]]:
             os.fsync(handle.fileno())
         os.replace(partial, target)
     except OSError as exc:
-        raise file_error(target, exc, "write") from exc
+        raise file_error(target, exc, "write", code="pepperpy.security.file.write") from exc
     finally:
         with contextlib.suppress(OSError):
             os.unlink(partial)

@@ -290,7 +290,7 @@ class BreachedPasswords:
             with open(file, encoding=encoding, errors="replace") as handle:
                 return cls([line.rstrip("\r\n") for line in handle if line.strip()])
         except (OSError, ValueError, LookupError) as exc:
-            raise file_error(file, exc, "read") from exc
+            raise file_error(file, exc, "read", code="pepperpy.security.file.read") from exc
 
     def add(self, password: str) -> None:
         """Add one password to the list."""
