@@ -53,6 +53,17 @@ def _payload(size: int) -> bytes:
 
 def _build_app(state: Servers) -> web.Application:
     routes = web.RouteTableDef()
+    _body_routes(routes, state)
+    _fault_routes(routes, state)
+    _redirect_routes(routes, state)
+    _websocket_routes(routes, state)
+    app = web.Application()
+    app.add_routes(routes)
+    return app
+
+
+def _body_routes(routes: web.RouteTableDef, state: Servers) -> None:
+    """Well-behaved endpoints: JSON, echo, upload digests, statuses, sized bodies."""
 
     @routes.get("/json")
     async def json_ok(request: web.Request) -> web.Response:
@@ -101,6 +112,30 @@ def _build_app(state: Servers) -> web.Application:
             state.hits[key] += 1
         return web.Response(status=int(request.match_info["code"]), headers=headers, text="x")
 
+    @routes.get("/bytes/{size}")
+    async def sized(request: web.Request) -> web.StreamResponse:
+        size = int(request.match_info["size"])
+        data = _payload(size)
+        if request.query.get("chunked"):
+            response = web.StreamResponse()
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for start in range(0, size, 8192):
+                await response.write(data[start : start + 8192])
+            await response.write_eof()
+            return response
+        return web.Response(body=data)
+
+    @routes.get("/set-cookie")
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="set")
+        response.set_cookie("session", "abc123")
+        return response
+
+
+def _fault_routes(routes: web.RouteTableDef, state: Servers) -> None:
+    """Misbehaving endpoints: failures then success, stalls, a slow drip."""
+
     @routes.route("*", "/flaky/{key}")
     async def flaky(request: web.Request) -> web.Response:
         """Fails the first ``fail`` calls per key with ``status``, then answers 200."""
@@ -148,19 +183,9 @@ def _build_app(state: Servers) -> web.Application:
         await response.write_eof()
         return response
 
-    @routes.get("/bytes/{size}")
-    async def sized(request: web.Request) -> web.StreamResponse:
-        size = int(request.match_info["size"])
-        data = _payload(size)
-        if request.query.get("chunked"):
-            response = web.StreamResponse()
-            response.enable_chunked_encoding()
-            await response.prepare(request)
-            for start in range(0, size, 8192):
-                await response.write(data[start : start + 8192])
-            await response.write_eof()
-            return response
-        return web.Response(body=data)
+
+def _redirect_routes(routes: web.RouteTableDef, state: Servers) -> None:
+    """Redirects: to a given target, for method rewriting, and a loop."""
 
     @routes.get("/redirect")
     async def redirect(request: web.Request) -> web.Response:
@@ -175,15 +200,13 @@ def _build_app(state: Servers) -> web.Application:
         status = int(request.query.get("status", "303"))
         return web.Response(status=status, headers={"Location": "/echo"})
 
-    @routes.get("/set-cookie")
-    async def set_cookie(request: web.Request) -> web.Response:
-        response = web.Response(text="set")
-        response.set_cookie("session", "abc123")
-        return response
-
     @routes.get("/loop")
     async def loop(request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": "/loop"})
+
+
+def _websocket_routes(routes: web.RouteTableDef, state: Servers) -> None:
+    """WebSocket endpoints: echo, accept-once, and one that never answers pings."""
 
     @routes.get("/ws")
     async def ws_echo(request: web.Request) -> web.WebSocketResponse:
@@ -232,10 +255,6 @@ def _build_app(state: Servers) -> web.Application:
             return ws
         await asyncio.sleep(5)
         return ws
-
-    app = web.Application()
-    app.add_routes(routes)
-    return app
 
 
 async def _raw_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

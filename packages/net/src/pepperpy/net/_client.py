@@ -1,19 +1,22 @@
-"""The HTTP client: one pooled aiohttp session with timeouts, retries and guards."""
+"""The HTTP client: one pooled aiohttp session with timeouts, retries and guards.
+
+The parts of a request live in their own modules, in the order a request
+passes them: :mod:`._building` (arguments to a checked Request),
+:mod:`._retrying` (the retry loop; each attempt applies auth and runs the
+middleware chain), :mod:`._hosts` (per-host breaker, rate limit and slots),
+:mod:`._attempt` (one send through aiohttp and the body read) and
+:mod:`._redirects` (each hop goes round the same loop again).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
 import sys
-import time
 import warnings
 import weakref
-from collections import Counter
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
-from urllib.parse import urlencode
 
 import aiohttp
 from multidict import CIMultiDict
@@ -21,27 +24,16 @@ from yarl import URL
 
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import MISSING, Clock, Lifecycle, Missing, system_clock
+from pepperpy.net._attempt import Transmitter
 from pepperpy.net._auth import Auth, BasicAuth
-from pepperpy.net._breaker import CircuitBreaker, CircuitBreakerConfig, CircuitState
+from pepperpy.net._breaker import CircuitBreakerConfig, CircuitState
+from pepperpy.net._building import RequestBuilder, parse_base, parse_size
 from pepperpy.net._config import Limits, Timeout, TLSConfig, aiohttp_timeout
-from pepperpy.net._connector import Connector
-from pepperpy.net._errors import (
-    CircuitOpenError,
-    ConnectError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    InvalidURLError,
-    NetworkError,
-    NetworkTimeoutError,
-    PoolTimeoutError,
-    ReadTimeoutError,
-    TLSError,
-    TooManyRedirectsError,
-    WriteTimeoutError,
-)
+from pepperpy.net._connector import Connector, open_session
+from pepperpy.net._errors import ConnectionClosedError, InvalidURLError
+from pepperpy.net._hosts import HostTable
 from pepperpy.net._metrics import ClientMetrics
 from pepperpy.net._models import (
-    Body,
     Handler,
     Middleware,
     ProgressCallback,
@@ -49,14 +41,14 @@ from pepperpy.net._models import (
     Response,
     check_headers,
 )
-from pepperpy.net._ratelimit import RateLimit, TokenBucket
-from pepperpy.net._retry import Retry, RetryBudget, parse_retry_after
-from pepperpy.net._serial import context_injector, encode_json
-from pepperpy.net._slots import Slots
+from pepperpy.net._ratelimit import RateLimit
+from pepperpy.net._redirects import REDIRECTS, follow
+from pepperpy.net._retry import Retry, RetryBudget
+from pepperpy.net._retrying import Options, RetryLoop
+from pepperpy.net._serial import context_injector
 from pepperpy.net._ssrf import SSRFGuard
-from pepperpy.net._stats import ClientStats, HostStats
-from pepperpy.net._streams import FileSink, coerce_content, with_progress
-from pepperpy.net._translate import no_hidden_resend, translate_error
+from pepperpy.net._stats import ClientStats
+from pepperpy.net._streams import FileSink
 from pepperpy.net._version import __version__
 
 if TYPE_CHECKING:
@@ -70,20 +62,6 @@ __all__ = ["HttpClient"]
 
 T = TypeVar("T")
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE"})
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_RETRYABLE_ERRORS = (
-    ConnectError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    WriteTimeoutError,
-)
-# Failures of the host, for its circuit breaker: every timeout counts (a hanging
-# host must open the circuit), except waiting for a local connection slot.
-_HOST_FAILURES = (ConnectError, ConnectionClosedError, TLSError, NetworkTimeoutError)
-_WATCHED_BODY = 64 * 1024  # bytes bodies above this are sent in watched chunks
 _PKG_DIR = os.path.dirname(__file__)
 _CORE_DIR = os.path.join(os.path.dirname(_PKG_DIR), "core")
 _DEFAULT_TIMEOUT = Timeout()
@@ -102,106 +80,6 @@ def _creation_site() -> str:
             return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
         frame = frame.f_back
     return "<unknown>"
-
-
-class _Host:
-    """Per-host state: slots, rate limiter, circuit breaker and counters."""
-
-    __slots__ = (
-        "breaker",
-        "bucket",
-        "errors",
-        "in_flight",
-        "metrics",
-        "name",
-        "rate_limited",
-        "rejected_by_breaker",
-        "requests",
-        "responses",
-        "retries",
-        "retries_denied",
-        "shared",
-        "slots",
-        "statuses",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        slots: Slots | None,
-        shared: Slots,
-        bucket: TokenBucket | None,
-        breaker: CircuitBreaker | None,
-        metrics: ClientMetrics | None,
-    ) -> None:
-        self.name = name
-        self.slots = slots
-        self.shared = shared
-        self.bucket = bucket
-        self.breaker = breaker
-        self.metrics = metrics
-        self.requests = self.responses = self.errors = 0
-        self.retries = self.retries_denied = self.rejected_by_breaker = 0
-        self.rate_limited = self.in_flight = 0
-        self.statuses: Counter[int] = Counter()
-
-    def finish(self, status: int, error: BaseException | None) -> None:
-        """Record one response's outcome and give back its slots (``Response`` calls it).
-
-        The outcome is recorded once the body is read (or abandoned), so a
-        body that stalls or drops counts as the host failure it is, whether
-        ``request()`` read it or the caller streamed it; *error* is what ended
-        the read, ``None`` when it completed or the caller closed it early. A
-        cancelled read is no verdict: a half-open trial slot is handed back.
-        """
-        breaker = self.breaker
-        if isinstance(error, NetworkError):
-            self.errors += 1
-        if breaker is not None:
-            if isinstance(error, _HOST_FAILURES):
-                breaker.record(False)
-            elif isinstance(error, asyncio.CancelledError):
-                breaker.release()  # the caller gave up: no verdict on the host
-            else:
-                breaker.record(status not in breaker.config.failure_statuses)
-        self.release()
-
-    def release(self) -> None:
-        """Give back the connection slots of one finished request."""
-        self.in_flight -= 1
-        if self.slots is not None:
-            self.slots.release()
-        self.shared.release()
-        if self.metrics is not None:
-            self.metrics.slots(self.name, self.in_flight)
-
-    def snapshot(self) -> HostStats:
-        return HostStats(
-            requests=self.requests,
-            responses=self.responses,
-            errors=self.errors,
-            retries=self.retries,
-            retries_denied=self.retries_denied,
-            rejected_by_breaker=self.rejected_by_breaker,
-            rate_limited=self.rate_limited,
-            in_flight=self.in_flight,
-            circuit=self.breaker.state if self.breaker is not None else CircuitState.CLOSED,
-            statuses=dict(self.statuses),
-        )
-
-
-class _Options:
-    """Per-call options that do not travel on the Request."""
-
-    __slots__ = ("auth", "follow", "force_retry", "retry")
-
-    def __init__(
-        self, auth: Auth | None, retry: Retry | None, force_retry: bool, follow: bool
-    ) -> None:
-        self.auth = auth
-        self.retry = retry
-        self.force_retry = force_retry
-        self.follow = follow
 
 
 class HttpClient(Lifecycle):
@@ -277,8 +155,7 @@ class HttpClient(Lifecycle):
         self._cookies = cookies
         self._created_at = _creation_site()
         self._metrics = ClientMetrics(metrics) if metrics is not None else None
-        self._session: aiohttp.ClientSession | None = None
-        self._base_url = self._parse_base(base_url)
+        base = parse_base(base_url)
         default_headers: CIMultiDict[str] = CIMultiDict()
         if user_agent:
             default_headers["User-Agent"] = user_agent
@@ -288,16 +165,12 @@ class HttpClient(Lifecycle):
         self._headers = default_headers
         self._auth = self._coerce_auth(auth)
         self._timeout = Timeout.coerce(timeout)
-        self._client_timeout = aiohttp_timeout(self._timeout)
         if not isinstance(limits, Limits):
             raise InvalidArgumentError(
                 "limits must be a pepperpy.net.Limits", code="pepperpy.net.invalid_limit"
             )
         self._limits = limits
-        if retry is True:
-            retry = _DEFAULT_RETRY
-        elif retry is False:
-            retry = None
+        retry = _DEFAULT_RETRY if retry is True else (None if retry is False else retry)
         if circuit_breaker is True:
             circuit_breaker = _DEFAULT_BREAKER
         elif circuit_breaker is False:
@@ -306,84 +179,41 @@ class HttpClient(Lifecycle):
         _check_type("circuit_breaker", circuit_breaker, CircuitBreakerConfig)
         _check_type("rate_limit", rate_limit, RateLimit)
         _check_type("tls", tls, TLSConfig, optional=False)
-        for hook in middleware:
-            if not callable(hook):
-                raise InvalidArgumentError(
-                    f"middleware must be async functions, got {type(hook).__name__}",
-                    code="pepperpy.net.invalid_argument",
-                    context={"middleware": safe_repr(hook)},
-                    hint="Pass async def mw(request, call_next) -> Response functions.",
-                )
+        _check_middleware(middleware)
         self._retry = retry
-        self._breaker_config = circuit_breaker
-        self._rate_limit = rate_limit
         self._tls = tls
         self._ssl = tls.build()
-        if ssrf_guard is True:
-            ssrf_guard = SSRFGuard()
-        self._guard: SSRFGuard | None = ssrf_guard or None
-        self._max_size = self._parse_size(max_response_size)
+        self._guard: SSRFGuard | None = SSRFGuard() if ssrf_guard is True else (ssrf_guard or None)
+        max_size = parse_size(max_response_size)
+        _check_max_redirects(max_redirects)
         self._follow = follow_redirects
-        if (
-            isinstance(max_redirects, bool)
-            or not isinstance(max_redirects, int)
-            or max_redirects < 0
-        ):
-            raise InvalidArgumentError(
-                "max_redirects must be an integer >= 0",
-                code="pepperpy.net.invalid_argument",
-                context={"max_redirects": max_redirects},
-            )
         self._max_redirects = max_redirects
         self._middleware = tuple(middleware)
         self._propagate = propagate_context
         self._resolver = resolver
         self._clock = clock
-        self._hosts: dict[tuple[str, str, int | None], _Host] = {}
-        self._slots = Slots(limits.max_connections)
+        self._builder = RequestBuilder(
+            base,
+            default_headers,
+            context_injector() if propagate_context else None,
+            self._timeout,
+            max_size,
+        )
+        self._hosts = HostTable(limits, rate_limit, circuit_breaker, self._metrics, clock)
         self._budget = RetryBudget(
             retry.budget_ratio if retry else 0.0,
             retry.budget_min_per_second if retry else 0.0,
             clock=clock,
         )
         self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
-        # Responses whose body is being read or may still be: stop() wakes their
-        # readers. Each leaves the set when read or released.
-        self._live: set[Response] = set()
-        self._chain: Handler = self._build_chain()
-        self._urls: dict[str, URL] = {}
-        self._inject = context_injector() if propagate_context else None
-        self._default_options = _Options(self._auth, retry, False, follow_redirects)
+        # the one request path: retry loop -> auth + middleware -> one attempt
+        self._transmitter = Transmitter(
+            self._hosts, self._timeout, self._metrics, self._ensure_running
+        )
+        self._loop = RetryLoop(self._build_chain(), self._budget, self._hosts, clock, self._metrics)
+        self._default_options = Options(self._auth, retry, False, follow_redirects)
 
     # ----------------------------------------------------------------- setup
-
-    @staticmethod
-    def _parse_base(base_url: str | URL | None) -> URL | None:
-        if base_url is None:
-            return None
-        url = base_url if isinstance(base_url, URL) else URL(str(base_url))
-        if url.scheme not in ("http", "https") or not url.host:
-            raise InvalidURLError(
-                f"base_url must be an absolute http(s) URL, not {str(base_url)!r}",
-                context={"base_url": str(base_url)},
-                hint="Pass something like 'https://api.example.com/v1'.",
-            )
-        return url
-
-    @staticmethod
-    def _parse_size(value: int | str | None) -> int | None:
-        if value is None:
-            return None
-        from pepperpy.core.utils import parse_size
-
-        size = parse_size(value)
-        if size <= 0:
-            raise InvalidArgumentError(
-                "max_response_size must be positive (or None for no limit)",
-                code="pepperpy.net.invalid_limit",
-                context={"max_response_size": value},
-            )
-        return size
 
     @staticmethod
     def _coerce_auth(auth: Auth | tuple[str, str] | None) -> Auth | None:
@@ -400,45 +230,25 @@ class HttpClient(Lifecycle):
         return auth
 
     def _build_chain(self) -> Handler:
-        handler: Handler = self._transmit
+        handler: Handler = self._transmitter.send
         for middleware in reversed(self._middleware):
             handler = _link(middleware, handler)
         return handler
 
     async def _on_start(self) -> None:
-        limits = self._limits
-        options: dict[str, Any] = {
-            "limit": limits.max_connections,
-            "limit_per_host": limits.max_connections_per_host,
-            "use_dns_cache": limits.dns_cache_ttl > 0,
-            "ttl_dns_cache": max(1, round(limits.dns_cache_ttl)) if limits.dns_cache_ttl else None,
-            "keepalive_timeout": limits.keepalive if limits.keepalive > 0 else None,
-            "force_close": limits.keepalive == 0,
-            "ssl": self._ssl,
-            "resolver": self._resolver,
-        }
-        # The guard sits in the connector, where every connection is made: each
-        # request, redirect hop, WebSocket handshake and use of .session.
-        connector = Connector(self._guard, **options)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            # every send goes through our Retry policy and budget, none through
-            # aiohttp's own resend of a dropped idempotent request
-            middlewares=(no_hidden_resend,),
-            # cookies are opt-in: without them no hidden state links two requests
-            cookie_jar=aiohttp.CookieJar(unsafe=True)
-            if self._cookies
-            else aiohttp.DummyCookieJar(),
-            timeout=self._client_timeout,
-            trust_env=False,
-            raise_for_status=False,
-            auto_decompress=True,
+        self._transmitter.session = open_session(
+            self._limits,
+            self._guard,
+            ssl=self._ssl,
+            resolver=self._resolver,
+            cookies=self._cookies,
+            timeout=aiohttp_timeout(self._timeout),
         )
-        self._slots = Slots(limits.max_connections)
-        self._hosts.clear()
+        self._hosts.reset()
 
     async def _on_stop(self) -> None:
-        live, self._live = self._live, set()
+        transmitter = self._transmitter
+        live, transmitter.live = transmitter.live, set()
         for response in live:
             if not response.closed:
                 # aiohttp drops a body's reader when it closes the connection,
@@ -457,12 +267,13 @@ class HttpClient(Lifecycle):
                 await socket.stop()
             except Exception:  # closing the session below is what matters
                 pass
-        session, self._session = self._session, None
+        session, transmitter.session = transmitter.session, None
         if session is not None:
             await session.close()
 
     def __del__(self, _warn: Any = warnings.warn) -> None:
-        session = getattr(self, "_session", None)
+        transmitter = getattr(self, "_transmitter", None)
+        session = transmitter.session if transmitter is not None else None
         if session is None or session.closed:
             return
         try:
@@ -486,7 +297,7 @@ class HttpClient(Lifecycle):
     @property
     def base_url(self) -> URL | None:
         """The base URL relative URLs are resolved against."""
-        return self._base_url
+        return self._builder.base_url
 
     @property
     def headers(self) -> CIMultiDict[str]:
@@ -506,17 +317,19 @@ class HttpClient(Lifecycle):
             ClosedError: The client is not running.
         """
         self._ensure_running()
-        assert self._session is not None
-        return self._session
+        session = self._transmitter.session
+        assert session is not None
+        return session
 
     def circuit_state(self, url: str | URL) -> CircuitState:
         """The circuit breaker state for *url*'s host."""
-        return self._host_for(self._merge_url(url)).snapshot().circuit
+        return self._hosts.get(self._merge_url(url)).snapshot().circuit
 
     def stats(self) -> ClientStats:
         """Return a snapshot of the client's counters, per host and in total."""
-        hosts = {host.name: host.snapshot() for host in self._hosts.values()}
-        connector = self._session.connector if self._session is not None else None
+        hosts = self._hosts.snapshots()
+        session = self._transmitter.session
+        connector = session.connector if session is not None else None
         in_use = sum(h.in_flight for h in hosts.values())  # each holds one connection
         if isinstance(connector, Connector) and not connector.closed:
             open_ = max(in_use, connector.open_connections)
@@ -538,49 +351,7 @@ class HttpClient(Lifecycle):
     # ----------------------------------------------------------------- building
 
     def _merge_url(self, url: str | URL) -> URL:
-        if isinstance(url, URL):
-            target = url
-        else:
-            if not isinstance(url, str):
-                raise InvalidURLError(
-                    f"url must be a str or yarl.URL, not {type(url).__name__}",
-                    context={"url": repr(url)[:80]},
-                )
-            try:
-                target = URL(url)
-            except (ValueError, TypeError) as exc:
-                raise InvalidURLError(f"invalid URL {url!r}: {exc}", context={"url": url}) from exc
-        if target.scheme or target.is_absolute():
-            if target.scheme not in ("http", "https") or not target.host:
-                raise InvalidURLError(
-                    f"unsupported URL scheme {target.scheme!r} in {str(target)!r}",
-                    context={"url": str(target)},
-                    hint="Use http:// or https:// (websocket() takes ws:// and wss://).",
-                )
-            return target
-        base = self._base_url
-        if base is None:
-            raise InvalidURLError(
-                f"relative URL {str(target)!r} needs a base_url",
-                context={"url": str(target)},
-                hint="Pass an absolute URL, or create the client with base_url=...",
-            )
-        path = str(target)
-        if not path:
-            return base
-        joined = (
-            str(base).rstrip("/") + "/" + path.lstrip("/")
-            if path[0] not in "?#"
-            else (str(base) + path)
-        )
-        return URL(joined)
-
-    def _cache_url(self, url: str) -> URL:
-        target = self._merge_url(url)
-        if len(self._urls) >= 512:
-            self._urls.clear()
-        self._urls[url] = target
-        return target
+        return self._builder.merge_url(url)
 
     def _dispatch(
         self, method: str, url: str | URL, kwargs: dict[str, Any]
@@ -588,107 +359,12 @@ class HttpClient(Lifecycle):
         """Route a verb helper to :meth:`request`, the one request path."""
         return self.request(method, url, **kwargs)
 
-    def _build(
-        self,
-        method: str,
-        url: str | URL,
-        *,
-        params: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-        json: Any,
-        data: Mapping[str, Any] | None,
-        content: Any,
-        timeout: Timeout | float | None,
-        idempotency_key: str | None,
-        max_response_size: int | str | Missing | None,
-        upload_progress: ProgressCallback | None,
-        stream: bool,
-    ) -> Request:
-        if isinstance(url, str):
-            cached = self._urls.get(url)
-            target = self._cache_url(url) if cached is None else cached
-        else:
-            target = self._merge_url(url)
-        if params:
-            try:
-                target = target.extend_query(params)
-            except (TypeError, ValueError) as exc:
-                raise InvalidArgumentError(
-                    f"params cannot become a query string: {exc}",
-                    code="pepperpy.net.invalid_params",
-                    hint="Use a mapping of str keys to str, int or float values (or lists).",
-                ) from None
-        merged = self._headers.copy()
-        if self._inject is not None:
-            self._inject(merged)  # context headers first: explicit ones below win
-        if headers:
-            check_headers(headers)
-            merged.update(headers)
-        given = (json is not MISSING) + (data is not None) + (content is not None)
-        if given > 1:
-            raise InvalidArgumentError(
-                "pass only one of json=, data= and content=",
-                code="pepperpy.net.invalid_body",
-            )
-        body: Body = None
-        length: int | None = None
-        if json is not MISSING:
-            body = encode_json(json)
-            length = len(body)
-            merged.setdefault("Content-Type", "application/json")
-        elif data is not None:
-            try:
-                body = urlencode(data, doseq=True).encode()
-            except (TypeError, ValueError) as exc:
-                raise InvalidArgumentError(
-                    f"data= cannot be form-encoded: {exc}",
-                    code="pepperpy.net.invalid_body",
-                    hint="Pass a mapping of field names to values (or pairs).",
-                ) from None
-            length = len(body)
-            merged.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        elif content is not None:
-            body, length = coerce_content(content)
-            if length is not None and not isinstance(body, bytes):
-                merged["Content-Length"] = str(length)
-        if upload_progress is not None and body is not None:
-            source: AsyncIterable[bytes] = _chunks(body) if isinstance(body, bytes) else body
-            body = with_progress(source, length, upload_progress)
-            if length is not None:
-                merged["Content-Length"] = str(length)
-        if idempotency_key is not None:
-            check_headers({"Idempotency-Key": idempotency_key})
-            merged["Idempotency-Key"] = idempotency_key
-        if method not in _METHODS:
-            method = self._check_method(method)
-        return Request(
-            method,
-            target,
-            merged,
-            body,
-            self._timeout if timeout is None else Timeout.coerce(timeout),
-            self._max_size if max_response_size is MISSING else self._parse_size(max_response_size),
-            stream,
-        )
-
-    @staticmethod
-    def _check_method(method: object) -> str:
-        if not isinstance(method, str) or not _TOKEN.fullmatch(method):
-            raise InvalidArgumentError(
-                f"invalid HTTP method {safe_repr(method)}: a method is an RFC 9110 token "
-                "(no spaces, CR, LF or other separators)",
-                code="pepperpy.net.invalid_method",
-                context={"method": safe_repr(method)},
-                hint="Pass a method such as 'GET' or 'POST'.",
-            )
-        return method.upper()
-
     def _options(
         self,
         auth: Auth | tuple[str, str] | Missing | None,
         retry: Retry | bool | None,
         follow_redirects: bool | None,
-    ) -> _Options:
+    ) -> Options:
         if auth is MISSING and retry is None and follow_redirects is None:
             return self._default_options
         effective_auth = self._auth if auth is MISSING else self._coerce_auth(auth)
@@ -702,353 +378,21 @@ class HttpClient(Lifecycle):
             if force and policy is None:
                 policy = _DEFAULT_RETRY
         follow = self._follow if follow_redirects is None else follow_redirects
-        return _Options(effective_auth, policy, force, follow)
+        return Options(effective_auth, policy, force, follow)
 
     # ----------------------------------------------------------------- sending
 
-    def _host_for(self, url: URL) -> _Host:
-        key = (url.scheme, url.host or "", url.port)
-        host = self._hosts.get(key)
-        if host is None:
-            limits = self._limits
-            slots = (
-                Slots(limits.max_connections_per_host)
-                if limits.max_connections_per_host < limits.max_connections
-                else None
-            )
-            bucket = TokenBucket(self._rate_limit, clock=self._clock) if self._rate_limit else None
-            breaker = (
-                CircuitBreaker(self._breaker_config, clock=self._clock)
-                if self._breaker_config
-                else None
-            )
-            host = _Host(
-                f"{key[0]}://{key[1]}:{key[2]}", slots, self._slots, bucket, breaker, self._metrics
-            )
-            self._hosts[key] = host
-        return host
-
-    async def _wait_slots(self, host: _Host, request: Request) -> None:
-        """The slow path of slot acquisition: a limiter is full, wait up to the pool timeout."""
-        limit = request.timeout.pool
-        started = time.monotonic()
-        per_host = host.slots
-        if per_host is not None:
-            if per_host.free > 0 and not per_host.waiters:
-                per_host.free -= 1
-            elif not await per_host.wait(limit):
-                raise self._pool_timeout(host, request, "per-host")
-        slots = self._slots
-        try:
-            if slots.free > 0 and not slots.waiters:
-                slots.free -= 1
-                return
-            remaining = max(0.0, limit - (time.monotonic() - started))
-            acquired = await slots.wait(remaining)
-        except BaseException:
-            if per_host is not None:
-                per_host.release()
-            raise
-        if not acquired:
-            if per_host is not None:
-                per_host.release()
-            raise self._pool_timeout(host, request, "total")
-
-    def _pool_timeout(self, host: _Host, request: Request, which: str) -> PoolTimeoutError:
-        limit = (
-            self._limits.max_connections_per_host
-            if which == "per-host"
-            else self._limits.max_connections
-        )
-        return PoolTimeoutError(
-            f"{request.method} {request.url}: no free connection slot ({which} limit "
-            f"{limit}) within the pool timeout ({request.timeout.pool}s)",
-            context={
-                "method": request.method,
-                "url": str(request.url),
-                "host": host.name,
-                "limit": limit,
-                "timeout": request.timeout.pool,
-            },
-        )
-
-    async def _transmit(self, request: Request) -> Response:
-        """The innermost handler: one attempt through aiohttp, no retry, no redirect."""
-        session = self._session
-        if session is None:
-            self._ensure_running()
-            raise AssertionError("unreachable")
-        url = request.url
-        host = self._hosts.get((url.scheme, url.host or "", url.port))
-        if host is None:
-            host = self._host_for(url)
-        breaker = host.breaker
-        if breaker is not None and not breaker.allow():
-            host.rejected_by_breaker += 1
-            raise CircuitOpenError(
-                f"{request.method} {url}: the circuit for {host.name} is open after "
-                f"repeated failures; retry in {breaker.retry_in:.1f}s",
-                context={"host": host.name, "retry_in": round(breaker.retry_in, 3)},
-            )
-        slots = self._slots
-        if host.bucket is None and host.slots is None and slots.free > 0 and not slots.waiters:
-            slots.free -= 1  # the uncontended path: no await, no call
-        else:
-            try:
-                if host.bucket is not None and await host.bucket.acquire(host=host.name):
-                    host.rate_limited += 1
-                await self._wait_slots(host, request)
-            except BaseException:
-                if breaker is not None:
-                    breaker.release()
-                raise
-        host.in_flight += 1
-        host.requests += 1
-        metrics = self._metrics
-        if metrics is not None:
-            metrics.slots(host.name, host.in_flight)
-        started = time.monotonic()
-        timeout = request.timeout
-        content = request.content
-        watch: _WriteWatch | None = None
-        if content is not None and (not isinstance(content, bytes) or len(content) > _WATCHED_BODY):
-            watch = _WriteWatch(timeout.write)
-            if isinstance(content, bytes):
-                request.headers["Content-Length"] = str(len(content))
-                content = watch.body(_chunks(content))
-            else:
-                content = watch.body(content)
-        try:
-            raw = await session.request(
-                request.method,
-                url,
-                headers=request.headers,
-                data=content,
-                timeout=(
-                    self._client_timeout if timeout is self._timeout else aiohttp_timeout(timeout)
-                ),
-                allow_redirects=False,
-            )
-        except BaseException as exc:
-            host.release()
-            if watch is not None and watch.stop():
-                error: BaseException = WriteTimeoutError(
-                    f"{request.method} {url}: the server accepted no more of the request body "
-                    f"for longer than the write timeout ({timeout.write}s)",
-                    context={
-                        "method": request.method,
-                        "url": str(url),
-                        "host": url.host or "",
-                        "timeout": timeout.write,
-                    },
-                )
-            else:
-                error = translate_error(exc, request)
-            if isinstance(error, NetworkError):
-                host.errors += 1
-            if metrics is not None:
-                metrics.error(host.name, request.method, error)
-            if breaker is not None:
-                if isinstance(error, _HOST_FAILURES):
-                    breaker.record(False)
-                else:
-                    breaker.release()
-            if error is exc:
-                raise
-            raise error from exc
-        if watch is not None:
-            watch.stop()
-        status = raw.status
-        host.responses += 1
-        host.statuses[status] += 1
-        # the breaker hears the outcome when the body is done (host.finish)
-        live = self._live  # what stop() must wake while its body is unread
-        if request.stream:
-            finish = host.finish
-
-            def on_release(status: int, error: BaseException | None) -> None:
-                live.discard(response)  # never keep a response (and its body) alive
-                finish(status, error)
-
-            response = Response(raw, request, on_release, started)
-        else:
-            response = Response(raw, request, host.finish, started)
-        live.add(response)
-        if metrics is not None:
-            metrics.response(host.name, request.method, status, response.elapsed)
-        if not request.stream:
-            try:
-                await response.read()  # a failure is counted by host.release
-            finally:
-                live.discard(response)
-        return response
-
-    async def _send_retrying(
-        self, request: Request, options: _Options, same_origin: bool
-    ) -> Response:
-        """Send *request* under the retry policy: auth, then the middleware chain, per attempt.
-
-        Every attempt is one send (aiohttp's own resend is off), counted in the
-        host's ``requests`` and paid for from the retry budget.
-        """
-        config = options.retry
-        auth = options.auth if same_origin else None
-        if config is None:
-            if auth is not None:
-                await auth.apply(request)
-            return await self._chain(request)
-        budget = self._budget
-        budget.deposit()
-        can_retry: bool | None = None  # worked out only when an attempt fails
-        attempt = 1
-        while True:
-            request.attempt = attempt
-            try:
-                if auth is not None:
-                    await auth.apply(request)
-                response = await self._chain(request)
-            except NetworkError as exc:
-                if can_retry is None:
-                    can_retry = _may_retry(request, options, config)
-                if (
-                    not can_retry
-                    or attempt >= config.attempts
-                    or not isinstance(exc, _RETRYABLE_ERRORS)
-                ):
-                    exc.context.setdefault("attempts", attempt)
-                    raise
-                if not budget.try_withdraw():
-                    self._host_for(request.url).retries_denied += 1
-                    exc.context.setdefault("attempts", attempt)
-                    exc.context["retry_budget"] = "exhausted"
-                    raise
-                delay = config.backoff_delay(attempt)
-            else:
-                if response.status not in config.statuses:
-                    response.attempts = attempt
-                    return response  # the common case
-                if can_retry is None:
-                    can_retry = _may_retry(request, options, config)
-                if not can_retry or attempt >= config.attempts:
-                    response.attempts = attempt
-                    return response
-                wait = None
-                if config.respect_retry_after:
-                    wait = parse_retry_after(
-                        response.headers.get("Retry-After"), self._clock.time()
-                    )
-                    if wait is not None and wait > config.max_retry_after:
-                        response.attempts = attempt
-                        return response
-                if not budget.try_withdraw():
-                    self._host_for(request.url).retries_denied += 1
-                    response.attempts = attempt
-                    return response
-                delay = max(config.backoff_delay(attempt), wait or 0.0)
-                await response.close()
-            try:
-                await self._clock.sleep(delay)
-            except BaseException:
-                budget.refund()  # cancelled in the backoff: no retry was sent
-                raise
-            host = self._host_for(request.url)
-            host.retries += 1
-            if self._metrics is not None:
-                self._metrics.retry(host.name)
-            attempt += 1
-
-    async def _send(self, request: Request, options: _Options) -> Response:
-        if self._session is None:
+    async def _send(self, request: Request, options: Options) -> Response:
+        """The one request path: the retry loop (auth, middleware, one attempt), then redirects."""
+        if self._transmitter.session is None:
             self._ensure_running()
         # the headers as the caller gave them: a hop starts from these, not from
         # what Auth.apply added (any header: Authorization, an API key ...)
         plain = request.headers.copy() if options.auth is not None else None
-        response = await self._send_retrying(request, options, True)
-        if not options.follow or response.status not in _REDIRECTS:
+        response = await self._loop.send(request, options, True)
+        if not options.follow or response.status not in REDIRECTS:
             return response
-        return await self._redirects(request, response, options, plain)
-
-    async def _redirects(
-        self,
-        request: Request,
-        response: Response,
-        options: _Options,
-        plain: CIMultiDict[str] | None,
-    ) -> Response:
-        origin = request.url.origin()
-        history: list[Response] = []
-        while True:
-            if not options.follow or response.status not in _REDIRECTS:
-                response.history = tuple(history)
-                return response
-            location = response.headers.get("Location")
-            if location is None:
-                response.history = tuple(history)
-                return response
-            await response.close()
-            if len(history) >= self._max_redirects:
-                raise TooManyRedirectsError(
-                    f"{request.method} {origin}: more than {self._max_redirects} redirects",
-                    context={
-                        "url": str(request.url),
-                        "max_redirects": self._max_redirects,
-                        "chain": [str(r.url) for r in history[-5:]],
-                    },
-                )
-            history.append(response)
-            request = self._redirect(request, response.status, location, plain)
-            same_origin = request.url.origin() == origin
-            plain = request.headers.copy() if options.auth is not None else None
-            response = await self._send_retrying(request, options, same_origin)
-
-    def _redirect(
-        self, request: Request, status: int, location: str, plain: CIMultiDict[str] | None
-    ) -> Request:
-        try:
-            target = request.url.join(URL(location))
-        except (ValueError, TypeError) as exc:
-            raise InvalidURLError(
-                f"the server redirected to an invalid URL {location!r}",
-                context={"url": str(request.url), "location": location},
-            ) from exc
-        if target.scheme not in ("http", "https") or not target.host:
-            raise InvalidURLError(
-                f"the server redirected to a non-http(s) URL {str(target)!r}",
-                context={"url": str(request.url), "location": location},
-                hint="Only http:// and https:// redirects are followed.",
-            )
-        headers = (plain if plain is not None else request.headers).copy()
-        method = request.method
-        content = request.content
-        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
-            method = "GET"
-            content = None
-            for name in ("Content-Type", "Content-Length", "Transfer-Encoding"):
-                headers.popall(name, None)
-        elif not request.replayable:
-            raise NetworkError(
-                f"cannot follow a {status} redirect: the streamed request body cannot be "
-                "sent again",
-                code="pepperpy.net.redirect_body",
-                context={"url": str(request.url), "location": str(target)},
-                hint="Send the body as bytes, or request the final URL directly.",
-                retryable=False,
-            )
-        if target.origin() != request.url.origin():
-            headers.popall("Authorization", None)
-            headers.popall("Cookie", None)
-            headers.popall("Proxy-Authorization", None)
-            headers.popall("Host", None)  # a custom Host belongs to the first origin
-        return Request(
-            method=method,
-            url=target,
-            headers=headers,
-            content=content,
-            timeout=request.timeout,
-            max_response_size=request.max_response_size,
-            stream=request.stream,
-            extensions=dict(request.extensions),
-        )
+        return await follow(self._loop, request, response, options, plain, self._max_redirects)
 
     # ----------------------------------------------------------------- public API
 
@@ -1103,7 +447,7 @@ class HttpClient(Lifecycle):
             BlockedAddressError: The SSRF guard refused the address.
             ClosedError: The client is not running.
         """
-        built = self._build(
+        built = self._builder.build(
             method,
             url,
             params=params,
@@ -1145,7 +489,7 @@ class HttpClient(Lifecycle):
             kwargs.pop("retry", None),
             kwargs.pop("follow_redirects", None),
         )
-        built = self._build(
+        built = self._builder.build(
             method,
             url,
             params=kwargs.pop("params", None),
@@ -1339,7 +683,8 @@ class HttpClient(Lifecycle):
         return merged.with_scheme("ws" if merged.scheme == "http" else "wss")
 
     def __repr__(self) -> str:
-        base = f" base_url={str(self._base_url)!r}" if self._base_url else ""
+        base_url = self._builder.base_url
+        base = f" base_url={str(base_url)!r}" if base_url else ""
         return f"<HttpClient{base} state={self.state.value}>"
 
 
@@ -1357,14 +702,26 @@ def _check_type(name: str, value: object, cls: type, *, optional: bool = True) -
     )
 
 
-def _may_retry(request: Request, options: _Options, config: Retry) -> bool:
-    """Whether *request* may be sent again: a replayable body and a safe method or key."""
-    content = request.content
-    return (content is None or isinstance(content, bytes)) and (
-        options.force_retry
-        or request.method in config.methods
-        or "Idempotency-Key" in request.headers
-    )
+def _check_middleware(middleware: Sequence[Middleware]) -> None:
+    """Refuse a middleware hook that cannot be called."""
+    for hook in middleware:
+        if not callable(hook):
+            raise InvalidArgumentError(
+                f"middleware must be async functions, got {type(hook).__name__}",
+                code="pepperpy.net.invalid_argument",
+                context={"middleware": safe_repr(hook)},
+                hint="Pass async def mw(request, call_next) -> Response functions.",
+            )
+
+
+def _check_max_redirects(max_redirects: object) -> None:
+    """Refuse a redirect limit that is not an integer >= 0."""
+    if isinstance(max_redirects, bool) or not isinstance(max_redirects, int) or max_redirects < 0:
+        raise InvalidArgumentError(
+            "max_redirects must be an integer >= 0",
+            code="pepperpy.net.invalid_argument",
+            context={"max_redirects": max_redirects},
+        )
 
 
 def _link(middleware: Middleware, call_next: Handler) -> Handler:
@@ -1372,65 +729,6 @@ def _link(middleware: Middleware, call_next: Handler) -> Handler:
         return await middleware(request, call_next)
 
     return handler
-
-
-async def _chunks(data: bytes, size: int = 64 * 1024) -> Any:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
-
-
-class _WriteWatch:
-    """The write timeout: bounds each wait for the peer to take the next body chunk.
-
-    The body is handed to aiohttp through :meth:`body`; a timer runs from the
-    moment a chunk is handed over until aiohttp asks for the next one (the
-    chunk is written and drained). When it fires, the task waiting for the
-    response is cancelled and :meth:`stop` reports it, so the caller raises
-    :class:`~pepperpy.net.WriteTimeoutError` instead.
-    """
-
-    __slots__ = ("_active", "_fired", "_handle", "_loop", "_seconds", "_task")
-
-    def __init__(self, seconds: float) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        self._seconds = seconds
-        self._handle: asyncio.TimerHandle | None = None
-        self._active = True
-        self._fired = False
-
-    def _fire(self) -> None:
-        self._handle = None
-        if self._active and self._task is not None:
-            self._fired = True
-            self._task.cancel()
-
-    def _disarm(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    async def body(self, source: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
-        """Yield *source*'s chunks, timing how long each takes to be written."""
-        try:
-            async for chunk in source:
-                if self._active:
-                    self._handle = self._loop.call_later(self._seconds, self._fire)
-                yield chunk
-                self._disarm()
-        finally:
-            self._disarm()
-
-    def stop(self) -> bool:
-        """Stop watching; return whether the timeout fired (and cancelled the caller)."""
-        self._active = False
-        self._disarm()
-        fired, self._fired = self._fired, False
-        if fired and self._task is not None:
-            uncancel: Callable[[], int] | None = getattr(self._task, "uncancel", None)
-            if uncancel is not None and uncancel() > 0:  # Python 3.11+
-                return False  # the caller was cancelled from outside too: that wins
-        return fired
 
 
 class _StreamContext:

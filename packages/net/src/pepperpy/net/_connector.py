@@ -6,18 +6,22 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from pepperpy.net._config import Limits
 from pepperpy.net._errors import BlockedAddressError
+from pepperpy.net._translate import no_hidden_resend
 
 if TYPE_CHECKING:
     import asyncio
+    from ssl import SSLContext
 
+    from aiohttp.abc import AbstractResolver
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.connector import Connection
     from aiohttp.tracing import Trace
 
     from pepperpy.net._ssrf import SSRFGuard
 
-__all__ = ["Connector"]
+__all__ = ["Connector", "open_session"]
 
 
 class Connector(aiohttp.TCPConnector):
@@ -74,3 +78,40 @@ class Connector(aiohttp.TCPConnector):
         """Connections handed out so far that are still open (idle or in use)."""
         self._prune()
         return len(self._transports)
+
+
+def open_session(
+    limits: Limits,
+    guard: SSRFGuard | None,
+    *,
+    ssl: SSLContext | bool,
+    resolver: AbstractResolver | None,
+    cookies: bool,
+    timeout: aiohttp.ClientTimeout,
+) -> aiohttp.ClientSession:
+    """The client's aiohttp session: pooled per *limits*, guarded, no hidden state or resend."""
+    connector = Connector(
+        guard,
+        limit=limits.max_connections,
+        limit_per_host=limits.max_connections_per_host,
+        use_dns_cache=limits.dns_cache_ttl > 0,
+        ttl_dns_cache=max(1, round(limits.dns_cache_ttl)) if limits.dns_cache_ttl else None,
+        keepalive_timeout=limits.keepalive if limits.keepalive > 0 else None,
+        force_close=limits.keepalive == 0,
+        ssl=ssl,
+        resolver=resolver,
+    )
+    # The guard sits in the connector, where every connection is made: each
+    # request, redirect hop, WebSocket handshake and use of .session.
+    return aiohttp.ClientSession(
+        connector=connector,
+        # every send goes through the client's Retry policy and budget, none
+        # through aiohttp's own resend of a dropped idempotent request
+        middlewares=(no_hidden_resend,),
+        # cookies are opt-in: without them no hidden state links two requests
+        cookie_jar=aiohttp.CookieJar(unsafe=True) if cookies else aiohttp.DummyCookieJar(),
+        timeout=timeout,
+        trust_env=False,
+        raise_for_status=False,
+        auto_decompress=True,
+    )

@@ -290,16 +290,7 @@ class Response:
             if limit is not None and size > limit:
                 raise self._limit_error(size, announced=False)
             if body and not content.at_eof():  # more than one chunk: the counted loop
-                parts = [body]
-                while True:
-                    chunk = await content.readany()
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if limit is not None and size > limit:
-                        raise self._limit_error(size, announced=False)
-                    parts.append(chunk)
-                body = b"".join(parts)
+                body = await self._read_rest(content, body, limit)
         except BaseException as exc:
             error = exc
             if isinstance(exc, Exception) and not isinstance(exc, NetworkError):
@@ -314,6 +305,21 @@ class Response:
         else:
             await self._settle()
         return body
+
+    async def _read_rest(
+        self, content: aiohttp.StreamReader, first: bytes, limit: int | None
+    ) -> bytes:
+        """The rest of a body that came in more than one chunk, counted against *limit*."""
+        parts = [first]
+        size = len(first)
+        while True:
+            chunk = await content.readany()
+            if not chunk:
+                return b"".join(parts)
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise self._limit_error(size, announced=False)
+            parts.append(chunk)
 
     async def _chunks(self, chunk_size: int) -> AsyncIterator[bytes]:
         """Decoded chunks for :meth:`iter_bytes`, counted against the limit as they come.
