@@ -7,7 +7,13 @@ reorder window). Each step has an error policy (retry, skip, dead-letter,
 fail fast) and its own metrics.
 """
 
-from pepperpy.pipeline._errors import ItemDroppedError, PipelineError, StepError, StepFailure
+from pepperpy.pipeline._errors import (
+    ERRORS,
+    ItemDroppedError,
+    PipelineError,
+    StepError,
+    StepFailure,
+)
 from pepperpy.pipeline._pipeline import Pipeline, PipelineDescription, StepInfo
 from pepperpy.pipeline._step import DROP, ErrorPolicy, StepEvent, StepKind, StepStats
 from pepperpy.pipeline._stream import PipelineStream, merge
@@ -15,6 +21,7 @@ from pepperpy.pipeline._version import __version__
 
 __all__ = [
     "DROP",
+    "ERRORS",
     "ErrorPolicy",
     "ItemDroppedError",
     "Pipeline",

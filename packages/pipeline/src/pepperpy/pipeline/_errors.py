@@ -6,9 +6,15 @@ from typing import Any
 
 import attrs
 
-from pepperpy.core.exceptions import PepperPyError, safe_repr
+from pepperpy.core.exceptions import (
+    ErrorCatalogue,
+    ErrorCode,
+    OperationTimeoutError,
+    PepperPyError,
+    safe_repr,
+)
 
-__all__ = ["ItemDroppedError", "PipelineError", "StepError", "StepFailure"]
+__all__ = ["ERRORS", "ItemDroppedError", "PipelineError", "StepError", "StepFailure"]
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -74,3 +80,41 @@ class StepFailure:
     step: str
     error: BaseException
     attempts: int = 1
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.pipeline",
+    ErrorCode(
+        "pepperpy.pipeline",
+        PipelineError,
+        "A pipeline failed with no more specific code (PipelineError's default).",
+        "Read the message and the hint.",
+    ),
+    ErrorCode(
+        "pepperpy.pipeline.step_failed",
+        StepError,
+        "A step failed on an item (after its retries) and its on_error is 'fail'.",
+        "Fix the step (the cause is chained), or give it retry=, on_error='skip' or 'dead_letter'.",
+    ),
+    ErrorCode(
+        "pepperpy.pipeline.dropped",
+        ItemDroppedError,
+        "Pipeline.process() produced no output: a step dropped the item.",
+        "Pass default= to process(), or use process_all() to get a list.",
+    ),
+    ErrorCode(
+        "pepperpy.pipeline.aborted",
+        PipelineError,
+        "A step or source raised a BaseException (CancelledError, GeneratorExit) that "
+        "is not an Exception; the stream was stopped.",
+        "Make steps and sources raise Exception subclasses; the original is chained.",
+    ),
+    ErrorCode(
+        "pepperpy.pipeline.step_timeout",
+        OperationTimeoutError,
+        "A call of a step took longer than its timeout=.",
+        "Raise timeout=, or give the step a retry policy (the timeout is retryable).",
+    ),
+)
+"""The error codes pepperpy-pipeline raises: ``ERRORS[error.code]`` says what one
+means and what to do (arguments refused use core's ``pepperpy.invalid_argument``)."""

@@ -315,12 +315,22 @@ class Step:
             except Exception as exc:
                 if policy is None:
                     raise _Failed(exc, attempt) from exc
-                wait = policy.next_delay(attempt, exc, started)
+                wait = await self._next_delay(policy, attempt, exc, started)
                 if wait is None:
                     raise _Failed(exc, attempt) from exc
                 self.stats.retries += 1
                 await policy.clock.sleep(wait)
                 attempt += 1
+
+    @staticmethod
+    async def _next_delay(
+        policy: RetryPolicy, attempt: int, exc: Exception, started: float
+    ) -> float | None:
+        """The policy's wait, its on_retry hook awaited; a failing hook fails the item."""
+        try:
+            return await policy.anext_delay(attempt, exc, started)
+        except Exception as hook_error:
+            raise _Failed(hook_error, attempt) from hook_error
 
     async def _rate_wait(self) -> None:
         clock = self.clock
@@ -351,34 +361,48 @@ class Step:
         start = _now()
         error: BaseException | None = None
         try:
-            if self.retry is None:
-                try:
-                    out = await self._call(item)
-                except Exception as exc:
-                    raise _Failed(exc, 1) from exc
-            else:
-                out, _ = await self._call_with_retry(item)
-            if kind is _MAP:
-                pass
-            elif kind is _FILTER:
-                out = item if out else DROP
-            else:  # FLAT_MAP and BRANCH: an iterable of outputs
-                try:
-                    out = _fan_out(out, self.name, item)
-                except Exception as exc:
-                    raise _Failed(exc, 1) from exc
+            out = await self._apply(item)
         except _Failed as failed:
             error = failed.error
             out = await self._handle_failure(item, failed)
         finally:
-            elapsed = _now() - start
-            stats.total_seconds += elapsed
-            if elapsed > stats.max_seconds:
-                stats.max_seconds = elapsed
-            if self.hooks:
-                event = StepEvent(self.pipeline_name, self.name, elapsed, error)
-                for hook in self.hooks:
-                    hook(event)
+            self._measure(start, error)
+        return self._count(out)
+
+    async def _apply(self, item: Any) -> Any:
+        """Call the step (with its retries) and shape the result for its kind."""
+        if self.retry is None:
+            try:
+                out = await self._call(item)
+            except Exception as exc:
+                raise _Failed(exc, 1) from exc
+        else:
+            out, _ = await self._call_with_retry(item)
+        kind = self.kind
+        if kind is _MAP:
+            return out
+        if kind is _FILTER:
+            return item if out else DROP
+        try:  # FLAT_MAP and BRANCH: an iterable of outputs
+            return _fan_out(out, self.name, item)
+        except Exception as exc:
+            raise _Failed(exc, 1) from exc
+
+    def _measure(self, start: float, error: BaseException | None) -> None:
+        """Record one call's time and tell the hooks."""
+        stats = self.stats
+        elapsed = _now() - start
+        stats.total_seconds += elapsed
+        if elapsed > stats.max_seconds:
+            stats.max_seconds = elapsed
+        if self.hooks:
+            event = StepEvent(self.pipeline_name, self.name, elapsed, error)
+            for hook in self.hooks:
+                hook(event)
+
+    def _count(self, out: Any) -> Any:
+        """Count *out* as emitted or dropped; an empty fan-out is a drop."""
+        stats = self.stats
         if out is DROP:
             stats.dropped += 1
         elif type(out) is _Many:

@@ -16,6 +16,7 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from pepperpy.core.utils import cancel_requested
 from pepperpy.pipeline._channel import Channel
 from pepperpy.pipeline._errors import PipelineError
 from pepperpy.pipeline._step import DROP, Step, StepKind, _Many
@@ -37,22 +38,18 @@ class _Marker:
 
 _END = _Marker("END")
 _ERROR = _Marker("ERROR")
+_FLUSHED = _Marker("FLUSHED")  # a batch was emitted because its time ran out
 
 
 def _own_cancel(exc: BaseException, stopping: bool) -> bool:
     """Whether *exc* cancels the running task itself (so it must propagate).
 
     A ``CancelledError`` raised by user code (a step that awaited a future
-    someone else cancelled) is not the task's own cancellation: on Python 3.11+
-    ``Task.cancelling()`` tells them apart; on 3.10 the run's *stopping* flag does.
+    someone else cancelled) is not the task's own cancellation; core's
+    :func:`~pepperpy.core.utils.cancel_requested` tells them apart (the run's
+    *stopping* flag, else ``Task.cancelling()`` on 3.11+).
     """
-    if not isinstance(exc, asyncio.CancelledError):
-        return False
-    if stopping:
-        return True
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return cancelling is not None and cancelling() > 0
+    return isinstance(exc, asyncio.CancelledError) and cancel_requested(stopping)
 
 
 def _as_error(exc: BaseException, where: str | None) -> BaseException:
@@ -118,8 +115,7 @@ class _Stage:
     async def _worker(self) -> None:
         get = self.inq.get
         put = self.outq.put
-        step = self.step
-        run = step.run
+        run = self.step.run
         try:
             while True:
                 item = await get()
@@ -130,9 +126,7 @@ class _Stage:
                 if out is DROP:
                     continue
                 if type(out) is _Many:
-                    async with aclosing(step.expand(out)) as values:
-                        async for value in values:
-                            await put(value)
+                    await self._expand(out)
                 else:
                     await put(out)
         except BaseException as exc:
@@ -140,18 +134,20 @@ class _Stage:
                 raise
             self.r.fail(exc, self.step.name)
 
+    async def _expand(self, out: _Many) -> None:
+        """Put every output of a fan-out, closing a lazy one if the stage stops early."""
+        put = self.outq.put
+        async with aclosing(self.step.expand(out)) as values:
+            async for value in values:
+                await put(value)
+
     async def _ordered_worker(self) -> None:
         get = self.inq.get
-        put = self.outq.put
-        step = self.step
-        run = step.run
+        run = self.step.run
         done = self.done
         try:
             while True:
-                while self.counter - self.next_emit >= self.window:
-                    if self.waiter is None:
-                        self.waiter = asyncio.get_running_loop().create_future()
-                    await self.waiter
+                await self._window_open()
                 item = await get()
                 if item is _END:
                     await self._finish()
@@ -162,84 +158,115 @@ class _Stage:
                 if index != self.next_emit or self.flushing:
                     done[index] = out  # an earlier item is still running or being emitted
                     continue
-                # This is the next item to emit: emit it, then every finished
-                # item that follows it.
-                self.flushing = True
-                try:
-                    while True:
-                        if type(out) is _Many:
-                            async with aclosing(step.expand(out)) as values:
-                                async for value in values:
-                                    await put(value)
-                        elif out is not DROP:
-                            await put(out)
-                        self.next_emit += 1
-                        waiter = self.waiter
-                        if waiter is not None:
-                            self.waiter = None
-                            if not waiter.done():
-                                waiter.set_result(None)
-                        if self.next_emit not in done:
-                            break
-                        out = done.pop(self.next_emit)
-                finally:
-                    self.flushing = False
+                await self._emit_in_order(out)
         except BaseException as exc:
             if self.r.own_cancel(exc):
                 raise
             self.r.fail(exc, self.step.name)
 
-    async def _batch_worker(self) -> None:
-        step = self.step
-        size = step.batch_size
-        timeout = step.batch_timeout
-        get = self.inq.get
+    async def _window_open(self) -> None:
+        """Wait while the reorder window is full (the oldest item is still running)."""
+        while self.counter - self.next_emit >= self.window:
+            if self.waiter is None:
+                self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+
+    async def _emit_in_order(self, out: Any) -> None:
+        """Emit *out*, the next item in input order, then every finished item after it."""
         put = self.outq.put
-        batch: list[Any] = []
-        getter: asyncio.Future[Any] | None = None
-        loop = asyncio.get_running_loop()
-        deadline = 0.0
-
-        async def flush() -> None:
-            nonlocal batch
-            if batch:
-                step.stats.calls += len(batch)
-                step.stats.emitted += 1
-                out, batch = batch, []
-                await put(out)
-
+        done = self.done
+        self.flushing = True
         try:
             while True:
-                if timeout is not None and batch:
-                    if getter is None:
-                        getter = asyncio.ensure_future(get())
-                    remaining = deadline - loop.time()
-                    if remaining > 0:
-                        await asyncio.wait((getter,), timeout=remaining)
-                    if not getter.done():
-                        await flush()
-                        continue
-                    item = getter.result()
-                    getter = None
-                else:
-                    item = await getter if getter is not None else await get()
-                    getter = None
+                if type(out) is _Many:
+                    await self._expand(out)
+                elif out is not DROP:
+                    await put(out)
+                self.next_emit += 1
+                waiter = self.waiter
+                if waiter is not None:
+                    self.waiter = None
+                    if not waiter.done():
+                        waiter.set_result(None)
+                if self.next_emit not in done:
+                    break
+                out = done.pop(self.next_emit)
+        finally:
+            self.flushing = False
+
+    async def _batch_worker(self) -> None:
+        batcher = _Batcher(self.step, self.inq, self.outq)
+        try:
+            while True:
+                item = await batcher.receive()
+                if item is _FLUSHED:
+                    continue
                 if item is _END:
-                    await flush()
-                    await put(_END)
+                    await batcher.flush()
+                    await self.outq.put(_END)
                     return
-                if not batch and timeout is not None:
-                    deadline = loop.time() + timeout
-                batch.append(item)
-                if len(batch) >= size:
-                    await flush()
+                await batcher.add(item)
         except BaseException as exc:
             if self.r.own_cancel(exc):
                 raise
             self.r.fail(exc, self.step.name)
         finally:
-            if getter is not None and not getter.done():
-                getter.cancel()
+            batcher.close()
+
+
+class _Batcher:
+    """A batch step's state: the batch being filled, its deadline, a pending get."""
+
+    def __init__(self, step: Step, inq: Channel, outq: Channel) -> None:
+        self.step = step
+        self.size = step.batch_size
+        self.timeout = step.batch_timeout
+        self.get = inq.get
+        self.put = outq.put
+        self.batch: list[Any] = []
+        self.getter: asyncio.Future[Any] | None = None
+        self.loop = asyncio.get_running_loop()
+        self.deadline = 0.0
+
+    async def flush(self) -> None:
+        """Emit the batch, if it holds anything."""
+        if self.batch:
+            self.step.stats.calls += len(self.batch)
+            self.step.stats.emitted += 1
+            out, self.batch = self.batch, []
+            await self.put(out)
+
+    async def receive(self) -> Any:
+        """The next input item, or ``_FLUSHED`` once a batch's time ran out (it was emitted)."""
+        if self.timeout is None or not self.batch:
+            getter = self.getter
+            item = await getter if getter is not None else await self.get()
+            self.getter = None
+            return item
+        if self.getter is None:
+            self.getter = asyncio.ensure_future(self.get())
+        remaining = self.deadline - self.loop.time()
+        if remaining > 0:
+            await asyncio.wait((self.getter,), timeout=remaining)
+        if not self.getter.done():
+            await self.flush()
+            return _FLUSHED
+        item = self.getter.result()
+        self.getter = None
+        return item
+
+    async def add(self, item: Any) -> None:
+        """Add *item*; a full batch is emitted. The first item starts the batch's clock."""
+        if not self.batch and self.timeout is not None:
+            self.deadline = self.loop.time() + self.timeout
+        self.batch.append(item)
+        if len(self.batch) >= self.size:
+            await self.flush()
+
+    def close(self) -> None:
+        """Cancel a get still pending when the stage stops."""
+        if self.getter is not None and not self.getter.done():
+            self.getter.cancel()
 
 
 class _Run:
