@@ -301,8 +301,9 @@ def demo(session: nox.Session) -> None:
     # constraints); the backends let a test switch the app to PostgreSQL by a setting.
     backends = [arg for extra in ("all", *ws.BACKEND_EXTRAS) for arg in ("--extra", extra)]
     _ws(session, "install", "--python", _py(session), *backends, ws.META)
-    # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra).
-    session.install(*TEST_TOOLS, "pyyaml>=6.0")
+    # pyyaml: the seed's Config.load("config.yaml") (pepperpy-config's [yaml] extra);
+    # starlette + uvicorn: the seed's Secure API is an ASGI app served by uvicorn.
+    session.install(*TEST_TOOLS, "pyyaml>=6.0", "starlette>=0.40", "uvicorn>=0.30")
     _verify(session)
     session.run("python", "examples/run.py", *session.posargs)
     if not session.posargs:

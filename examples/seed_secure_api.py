@@ -1,23 +1,28 @@
-"""The seed's "Secure API" example, as a real HTTP endpoint on pepperpy-web (aiohttp).
+"""The seed's "Secure API" example, as a real HTTP endpoint on pepperpy-web (Starlette, uvicorn).
 
     python examples/seed_secure_api.py            # serve on 127.0.0.1, call it, stop
     python examples/seed_secure_api.py --serve    # stay up on 127.0.0.1:8081 for curl
 
 ``secure_endpoint`` keeps the seed's steps: authenticate, validate, process,
-log, or log the error and re-raise. On pepperpy-web the steps the seed wrote by
-hand happen around it:
+log, or log the error and re-raise. It is a Starlette endpoint, so the app is
+plain ASGI: uvicorn serves it here, and any ASGI server (hypercorn, granian)
+or framework mounting it (FastAPI, Litestar) can. On pepperpy-web the steps
+the seed wrote by hand happen around it:
 
 * the bearer token is authenticated by the middleware (``Web(security=...)``)
   before the handler runs; ``principal()`` hands the user over, and a missing,
-  malformed or forged token is a 401 problem-details response;
-* ``json_body(request, SCHEMA)`` reads and validates the body with
-  pepperpy-validation; every error at once is a 422 with JSON pointers;
+  malformed or forged token is a 401 problem-details response with
+  ``WWW-Authenticate``;
+* ``json_body(request, validator)`` reads the body and validates it with the
+  seed's ``Validation`` instance; every error at once is a 422 with JSON
+  pointers;
 * the error the seed re-raises becomes RFC 9457 problem details, and every log
   line carries the request id, route and principal.
 
 Differences from the seed: ``Security()`` reads its key ring from
 ``PEPPERPY_KEYRING`` (set here to a fresh one when absent); the seed's
-``Validation()`` had no schema, this one gives the body's fields;
+``Validation()`` had no schema, this one gives the body's fields; the seed
+built its parts inside the handler, here they are built once per app;
 ``process_data`` is a stand-in for the application's work.
 """
 
@@ -31,8 +36,13 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 
-from aiohttp import web
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from pepperpy import (
     Security,
@@ -42,12 +52,11 @@ from pepperpy import (
 from pepperpy.net import BearerAuth, HttpClient
 from pepperpy.security import KeyRing
 from pepperpy.web import Web
-from pepperpy.web.aiohttp import json_body, setup
+from pepperpy.web.asgi import PepperPyMiddleware, json_body
 from pepperpy.web.security import principal
 
-# Validation: the body the endpoint accepts (a pepperpy-validation schema).
-SCHEMA = {"title": str, "pages": int}
-Validation(SCHEMA)  # a bad schema fails here, at import, not on the first request
+# Validation: the body the endpoint accepts (a bad schema fails here, at import)
+validator = Validation({"title": str, "pages": int})
 
 logger = Logging.get_logger("example.secure_api")
 
@@ -56,13 +65,13 @@ async def process_data(user, data):
     return {"ok": True, "by": user.id, "title": data["title"]}
 
 
-async def secure_endpoint(request: web.Request) -> web.Response:
+async def secure_endpoint(request: Request) -> JSONResponse:
     try:
         # Authenticate (done by the middleware: no valid bearer token, no call)
         user = principal()
 
         # Validate
-        data = await json_body(request, SCHEMA)
+        data = await json_body(request, validator)
 
         # Process
         result = await process_data(user, data)
@@ -73,18 +82,17 @@ async def secure_endpoint(request: web.Request) -> web.Response:
             "operation": "process"
         })
 
-        return web.json_response(result)
+        return JSONResponse(result)
     except Exception as e:
         # Log error (pepperpy-web turns it into problem details)
         await logger.error("Operation failed", exc_info=e)
         raise
 
 
-def create_app(security: Security) -> web.Application:
-    """The endpoint as an aiohttp application: ``POST /process`` on pepperpy-web."""
-    app = web.Application()
-    app.router.add_post("/process", secure_endpoint)
-    setup(app, Web(security=security, max_body_size=64 * 1024))
+def create_app(security: Security) -> Starlette:
+    """The endpoint as an ASGI application: ``POST /process`` on pepperpy-web."""
+    app = Starlette(routes=[Route("/process", secure_endpoint, methods=["POST"])])
+    app.add_middleware(PepperPyMiddleware, web=Web(security=security, max_body_size=64 * 1024))
     return app
 
 
@@ -93,6 +101,27 @@ def tamper(token: str) -> str:
     head, _, tag = token.rpartition(".")
     i = len(tag) // 2
     return f"{head}.{tag[:i]}{'A' if tag[i] != 'A' else 'B'}{tag[i + 1:]}"
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Starlette, port: int):
+    """Run *app* under uvicorn on 127.0.0.1:*port* (0: any free one); yield its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server.install_signal_handlers = lambda: None  # main() handles Ctrl-C itself
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # uvicorn could not start: say why
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -106,33 +135,29 @@ async def main(argv: list[str] | None = None) -> None:
     security = Security()
     token = security.issue_token("ann", roles=["editor"])
 
-    runner = web.AppRunner(create_app(security), access_log=None)
-    await runner.setup()
     try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        if args.serve:
-            print(
-                f"Serving on {url} (Ctrl-C to stop). Try:\n"
-                f"  curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json'"
-                f" -d '{{\"title\": \"Q3 plan\", \"pages\": 3}}' {url}/process",
-                flush=True,
-            )
-            stop = asyncio.Event()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-            await stop.wait()
-            return
-        async with HttpClient(url, retry=None) as client:
-            body = {"title": "Q3 plan", "pages": 3}
-            ok = await client.post("/process", json=body, auth=BearerAuth(token))
-            print(await ok.json())
-            refused = await client.post("/process", json=body, auth=BearerAuth(tamper(token)))
-            problem = await refused.json()
-            print("refused:", problem["code"].rpartition(".")[2], f"({refused.status})")
+        async with serve(create_app(security), port) as url:
+            if args.serve:
+                print(
+                    f"Serving on {url} (Ctrl-C to stop). Try:\n"
+                    f"  curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json'"
+                    f" -d '{{\"title\": \"Q3 plan\", \"pages\": 3}}' {url}/process",
+                    flush=True,
+                )
+                stop = asyncio.Event()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError):
+                        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+                await stop.wait()
+                return
+            async with HttpClient(url, retry=None) as client:
+                body = {"title": "Q3 plan", "pages": 3}
+                ok = await client.post("/process", json=body, auth=BearerAuth(token))
+                print(await ok.json())
+                refused = await client.post("/process", json=body, auth=BearerAuth(tamper(token)))
+                problem = await refused.json()
+                print("refused:", problem["code"].rpartition(".")[2], f"({refused.status})")
     finally:
-        await runner.cleanup()
         await Logging.complete()
 
 

@@ -1,18 +1,21 @@
 """The seed's "Secure API" (examples/seed_secure_api.py) as a real server on 127.0.0.1.
 
-The endpoint is served by aiohttp with pepperpy-web's middleware and driven by
-pepperpy-net's client: a valid token gets the result; a missing, malformed,
-tampered or foreign token gets a 401 problem; a bad body gets a 422 (or 400,
-415, 413) problem listing every error with its JSON pointer.
+The endpoint is a Starlette (ASGI) application with pepperpy-web's middleware,
+served by uvicorn on 127.0.0.1 and driven by pepperpy-net's client (issue 25,
+gap a): a valid token gets the result; a missing, malformed, tampered or
+foreign token gets a 401 problem with ``WWW-Authenticate``; a bad body gets a
+422 (or 400, 415, 413) problem listing every error with its JSON pointer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -22,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from aiohttp import web
+import uvicorn
 
 from pepperpy.net import BearerAuth, HttpClient
 from pepperpy.security import KeyRing, Security
@@ -50,15 +53,27 @@ def security() -> Security:
 
 @pytest.fixture
 async def client(security: Security) -> AsyncIterator[HttpClient]:
-    runner = web.AppRunner(seed.create_app(security), access_log=None)
-    await runner.setup()
+    """The seed's ASGI app under uvicorn on 127.0.0.1 (any free port), with its lifespan."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        seed.create_app(security), lifespan="on", log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
+        while not server.started:
+            if task.done():
+                task.result()  # uvicorn gave up: show why
+            await asyncio.sleep(0.01)
+        port = sock.getsockname()[1]
         async with HttpClient(f"http://127.0.0.1:{port}", retry=None) as http:
             yield http
     finally:
-        await runner.cleanup()
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 async def problem_of(response: Any) -> dict[str, Any]:
@@ -90,6 +105,14 @@ async def test_no_token_is_a_401_problem_asking_for_a_bearer_token(client: HttpC
     assert problem["code"] == "pepperpy.web.missing_credentials"
 
 
+async def test_the_app_is_starlette_on_asgi() -> None:
+    """issue 25 gap a: the seed's endpoint is an ASGI application (Starlette), not aiohttp."""
+    from starlette.applications import Starlette
+
+    keyring_security = Security(keyring=KeyRing.generate())
+    assert isinstance(seed.create_app(keyring_security), Starlette)
+
+
 async def test_a_tampered_token_is_a_401_problem(client: HttpClient, security: Security):
     token = seed.tamper(security.issue_token("ann", roles=["editor"]))
     response = await client.post(
@@ -117,6 +140,8 @@ async def test_a_malformed_authorization_header_is_a_401_problem(client: HttpCli
         "/process", json={"title": "x", "pages": 1}, headers={"Authorization": "Basic abc"}
     )
     assert response.status == 401
+    # RFC 6750 section 3.1: a malformed request is invalid_request (a bad token: invalid_token)
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_request"'
     assert (await problem_of(response))["code"] == "pepperpy.web.bad_authorization"
 
 
