@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 import attrs
 import pytest
@@ -21,11 +22,16 @@ from pepperpy.validation import (
     ValidationError,
     email,
     hostname,
+    ip,
+    iso_date,
+    iso_datetime,
+    length,
     multiple_of,
     not_empty,
     one_of,
     range_,
     slug,
+    url,
     uuid_,
 )
 
@@ -261,3 +267,157 @@ def Field_default_enum() -> object:
     from pepperpy.validation import Field
 
     return Field(Mixed, default=Mixed.B)
+
+
+# ------------------------------------------------------------------- issue 24 review, hole 1
+# A value's own __len__/__hash__/__eq__/__lt__/__repr__ raising escaped the built-in rules
+# raw (RuntimeError, InvalidOperation). Only PepperPyError may leave a public API: the
+# value is reported as a problem with the rule's code, through the fast path and the full
+# pass alike. (pydantic reports an unusable value as a validation error too.)
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+class _Unsized:
+    def __len__(self) -> int:
+        raise _Boom("len")
+
+
+class _Unhashable:
+    def __hash__(self) -> int:
+        raise _Boom("hash")
+
+
+class _Unequal:
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        raise _Boom("eq")
+
+
+class _Unordered:
+    def __lt__(self, other: object) -> bool:
+        raise _Boom("lt")
+
+    def __gt__(self, other: object) -> bool:
+        raise _Boom("gt")
+
+
+class _FlakyLen:
+    """Measures fine *good* times, then raises: no second measuring may run raw."""
+
+    def __init__(self, good: int) -> None:
+        self.good = good
+        self.calls = 0
+
+    def __len__(self) -> int:
+        self.calls += 1
+        if self.calls > self.good:
+            raise _Boom("len again")
+        return 10
+
+
+class _BadReprFloat(float):
+    def __repr__(self) -> str:
+        raise _Boom("repr")
+
+
+class _BadDecimal(Decimal):
+    def as_tuple(self) -> Any:
+        raise _Boom("as_tuple")
+
+
+@pytest.mark.parametrize(
+    ("rule", "make", "code"),
+    [
+        (length(max=3), _Unsized, "length"),
+        (not_empty(), _Unsized, "not_empty"),
+        (range_(min=1), _Unordered, "range"),
+        (range_(max=1), _Unordered, "range"),
+        (one_of([1, 2]), _Unhashable, "one_of"),
+        (one_of([[1], 2]), _Unequal, "one_of"),
+    ],
+    ids=[
+        "length-len",
+        "not_empty-len",
+        "range-min-lt",
+        "range-max-gt",
+        "one_of-hash",
+        "one_of-eq",
+    ],
+)
+def test_builtin_rules_report_a_value_whose_own_methods_raise(
+    rule: Any, make: Callable[[], object], code: str
+) -> None:
+    """issue 24 review hole 1: the value's own method raised through the built-in rule."""
+    schema = Validation.create_schema({"v": (Any, rule)})
+    with pytest.raises(ValidationError) as info:
+        schema.validate({"v": make()})
+    assert [(e.path, e.code) for e in info.value.errors] == [("/v", code)]
+    assert [e.code for e in schema.errors({"v": make()})] == [code]
+
+
+@pytest.mark.parametrize("good_calls", [0, 1, 2, 3])
+def test_length_survives_a_len_that_raises_later(good_calls: int) -> None:
+    """issue 24 review hole 1: violation() measured the value a second time, raw."""
+    schema = Validation.create_schema({"v": (Any, length(max=3))})
+    for run in (schema.validate, schema.errors):
+        try:
+            errors = run({"v": _FlakyLen(good_calls)})
+        except ValidationError as error:
+            errors = error.errors
+        # too_many when a measure reached violation(); length when __len__ raised first
+        assert [e.path for e in errors] == ["/v"]
+        assert errors[0].code in ("too_many", "length")
+
+
+def test_multiple_of_judges_a_number_subclass_by_its_number() -> None:
+    """issue 24 review hole 1: a float's __repr__ / a Decimal's as_tuple override raised raw."""
+    for step, make in ((0.1, _BadReprFloat), (Decimal("0.1"), _BadDecimal)):
+        schema = Validation.create_schema({"v": (Any, multiple_of(step))})
+        assert schema.is_valid({"v": make("0.3")})
+        assert [e.code for e in schema.errors({"v": make("0.35")})] == ["multiple_of"]
+
+
+class _LyingStr(str):
+    """A str subclass whose methods lie or raise: a rule judges the characters it holds."""
+
+    def __len__(self) -> int:
+        raise _Boom("len")
+
+    def __iter__(self) -> Any:
+        raise _Boom("iter")
+
+    def strip(self, chars: str | None = None) -> str:
+        raise _Boom("strip")
+
+    def endswith(self, *args: Any) -> bool:
+        raise _Boom("endswith")
+
+    def partition(self, sep: str) -> Any:
+        raise _Boom("partition")
+
+
+@pytest.mark.parametrize(
+    ("rule", "good", "bad", "code"),
+    [
+        (email(), "ada@example.com", "ada@", "email"),
+        (url(), "https://example.com/x", "https://exa mple.com", "url"),
+        (ip(), "::1%eth0", "1.2.3", "ip"),
+        (iso_date(), "2026-11-26", "2026-13-01", "date"),
+        (iso_datetime(), "2026-11-26T12:00:00Z", "2026-11-26T25:00:00Z", "datetime"),
+        (not_empty(), "x", "  ", "not_empty"),
+        (length(max=3), "abc", "abcd", "too_long"),
+    ],
+)
+def test_builtin_rules_judge_a_str_subclass_by_its_characters(
+    rule: Any, good: str, bad: str, code: str
+) -> None:
+    """issue 24 review hole 1: str-subclass overrides (__len__, strip ...) raised raw."""
+    schema = Validation.create_schema({"v": (Any, rule)})
+    assert schema.validate({"v": _LyingStr(good)})["v"] == good
+    with pytest.raises(ValidationError) as info:
+        schema.validate({"v": _LyingStr(bad)})
+    assert [e.code for e in info.value.errors] == [code]

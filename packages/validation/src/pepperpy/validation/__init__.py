@@ -16,7 +16,7 @@ its JSON-Pointer path, a stable code and a replaceable message template.
 
 from __future__ import annotations
 
-from pepperpy.validation._errors import SchemaError, ValidationError, Violation
+from pepperpy.validation._errors import ERRORS, SchemaError, ValidationError, Violation
 from pepperpy.validation._messages import DEFAULT_MESSAGES, MESSAGES_PT, Messages
 from pepperpy.validation._rules import (
     FORMATS,
@@ -66,6 +66,7 @@ from pepperpy.validation._version import __version__
 
 __all__ = [
     "DEFAULT_MESSAGES",
+    "ERRORS",
     "FORMATS",
     "MESSAGES_PT",
     "META_KEY",

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, safe_repr
+from pepperpy.core.exceptions import (
+    ErrorCatalogue,
+    ErrorCode,
+    ErrorDetail,
+    InvalidArgumentError,
+    safe_repr,
+)
 from pepperpy.core.exceptions import ValidationError as _CoreValidationError
 from pepperpy.validation._messages import DEFAULT_CATALOG, Messages, fill
 
-__all__ = ["NO_VALUE", "SchemaError", "ValidationError", "Violation"]
+__all__ = ["ERRORS", "NO_VALUE", "SchemaError", "ValidationError", "Violation"]
 
 
 class _NoValue:
@@ -173,3 +179,25 @@ class SchemaError(InvalidArgumentError):
     """A schema definition is invalid (unknown format name, bad rule argument ...)."""
 
     code = "pepperpy.validation.schema"
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.validation",
+    ErrorCode(
+        "pepperpy.validation.invalid",
+        ValidationError,
+        "The data failed validation; .errors lists every problem with its path and detail code.",
+        "Fix the values at the paths listed (or show .by_path() to the user).",
+    ),
+    ErrorCode(
+        "pepperpy.validation.schema",
+        SchemaError,
+        "A schema, field spec, rule or sanitizer definition is invalid (a programming error).",
+        "Fix the schema definition as the message and hint say; it fails when it is built.",
+    ),
+)
+"""The error codes pepperpy-validation raises: code -> class, meaning and what to do.
+
+The codes inside :attr:`ValidationError.errors` (``"type"``, ``"missing"``,
+``"too_short"`` ...) are per-problem *detail* codes, listed in the docs, not error codes.
+"""

@@ -304,8 +304,23 @@ def _for_type(tp: Any, walk: _Walk, *, coerce: bool = False) -> dict[str, Any]:
                 for a in args
             ]
         }
+    if origin is not None:
+        container = _for_container(origin, args, walk, coerce)
+        if container is not None:
+            return container
+    if isinstance(tp, type) and (
+        hasattr(tp, "__attrs_attrs__") or hasattr(tp, "__dataclass_fields__")
+    ):
+        return _for_class(tp, walk)
+    return {"$comment": f"values of type {getattr(tp, '__name__', tp)} are not described"}
+
+
+def _for_container(
+    origin: Any, args: tuple[Any, ...], walk: _Walk, coerce: bool
+) -> dict[str, Any] | None:
+    """A set, list, tuple or mapping type (``None`` for any other generic)."""
     if isinstance(origin, type) and issubclass(origin, AbstractSet):
-        out = {"type": "array"}
+        out: dict[str, Any] = {"type": "array"}
         if args:
             out["items"] = _for_type(args[0], walk, coerce=coerce)
         out["$comment"] = "a set: repeated items are accepted and merged"
@@ -316,14 +331,7 @@ def _for_type(tp: Any, walk: _Walk, *, coerce: bool = False) -> dict[str, Any]:
             out["items"] = _for_type(args[0], walk, coerce=coerce)
         return out
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return {"type": "array", "items": _for_type(args[0], walk, coerce=coerce)}
-        return {
-            "type": "array",
-            "prefixItems": [_for_type(a, walk, coerce=coerce) for a in args],
-            "minItems": len(args),
-            "maxItems": len(args),
-        }
+        return _for_tuple(args, walk, coerce)
     if origin in (dict, Mapping) or (isinstance(origin, type) and issubclass(origin, Mapping)):
         out = {"type": "object"}
         if len(args) == 2:
@@ -331,17 +339,29 @@ def _for_type(tp: Any, walk: _Walk, *, coerce: bool = False) -> dict[str, Any]:
             if args[0] not in (str, Any):
                 out["$comment"] = f"keys are read as {getattr(args[0], '__name__', args[0])}"
         return out
-    if isinstance(tp, type) and (
-        hasattr(tp, "__attrs_attrs__") or hasattr(tp, "__dataclass_fields__")
-    ):
-        from pepperpy.validation._schema import Schema
+    return None
 
-        root = walk.root
-        ref = walk.ref(("class", tp), tp.__name__)
-        if ref is not None:
-            return ref
-        return schema_for(Schema.from_class(tp, coerce=root.coerce, extra=root.extra), walk)
-    return {"$comment": f"values of type {getattr(tp, '__name__', tp)} are not described"}
+
+def _for_tuple(args: tuple[Any, ...], walk: _Walk, coerce: bool) -> dict[str, Any]:
+    if len(args) == 2 and args[1] is Ellipsis:
+        return {"type": "array", "items": _for_type(args[0], walk, coerce=coerce)}
+    return {
+        "type": "array",
+        "prefixItems": [_for_type(a, walk, coerce=coerce) for a in args],
+        "minItems": len(args),
+        "maxItems": len(args),
+    }
+
+
+def _for_class(tp: type, walk: _Walk) -> dict[str, Any]:
+    """An attrs class or dataclass: a ``$ref`` when it recurses, else its schema."""
+    from pepperpy.validation._schema import Schema
+
+    root = walk.root
+    ref = walk.ref(("class", tp), tp.__name__)
+    if ref is not None:
+        return ref
+    return schema_for(Schema.from_class(tp, coerce=root.coerce, extra=root.extra), walk)
 
 
 def _enum(values: list[Any]) -> dict[str, Any]:
@@ -374,36 +394,13 @@ _KINDS: dict[Any, tuple[str, ...]] = {
 
 def _for_rule(rule: Rule, prop: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     params = rule.params or {}
-    out: dict[str, Any] = {}
     if rule.code in _FORMATS and rule.applies_to is str:
         return dict(_FORMATS[rule.code]), None
     kinds = _KINDS.get(prop.get("type"), _KINDS[None])
     if isinstance(rule, _SizeRule):
-        for kind, words in _SIZE_WORDS.items():
-            if kind not in kinds:
-                continue
-            if rule.low is not None:
-                out[words[0]] = rule.low
-            if rule.high is not None:
-                out[words[1]] = rule.high
-        return out, None
+        return _for_length(rule, kinds), None
     if isinstance(rule, _RangeRule):
-        low, high, gt, lt = rule.bounds
-        out.clear()
-        note = None
-        for key, value in (
-            ("minimum", low),
-            ("maximum", high),
-            ("exclusiveMinimum", gt),
-            ("exclusiveMaximum", lt),
-        ):
-            if value is None:
-                continue
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                out[key] = value
-            else:
-                note = f"range bounds of type {type(value).__name__} are not expressed"
-        return out, note
+        return _for_range(rule)
     if rule.code == "pattern" and "pattern" in params:
         pattern = params["pattern"]
         text = _anchored(pattern) if params.get("full", True) else pattern
@@ -414,27 +411,65 @@ def _for_rule(rule: Rule, prop: Mapping[str, Any]) -> tuple[dict[str, Any], str 
             return {}, "one_of choices are not all JSON values"
         return values, None
     if rule.code == "multiple_of":
-        step = params["multiple_of"]
-        if isinstance(step, decimal.Decimal):
-            step = float(step) if float(step) == step else step
-        if not isinstance(step, (int, float)):
-            return {}, f"multiple_of({step}) is not expressed"
-        note = None
-        if isinstance(step, float) and not step.is_integer():
-            note = (
-                "multipleOf is exact on the decimal numbers as written (0.3 is a multiple "
-                "of 0.1); validators that divide binary floats may disagree"
-            )
-        return {"multipleOf": step}, note
+        return _for_multiple_of(params["multiple_of"])
     if rule.code == "not_empty":
-        out = {"minLength": 1, "pattern": _NOT_BLANK, "minItems": 1, "minProperties": 1}
-        for kind, words in _SIZE_WORDS.items():
-            if kind not in kinds:
-                out.pop(words[0])
-                if kind == "string":
-                    out.pop("pattern")
-        return out, None
+        return _for_not_empty(kinds), None
     return {}, f"rule {rule.code!r} is not expressed"
+
+
+def _for_length(rule: _SizeRule, kinds: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, words in _SIZE_WORDS.items():
+        if kind not in kinds:
+            continue
+        if rule.low is not None:
+            out[words[0]] = rule.low
+        if rule.high is not None:
+            out[words[1]] = rule.high
+    return out
+
+
+def _for_range(rule: _RangeRule) -> tuple[dict[str, Any], str | None]:
+    low, high, gt, lt = rule.bounds
+    out: dict[str, Any] = {}
+    note = None
+    for key, value in (
+        ("minimum", low),
+        ("maximum", high),
+        ("exclusiveMinimum", gt),
+        ("exclusiveMaximum", lt),
+    ):
+        if value is None:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = value
+        else:
+            note = f"range bounds of type {type(value).__name__} are not expressed"
+    return out, note
+
+
+def _for_multiple_of(step: Any) -> tuple[dict[str, Any], str | None]:
+    if isinstance(step, decimal.Decimal):
+        step = float(step) if float(step) == step else step
+    if not isinstance(step, (int, float)):
+        return {}, f"multiple_of({step}) is not expressed"
+    note = None
+    if isinstance(step, float) and not step.is_integer():
+        note = (
+            "multipleOf is exact on the decimal numbers as written (0.3 is a multiple "
+            "of 0.1); validators that divide binary floats may disagree"
+        )
+    return {"multipleOf": step}, note
+
+
+def _for_not_empty(kinds: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {"minLength": 1, "pattern": _NOT_BLANK, "minItems": 1, "minProperties": 1}
+    for kind, words in _SIZE_WORDS.items():
+        if kind not in kinds:
+            out.pop(words[0])
+            if kind == "string":
+                out.pop("pattern")
+    return out
 
 
 def _jsonable(value: Any) -> Any:

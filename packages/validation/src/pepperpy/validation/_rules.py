@@ -154,6 +154,32 @@ def check(fn: Callable[[Any], Any], *, code: str = "custom", message: str | None
     return Rule(fn, code=code, message=message)
 
 
+def _plain(value: Any) -> Any:
+    """A ``str`` subclass as the characters it holds (its overridden methods ignored)."""
+    if isinstance(value, str) and type(value) is not str:
+        return str.__str__(value)  # an exact str copy: no override of the subclass runs
+    return value
+
+
+def _builtin(check: Callable[[Any], CheckResult]) -> Callable[[Any], CheckResult]:
+    """A built-in rule's check made total over hostile values.
+
+    A value's own ``__len__``, ``__hash__``, ``__eq__``, ``__lt__`` ... may raise
+    anything; only PepperPyError may leave validation, so such a value fails the
+    rule (its code, its template) instead of escaping raw. ``str`` subclasses are
+    judged by their characters.
+    """
+
+    def guarded(value: Any) -> CheckResult:
+        try:
+            return check(_plain(value))
+        except Exception:  # the value's own method raised: it cannot pass the rule
+            return False
+
+    guarded.__name__ = getattr(check, "__name__", "check")
+    return guarded
+
+
 # --------------------------------------------------------------------------- strings
 
 # Every anchored rule uses fullmatch: "$" would also match before a final "\n".
@@ -186,7 +212,7 @@ def email() -> Rule:
     return _EMAIL_RULE
 
 
-_EMAIL_RULE = Rule(_is_email, code="email", applies_to=str)
+_EMAIL_RULE = Rule(_builtin(_is_email), code="email", applies_to=str)
 
 
 def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False) -> Rule:
@@ -212,7 +238,7 @@ def url(*, schemes: Iterable[str] = ("http", "https"), require_tld: bool = False
             return False
         return _is_host(host)
 
-    return Rule(is_url, code="url", params={"schemes": sorted(allowed)}, applies_to=str)
+    return Rule(_builtin(is_url), code="url", params={"schemes": sorted(allowed)}, applies_to=str)
 
 
 # An IPv6 scope (zone) id: an interface name or number. ipaddress takes any text
@@ -244,7 +270,7 @@ def _is_host(host: str) -> bool:
 
 def hostname() -> Rule:
     """A DNS host name (labels of letters, digits and hyphens) or an IP address."""
-    return Rule(_is_host, code="hostname", applies_to=str)
+    return Rule(_builtin(_is_host), code="hostname", applies_to=str)
 
 
 def _is_uuid(value: str) -> bool:
@@ -253,7 +279,7 @@ def _is_uuid(value: str) -> bool:
 
 def uuid_() -> Rule:
     """A UUID as 8-4-4-4-12 hex digits, either case (no braces, no ``urn:uuid:``)."""
-    return Rule(_is_uuid, code="uuid", applies_to=str)
+    return Rule(_builtin(_is_uuid), code="uuid", applies_to=str)
 
 
 def ip(version: int | None = None) -> Rule:
@@ -271,15 +297,19 @@ def ip(version: int | None = None) -> Rule:
         return version is None or address.version == version
 
     code = "ip" if version is None else f"ipv{version}"
-    return Rule(is_ip, code=code, applies_to=str)
+    return Rule(_builtin(is_ip), code=code, applies_to=str)
 
 
 def slug() -> Rule:
     """Lowercase letters and digits separated by single hyphens (``my-post-1``)."""
-    return Rule(lambda v: _SLUG.fullmatch(v) is not None, code="slug", applies_to=str)
+    return Rule(_builtin(_is_slug), code="slug", applies_to=str)
 
 
-def _iso(parser: Callable[[str], Any]) -> Callable[[str], bool]:
+def _is_slug(value: str) -> bool:
+    return _SLUG.fullmatch(value) is not None
+
+
+def _iso(parser: Callable[[str], Any]) -> Callable[[Any], CheckResult]:
     def is_iso(value: str) -> bool:
         text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
         try:
@@ -288,7 +318,7 @@ def _iso(parser: Callable[[str], Any]) -> Callable[[str], bool]:
             return False
         return True
 
-    return is_iso
+    return _builtin(is_iso)
 
 
 def iso_datetime() -> Rule:
@@ -323,7 +353,7 @@ def regex(pattern: str | re.Pattern[str], *, flags: int = 0, full: bool = True) 
         ) from None
     matcher = compiled.fullmatch if full else compiled.search
     return Rule(
-        lambda v: matcher(v) is not None,
+        _builtin(lambda v: matcher(v) is not None),
         code="pattern",
         params={"pattern": compiled.pattern, "full": full},
         applies_to=str,
@@ -342,16 +372,7 @@ def length(*, min: int | None = None, max: int | None = None) -> Rule:
             f"length(min={min}, max={max}): min is greater than max",
             context={"min": min, "max": max},
         )
-    low, high = min, max
-
-    def within(value: Any) -> CheckResult:
-        try:
-            size = len(value)
-        except TypeError:
-            return True
-        return (low is None or size >= low) and (high is None or size <= high)
-
-    return _SizeRule(within, low, high)
+    return _SizeRule(min, max)
 
 
 class _SizeRule(Rule):
@@ -359,16 +380,28 @@ class _SizeRule(Rule):
 
     __slots__ = ("high", "low")
 
-    def __init__(self, check: Callable[[Any], CheckResult], low: int | None, high: int | None):
-        super().__init__(check, code="length", params={"min": low, "max": high})
+    def __init__(self, low: int | None, high: int | None):
+        super().__init__(_builtin(self._within), code="length", params={"min": low, "max": high})
         self.low = low
         self.high = high
 
+    def _within(self, value: Any) -> CheckResult:
+        try:
+            size = len(value)
+        except TypeError:
+            return True  # not sized: length() does not apply
+        return (self.low is None or size >= self.low) and (self.high is None or size <= self.high)
+
     def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
+        value = _plain(value)
+        try:
+            size = len(value)
+        except Exception:  # the value's own __len__ raised (again): no size to report
+            return self.code, self.params
         text = isinstance(value, str)
-        if self.low is not None and len(value) < self.low:
-            return ("too_short" if text else "too_few"), {"min": self.low, "length": len(value)}
-        return ("too_long" if text else "too_many"), {"max": self.high, "length": len(value)}
+        if self.low is not None and size < self.low:
+            return ("too_short" if text else "too_few"), {"min": self.low, "length": size}
+        return ("too_long" if text else "too_many"), {"max": self.high, "length": size}
 
 
 def range_(
@@ -397,7 +430,7 @@ class _RangeRule(Rule):
             return self._failure(value) is None
 
         super().__init__(
-            within,
+            _builtin(within),
             code="range",
             params={
                 k: v
@@ -406,10 +439,18 @@ class _RangeRule(Rule):
             },
         )
 
-    def _failure(self, value: Any) -> tuple[str, dict[str, Any]] | None:
-        low, high, gt, lt = self.bounds
+    def _failure(self, value: Any) -> tuple[str, dict[str, Any] | None] | None:
         if isinstance(value, bool) and not any(isinstance(b, bool) for b in self.bounds):
             return None  # True is not the number 1 (JSON Schema's minimum ignores it too)
+        try:
+            return self._compare(value)
+        except (TypeError, ArithmeticError):  # not comparable; Decimal("NaN") < 1 raises
+            return None
+        except Exception:  # the value's own __lt__/__gt__ raised: within no bounds
+            return self.code, self.params
+
+    def _compare(self, value: Any) -> tuple[str, dict[str, Any] | None] | None:
+        low, high, gt, lt = self.bounds
         if _is_nan(value):  # within no bounds (a float NaN compares false both ways)
             if low is not None:
                 return "too_small", {"min": low}
@@ -418,17 +459,14 @@ class _RangeRule(Rule):
             if gt is not None:
                 return "not_gt", {"gt": gt}
             return "not_lt", {"lt": lt}
-        try:
-            if low is not None and value < low:
-                return "too_small", {"min": low}
-            if high is not None and value > high:
-                return "too_large", {"max": high}
-            if gt is not None and not value > gt:
-                return "not_gt", {"gt": gt}
-            if lt is not None and not value < lt:
-                return "not_lt", {"lt": lt}
-        except (TypeError, ArithmeticError):  # not comparable; Decimal("NaN") < 1 raises
-            return None
+        if low is not None and value < low:
+            return "too_small", {"min": low}
+        if high is not None and value > high:
+            return "too_large", {"max": high}
+        if gt is not None and not value > gt:
+            return "not_gt", {"gt": gt}
+        if lt is not None and not value < lt:
+            return "not_lt", {"lt": lt}
         return None
 
     def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
@@ -461,19 +499,19 @@ def multiple_of(step: float | int | Decimal) -> Rule:
         coefficient, exponent = _decimal_parts(value)
         return _divides(step_coefficient, step_exponent, coefficient, exponent)
 
-    return Rule(is_multiple, code="multiple_of", params={"multiple_of": step})
+    return Rule(_builtin(is_multiple), code="multiple_of", params={"multiple_of": step})
 
 
 def _is_nan(value: Any) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, Decimal) and value.is_nan()
+    return isinstance(value, Decimal) and Decimal.is_nan(value)
 
 
 def _finite(value: float | int | Decimal) -> bool:
     if isinstance(value, int):
         return True  # math.isfinite(10**400) raises OverflowError
-    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+    return Decimal.is_finite(value) if isinstance(value, Decimal) else math.isfinite(value)
 
 
 def _decimal_parts(value: float | int | Decimal) -> tuple[int, int]:
@@ -483,8 +521,9 @@ def _decimal_parts(value: float | int | Decimal) -> tuple[int, int]:
     """
     if isinstance(value, int):
         return int(value), 0
-    number = Decimal(repr(value)) if isinstance(value, float) else value
-    sign, digits, exponent = number.as_tuple()
+    # float.__repr__ and Decimal.as_tuple: a subclass's overrides do not decide the number
+    number = Decimal(float.__repr__(value)) if isinstance(value, float) else value
+    sign, digits, exponent = Decimal.as_tuple(number)
     assert isinstance(exponent, int)  # finite: checked by the callers
     coefficient = 0
     for digit in digits:  # bounded by the input's length, unlike 10**exponent
@@ -527,7 +566,7 @@ def one_of(choices: Collection[Any]) -> Rule:
         except TypeError:
             return False
 
-    return Rule(is_member, code="one_of", params={"choices": allowed})
+    return Rule(_builtin(is_member), code="one_of", params={"choices": allowed})
 
 
 def _choice_key(value: Any) -> tuple[bool, Any]:
@@ -546,7 +585,7 @@ def not_empty() -> Rule:
         except TypeError:
             return True
 
-    return Rule(has_content, code="not_empty")
+    return Rule(_builtin(has_content), code="not_empty")
 
 
 FORMATS: dict[str, Callable[[], Rule]] = {

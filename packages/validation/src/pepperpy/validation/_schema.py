@@ -709,20 +709,9 @@ class Schema(Generic[T]):
             return _FAIL
         if plan.sanitize is not None:
             raw = plan.sanitize(raw)
-        convert = plan.convert
-        if convert is None:
-            value = raw
-        elif plan.nested:
-            value = convert(raw, path, ctx)
-            if value is _FAIL:
-                return _FAIL
-        else:
-            try:
-                value = convert(raw)
-            except _Bad as bad:
-                shown = _REDACTED if plan.secret else raw
-                ctx.out.append(Violation(path, "type", {"expected": bad.expected}, shown))
-                return _FAIL
+        value = self._convert(plan, raw, path, ctx)
+        if value is _FAIL:
+            return _FAIL
         ok = True
         for rule in plan.rules:
             applies = rule.applies_to
@@ -736,6 +725,21 @@ class Schema(Generic[T]):
                 if applies is None or isinstance(value, applies):
                     ctx.pending.append((path, rule, value, plan.secret))
         return value if ok else _FAIL
+
+    @staticmethod
+    def _convert(plan: _Plan, raw: Any, path: str, ctx: _Ctx) -> Any:
+        """The field's value converted to its type (``_FAIL`` with a violation if it is not)."""
+        convert = plan.convert
+        if convert is None:
+            return raw
+        if plan.nested:
+            return convert(raw, path, ctx)
+        try:
+            return convert(raw)
+        except _Bad as bad:
+            shown = _REDACTED if plan.secret else raw
+            ctx.out.append(Violation(path, "type", {"expected": bad.expected}, shown))
+            return _FAIL
 
     def _run(self, data: Any, path: str, ctx: _Ctx) -> Any:
         out = ctx.out
@@ -759,14 +763,8 @@ class Schema(Generic[T]):
         for plan in self._plans:
             raw = data.get(plan.key, _ABSENT)
             if raw is _ABSENT:
-                if ctx.partial:
-                    continue
-                if plan.required:
-                    out.append(Violation(path + plan.pointer, "missing"))
-                elif plan.default_factory is not None:
-                    result[plan.name] = plan.default_factory()
-                elif plan.default is not _ABSENT:
-                    result[plan.name] = plan.default
+                if not ctx.partial:
+                    _absent(plan, result, path, out)
                 continue
             value = field(plan, raw, path + plan.pointer, ctx)
             if value is not _FAIL:
@@ -780,9 +778,15 @@ class Schema(Generic[T]):
         value = result if self._factory is None else self._build(result, path, out)
         if value is _FAIL or not self.checks:
             return value
+        return self._check_whole(value, path, ctx)
+
+    def _check_whole(self, value: Any, path: str, ctx: _Ctx) -> Any:
+        """Run the cross-field checks on the built object (or defer them to the caller)."""
         if ctx.deferred is not None:
             ctx.deferred.extend((path, check, value) for check in self.checks)
             return value
+        out = ctx.out
+        before = len(out)
         for check in self.checks:
             _apply(check.rule, value, path + check.path, out, False, quote=False)
         return _FAIL if len(out) != before else value
@@ -954,6 +958,16 @@ class Schema(Generic[T]):
         return f"Schema({self.name!r}, fields={self.fields!r})"
 
 
+def _absent(plan: _Plan, result: dict[str, Any], path: str, out: list[Violation]) -> None:
+    """A field missing from the data: a violation if required, else its default."""
+    if plan.required:
+        out.append(Violation(path + plan.pointer, "missing"))
+    elif plan.default_factory is not None:
+        result[plan.name] = plan.default_factory()
+    elif plan.default is not _ABSENT:
+        result[plan.name] = plan.default
+
+
 async def _run_async(batch: list[tuple[str, Rule, Any, bool | None]], out: list[Violation]) -> None:
     """Run async checks concurrently; ``secret=None`` marks a whole-object check (not quoted)."""
 
@@ -1099,116 +1113,153 @@ def _compile_fast(schema: Schema[Any]) -> Callable[[Any], Any]:
     It only ever returns the same value the full pass would, or raises
     ``_Fallback`` at the first doubt; the full pass then collects every error.
     """
-    names: dict[str, Any] = {
-        "_ABSENT": _ABSENT,
-        "_Fallback": _Fallback,
-        "_Ctx": _Ctx,
-        "_FAIL": _FAIL,
-        "_CHECK_ERRORS": (ValueError, TypeError),
-    }
-    lines = ["def fast(data):"]
-    lines.append("    if type(data) is not dict:")
-    lines.append("        raise _Fallback")
-    lines.append("    result = {}")
+    if any(plan.async_rules for plan in schema._plans) or any(
+        check.rule.is_async for check in schema.checks
+    ):
+        return _always_fallback
+    source = _FastSource()
+    source.emit("def fast(data):", "    if type(data) is not dict:", "        raise _Fallback")
+    source.emit("    result = {}")
     for index, plan in enumerate(schema._plans):
-        if plan.async_rules:
-            return _always_fallback
+        source.field(index, plan)
+    value = source.finish(schema)
+    source.emit(f"    return {value}")
+    return source.compile(f"<pepperpy.validation fast path for {schema.name}>")
+
+
+class _FastSource:
+    """The generated fast path's source lines and the names they use, a method per part."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {
+            "_ABSENT": _ABSENT,
+            "_Fallback": _Fallback,
+            "_Ctx": _Ctx,
+            "_FAIL": _FAIL,
+            "_CHECK_ERRORS": (ValueError, TypeError),
+        }
+        self.lines: list[str] = []
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def field(self, index: int, plan: _Plan) -> None:
+        """One field: read it, default it or refuse its absence, convert it, run its rules."""
         key, name = f"k{index}", f"n{index}"
-        names[key] = plan.key
-        names[name] = plan.name
-        lines.append(f"    v = data.get({key}, _ABSENT)")
-        lines.append("    if v is _ABSENT:")
-        if plan.required:
-            lines.append("        raise _Fallback")
-        elif plan.default_factory is not None:
-            names[f"df{index}"] = plan.default_factory
-            lines.append(f"        result[{name}] = df{index}()")
-        elif plan.default is not _ABSENT:
-            names[f"d{index}"] = plan.default
-            lines.append(f"        result[{name}] = d{index}")
-        else:
-            lines.append("        pass")
-        lines.append("    elif v is None:")
-        lines.append(
+        self.names[key] = plan.key
+        self.names[name] = plan.name
+        self.emit(f"    v = data.get({key}, _ABSENT)", "    if v is _ABSENT:")
+        self.absent(index, plan, name)
+        self.emit("    elif v is None:")
+        self.emit(
             f"        {'result[' + name + '] = None' if plan.nullable else 'raise _Fallback'}"
         )
-        lines.append("    else:")
+        self.emit("    else:")
         if plan.sanitize is not None:
-            names[f"san{index}"] = plan.sanitize
-            lines.append(f"        v = san{index}(v)")
-        kind = plan.type_ if plan.convert is not None else None
-        if plan.convert is None:
-            pass
-        elif not plan.nested and kind in _FAST_TYPES:
-            lines.append(f"        if not ({_FAST_TYPES[kind]}):")
-            lines.append("            raise _Fallback")
-        elif not plan.nested and kind is float:
-            names["_isfinite"] = math.isfinite
-            names["_BIG"] = 2**1023  # below it float(v) cannot overflow
-            lines.append("        if type(v) is int and -_BIG < v < _BIG:")
-            lines.append("            v = float(v)")
-            lines.append("        elif type(v) is not float:")
-            lines.append("            raise _Fallback")
-            lines.append("        if not _isfinite(v):")
-            lines.append("            raise _Fallback")
-        elif plan.nested:
-            names[f"conv{index}"] = plan.convert
-            lines.append("        scratch = _Ctx(defer=False)")
-            lines.append(f"        v = conv{index}(v, '', scratch)")
-            lines.append("        if scratch.out or v is _FAIL or scratch.pending:")
-            lines.append("            raise _Fallback")
-        else:
-            names[f"conv{index}"] = plan.convert
-            lines.append("        try:")
-            lines.append(f"            v = conv{index}(v)")
-            lines.append("        except Exception:")
-            lines.append("            raise _Fallback from None")
+            self.names[f"san{index}"] = plan.sanitize
+            self.emit(f"        v = san{index}(v)")
+        self.convert(index, plan)
         for number, rule in enumerate(plan.rules):
-            check = f"r{index}_{number}"
-            names[check] = rule.check
-            indent = "        "
-            if rule.applies_to is not None:
-                names[f"{check}_t"] = rule.applies_to
-                lines.append(f"        if isinstance(v, {check}_t):")
-                indent = "            "
-            lines.append(f"{indent}try:")
-            lines.append(f"{indent}    r = {check}(v)")
-            lines.append(f"{indent}except _CHECK_ERRORS:")
-            lines.append(f"{indent}    raise _Fallback from None")
-            lines.append(f"{indent}if r is False or type(r) is str:")
-            lines.append(f"{indent}    raise _Fallback")
-        lines.append(f"        result[{name}] = v")
-    if schema.extra != "ignore":
-        names["_KEYS"] = schema._keys
-        lines.append("    for key, item in data.items():")
-        lines.append("        if key not in _KEYS:")
-        if schema.extra == "forbid":
-            lines.append("            raise _Fallback")
+            self.rule(f"r{index}_{number}", rule)
+        self.emit(f"        result[{name}] = v")
+
+    def absent(self, index: int, plan: _Plan, name: str) -> None:
+        if plan.required:
+            self.emit("        raise _Fallback")
+        elif plan.default_factory is not None:
+            self.names[f"df{index}"] = plan.default_factory
+            self.emit(f"        result[{name}] = df{index}()")
+        elif plan.default is not _ABSENT:
+            self.names[f"d{index}"] = plan.default
+            self.emit(f"        result[{name}] = d{index}")
         else:
-            lines.append("            result[key] = item")
-    value = "result"
-    if schema._factory is not None:
-        names["_factory"] = schema._factory
-        lines.append("    try:")
-        lines.append("        value = _factory(result)")
-        lines.append("    except _CHECK_ERRORS:")
-        lines.append("        raise _Fallback from None")
-        value = "value"
-    for number, check_obj in enumerate(schema.checks):
-        if check_obj.rule.is_async:
-            return _always_fallback
-        names[f"c{number}"] = check_obj.rule.check
-        lines.append("    try:")
-        lines.append(f"        r = c{number}({value})")
-        lines.append("    except _CHECK_ERRORS:")
-        lines.append("        raise _Fallback from None")
-        lines.append("    if r is False or type(r) is str:")
-        lines.append("        raise _Fallback")
-    lines.append(f"    return {value}")
-    source = "\n".join(lines)
-    exec(compile(source, f"<pepperpy.validation fast path for {schema.name}>", "exec"), names)
-    fast: Callable[[Any], Any] = names["fast"]
-    return fast
+            self.emit("        pass")
+
+    def convert(self, index: int, plan: _Plan) -> None:
+        kind = plan.type_
+        if plan.convert is None:
+            return
+        if not plan.nested and kind in _FAST_TYPES:
+            self.emit(f"        if not ({_FAST_TYPES[kind]}):", "            raise _Fallback")
+        elif not plan.nested and kind is float:
+            self.names["_isfinite"] = math.isfinite
+            self.names["_BIG"] = 2**1023  # below it float(v) cannot overflow
+            self.emit(
+                "        if type(v) is int and -_BIG < v < _BIG:",
+                "            v = float(v)",
+                "        elif type(v) is not float:",
+                "            raise _Fallback",
+                "        if not _isfinite(v):",
+                "            raise _Fallback",
+            )
+        elif plan.nested:
+            self.names[f"conv{index}"] = plan.convert
+            self.emit(
+                "        scratch = _Ctx(defer=False)",
+                f"        v = conv{index}(v, '', scratch)",
+                "        if scratch.out or v is _FAIL or scratch.pending:",
+                "            raise _Fallback",
+            )
+        else:
+            self.names[f"conv{index}"] = plan.convert
+            self.emit(
+                "        try:",
+                f"            v = conv{index}(v)",
+                "        except Exception:",
+                "            raise _Fallback from None",
+            )
+
+    def rule(self, check: str, rule: Rule) -> None:
+        self.names[check] = rule.check
+        indent = "        "
+        if rule.applies_to is not None:
+            self.names[f"{check}_t"] = rule.applies_to
+            self.emit(f"        if isinstance(v, {check}_t):")
+            indent = "            "
+        self.emit(
+            f"{indent}try:",
+            f"{indent}    r = {check}(v)",
+            f"{indent}except _CHECK_ERRORS:",
+            f"{indent}    raise _Fallback from None",
+            f"{indent}if r is False or type(r) is str:",
+            f"{indent}    raise _Fallback",
+        )
+
+    def finish(self, schema: Schema[Any]) -> str:
+        """Unknown keys, the class built, the cross-field checks; the name of the result."""
+        if schema.extra != "ignore":
+            self.names["_KEYS"] = schema._keys
+            self.emit("    for key, item in data.items():", "        if key not in _KEYS:")
+            if schema.extra == "forbid":
+                self.emit("            raise _Fallback")
+            else:
+                self.emit("            result[key] = item")
+        value = "result"
+        if schema._factory is not None:
+            self.names["_factory"] = schema._factory
+            self.emit(
+                "    try:",
+                "        value = _factory(result)",
+                "    except _CHECK_ERRORS:",
+                "        raise _Fallback from None",
+            )
+            value = "value"
+        for number, check_obj in enumerate(schema.checks):
+            self.names[f"c{number}"] = check_obj.rule.check
+            self.emit(
+                "    try:",
+                f"        r = c{number}({value})",
+                "    except _CHECK_ERRORS:",
+                "        raise _Fallback from None",
+                "    if r is False or type(r) is str:",
+                "        raise _Fallback",
+            )
+        return value
+
+    def compile(self, filename: str) -> Callable[[Any], Any]:
+        exec(compile("\n".join(self.lines), filename, "exec"), self.names)
+        fast: Callable[[Any], Any] = self.names["fast"]
+        return fast
 
 
 def _always_fallback(data: Any) -> Any:
