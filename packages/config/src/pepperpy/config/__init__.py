@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pepperpy.config._config import Config, ConfigFile, Explanation, optional
-from pepperpy.config._errors import ConfigError
+from pepperpy.config._errors import ERRORS, ConfigError
 from pepperpy.config._secret import MASK, Secret
 from pepperpy.config._sources import Source
 from pepperpy.config._version import __version__
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pepperpy.config._watch import ConfigWatcher
 
 __all__ = [
+    "ERRORS",
     "MASK",
     "Config",
     "ConfigError",

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
+from pepperpy.config._build import (
+    ArgsSource,
+    DotenvSource,
+    EnvNames,
+    EnvSource,
+    FileSource,
+    LayerSource,
+    MappingSource,
+    Run,
+    SecretsSource,
+)
 from pepperpy.config._errors import ConfigError
 from pepperpy.config._secret import MASK, Secret
 from pepperpy.config._sources import (
@@ -16,16 +28,9 @@ from pepperpy.config._sources import (
     Profiles,
     SchemaTree,
     Source,
-    args_layer,
-    dotenv_values,
-    env_layer,
-    file_layer,
-    mapping_layer,
     read_file,
-    reason,
     schema_tree,
     secret_paths,
-    secrets_layer,
 )
 from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError, NotFoundError, safe_repr
 
@@ -42,7 +47,6 @@ Path_ = tuple[str, ...]
 ChangeCallback = Callable[["Config[Any]", frozenset[str]], Any]
 
 _ABSENT: Any = object()
-_TEXT_FORMATS = ("toml", "json", "yaml")
 
 
 class ConfigFile:
@@ -145,6 +149,64 @@ def _paths(value: object, name: str, *, several: bool = True) -> list[Path]:
             f"{name} must be {shape}, got {safe_repr(value)}",
             hint="Pass paths as str or pathlib.Path.",
         ) from None
+
+
+def _check_argv(argv: object) -> list[str] | None:
+    """``Config.load(argv=)``: ``None`` or a list of string arguments (copied)."""
+    if argv is None:
+        return None
+    if isinstance(argv, (list, tuple)) and all(isinstance(a, str) for a in argv):
+        return list(argv)
+    raise InvalidArgumentError(
+        "argv must be a list of string arguments",
+        hint="Pass sys.argv[1:] or a list such as ['--db.port=5432'].",
+    )
+
+
+def _check_env(env: object) -> None:
+    """``Config.load(env=)``: ``None`` or a mapping of str to str."""
+    if env is not None and (
+        not isinstance(env, Mapping)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+    ):
+        raise InvalidArgumentError(
+            "env must be a mapping of str to str, like os.environ",
+            hint="Pass env={'APP_DB__HOST': 'x'} or leave it out to read os.environ.",
+        )
+
+
+def _check_layer_mapping(name: str, mapping: object) -> None:
+    """``defaults=`` / ``overrides=``: ``None`` or a mapping no deeper than decoders allow."""
+    if mapping is not None and (not isinstance(mapping, Mapping) or _too_deep(mapping)):
+        from pepperpy.serialization import MAX_DEPTH
+
+        raise InvalidArgumentError(
+            f"{name} must be a mapping nested at most {MAX_DEPTH} levels deep",
+            hint=f"Pass {name}={{'db.port': 5432}}.",
+        )
+
+
+def _config_file(item: object) -> ConfigFile:
+    """One of ``Config.load``'s files: a path, or a :class:`ConfigFile` as given."""
+    if isinstance(item, ConfigFile):
+        return item
+    if isinstance(item, (str, os.PathLike)):
+        return ConfigFile(item)
+    raise InvalidArgumentError(
+        f"a config file must be a path, got {type(item).__name__}",
+        hint="Pass paths (str or Path), or optional('local.toml').",
+    )
+
+
+def _dotenv_paths(dotenv: object) -> list[Path]:
+    """``dotenv=``: ``True`` is ``.env``; ``None``/``False`` none; else path(s)."""
+    from pathlib import Path
+
+    if dotenv is True:
+        return [Path(".env")]
+    if dotenv is None or dotenv is False:
+        return []
+    return _paths(dotenv, "dotenv")
 
 
 def _too_deep(value: Any) -> bool:
@@ -254,26 +316,8 @@ class _Loader:
         profiles: Sequence[str] | Literal[False] | None = None,
         format: str | None = None,
     ) -> None:
-        from pathlib import Path
-
-        if argv is not None and (
-            isinstance(argv, (str, bytes))
-            or not isinstance(argv, (list, tuple))
-            or not all(isinstance(a, str) for a in argv)
-        ):
-            raise InvalidArgumentError(
-                "argv must be a list of string arguments",
-                hint="Pass sys.argv[1:] or a list such as ['--db.port=5432'].",
-            )
-        self.argv = list(argv) if argv is not None else None
-        if env is not None and (
-            not isinstance(env, Mapping)
-            or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
-        ):
-            raise InvalidArgumentError(
-                "env must be a mapping of str to str, like os.environ",
-                hint="Pass env={'APP_DB__HOST': 'x'} or leave it out to read os.environ.",
-            )
+        self.argv = _check_argv(argv)
+        _check_env(env)
         self.profiles = _check_profiles(profiles)
         if self.profiles is False and profile:
             raise InvalidArgumentError(
@@ -281,26 +325,9 @@ class _Loader:
                 hint="Drop profiles=False, or the profile.",
             )
         self.format = _check_format(format)
-        for name, mapping in (("defaults", defaults), ("overrides", overrides)):
-            if mapping is not None and (not isinstance(mapping, Mapping) or _too_deep(mapping)):
-                from pepperpy.serialization import MAX_DEPTH
-
-                raise InvalidArgumentError(
-                    f"{name} must be a mapping nested at most {MAX_DEPTH} levels deep",
-                    hint=f"Pass {name}={{'db.port': 5432}}.",
-                )
-
-        self.files: list[ConfigFile] = []
-        for item in files:
-            if isinstance(item, ConfigFile):
-                self.files.append(item)
-            elif isinstance(item, (str, os.PathLike)):
-                self.files.append(ConfigFile(item))
-            else:
-                raise InvalidArgumentError(
-                    f"a config file must be a path, got {type(item).__name__}",
-                    hint="Pass paths (str or Path), or optional('local.toml').",
-                )
+        _check_layer_mapping("defaults", defaults)
+        _check_layer_mapping("overrides", overrides)
+        self.files = [_config_file(item) for item in files]
         if env_prefix is not None and env_prefix and not env_prefix.endswith("_"):
             env_prefix += "_"
         if not env_nested_delimiter and env_prefix is not None:
@@ -312,12 +339,7 @@ class _Loader:
         self.env_prefix = env_prefix
         self.delimiter = env_nested_delimiter
         self.env = env
-        if dotenv is True:
-            self.dotenv: list[Path] = [Path(".env")]
-        elif dotenv is None or dotenv is False:
-            self.dotenv = []
-        else:
-            self.dotenv = _paths(dotenv, "dotenv")
+        self.dotenv = _dotenv_paths(dotenv)
         self.profile = profile
         if profile_var is None:
             profile_var = f"{env_prefix}PROFILE" if env_prefix else "PEPPERPY_PROFILE"
@@ -335,229 +357,38 @@ class _Loader:
     # ------------------------------------------------------------------ build
 
     def build(self) -> _State:
-        from pepperpy.serialization import (
-            MAX_DEPTH,
-            DecodeError,
-            FormatUnavailableError,
-            format_for_path,
-            get_format,
-        )
-
+        """Load every source, lowest priority first, merge them, interpolate, bind."""
         environ = dict(os.environ if self.env is None else self.env)
+        names = self._env_names()
         # The .env files are read first: they may choose the profile, which
         # selects the file tables below (their layers still go above the files).
-        dotenv_parsed: list[tuple[Path, dict[str, tuple[str, int]], list[ErrorDetail]]] = []
-        dotenv_vars: dict[str, str] = {}
-        for dotenv_path in self.dotenv:
-            parsed, dotenv_errors = dotenv_values(dotenv_path, environ)
-            dotenv_parsed.append((dotenv_path, parsed, dotenv_errors))
-            dotenv_vars.update({k: v for k, (v, _) in parsed.items()})
-        # Priority: profile=, then the environment, then the .env files.
-        profile_source = "profile="
-        profile = self.profile
-        if not profile:
-            profile = _first(environ, self._profile_names)
-            profile_source = f"env {self.profile_var}"
-        if not profile:
-            profile = _first(dotenv_vars, self._profile_names)
-            files = ", ".join(str(p) for p, parsed, _ in dotenv_parsed if parsed)
-            profile_source = f"{files} ({self.profile_var})"
-        errors: list[ErrorDetail] = []
-        sources: list[str | None] = []
-        layers: list[Layer] = []
-        profiles: set[str] = set()
-        watched: list[Path] = []
-        syntax: dict[str, Any] = {}
-
-        if self.defaults:
-            layers.append(mapping_layer(self.defaults, "default"))
-        for spec in self.files:
-            path, required = spec.path, not spec.optional
-            watched.append(path)
-            try:
-                raw = read_file(path)
-            except FileNotFoundError:
-                if required:
-                    errors.append(
-                        ErrorDetail(
-                            "",
-                            f"configuration file {str(path)!r} does not exist",
-                            code="file_missing",
-                        )
-                    )
-                    sources.append(str(path))
-                continue
-            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-                errors.append(
-                    ErrorDetail("", f"cannot read {str(path)!r}: {reason(exc)}", code="file")
-                )
-                sources.append(str(path))
-                continue
-            format_name = spec.format or self.format
-            try:
-                fmt = get_format(format_name) if format_name else format_for_path(str(path))
-            except FormatUnavailableError:
-                errors.append(
-                    ErrorDetail(
-                        "",
-                        f"cannot tell the format of {str(path)!r} from its suffix: pass "
-                        "format='toml' (or 'json', 'yaml') to Config.load, or "
-                        "ConfigFile(path, format=...) for this file",
-                        code="format",
-                    )
-                )
-                sources.append(str(path))
-                continue
-            if fmt.name in _TEXT_FORMATS and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a UTF-8 byte-order mark (Notepad) is not content
-            try:
-                data = fmt.decode(raw)
-            except DecodeError as exc:
-                line, column = exc.context.get("line"), exc.context.get("column")
-                where = f"{path}:{line}:{column}" if line is not None else str(path)
-                detail = exc.errors[0].message if exc.errors else exc.message
-                detail = re.sub(r"^invalid \w+: ", "", detail)
-                kind = fmt.name.upper()
-                errors.append(
-                    ErrorDetail("", f"malformed {kind} at {where}: {detail}", code="syntax")
-                )
-                sources.append(where)
-                if "file" not in syntax:
-                    syntax.update(file=str(path), line=line, column=column)
-                continue
-            except FormatUnavailableError as exc:
-                errors.append(ErrorDetail("", f"{path}: {exc.message}", code="format"))
-                sources.append(exc.hint)
-                continue
-            if data is None:
-                data = {}
-            if spec.table and isinstance(data, Mapping):
-                selected: Any = data
-                for part in spec.table:
-                    selected = selected.get(part) if isinstance(selected, Mapping) else None
-                if selected is None:
-                    if required:
-                        errors.append(
-                            ErrorDetail(
-                                "",
-                                f"{path} has no table [{'.'.join(spec.table)}]",
-                                code="table_missing",
-                            )
-                        )
-                        sources.append(str(path))
-                    continue
-                data = selected
-            if not isinstance(data, Mapping):
-                errors.append(
-                    ErrorDetail("", f"{path}: the top level must be a table/mapping", code="syntax")
-                )
-                sources.append(str(path))
-                continue
-            layer, file_profiles, problems = file_layer(
-                path,
-                data,
-                raw.decode("utf-8", "replace"),
-                fmt=fmt.name,
-                profile=profile,
-                prefix=spec.table,
-                profiles=self.profiles,
-                fields=self._schema_tree or (),
-            )
-            for problem, where in problems:
-                errors.append(problem)
-                sources.append(where)
-            profiles.update(file_profiles)
-            layers.append(layer)
+        dotenvs = [DotenvSource(path, environ, names) for path in self.dotenv]
+        profile, chosen_by = self._choose_profile(environ, dotenvs)
+        run = Run()
+        for source in self._sources(environ, names, dotenvs, profile):
+            source.apply(run)
         if isinstance(self.profiles, tuple):
-            profiles.update(("default", *self.profiles))
-
-        for dotenv_path, parsed, dotenv_errors in dotenv_parsed:
-            watched.append(dotenv_path)
-            for problem in dotenv_errors:
-                errors.append(problem)
-                sources.append(str(dotenv_path))
-            if self.env_prefix is not None:
-                layers.append(
-                    env_layer(
-                        {k: v for k, (v, _) in parsed.items()},
-                        prefix=self.env_prefix,
-                        delimiter=self.delimiter,
-                        tree=self._schema_tree,
-                        kind="dotenv",
-                        dotenv_file=str(dotenv_path),
-                        dotenv_lines={k: line for k, (_, line) in parsed.items()},
-                        exclude=self._profile_names,
-                    )
-                )
-        if self.env_prefix is not None:
-            layers.append(
-                env_layer(
-                    environ,
-                    prefix=self.env_prefix,
-                    delimiter=self.delimiter,
-                    tree=self._schema_tree,
-                    exclude=self._profile_names,
-                )
-            )
-        if self.secrets:
-            watched.extend(self.secrets)
-            secret_layer, secret_problems = secrets_layer(
-                self.secrets,
-                prefix=self.env_prefix or "",
-                delimiter=self.delimiter,
-                tree=self._schema_tree,
-            )
-            for problem, where in secret_problems:
-                errors.append(problem)
-                sources.append(where)
-            layers.append(secret_layer)
-        if self.argv:
-            arg_layer, arg_errors = args_layer(self.argv, tree=self._schema_tree)
-            for problem in arg_errors:
-                errors.append(problem)
-                sources.append("command line")
-            layers.append(arg_layer)
-        if self.overrides:
-            layers.append(mapping_layer(self.overrides, "override"))
-
-        for layer in layers:  # keys from env names, argv, secrets: as deep as decoders allow
-            deep = next((p for p in layer.origins if len(p) > MAX_DEPTH), None)
-            if deep is not None:
-                errors.append(
-                    ErrorDetail(
-                        "", f"a key is nested more than {MAX_DEPTH} levels deep", code="depth"
-                    )
-                )
-                sources.append(str(layer.origins[deep]))
-        if profile and profile != "default" and profile not in profiles and not errors:
-            known = ", ".join(sorted(profiles)) or "none"
-            errors.append(
-                ErrorDetail(
-                    "",
-                    f"unknown profile {profile!r} (known profiles: {known})",
-                    code="profile",
-                    value=repr(profile),
-                )
-            )
-            sources.append(profile_source)
+            run.profiles.update(("default", *self.profiles))
+        run.check_depth()
+        run.check_profile(profile, chosen_by)
 
         tree: dict[str, Any] = {}
         history: dict[Path_, list[Source]] = {}
         secrets: set[Path_] = set()
-        for layer in layers:
+        for layer in run.layers:
             _merge(tree, history, secrets, layer)
         if self._schema_tree is not None:
             secrets.update(secret_paths(self._schema_tree, tree))
 
-        if self.interpolate and not errors:
-            lookup = {**dotenv_vars, **environ}
-            _interpolate(tree, history, lookup, errors, sources)
+        if self.interpolate and not run.errors:
+            lookup = {k: v for dotenv in dotenvs for k, v in dotenv.variables.items()}
+            _Interpolator(tree, history, {**lookup, **environ}, run).walk(tree, ())
 
-        if errors:
+        if run.errors:
             raise ConfigError(
-                errors=errors,
-                sources=sources,
-                context={"files": [str(f.path) for f in self.files], **syntax},
+                errors=run.errors,
+                sources=run.sources,
+                context={"files": [str(f.path) for f in self.files], **run.syntax},
                 hint="Fix every problem listed; nothing was loaded.",
             )
 
@@ -565,8 +396,56 @@ class _Loader:
         if self.schema is not None:
             settings = self.bind(self.schema, tree, history, frozenset(secrets))
         return _State(
-            tree, history, frozenset(secrets), settings, profile, sorted(profiles), watched
+            tree, history, frozenset(secrets), settings, profile, sorted(run.profiles), run.watched
         )
+
+    def _env_names(self) -> EnvNames | None:
+        """How env and .env names map to keys; ``None`` without ``env_prefix``."""
+        if self.env_prefix is None:
+            return None
+        return EnvNames(self.env_prefix, self.delimiter, self._schema_tree, self._profile_names)
+
+    def _choose_profile(
+        self, environ: Mapping[str, str], dotenvs: Sequence[DotenvSource]
+    ) -> tuple[str | None, str]:
+        """The profile and what chose it: ``profile=``, then the environment, then .env files."""
+        if self.profile:
+            return self.profile, "profile="
+        profile = _first(environ, self._profile_names)
+        if profile:
+            return profile, f"env {self.profile_var}"
+        variables = {k: v for dotenv in dotenvs for k, v in dotenv.variables.items()}
+        files = ", ".join(str(dotenv.path) for dotenv in dotenvs if dotenv.parsed)
+        return _first(variables, self._profile_names), f"{files} ({self.profile_var})"
+
+    def _sources(
+        self,
+        environ: Mapping[str, str],
+        names: EnvNames | None,
+        dotenvs: Sequence[DotenvSource],
+        profile: str | None,
+    ) -> Iterator[LayerSource]:
+        """The sources in priority order, lowest first."""
+        if self.defaults:
+            yield MappingSource(self.defaults, "default")
+        for spec in self.files:
+            yield FileSource(
+                spec,
+                format=self.format,
+                profile=profile,
+                profiles=self.profiles,
+                fields=self._schema_tree,
+            )
+        yield from dotenvs
+        if names is not None:
+            yield EnvSource(environ, names)
+        if self.secrets:
+            prefix = self.env_prefix or ""
+            yield SecretsSource(self.secrets, prefix, self.delimiter, self._schema_tree)
+        if self.argv:
+            yield ArgsSource(self.argv, self._schema_tree)
+        if self.overrides:
+            yield MappingSource(self.overrides, "override")
 
     # ------------------------------------------------------------------ binding
 
@@ -691,91 +570,107 @@ def _get(tree: Mapping[str, Any], path: Path_) -> Any:
 _REF = re.compile(r"\$\$\{|\$\{([^}:]+?)(?:(:?-)([^}]*))?\}")
 
 
-def _interpolate(
-    tree: dict[str, Any],
-    history: Mapping[Path_, list[Source]],
-    environ: Mapping[str, str],
-    errors: list[ErrorDetail],
-    sources: list[str | None],
-) -> None:
+_CIRCULAR: Any = object()  # a reference back into the key being expanded
+
+
+class _Interpolator:
     """Expand ``${VAR}``, ``${VAR:-default}``, ``${a.b}`` (another key) in file values.
 
     Only strings whose value came from a configuration file are templates;
     values from the environment, ``.env`` files (which expand by their own
     rules when parsed), secrets, arguments, defaults and overrides are kept
-    verbatim, also when a file's ``${other.key}`` refers to them.
+    verbatim, also when a file's ``${other.key}`` refers to them. Every
+    unresolved or circular reference is a problem added to the run.
     """
-    resolving: set[Path_] = set()
 
-    def from_file(path: Path_) -> bool:
-        origin = _origin(history, path)
-        return origin is not None and origin.kind == "file"
+    __slots__ = ("environ", "history", "resolving", "run", "tree")
 
-    def expand(text: str, path: Path_) -> str:
-        def replace(match: re.Match[str]) -> str:
-            if match.group(0) == "$${":
-                return "${"
-            name = match.group(1).strip()
-            op, default = match.group(2), match.group(3)
-            value: Any = _ABSENT
-            if "." in name or name in tree:
-                ref = tuple(name.split("."))
-                try:
-                    target = _get(tree, ref)
-                except (KeyError, TypeError):
-                    target = _ABSENT
-                if isinstance(target, str) and not from_file(ref):
-                    value = target
-                elif isinstance(target, str):
-                    if ref in resolving:
-                        errors.append(
-                            ErrorDetail(
-                                _pointer(path),
-                                f"circular reference through ${{{name}}}",
-                                code="interpolation",
-                            )
-                        )
-                        sources.append(_str_origin(history, path))
-                        return match.group(0)
-                    resolving.add(ref)
-                    try:
-                        value = expand(target, ref)
-                    finally:
-                        resolving.discard(ref)
-                elif target is not _ABSENT and not isinstance(target, (dict, list)):
-                    value = str(target)
-            if value is _ABSENT:
-                env_value = environ.get(name)
-                if env_value is not None and not (op == ":-" and env_value == ""):
-                    value = env_value
-            if value is _ABSENT:
-                if op is not None:
-                    return default or ""
-                errors.append(
-                    ErrorDetail(
-                        _pointer(path),
-                        f"${{{name}}} is not set (no such environment variable or key)",
-                        code="interpolation",
-                    )
-                )
-                sources.append(_str_origin(history, path))
-                return match.group(0)
-            return str(value)
+    def __init__(
+        self,
+        tree: dict[str, Any],
+        history: Mapping[Path_, list[Source]],
+        environ: Mapping[str, str],
+        run: Run,
+    ) -> None:
+        self.tree = tree
+        self.history = history
+        self.environ = environ
+        self.run = run
+        self.resolving: set[Path_] = set()
 
-        return _REF.sub(replace, text) if "$" in text else text
-
-    def walk(node: Any, path: Path_) -> Any:
+    def walk(self, node: Any, path: Path_) -> Any:
+        """Expand every file-sourced string under *node* (dicts in place); return *node*."""
         if isinstance(node, dict):
             for key, item in node.items():
-                node[key] = walk(item, (*path, key))
+                node[key] = self.walk(item, (*path, key))
             return node
         if isinstance(node, list):
-            return [walk(item, (*path, str(i))) for i, item in enumerate(node)]
-        if isinstance(node, str) and from_file(path):
-            return expand(node, path)
+            return [self.walk(item, (*path, str(i))) for i, item in enumerate(node)]
+        if isinstance(node, str) and self._from_file(path):
+            return self.expand(node, path)
         return node
 
-    walk(tree, ())
+    def expand(self, text: str, path: Path_) -> str:
+        """*text* (the value at *path*) with its references replaced."""
+        if "$" not in text:
+            return text
+        return _REF.sub(functools.partial(self._replace, path=path), text)
+
+    def _from_file(self, path: Path_) -> bool:
+        origin = _origin(self.history, path)
+        return origin is not None and origin.kind == "file"
+
+    def _replace(self, match: re.Match[str], path: Path_) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name = match.group(1).strip()
+        op, default = match.group(2), match.group(3)
+        value: Any = _ABSENT
+        if "." in name or name in self.tree:
+            value = self._key(name, path)
+            if value is _CIRCULAR:
+                return match.group(0)
+        if value is _ABSENT:
+            value = self._variable(name, op)
+        if value is not _ABSENT:
+            return str(value)
+        if op is not None:
+            return default or ""
+        self._problem(path, f"${{{name}}} is not set (no such environment variable or key)")
+        return match.group(0)
+
+    def _key(self, name: str, path: Path_) -> Any:
+        """The value of the key *name* as text, expanded when it is a file's template."""
+        ref = tuple(name.split("."))
+        try:
+            target = _get(self.tree, ref)
+        except (KeyError, TypeError):
+            return _ABSENT
+        if isinstance(target, (dict, list)):
+            return _ABSENT
+        if not isinstance(target, str):
+            return str(target)
+        if not self._from_file(ref):
+            return target
+        if ref in self.resolving:
+            self._problem(path, f"circular reference through ${{{name}}}")
+            return _CIRCULAR
+        self.resolving.add(ref)
+        try:
+            return self.expand(target, ref)
+        finally:
+            self.resolving.discard(ref)
+
+    def _variable(self, name: str, op: str | None) -> Any:
+        """The environment (or .env) variable *name*; ``:-`` treats an empty one as unset."""
+        value = self.environ.get(name)
+        if value is None or (op == ":-" and value == ""):
+            return _ABSENT
+        return value
+
+    def _problem(self, path: Path_, message: str) -> None:
+        detail = ErrorDetail(_pointer(path), message, code="interpolation")
+        self.run.problem(detail, _str_origin(self.history, path))
 
 
 def _str_origin(history: Mapping[Path_, list[Source]], path: Path_) -> str | None:

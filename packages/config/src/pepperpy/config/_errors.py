@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pepperpy.core.exceptions import ConfigurationError, ErrorDetail
+from pepperpy.core.exceptions import ConfigurationError, ErrorCatalogue, ErrorCode, ErrorDetail
 
-__all__ = ["ConfigError", "pointer_to_key"]
+__all__ = ["ERRORS", "ConfigError", "pointer_to_key"]
 
 
 def pointer_to_key(path: str) -> str:
@@ -73,3 +73,24 @@ class ConfigError(ConfigurationError):
             for d, s in zip(self.errors, self.sources, strict=False)
         ]
         return data
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.config",
+    ErrorCode(
+        "pepperpy.config.invalid",
+        ConfigError,
+        "Configuration is missing, malformed or invalid; error.errors lists every problem, "
+        "each with its own detail code (file_missing, syntax, format, table_missing, "
+        "profile, interpolation, missing, ...) and error.sources says where it came from.",
+        "Fix every problem listed at the source shown (file:line, env variable, secret "
+        "file); nothing was loaded, and a reload keeps the previous configuration.",
+    ),
+)
+"""The error codes pepperpy-config raises: code -> class, meaning and what to do.
+
+Mistakes in the arguments of :meth:`Config.load` and friends raise core's
+``InvalidArgumentError`` (``pepperpy.invalid_argument``) and a missing key
+core's ``NotFoundError`` (``pepperpy.not_found``): those codes are in
+``pepperpy.core.ERRORS``.
+"""

@@ -7,7 +7,7 @@ import os
 import re
 import stat
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 from pepperpy.core.exceptions import ErrorDetail
@@ -723,59 +723,82 @@ def secrets_layer(
     Kubernetes' ``..data`` links need). Values are taken verbatim, less a
     trailing newline and a leading BOM.
     """
-    import stat
-
     layer = Layer()
     layer.secret = True
     problems: list[tuple[ErrorDetail, str]] = []
-
-    def problem(message: str, where: Path, code: str = "file") -> None:
-        problems.append((ErrorDetail("", message, code=code), str(where)))
-
     for directory in directories:
-        try:
-            info = directory.stat()
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as exc:
-            problem(f"cannot read secrets_dir {str(directory)!r}: {reason(exc)}", directory)
-            continue
-        if not stat.S_ISDIR(info.st_mode):
-            problem(f"secrets_dir {str(directory)!r} is not a directory", directory)
-            continue
-        try:
-            entries = sorted(directory.iterdir())
-        except OSError as exc:
-            problem(f"cannot list secrets_dir {str(directory)!r}: {reason(exc)}", directory)
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                mode = entry.stat().st_mode
-            except (OSError, ValueError) as exc:
-                problem(f"cannot read secret {str(entry)!r}: {reason(exc)}", entry)
-                continue
-            if stat.S_ISDIR(mode):
-                continue
-            if not stat.S_ISREG(mode):
-                problem(f"secret {str(entry)!r} is not a regular file", entry)
-                continue
-            name = entry.name
-            if prefix and name.upper().startswith(prefix.upper()):
-                name = _strip_prefix(name, prefix, delimiter)
-            parts = [p.lower() for p in (name.split(delimiter) if delimiter else [name]) if p]
-            if not parts:
-                continue
-            path, _ = resolve_path(parts, tree)
-            text, trouble = read_text(entry, "secret")
-            if trouble is not None:
-                problems.append((trouble, str(entry)))
-                continue
-            if text is None:  # removed while listing
-                continue
-            layer.set(path, text.rstrip("\r\n"), Source("secret", str(entry)))
+        for entry in _secret_files(directory, problems):
+            _add_secret(layer, entry, problems, prefix=prefix, delimiter=delimiter, tree=tree)
     return layer, problems
+
+
+def _secret_problem(problems: list[tuple[ErrorDetail, str]], message: str, where: Path) -> None:
+    problems.append((ErrorDetail("", message, code="file"), str(where)))
+
+
+def _secret_files(directory: Path, problems: list[tuple[ErrorDetail, str]]) -> Iterator[Path]:
+    """The regular files of one secrets directory, in name order (none when it is missing).
+
+    A generator, so each problem is reported in entry order with those the
+    caller finds reading the files it yields.
+    """
+    try:
+        info = directory.stat()
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        message = f"cannot read secrets_dir {str(directory)!r}: {reason(exc)}"
+        _secret_problem(problems, message, directory)
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        _secret_problem(problems, f"secrets_dir {str(directory)!r} is not a directory", directory)
+        return
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as exc:
+        message = f"cannot list secrets_dir {str(directory)!r}: {reason(exc)}"
+        _secret_problem(problems, message, directory)
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            mode = entry.stat().st_mode
+        except (OSError, ValueError) as exc:
+            _secret_problem(problems, f"cannot read secret {str(entry)!r}: {reason(exc)}", entry)
+            continue
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            _secret_problem(problems, f"secret {str(entry)!r} is not a regular file", entry)
+            continue
+        yield entry
+
+
+def _add_secret(
+    layer: Layer,
+    entry: Path,
+    problems: list[tuple[ErrorDetail, str]],
+    *,
+    prefix: str,
+    delimiter: str,
+    tree: SchemaTree | None,
+) -> None:
+    """Set the key one secret file names (``db__password``) to its text."""
+    name = entry.name
+    if prefix and name.upper().startswith(prefix.upper()):
+        name = _strip_prefix(name, prefix, delimiter)
+    parts = [p.lower() for p in (name.split(delimiter) if delimiter else [name]) if p]
+    if not parts:
+        return
+    path, _ = resolve_path(parts, tree)
+    text, trouble = read_text(entry, "secret")
+    if trouble is not None:
+        problems.append((trouble, str(entry)))
+        return
+    if text is None:  # removed while listing
+        return
+    layer.set(path, text.rstrip("\r\n"), Source("secret", str(entry)))
 
 
 def args_layer(argv: Iterable[str], *, tree: SchemaTree | None) -> tuple[Layer, list[ErrorDetail]]:
