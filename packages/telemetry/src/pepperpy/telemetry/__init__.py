@@ -27,6 +27,7 @@ from pepperpy.telemetry._alerts import (
     Threshold,
     log_alert,
 )
+from pepperpy.telemetry._errors import ERRORS
 from pepperpy.telemetry._health import CheckResult, Health, HealthReport
 from pepperpy.telemetry._metrics import (
     Counter,
@@ -67,6 +68,7 @@ from pepperpy.telemetry._tracing import (
 from pepperpy.telemetry._version import __version__
 
 __all__ = [
+    "ERRORS",
     "Absence",
     "Alert",
     "AlertManager",

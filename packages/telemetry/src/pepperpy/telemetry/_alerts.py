@@ -54,7 +54,7 @@ def _sample_name(metric: str | _Family[Any]) -> str:
         return metric.name
     raise InvalidArgumentError(
         f"an alert rule needs a metric or a sample name, got {safe_repr(metric)}",
-        code="pepperpy.telemetry.alert_metric",
+        code="pepperpy.telemetry.alert_rule",
         hint="Pass a Counter/Gauge/Histogram/Summary or a sample name such as 'errors_total'.",
     )
 
@@ -63,7 +63,7 @@ def _check_op(op: str) -> None:
     if op not in _OPS:
         raise InvalidArgumentError(
             f"unknown comparison {safe_repr(op)}",
-            code="pepperpy.telemetry.alert_op",
+            code="pepperpy.telemetry.alert_rule",
             hint=f"Use one of {', '.join(_OPS)}.",
         )
 
@@ -124,7 +124,7 @@ class Rate:
         if self.window <= 0:
             raise InvalidArgumentError(
                 "a rate window must be positive",
-                code="pepperpy.telemetry.alert_window",
+                code="pepperpy.telemetry.alert_rule",
                 context={"rule": self.name, "window": self.window},
                 hint="Pass window in seconds, e.g. window=300.",
             )

@@ -15,6 +15,7 @@ import attrs
 from pepperpy.core import default_redactor, safe_str
 from pepperpy.core.exceptions import ConflictError, InvalidArgumentError, NotFoundError, safe_repr
 from pepperpy.core.types import Clock, system_clock
+from pepperpy.core.utils import cancel_requested
 
 __all__ = ["CheckResult", "Health", "HealthReport", "HealthStatus"]
 
@@ -145,15 +146,18 @@ def _seconds(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return float(value)
 
 
-def _raised_by_the_check() -> bool:
-    """Whether a ``CancelledError`` just caught came from the check, not a cancelled caller.
+# Python 3.10 has no Task.cancelling(): there a CancelledError caught around a check
+# cannot be told from a cancellation of the caller, so every one is taken as that.
+_CANNOT_TELL = not hasattr(asyncio.Task, "cancelling")
 
-    Python 3.11+ ``Task.cancelling()`` tells; Python 3.10 cannot, and there it is
-    always taken as a cancellation of the caller.
+
+def _caller_cancelled(exc: BaseException) -> bool:
+    """Whether *exc*, caught around user work (a check, a collect hook), cancels the caller.
+
+    Then it must propagate; a ``CancelledError`` the work raised itself (it awaited
+    something cancelled) is the work's failure. Core's ``cancel_requested`` decides.
     """
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return cancelling is not None and cancelling() == 0
+    return isinstance(exc, asyncio.CancelledError) and cancel_requested(_CANNOT_TELL)
 
 
 class Health:
@@ -304,8 +308,8 @@ class Health:
                 check.critical,
             )
         except (Exception, asyncio.CancelledError) as exc:
-            if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_check():
-                raise  # run() itself is cancelled
+            if _caller_cancelled(exc):
+                raise  # run() itself is cancelled, not the check raising CancelledError
             duration = self.clock.monotonic() - start
             text = safe_str(exc, 500)
             return CheckResult(

@@ -1201,7 +1201,7 @@ class Metrics:
         import asyncio
         import logging
 
-        from pepperpy.telemetry._health import _raised_by_the_check as _raised_by_the_work
+        from pepperpy.telemetry._health import _caller_cancelled
 
         running = self._hooks_running
 
@@ -1229,7 +1229,7 @@ class Metrics:
                     if inspect.isawaitable(result):
                         await asyncio.wait_for(result, limit)
             except (Exception, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError) and not _raised_by_the_work():
+                if _caller_cancelled(exc):
                     raise  # the scrape itself is cancelled
                 text = safe_str(exc, 500)
                 logging.getLogger("pepperpy.telemetry").warning(

@@ -12,12 +12,11 @@ __all__ = ["bracket"]
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
+Start = Callable[[], T]
+Finish = Callable[[T, BaseException | None], None]
 
-def bracket(
-    fn: F,
-    start: Callable[[], T],
-    finish: Callable[[T, BaseException | None], None],
-) -> F:
+
+def bracket(fn: F, start: Start[T], finish: Finish[T]) -> F:
     """Wrap *fn* so ``start()`` runs before and ``finish(token, exc)`` after each call.
 
     For a generator or async generator function the bracket spans the whole
@@ -26,68 +25,80 @@ def bracket(
     generator. ``send``/``asend`` and ``throw``/``athrow`` reach the body.
     """
     if inspect.isasyncgenfunction(fn):
+        wrapper = _bracket_async_gen(fn, start, finish)
+    elif inspect.isgeneratorfunction(fn):
+        wrapper = _bracket_gen(fn, start, finish)
+    elif inspect.iscoroutinefunction(fn):
+        wrapper = _bracket_async(fn, start, finish)
+    else:
+        wrapper = _bracket_sync(fn, start, finish)
+    return cast("F", functools.wraps(fn)(wrapper))
 
-        @functools.wraps(fn)
-        async def wrapped_agen(*args: Any, **kwargs: Any) -> Any:
-            gen = fn(*args, **kwargs)
-            token = start()
-            error: BaseException | None = None
-            try:
-                item = await gen.__anext__()
-                while True:
-                    try:
-                        sent = yield item
-                    except GeneratorExit:
-                        await gen.aclose()
-                        raise
-                    except BaseException as thrown:
-                        item = await gen.athrow(thrown)
-                    else:
-                        item = await gen.asend(sent)
-            except (StopAsyncIteration, GeneratorExit):
-                pass
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                finish(token, error)
 
-        return cast("F", wrapped_agen)
+def _bracket_async_gen(
+    fn: Callable[..., Any], start: Start[T], finish: Finish[T]
+) -> Callable[..., Any]:
+    async def wrapped_agen(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+        token = start()
+        error: BaseException | None = None
+        try:
+            item = await gen.__anext__()
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    await gen.aclose()
+                    raise
+                except BaseException as thrown:
+                    item = await gen.athrow(thrown)
+                else:
+                    item = await gen.asend(sent)
+        except (StopAsyncIteration, GeneratorExit):
+            pass
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            finish(token, error)
 
-    if inspect.isgeneratorfunction(fn):
+    return wrapped_agen
 
-        @functools.wraps(fn)
-        def wrapped_gen(*args: Any, **kwargs: Any) -> Any:
-            token = start()
-            error: BaseException | None = None
-            try:
-                return (yield from fn(*args, **kwargs))
-            except GeneratorExit:
-                raise
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                finish(token, error)
 
-        return cast("F", wrapped_gen)
+def _bracket_gen(fn: Callable[..., Any], start: Start[T], finish: Finish[T]) -> Callable[..., Any]:
+    def wrapped_gen(*args: Any, **kwargs: Any) -> Any:
+        token = start()
+        error: BaseException | None = None
+        try:
+            return (yield from fn(*args, **kwargs))
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            finish(token, error)
 
-    if inspect.iscoroutinefunction(fn):
+    return wrapped_gen
 
-        @functools.wraps(fn)
-        async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
-            token = start()
-            try:
-                result = await fn(*args, **kwargs)
-            except BaseException as exc:
-                finish(token, exc)
-                raise
-            finish(token, None)
-            return result
 
-        return cast("F", wrapped_async)
+def _bracket_async(
+    fn: Callable[..., Any], start: Start[T], finish: Finish[T]
+) -> Callable[..., Any]:
+    async def wrapped_async(*args: Any, **kwargs: Any) -> Any:
+        token = start()
+        try:
+            result = await fn(*args, **kwargs)
+        except BaseException as exc:
+            finish(token, exc)
+            raise
+        finish(token, None)
+        return result
 
-    @functools.wraps(fn)
+    return wrapped_async
+
+
+def _bracket_sync(fn: Callable[..., Any], start: Start[T], finish: Finish[T]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         token = start()
         try:
@@ -98,4 +109,4 @@ def bracket(
         finish(token, None)
         return result
 
-    return cast("F", wrapped)
+    return wrapped
