@@ -115,59 +115,83 @@ async def open_backend(
     value_type: Any = None,
 ) -> AsyncIterator[Harness]:
     """Open backend *name*; everything it made is removed on exit."""
+    opened: contextlib.AbstractAsyncContextManager[Harness]
     if name == "memory":
         adapter = MemoryAdapter(Cache(None))
         yield Harness(name, adapter, adapter, coherent=True)
         return
     if name.startswith("connect-"):
-        options: dict[str, Any] = {"maxsize": None}
-        if name == "connect-memory":  # a process-wide tier of its own name
-            url = f"memory://conformance-{uuid.uuid4().hex[:12]}"
-        else:
-            assert redis_url is not None
-            url = redis_url
-            options.update(namespace=namespace, value_type=value_type)
-        handles = [connect_cache(url, **options) for _ in range(2)]
-        try:
-            yield Harness(name, handles[0], handles[1], coherent=True)
-        finally:
-            try:
-                await handles[0].clear()
-            finally:
-                for handle in handles:
-                    await handle.aclose()
-        return
-    if name.startswith("tiered-") and name != "tiered-redis":
-        from pepperpy.storage import Storage
-
-        backend = name.removeprefix("tiered-")
+        opened = _open_connected(name, redis_url, namespace, value_type)
+    elif name.startswith("tiered-") and name != "tiered-redis":
         assert data_dir is not None
-        store_name = f"cache-{uuid.uuid4().hex[:8]}"
-        options = {}
-        if backend == "postgres":  # a store of its own, in a schema only these tests use
-            options = {
-                "dsn": postgres_dsn,
-                "schema": "pepperpy_cache_tests",
-                "store": store_name,
-                "max_size": 2,
-            }
-        async with Storage.create(
-            store_name, backend=backend, data_dir=data_dir, **options
-        ) as storage:
-            tier = StorageTier(storage, value_type=value_type)
-            try:
-                yield Harness(
-                    name,
-                    TieredCache(Cache(None), tier),
-                    TieredCache(Cache(None), tier),  # a second process: its own memory front
-                    coherent=False,  # a store announces nothing: fronts keep what they read
-                )
-            finally:
-                await storage.clear()
-        return
+        opened = _open_storage_tiered(name, postgres_dsn, data_dir, value_type)
+    else:
+        assert redis_url is not None
+        opened = _open_redis(name, redis_url, namespace, value_type)
+    async with opened as harness:
+        yield harness
+
+
+@contextlib.asynccontextmanager
+async def _open_connected(
+    name: str, redis_url: str | None, namespace: str, value_type: Any
+) -> AsyncIterator[Harness]:
+    """``connect-*``: two caches connect_cache() builds from one URL."""
+    options: dict[str, Any] = {"maxsize": None}
+    if name == "connect-memory":  # a process-wide tier of its own name
+        url = f"memory://conformance-{uuid.uuid4().hex[:12]}"
+    else:
+        assert redis_url is not None
+        url = redis_url
+        options.update(namespace=namespace, value_type=value_type)
+    handles = [connect_cache(url, **options) for _ in range(2)]
+    try:
+        yield Harness(name, handles[0], handles[1], coherent=True)
+    finally:
+        try:
+            await handles[0].clear()
+        finally:
+            for handle in handles:
+                await handle.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _open_storage_tiered(
+    name: str, postgres_dsn: str | None, data_dir: Path, value_type: Any
+) -> AsyncIterator[Harness]:
+    """``tiered-memory/sqlite/postgres``: two memory fronts over one pepperpy-storage store."""
+    from pepperpy.storage import Storage
+
+    backend = name.removeprefix("tiered-")
+    store_name = f"cache-{uuid.uuid4().hex[:8]}"
+    options: dict[str, Any] = {}
+    if backend == "postgres":  # a store of its own, in a schema only these tests use
+        options = {
+            "dsn": postgres_dsn,
+            "schema": "pepperpy_cache_tests",
+            "store": store_name,
+            "max_size": 2,
+        }
+    async with Storage.create(store_name, backend=backend, data_dir=data_dir, **options) as storage:
+        tier = StorageTier(storage, value_type=value_type)
+        try:
+            yield Harness(
+                name,
+                TieredCache(Cache(None), tier),
+                TieredCache(Cache(None), tier),  # a second process: its own memory front
+                coherent=False,  # a store announces nothing: fronts keep what they read
+            )
+        finally:
+            await storage.clear()
+
+
+@contextlib.asynccontextmanager
+async def _open_redis(
+    name: str, redis_url: str, namespace: str, value_type: Any
+) -> AsyncIterator[Harness]:
+    """``redis`` (two RedisCaches) or ``tiered-redis`` (two fronts over their tiers)."""
     import redis.asyncio
 
-    assert redis_url is not None
     clients = [redis.asyncio.Redis.from_url(redis_url) for _ in range(2)]
     caches = [RedisCache(c, namespace=namespace, value_type=value_type) for c in clients]
     try:

@@ -37,7 +37,7 @@ from pepperpy.cache._connect import (
     connect_cache,
 )
 from pepperpy.cache._decorator import BoundCachedFunction, CachedFunction, cached, make_key
-from pepperpy.cache._errors import CacheFullError, ValueTooLargeError
+from pepperpy.cache._errors import ERRORS, CacheFullError, ValueTooLargeError
 from pepperpy.cache._memory_tier import MemoryTier
 from pepperpy.cache._metrics import CacheMetricsCollector
 from pepperpy.cache._redis import REDIS_URL_ENV, RedisCache, RedisCacheError, RedisTier
@@ -57,6 +57,7 @@ from pepperpy.cache._version import __version__
 __all__ = [
     "CACHE_URL_ENV",
     "ENTRY_POINT_GROUP",
+    "ERRORS",
     "REDIS_URL_ENV",
     "BoundCachedFunction",
     "BroadcastingCacheTier",

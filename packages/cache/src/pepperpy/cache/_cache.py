@@ -276,7 +276,7 @@ def _positive_int(name: str, value: int | None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidArgumentError(
             f"{name} must be a positive int or None, got {safe_repr(value)}",
-            code="pepperpy.cache.invalid_bound",
+            code="pepperpy.cache.invalid_option",
             context={name: safe_repr(value)},
             hint=f"Pass {name}=None for no bound, or an int >= 1.",
         )
@@ -327,7 +327,7 @@ class Cache(Generic[K, V]):
         except ValueError:
             raise InvalidArgumentError(
                 f"unknown cache policy {safe_repr(policy)}",
-                code="pepperpy.cache.invalid_policy",
+                code="pepperpy.cache.invalid_option",
                 context={"policy": safe_repr(policy)},
                 hint="Use one of: " + ", ".join(p.value for p in Policy) + ".",
             ) from None
@@ -340,7 +340,7 @@ class Cache(Generic[K, V]):
         if self._max_weight is not None and weigher is None:
             raise InvalidArgumentError(
                 "max_weight needs a weigher",
-                code="pepperpy.cache.missing_weigher",
+                code="pepperpy.cache.invalid_option",
                 hint="Pass weigher=lambda key, value: <size> (e.g. len(value)).",
             )
         self._ttl = None if ttl is None else _as_duration("ttl", ttl)
@@ -351,7 +351,7 @@ class Cache(Generic[K, V]):
         ):
             raise InvalidArgumentError(
                 f"jitter must be in [0, 1), got {safe_repr(jitter)}",
-                code="pepperpy.cache.invalid_jitter",
+                code="pepperpy.cache.invalid_option",
                 context={"jitter": safe_repr(jitter)},
                 hint="jitter=0.1 lets entries expire up to 10% early, spreading reloads.",
             )
@@ -552,79 +552,101 @@ class Cache(Generic[K, V]):
             ValueTooLargeError: The value alone weighs more than ``max_weight``.
             CacheFullError: The policy is :attr:`Policy.NONE` and the cache is full.
         """
-        if ttl is MISSING:
-            seconds = self._ttl
-        elif ttl is None:
-            seconds = None
-        else:
-            seconds = _as_duration("ttl", ttl)
+        seconds = self._seconds(ttl)
         tags = _tag_tuple(tags) if tags else ()
-        weigher = self._weigher
-        weight = 1
-        if weigher is not None:
-            weight = _check_weight(key, weigher(key, value))
-            if self._max_weight is not None and weight > self._max_weight:
-                raise ValueTooLargeError(
-                    f"value for key {safe_repr(key)} weighs {weight}, more than "
-                    f"max_weight={self._max_weight}",
-                    context={"key": safe_repr(key), "weight": weight},
-                    hint="Raise max_weight or store a smaller value.",
-                )
+        weight = self._weigh(key, value)
         lock = self._lock
         lock.acquire()
         try:
-            heap = self._heap
             expires = None
             if seconds is not None:
                 if self._jitter:
                     seconds *= 1.0 - self._rand.random() * self._jitter
                 expires = self._now() + seconds
-            if heap and heap[0][0] <= self._now():
+            if self._heap and self._heap[0][0] <= self._now():
                 self._purge_expired(self._now())
-            data = self._data
-            old = data.get(key)
+            old = self._data.get(key)
+            entry: _Entry = (value, expires, tags, weight)
             if old is None:
-                maxsize = self._maxsize
-                if (maxsize is not None and len(data) >= maxsize) or self._max_weight is not None:
-                    self._make_room(key, weight)
-                data[key] = (value, expires, tags, weight)
-                if self._lfu is not None:
-                    self._lfu.add(key)
-                self._weight += weight
-            else:  # an overwrite: keep the key's place and use count, then count this use
-                if old[2]:
-                    self._untag(key, old[2])
-                self._weight += weight - old[3]
-                if self._max_weight is not None and self._weight > self._max_weight:
-                    # Take the key out so making room never evicts the key itself.
-                    self._weight -= weight
-                    del data[key]
-                    lfu = self._lfu
-                    count = 1
-                    if lfu is not None:
-                        count = lfu.freq[key] + 1
-                        lfu.remove(key)
-                    self._make_room(key, weight)
-                    self._weight += weight
-                    data[key] = (value, expires, tags, weight)
-                    if lfu is not None:
-                        lfu.add(key, count)
-                else:
-                    data[key] = (value, expires, tags, weight)
-                    self._touch(key)
-            if expires is not None:
-                heapq.heappush(heap, (expires, next(self._seq), key))
-                if len(heap) > 2 * len(data) + 64:
-                    self._compact_heap()
-            if tags:
-                index = self._tags
-                for tag in tags:
-                    keys = index.get(tag)
-                    if keys is None:
-                        keys = index[tag] = set()
-                    keys.add(key)
+                self._insert(key, entry)
+            else:
+                self._overwrite(key, old, entry)
+            self._index(key, expires, tags)
         finally:
             lock.release()
+
+    def _seconds(self, ttl: float | str | timedelta | MissingType | None) -> float | None:
+        """An entry's time to live in seconds: the cache's default when *ttl* is MISSING."""
+        if ttl is MISSING:
+            return self._ttl
+        if ttl is None:
+            return None
+        return _as_duration("ttl", ttl)
+
+    def _weigh(self, key: K, value: V) -> int:
+        """The weight of *value* (1 without a weigher); refuses one over ``max_weight``."""
+        weigher = self._weigher
+        if weigher is None:
+            return 1
+        weight = _check_weight(key, weigher(key, value))
+        if self._max_weight is not None and weight > self._max_weight:
+            raise ValueTooLargeError(
+                f"value for key {safe_repr(key)} weighs {weight}, more than "
+                f"max_weight={self._max_weight}",
+                context={"key": safe_repr(key), "weight": weight},
+                hint="Raise max_weight or store a smaller value.",
+            )
+        return weight
+
+    def _insert(self, key: K, entry: _Entry) -> None:
+        """Store a new key's *entry*, making room first (lock held)."""
+        weight = entry[3]
+        maxsize = self._maxsize
+        if (maxsize is not None and len(self._data) >= maxsize) or self._max_weight is not None:
+            self._make_room(key, weight)
+        self._data[key] = entry
+        if self._lfu is not None:
+            self._lfu.add(key)
+        self._weight += weight
+
+    def _overwrite(self, key: K, old: _Entry, entry: _Entry) -> None:
+        """Replace *key*'s entry, keeping its place and use count, then count this use."""
+        if old[2]:
+            self._untag(key, old[2])
+        weight = entry[3]
+        self._weight += weight - old[3]
+        if self._max_weight is None or self._weight <= self._max_weight:
+            self._data[key] = entry
+            self._touch(key)
+            return
+        # Take the key out so making room never evicts the key itself.
+        self._weight -= weight
+        del self._data[key]
+        lfu = self._lfu
+        count = 1
+        if lfu is not None:
+            count = lfu.freq[key] + 1
+            lfu.remove(key)
+        self._make_room(key, weight)
+        self._weight += weight
+        self._data[key] = entry
+        if lfu is not None:
+            lfu.add(key, count)
+
+    def _index(self, key: K, expires: float | None, tags: tuple[str, ...]) -> None:
+        """Record *key*'s expiry in the heap and its *tags* in the tag index (lock held)."""
+        if expires is not None:
+            heap = self._heap
+            heapq.heappush(heap, (expires, next(self._seq), key))
+            if len(heap) > 2 * len(self._data) + 64:
+                self._compact_heap()
+        if tags:
+            index = self._tags
+            for tag in tags:
+                keys = index.get(tag)
+                if keys is None:
+                    keys = index[tag] = set()
+                keys.add(key)
 
     def __setitem__(self, key: K, value: V) -> None:
         self.set(key, value)

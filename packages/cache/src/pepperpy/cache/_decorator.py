@@ -670,22 +670,7 @@ def cached(
             code="pepperpy.cache.invalid_option",
             hint="Pass ttl=... (how long a result is fresh) with stale_while_revalidate=...",
         )
-    if cache_errors is True:
-        error_types: tuple[type[BaseException], ...] = (Exception,)
-    elif cache_errors is False:
-        error_types = ()
-    elif isinstance(cache_errors, type) and issubclass(cache_errors, BaseException):
-        error_types = (cache_errors,)
-    elif isinstance(cache_errors, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in cache_errors
-    ):
-        error_types = cache_errors
-    else:
-        raise InvalidArgumentError(
-            f"cache_errors must be a bool, an exception class or a tuple of them, got "
-            f"{safe_repr(cache_errors)}",
-            code="pepperpy.cache.invalid_option",
-        )
+    error_types = _error_types(cache_errors)
     if not callable(tags):
         tags = _tag_tuple(tags)
     if key is not None and not callable(key):
@@ -700,18 +685,7 @@ def cached(
         error_ttl_s = ttl_s if ttl_s is not None else MISSING
 
     def decorate(func: Callable[P, R]) -> CachedFunction[P, R]:
-        if not callable(func):
-            raise InvalidArgumentError(
-                f"@cached decorates a function, got {safe_repr(func)}",
-                code="pepperpy.cache.invalid_option",
-            )
-        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-            raise InvalidArgumentError(
-                f"@cached cannot cache the generator function {safe_repr(func)}: a generator "
-                "is consumed once, so a cached one would come back empty",
-                code="pepperpy.cache.invalid_option",
-                hint="Return a list (or a tuple) from the function and cache that instead.",
-            )
+        _check_function(func)
         is_async = is_async_callable(func)
         tiered: TieredCache[Any, Any] | None = None
         if isinstance(cache, TieredCache):
@@ -771,3 +745,40 @@ def cached(
     if fn is not None:
         return decorate(fn)
     return decorate
+
+
+def _error_types(
+    cache_errors: bool | type[BaseException] | tuple[type[BaseException], ...],
+) -> tuple[type[BaseException], ...]:
+    """The exception classes ``cache_errors=`` asks @cached to cache."""
+    if cache_errors is True:
+        return (Exception,)
+    if cache_errors is False:
+        return ()
+    if isinstance(cache_errors, type) and issubclass(cache_errors, BaseException):
+        return (cache_errors,)
+    if isinstance(cache_errors, tuple) and all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in cache_errors
+    ):
+        return cache_errors
+    raise InvalidArgumentError(
+        f"cache_errors must be a bool, an exception class or a tuple of them, got "
+        f"{safe_repr(cache_errors)}",
+        code="pepperpy.cache.invalid_option",
+    )
+
+
+def _check_function(func: object) -> None:
+    """Refuse what @cached cannot decorate: a non-callable, or a generator function."""
+    if not callable(func):
+        raise InvalidArgumentError(
+            f"@cached decorates a function, got {safe_repr(func)}",
+            code="pepperpy.cache.invalid_option",
+        )
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        raise InvalidArgumentError(
+            f"@cached cannot cache the generator function {safe_repr(func)}: a generator "
+            "is consumed once, so a cached one would come back empty",
+            code="pepperpy.cache.invalid_option",
+            hint="Return a list (or a tuple) from the function and cache that instead.",
+        )

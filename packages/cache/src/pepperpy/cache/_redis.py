@@ -29,10 +29,10 @@ from datetime import timedelta
 from typing import Any
 
 from pepperpy.cache._cache import _as_duration, _tag_tuple
+from pepperpy.cache._errors import RedisCacheError
 from pepperpy.cache._tiers import Invalidation, InvalidationListener, TierEntry, encode_key
 from pepperpy.core.exceptions import (
     ConfigurationError,
-    ExternalError,
     InvalidArgumentError,
     safe_repr,
 )
@@ -123,12 +123,6 @@ for _, member in ipairs(members) do
 end
 return {deleted, #members}
 """.replace("MAX_HEADER", str(_MAX_HEADER - 1))
-
-
-class RedisCacheError(ExternalError):
-    """Redis could not be reached or failed a command; ``context`` says which."""
-
-    code = "pepperpy.cache.redis"
 
 
 def _unstructure(value: Any) -> Any:

@@ -27,7 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 import attrs
 
-from pepperpy.cache._cache import Cache, _as_duration, _tag_tuple
+from pepperpy.cache._cache import Cache, _tag_tuple
 from pepperpy.core.exceptions import (
     ConfigurationError,
     ExternalError,
@@ -504,11 +504,12 @@ def _unencodable(key: Any, why: str) -> InvalidArgumentError:
 
 
 def _tier_error(
-    exc: Exception, operation: str, what: str, hint: str, **context: Any
+    exc: Exception, operation: str, what: str, hint: str, *, code: str, **context: Any
 ) -> ExternalError:
+    """The error for a failed tier call: *code* names the *operation* that failed."""
     error = ExternalError(
         f"cache tier {operation} failed for {what}: {exc}",
-        code=f"pepperpy.cache.tier_{operation}",
+        code=code,
         context=context,
         hint=hint,
     )
@@ -562,7 +563,7 @@ class TieredCache(Generic[K, V]):
         if not isinstance(memory, Cache):
             raise InvalidArgumentError(
                 f"memory must be a pepperpy.cache.Cache, got {safe_repr(memory)}",
-                code="pepperpy.cache.invalid_tier",
+                code="pepperpy.cache.invalid_option",
             )
         self.memory = memory
         self.tier = tier
@@ -685,6 +686,7 @@ class TieredCache(Generic[K, V]):
                     "treated as a miss.",
                     key=safe_repr(key),
                     tier=safe_repr(self.tier),
+                    code="pepperpy.cache.tier_read",
                 ) from exc
             _log.warning("cache tier read failed for key %r", key, exc_info=True)
             return default
@@ -726,12 +728,7 @@ class TieredCache(Generic[K, V]):
         Raises:
             ExternalError: The tier write failed; memory no longer holds *key*.
         """
-        if ttl is MISSING:
-            seconds = self.memory.ttl
-        elif ttl is None:
-            seconds = None
-        else:
-            seconds = _as_duration("ttl", ttl)
+        seconds = self.memory._seconds(ttl)  # the memory cache's ttl is the default
         tag_list = _tag_tuple(tags) if tags else ()
         name = self._encode(key)
         if self._feed is not None and not self._listening:
@@ -754,6 +751,7 @@ class TieredCache(Generic[K, V]):
                     "Check the second tier's store; nothing was cached.",
                     key=safe_repr(key),
                     tier=safe_repr(self.tier),
+                    code="pepperpy.cache.tier_write",
                 ) from exc
             except BaseException:  # cancelled mid-write: the tier may hold either value
                 self.memory.delete(key)
@@ -781,6 +779,7 @@ class TieredCache(Generic[K, V]):
                 f"key {safe_repr(key)}",
                 "The memory entry was removed; retry to remove the tier's copy.",
                 key=safe_repr(key),
+                code="pepperpy.cache.tier_delete",
             ) from exc
         self.memory.delete(key)  # a read racing with the delete may have put it back
         if self._tagged is not None and isinstance(in_tier, bool):
@@ -812,16 +811,17 @@ class TieredCache(Generic[K, V]):
 
     # ------------------------------------------------------------------ invalidation
 
-    async def _tier_call(self, operation: str, what: str, call: Awaitable[int]) -> int:
+    async def _invalidate_tier(self, what: str, call: Awaitable[int]) -> int:
         try:
             return int(await call)
         except Exception as exc:
             raise _tier_error(
                 exc,
-                operation,
+                "invalidate",
                 what,
                 "The memory entries were removed; retry to remove the tier's copies.",
                 tier=safe_repr(self.tier),
+                code="pepperpy.cache.tier_invalidate",
             ) from exc
 
     async def _delete_known(self, keys: Iterable[K]) -> None:
@@ -839,12 +839,10 @@ class TieredCache(Generic[K, V]):
             index = self.memory._tags
             known = {key for tag in tags for key in index.get(tag, ())}
             removed = self.memory.invalidate_tag(*tags)
-            await self._tier_call("invalidate", f"tags {tags!r}", self._count(known))
+            await self._invalidate_tier(f"tags {tags!r}", self._count(known))
             return removed
         self.memory.invalidate_tag(*tags)
-        return await self._tier_call(
-            "invalidate", f"tags {tags!r}", self._tagged.invalidate_tag(*tags)
-        )
+        return await self._invalidate_tier(f"tags {tags!r}", self._tagged.invalidate_tag(*tags))
 
     async def _count(self, keys: Iterable[K]) -> int:
         keys = list(keys)
@@ -860,11 +858,11 @@ class TieredCache(Generic[K, V]):
         if self._tagged is None:
             known = [k for k in self.memory.keys() if isinstance(k, str) and k.startswith(prefix)]  # noqa: SIM118
             removed = self.memory.invalidate_prefix(prefix)
-            await self._tier_call("invalidate", f"prefix {prefix!r}", self._count(known))
+            await self._invalidate_tier(f"prefix {prefix!r}", self._count(known))
             return removed
         self.memory.invalidate_prefix(prefix)
-        return await self._tier_call(
-            "invalidate", f"prefix {prefix!r}", self._tagged.invalidate_prefix(prefix)
+        return await self._invalidate_tier(
+            f"prefix {prefix!r}", self._tagged.invalidate_prefix(prefix)
         )
 
     async def clear(self) -> int:
@@ -875,10 +873,10 @@ class TieredCache(Generic[K, V]):
         if self._tagged is None:
             known = self.memory.keys()
             removed = self.memory.clear()
-            await self._tier_call("invalidate", "everything", self._count(known))
+            await self._invalidate_tier("everything", self._count(known))
             return removed
         self.memory.clear()
-        return await self._tier_call("invalidate", "everything", self._tagged.clear())
+        return await self._invalidate_tier("everything", self._tagged.clear())
 
     def __repr__(self) -> str:
         return f"TieredCache({self.memory!r}, {self.tier!r})"
