@@ -41,57 +41,54 @@ def _create(tmp_path: Path, backend_name: str, **kwargs: Any) -> Storage:
 # --------------------------------------------------------------------------- delete/recreate
 
 
-async def test_versioned_writes_against_a_concurrent_delete_and_recreate(
-    tmp_path: Path, backend_name: str
-) -> None:
-    """issue 18 #1: no write based on an old incarnation of a key lands on a new one.
+class _DeleteRecreateRace:
+    """Writers doing read-modify-write on key ``k`` while another task deletes and re-creates it.
 
-    Writers do read-modify-write with put(version=), compare_and_set and
-    transactions while another task deletes and re-creates the key. Every
-    successful write records the version it was based on; sorted by version, each
-    must sit right after the write it read, in the same incarnation (generation),
-    and extend its items: anything else is a lost update (ABA).
+    ``writes`` collects every successful write as (version, value, version it was
+    based on); ``None`` for the re-creations, which are based on nothing.
     """
-    storage = _create(tmp_path, backend_name)
-    writes: list[tuple[int, dict[str, Any], int | None]] = []  # (version, value, based on)
 
-    async def recreator() -> None:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.writes: list[tuple[int, dict[str, Any], int | None]] = []
+
+    async def recreator(self) -> None:
         for gen in range(1, 9):
-            await storage.delete("k")
+            await self.storage.delete("k")
             await asyncio.sleep(0)
             value = {"gen": gen, "items": []}
-            writes.append((await storage.put("k", value), value, None))
+            self.writes.append((await self.storage.put("k", value), value, None))
             await asyncio.sleep(0)
 
-    async def put_writer(me: int) -> None:
+    async def put_writer(self, me: int) -> None:
         for _ in range(12):
-            entry = await storage.get_entry("k")
+            entry = await self.storage.get_entry("k")
             await asyncio.sleep(0)
             if entry is None:
                 continue
             value = {"gen": entry.value["gen"], "items": [*entry.value["items"], me]}
             try:
-                version = await storage.put("k", value, version=entry.version)
+                version = await self.storage.put("k", value, version=entry.version)
             except VersionConflictError:
                 continue
-            writes.append((version, value, entry.version))
+            self.writes.append((version, value, entry.version))
 
-    async def cas_writer(me: int) -> None:
+    async def cas_writer(self, me: int) -> None:
         for _ in range(12):
-            entry = await storage.get_entry("k")
+            entry = await self.storage.get_entry("k")
             await asyncio.sleep(0)
             if entry is None:
                 continue
             value = {"gen": entry.value["gen"], "items": [*entry.value["items"], me]}
-            if await storage.compare_and_set("k", value, version=entry.version):
-                after = await storage.get_entry("k")
+            if await self.storage.compare_and_set("k", value, version=entry.version):
+                after = await self.storage.get_entry("k")
                 # Our value is there unless someone wrote after us; either way a newer one.
                 assert after is None or after.version > entry.version
 
-    async def tx_writer(me: int) -> None:
+    async def tx_writer(self, me: int) -> None:
         for _ in range(12):
             try:
-                async with storage.transaction() as tx:
+                async with self.storage.transaction() as tx:
                     current = await tx.get("k")
                     await asyncio.sleep(0)
                     if current is None:
@@ -104,31 +101,49 @@ async def test_versioned_writes_against_a_concurrent_delete_and_recreate(
             except VersionConflictError:
                 continue
             assert based_on is not None
-            writes.append((results[0], value, based_on.version))
+            self.writes.append((results[0], value, based_on.version))
 
+    def assert_no_lost_update(self) -> None:
+        """Each write sits right after the one it read, in the same generation, extending it."""
+        versions = [w[0] for w in self.writes]
+        assert len(set(versions)) == len(versions), "a version was handed out twice"
+        ordered = sorted(self.writes, key=lambda w: w[0])
+        by_version = {w[0]: w for w in ordered}
+        for version, value, based_on in ordered:
+            if based_on is None:
+                continue
+            base = by_version.get(based_on)
+            if base is None:
+                continue  # based on a compare_and_set write (not recorded)
+            assert base[1]["gen"] == value["gen"], f"v{version} crossed a delete/recreate"
+            assert value["items"][: len(base[1]["items"])] == base[1]["items"]
+
+
+async def test_versioned_writes_against_a_concurrent_delete_and_recreate(
+    tmp_path: Path, backend_name: str
+) -> None:
+    """issue 18 #1: no write based on an old incarnation of a key lands on a new one.
+
+    Writers do read-modify-write with put(version=), compare_and_set and
+    transactions while another task deletes and re-creates the key. Every
+    successful write records the version it was based on; sorted by version, each
+    must sit right after the write it read, in the same incarnation (generation),
+    and extend its items: anything else is a lost update (ABA).
+    """
+    storage = _create(tmp_path, backend_name)
+    race = _DeleteRecreateRace(storage)
     async with storage:
         await storage.put("k", {"gen": 0, "items": []})
         first = await storage.get_entry("k")
         assert first is not None
-        writes.append((first.version, first.value, None))
+        race.writes.append((first.version, first.value, None))
         await asyncio.gather(
-            recreator(),
-            *(put_writer(i) for i in range(3)),
-            cas_writer(10),
-            *(tx_writer(20 + i) for i in range(2)),
+            race.recreator(),
+            *(race.put_writer(i) for i in range(3)),
+            race.cas_writer(10),
+            *(race.tx_writer(20 + i) for i in range(2)),
         )
-    versions = [w[0] for w in writes]
-    assert len(set(versions)) == len(versions), "a version was handed out twice"
-    ordered = sorted(writes, key=lambda w: w[0])
-    by_version = {w[0]: w for w in ordered}
-    for version, value, based_on in ordered:
-        if based_on is None:
-            continue
-        base = by_version.get(based_on)
-        if base is None:
-            continue  # based on a compare_and_set write (not recorded)
-        assert base[1]["gen"] == value["gen"], f"v{version} crossed a delete/recreate"
-        assert value["items"][: len(base[1]["items"])] == base[1]["items"]
+    race.assert_no_lost_update()
 
 
 # --------------------------------------------------------------------------- cancellation

@@ -36,6 +36,7 @@ from pepperpy.storage import (
     Storage,
     StorageKeyError,
     StorageValueError,
+    Transaction,
     VersionConflictError,
 )
 
@@ -760,6 +761,79 @@ _KEYS = st.sampled_from(["a", "b", "c"])
 _VALUES = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none())
 
 
+_MISSING = object()
+
+
+class _TxScript:
+    """One transaction of the state machine: runs *ops*, checking each read against *view*.
+
+    ``read`` holds the keys whose stored value the transaction depends on,
+    ``written`` what it staged (``_MISSING`` for a delete); with *interfere*,
+    another writer changes the first read key before the commit and
+    ``interfered`` records (key, version).
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        ops: list[tuple[str, str, Any]],
+        interfere: str | None,
+        view: dict[str, Any],
+    ) -> None:
+        self.storage = storage
+        self.ops = ops
+        self.interfere = interfere
+        self.view = view
+        self.read: set[str] = set()
+        self.written: dict[str, Any] = {}
+        self.interfered: tuple[str, int] | None = None
+        self.committed = False
+
+    async def run(self) -> None:
+        async with self.storage.transaction() as tx:
+            for kind, key, value in self.ops:
+                if not await self._step(tx, kind, key, value):
+                    return
+            await self._interfere()
+            self.committed = True  # (the commit runs when the block exits)
+
+    async def _step(self, tx: Transaction, kind: str, key: str, value: Any) -> bool:
+        """Run one op; ``False`` when the transaction was discarded."""
+        if kind == "get":
+            if key not in self.written:
+                self.read.add(key)
+            assert await tx.get(key, _MISSING) == self.view.get(key, _MISSING)
+        elif kind == "put":
+            tx.put(key, value)
+            self.view[key] = self.written[key] = value
+        elif kind == "delete":
+            tx.delete(key)
+            self.view.pop(key, None)
+            self.written[key] = _MISSING
+        else:
+            return await self._incr(tx, key)
+        return True
+
+    async def _incr(self, tx: Transaction, key: str) -> bool:
+        current = self.view.get(key, 0)
+        if isinstance(current, bool) or not isinstance(current, int):
+            tx.discard()
+            return False
+        tx.incr(key, 1)
+        if key not in self.written:
+            self.read.add(key)  # the staged incr's value depends on it
+            assert await tx.get(key) == current + 1
+        self.view[key] = self.written[key] = current + 1
+        return True
+
+    async def _interfere(self) -> None:
+        if self.interfere and self.read:
+            victim = sorted(self.read)[0]
+            if self.interfere == "delete_recreate":
+                await self.storage.delete(victim)
+            self.interfered = (victim, await self.storage.put(victim, "other"))
+
+
 class _StorageModel(RuleBasedStateMachine):
     """Versions and transactions of a real store against a dict model.
 
@@ -861,60 +935,31 @@ class _StorageModel(RuleBasedStateMachine):
         view: dict[str, Any] = {
             key: item[0] for key in ("a", "b", "c") if (item := self._live(key)) is not None
         }
-        read: set[str] = set()
-        written: dict[str, Any] = {}
-        missing = object()
-
-        async def body() -> list[Any]:
-            async with self.storage.transaction() as tx:
-                for kind, key, value in ops:
-                    if kind == "get":
-                        if key not in written:
-                            read.add(key)
-                        assert await tx.get(key, missing) == view.get(key, missing)
-                    elif kind == "put":
-                        tx.put(key, value)
-                        view[key] = written[key] = value
-                    elif kind == "delete":
-                        tx.delete(key)
-                        view.pop(key, None)
-                        written[key] = missing
-                    else:
-                        current = view.get(key, 0)
-                        if isinstance(current, bool) or not isinstance(current, int):
-                            tx.discard()
-                            return []
-                        tx.incr(key, 1)
-                        if key not in written:
-                            read.add(key)  # the staged incr's value depends on it
-                            assert await tx.get(key) == current + 1
-                        view[key] = written[key] = current + 1
-                if interfere and read:
-                    victim = sorted(read)[0]
-                    if interfere == "delete_recreate":
-                        await self.storage.delete(victim)
-                    self.interfered = (victim, await self.storage.put(victim, "other"))
-                self.committed = True  # (the commit runs when the block exits)
-                return []
-
-        self.interfered: tuple[str, int] | None = None
-        self.committed = False
+        script = _TxScript(self.storage, ops, interfere, view)
         before = {key: self._live(key) for key in ("a", "b", "c")}
         try:
-            self.run(body())
+            self.run(script.run())
         except VersionConflictError:
-            assert self.interfered is not None, "a conflict without interference"
-            victim, version = self.interfered
+            assert script.interfered is not None, "a conflict without interference"
+            victim, version = script.interfered
             self._new_version(victim, version)
             self.model[victim] = ("other", version, None)
             return
-        assert self.interfered is None, "committed over a concurrent write"
-        if not self.committed:
-            return
+        assert script.interfered is None, "committed over a concurrent write"
+        if script.committed:
+            self._record_commit(ops, script.written, before)
+
+    def _record_commit(
+        self,
+        ops: list[tuple[str, str, Any]],
+        written: dict[str, Any],
+        before: dict[str, tuple[Any, int, float | None] | None],
+    ) -> None:
+        """Check what a committed transaction wrote and take it into the model."""
         overwritten = {key for kind, key, _ in ops if kind in ("put", "delete")}
         entries = []
         for key, value in written.items():
-            if value is missing:
+            if value is _MISSING:
                 self.model.pop(key, None)
                 continue
             entry = self.run(self.storage.get_entry(key))

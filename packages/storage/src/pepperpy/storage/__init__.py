@@ -10,13 +10,15 @@ The SQLite backend runs in WAL mode with one writer connection that
 group-commits concurrent writes (one transaction per batch, each caller gets
 its own result) and reader connections for concurrent reads. Memory and
 filesystem backends are built in; others plug in through the
-``pepperpy.storage.backends`` entry point group.
+``pepperpy.storage.backends`` entry point group. :data:`ERRORS` lists every
+error code the package raises, with its meaning.
 """
 
 from __future__ import annotations
 
 from pepperpy.storage._backend import ENTRY_POINT_GROUP, Backend, available_backends, load_backend
 from pepperpy.storage._errors import (
+    ERRORS,
     StorageError,
     StorageKeyError,
     StorageValueError,
@@ -51,6 +53,7 @@ from pepperpy.storage._version import __version__
 __all__ = [
     "DATA_DIR_ENV",
     "ENTRY_POINT_GROUP",
+    "ERRORS",
     "SCHEMA_VERSION",
     "Backend",
     "Check",

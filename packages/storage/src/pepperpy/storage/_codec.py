@@ -140,30 +140,38 @@ def _normalize(value: Any, key: str | None, path: str, depth: int) -> Any:
             raise _bad_value(key, path, f"{value!r} is not a finite number", value)
         return value
     if kind is dict:
-        out: dict[str, Any] | None = None
-        for k, v in value.items():
-            if type(k) is not str:
-                raise _bad_value(
-                    key, path, f"mapping key {k!r} is a {type(k).__name__}, not a str", k
-                )
-            child = _normalize(
-                v, key, f"{path}/{k.replace('~', '~0').replace('/', '~1')}", depth + 1
-            )
-            if child is not v and out is None:
-                out = dict(value)
-            if out is not None:
-                out[k] = child
-        return value if out is None else out
+        return _normalize_dict(value, key, path, depth)
     if kind is list or kind is tuple:
-        items: list[Any] | None = None if kind is list else list(value)
-        for index, item in enumerate(value):
-            child = _normalize(item, key, f"{path}/{index}", depth + 1)
-            if child is not item and items is None:
-                items = list(value)
-            if items is not None:
-                items[index] = child
-        return value if items is None else items
+        return _normalize_sequence(value, key, path, depth)
     return _normalize(_convert(value, key, path), key, path, depth + 1)
+
+
+def _normalize_dict(value: dict[Any, Any], key: str | None, path: str, depth: int) -> Any:
+    """:func:`_normalize` for a dict: str keys only, copied only if a child was converted."""
+    out: dict[str, Any] | None = None
+    for k, v in value.items():
+        if type(k) is not str:
+            raise _bad_value(key, path, f"mapping key {k!r} is a {type(k).__name__}, not a str", k)
+        child = _normalize(v, key, f"{path}/{k.replace('~', '~0').replace('/', '~1')}", depth + 1)
+        if child is not v and out is None:
+            out = dict(value)
+        if out is not None:
+            out[k] = child
+    return value if out is None else out
+
+
+def _normalize_sequence(
+    value: list[Any] | tuple[Any, ...], key: str | None, path: str, depth: int
+) -> Any:
+    """:func:`_normalize` for a list (copied only if a child was converted) or a tuple (a list)."""
+    items: list[Any] | None = None if type(value) is list else list(value)
+    for index, item in enumerate(value):
+        child = _normalize(item, key, f"{path}/{index}", depth + 1)
+        if child is not item and items is None:
+            items = list(value)
+        if items is not None:
+            items[index] = child
+    return value if items is None else items
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

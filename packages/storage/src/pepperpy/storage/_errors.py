@@ -6,9 +6,17 @@ import errno as _errno
 import sqlite3
 from typing import Any
 
-from pepperpy.core.exceptions import ConflictError, ExternalError, InvalidArgumentError
+from pepperpy.core.exceptions import (
+    ConfigurationError,
+    ConflictError,
+    ErrorCatalogue,
+    ErrorCode,
+    ExternalError,
+    InvalidArgumentError,
+)
 
 __all__ = [
+    "ERRORS",
     "StorageError",
     "StorageKeyError",
     "StorageValueError",
@@ -176,3 +184,88 @@ def opened_read_only(location: str, operation: str = "write") -> StorageError:
         "reads work as usual. Nothing was changed.",
         retryable=False,
     )
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.storage",
+    ErrorCode(
+        "pepperpy.storage.bad_key",
+        StorageKeyError,
+        "A key is not usable: not a str, empty, too long, or holds NUL or a lone surrogate.",
+        "Use a non-empty str key without NUL or surrogates, within the backend's length limit.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.bad_value",
+        StorageValueError,
+        "A value cannot be stored (not JSON-like, too deep, NaN); context['path'] points at it.",
+        "Store JSON-like data or attrs instances made of it; fix the value at context['path'].",
+    ),
+    ErrorCode(
+        "pepperpy.storage.version_conflict",
+        VersionConflictError,
+        "A conditional write found another version than expected (someone wrote first).",
+        "Read the key again, redo the change on the new value and retry.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.error",
+        StorageError,
+        "The backend failed in a way with no more specific code; the cause is chained.",
+        "Read the chained backend error; retry if error.retryable.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.read_only",
+        StorageError,
+        "A write reached a read-only store, file, directory or a role without write rights.",
+        "Make the location writable (or grant the rights), or open the store with "
+        "read_only=True to only read.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.disk_full",
+        StorageError,
+        "The disk holding the store is full; the write changed nothing.",
+        "Free disk space and retry (retryable).",
+    ),
+    ErrorCode(
+        "pepperpy.storage.corrupted",
+        StorageError,
+        "The database file, a store file or a stored value is damaged or not in the format.",
+        "Restore from a backup or an export (import_jsonl), or delete/overwrite the key.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.locked",
+        StorageError,
+        "The database stayed locked, or PostgreSQL aborted colliding transactions.",
+        "Retry (retryable); raise busy_timeout if another process holds long transactions.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.unavailable",
+        StorageError,
+        "The store cannot be opened or reached (missing directory, I/O error, server down).",
+        "Check the path or the server; retry when error.retryable is true.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.schema",
+        StorageError,
+        "The store was written by a newer pepperpy-storage, or holds no store to open read-only.",
+        "Upgrade pepperpy-storage, or check the path.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.closed",
+        StorageError,
+        "The storage backend is closed (or closing).",
+        "Start the storage again (async with storage: ...) before using it.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.aborted",
+        StorageError,
+        "A queued write was aborted (shutdown or a failed writer); it may not be committed.",
+        "Read the key back to see whether it landed before retrying.",
+    ),
+    ErrorCode(
+        "pepperpy.storage.no_dsn",
+        ConfigurationError,
+        "The PostgreSQL backend was given no DSN (argument or environment variable).",
+        "Pass dsn='postgresql://user@host:5432/db' or set PEPPERPY_POSTGRES_DSN.",
+    ),
+)
+"""The error codes pepperpy-storage raises: code -> class, meaning and what to do."""
