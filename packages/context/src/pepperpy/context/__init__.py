@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 from pepperpy.context._core import Key, bind, clear, current, get, scope, unbind
+from pepperpy.context._errors import ERRORS
 from pepperpy.context._http import (
     BAGGAGE_HEADER,
     REQUEST_ID,
@@ -64,6 +65,7 @@ from pepperpy.context._version import __version__
 __all__ = [
     "BAGGAGE_HEADER",
     "ENV_VAR",
+    "ERRORS",
     "REQUEST_ID",
     "REQUEST_ID_HEADER",
     "SPAN_ID",
