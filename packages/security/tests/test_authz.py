@@ -237,3 +237,19 @@ class TestLoading:
         ]
         with pytest.raises(ValidationError):
             Policy.from_dict([])  # type: ignore[arg-type]
+
+
+def test_a_rule_without_actions_is_refused_and_not_added() -> None:
+    # A rule with no action pattern would match nothing: a silent no-op allow or,
+    # worse, a deny the author believes is in force.
+    policy = Policy()
+    with pytest.raises(InvalidArgumentError, match="at least one action"):
+        policy.deny()
+    assert policy.rules == ()
+
+
+def test_when_must_be_a_predicate_or_a_function() -> None:
+    policy = Policy()
+    with pytest.raises(InvalidArgumentError, match="when= must be a Predicate or a function"):
+        policy.allow("doc:read", when=42)  # type: ignore[arg-type]
+    assert policy.rules == ()
