@@ -363,3 +363,64 @@ def test_int_flag_combinations_and_missing_hooks_still_work() -> None:
     assert serialization.structure("A", Loose) is Loose.A
     with pytest.raises(StructureError):
         serialization.structure(True, Perm)
+
+
+# ------------------------------------------------------------------- issue 24 review, hole 2
+# dumps({1: 2, "1": 3}) wrote {"1":3}: two mapping keys became one JSON object key and a
+# value vanished without a word. Every format unstructures keys to strings the same way,
+# so each refuses such a mapping. (orjson refuses non-str keys outright; the stdlib's
+# json.dumps writes the key twice; PepperPy says which keys collide instead.)
+
+
+class Shade(enum.Enum):
+    RED = "red"
+
+
+COLLIDING: list[dict[Any, int]] = [
+    {1: 2, "1": 3},
+    {"1": 3, 1: 2},
+    {True: 1, "true": 2},
+    {Shade.RED: 1, "red": 2},
+    {1.5: 1, "1.5": 2},
+    {uuid.UUID(int=1): 1, str(uuid.UUID(int=1)): 2},
+    {dt.date(2026, 1, 1): 1, "2026-01-01": 2},
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("mapping", COLLIDING)
+def test_mapping_keys_that_collide_as_strings_are_refused(
+    fmt: str, mapping: dict[Any, int]
+) -> None:
+    """issue 24 review hole 2: colliding keys silently dropped a value."""
+    with pytest.raises(EncodeError) as info:
+        serialization.dumps({"m": mapping}, format=fmt)
+    assert info.value.code == "pepperpy.serialization.duplicate_key"
+    keys = ("1", "true", "red", "1.5", str(uuid.UUID(int=1)), "2026-01-01")
+    assert info.value.context["key"] in keys
+
+
+@pytest.mark.parametrize("type_", [dict[str, int], dict[Any, int], Any, None])
+def test_unstructure_refuses_colliding_keys_whatever_the_declared_type(type_: Any) -> None:
+    """issue 24 review hole 2: unstructure() is where the keys become strings."""
+    for converter in CONVERTERS:
+        with pytest.raises(EncodeError) as info:
+            converter.unstructure({1: 2, "1": 3}, type_)
+        assert info.value.code == "pepperpy.serialization.duplicate_key"
+        # Distinct keys still become strings, in order, with nothing lost.
+        assert converter.unstructure({1: 2, "2": 3}, type_) == {"1": 2, "2": 3}
+
+
+@attrs.define
+class Holder:
+    counts: dict[str, int]
+
+
+def test_a_str_keyed_field_given_other_keys_loses_nothing() -> None:
+    """issue 24 review hole 2: dict[str, int]'s fast copy passed int keys on to the encoder."""
+    with pytest.raises(EncodeError) as info:
+        serialization.dumps(Holder({1: 2, "1": 3}))  # type: ignore[dict-item]
+    assert info.value.code == "pepperpy.serialization.duplicate_key"
+    assert serialization.dumps(Holder({1: 2}), format="msgpack") == serialization.dumps(  # type: ignore[dict-item]
+        {"counts": {"1": 2}}, format="msgpack"
+    )

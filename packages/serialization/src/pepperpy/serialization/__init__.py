@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pepperpy.serialization._errors import (
+    ERRORS,
     DecodeError,
     EncodeError,
     FormatUnavailableError,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ERRORS",
     "MAX_DEPTH",
     "META_KEY",
     "Converter",

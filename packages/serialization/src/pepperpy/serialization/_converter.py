@@ -659,6 +659,15 @@ class Converter:
     # ------------------------------------------------------------------ configuration
 
     def _configure(self) -> None:
+        """Register every hook, in order (later registrations take precedence in cattrs)."""
+        self._configure_scalars()
+        self._configure_paths_and_enums()
+        self._configure_mappings()
+        self._configure_protocol()
+        self._configure_sequences()
+
+    def _configure_scalars(self) -> None:
+        """Scalars, bytes, dates and times, UUID and Decimal (strict or coercing)."""
         c = self._c
         coerce = self.coerce
         # Subclasses of int/str/float (IntEnum, (str, Enum), ...) reach these hooks
@@ -682,6 +691,10 @@ class Converter:
         c.register_unstructure_hook(uuid.UUID, _str_hook)
         c.register_structure_hook(Decimal, _s_decimal_coerce if coerce else _s_decimal)
         c.register_unstructure_hook(Decimal, _str_hook)
+
+    def _configure_paths_and_enums(self) -> None:
+        """Paths, enums and ``Literal``: values checked against the type, not only converted."""
+        c = self._c
 
         def is_path(tp: Any) -> bool:
             return isinstance(tp, type) and issubclass(tp, PurePath)
@@ -707,6 +720,10 @@ class Converter:
         c.register_structure_hook_func(is_literal, self._structure_literal)
         c.register_unstructure_hook_func(is_enum, lambda member: self.unstructure(member.value))
 
+    def _configure_mappings(self) -> None:
+        """Mappings unstructure to ``dict[str, ...]``; keys that collide as strings are refused."""
+        c = self._c
+
         # JSON object keys are strings: unstructure every mapping key to one.
         def mapping_factory(cl: Any) -> Callable[[Any], Any]:
             args = get_args(cl)
@@ -714,14 +731,25 @@ class Converter:
             key_type = args[0] if len(args) == 2 else Any
             val_hook = None if val_type is Any else c.get_unstructure_hook(val_type)
             key_str = self._key_to_str
-            if key_type is str and val_hook in (_identity, cattrs_identity):
-                return dict
 
             def unstructure_mapping(mapping: Any) -> dict[str, Any]:
                 if val_hook is None:
-                    return {key_str(k): c.unstructure(v) for k, v in mapping.items()}
-                return {key_str(k): val_hook(v) for k, v in mapping.items()}
+                    result = {key_str(k): c.unstructure(v) for k, v in mapping.items()}
+                else:
+                    result = {key_str(k): val_hook(v) for k, v in mapping.items()}
+                if len(result) != len(mapping):  # two keys became one string: a value is lost
+                    _refuse_colliding_keys(mapping, key_str)
+                return result
 
+            if key_type is str and val_hook in (_identity, cattrs_identity):
+
+                def copy_str_keyed(mapping: Any) -> dict[str, Any]:
+                    # annotated str keys may hold others (1 and "1"): those take the full way
+                    if all(type(k) is str for k in mapping):
+                        return dict(mapping)
+                    return unstructure_mapping(mapping)
+
+                return copy_str_keyed
             return unstructure_mapping
 
         def is_mapping(tp: Any) -> bool:
@@ -734,6 +762,10 @@ class Converter:
             )
 
         c.register_unstructure_hook_factory(is_mapping, mapping_factory)
+
+    def _configure_protocol(self) -> None:
+        """Types with ``__pepperpy_structure__`` / ``__pepperpy_unstructure__`` hooks."""
+        c = self._c
 
         # Types can teach the converter themselves (see Converter's docstring).
         def structure_protocol(tp: Any) -> Callable[[Any, Any], Any]:
@@ -756,6 +788,10 @@ class Converter:
         c.register_unstructure_hook_factory(
             lambda tp: _has_hook(tp, "__pepperpy_unstructure__"), unstructure_protocol
         )
+
+    def _configure_sequences(self) -> None:
+        """Strict sequences and tuples: a string is not a list, a dict not a list of keys."""
+        c = self._c
 
         # Strict containers: a string is not a list of characters, a dict not a list of keys.
         def sequence_factory(cl: Any) -> Callable[[Any, Any], Any]:
@@ -1067,6 +1103,9 @@ class Converter:
 
         Raises:
             UnsupportedTypeError: no hook knows the type.
+            EncodeError: two keys of a mapping become the same string key
+                (``{1: "a", "1": "b"}``; code ``pepperpy.serialization.duplicate_key``),
+                or *obj* is nested too deeply.
         """
         try:
             return self._c.unstructure(obj, unstructure_as=type_)
@@ -1215,58 +1254,68 @@ class Converter:
         if isinstance(exc, UnsupportedTypeError):
             raise exc
         if isinstance(exc, ClassValidationError):
-            keymap = self._keymap(exc.cl)
-            with_notes, without = exc.group_exceptions()
-            for sub, note in with_notes:
-                key = keymap.get(note.name, note.name)
-                sub_data = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
-                self._collect(sub, f"{path}/{_escape_pointer(key)}", sub_data, note.type, out)
-            for sub in without:
-                if isinstance(sub, ForbiddenExtraKeysError):
-                    for key in sorted(sub.extra_fields):
-                        out.append(
-                            ErrorDetail(
-                                f"{path}/{_escape_pointer(key)}",
-                                "unknown key is not allowed",
-                                code="extra_forbidden",
-                                value=safe_repr(data.get(key))
-                                if isinstance(data, Mapping)
-                                else None,
-                            )
-                        )
-                else:
-                    self._collect(sub, path, data, exc.cl, out)
+            self._collect_record(exc, path, data, out)
             return
         if isinstance(exc, IterableValidationError):
-            items, rest = exc.group_exceptions()
-            for item_exc, item_note in items:
-                index = item_note.index
-                if getattr(item_exc, "__pepperpy_key__", False):
-                    out.append(
-                        ErrorDetail(
-                            f"{path}/{_escape_pointer(index)}",
-                            f"invalid key, expected {_type_name(item_note.type)}",
-                            code="key",
-                            expected=_type_name(item_note.type),
-                            value=safe_repr(index),
-                        )
-                    )
-                    continue
-                try:
-                    sub_data = data[index]
-                except Exception:
-                    sub_data = _MISSING
-                self._collect(
-                    item_exc, f"{path}/{_escape_pointer(index)}", sub_data, item_note.type, out
-                )
-            for sub in rest:
-                self._collect(sub, path, data, exc.cl, out)
+            self._collect_items(exc, path, data, out)
             return
         if isinstance(exc, BaseValidationError):
             for sub in exc.exceptions:
                 self._collect(sub, path, data, tp, out)
             return
         self._leaf(exc, path, data, tp, out)
+
+    def _collect_record(
+        self, exc: ClassValidationError, path: str, data: Any, out: list[ErrorDetail]
+    ) -> None:
+        """A record's errors: each field's at its key, unknown keys as extra_forbidden."""
+        keymap = self._keymap(exc.cl)
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            key = keymap.get(note.name, note.name)
+            sub_data = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
+            self._collect(sub, f"{path}/{_escape_pointer(key)}", sub_data, note.type, out)
+        for sub in without:
+            if isinstance(sub, ForbiddenExtraKeysError):
+                for key in sorted(sub.extra_fields):
+                    out.append(
+                        ErrorDetail(
+                            f"{path}/{_escape_pointer(key)}",
+                            "unknown key is not allowed",
+                            code="extra_forbidden",
+                            value=safe_repr(data.get(key)) if isinstance(data, Mapping) else None,
+                        )
+                    )
+            else:
+                self._collect(sub, path, data, exc.cl, out)
+
+    def _collect_items(
+        self, exc: IterableValidationError, path: str, data: Any, out: list[ErrorDetail]
+    ) -> None:
+        """A collection's errors: each item's (or key's) at its index."""
+        items, rest = exc.group_exceptions()
+        for item_exc, item_note in items:
+            index = item_note.index
+            if getattr(item_exc, "__pepperpy_key__", False):
+                out.append(
+                    ErrorDetail(
+                        f"{path}/{_escape_pointer(index)}",
+                        f"invalid key, expected {_type_name(item_note.type)}",
+                        code="key",
+                        expected=_type_name(item_note.type),
+                        value=safe_repr(index),
+                    )
+                )
+                continue
+            try:
+                sub_data = data[index]
+            except Exception:
+                sub_data = _MISSING
+            self._collect(
+                item_exc, f"{path}/{_escape_pointer(index)}", sub_data, item_note.type, out
+            )
+        for sub in rest:
+            self._collect(sub, path, data, exc.cl, out)
 
     def _leaf(
         self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
@@ -1344,6 +1393,24 @@ def _too_deep_to_structure(tp: Any) -> StructureError:
         context={"type": _type_name(tp), "max_depth": MAX_DEPTH},
         hint="Flatten the data; recursive types must not nest without bound.",
     )
+
+
+def _refuse_colliding_keys(mapping: Any, key_str: Callable[[Any], str]) -> None:
+    """Raise for the first two keys of *mapping* that become the same string key."""
+    from pepperpy.serialization._errors import EncodeError
+
+    seen: dict[str, Any] = {}
+    for key in mapping:
+        text = key_str(key)
+        if text in seen:
+            raise EncodeError(
+                f"mapping keys {safe_repr(seen[text])} and {safe_repr(key)} both become the "
+                f"object key {safe_repr(text)}; one value would be lost",
+                code="pepperpy.serialization.duplicate_key",
+                context={"key": text},
+                hint="Keep a mapping's keys distinct as strings (e.g. all str or all int keys).",
+            )
+        seen[text] = key
 
 
 def _too_deep_to_encode() -> Exception:

@@ -7,12 +7,15 @@ from typing import Any
 
 from pepperpy.core.exceptions import (
     ConfigurationError,
+    ErrorCatalogue,
+    ErrorCode,
     ErrorDetail,
     InvalidArgumentError,
     ValidationError,
 )
 
 __all__ = [
+    "ERRORS",
     "DecodeError",
     "EncodeError",
     "FormatUnavailableError",
@@ -85,3 +88,59 @@ class FormatUnavailableError(ConfigurationError):
     """A format is unknown, or its optional dependency is not installed."""
 
     code = "pepperpy.serialization.format_unavailable"
+
+
+ERRORS = ErrorCatalogue(
+    "pepperpy.serialization",
+    ErrorCode(
+        "pepperpy.serialization.structure",
+        StructureError,
+        "Data does not fit the requested type; .errors lists every problem with its path.",
+        "Fix the values at the paths listed (JSON Pointer into the input).",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.decode",
+        DecodeError,
+        "The bytes or text are not valid in the format (malformed, not UTF-8, nested too deeply).",
+        "Fix the input at the line and column in .context, or check the format= chosen.",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.encode",
+        EncodeError,
+        "The value cannot be written in the format (None in TOML, a non-table document, "
+        "nesting too deep).",
+        "Change the value to fit the format, or pick another format.",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.duplicate_key",
+        EncodeError,
+        "Two keys of a mapping become the same string key ({1: ..., '1': ...}); a value "
+        "would be lost.",
+        "Keep a mapping's keys distinct as strings (e.g. all str or all int keys).",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.unsupported_type",
+        UnsupportedTypeError,
+        "No structure or unstructure hook exists for a type.",
+        "Register one with Converter.register_hook(), or make the type an attrs class.",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.format_unavailable",
+        FormatUnavailableError,
+        "The format is unknown, or its optional dependency is not installed.",
+        "Use one of available_formats(), or install the extra the message names.",
+    ),
+    ErrorCode(
+        "pepperpy.serialization.invalid_path",
+        InvalidArgumentError,
+        "A file path given to load_file()/dump_file() is not a str or os.PathLike, or "
+        "holds a NUL byte.",
+        "Pass a str or pathlib.Path without NUL characters.",
+    ),
+)
+"""The error codes pepperpy-serialization raises: code -> class, meaning and what to do.
+
+The codes inside :attr:`StructureError.errors` and :attr:`DecodeError.errors`
+(``"type"``, ``"missing"``, ``"syntax"`` ...) are per-problem *detail* codes,
+listed in the docs, not error codes.
+"""

@@ -95,27 +95,35 @@ def _py_encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):
         out.append(_py_float(value))
     elif isinstance(value, Mapping):
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            if not isinstance(key, str):
-                raise TypeError(f"keys must be str, not {type(key).__name__}")
-            out.append(json.dumps(key, ensure_ascii=False))
-            out.append(":")
-            _py_encode(item, out)
-        out.append("}")
+        _py_encode_object(value, out)
     elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _py_encode(item, out)
-        out.append("]")
+        _py_encode_array(value, out)
     else:
         raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _py_encode_object(value: Mapping[Any, Any], out: list[str]) -> None:
+    out.append("{")
+    first = True
+    for key, item in value.items():
+        if not first:
+            out.append(",")
+        first = False
+        if not isinstance(key, str):
+            raise TypeError(f"keys must be str, not {type(key).__name__}")
+        out.append(json.dumps(key, ensure_ascii=False))
+        out.append(":")
+        _py_encode(item, out)
+    out.append("}")
+
+
+def _py_encode_array(value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
+    out.append("[")
+    for index, item in enumerate(value):
+        if index:
+            out.append(",")
+        _py_encode(item, out)
+    out.append("]")
 
 
 def _stdlib_json_encode(value: Any) -> bytes:

@@ -181,6 +181,22 @@ def toml_loads(data: bytes | str, *, source: str | None = None) -> dict[str, Any
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
 
+    text = _toml_text(data, source)
+    try:
+        result: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        raise depth_error("toml", source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, source) from None
+    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
+        raise _decode_error(f"invalid TOML: {exc}", source, None, None) from None
+    if may_be_deep(text, ("[", "{", ".")):
+        check_depth(result, "toml", source=source)
+    return result
+
+
+def _toml_text(data: bytes | str, source: str | None) -> str:
+    """The document as text: UTF-8 only, without a leading byte-order mark."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         try:
             text = bytes(data).decode("utf-8")
@@ -198,25 +214,20 @@ def toml_loads(data: bytes | str, *, source: str | None = None) -> dict[str, Any
         )
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark (Notepad); toml-test: valid
         text = text[1:]
-    try:
-        result: dict[str, Any] = tomllib.loads(text)
-    except RecursionError:
-        raise depth_error("toml", source) from None
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        column = getattr(exc, "colno", None)
-        message = str(exc)
-        if line is None:
-            match = _POSITION.search(message)
-            if match:
-                line, column = int(match.group(1)), int(match.group(2))
-        message = _POSITION.sub("", message).strip()
-        raise _decode_error(f"invalid TOML: {message}", source, line, column) from None
-    except ValueError as exc:  # e.g. an integer longer than sys.get_int_max_str_digits()
-        raise _decode_error(f"invalid TOML: {exc}", source, None, None) from None
-    if may_be_deep(text, ("[", "{", ".")):
-        check_depth(result, "toml", source=source)
-    return result
+    return text
+
+
+def _syntax_error(exc: ValueError, source: str | None) -> Any:
+    """The DecodeError for a TOMLDecodeError, with its line and column when it has them."""
+    line = getattr(exc, "lineno", None)
+    column = getattr(exc, "colno", None)
+    message = str(exc)
+    if line is None:
+        match = _POSITION.search(message)
+        if match:
+            line, column = int(match.group(1)), int(match.group(2))
+    message = _POSITION.sub("", message).strip()
+    return _decode_error(f"invalid TOML: {message}", source, line, column)
 
 
 def _decode_error(message: str, source: str | None, line: int | None, column: int | None) -> Any:
