@@ -131,11 +131,27 @@ class MemoryResult(Result):
         return out
 
 
+PEAK_RSS_KB = """
+def peak_rss_kb():
+    # VmHWM: this process's own peak since exec. ru_maxrss is not: Linux carries the
+    # forking parent's peak over exec, so a small child would report its parent's size.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+"""
+
 _RSS_PROBE = """
-import resource, sys
+import sys
 sys.path.insert(0, {here!r})
 {code}
-print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+{peak}
+print("PEAK_RSS_KB", peak_rss_kb())
 """
 
 
@@ -155,7 +171,7 @@ def compare_peak_rss(
     peaks: dict[str, float] = {}
     for case, code in cases.items():
         proc = subprocess.run(
-            [sys.executable, "-c", _RSS_PROBE.format(here=here, code=code)],
+            [sys.executable, "-c", _RSS_PROBE.format(here=here, code=code, peak=PEAK_RSS_KB)],
             capture_output=True,
             text=True,
             check=False,
