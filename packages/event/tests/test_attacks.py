@@ -28,7 +28,9 @@ from hypothesis import strategies as st
 
 from pepperpy.core import ClosedError, InvalidArgumentError, OperationTimeoutError
 from pepperpy.event import (
+    Backpressure,
     BackpressureError,
+    Delivery,
     EventManager,
     HandlerError,
     MemoryHub,
@@ -752,104 +754,132 @@ ops = st.builds(
 )
 
 
-async def _scenario(ops: list[tuple[Any, ...]]) -> None:
-    from pepperpy.event import matches
+def _scenario_handler(behaviour: str) -> Callable[[Any], Any]:
+    async def handler(_: Any) -> None:
+        if behaviour == "fail":
+            raise ValueError("fail")
+        if behaviour == "base":
+            raise Boom("base")
+        if behaviour == "foreign-cancel":
+            await foreign_cancel()
+        if behaviour == "slow":
+            for _ in range(3):
+                await asyncio.sleep(0)
+        if behaviour == "hang":
+            await asyncio.Event().wait()
 
-    events = EventManager(on_error="collect", stop_timeout=0, queue_size=2, max_concurrency=2)
-    await events.start()
-    subs: list[Any] = []
-    published: dict[str, int] = {}
-    routed: dict[str, int] = {}
-    unrouted: dict[str, int] = {}
-    uncertain: set[str] = set()  # a cancelled publish hands the event to fewer subscriptions
+    return handler
 
-    def make(behaviour: str) -> Callable[[Any], Any]:
-        async def handler(_: Any) -> None:
-            if behaviour == "fail":
-                raise ValueError("fail")
-            if behaviour == "base":
-                raise Boom("base")
-            if behaviour == "foreign-cancel":
-                await foreign_cancel()
-            if behaviour == "slow":
-                for _ in range(3):
-                    await asyncio.sleep(0)
-            if behaviour == "hang":
-                await asyncio.Event().wait()
 
-        return handler
+class _Scenario:
+    """A bus driven by random operations, and the counters it must end up with."""
 
-    for step in ops:
+    def __init__(self) -> None:
+        self.events = EventManager(
+            on_error="collect", stop_timeout=0, queue_size=2, max_concurrency=2
+        )
+        self.subs: list[Any] = []
+        self.published: dict[str, int] = {}
+        self.routed: dict[str, int] = {}
+        self.unrouted: dict[str, int] = {}
+        # a cancelled publish hands the event to fewer subscriptions
+        self.uncertain: set[str] = set()
+
+    async def step(self, step: tuple[Any, ...]) -> None:
         kind = step[0]
         if kind == "subscribe":
-            _, pattern, delivery, behaviour, backpressure = step
-            if behaviour == "hang" and delivery == "inline":
-                behaviour = "slow"  # an inline hang would hang publish itself
-            if behaviour == "hang" and backpressure == "block":
-                backpressure = "error"
-            if behaviour == "foreign-cancel" and delivery == "inline" and not HAS_CANCELLING:
-                behaviour = "fail"
-            if delivery == "concurrent" and backpressure == "drop_oldest":
-                backpressure = "error"
-            subs.append(
-                events.subscribe(
-                    pattern, make(behaviour), delivery=delivery, backpressure=backpressure
-                )
-            )
+            self.subscribe(*step[1:])
         elif kind == "unsubscribe":
-            if subs:
-                subs.pop(step[1] % len(subs)).unsubscribe()
+            if self.subs:
+                self.subs.pop(step[1] % len(self.subs)).unsubscribe()
         elif kind == "publish":
-            name = step[1]
-            expected = sum(1 for s in subs if matches(s.pattern, name))
-            published[name] = published.get(name, 0) + 1
-            routed[name] = routed.get(name, 0) + expected
-            if not expected:
-                unrouted[name] = unrouted.get(name, 0) + 1
-            try:
-                count = await asyncio.wait_for(events.publish(name), 10)
-            except BackpressureError:
-                pass
-            else:
-                assert count == expected
+            await self.publish(step[1])
         elif kind == "cancelled-publish":
-            name = step[1]
-            published[name] = published.get(name, 0) + 1
-            uncertain.add(name)
-            task = asyncio.ensure_future(events.publish(name))
-            await asyncio.sleep(0)  # publish() starts: it is counted as published
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, BackpressureError):
-                pass  # cancelled while waiting, or it had finished and raised
+            await self.cancelled_publish(step[1])
         elif kind == "drain":
             try:  # some handlers hang until stop(): a timeout is expected then
-                await events.drain(timeout=0)
+                await self.events.drain(timeout=0)
             except OperationTimeoutError:
                 pass
         else:
-            await asyncio.wait_for(events.stop(), 10)
-            await events.start()
-    await asyncio.wait_for(events.stop(), 10)
+            await asyncio.wait_for(self.events.stop(), 10)
+            await self.events.start()
+
+    def subscribe(
+        self, pattern: str, delivery: Delivery, behaviour: str, backpressure: Backpressure
+    ) -> None:
+        if behaviour == "hang" and delivery == "inline":
+            behaviour = "slow"  # an inline hang would hang publish itself
+        if behaviour == "hang" and backpressure == "block":
+            backpressure = "error"
+        if behaviour == "foreign-cancel" and delivery == "inline" and not HAS_CANCELLING:
+            behaviour = "fail"
+        if delivery == "concurrent" and backpressure == "drop_oldest":
+            backpressure = "error"
+        self.subs.append(
+            self.events.subscribe(
+                pattern,
+                _scenario_handler(behaviour),
+                delivery=delivery,
+                backpressure=backpressure,
+            )
+        )
+
+    async def publish(self, name: str) -> None:
+        from pepperpy.event import matches
+
+        expected = sum(1 for s in self.subs if matches(s.pattern, name))
+        self.published[name] = self.published.get(name, 0) + 1
+        self.routed[name] = self.routed.get(name, 0) + expected
+        if not expected:
+            self.unrouted[name] = self.unrouted.get(name, 0) + 1
+        try:
+            count = await asyncio.wait_for(self.events.publish(name), 10)
+        except BackpressureError:
+            pass
+        else:
+            assert count == expected
+
+    async def cancelled_publish(self, name: str) -> None:
+        self.published[name] = self.published.get(name, 0) + 1
+        self.uncertain.add(name)
+        task = asyncio.ensure_future(self.events.publish(name))
+        await asyncio.sleep(0)  # publish() starts: it is counted as published
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, BackpressureError):
+            pass  # cancelled while waiting, or it had finished and raised
+
+    def check(self) -> None:
+        """Per topic and in total, the counters add up to what the operations did."""
+        stats = self.events.stats()
+        for name in TOPICS:
+            got = stats.get(name, TopicStats())
+            assert got.published == self.published.get(name, 0), (name, got)
+            if name not in self.uncertain:
+                assert got.routed == self.routed.get(name, 0), (name, got)
+                assert got.unrouted == self.unrouted.get(name, 0), (name, got)
+            assert got.routed == totals(got), (name, got)
+        total = self.events.totals()
+        assert total.routed == totals(total)
+        if not self.uncertain:
+            assert total.routed == sum(self.routed.values())
+        assert total.published == sum(self.published.values())
+        for counter in ("delivered", "failed", "dropped", "cancelled", "unrouted"):
+            if getattr(total, counter):  # --hypothesis-show-statistics shows the coverage
+                hypothesis.event(f"{counter} > 0")
+
+
+async def _scenario(ops: list[tuple[Any, ...]]) -> None:
+    scenario = _Scenario()
+    await scenario.events.start()
+    for step in ops:
+        await scenario.step(step)
+    await asyncio.wait_for(scenario.events.stop(), 10)
     await settle()
     assert asyncio.all_tasks() == {asyncio.current_task()}  # stop() leaves no task behind
-    stats = events.stats()
-    for name in TOPICS:
-        got = stats.get(name, TopicStats())
-        assert got.published == published.get(name, 0), (name, got)
-        if name not in uncertain:
-            assert got.routed == routed.get(name, 0), (name, got)
-            assert got.unrouted == unrouted.get(name, 0), (name, got)
-        assert got.routed == totals(got), (name, got)
-    total = events.totals()
-    assert total.routed == totals(total)
-    if not uncertain:
-        assert total.routed == sum(routed.values())
-    assert total.published == sum(published.values())
-    for counter in ("delivered", "failed", "dropped", "cancelled", "unrouted"):
-        if getattr(total, counter):  # --hypothesis-show-statistics shows the coverage
-            hypothesis.event(f"{counter} > 0")
+    scenario.check()
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

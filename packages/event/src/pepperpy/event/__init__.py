@@ -16,7 +16,7 @@ stores, picked by :func:`connect_stream` from a URL: :class:`MemoryStream`
 :class:`RedisPubSub` (fire-and-forget).
 """
 
-from pepperpy.event._errors import BackpressureError, EventError, HandlerError
+from pepperpy.event._errors import ERRORS, BackpressureError, EventError, HandlerError
 from pepperpy.event._manager import (
     Backpressure,
     DeadLetter,
@@ -47,6 +47,7 @@ from pepperpy.event._version import __version__
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ERRORS",
     "REDIS_URL_ENV",
     "STREAM_URL_ENV",
     "Backpressure",

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-__all__ = ["cancel_requested", "is_handler_failure"]
+from pepperpy.core.utils import cancel_requested
 
+__all__ = ["is_handler_failure"]
 
-def cancel_requested(stopping: bool | None = None) -> bool:
-    """Whether the current task was asked to stop.
-
-    *stopping* is the caller's own stop flag (``None`` when it has none). On
-    Python 3.11+ ``Task.cancelling()`` answers too; on 3.10 only the flag can.
-    """
-    if stopping:
-        return True
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return bool(cancelling()) if cancelling is not None else False
+_HAS_CANCELLING = hasattr(asyncio.Task, "cancelling")  # Python 3.11+
 
 
 def is_handler_failure(exc: BaseException, *, stopping: bool | None) -> bool:
@@ -32,17 +23,15 @@ def is_handler_failure(exc: BaseException, *, stopping: bool | None) -> bool:
 
     *stopping* is the caller's own stop flag, set before it cancels its
     tasks, or ``None`` when it cannot have one (code running in the caller's
-    task). Without ``Task.cancelling()`` (Python 3.10) and without a flag, a
-    ``CancelledError`` is taken to be the caller's own cancellation.
+    task). Whether the task was asked to stop is
+    :func:`pepperpy.core.utils.cancel_requested`; without ``Task.cancelling()``
+    (Python 3.10) it knows only the flag, so a ``CancelledError`` with no flag
+    to judge by is taken to be the caller's own cancellation.
     """
     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
         return False
     if not isinstance(exc, asyncio.CancelledError):
         return True
-    if stopping:
+    if cancel_requested(stopping):
         return False
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    if cancelling is None:  # Python 3.10
-        return stopping is not None
-    return not cancelling()
+    return _HAS_CANCELLING or stopping is not None

@@ -20,7 +20,7 @@ from pepperpy.context import scope as context_scope
 from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, OperationTimeoutError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
-from pepperpy.core.utils import is_async_callable
+from pepperpy.core.utils import cancel_requested, is_async_callable
 from pepperpy.event._cancel import is_handler_failure
 from pepperpy.event._errors import BackpressureError, HandlerError
 from pepperpy.event._topics import compile_pattern, matches, topic_of, validate_topic
@@ -349,11 +349,17 @@ class EventManager(Lifecycle):
     ) -> None:
         _check_policy(on_error)
         self.on_error = on_error
-        self.dead_letter_topic = _check_topic("dead_letter_topic", dead_letter_topic)
-        self.queue_size = _check_int("queue_size", queue_size)
-        self.stop_timeout = _check_seconds("stop_timeout", stop_timeout)
-        self.max_concurrency = _check_int("max_concurrency", max_concurrency)
-        self.max_topics = _check_int("max_topics", max_topics)
+        self.dead_letter_topic = _check_topic(
+            "dead_letter_topic", dead_letter_topic, code="pepperpy.event.dead_letter_topic"
+        )
+        self.queue_size = _check_int("queue_size", queue_size, code="pepperpy.event.queue_size")
+        self.stop_timeout = _check_seconds(
+            "stop_timeout", stop_timeout, code="pepperpy.event.stop_timeout"
+        )
+        self.max_concurrency = _check_int(
+            "max_concurrency", max_concurrency, code="pepperpy.event.max_concurrency"
+        )
+        self.max_topics = _check_int("max_topics", max_topics, code="pepperpy.event.max_topics")
         self.clock = _check_clock(clock)
         self._subs: list[Subscription] = []
         self._retiring: set[Subscription] = set()
@@ -363,7 +369,9 @@ class EventManager(Lifecycle):
         self._middleware: list[Middleware] = []
         self._stats: dict[str, TopicStats] = {}
         self._forgotten = TopicStats()  # counters of topics evicted from _stats
-        self._errors: deque[HandlerError] = deque(maxlen=_check_int("max_errors", max_errors, 0))
+        self._errors: deque[HandlerError] = deque(
+            maxlen=_check_int("max_errors", max_errors, 0, code="pepperpy.event.max_errors")
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._waiters: set[asyncio.Future[Any]] = set()
         self._stopping = False  # set before stop() cancels tasks (Python 3.10 needs it)
@@ -532,14 +540,14 @@ class EventManager(Lifecycle):
             raise InvalidArgumentError(
                 f"backpressure must be one of {', '.join(_BACKPRESSURES)}, "
                 f"got {_safe_repr(backpressure)}",
-                code="pepperpy.event.backpressure",
+                code="pepperpy.event.invalid_backpressure",
                 hint="Use 'block', 'drop_oldest' or 'error'.",
             )
         if delivery == "concurrent" and backpressure == "drop_oldest":
             raise InvalidArgumentError(
                 "backpressure='drop_oldest' does not apply to concurrent delivery: "
                 "running handler calls cannot be dropped",
-                code="pepperpy.event.backpressure",
+                code="pepperpy.event.invalid_backpressure",
                 hint="Use backpressure='block' or 'error' with delivery='concurrent', "
                 "or delivery='queued' to drop the oldest waiting event.",
             )
@@ -551,13 +559,9 @@ class EventManager(Lifecycle):
                 code="pepperpy.event.priority",
                 hint="Pass priority=10 to run before default handlers, -10 to run after.",
             )
-        for flag, value in (("once", once), ("weak", weak), ("envelope", envelope)):
-            if not isinstance(value, bool):
-                raise InvalidArgumentError(
-                    f"{flag} must be True or False, got {_safe_repr(value)}",
-                    code=f"pepperpy.event.{flag}",
-                    hint=f"Pass {flag}=True or {flag}=False.",
-                )
+        _check_flag("once", once, code="pepperpy.event.once")
+        _check_flag("weak", weak, code="pepperpy.event.weak")
+        _check_flag("envelope", envelope, code="pepperpy.event.envelope")
         if filter is not None and not callable(filter):
             raise InvalidArgumentError(
                 f"filter must be a callable or None, got {_safe_repr(filter)}",
@@ -578,13 +582,16 @@ class EventManager(Lifecycle):
             priority=priority,
             delivery=delivery,
             queue_size=_check_int(
-                "queue_size", self.queue_size if queue_size is None else queue_size
+                "queue_size",
+                self.queue_size if queue_size is None else queue_size,
+                code="pepperpy.event.queue_size",
             ),
             backpressure=backpressure,
-            workers=_check_int("workers", workers),
+            workers=_check_int("workers", workers, code="pepperpy.event.workers"),
             max_concurrency=_check_int(
                 "max_concurrency",
                 self.max_concurrency if max_concurrency is None else max_concurrency,
+                code="pepperpy.event.max_concurrency",
             ),
             on_error=on_error,
             once=once,
@@ -826,87 +833,7 @@ class EventManager(Lifecycle):
         Without *routes* (no middleware) an event handed to nobody is counted
         unrouted here.
         """
-        raised: list[BaseException] | None = None
-        values: Mapping[str, Any] | None = None
-        count = 0
-        for sub in subs:
-            if not sub.active:
-                continue
-            if sub.filter is not None:
-                try:
-                    if not sub.filter(payload):
-                        continue
-                except BaseException as exc:  # the subscription's code failed
-                    count += 1
-                    stats.routed += 1
-                    if routes is not None:
-                        routes[0] += 1
-                    error = await self._raised(sub, exc, topic, payload, stats, inline=True)
-                    if error is not None:
-                        raised = raised or []
-                        raised.append(error)
-                    continue
-            fn = sub._fn if sub._fn is not None else sub.handler
-            if fn is None:
-                sub.unsubscribe()
-                continue
-            if sub.once:
-                sub.unsubscribe()
-            if sub.envelope:
-                if envelope is None:
-                    envelope = self._envelope(topic, payload)
-                arg: Any = envelope
-            else:
-                arg = payload
-            count += 1
-            stats.routed += 1
-            if routes is not None:
-                routes[0] += 1
-            delivery = sub.delivery
-            if delivery == "inline":  # _call inlined: this is the hot path
-                try:
-                    if sub.is_async:
-                        await fn(arg)
-                    else:
-                        result = fn(arg)
-                        if result is not None and inspect.isawaitable(result):
-                            await result
-                except BaseException as exc:
-                    error = await self._raised(sub, exc, topic, payload, stats, inline=True)
-                    if error is not None:
-                        raised = raised or []
-                        raised.append(error)
-                else:
-                    stats.delivered += 1
-            elif delivery == "concurrent":
-                try:
-                    await self._reserve(sub, topic, stats)
-                except BackpressureError as exc:
-                    raised = raised or []
-                    raised.append(exc)
-                    continue
-                call = self._call if _HAS_CANCELLING else self._call_in_child
-                task = asyncio.get_running_loop().create_task(
-                    call(sub, fn, arg, topic, payload, stats, inline=False)
-                )
-                self._tasks.add(task)
-                task.add_done_callback(functools.partial(self._concurrent_done, sub, stats))
-            else:
-                if values is None:
-                    values = current_context()
-                try:
-                    await self._enqueue(sub, (arg, topic, payload, values, stats), stats)
-                except BackpressureError as exc:
-                    raised = raised or []
-                    raised.append(exc)
-        if not count and routes is None:
-            stats.unrouted += 1
-        if raised:
-            first = raised[0]
-            if isinstance(first, HandlerError):
-                first.errors = [e for e in raised if isinstance(e, HandlerError)]
-            raise first
-        return count
+        return await _Dispatch(self, topic, payload, envelope, stats, routes).run(subs)
 
     async def _reserve(self, sub: Subscription, topic: str, stats: TopicStats) -> None:
         """Take one of a concurrent subscription's ``max_concurrency`` slots."""
@@ -1054,7 +981,6 @@ class EventManager(Lifecycle):
         # Task.cancelling() (3.11+) tells whether a handler swallowed our
         # cancellation, and a handler's CancelledError from our own; without it
         # (3.10) each call runs in a child task, see _call_in_child.
-        cancelling = getattr(asyncio.current_task(), "cancelling", None)
         if not _HAS_CANCELLING:
             call = self._call_in_child
         while True:
@@ -1070,7 +996,7 @@ class EventManager(Lifecycle):
                     await call(sub, fn, arg, topic, payload, stats, inline=False)
             finally:
                 queue.task_done()
-            if self._stopping or sub.stopping or (cancelling is not None and cancelling()):
+            if cancel_requested(self._stopping or sub.stopping):
                 # A handler swallowed this worker's cancellation: stop anyway.
                 raise asyncio.CancelledError
 
@@ -1173,7 +1099,7 @@ class EventManager(Lifecycle):
             InvalidArgumentError: *timeout* or *predicate* is not valid.
         """
         if timeout is not None:
-            _check_seconds("timeout", timeout)
+            _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
         if predicate is not None and not callable(predicate):
             raise InvalidArgumentError(
                 f"predicate must be a callable or None, got {_safe_repr(predicate)}",
@@ -1233,7 +1159,7 @@ class EventManager(Lifecycle):
             InvalidArgumentError: *timeout* is not a number of seconds >= 0.
         """
         if timeout is not None:
-            _check_seconds("timeout", timeout)
+            _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
         await self._drain(timeout)
 
     async def _drain(self, timeout: float | None) -> None:
@@ -1319,6 +1245,149 @@ class EventManager(Lifecycle):
         return f"<EventManager {self.state.value} subscriptions={len(self._subs)}>"
 
 
+class _Dispatch:
+    """One event handed to its subscriptions: what their deliveries share and count.
+
+    The envelope and the publisher's context values are made once, for the
+    first subscription that needs them; *count* is the number of deliveries
+    and *raised* the errors ``publish`` raises once every subscription had
+    its turn.
+    """
+
+    __slots__ = (
+        "count",
+        "envelope",
+        "manager",
+        "payload",
+        "raised",
+        "routes",
+        "stats",
+        "topic",
+        "values",
+    )
+
+    def __init__(
+        self,
+        manager: EventManager,
+        topic: str,
+        payload: Any,
+        envelope: Event | None,
+        stats: TopicStats,
+        routes: list[int] | None,
+    ) -> None:
+        self.manager = manager
+        self.topic = topic
+        self.payload = payload
+        self.envelope = envelope
+        self.stats = stats
+        self.routes = routes
+        self.values: Mapping[str, Any] | None = None
+        self.count = 0
+        self.raised: list[BaseException] | None = None
+
+    async def run(self, subs: tuple[Subscription, ...]) -> int:
+        """Offer the event to each active subscription, then raise what failed."""
+        for sub in subs:
+            if sub.active:
+                await self._offer(sub)
+        if not self.count and self.routes is None:
+            self.stats.unrouted += 1
+        if self.raised:
+            first = self.raised[0]
+            if isinstance(first, HandlerError):
+                first.errors = [e for e in self.raised if isinstance(e, HandlerError)]
+            raise first
+        return self.count
+
+    async def _offer(self, sub: Subscription) -> None:
+        if sub.filter is not None:
+            try:
+                if not sub.filter(self.payload):
+                    return
+            except BaseException as exc:  # the subscription's code failed
+                self._route()
+                self._fail(await self._raised(sub, exc))
+                return
+        fn = sub._fn if sub._fn is not None else sub.handler
+        if fn is None:
+            sub.unsubscribe()
+            return
+        if sub.once:
+            sub.unsubscribe()
+        arg = self._arg(sub)
+        self._route()
+        delivery = sub.delivery
+        if delivery == "inline":
+            self._fail(await self._inline(sub, fn, arg))
+        elif delivery == "concurrent":
+            self._fail(await self._concurrent(sub, fn, arg))
+        else:
+            self._fail(await self._queued(sub, arg))
+
+    def _arg(self, sub: Subscription) -> Any:
+        if not sub.envelope:
+            return self.payload
+        if self.envelope is None:
+            self.envelope = self.manager._envelope(self.topic, self.payload)
+        return self.envelope
+
+    def _route(self) -> None:
+        self.count += 1
+        self.stats.routed += 1
+        if self.routes is not None:
+            self.routes[0] += 1
+
+    def _fail(self, error: BaseException | None) -> None:
+        if error is not None:
+            self.raised = self.raised or []
+            self.raised.append(error)
+
+    def _raised(self, sub: Subscription, exc: BaseException) -> Awaitable[HandlerError | None]:
+        return self.manager._raised(sub, exc, self.topic, self.payload, self.stats, inline=True)
+
+    async def _inline(
+        self, sub: Subscription, fn: Callable[[Any], Any], arg: Any
+    ) -> HandlerError | None:
+        # EventManager._call inlined: this is the hot path.
+        try:
+            if sub.is_async:
+                await fn(arg)
+            else:
+                result = fn(arg)
+                if result is not None and inspect.isawaitable(result):
+                    await result
+        except BaseException as exc:
+            return await self._raised(sub, exc)
+        self.stats.delivered += 1
+        return None
+
+    async def _concurrent(
+        self, sub: Subscription, fn: Callable[[Any], Any], arg: Any
+    ) -> BackpressureError | None:
+        manager = self.manager
+        try:
+            await manager._reserve(sub, self.topic, self.stats)
+        except BackpressureError as exc:
+            return exc
+        call = manager._call if _HAS_CANCELLING else manager._call_in_child
+        task = asyncio.get_running_loop().create_task(
+            call(sub, fn, arg, self.topic, self.payload, self.stats, inline=False)
+        )
+        manager._tasks.add(task)
+        task.add_done_callback(functools.partial(manager._concurrent_done, sub, self.stats))
+        return None
+
+    async def _queued(self, sub: Subscription, arg: Any) -> BackpressureError | None:
+        if self.values is None:
+            self.values = current_context()
+        item = (arg, self.topic, self.payload, self.values, self.stats)
+        try:
+            await self.manager._enqueue(sub, item, self.stats)
+        except BackpressureError as exc:
+            return exc
+        return None
+
+
 def _order(sub: Subscription) -> tuple[int, int]:
     return (-sub.priority, sub.seq)
 
@@ -1350,17 +1419,26 @@ def _check_event(event: object) -> object:
     return event
 
 
-def _check_int(name: str, value: object, minimum: int = 1) -> int:
+def _check_flag(name: str, value: object, *, code: str) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"{name} must be True or False, got {_safe_repr(value)}",
+            code=code,
+            hint=f"Pass {name}=True or {name}=False.",
+        )
+
+
+def _check_int(name: str, value: object, minimum: int = 1, *, code: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgumentError(
             f"{name} must be an integer >= {minimum}, got {_safe_repr(value)}",
-            code=f"pepperpy.event.{name}",
+            code=code,
             hint=f"Pass {name}={minimum} or more.",
         )
     return value
 
 
-def _check_seconds(name: str, value: object) -> float:
+def _check_seconds(name: str, value: object, *, code: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -1369,19 +1447,19 @@ def _check_seconds(name: str, value: object) -> float:
     ):
         raise InvalidArgumentError(
             f"{name} must be a finite number of seconds >= 0, got {_safe_repr(value)}",
-            code=f"pepperpy.event.{name}",
+            code=code,
             hint=f"Pass {name}=5 (seconds), or 0 not to wait.",
         )
     return float(value)
 
 
-def _check_topic(name: str, value: object) -> str:
+def _check_topic(name: str, value: object, *, code: str) -> str:
     try:
         return validate_topic(value)  # type: ignore[arg-type]
     except InvalidArgumentError as exc:
         raise InvalidArgumentError(
             f"{name}: {exc.message}",
-            code=f"pepperpy.event.{name}",
+            code=code,
             context={name: _safe_repr(value)},
             hint=exc.hint,
         ) from None

@@ -30,14 +30,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from pepperpy.core.exceptions import (
-    ClosedError,
-    ExternalError,
-    InvalidArgumentError,
-)
+from pepperpy.core.exceptions import ClosedError, InvalidArgumentError
 from pepperpy.core.exceptions import safe_repr as _safe_repr
-from pepperpy.core.utils import Backends
-from pepperpy.event._cancel import cancel_requested, is_handler_failure
+from pepperpy.core.utils import Backends, cancel_requested
+from pepperpy.event._cancel import is_handler_failure
+from pepperpy.event._errors import StreamError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -74,12 +71,6 @@ _BACKENDS = Backends(
 _log = logging.getLogger("pepperpy.event.stream")
 
 _ID = re.compile(r"(\d+)(?:-(\d+))?")
-
-
-class StreamError(ExternalError):
-    """The stream's store (Redis, the SQLite file) failed a command (retryable)."""
-
-    code = "pepperpy.event.stream"
 
 
 @attrs.frozen
@@ -335,6 +326,15 @@ def default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def _check_name(label: str, text: object, *, code: str) -> None:
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise InvalidArgumentError(
+            f"{label} must be a non-empty string without NUL, got {_safe_repr(text)}",
+            code=code,
+            hint=f"Name the {label}, e.g. {label}='orders'.",
+        )
+
+
 class StreamBase:
     """What every built-in stream shares: options, counters, ``consume``, ``forward``."""
 
@@ -352,13 +352,10 @@ class StreamBase:
         batch: int,
         block: float,
     ) -> None:
-        for label, text in (("stream", stream), ("group", group), ("namespace", namespace)):
-            if not isinstance(text, str) or not text or "\x00" in text:
-                raise InvalidArgumentError(
-                    f"{label} must be a non-empty string without NUL, got {_safe_repr(text)}",
-                    code=f"pepperpy.event.{label}",
-                    hint=f"Name the {label}, e.g. {label}='orders'.",
-                )
+        # "pepperpy.event.stream" is StreamError's: a bad stream name is invalid_stream.
+        _check_name("stream", stream, code="pepperpy.event.invalid_stream")
+        _check_name("group", group, code="pepperpy.event.group")
+        _check_name("namespace", namespace, code="pepperpy.event.namespace")
         if consumer is not None and (
             not isinstance(consumer, str) or not consumer or "\x00" in consumer
         ):
@@ -481,32 +478,42 @@ class StreamBase:
             for message in messages:
                 if stop.is_set():
                     return
-                if message.deliveries > self.max_deliveries:
-                    await self._settle(self.dead_letter(message, "too many deliveries"))  # type: ignore[attr-defined]
-                    continue
-                try:
-                    result = handler(message)
-                    if inspect.isawaitable(result):
-                        await result
-                except BaseException as exc:
-                    # Any exception is the handler's failure (the event stays
-                    # pending), except this consumer's own cancellation.
-                    if not is_handler_failure(exc, stopping=None):
-                        raise
-                    _log.warning(
-                        "stream %s: handler failed for %s (delivery %d): %s",
-                        self.key,
-                        message.id,
-                        message.deliveries,
-                        exc,
-                    )
-                    if message.deliveries >= self.max_deliveries:
-                        await self._settle(self.dead_letter(message, repr(exc)))  # type: ignore[attr-defined]
-                    if cancel_requested():  # the handler swallowed our cancellation
-                        raise asyncio.CancelledError from None
-                    continue
-                if await self._settle(self.ack(message)):  # type: ignore[attr-defined]
-                    self.handled += 1
+                await self._handle(handler, message)
+
+    async def _handle(
+        self, handler: Callable[[StreamMessage], Awaitable[Any] | Any], message: StreamMessage
+    ) -> None:
+        """Hand one event to *handler* and ack it; a failure leaves it pending.
+
+        At its last delivery a failed event is dead-lettered, past it the
+        event is dead-lettered without calling *handler*.
+        """
+        if message.deliveries > self.max_deliveries:
+            await self._settle(self.dead_letter(message, "too many deliveries"))  # type: ignore[attr-defined]
+            return
+        try:
+            result = handler(message)
+            if inspect.isawaitable(result):
+                await result
+        except BaseException as exc:
+            # Any exception is the handler's failure (the event stays
+            # pending), except this consumer's own cancellation.
+            if not is_handler_failure(exc, stopping=None):
+                raise
+            _log.warning(
+                "stream %s: handler failed for %s (delivery %d): %s",
+                self.key,
+                message.id,
+                message.deliveries,
+                exc,
+            )
+            if message.deliveries >= self.max_deliveries:
+                await self._settle(self.dead_letter(message, repr(exc)))  # type: ignore[attr-defined]
+            if cancel_requested():  # the handler swallowed our cancellation
+                raise asyncio.CancelledError from None
+            return
+        if await self._settle(self.ack(message)):  # type: ignore[attr-defined]
+            self.handled += 1
 
     async def _settle(self, op: Awaitable[Any]) -> bool:
         """Run an ack/dead-letter; on an outage keep the entry pending (it comes back)."""
