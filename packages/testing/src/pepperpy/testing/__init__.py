@@ -19,6 +19,7 @@ from pepperpy.testing._assertions import (
     attrs_diff,
 )
 from pepperpy.testing._clock import VirtualClock, VirtualTimeLoop
+from pepperpy.testing._errors import ERRORS
 from pepperpy.testing._fakes import ConfigBuilder, EventRecorder, LogCapture, metrics_snapshot
 from pepperpy.testing._helpers import eventually, run_with_timeout
 from pepperpy.testing._http import HttpTestServer, RecordedRequest
@@ -28,6 +29,7 @@ from pepperpy.testing._services import services_unavailable
 from pepperpy.testing._version import __version__
 
 __all__ = [
+    "ERRORS",
     "Call",
     "ConfigBuilder",
     "EventRecorder",
