@@ -38,19 +38,22 @@ def _match_full(route: Any, scope: Scope) -> tuple[bool, Scope]:
     return getattr(match, "name", None) == "FULL", child
 
 
-def route_template(scope: Scope) -> str:
+def route_template(scope: Scope, app: Any = None) -> str:
     """The route template serving *scope* (``/users/{id}``), or ``<unmatched>``.
 
     Uses the ``route`` a Starlette/FastAPI router stores in the scope once it
     has routed; before that, it asks the application's router (its public
-    ``routes`` and ``Route.matches``), descending into mounts. Never the raw
-    path, so metrics keep a bounded number of label values.
+    ``routes`` and ``Route.matches``), descending into mounts. The router is
+    the scope's ``app`` (set once a Starlette/FastAPI app has the request:
+    ``app.add_middleware``), else *app*'s (a middleware wrapping the
+    application from outside passes the application). Never the raw path, so
+    metrics keep a bounded number of label values.
     """
     route = scope.get("route")
     path = getattr(route, "path", None)
     if isinstance(path, str) and route is not None and not hasattr(route, "routes"):
         return path
-    router = getattr(scope.get("app"), "router", None)
+    router = getattr(scope.get("app", app), "router", None)
     routes = getattr(router, "routes", None)
     prefix = ""
     current: Scope = scope
@@ -146,7 +149,7 @@ class PepperPyMiddleware:
             status, headers, body = await web.serve_endpoint(endpoint, exchange, accept)
             await _respond(send, status, headers, body, head=method == "HEAD")
             return
-        exchange = web.begin(method, path, headers_text, route_template(scope))
+        exchange = web.begin(method, path, headers_text, route_template(scope, self.app))
         rid = exchange.request_id.encode("ascii")
         started = False
         limit = web.max_body_size
