@@ -12,11 +12,13 @@
 from pepperpy.core import redact_text
 from pepperpy.dev._debug import debug, format_exception, install_excepthook
 from pepperpy.dev._doctor import DoctorReport, doctor, info
+from pepperpy.dev._errors import ERRORS
 from pepperpy.dev._profile import Measurement, ProfileReport, TaskTimer, measure, profile
 from pepperpy.dev._progress import Progress, progress
 from pepperpy.dev._version import __version__
 
 __all__ = [
+    "ERRORS",
     "DoctorReport",
     "Measurement",
     "ProfileReport",
