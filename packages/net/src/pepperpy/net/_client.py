@@ -200,11 +200,10 @@ class HttpClient(Lifecycle):
             max_size,
         )
         self._hosts = HostTable(limits, rate_limit, circuit_breaker, self._metrics, clock)
-        self._budget = RetryBudget(
-            retry.budget_ratio if retry else 0.0,
-            retry.budget_min_per_second if retry else 0.0,
-            clock=clock,
-        )
+        # a client without a policy still funds the retries a call asks for
+        # (retry=True or retry=Retry(...)), on the default policy's budget
+        funding = retry or _DEFAULT_RETRY
+        self._budget = RetryBudget(funding.budget_ratio, funding.budget_min_per_second, clock=clock)
         self._sockets: weakref.WeakSet[WebSocketClient] = weakref.WeakSet()
         # the one request path: retry loop -> auth + middleware -> one attempt
         self._transmitter = Transmitter(
