@@ -17,6 +17,7 @@ from pepperpy.task._base import DurableQueueBase, DurableTask, DurableTaskError
 from pepperpy.task._connect import ENTRY_POINT_GROUP, QUEUE_URL_ENV, connect_queue, queue_backends
 from pepperpy.task._cron import CronExpression
 from pepperpy.task._durable import DurableQueue
+from pepperpy.task._errors import ERRORS
 from pepperpy.task._group import TaskGroup
 from pepperpy.task._handle import (
     QueueFullError,
@@ -34,6 +35,7 @@ from pepperpy.task._version import __version__
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ERRORS",
     "QUEUE_URL_ENV",
     "CronExpression",
     "CronTrigger",

@@ -198,11 +198,11 @@ def lost_error(attempts: int) -> str:
     return f"lost: the worker stopped responding during all {attempts} attempts"
 
 
-def _positive_seconds(label: str, value: object) -> float:
+def _positive_seconds(label: str, value: object, *, code: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise InvalidArgumentError(
             f"{label} must be a number of seconds > 0, got {_safe_repr(value)}",
-            code=f"pepperpy.task.{label}",
+            code=code,
             hint=f"Pass {label} in seconds, e.g. {label}=30.",
         )
     return float(value)
@@ -294,18 +294,16 @@ class DurableQueueBase(Lifecycle):
         clock: Clock = system_clock,
     ) -> None:
         if task_timeout is not None:
-            task_timeout = _positive_seconds("task_timeout", task_timeout)
-        for label, value in (
-            ("visibility_timeout", visibility_timeout),
-            ("result_ttl", result_ttl),
-            ("poll_interval", poll_interval),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise InvalidArgumentError(
-                    f"{label} must be a number of seconds > 0, got {_safe_repr(value)}",
-                    code=f"pepperpy.task.{label}",
-                    hint=f"Pass {label} in seconds, e.g. {label}=30.",
-                )
+            task_timeout = _positive_seconds(
+                "task_timeout", task_timeout, code="pepperpy.task.task_timeout"
+            )
+        visibility_timeout = _positive_seconds(
+            "visibility_timeout", visibility_timeout, code="pepperpy.task.visibility_timeout"
+        )
+        result_ttl = _positive_seconds("result_ttl", result_ttl, code="pepperpy.task.result_ttl")
+        poll_interval = _positive_seconds(
+            "poll_interval", poll_interval, code="pepperpy.task.poll_interval"
+        )
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise InvalidArgumentError(
                 f"max_attempts must be an integer >= 1, got {_safe_repr(max_attempts)}",
@@ -461,7 +459,11 @@ class DurableQueueBase(Lifecycle):
         Every process that runs tasks registers the same names. *timeout*
         limits each attempt of this function (default: ``task_timeout``).
         """
-        limit = None if timeout is None else _positive_seconds("timeout", timeout)
+        limit = (
+            None
+            if timeout is None
+            else _positive_seconds("timeout", timeout, code="pepperpy.task.invalid_timeout")
+        )
 
         def decorate(func: Any) -> Any:
             key = name or getattr(func, "__name__", None)
@@ -667,7 +669,7 @@ class DurableQueueBase(Lifecycle):
         from pepperpy.task._cron import CronExpression
 
         parsed = CronExpression(expression)
-        grace_s = _positive_seconds("grace", grace)
+        grace_s = _positive_seconds("grace", grace, code="pepperpy.task.grace")
         try:
             payload = json.dumps([expression, str(tz), list(args), kwargs], sort_keys=True)
         except (TypeError, ValueError) as exc:

@@ -198,17 +198,17 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return answer
 
 
-def _check_int(name: str, value: object, minimum: int = 1) -> int:
+def _check_int(name: str, value: object, minimum: int = 1, *, code: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidArgumentError(
             f"{name} must be an integer >= {minimum}, got {safe_repr(value)}",
-            code=f"pepperpy.task.{name}",
+            code=code,
             hint=f"Pass {name}={minimum} or more.",
         )
     return value
 
 
-def _check_seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
+def _check_seconds(name: str, value: object, *, code: str, allow_zero: bool = False) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -219,10 +219,23 @@ def _check_seconds(name: str, value: object, *, allow_zero: bool = False) -> flo
         raise InvalidArgumentError(
             f"{name} must be a number of seconds {'>=' if allow_zero else '>'} 0, "
             f"got {safe_repr(value)}",
-            code=f"pepperpy.task.{name}",
+            code=code,
             hint=f"Pass {name} as seconds, e.g. {name}=5.",
         )
     return float(value)
+
+
+def _check_priority(priority: object) -> None:
+    if (
+        isinstance(priority, bool)
+        or not isinstance(priority, (int, float))
+        or not math.isfinite(priority)
+    ):
+        raise InvalidArgumentError(
+            f"priority must be an int, got {safe_repr(priority)}",
+            code="pepperpy.task.priority",
+            hint="Pass priority=0 (default); higher numbers start first.",
+        )
 
 
 class TaskManager(Lifecycle):
@@ -266,9 +279,16 @@ class TaskManager(Lifecycle):
         self._dispatching = False
         self.clock = clock
         self.retry = retry
-        self.timeout = None if timeout is None else _check_seconds("timeout", timeout)
+        self.timeout = (
+            None
+            if timeout is None
+            else _check_seconds("timeout", timeout, code="pepperpy.task.invalid_timeout")
+        )
         self.shutdown_timeout = _check_seconds(
-            "shutdown_timeout", shutdown_timeout, allow_zero=True
+            "shutdown_timeout",
+            shutdown_timeout,
+            code="pepperpy.task.shutdown_timeout",
+            allow_zero=True,
         )
         self._queues: dict[str, _Queue] = {}
         self.add_queue("default", concurrency)
@@ -300,9 +320,9 @@ class TaskManager(Lifecycle):
             max_pending: How many may wait; ``submit`` raises
                 :class:`QueueFullError` beyond it (``None``: unbounded).
         """
-        _check_int("concurrency", concurrency)
+        _check_int("concurrency", concurrency, code="pepperpy.task.concurrency")
         if max_pending is not None:
-            _check_int("max_pending", max_pending, 0)
+            _check_int("max_pending", max_pending, 0, code="pepperpy.task.max_pending")
         queue = self._queues.get(name)
         if queue is None:
             self._queues[name] = _Queue(name, concurrency, max_pending)
@@ -373,38 +393,61 @@ class TaskManager(Lifecycle):
         ``shutdown_timeout``) to finish; whatever is left is cancelled.
         """
         if timeout is not None:
-            self.shutdown_timeout = _check_seconds("timeout", timeout, allow_zero=True)
+            self.shutdown_timeout = _check_seconds(
+                "timeout", timeout, code="pepperpy.task.invalid_timeout", allow_zero=True
+            )
         await self.stop()
         assert self.last_shutdown is not None or self._lc_state is LifecycleState.STOPPED
         return self.last_shutdown or ShutdownReport(0, (), False)
 
     async def _shutdown(self, timeout: float) -> ShutdownReport:
+        cancelled = self._cancel_not_due()
+        if self.durable is not None:
+            await self.durable._stop_polling()
+        done_before = self._completed
+        timed_out = await self._idle_within(timeout)
+        completed = self._completed - done_before
+        if timed_out:
+            self._cancel_running(cancelled, timeout)
+        await self._await_tasks()
+        if self.durable is not None:
+            await self.durable._detach()
+        self._dispatching = False
+        return ShutdownReport(completed, tuple(cancelled), timed_out)
+
+    def _cancel_not_due(self) -> list[TaskHandle[Any]]:
+        """Cancel the schedules and the tasks not due yet; the tasks cancelled."""
         cancelled: list[TaskHandle[Any]] = []
         for schedule in list(self._schedules):
             schedule.cancel()
         for handle in list(self._active.values()):
             if handle._status is TaskStatus.SCHEDULED and self._cancel(handle):
                 cancelled.append(handle)
-        if self.durable is not None:
-            await self.durable._stop_polling()
-        done_before = self._completed
-        timed_out = False
+        return cancelled
+
+    async def _idle_within(self, timeout: float) -> bool:
+        """Wait for the work in flight; whether *timeout* passed first."""
         if self._inflight:
             try:
                 await self._wait_idle(timeout)
             except OperationTimeoutError:
-                timed_out = True
-        completed = self._completed - done_before
-        if timed_out:
-            for handle in list(self._active.values()):
-                if self._cancel(handle):
-                    cancelled.append(handle)
-            logger.warning(
-                "task manager stop: %d task(s) still running after %ss were cancelled: %s",
-                len(cancelled),
-                timeout,
-                ", ".join(f"{h.name}({h.id})" for h in cancelled),
-            )
+                return True
+        return False
+
+    def _cancel_running(self, cancelled: list[TaskHandle[Any]], timeout: float) -> None:
+        """Cancel what still runs after the shutdown timeout; add it to *cancelled*."""
+        for handle in list(self._active.values()):
+            if self._cancel(handle):
+                cancelled.append(handle)
+        logger.warning(
+            "task manager stop: %d task(s) still running after %ss were cancelled: %s",
+            len(cancelled),
+            timeout,
+            ", ".join(f"{h.name}({h.id})" for h in cancelled),
+        )
+
+    async def _await_tasks(self) -> None:
+        """Wait for the timers and the tasks of the jobs still active to end."""
         pending = [t for t in self._timers if not t.done()]
         for job_handle in list(self._active.values()):
             job = job_handle._job
@@ -412,10 +455,6 @@ class TaskManager(Lifecycle):
                 pending.append(job.task)
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        if self.durable is not None:
-            await self.durable._detach()
-        self._dispatching = False
-        return ShutdownReport(completed, tuple(cancelled), timed_out)
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until no task is running, queued or waiting to retry.
@@ -542,26 +581,10 @@ class TaskManager(Lifecycle):
         if self._lc_state is not LifecycleState.RUNNING:
             self._ensure_running()
         if dedup_key is not None:
-            try:
-                existing = self._dedup.get(dedup_key)
-            except TypeError:  # unhashable
-                raise InvalidArgumentError(
-                    f"dedup_key must be a str, got {type(dedup_key).__name__}",
-                    code="pepperpy.task.dedup_key",
-                    hint="Pass a string naming the work, e.g. dedup_key=f'report:{day}'.",
-                ) from None
+            existing = self._deduplicated(dedup_key)
             if existing is not None:
                 return existing
-        if (
-            isinstance(priority, bool)
-            or not isinstance(priority, (int, float))
-            or not math.isfinite(priority)
-        ):
-            raise InvalidArgumentError(
-                f"priority must be an int, got {safe_repr(priority)}",
-                code="pepperpy.task.priority",
-                hint="Pass priority=0 (default); higher numbers start first.",
-            )
+        _check_priority(priority)
         q = self._queues.get(queue)
         if q is None:
             raise NotFoundError(
@@ -586,18 +609,12 @@ class TaskManager(Lifecycle):
                 hint="Use a new id, or pass dedup_key= to get the existing handle back.",
             )
         policy = self.retry if retry is None else _as_retry(retry)
-        per_attempt = self.timeout if timeout is None else _check_seconds("timeout", timeout)
-        start_in = None
-        if at is not None:
-            if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
-                raise InvalidArgumentError(
-                    f"at must be a finite clock time in seconds, got {safe_repr(at)}",
-                    code="pepperpy.task.at",
-                    hint="Pass at=clock.time() + seconds, or use delay=seconds.",
-                )
-            start_in = max(0.0, float(at) - self.clock.time())
-        elif delay is not None:
-            start_in = _check_seconds("delay", delay, allow_zero=True)
+        per_attempt = (
+            self.timeout
+            if timeout is None
+            else _check_seconds("timeout", timeout, code="pepperpy.task.invalid_timeout")
+        )
+        start_in = self._start_in(at, delay)
         if start_in is None and self._full(q):
             raise QueueFullError(
                 f"work queue {queue!r} already has {q.waiting} waiting tasks",
@@ -626,6 +643,31 @@ class TaskManager(Lifecycle):
             self._settle(1)
             self._enqueue(job, capture=True)
         return handle
+
+    def _deduplicated(self, dedup_key: str) -> TaskHandle[Any] | None:
+        """The active task submitted with *dedup_key*, if any."""
+        try:
+            return self._dedup.get(dedup_key)
+        except TypeError:  # unhashable
+            raise InvalidArgumentError(
+                f"dedup_key must be a str, got {type(dedup_key).__name__}",
+                code="pepperpy.task.dedup_key",
+                hint="Pass a string naming the work, e.g. dedup_key=f'report:{day}'.",
+            ) from None
+
+    def _start_in(self, at: float | None, delay: float | None) -> float | None:
+        """Seconds until a task submitted with *at* or *delay* starts (None: now)."""
+        if at is not None:
+            if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at):
+                raise InvalidArgumentError(
+                    f"at must be a finite clock time in seconds, got {safe_repr(at)}",
+                    code="pepperpy.task.at",
+                    hint="Pass at=clock.time() + seconds, or use delay=seconds.",
+                )
+            return max(0.0, float(at) - self.clock.time())
+        if delay is not None:
+            return _check_seconds("delay", delay, code="pepperpy.task.delay", allow_zero=True)
+        return None
 
     @overload
     async def spawn(
@@ -805,45 +847,17 @@ class TaskManager(Lifecycle):
         outcome: BaseException | None = None
         result: Any = None
         try:
-            if job.is_async:
-                result = await job.fn(*job.args, **job.kwargs)
-            else:
-                thread = job.thread = asyncio.get_running_loop().run_in_executor(
-                    None,
-                    functools.partial(
-                        contextvars.copy_context().run, job.fn, *job.args, **job.kwargs
-                    ),
-                )
-                # Shielded: cancelling the attempt cannot stop the thread, and the
-                # slot is released only when the thread has ended (see _release).
-                result = await asyncio.shield(thread)
-                if asyncio.iscoroutine(result):
-                    result = await result
+            result = await self._attempt(job)
         except asyncio.CancelledError as exc:
             if not job.timed_out or handle._status is TaskStatus.CANCELLED:
-                job.task = None
-                self._release(job)
-                if watchdog is not None:
-                    watchdog.cancel()
+                self._abandon(job, watchdog)
                 self._finish_cancelled(job, seconds=time.perf_counter() - started if hooks else 0)
                 raise
-            current = asyncio.current_task()
-            uncancel = getattr(current, "uncancel", None)
-            if uncancel is not None:
-                uncancel()
-            outcome = TaskTimeoutError(
-                f"task {handle.name!r} ({handle.id}) timed out after {job.timeout}s",
-                context={"task_id": handle.id, "timeout": job.timeout, "attempt": handle._attempts},
-                hint="Raise timeout=, or make the task faster.",
-            )
-            outcome.__cause__ = exc
+            outcome = self._timed_out(job, exc)
         except Exception as exc:
             outcome = exc
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
-            job.task = None
-            self._release(job)
-            if watchdog is not None:
-                watchdog.cancel()
+            self._abandon(job, watchdog)
             if not handle._status.is_final:
                 self._finish(job, TaskStatus.FAILED, None, exc)
             else:
@@ -855,6 +869,51 @@ class TaskManager(Lifecycle):
         job.timed_out = False
         self._release(job)
         elapsed = time.perf_counter() - started if hooks else 0.0
+        self._conclude(job, result, outcome, elapsed)
+
+    async def _attempt(self, job: _Job) -> Any:
+        """One attempt of the job's function: awaited, or run in a thread."""
+        if job.is_async:
+            return await job.fn(*job.args, **job.kwargs)
+        thread = job.thread = asyncio.get_running_loop().run_in_executor(
+            None,
+            functools.partial(contextvars.copy_context().run, job.fn, *job.args, **job.kwargs),
+        )
+        # Shielded: cancelling the attempt cannot stop the thread, and the
+        # slot is released only when the thread has ended (see _release).
+        result = await asyncio.shield(thread)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return result
+
+    def _abandon(self, job: _Job, watchdog: asyncio.Future[None] | None) -> None:
+        """Let go of an attempt that ends by raising (cancelled, or a BaseException)."""
+        job.task = None
+        self._release(job)
+        if watchdog is not None:
+            watchdog.cancel()
+
+    def _timed_out(self, job: _Job, exc: asyncio.CancelledError) -> TaskTimeoutError:
+        """The watchdog cancelled the attempt: undo that cancel, fail the attempt instead."""
+        handle = job.handle
+        current = asyncio.current_task()
+        uncancel = getattr(current, "uncancel", None)
+        if uncancel is not None:
+            uncancel()
+        outcome = TaskTimeoutError(
+            f"task {handle.name!r} ({handle.id}) timed out after {job.timeout}s",
+            context={"task_id": handle.id, "timeout": job.timeout, "attempt": handle._attempts},
+            hint="Raise timeout=, or make the task faster.",
+        )
+        outcome.__cause__ = exc
+        return outcome
+
+    def _conclude(
+        self, job: _Job, result: Any, outcome: BaseException | None, elapsed: float
+    ) -> None:
+        """After an attempt: cancelled, succeeded, retried later, or failed for good."""
+        handle = job.handle
+        hooks = self._hooks
         if handle._status is TaskStatus.CANCELLED:
             # cancel() returned True: whatever the attempt did after that (returned,
             # raised another error), the task is cancelled and never runs again.
@@ -865,18 +924,7 @@ class TaskManager(Lifecycle):
             if hooks:
                 self._emit("succeeded", handle, elapsed)
             return
-        policy = job.retry
-        wait = None
-        if policy is not None:
-            started_at = job.first_at if job.first_at is not None else policy.clock.monotonic()
-            # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.call applies them.
-            try:
-                wait = policy.next_delay(handle._attempts, outcome, started_at)
-            except Exception as exc:  # a retry_on/on_retry hook failed: the task fails with it
-                outcome = exc
-            except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
-                self._finish(job, TaskStatus.FAILED, None, exc)
-                raise
+        wait, outcome = self._retry_wait(job, outcome)
         if wait is not None:
             handle._status = TaskStatus.RETRYING
             job.queue.retried += 1
@@ -888,6 +936,21 @@ class TaskManager(Lifecycle):
         self._finish(job, TaskStatus.FAILED, None, outcome)
         if hooks:
             self._emit("failed", handle, elapsed, outcome)
+
+    def _retry_wait(self, job: _Job, outcome: BaseException) -> tuple[float | None, BaseException]:
+        """Seconds until the retry of a failed attempt (None: no retry), and the failure."""
+        policy = job.retry
+        if policy is None:
+            return None, outcome
+        started_at = job.first_at if job.first_at is not None else policy.clock.monotonic()
+        # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.call applies them.
+        try:
+            return policy.next_delay(job.handle._attempts, outcome, started_at), outcome
+        except Exception as exc:  # a retry_on/on_retry hook failed: the task fails with it
+            return None, exc
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
+            self._finish(job, TaskStatus.FAILED, None, exc)
+            raise
 
     async def _watch(self, job: _Job, seconds: float) -> None:
         await self.clock.sleep(seconds)
@@ -1004,12 +1067,14 @@ class TaskManager(Lifecycle):
         from pepperpy.task._schedule import IntervalTrigger, Schedule
 
         trigger = IntervalTrigger(
-            _check_seconds("interval", interval),
+            _check_seconds("interval", interval, code="pepperpy.task.interval"),
             first_in=None
             if first_in is None
-            else _check_seconds("first_in", first_in, allow_zero=True),
+            else _check_seconds(
+                "first_in", first_in, code="pepperpy.task.first_in", allow_zero=True
+            ),
         )
-        grace = _check_seconds("grace", grace, allow_zero=True)
+        grace = _check_seconds("grace", grace, code="pepperpy.task.grace", allow_zero=True)
         return Schedule._start(self, trigger, fn, args, kwargs, name, queue, missed, grace, overlap)
 
     def cron(
@@ -1042,7 +1107,7 @@ class TaskManager(Lifecycle):
         from pepperpy.task._schedule import CronTrigger, Schedule
 
         trigger = CronTrigger(CronExpression(expression), tz)
-        grace = _check_seconds("grace", grace, allow_zero=True)
+        grace = _check_seconds("grace", grace, code="pepperpy.task.grace", allow_zero=True)
         return Schedule._start(self, trigger, fn, args, kwargs, name, queue, missed, grace, overlap)
 
     def schedules(self) -> list[Schedule]:
@@ -1059,4 +1124,4 @@ class TaskManager(Lifecycle):
 def _as_retry(retry: RetryPolicy | int) -> RetryPolicy:
     if isinstance(retry, RetryPolicy):
         return retry
-    return RetryPolicy(attempts=_check_int("retry", retry))
+    return RetryPolicy(attempts=_check_int("retry", retry, code="pepperpy.task.retry"))

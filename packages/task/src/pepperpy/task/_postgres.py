@@ -76,6 +76,16 @@ _COLUMNS = (
 )
 
 
+def _check_ident(label: str, ident: object, *, code: str) -> None:
+    if ident is not None and (not isinstance(ident, str) or not _IDENT.match(ident)):
+        raise InvalidArgumentError(
+            f"invalid {label} name {ident!r}",
+            code=code,
+            context={label: ident},
+            hint="Use 1-48 lower-case letters, digits and '_', not starting with a digit.",
+        )
+
+
 def _asyncpg() -> Any:
     return import_driver("asyncpg", area="task", user="PostgresQueue", extra="postgres")
 
@@ -175,14 +185,8 @@ class PostgresQueue(DurableQueueBase):
                 code="pepperpy.task.postgres_dsn",
                 hint="Pass 'postgresql://user@host:5432/db' or asyncpg.create_pool(...).",
             )
-        for label, ident in (("table", table), ("schema", schema)):
-            if ident is not None and (not isinstance(ident, str) or not _IDENT.match(ident)):
-                raise InvalidArgumentError(
-                    f"invalid {label} name {ident!r}",
-                    code=f"pepperpy.task.postgres_{label}",
-                    context={label: ident},
-                    hint="Use 1-48 lower-case letters, digits and '_', not starting with a digit.",
-                )
+        _check_ident("table", table, code="pepperpy.task.postgres_table")
+        _check_ident("schema", schema, code="pepperpy.task.postgres_schema")
         if min_size < 0 or max_size < 1 or min_size > max_size:
             raise InvalidArgumentError(
                 "need 0 <= min_size <= max_size and max_size >= 1",
