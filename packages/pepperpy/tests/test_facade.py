@@ -40,6 +40,22 @@ def test_missing_distribution_hint(monkeypatch):
     assert "pepperpy[teleport]" in str(info.value)
 
 
+def test_a_dependency_missing_inside_a_portion_is_not_blamed_on_the_portion(monkeypatch, tmp_path):
+    """An installed portion whose own import fails keeps the real ModuleNotFoundError.
+
+    Only a missing portion gets "pip install pepperpy-x"; a library the portion
+    imports (here ``issue24_no_such_driver``) is named as it is, so the user
+    installs the right thing.
+    """
+    (tmp_path / "issue24_broken_portion.py").write_text("import issue24_no_such_driver\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(pepperpy._EXPORTS, "Broken", ("issue24_broken_portion", "Broken"))
+    with pytest.raises(ModuleNotFoundError) as info:
+        pepperpy.Broken  # noqa: B018
+    assert info.value.name == "issue24_no_such_driver"
+    assert "pip install" not in str(info.value)
+
+
 def test_unknown_name_is_attribute_error():
     """Names the facade does not export raise AttributeError."""
     with pytest.raises(AttributeError):
