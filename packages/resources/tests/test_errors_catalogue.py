@@ -72,3 +72,15 @@ async def test_pool_timeout_is_documented() -> None:
         assert info.value.code == "pepperpy.resources.pool_timeout"
         _documented(info.value)
         await pool.release(held)
+
+
+def test_a_module_or_a_name_selects_the_package(package: str) -> None:
+    """A loader takes the imported module as well as its name; list() wants a directory."""
+    module = __import__(package)
+    loader = ResourceLoader(module)
+    assert loader.package == package
+    assert repr(loader) == f"ResourceLoader({package!r}, cached=0)"
+    with pytest.raises(ResourceNotFoundError) as info:
+        loader.list("bad.json")
+    assert info.value.code == "pepperpy.resources.not_found"
+    _documented(info.value)

@@ -29,17 +29,17 @@ __all__ = [
 def add_note(error: BaseException, note: str) -> None:
     """Attach *note* to *error* (``BaseException.add_note`` on 3.11+, emulated on 3.10)."""
     adder = getattr(error, "add_note", None)
-    if adder is not None:
-        adder(note)
+    if adder is None:  # pragma: no cover - Python 3.10 only (3.11+ has add_note); 3.10 CI runs it
+        notes = getattr(error, "__notes__", None)
+        if not isinstance(notes, list):
+            notes = []
+            try:
+                error.__notes__ = notes  # type: ignore[attr-defined]
+            except AttributeError:  # exotic exception without a dict
+                return
+        notes.append(note)
         return
-    notes = getattr(error, "__notes__", None)
-    if not isinstance(notes, list):
-        notes = []
-        try:
-            error.__notes__ = notes  # type: ignore[attr-defined]
-        except AttributeError:  # pragma: no cover - exotic exception without a dict
-            return
-    notes.append(note)
+    adder(note)
 
 
 class CleanupError(PepperPyError):
