@@ -84,3 +84,29 @@ def test_info_and_cli(capsys):
     assert 1 == main(["info", "nothere"])
     assert 0 == main(["doctor", "--json"])
     assert '"ok": true' in capsys.readouterr().out
+
+
+def test_doctor_text_marks_foreign_and_unimportable_distributions():
+    """The report a user reads flags a foreign distribution and lists every problem."""
+    from pepperpy.dev import DoctorReport
+    from pepperpy.dev._doctor import DistInfo
+
+    report = DoctorReport(
+        distributions=[
+            DistInfo("pepperpy-core", "0.5.7", "index", None, ours=False),
+            DistInfo("pepperpy-dev", "1.0.0", "local", "/site/pepperpy/dev/__init__.py", True),
+        ],
+        problems=["pepperpy-core 0.5.7 is not a PepperPy distribution"],
+    )
+    lines = report.text().splitlines()
+    assert lines[0] == "PepperPy distributions:"
+    core, dev = lines[1:3]  # one line per distribution, in the report's order
+    assert core.split()[:2] == ["pepperpy-core", "0.5.7"]
+    assert "not importable" in core and core.endswith("<-- NOT PepperPy's")
+    assert dev.split()[0] == "pepperpy-dev"
+    assert dev.endswith("/site/pepperpy/dev/__init__.py")  # ours: no mark
+    assert "  (none)" in lines  # no namespace path
+    assert "facade: (none: plain PEP 420 namespace)" in lines
+    assert lines[-2:] == ["problems:", "  - pepperpy-core 0.5.7 is not a PepperPy distribution"]
+    assert not report.ok
+    assert DoctorReport().text().endswith("no problems found")
