@@ -181,7 +181,9 @@ class RetryPolicy:
         jitter: Random spread as a fraction of the delay, between 0 and 1.
         deadline: Seconds after the first call past which no retry starts.
         retry_on: Exception class(es) or a predicate deciding what is retried.
-        on_retry: Called as ``on_retry(attempt, exc, delay)`` before each wait.
+        on_retry: Called as ``on_retry(attempt, exc, delay)`` before each wait; an
+            async one is awaited (by :meth:`acall`, :meth:`wrap` and
+            :meth:`anext_delay`). A hook that raises ends the retries with its exception.
         clock: Where time and sleeps come from (a ``ManualClock`` in tests).
     """
 
