@@ -424,3 +424,44 @@ def test_a_str_keyed_field_given_other_keys_loses_nothing() -> None:
     assert serialization.dumps(Holder({1: 2}), format="msgpack") == serialization.dumps(  # type: ignore[dict-item]
         {"counts": {"1": 2}}, format="msgpack"
     )
+
+
+@attrs.define
+class TwoNamesOneKey:
+    a_b: int
+    aB: int  # camelCase on purpose: "a_b" becomes "aB" under rename="camel"
+
+
+@attrs.define
+class SameRename:
+    x: int = attrs.field(metadata=serialization.field_options(rename="k"))
+    y: int = attrs.field(metadata=serialization.field_options(rename="k"))
+
+
+@attrs.define
+class HoldsSameRename:
+    inner: SameRename
+
+
+@pytest.mark.parametrize(
+    ("converter", "value", "data", "target"),
+    [
+        (Converter(rename="camel"), TwoNamesOneKey(1, 2), {"aB": 2}, TwoNamesOneKey),
+        (Converter(), SameRename(1, 2), {"k": 1}, SameRename),
+        (Converter(), HoldsSameRename(SameRename(1, 2)), {"inner": {"k": 1}}, HoldsSameRename),
+    ],
+)
+def test_fields_written_under_one_key_are_refused(
+    converter: Converter, value: object, data: dict[str, Any], target: type
+) -> None:
+    """issue 24 review hole 2, same class: two fields renamed to one key lost a value.
+
+    {"a_b": 1, "aB": 2} under rename="camel" was written {"aB": 2}, and reading it back
+    filled both fields from one key.
+    """
+    with pytest.raises(serialization.UnsupportedTypeError) as written:
+        converter.dumps(value)
+    with pytest.raises(serialization.UnsupportedTypeError) as read:
+        converter.structure(data, target)
+    for error in (written.value, read.value):
+        assert error.code == "pepperpy.serialization.duplicate_field_key"

@@ -73,4 +73,4 @@ def test_other_failures_carry_catalogued_codes(tmp_path: Path) -> None:
     for error in (unsupported.value, unavailable.value, bad_path.value):
         _assert_catalogued(error)
     assert serialization.ERRORS.package == "pepperpy.serialization"
-    assert len(serialization.ERRORS) == 7
+    assert len(serialization.ERRORS) == 8

@@ -1009,6 +1009,7 @@ class Converter:
                 key = alias
             else:
                 key = self._policy(name) if self._policy else name
+            _refuse_shared_key(cl, keymap, name, key)
             keymap[name] = key
             omit = bool(options.get("omit"))
             omit_if_default = options.get("omit_if_default")
@@ -1393,6 +1394,21 @@ def _too_deep_to_structure(tp: Any) -> StructureError:
         context={"type": _type_name(tp), "max_depth": MAX_DEPTH},
         hint="Flatten the data; recursive types must not nest without bound.",
     )
+
+
+def _refuse_shared_key(cl: Any, keymap: Mapping[str, str], name: str, key: str) -> None:
+    """Raise when field *name* would be written under the key of an earlier field."""
+    for other, taken in keymap.items():
+        if taken == key:
+            type_name = _type_name(cl)
+            raise UnsupportedTypeError(
+                f"{type_name}: fields {other!r} and {name!r} are both written under the key "
+                f"{key!r}; one value would be lost",
+                code="pepperpy.serialization.duplicate_field_key",
+                context={"type": type_name, "key": key},
+                hint="Rename one of the fields, or give it field_options(rename=...) with "
+                "another key.",
+            )
 
 
 def _refuse_colliding_keys(mapping: Any, key_str: Callable[[Any], str]) -> None:

@@ -125,6 +125,13 @@ ERRORS = ErrorCatalogue(
         "Register one with Converter.register_hook(), or make the type an attrs class.",
     ),
     ErrorCode(
+        "pepperpy.serialization.duplicate_field_key",
+        UnsupportedTypeError,
+        "Two fields of a record are written under the same key (rename policy, "
+        "field_options(rename=...) or alias); a value would be lost.",
+        "Rename one of the fields, or give it field_options(rename=...) with another key.",
+    ),
+    ErrorCode(
         "pepperpy.serialization.format_unavailable",
         FormatUnavailableError,
         "The format is unknown, or its optional dependency is not installed.",
