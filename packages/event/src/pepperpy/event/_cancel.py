@@ -6,9 +6,10 @@ import asyncio
 
 from pepperpy.core.utils import cancel_requested
 
-__all__ = ["is_handler_failure"]
+__all__ = ["HAS_CANCELLING", "is_handler_failure"]
 
-_HAS_CANCELLING = hasattr(asyncio.Task, "cancelling")  # Python 3.11+
+HAS_CANCELLING = hasattr(asyncio.Task, "cancelling")
+"""Whether ``Task.cancelling()`` exists (Python 3.11+) to tell a task's own cancellation."""
 
 
 def is_handler_failure(exc: BaseException, *, stopping: bool | None) -> bool:
@@ -34,4 +35,4 @@ def is_handler_failure(exc: BaseException, *, stopping: bool | None) -> bool:
         return True
     if cancel_requested(stopping):
         return False
-    return _HAS_CANCELLING or stopping is not None
+    return HAS_CANCELLING or stopping is not None

@@ -21,7 +21,7 @@ from pepperpy.core.exceptions import ClosedError, InvalidArgumentError, Operatio
 from pepperpy.core.exceptions import safe_repr as _safe_repr
 from pepperpy.core.types import Clock, Lifecycle, LifecycleState, system_clock
 from pepperpy.core.utils import cancel_requested, is_async_callable
-from pepperpy.event._cancel import is_handler_failure
+from pepperpy.event._cancel import HAS_CANCELLING, is_handler_failure
 from pepperpy.event._errors import BackpressureError, HandlerError
 from pepperpy.event._topics import compile_pattern, matches, topic_of, validate_topic
 
@@ -82,7 +82,6 @@ _DELIVERIES = ("inline", "concurrent", "queued")
 _BACKPRESSURES = ("block", "drop_oldest", "error")
 _POLICIES = ("log", "collect", "raise", "dead_letter")
 _LIVE = (LifecycleState.RUNNING, LifecycleState.STOPPING)
-_HAS_CANCELLING = hasattr(asyncio.Task, "cancelling")  # Python 3.11+
 
 
 @attrs.frozen
@@ -981,7 +980,7 @@ class EventManager(Lifecycle):
         # Task.cancelling() (3.11+) tells whether a handler swallowed our
         # cancellation, and a handler's CancelledError from our own; without it
         # (3.10) each call runs in a child task, see _call_in_child.
-        if not _HAS_CANCELLING:
+        if not HAS_CANCELLING:
             call = self._call_in_child
         while True:
             arg, topic, payload, values, stats = await get()
@@ -1369,7 +1368,7 @@ class _Dispatch:
             await manager._reserve(sub, self.topic, self.stats)
         except BackpressureError as exc:
             return exc
-        call = manager._call if _HAS_CANCELLING else manager._call_in_child
+        call = manager._call if HAS_CANCELLING else manager._call_in_child
         task = asyncio.get_running_loop().create_task(
             call(sub, fn, arg, self.topic, self.payload, self.stats, inline=False)
         )
