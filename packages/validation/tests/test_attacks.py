@@ -17,6 +17,7 @@ import pytest
 
 from pepperpy.serialization import MAX_DEPTH
 from pepperpy.validation import (
+    Field,
     Schema,
     Validation,
     ValidationError,
@@ -421,3 +422,30 @@ def test_builtin_rules_judge_a_str_subclass_by_its_characters(
     with pytest.raises(ValidationError) as info:
         schema.validate({"v": _LyingStr(bad)})
     assert [e.code for e in info.value.errors] == [code]
+
+
+@pytest.mark.parametrize("name", ["strip", "lower", "upper", "casefold", "collapse_whitespace"])
+def test_builtin_sanitizers_judge_a_str_subclass_by_its_characters(name: str) -> None:
+    """issue 24 review hole 1, same class: a str subclass's overridden strip() raised raw."""
+
+    class Lying(str):
+        def strip(self, chars: str | None = None) -> str:
+            raise _Boom("strip")
+
+        def lower(self) -> str:
+            raise _Boom("lower")
+
+        def upper(self) -> str:
+            raise _Boom("upper")
+
+        def casefold(self) -> str:
+            raise _Boom("casefold")
+
+        def split(self, sep: str | None = None, maxsplit: int = -1) -> list[str]:
+            raise _Boom("split")
+
+    schema = Validation.create_schema({"v": Field(str, sanitize=[name])})
+    expected = {"strip": "Ab  c", "lower": " ab  c ", "upper": " AB  C "}
+    expected |= {"casefold": " ab  c ", "collapse_whitespace": "Ab c"}
+    result = schema.validate({"v": Lying(" Ab  c ")})["v"]
+    assert type(result) is str and result == expected[name]

@@ -126,6 +126,8 @@ def compose(sanitizers: list[Sanitizer]) -> Callable[[Any], Any] | None:
 
     def apply(value: Any) -> Any:
         if isinstance(value, str):
+            if type(value) is not str:  # a subclass: its characters, not its overrides
+                value = str.__str__(value)
             for fn in chain:
                 value = fn(value)
         return value
