@@ -6,7 +6,7 @@ import enum
 
 import pytest
 
-from pepperpy.core import ErrorCatalogue, PepperPyError
+from pepperpy.core import ConfigurationError, ErrorCatalogue, InvalidArgumentError, PepperPyError
 from pepperpy.state import (
     ERRORS,
     Machine,
@@ -73,3 +73,50 @@ async def test_machine_refusals_are_documented() -> None:
         await switch.send("turn_on")
     assert refused.value.code == "pepperpy.state.transition_not_allowed"
     _documented(refused.value)
+
+
+def test_machine_definition_errors_are_documented() -> None:
+    """A bare Machine, a foreign start state, a non-callable guard: each names its code.
+
+    A guard or action that is neither callable nor a method name (``guard=42``)
+    used to escape as a raw TypeError from Transition(); it is a ConfigurationError
+    of the class definition, like a guard naming a missing method.
+    """
+    with pytest.raises(ConfigurationError) as bare:
+        Machine()
+    assert bare.value.code == "pepperpy.state.invalid_machine"
+    _documented(bare.value)
+
+    class Other(enum.Enum):
+        X = "x"
+
+    with pytest.raises(InvalidArgumentError) as foreign:
+        Switch(state=Other.X)  # type: ignore[arg-type]
+    assert foreign.value.code == "pepperpy.state.invalid_state"
+    _documented(foreign.value)
+    with pytest.raises(ConfigurationError) as guard:
+
+        class Guarded(Machine[Light]):
+            initial = Light.OFF
+            turn_on = Transition(Light.OFF, Light.ON, guard=42)  # type: ignore[arg-type]
+
+    assert guard.value.code == "pepperpy.state.invalid_machine"
+    assert "not callable" in str(guard.value)
+    with pytest.raises(ConfigurationError, match="not callable"):
+
+        class InList(Machine[Light]):
+            initial = Light.OFF
+            turn_on = Transition(Light.OFF, Light.ON, action=[print, 42])  # type: ignore[list-item]
+
+
+async def test_a_removed_listener_hears_no_more_transitions() -> None:
+    heard: list[Light] = []
+    switch = Switch()
+    remove = switch.add_listener(lambda event: heard.append(event.target))
+    await switch.send("turn_on")
+    remove()
+    remove()  # removing twice is harmless
+    switch_back = Switch(state=Light.OFF)
+    switch_back.add_listener(lambda event: heard.append(event.target))
+    await switch_back.send("turn_on")
+    assert heard == [Light.ON, Light.ON]  # one from each machine, none after removal

@@ -37,3 +37,54 @@ async def test_release_unheld_raises() -> None:
     with pytest.raises(RuntimeError):
         TaskLock().release()
     assert "locked=False" in repr(TaskLock())
+
+
+async def _waiter(lock: TaskLock, got: list[str], name: str) -> None:
+    await lock.acquire()
+    got.append(name)
+    lock.release()
+
+
+@pytest.mark.parametrize("release_first", [False, True])
+async def test_a_cancelled_waiter_is_skipped(release_first: bool) -> None:
+    """A waiter cancelled before its turn leaves the queue; the next one gets the lock.
+
+    Whether the holder releases before or after the cancelled waiter has run its
+    clean-up, the lock must not be handed to it (asyncio.Lock behaves the same).
+    """
+    lock = TaskLock()
+    got: list[str] = []
+    await lock.acquire()
+    a = asyncio.ensure_future(_waiter(lock, got, "a"))
+    b = asyncio.ensure_future(_waiter(lock, got, "b"))
+    await asyncio.sleep(0)  # both are queued
+    a.cancel()
+    if not release_first:
+        await asyncio.sleep(0)  # a leaves the queue itself
+    lock.release()
+    with pytest.raises(asyncio.CancelledError):
+        await a
+    await asyncio.wait_for(b, 30)  # a guard against a hang, not a timing assertion
+    assert got == ["b"]
+    assert not lock.locked()
+
+
+async def test_a_waiter_cancelled_as_the_lock_is_handed_to_it_passes_it_on() -> None:
+    """The lock was handed to *a* just as *a* was cancelled: *a* must pass it to *b*.
+
+    Without that, a cancellation at this exact moment would leave the lock held
+    by a task that is gone (the race asyncio.Lock also handles on cancellation).
+    """
+    lock = TaskLock()
+    got: list[str] = []
+    await lock.acquire()
+    a = asyncio.ensure_future(_waiter(lock, got, "a"))
+    b = asyncio.ensure_future(_waiter(lock, got, "b"))
+    await asyncio.sleep(0)  # both are queued
+    lock.release()  # hands the lock to a ...
+    a.cancel()  # ... which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await a
+    await asyncio.wait_for(b, 30)  # a guard against a hang, not a timing assertion
+    assert got == ["b"]
+    assert not lock.locked()

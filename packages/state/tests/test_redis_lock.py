@@ -180,3 +180,51 @@ async def test_unreachable_redis_and_configuration(monkeypatch: pytest.MonkeyPat
         RedisLock("redis://127.0.0.1:1/0", "x", lease=0)
     with pytest.raises(InvalidArgumentError, match="lock name"):
         RedisLock("redis://127.0.0.1:1/0", "")
+
+
+async def test_lease_forms_and_extending_a_lock_not_held(
+    redis_client: Any, redis_namespace: str
+) -> None:
+    """A lease may be a timedelta; a bool is no duration; extend() needs the lock held."""
+    from datetime import timedelta
+
+    assert _lock(redis_client, redis_namespace, lease=timedelta(seconds=5)).lease == 5.0
+    with pytest.raises(InvalidArgumentError):
+        _lock(redis_client, redis_namespace, lease=True)
+    with pytest.raises(InvalidArgumentError) as info:
+        await _lock(redis_client, redis_namespace).extend()
+    assert info.value.code == "pepperpy.state.lock_not_held"
+
+
+async def test_the_body_error_wins_over_a_lock_lost_meanwhile(
+    redis_client: Any, redis_namespace: str
+) -> None:
+    """``async with lock`` whose body failed: that error propagates, not LockLostError.
+
+    As contextlib.AsyncExitStack keeps the body's exception when cleanup fails, the
+    caller sees why the work stopped; a clean body still gets the LockLostError.
+    """
+    lock = _lock(redis_client, redis_namespace, auto_renew=False)
+    with pytest.raises(ValueError, match="work failed"):
+        async with lock:
+            await redis_client.delete(f"{redis_namespace}:jobs")  # the lease ran out
+            raise ValueError("work failed")
+    assert not lock.held
+    with pytest.raises(LockLostError):
+        async with lock:
+            await redis_client.delete(f"{redis_namespace}:jobs")
+
+
+async def test_renewal_notices_a_lock_taken_over(redis_client: Any, redis_namespace: str) -> None:
+    """The renewer finds another holder's value: the lock is marked lost, not renewed."""
+    lock = _lock(redis_client, redis_namespace, lease=0.3)
+    await lock.acquire()
+    await redis_client.set(f"{redis_namespace}:jobs", "someone-else:999")
+    for _ in range(200):  # poll until the renewer has run (about every lease / 3)
+        if lock.lost:
+            break
+        await asyncio.sleep(0.05)
+    assert lock.lost
+    assert await redis_client.get(f"{redis_namespace}:jobs") == b"someone-else:999"
+    with pytest.raises(LockLostError):
+        await lock.release()

@@ -124,7 +124,10 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
         return ()
     if isinstance(value, (str, bytes)) or callable(value):
         return (value,)
-    return tuple(value)
+    try:
+        return tuple(value)
+    except TypeError:  # one non-callable: the class definition check refuses it
+        return (value,)
 
 
 class _Branch:
