@@ -85,3 +85,58 @@ async def test_acall_awaits_the_hook_before_each_sleep_in_order() -> None:
     policy = RetryPolicy(attempts=3, delay=0, jitter=0, on_retry=on_retry, clock=clock)
     assert await policy.acall(flaky) == "ok"
     assert events == ["call 1", "hook 1", "call 2", "hook 2", "call 3"]
+
+
+async def test_next_delay_only_schedules_an_async_hook() -> None:
+    """next_delay() (the sync form) returns before an async hook runs; it runs later.
+
+    This is why async loops use anext_delay(): nothing here can wait for the hook.
+    """
+    events: list[str] = []
+    done = asyncio.Event()
+
+    async def on_retry(attempt: int, exc: BaseException, delay: float) -> None:
+        events.append(f"hook {attempt}")
+        done.set()
+
+    policy = RetryPolicy(attempts=3, delay=1.0, jitter=0, on_retry=on_retry)
+    assert policy.next_delay(1, ConnectionError(), 0.0) == 1.0
+    assert events == []  # scheduled, not run
+    await done.wait()
+    assert events == ["hook 1"]
+
+
+def test_a_sync_call_runs_the_hook_before_each_wait() -> None:
+    """call() (sync) calls on_retry(attempt, exc, delay) before every retry, in order."""
+    seen: list[tuple[int, str, float]] = []
+    calls = 0
+
+    def flaky() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ConnectionError(f"down {calls}")
+        return "ok"
+
+    policy = RetryPolicy(
+        attempts=3,
+        delay=1.0,
+        backoff=2.0,
+        jitter=0,
+        on_retry=lambda a, e, d: seen.append((a, str(e), d)),
+        clock=ManualClock(),
+    )
+    assert policy.call(flaky) == "ok"
+    assert seen == [(1, "down 1", 1.0), (2, "down 2", 2.0)]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [asyncio.CancelledError(), KeyboardInterrupt(), SystemExit(1)],
+    ids=["CancelledError", "KeyboardInterrupt", "SystemExit"],
+)
+def test_cancellation_and_exits_are_never_retried(exc: BaseException) -> None:
+    """Whatever retry_on says, should_retry() refuses non-Exception BaseExceptions."""
+    policy = RetryPolicy(retry_on=BaseException)
+    assert policy.should_retry(exc) is False
+    assert policy.should_retry(ConnectionError()) is True
