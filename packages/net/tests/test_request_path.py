@@ -6,18 +6,24 @@ asserts what a caller relies on at the seams the client was split along.
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 
+from pepperpy.core.exceptions import ClosedError, InvalidArgumentError
 from pepperpy.core.types import ManualClock
 from pepperpy.net import (
+    BearerAuth,
+    BlockedAddressError,
     ConnectionClosedError,
     HttpClient,
     InvalidURLError,
     Limits,
     PoolTimeoutError,
     Retry,
+    SSRFGuard,
     Timeout,
 )
 
@@ -57,6 +63,75 @@ async def test_urls_a_client_cannot_request(url: Any, words: str) -> None:
         with pytest.raises(InvalidURLError, match=words.replace(".", r"\.")) as info:
             await client.get(url)
     assert info.value.code == "pepperpy.net.invalid_url"
+
+
+class _LoopbackResolver(AbstractResolver):
+    """Resolves every name to 127.0.0.1 (a name that points into the private network)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host,
+                host="127.0.0.1",
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_the_ssrf_guard_checks_the_addresses_a_name_resolves_to(servers: Any) -> None:
+    """issue 24: a host *name* that resolves into the private network is refused at the
+    connection (the guard wraps the client's resolver), and nothing reaches the server.
+    """
+    async with HttpClient(
+        ssrf_guard=True, retry=None, timeout=10, resolver=_LoopbackResolver()
+    ) as client:
+        with pytest.raises(BlockedAddressError) as info:
+            await client.get(f"http://internal.test:{servers.port}/echo?key=ssrf-by-name")
+    assert "127.0.0.1" in str(info.value)
+    assert servers.hits["ssrf-by-name"] == 0
+
+
+async def test_an_allowed_endpoint_is_reached_by_name_through_the_guard(servers: Any) -> None:
+    """issue 24: SSRFGuard(allow=[ip:port]) lets a name resolving to that endpoint through."""
+    guard = SSRFGuard(allow=[f"127.0.0.1:{servers.port}"])
+    async with HttpClient(
+        ssrf_guard=guard, retry=None, timeout=10, resolver=_LoopbackResolver()
+    ) as client:
+        response = await client.get(f"http://internal.test:{servers.port}/json")
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [("header", "control character"), ("method", "non-token")],
+)
+async def test_what_aiohttp_refuses_is_an_invalid_argument_error(
+    servers: Any, change: str, words: str
+) -> None:
+    """issue 24: a middleware that makes the request unsendable (a CR/LF header, a method
+    with a space) gets InvalidArgumentError ``invalid_request``, never a raw ValueError.
+    """
+
+    async def spoil(request: Any, call_next: Any) -> Any:
+        if change == "header":
+            request.headers["X-Spoilt"] = "a\r\nb"
+        else:
+            request.method = "G ET"
+        return await call_next(request)
+
+    async with HttpClient(servers.url, retry=None, timeout=10, middleware=[spoil]) as client:
+        with pytest.raises(InvalidArgumentError, match=words) as info:
+            await client.get("/json")
+    assert info.value.code == "pepperpy.net.invalid_request"
+    assert isinstance(info.value.__cause__, ValueError)
 
 
 # ----------------------------------------------------------------- hosts
@@ -104,6 +179,13 @@ async def test_a_call_retries_even_when_the_client_has_no_policy(
     assert len(clock.sleeps) == 1
 
 
+async def test_auth_applies_without_a_retry_policy(servers: Any) -> None:
+    """issue 24: the auth hook runs on the one attempt of a client with retry=None."""
+    async with HttpClient(servers.url, retry=None, auth=BearerAuth("t0k"), timeout=10) as client:
+        response = await client.get("/echo")
+    assert (await response.json())["headers"]["Authorization"] == "Bearer t0k"
+
+
 # ----------------------------------------------------------------- redirects
 
 
@@ -126,3 +208,10 @@ async def test_a_redirect_to_an_unusable_location_is_refused(
     with pytest.raises(InvalidURLError, match=words) as info:
         await client.get("/redirect", params={"to": location})
     assert info.value.context["location"] == location
+
+
+async def test_a_websocket_that_was_never_opened_says_so(client: HttpClient) -> None:
+    """issue 24: receive() before the socket is opened is a ClosedError, not a hang."""
+    ws = client.websocket("/ws")
+    with pytest.raises(ClosedError):
+        await ws.receive(timeout=1)

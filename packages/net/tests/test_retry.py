@@ -21,6 +21,9 @@ NOW = 1_700_000_000.0  # Tue, 14 Nov 2023 22:13:20 GMT
         pytest.param(" 7 ", 7.0, id="spaces"),
         pytest.param("Tue, 14 Nov 2023 22:13:30 GMT", 10.0, id="date-future"),
         pytest.param("Tue, 14 Nov 2023 22:00:00 GMT", 0.0, id="date-past"),
+        # RFC 5322: -0000 is "no zone information", so the moment is unknown
+        # (issue 24)
+        pytest.param("Tue, 14 Nov 2023 22:13:30 -0000", None, id="date-unknown-zone"),
         pytest.param("soon", None, id="garbage"),
         pytest.param("-5", None, id="negative"),
         pytest.param("", None, id="empty"),
