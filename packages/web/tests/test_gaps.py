@@ -218,3 +218,38 @@ async def test_read_json_accepts_a_validation_instance() -> None:
     assert data == {"title": "a", "pages": 3}
     bare = Validation()  # no schema: the parsed JSON, as Validation() itself returns it
     assert await read_json(b"[1, 2]", "application/json", bare) == [1, 2]
+
+
+# ------------------------------------------- request id on streamed aiohttp responses
+
+
+async def test_a_streamed_aiohttp_response_carries_the_request_id(kit: Any) -> None:
+    """issue 25 (request id, as asgi-correlation-id does for every response): a handler that
+    prepares its own StreamResponse (server-sent events, downloads) still returns the id."""
+    from aiohttp import web as aioweb
+
+    from pepperpy.web import Web
+    from pepperpy.web.aiohttp import setup
+
+    async def events(request: aioweb.Request) -> aioweb.StreamResponse:
+        response = aioweb.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)  # headers leave here, before the middleware sees it
+        await response.write(f"data: {context.get('request_id')}\n\n".encode())
+        await response.write_eof()
+        return response
+
+    app = aioweb.Application()
+    app.router.add_get("/events", events)
+    setup(app, Web())
+    runner = aioweb.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await aioweb.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with HttpClient(url, retry=None, circuit_breaker=None) as client:
+            r = await client.get("/events", headers={"X-Request-ID": "sse-1"})
+            assert r.status == 200
+            assert r.headers["X-Request-ID"] == "sse-1"
+            assert await r.text() == "data: sse-1\n\n"
+    finally:
+        await runner.cleanup()

@@ -8,17 +8,23 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from pepperpy.core import InvalidArgumentError
-from pepperpy.web._core import UNMATCHED, Web
+from pepperpy.web._core import UNMATCHED, Exchange, Web
 
 __all__ = ["json_body", "middleware", "setup"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The request being served, for the response-prepare hook (a handler-prepared response)
+_SERVING: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar(
+    "pepperpy_web_aiohttp", default=None
+)
 
 
 def _route(request: web.Request) -> str:
@@ -56,6 +62,7 @@ def middleware(service: Web) -> Any:
         exchange = service.begin(
             request.method, request.path, request.headers.items(), _route(request)
         )
+        serving = _SERVING.set(exchange)
         async with service.request(exchange):
             try:
                 if exchange.error is not None:
@@ -71,6 +78,8 @@ def middleware(service: Web) -> Any:
                 reply = dict(problem.response_headers())
                 reply["X-Request-ID"] = exchange.request_id
                 return web.Response(status=problem.status, body=problem.body(), headers=reply)
+            finally:
+                _SERVING.reset(serving)
             exchange.status = response.status
             if not response.prepared:
                 response.headers["X-Request-ID"] = exchange.request_id
@@ -79,9 +88,22 @@ def middleware(service: Web) -> Any:
     return pepperpy_middleware
 
 
+async def _tag_prepared(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    exchange = _SERVING.get()
+    if exchange is not None:
+        response.headers["X-Request-ID"] = exchange.request_id
+
+
 def setup(app: web.Application, service: Web) -> None:
-    """Add the middleware to *app* and tie the registry to its startup and cleanup."""
+    """Add the middleware to *app* and tie the registry to its startup and cleanup.
+
+    It also hooks ``on_response_prepare``, so a response the handler prepares
+    itself (a ``StreamResponse``: server-sent events, downloads) carries
+    ``X-Request-ID`` too; with :func:`middleware` alone only the responses a
+    handler returns unprepared get it.
+    """
     app.middlewares.append(middleware(service))
+    app.on_response_prepare.append(_tag_prepared)
 
     async def lifespan(_: web.Application) -> AsyncIterator[None]:
         await service.startup()
