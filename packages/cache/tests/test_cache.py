@@ -554,3 +554,37 @@ class TestThreads:
         if cache._lfu is not None:
             assert set(cache._lfu.freq) == set(cache._data)
             assert sum(len(b) for b in cache._lfu.buckets.values()) == len(cache._data)
+
+
+def test_reads_of_an_expired_entry_see_nothing_and_evict_it() -> None:
+    """peek, `in`, ttl_of, tags_of and delete treat an expired entry as absent (issue 24).
+
+    Each also drops it, reporting EvictionReason.EXPIRED to on_evict once.
+    """
+    clock = ManualClock()
+    for read in (
+        lambda c: c.peek("k", "gone") == "gone",
+        lambda c: "k" not in c,
+        lambda c: _raises_key_error(lambda: c.ttl_of("k")),
+        lambda c: _raises_key_error(lambda: c.tags_of("k")),
+        lambda c: c.delete("k") is False,
+    ):
+        evicted: list[EvictionReason] = []
+        cache: Cache[str, int] = Cache(10, clock=clock, on_evict=_recorder(evicted))
+        cache.set("k", 1, ttl=5, tags=("t",))
+        clock.advance_sync(5)
+        assert read(cache)
+        assert evicted == [EvictionReason.EXPIRED]
+        assert len(cache) == 0
+
+
+def _recorder(reasons: list[EvictionReason]) -> Any:
+    return lambda key, value, reason: reasons.append(reason)
+
+
+def _raises_key_error(call: Any) -> bool:
+    try:
+        call()
+    except KeyError:
+        return True
+    return False

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from pepperpy.cache import ERRORS, Cache, CacheFullError, Policy, TieredCache, cached
-from pepperpy.core import MISSING, ErrorCatalogue, ExternalError, PepperPyError
+from pepperpy.core import ERRORS as CORE_ERRORS
+from pepperpy.core import (
+    MISSING,
+    ErrorCatalogue,
+    ExternalError,
+    InvalidArgumentError,
+    PepperPyError,
+)
 
 
 def _documented(error: PepperPyError) -> None:
@@ -28,6 +35,24 @@ class DownTier:
         raise ConnectionRefusedError("connection refused")
 
     async def delete(self, key: str) -> bool:
+        raise ConnectionRefusedError("connection refused")
+
+
+class DownTaggedTier(DownTier):
+    """A tagged tier whose server is gone: invalidations fail too."""
+
+    supports_tags = True
+
+    async def get_entry(self, key: str) -> Any:
+        raise ConnectionRefusedError("connection refused")
+
+    async def invalidate_tag(self, *tags: str) -> int:
+        raise ConnectionRefusedError("connection refused")
+
+    async def invalidate_prefix(self, prefix: str) -> int:
+        raise ConnectionRefusedError("connection refused")
+
+    async def clear(self) -> int:
         raise ConnectionRefusedError("connection refused")
 
 
@@ -76,3 +101,28 @@ async def test_each_failed_tier_operation_has_its_code() -> None:
     }
     for error in failures.values():
         _documented(error)
+
+
+async def test_a_failed_invalidation_of_the_tier_has_its_code() -> None:
+    """Memory is dropped either way; the tier's failure says it was the invalidation."""
+    tiered: TieredCache[str, int] = TieredCache(Cache(10), DownTaggedTier())
+    tiered.memory.set("user:1", 1, tags=("users",))
+    for call in (
+        lambda: tiered.invalidate_tag("users"),
+        lambda: tiered.invalidate_prefix("user:"),
+        lambda: tiered.clear(),
+    ):
+        with pytest.raises(ExternalError) as info:
+            await call()
+        assert info.value.code == "pepperpy.cache.tier_invalidate"
+        _documented(info.value)
+    assert "user:1" not in tiered.memory
+
+
+def test_a_bad_ttl_names_the_argument() -> None:
+    """Durations are pepperpy-core's (its code); the context says which argument it was."""
+    for ttl in (10**400, -1, "soon"):
+        with pytest.raises(InvalidArgumentError) as info:
+            Cache(10).set("k", 1, ttl=ttl)
+        assert info.value.context["argument"] == "ttl"
+        assert info.value.code in CORE_ERRORS

@@ -361,3 +361,35 @@ async def test_sync_and_feed_without_a_front(cache: RedisCache) -> None:
     assert await quiet.delete_many(["k", "t"]) == 2
     with pytest.raises(InvalidArgumentError, match="health_interval"):
         RedisCache(cache.client, health_interval=0)
+
+
+_OPERATIONS: dict[str, Any] = {
+    "get_entry": lambda c: c.get_entry("k"),
+    "get_many": lambda c: c.get_many(["a", "b"]),
+    "set": lambda c: c.set("k", 1),
+    "set_many": lambda c: c.set_many({"a": 1}),
+    "delete": lambda c: c.delete("k"),
+    "delete_many": lambda c: c.delete_many(["a"]),
+    "contains": lambda c: c.contains("k"),
+    "ttl_of": lambda c: c.ttl_of("k"),
+    "invalidate_tag": lambda c: c.invalidate_tag("t"),
+    "invalidate_prefix": lambda c: c.invalidate_prefix("p"),
+    "clear": lambda c: c.clear(),
+}
+
+
+async def test_every_operation_on_an_unreachable_redis_names_itself() -> None:
+    """Each command fails as a retryable RedisCacheError whose context names the operation.
+
+    So a caller (or its logs) can tell a failed write from a failed read (issue 24).
+    """
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with RedisCache(f"redis://127.0.0.1:{port}/0") as cache:
+        for operation, call in _OPERATIONS.items():
+            with pytest.raises(RedisCacheError) as info:
+                await call(cache)
+            assert info.value.code == "pepperpy.cache.redis"
+            assert info.value.retryable
+            assert info.value.context["operation"] == operation

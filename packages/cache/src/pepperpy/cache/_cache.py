@@ -225,16 +225,9 @@ def _as_duration(name: str, value: float | str | timedelta) -> float:
     from pepperpy.core.utils import parse_duration
 
     try:
-        return parse_duration(value)
+        return parse_duration(value)  # refuses a duration too large for a float too
     except InvalidArgumentError as exc:
         raise exc.with_context(argument=name) from None
-    except OverflowError:  # an int too large for a float (core lets it through)
-        raise InvalidArgumentError(
-            f"{name} is too large: {safe_repr(value)}",
-            code="pepperpy.cache.invalid_duration",
-            context={"argument": name, "value": safe_repr(value)},
-            hint=f"Pass {name}=None (or math.inf) for no expiry.",
-        ) from None
 
 
 def _tag_tuple(tags: Iterable[str]) -> tuple[str, ...]:

@@ -96,12 +96,6 @@ ERRORS = ErrorCatalogue(
         "Fix the option the message names (the hint gives an accepted value).",
     ),
     ErrorCode(
-        "pepperpy.cache.invalid_duration",
-        InvalidArgumentError,
-        "A ttl (or another duration) is too large to be a number of seconds.",
-        "Pass ttl=None (or math.inf) for no expiry, or a smaller duration.",
-    ),
-    ErrorCode(
         "pepperpy.cache.invalid_tag",
         InvalidArgumentError,
         "Tags are one string instead of a collection, or a tag is not a usable string.",
