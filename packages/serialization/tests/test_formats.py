@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pepperpy import serialization
@@ -76,6 +76,8 @@ json_values = st.recursive(
 
 
 @given(json_values)
+@example(1e-05)  # orjson writes 0.00001 where Python writes 1e-05 (issue 24 coverage)
+@example([-2.5e-05, float("inf"), {"k": 1e-05}])
 def test_stdlib_json_matches_orjson_byte_for_byte(value: Any) -> None:
     """The stdlib fallback writes exactly what orjson writes (NaN -> null, 1e-07 -> 1e-7)."""
     import orjson
