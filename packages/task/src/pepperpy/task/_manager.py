@@ -869,7 +869,7 @@ class TaskManager(Lifecycle):
         job.timed_out = False
         self._release(job)
         elapsed = time.perf_counter() - started if hooks else 0.0
-        self._conclude(job, result, outcome, elapsed)
+        await self._conclude(job, result, outcome, elapsed)
 
     async def _attempt(self, job: _Job) -> Any:
         """One attempt of the job's function: awaited, or run in a thread."""
@@ -908,7 +908,7 @@ class TaskManager(Lifecycle):
         outcome.__cause__ = exc
         return outcome
 
-    def _conclude(
+    async def _conclude(
         self, job: _Job, result: Any, outcome: BaseException | None, elapsed: float
     ) -> None:
         """After an attempt: cancelled, succeeded, retried later, or failed for good."""
@@ -924,7 +924,10 @@ class TaskManager(Lifecycle):
             if hooks:
                 self._emit("succeeded", handle, elapsed)
             return
-        wait, outcome = self._retry_wait(job, outcome)
+        wait, outcome = await self._retry_wait(job, outcome)
+        if handle.status is TaskStatus.CANCELLED:  # cancel() while an async on_retry hook ran
+            self._finish_cancelled(job, seconds=elapsed)
+            return
         if wait is not None:
             handle._status = TaskStatus.RETRYING
             job.queue.retried += 1
@@ -937,15 +940,21 @@ class TaskManager(Lifecycle):
         if hooks:
             self._emit("failed", handle, elapsed, outcome)
 
-    def _retry_wait(self, job: _Job, outcome: BaseException) -> tuple[float | None, BaseException]:
+    async def _retry_wait(
+        self, job: _Job, outcome: BaseException
+    ) -> tuple[float | None, BaseException]:
         """Seconds until the retry of a failed attempt (None: no retry), and the failure."""
         policy = job.retry
         if policy is None:
             return None, outcome
         started_at = job.first_at if job.first_at is not None else policy.clock.monotonic()
-        # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.call applies them.
+        # Attempts, retry_on, the deadline and on_retry, as RetryPolicy.acall applies them:
+        # an async on_retry hook has finished before the retry is scheduled.
         try:
-            return policy.next_delay(job.handle._attempts, outcome, started_at), outcome
+            return await policy.anext_delay(job.handle._attempts, outcome, started_at), outcome
+        except asyncio.CancelledError:  # cancelled while the hook ran: no retry, settle
+            self._finish_cancelled(job)
+            raise
         except Exception as exc:  # a retry_on/on_retry hook failed: the task fails with it
             return None, exc
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: settle, then propagate
