@@ -449,3 +449,17 @@ def test_builtin_sanitizers_judge_a_str_subclass_by_its_characters(name: str) ->
     expected |= {"casefold": " ab  c ", "collapse_whitespace": "Ab c"}
     result = schema.validate({"v": Lying(" Ab  c ")})["v"]
     assert type(result) is str and result == expected[name]
+
+
+def test_a_str_subclass_cannot_lie_its_way_past_length() -> None:
+    """issue 24 review hole 1: the fast path and the full pass both measure the characters."""
+
+    class Short(str):
+        def __len__(self) -> int:
+            return 0
+
+    schema = Validation.create_schema({"v": (Any, length(max=3)), "w": (str, not_empty())})
+    with pytest.raises(ValidationError) as info:
+        schema.validate({"v": Short("abcd"), "w": Short("x")})
+    assert [(e.path, e.code) for e in info.value.errors] == [("/v", "too_long")]
+    assert schema.validate({"v": Short("abc"), "w": Short("x")}) == {"v": "abc", "w": "x"}

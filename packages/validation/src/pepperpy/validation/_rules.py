@@ -161,23 +161,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _builtin(check: Callable[[Any], CheckResult]) -> Callable[[Any], CheckResult]:
+class _Guarded:
     """A built-in rule's check made total over hostile values.
 
     A value's own ``__len__``, ``__hash__``, ``__eq__``, ``__lt__`` ... may raise
     anything; only PepperPyError may leave validation, so such a value fails the
     rule (its code, its template) instead of escaping raw. ``str`` subclasses are
-    judged by their characters.
+    judged by their characters. :attr:`raw` is the check itself, which the
+    generated fast path calls directly, handing any exception to the full pass.
     """
 
-    def guarded(value: Any) -> CheckResult:
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Callable[[Any], CheckResult]) -> None:
+        self.raw = raw
+
+    def __call__(self, value: Any) -> CheckResult:
+        if type(value) is not str and isinstance(value, str):
+            value = str.__str__(value)  # as _plain(), inlined: this runs for every value
         try:
-            return check(_plain(value))
+            return self.raw(value)
         except Exception:  # the value's own method raised: it cannot pass the rule
             return False
 
-    guarded.__name__ = getattr(check, "__name__", "check")
-    return guarded
+
+def _builtin(check: Callable[[Any], CheckResult]) -> Callable[[Any], CheckResult]:
+    """*check* as a built-in rule's check (see :class:`_Guarded`)."""
+    return _Guarded(check)
 
 
 # --------------------------------------------------------------------------- strings

@@ -26,7 +26,7 @@ from pepperpy.core.exceptions import ErrorDetail, InvalidArgumentError
 from pepperpy.serialization import MAX_DEPTH
 from pepperpy.validation._errors import NO_VALUE, Quoted, SchemaError, ValidationError, Violation
 from pepperpy.validation._messages import DEFAULT_CATALOG, Messages
-from pepperpy.validation._rules import FORMATS, Rule, RuleLike, as_rule
+from pepperpy.validation._rules import FORMATS, Rule, RuleLike, _Guarded, as_rule
 from pepperpy.validation._sanitize import SanitizerLike, as_sanitizer, compose
 
 __all__ = ["META_KEY", "CrossCheck", "Field", "Schema", "constraints", "cross_field"]
@@ -1159,6 +1159,10 @@ class _FastSource:
             self.names[f"san{index}"] = plan.sanitize
             self.emit(f"        v = san{index}(v)")
         self.convert(index, plan)
+        if any(isinstance(rule.check, _Guarded) for rule in plan.rules):
+            # a str subclass: the built-in checks judge its characters; the full pass does
+            self.emit("        if type(v) is not str and isinstance(v, str):")
+            self.emit("            raise _Fallback")
         for number, rule in enumerate(plan.rules):
             self.rule(f"r{index}_{number}", rule)
         self.emit(f"        result[{name}] = v")
@@ -1210,7 +1214,10 @@ class _FastSource:
             )
 
     def rule(self, check: str, rule: Rule) -> None:
-        self.names[check] = rule.check
+        # a built-in check runs bare here: any exception (a hostile value) hands over
+        guarded = isinstance(rule.check, _Guarded)
+        self.names[check] = rule.check.raw if isinstance(rule.check, _Guarded) else rule.check
+        errors = "Exception" if guarded else "_CHECK_ERRORS"
         indent = "        "
         if rule.applies_to is not None:
             self.names[f"{check}_t"] = rule.applies_to
@@ -1219,7 +1226,7 @@ class _FastSource:
         self.emit(
             f"{indent}try:",
             f"{indent}    r = {check}(v)",
-            f"{indent}except _CHECK_ERRORS:",
+            f"{indent}except {errors}:",
             f"{indent}    raise _Fallback from None",
             f"{indent}if r is False or type(r) is str:",
             f"{indent}    raise _Fallback",
