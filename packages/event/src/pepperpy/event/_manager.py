@@ -45,20 +45,133 @@ H = TypeVar("H", bound=Callable[..., Any])
 _Item = tuple[Any, str, Any, Mapping[str, Any], "TopicStats"]
 
 
-class _WorkQueue(asyncio.Queue[_Item]):
-    """A subscription's queue that also counts events queued or being handled."""
+class _Unfinished:
+    """A count of work in flight and the futures of those waiting until it is 0."""
 
-    def __init__(self, maxsize: int) -> None:
-        super().__init__(maxsize)
-        self.unfinished = 0  # put and not yet task_done()
+    __slots__ = ("_waiters", "count")
 
-    def put_nowait(self, item: _Item) -> None:  # put() calls this too
-        super().put_nowait(item)
-        self.unfinished += 1
+    def __init__(self) -> None:
+        self.count = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def finish(self) -> None:
+        """Count one piece of work done; wake the waiters when none is left."""
+        self.count -= 1
+        if not self.count and self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def waiter(self) -> asyncio.Future[None]:
+        """A future done when the count is next 0; cancel it to stop waiting.
+
+        Call it only while the count is above 0.
+        """
+        waiter = asyncio.get_running_loop().create_future()
+        waiters = self._waiters
+        if len(waiters) > 64:  # cancelled waits of a count that stays up
+            waiters[:] = [w for w in waiters if not w.done()]
+        waiters.append(waiter)
+        return waiter
+
+
+def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
+    while waiters:
+        waiter = waiters.popleft()
+        if not waiter.done():
+            waiter.set_result(None)
+            return
+
+
+class _WorkQueue:
+    """A queued subscription's bounded FIFO, with the semantics of :class:`asyncio.Queue`.
+
+    Its own class (not an ``asyncio.Queue`` subclass) because it is the
+    queued round trip's hot path: it counts unfinished events twice, for its
+    subscription (:meth:`join`, :attr:`unfinished`) and for the whole manager
+    (*total*, what ``drain()`` waits on). :meth:`put_nowait` is called only
+    when there is room (:meth:`full` checked first).
+    """
+
+    __slots__ = ("_getters", "_items", "_putters", "_total", "_unfinished", "maxsize")
+
+    def __init__(self, maxsize: int, total: _Unfinished) -> None:
+        self.maxsize = maxsize
+        self._items: deque[_Item] = deque()
+        self._getters: deque[asyncio.Future[None]] = deque()
+        self._putters: deque[asyncio.Future[None]] = deque()
+        self._unfinished = _Unfinished()  # put and not yet task_done()
+        self._total = total
+
+    @property
+    def unfinished(self) -> int:
+        """Events put and not yet marked done."""
+        return self._unfinished.count
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def full(self) -> bool:
+        return len(self._items) >= self.maxsize
+
+    def put_nowait(self, item: _Item) -> None:
+        self._items.append(item)
+        self._unfinished.count += 1
+        self._total.count += 1
+        if self._getters:
+            _wake_one(self._getters)
+
+    async def put(self, item: _Item) -> None:
+        """Wait for room, then put (as ``asyncio.Queue.put``)."""
+        while len(self._items) >= self.maxsize:
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)
+            try:
+                await putter
+            except BaseException:
+                putter.cancel()
+                if putter in self._putters:
+                    self._putters.remove(putter)
+                if len(self._items) < self.maxsize and not putter.cancelled():
+                    _wake_one(self._putters)  # the room it was woken for
+                raise
+        self.put_nowait(item)
+
+    def get_nowait(self) -> _Item:
+        item = self._items.popleft()
+        if self._putters:
+            _wake_one(self._putters)
+        return item
+
+    async def get(self) -> _Item:
+        """Wait for an event, then take it (as ``asyncio.Queue.get``)."""
+        items = self._items
+        while not items:
+            getter = asyncio.get_running_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                if getter in self._getters:
+                    self._getters.remove(getter)
+                if items and not getter.cancelled():
+                    _wake_one(self._getters)  # the event it was woken for
+                raise
+        return self.get_nowait()
 
     def task_done(self) -> None:
-        super().task_done()
-        self.unfinished -= 1
+        self._unfinished.finish()
+        self._total.finish()
+
+    async def join(self) -> None:
+        """Wait until every event put was marked done."""
+        if self._unfinished.count:
+            await self._unfinished.waiter()
 
 
 Delivery = Literal["inline", "concurrent", "queued"]
@@ -267,7 +380,9 @@ class Subscription:
                 self._ref = weakref.ref(handler, gone)
         else:
             self._fn = handler
-        self.queue: _WorkQueue | None = _WorkQueue(queue_size) if delivery == "queued" else None
+        self.queue: _WorkQueue | None = (
+            _WorkQueue(queue_size, manager._queued) if delivery == "queued" else None
+        )
         self.slots: asyncio.Semaphore | None = (
             asyncio.Semaphore(max_concurrency) if delivery == "concurrent" else None
         )
@@ -372,6 +487,7 @@ class EventManager(Lifecycle):
             maxlen=_check_int("max_errors", max_errors, 0, code="pepperpy.event.max_errors")
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._queued = _Unfinished()  # events in every queue, put and not yet done
         self._waiters: set[asyncio.Future[Any]] = set()
         self._stopping = False  # set before stop() cancels tasks (Python 3.10 needs it)
 
@@ -818,7 +934,7 @@ class EventManager(Lifecycle):
 
         return await call(0, envelope)
 
-    async def _dispatch(
+    def _dispatch(
         self,
         topic: str,
         payload: Any,
@@ -826,13 +942,13 @@ class EventManager(Lifecycle):
         envelope: Event | None,
         stats: TopicStats,
         routes: list[int] | None,
-    ) -> int:
+    ) -> Coroutine[Any, Any, int]:
         """Hand the event to *subs*; *routes* counts deliveries across middleware calls.
 
         Without *routes* (no middleware) an event handed to nobody is counted
         unrouted here.
         """
-        return await _Dispatch(self, topic, payload, envelope, stats, routes).run(subs)
+        return _Dispatch(self, topic, payload, envelope, stats, routes).run(subs)
 
     async def _reserve(self, sub: Subscription, topic: str, stats: TopicStats) -> None:
         """Take one of a concurrent subscription's ``max_concurrency`` slots."""
@@ -874,27 +990,17 @@ class EventManager(Lifecycle):
         if task.cancelled():  # by stop(), possibly before it started
             stats.cancelled += 1
 
-    async def _enqueue(self, sub: Subscription, item: _Item, stats: TopicStats) -> None:
+    def _enqueue(self, sub: Subscription, item: _Item, stats: TopicStats) -> Awaitable[None] | None:
+        """Put *item* in *sub*'s queue, or apply its backpressure policy when full.
+
+        Returns the wait for room under ``"block"``, else ``None`` (done).
+        """
         queue = sub.queue
         assert queue is not None
         if not queue.full():
             queue.put_nowait(item)
         elif sub.backpressure == "block":
-            try:
-                await queue.put(item)
-            except BaseException:  # the publisher was cancelled while it waited
-                stats.dropped += 1
-                raise
-            if self._lc_state is not LifecycleState.RUNNING and not sub._tasks:
-                # The manager stopped while this publisher waited for room:
-                # nobody will handle the event, so say so instead of losing it.
-                _drop_queued(sub)
-                raise ClosedError(
-                    "the event manager stopped while publish() waited for queue room",
-                    code="pepperpy.event.closed",
-                    context={"handler": sub.name, "topic": item[1]},
-                    hint="Publish before stop(), or use backpressure='drop_oldest'/'error'.",
-                )
+            return self._wait_for_room(sub, queue, item, stats)
         elif sub.backpressure == "drop_oldest":
             old = queue.get_nowait()
             queue.task_done()
@@ -907,6 +1013,26 @@ class EventManager(Lifecycle):
                 context={"handler": sub.name, "topic": item[1], "queue_size": queue.maxsize},
                 hint="Slow down publishing, raise queue_size, or use backpressure='block' "
                 "or 'drop_oldest'.",
+            )
+        return None
+
+    async def _wait_for_room(
+        self, sub: Subscription, queue: _WorkQueue, item: _Item, stats: TopicStats
+    ) -> None:
+        try:
+            await queue.put(item)
+        except BaseException:  # the publisher was cancelled while it waited
+            stats.dropped += 1
+            raise
+        if self._lc_state is not LifecycleState.RUNNING and not sub._tasks:
+            # The manager stopped while this publisher waited for room:
+            # nobody will handle the event, so say so instead of losing it.
+            _drop_queued(sub)
+            raise ClosedError(
+                "the event manager stopped while publish() waited for queue room",
+                code="pepperpy.event.closed",
+                context={"handler": sub.name, "topic": item[1]},
+                hint="Publish before stop(), or use backpressure='drop_oldest'/'error'.",
             )
 
     async def _call(
@@ -926,9 +1052,12 @@ class EventManager(Lifecycle):
         *cancelled* is set by :meth:`_call_in_child` when it cancels this call.
         """
         try:
-            result = fn(arg)
-            if result is not None and inspect.isawaitable(result):
-                await result
+            if sub.is_async:
+                await fn(arg)
+            else:
+                result = fn(arg)
+                if result is not None and inspect.isawaitable(result):
+                    await result
         except BaseException as exc:
             return await self._raised(sub, exc, topic, payload, stats, inline, cancelled)
         stats.delivered += 1
@@ -1157,40 +1286,39 @@ class EventManager(Lifecycle):
             OperationTimeoutError: Work was still pending after *timeout* seconds.
             InvalidArgumentError: *timeout* is not a number of seconds >= 0.
         """
-        if timeout is not None:
-            _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
+        if timeout is None:
+            await self._settle()
+            return
+        _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
         await self._drain(timeout)
 
-    async def _drain(self, timeout: float | None) -> None:
-        current = asyncio.current_task()
+    async def _settle(self) -> None:
+        """Wait until no queued event is unfinished and no task but the caller's runs.
 
-        async def settle() -> None:
-            while True:
-                busy = [
-                    s.queue
-                    for s in self._subs
-                    if s.queue is not None and s._tasks and s.queue.unfinished
-                ]
+        The queues of subscriptions being retired count too (their retiring
+        task waits for them anyway).
+        """
+        queued = self._queued
+        while True:
+            if self._tasks:
+                current = asyncio.current_task()
                 tasks = [t for t in self._tasks if t is not current and not t.done()]
-                if not tasks:
-                    if not busy:
-                        return
-                    if len(busy) == 1:
-                        await busy[0].join()
-                        continue
-                # asyncio.wait, not gather: a drain() timing out must not
-                # cancel the handlers it was waiting for.
-                joins = [asyncio.ensure_future(q.join()) for q in busy]
-                try:
-                    await asyncio.wait([*joins, *tasks])
-                finally:
-                    for join in joins:
-                        join.cancel()
+                if tasks:
+                    # asyncio.wait, not gather: a drain() timing out must not
+                    # cancel the handlers it was waiting for.
+                    idle = queued.waiter() if queued.count else None
+                    try:
+                        await asyncio.wait(tasks if idle is None else [*tasks, idle])
+                    finally:
+                        if idle is not None:
+                            idle.cancel()
+                    continue
+            if not queued.count:
+                return
+            await queued.waiter()
 
-        if timeout is None:
-            await settle()
-            return
-        work = asyncio.ensure_future(settle())
+    async def _drain(self, timeout: float) -> None:
+        work = asyncio.ensure_future(self._settle())
         sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
         try:
             await asyncio.wait((work, sleeper), return_when=asyncio.FIRST_COMPLETED)
@@ -1288,7 +1416,9 @@ class _Dispatch:
         """Offer the event to each active subscription, then raise what failed."""
         for sub in subs:
             if sub.active:
-                await self._offer(sub)
+                pending = self._offer(sub)
+                if pending is not None:  # a handler call or a wait for room
+                    self._fail(await pending)
         if not self.count and self.routes is None:
             self.stats.unrouted += 1
         if self.raised:
@@ -1298,30 +1428,29 @@ class _Dispatch:
             raise first
         return self.count
 
-    async def _offer(self, sub: Subscription) -> None:
+    def _offer(self, sub: Subscription) -> Awaitable[BaseException | None] | None:
+        """Hand the event to *sub*: what is left to await for it, if anything."""
         if sub.filter is not None:
             try:
                 if not sub.filter(self.payload):
-                    return
+                    return None
             except BaseException as exc:  # the subscription's code failed
                 self._route()
-                self._fail(await self._raised(sub, exc))
-                return
+                return self._raised(sub, exc)
         fn = sub._fn if sub._fn is not None else sub.handler
         if fn is None:
             sub.unsubscribe()
-            return
+            return None
         if sub.once:
             sub.unsubscribe()
         arg = self._arg(sub)
         self._route()
         delivery = sub.delivery
         if delivery == "inline":
-            self._fail(await self._inline(sub, fn, arg))
-        elif delivery == "concurrent":
-            self._fail(await self._concurrent(sub, fn, arg))
-        else:
-            self._fail(await self._queued(sub, arg))
+            return self._inline(sub, fn, arg)
+        if delivery == "concurrent":
+            return self._concurrent(sub, fn, arg)
+        return self._queued(sub, arg)
 
     def _arg(self, sub: Subscription) -> Any:
         if not sub.envelope:
@@ -1376,15 +1505,15 @@ class _Dispatch:
         task.add_done_callback(functools.partial(manager._concurrent_done, sub, self.stats))
         return None
 
-    async def _queued(self, sub: Subscription, arg: Any) -> BackpressureError | None:
+    def _queued(self, sub: Subscription, arg: Any) -> Awaitable[None] | None:
         if self.values is None:
             self.values = current_context()
         item = (arg, self.topic, self.payload, self.values, self.stats)
         try:
-            await self.manager._enqueue(sub, item, self.stats)
+            return self.manager._enqueue(sub, item, self.stats)
         except BackpressureError as exc:
-            return exc
-        return None
+            self._fail(exc)
+            return None
 
 
 def _order(sub: Subscription) -> tuple[int, int]:
