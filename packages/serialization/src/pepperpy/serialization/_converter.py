@@ -744,10 +744,11 @@ class Converter:
             if key_type is str and val_hook in (_identity, cattrs_identity):
 
                 def copy_str_keyed(mapping: Any) -> dict[str, Any]:
-                    # annotated str keys may hold others (1 and "1"): those take the full way
-                    if all(type(k) is str for k in mapping):
-                        return dict(mapping)
-                    return unstructure_mapping(mapping)
+                    try:
+                        "".join(mapping)  # every key a str? (checked at C speed)
+                    except TypeError:  # annotated str keys holding others (1 and "1")
+                        return unstructure_mapping(mapping)
+                    return dict(mapping)
 
                 return copy_str_keyed
             return unstructure_mapping
