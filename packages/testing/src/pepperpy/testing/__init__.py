@@ -10,6 +10,9 @@ Installed, it registers itself with pytest (entry point ``pytest11``); see
 - :func:`assert_raises_pepperpy`, :func:`assert_attrs_equal`: assertions with clear diffs.
 - :class:`HttpTestServer`: a real aiohttp server on 127.0.0.1 with canned routes.
 - :class:`RedisServer`: a private redis-server to kill and restart in fault tests.
+- :func:`wheel_venv`: a fresh venv with this checkout's wheels, to test installed artefacts.
+- :mod:`pepperpy.testing.hostile` (extra ``hypothesis``): hostile-input strategies and
+  the "only a PepperPyError may escape" check.
 """
 
 from pepperpy.testing._assertions import (
@@ -27,6 +30,7 @@ from pepperpy.testing._mocks import Call, Spy, async_autospec, spy
 from pepperpy.testing._redis_server import RedisServer
 from pepperpy.testing._services import services_unavailable
 from pepperpy.testing._version import __version__
+from pepperpy.testing._wheels import WheelVenv, find_uv, wheel_venv
 
 __all__ = [
     "ERRORS",
@@ -41,14 +45,17 @@ __all__ = [
     "Spy",
     "VirtualClock",
     "VirtualTimeLoop",
+    "WheelVenv",
     "__version__",
     "assert_attrs_equal",
     "assert_raises_pepperpy",
     "async_autospec",
     "attrs_diff",
     "eventually",
+    "find_uv",
     "metrics_snapshot",
     "run_with_timeout",
     "services_unavailable",
     "spy",
+    "wheel_venv",
 ]
