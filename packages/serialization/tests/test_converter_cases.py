@@ -86,3 +86,23 @@ def test_a_key_no_json_object_can_hold_is_refused() -> None:
         serialization.unstructure({(1, 2): 3})
     assert info.value.code == "pepperpy.serialization.unsupported_type"
     assert info.value.context["type"] == "tuple"
+
+
+@attrs.define
+class Folder:
+    children: dict[str, Folder]
+
+
+def test_a_recursive_mapping_nested_without_bound_is_a_depth_error() -> None:
+    """Thousands of levels through dict[str, Folder]: a StructureError, never RecursionError."""
+    data: dict[str, object] = {"children": {}}
+    for _ in range(3_000):
+        data = {"children": {"a": data}}
+    with pytest.raises(StructureError) as info:
+        serialization.structure(data, Folder)
+    assert [d.code for d in info.value.errors] == ["depth"]
+    assert info.value.context["max_depth"] == serialization.MAX_DEPTH
+    shallow: dict[str, object] = {"children": {}}
+    for _ in range(20):
+        shallow = {"children": {"a": shallow}}
+    assert type(serialization.structure(shallow, Folder)) is Folder
