@@ -32,7 +32,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -60,12 +60,24 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _LOCK_NAMESPACE = b"pepperpy.storage\x00"
 
 
+def _lock_ids(table: str, store: str, keys: Iterable[str]) -> list[int]:
+    """Stable signed 64-bit advisory-lock ids for *keys* of one store, sorted, no duplicates.
+
+    BLAKE2b of ``namespace table NUL store NUL key``: the common prefix is hashed
+    once and copied per key (the same digest as hashing each string whole).
+    """
+    prefix = hashlib.blake2b(_LOCK_NAMESPACE + f"{table}\x00{store}\x00".encode(), digest_size=8)
+    ids = set()
+    for key in keys:
+        hasher = prefix.copy()
+        hasher.update(key.encode())
+        ids.add(int.from_bytes(hasher.digest(), "big", signed=True))
+    return sorted(ids)
+
+
 def _lock_id(table: str, store: str, key: str) -> int:
     """A stable signed 64-bit advisory-lock id for one key of one store."""
-    digest = hashlib.blake2b(
-        _LOCK_NAMESPACE + f"{table}\x00{store}\x00{key}".encode(), digest_size=8
-    ).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _lock_ids(table, store, (key,))[0]
 
 
 def _redact(dsn: str) -> str:
@@ -529,25 +541,41 @@ class PostgresBackend(Backend):
 
     # ----------------------------------------------------------------- writes
 
+    def _enqueue(
+        self, op: WriteOp, now: float, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.Future[Any]:
+        """Queue *op* for the next group commit; its future resolves to the result or error."""
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((op, now, fut))
+        assert self._wake is not None
+        self._wake.set()
+        return fut
+
     async def write(self, ops: Sequence[WriteOp], now: float) -> list[Any]:
         """Queue *ops* for the next group commit and wait for their results."""
         if self._wake is None or self._closing:
             raise self._closed()
         await self._adopt_loop()
-        assert self._wake is not None
         loop = asyncio.get_running_loop()
-        futures = []
-        for op in ops:
-            fut: asyncio.Future[Any] = loop.create_future()
-            self._pending.append((op, now, fut))
-            futures.append(fut)
-        self._wake.set()
+        futures = [self._enqueue(op, now, loop) for op in ops]
         return [await fut for fut in futures]
 
-    async def write_one(self, op: WriteOp, now: float) -> Any:
-        """Queue one operation; return its result or the exception it raised."""
+    def write_one(self, op: WriteOp, now: float) -> Awaitable[Any]:  # type: ignore[override]
+        """Queue one operation; the awaitable resolves to its result or the exception it raised.
+
+        On the loop the backend was opened in (the usual case) this is the queued
+        operation's future itself, with no coroutine in between.
+        """
         if self._wake is None or self._closing:
-            return self._closed()
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            fut.set_result(self._closed())
+            return fut
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            return self._write_one_adopting(op, now)
+        return self._enqueue(op, now, loop)
+
+    async def _write_one_adopting(self, op: WriteOp, now: float) -> Any:
         return (await self.write([op], now))[0]
 
     async def _flush_loop(self) -> None:
@@ -609,7 +637,7 @@ class PostgresBackend(Backend):
 
     async def _commit(self, conn: Any, items: list[tuple[WriteOp, float]]) -> list[Any]:
         keys = sorted({key for op, _ in items for key in _keys_of(op)})
-        locks = sorted({_lock_id(self.table, self.store, key) for key in keys})
+        locks = _lock_ids(self.table, self.store, keys)
         transaction = conn.transaction()
         try:
             await transaction.start()

@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import quote
 
 import aiosqlite
@@ -675,13 +675,18 @@ class SQLiteBackend(Backend):
                     end = index + 1
                     while end < len(items) and _plain_put(items[end][0]):
                         end += 1
-                    params = []
-                    for put, _ in items[index:end]:
-                        assert isinstance(put, Put)
-                        version = rows.next_version()
-                        params.append((put.key, put.value, version, put.expires_at))
-                        results.append(version)
-                    conn.executemany(_UPSERT, params)
+                    # Versions next_version() would hand out, in order: revision+1, +2 ...
+                    first = rows.revision + 1
+                    rows.revision += end - index
+                    puts = cast("list[tuple[Put, float]]", items[index:end])
+                    conn.executemany(
+                        _UPSERT,
+                        [
+                            (put.key, put.value, version, put.expires_at)
+                            for version, (put, _) in enumerate(puts, first)
+                        ],
+                    )
+                    results.extend(range(first, rows.revision + 1))
                     index = end
                     continue
                 try:
