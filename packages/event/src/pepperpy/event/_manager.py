@@ -46,13 +46,24 @@ _Item = tuple[Any, str, Any, Mapping[str, Any], "TopicStats"]
 
 
 class _Unfinished:
-    """A count of work in flight and the futures of those waiting until it is 0."""
+    """A count of work in flight and the futures of those waiting until it is 0.
 
-    __slots__ = ("_waiters", "count")
+    A count with a *parent* is part of it: the parent counts the same work
+    (plus that of its other parts).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_waiters", "count", "parent")
+
+    def __init__(self, parent: _Unfinished | None = None) -> None:
         self.count = 0
+        self.parent = parent
         self._waiters: list[asyncio.Future[None]] = []
+
+    def start(self) -> None:
+        """Count one more piece of work."""
+        self.count += 1
+        if self.parent is not None:
+            self.parent.count += 1
 
     def finish(self) -> None:
         """Count one piece of work done; wake the waiters when none is left."""
@@ -62,6 +73,8 @@ class _Unfinished:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+        if self.parent is not None:
+            self.parent.finish()
 
     def waiter(self) -> asyncio.Future[None]:
         """A future done when the count is next 0; cancel it to stop waiting.
@@ -88,21 +101,21 @@ class _WorkQueue:
     """A queued subscription's bounded FIFO, with the semantics of :class:`asyncio.Queue`.
 
     Its own class (not an ``asyncio.Queue`` subclass) because it is the
-    queued round trip's hot path: it counts unfinished events twice, for its
-    subscription (:meth:`join`, :attr:`unfinished`) and for the whole manager
-    (*total*, what ``drain()`` waits on). :meth:`put_nowait` is called only
-    when there is room (:meth:`full` checked first).
+    queued round trip's hot path. It counts the events put and not yet marked
+    done for its subscription (:meth:`join`, :attr:`unfinished`) and, as a
+    part of *total*, for the whole manager (what ``drain()`` waits on).
     """
 
-    __slots__ = ("_getters", "_items", "_putters", "_total", "_unfinished", "maxsize")
+    __slots__ = ("_getters", "_items", "_putters", "_unfinished", "maxsize", "task_done")
 
     def __init__(self, maxsize: int, total: _Unfinished) -> None:
         self.maxsize = maxsize
         self._items: deque[_Item] = deque()
         self._getters: deque[asyncio.Future[None]] = deque()
         self._putters: deque[asyncio.Future[None]] = deque()
-        self._unfinished = _Unfinished()  # put and not yet task_done()
-        self._total = total
+        self._unfinished = _Unfinished(total)  # put and not yet task_done()
+        self.task_done: Callable[[], None] = self._unfinished.finish
+        """Mark one event taken by :meth:`get` handled."""
 
     @property
     def unfinished(self) -> int:
@@ -115,15 +128,15 @@ class _WorkQueue:
     def empty(self) -> bool:
         return not self._items
 
-    def full(self) -> bool:
-        return len(self._items) >= self.maxsize
-
-    def put_nowait(self, item: _Item) -> None:
+    def offer(self, item: _Item) -> bool:
+        """Put *item* if there is room; return whether it was put."""
+        if len(self._items) >= self.maxsize:
+            return False
         self._items.append(item)
-        self._unfinished.count += 1
-        self._total.count += 1
+        self._unfinished.start()
         if self._getters:
             _wake_one(self._getters)
+        return True
 
     async def put(self, item: _Item) -> None:
         """Wait for room, then put (as ``asyncio.Queue.put``)."""
@@ -139,7 +152,7 @@ class _WorkQueue:
                 if len(self._items) < self.maxsize and not putter.cancelled():
                     _wake_one(self._putters)  # the room it was woken for
                 raise
-        self.put_nowait(item)
+        self.offer(item)
 
     def get_nowait(self) -> _Item:
         item = self._items.popleft()
@@ -163,10 +176,6 @@ class _WorkQueue:
                     _wake_one(self._getters)  # the event it was woken for
                 raise
         return self.get_nowait()
-
-    def task_done(self) -> None:
-        self._unfinished.finish()
-        self._total.finish()
 
     async def join(self) -> None:
         """Wait until every event put was marked done."""
@@ -903,8 +912,8 @@ class EventManager(Lifecycle):
         stats.published += 1
         if not self._middleware:
             # No await before the first delivery is counted, so stats cannot
-            # be forgotten meanwhile; _dispatch counts an unrouted event.
-            return await self._dispatch(topic, payload, subs, None, stats, None)
+            # be forgotten meanwhile; _Dispatch counts an unrouted event.
+            return await _Dispatch(self, topic, payload, None, stats, None).run(subs)
         stats._open += 1  # middleware may await before delivering: keep stats
         routes = [0]
         try:
@@ -929,26 +938,10 @@ class EventManager(Lifecycle):
 
         async def call(index: int, env: Event) -> int:
             if index == len(chain):
-                return await self._dispatch(env.topic, env.data, subs, env, stats, routes)
+                return await _Dispatch(self, env.topic, env.data, env, stats, routes).run(subs)
             return await chain[index](env, lambda e: call(index + 1, e))
 
         return await call(0, envelope)
-
-    def _dispatch(
-        self,
-        topic: str,
-        payload: Any,
-        subs: tuple[Subscription, ...],
-        envelope: Event | None,
-        stats: TopicStats,
-        routes: list[int] | None,
-    ) -> Coroutine[Any, Any, int]:
-        """Hand the event to *subs*; *routes* counts deliveries across middleware calls.
-
-        Without *routes* (no middleware) an event handed to nobody is counted
-        unrouted here.
-        """
-        return _Dispatch(self, topic, payload, envelope, stats, routes).run(subs)
 
     async def _reserve(self, sub: Subscription, topic: str, stats: TopicStats) -> None:
         """Take one of a concurrent subscription's ``max_concurrency`` slots."""
@@ -990,23 +983,16 @@ class EventManager(Lifecycle):
         if task.cancelled():  # by stop(), possibly before it started
             stats.cancelled += 1
 
-    def _enqueue(self, sub: Subscription, item: _Item, stats: TopicStats) -> Awaitable[None] | None:
-        """Put *item* in *sub*'s queue, or apply its backpressure policy when full.
+    def _queue_full(
+        self, sub: Subscription, queue: _WorkQueue, item: _Item, stats: TopicStats
+    ) -> Awaitable[None] | None:
+        """Apply *sub*'s backpressure policy to *item*, its *queue* being full.
 
         Returns the wait for room under ``"block"``, else ``None`` (done).
         """
-        queue = sub.queue
-        assert queue is not None
-        if not queue.full():
-            queue.put_nowait(item)
-        elif sub.backpressure == "block":
+        if sub.backpressure == "block":
             return self._wait_for_room(sub, queue, item, stats)
-        elif sub.backpressure == "drop_oldest":
-            old = queue.get_nowait()
-            queue.task_done()
-            old[4].dropped += 1
-            queue.put_nowait(item)
-        else:
+        if sub.backpressure == "error":
             stats.dropped += 1
             raise BackpressureError(
                 f"queue of handler {sub.name!r} is full ({queue.maxsize} events)",
@@ -1014,6 +1000,10 @@ class EventManager(Lifecycle):
                 hint="Slow down publishing, raise queue_size, or use backpressure='block' "
                 "or 'drop_oldest'.",
             )
+        old = queue.get_nowait()  # "drop_oldest"
+        queue.task_done()
+        old[4].dropped += 1
+        queue.offer(item)
         return None
 
     async def _wait_for_room(
@@ -1047,7 +1037,7 @@ class EventManager(Lifecycle):
         inline: bool,
         cancelled: list[bool] | None = None,
     ) -> HandlerError | None:
-        """Call a handler and count the outcome (inline delivery does the same in _dispatch).
+        """Call a handler and count the outcome (inline delivery does the same in _Dispatch).
 
         *cancelled* is set by :meth:`_call_in_child` when it cancels this call.
         """
@@ -1286,39 +1276,45 @@ class EventManager(Lifecycle):
             OperationTimeoutError: Work was still pending after *timeout* seconds.
             InvalidArgumentError: *timeout* is not a number of seconds >= 0.
         """
-        if timeout is None:
-            await self._settle()
+        if timeout is not None:
+            _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
+            await self._drain(timeout)
             return
-        _check_seconds("timeout", timeout, code="pepperpy.event.timeout")
-        await self._drain(timeout)
-
-    async def _settle(self) -> None:
-        """Wait until no queued event is unfinished and no task but the caller's runs.
-
-        The queues of subscriptions being retired count too (their retiring
-        task waits for them anyway).
-        """
-        queued = self._queued
         while True:
-            if self._tasks:
-                current = asyncio.current_task()
-                tasks = [t for t in self._tasks if t is not current and not t.done()]
-                if tasks:
-                    # asyncio.wait, not gather: a drain() timing out must not
-                    # cancel the handlers it was waiting for.
-                    idle = queued.waiter() if queued.count else None
-                    try:
-                        await asyncio.wait(tasks if idle is None else [*tasks, idle])
-                    finally:
-                        if idle is not None:
-                            idle.cancel()
-                    continue
-            if not queued.count:
+            waiting = self._unsettled()
+            if waiting is None:
                 return
-            await queued.waiter()
+            await waiting
+
+    def _unsettled(self) -> Awaitable[Any] | None:
+        """What to wait for next, or ``None`` once nothing is pending.
+
+        Pending are the queued events not yet handled (in the queues of
+        subscriptions being retired too: their retiring task waits for them
+        anyway) and every task but the caller's.
+        """
+        if self._tasks:
+            current = asyncio.current_task()
+            tasks = [t for t in self._tasks if t is not current and not t.done()]
+            if tasks:
+                return self._wait_all(tasks)
+        queued = self._queued
+        return queued.waiter() if queued.count else None
+
+    async def _wait_all(self, tasks: list[asyncio.Task[Any]]) -> None:
+        """Wait for *tasks* and for the queues to empty."""
+        queued = self._queued
+        idle = queued.waiter() if queued.count else None
+        try:
+            # asyncio.wait, not gather: a drain() timing out must not
+            # cancel the handlers it was waiting for.
+            await asyncio.wait(tasks if idle is None else [*tasks, idle])
+        finally:
+            if idle is not None:
+                idle.cancel()
 
     async def _drain(self, timeout: float) -> None:
-        work = asyncio.ensure_future(self._settle())
+        work = asyncio.ensure_future(self.drain())
         sleeper = asyncio.ensure_future(self.clock.sleep(timeout))
         try:
             await asyncio.wait((work, sleeper), return_when=asyncio.FIRST_COMPLETED)
@@ -1378,7 +1374,8 @@ class _Dispatch:
     The envelope and the publisher's context values are made once, for the
     first subscription that needs them; *count* is the number of deliveries
     and *raised* the errors ``publish`` raises once every subscription had
-    its turn.
+    its turn. *routes* counts deliveries across middleware calls; without it
+    (no middleware) :meth:`run` counts an event handed to nobody unrouted.
     """
 
     __slots__ = (
@@ -1443,7 +1440,7 @@ class _Dispatch:
             return None
         if sub.once:
             sub.unsubscribe()
-        arg = self._arg(sub)
+        arg = self._envelope() if sub.envelope else self.payload
         self._route()
         delivery = sub.delivery
         if delivery == "inline":
@@ -1452,9 +1449,7 @@ class _Dispatch:
             return self._concurrent(sub, fn, arg)
         return self._queued(sub, arg)
 
-    def _arg(self, sub: Subscription) -> Any:
-        if not sub.envelope:
-            return self.payload
+    def _envelope(self) -> Event:
         if self.envelope is None:
             self.envelope = self.manager._envelope(self.topic, self.payload)
         return self.envelope
@@ -1509,8 +1504,12 @@ class _Dispatch:
         if self.values is None:
             self.values = current_context()
         item = (arg, self.topic, self.payload, self.values, self.stats)
+        queue = sub.queue
+        assert queue is not None
+        if queue.offer(item):
+            return None
         try:
-            return self.manager._enqueue(sub, item, self.stats)
+            return self.manager._queue_full(sub, queue, item, self.stats)
         except BackpressureError as exc:
             self._fail(exc)
             return None
