@@ -11,6 +11,7 @@ import itertools
 import logging
 import random
 import re
+import sys
 import threading
 import time as _time
 from collections import OrderedDict
@@ -77,6 +78,10 @@ class EvictionReason(enum.Enum):
 
     INVALIDATED = "invalidated"
     """Removed on purpose: delete, tag, prefix, pattern, namespace or clear."""
+
+    # Members are singletons: hash by identity (C) rather than Enum's Python-level
+    # ``hash(self._name_)``; every removal counts its reason in a dict keyed by it.
+    __hash__ = object.__hash__
 
 
 @attrs.frozen
@@ -366,6 +371,18 @@ class Cache(Generic[K, V]):
             self._touch = self._lfu_touch
         else:
             self._touch = _noop
+        # set() makes room (self._room) when len(data) reaches this: the count bound alone,
+        # every insert under a weight bound, never when unbounded.
+        self._room_at = (
+            0
+            if self._max_weight is not None
+            else (self._maxsize if self._maxsize is not None else sys.maxsize)
+        )
+        self._room: Callable[[K, int], None] = (
+            self._evict_oldest
+            if self._max_weight is None and self._policy in (Policy.LRU, Policy.FIFO)
+            else self._make_room
+        )
         self._heap: list[tuple[float, int, K]] = []
         self._seq = itertools.count()
         self._tags: dict[str, set[K]] = {}
@@ -545,26 +562,35 @@ class Cache(Generic[K, V]):
             ValueTooLargeError: The value alone weighs more than ``max_weight``.
             CacheFullError: The policy is :attr:`Policy.NONE` and the cache is full.
         """
-        seconds = self._seconds(ttl)
+        # Each optional feature costs a test here and a call only when it is in use
+        # (a ttl, tags, a weigher, a heap of expiries, a full cache).
+        seconds = self._ttl if ttl is MISSING else self._seconds(ttl)
         tags = _tag_tuple(tags) if tags else ()
-        weight = self._weigh(key, value)
+        weight = 1 if self._weigher is None else self._weigh(key, value)
         lock = self._lock
         lock.acquire()
         try:
-            expires = None
-            if seconds is not None:
-                if self._jitter:
-                    seconds *= 1.0 - self._rand.random() * self._jitter
-                expires = self._now() + seconds
-            if self._heap and self._heap[0][0] <= self._now():
+            expires = None if seconds is None else self._expires(seconds)
+            heap = self._heap
+            if heap and heap[0][0] <= self._now():
                 self._purge_expired(self._now())
-            old = self._data.get(key)
+            data = self._data
+            old = data.get(key)
             entry: _Entry = (value, expires, tags, weight)
             if old is None:
-                self._insert(key, entry)
-            else:
+                if len(data) >= self._room_at:
+                    self._room(key, weight)
+                data[key] = entry
+                if self._lfu is not None:
+                    self._lfu.add(key)
+                self._weight += weight
+            elif old[2] or old[3] != weight:
                 self._overwrite(key, old, entry)
-            self._index(key, expires, tags)
+            else:  # same weight, no tags to drop: replace in place, count the use
+                data[key] = entry
+                self._touch(key)
+            if expires is not None or tags:
+                self._index(key, expires, tags)
         finally:
             lock.release()
 
@@ -575,6 +601,12 @@ class Cache(Generic[K, V]):
         if ttl is None:
             return None
         return _as_duration("ttl", ttl)
+
+    def _expires(self, seconds: float) -> float:
+        """When an entry stored now with *seconds* to live expires (with jitter)."""
+        if self._jitter:
+            seconds *= 1.0 - self._rand.random() * self._jitter
+        return self._now() + seconds
 
     def _weigh(self, key: K, value: V) -> int:
         """The weight of *value* (1 without a weigher); refuses one over ``max_weight``."""
@@ -591,19 +623,11 @@ class Cache(Generic[K, V]):
             )
         return weight
 
-    def _insert(self, key: K, entry: _Entry) -> None:
-        """Store a new key's *entry*, making room first (lock held)."""
-        weight = entry[3]
-        maxsize = self._maxsize
-        if (maxsize is not None and len(self._data) >= maxsize) or self._max_weight is not None:
-            self._make_room(key, weight)
-        self._data[key] = entry
-        if self._lfu is not None:
-            self._lfu.add(key)
-        self._weight += weight
-
     def _overwrite(self, key: K, old: _Entry, entry: _Entry) -> None:
-        """Replace *key*'s entry, keeping its place and use count, then count this use."""
+        """Replace *key*'s entry whose tags or weight change, keeping its place and use count.
+
+        Then count this use. A heavier value under ``max_weight`` makes room first.
+        """
         if old[2]:
             self._untag(key, old[2])
         weight = entry[3]
@@ -857,6 +881,10 @@ class Cache(Generic[K, V]):
 
     def _remove(self, key: K, entry: _Entry, reason: EvictionReason) -> None:
         del self._data[key]
+        self._removed(key, entry, reason)
+
+    def _removed(self, key: K, entry: _Entry, reason: EvictionReason) -> None:
+        """Account for *key*'s *entry*, already taken out of the data (lock held)."""
         self._weight -= entry[3]
         if entry[2]:
             self._untag(key, entry[2])
@@ -921,10 +949,21 @@ class Cache(Generic[K, V]):
                     hint="Delete or invalidate entries, raise maxsize/max_weight, or use an "
                     "evicting policy such as 'lru'.",
                 )
-            victim = (
-                self._lfu.victim() if self._lfu is not None else _settled(lambda: next(iter(data)))
-            )
-            self._remove(victim, data[victim], EvictionReason.SIZE)
+            if self._lfu is not None:
+                victim = self._lfu.victim()
+                self._removed(victim, data.pop(victim), EvictionReason.SIZE)
+            else:
+                self._evict_oldest(key, weight)
+
+    def _evict_oldest(self, key: K, weight: int) -> None:
+        """Drop the oldest entry (LRU: least recently used; FIFO: first stored).
+
+        Under a count bound alone one such eviction makes room (``set`` calls this
+        directly then). popitem is one atomic step, so a reader's lock-free
+        move_to_end cannot interrupt it.
+        """
+        victim, entry = self._data.popitem(last=False)
+        self._removed(victim, entry, EvictionReason.SIZE)
 
     def __repr__(self) -> str:
         return (
