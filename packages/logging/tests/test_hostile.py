@@ -1,10 +1,11 @@
 """Every public logging call with hostile arguments (issue 20, "close the class").
 
 Values whose ``__str__``/``__repr__``/``__format__``/``__getattr__`` raise, NaN and
-infinities, cycles, huge values, and a secret in every position (message, args,
-kwargs, extra, bound values, context values, exception args, URL userinfo, nested
-dataclass/attrs fields, secret objects). Nothing may raise into the caller and the
-secret may reach no sink: text, JSON, stdlib forwarding, stdlib capture.
+infinities, cycles, huge values (``pepperpy.testing.hostile.HOSTILE_OBJECTS``), and a
+secret in every position (message, args, kwargs, extra, bound values, context values,
+exception args, URL userinfo, nested dataclass/attrs fields, secret objects). Nothing
+may raise into the caller and the secret may reach no sink: text, JSON, stdlib
+forwarding, stdlib capture.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import dataclasses
 import io
 import json
 import logging
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +23,7 @@ import pytest
 from pepperpy import context
 from pepperpy import logging as plog
 from pepperpy.logging import get_logger
+from pepperpy.testing.hostile import HOSTILE_OBJECTS, Unprintable
 
 SECRET = "hunter2-s3cret"
 
@@ -53,31 +54,6 @@ class Secret:
     __str__ = __repr__
 
 
-class Boom:
-    def __str__(self) -> str:
-        raise RuntimeError("str exploded")
-
-    def __repr__(self) -> str:
-        raise RuntimeError("repr exploded")
-
-    def __format__(self, spec: str) -> str:
-        raise RuntimeError("format exploded")
-
-
-class HostileAttr:
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError("no attributes")
-
-    def __repr__(self) -> str:
-        return "HostileAttr()"
-
-
-def _cycle() -> list[Any]:
-    loop: list[Any] = []
-    loop.append(loop)
-    return loop
-
-
 SECRETS: dict[str, Callable[[], Any]] = {
     "url": lambda: f"postgresql://app:{SECRET}@db:5432/x",
     "pair": lambda: f"password={SECRET}",
@@ -90,13 +66,7 @@ SECRETS: dict[str, Callable[[], Any]] = {
 }
 
 HOSTILE: dict[str, Callable[[], Any]] = {
-    "boom": Boom,
-    "hostile-attr": HostileAttr,
-    "nan": lambda: math.nan,
-    "inf": lambda: -math.inf,
-    "cycle": _cycle,
-    "huge": lambda: "x" * 200_000,
-    "odd-keys": lambda: {1: "a", (2, 3): Boom(), None: math.inf},
+    **HOSTILE_OBJECTS,  # str/repr/format or getattr raise, NaN, infinities, a cycle, huge, odd keys
     "bytes": lambda: b"\xff\xfe password=" + SECRET.encode(),
 }
 
@@ -186,7 +156,7 @@ def test_stdlib_capture_with_secret_arguments(sinks: dict[str, io.StringIO]) -> 
 def test_catch_with_hostile_exceptions(sinks: dict[str, io.StringIO]) -> None:
     """issue 20 #6: logger.catch renders hostile and secret-bearing exceptions safely."""
     log = get_logger("hostile")
-    for value in (Boom(), Creds("ada", SECRET), f"postgresql://a:{SECRET}@h"):
+    for value in (Unprintable(), Creds("ada", SECRET), f"postgresql://a:{SECRET}@h"):
         with log.catch("caught", reraise=False):
             raise RuntimeError(value)
     _check(sinks, records=3)

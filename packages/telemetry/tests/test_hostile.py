@@ -1,6 +1,7 @@
 """Every public telemetry call with hostile arguments (issue 20, "close the class").
 
-Values whose ``__str__``/``__repr__`` raise, NaN and infinities, huge label sets,
+Values whose ``__str__``/``__repr__`` raise, NaN and infinities, cycles, huge
+values (``pepperpy.testing.hostile.HOSTILE_OBJECTS``), huge label sets,
 and secrets in every position of spans (attributes, nested fields, events,
 exception arguments, URL userinfo). Nothing may raise into the caller, no secret
 may reach an exported span, and the exposition must still parse with
@@ -22,6 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pepperpy.telemetry import Health, InMemoryExporter, JsonLinesExporter, Metrics, Tracer
+from pepperpy.testing.hostile import HOSTILE_OBJECTS, Unprintable
 
 SECRET = "hunter2-s3cret"
 
@@ -51,32 +53,15 @@ class Secret:
     __str__ = __repr__
 
 
-class Boom:
-    def __str__(self) -> str:
-        raise RuntimeError("str exploded")
-
-    __repr__ = __str__
-
-
-def _cycle() -> list[Any]:
-    loop: list[Any] = []
-    loop.append(loop)
-    return loop
-
-
 VALUES: dict[str, Callable[[], Any]] = {
-    "boom": Boom,
-    "nan": lambda: math.nan,
-    "inf": lambda: math.inf,
-    "cycle": _cycle,
-    "huge": lambda: "x" * 100_000,
+    **HOSTILE_OBJECTS,  # str/repr/format or getattr raise, NaN, infinities, a cycle, huge, odd keys
     "url": lambda: f"postgresql://app:{SECRET}@db/x",
     "pair": lambda: f"api_key={SECRET}",
     "dataclass": lambda: Creds("ada", SECRET),
     "attrs": lambda: Db("h", Creds("ada", SECRET)),
     "secret": lambda: Secret(SECRET),
     "nested": lambda: {"a": [{"password": SECRET}, (Secret(SECRET),)]},
-    "odd-keys": lambda: {1: Boom(), None: math.nan, "token": SECRET},
+    "secret-keys": lambda: {1: Unprintable(), None: math.nan, "token": SECRET},
 }
 
 
@@ -126,8 +111,8 @@ def test_metrics_with_hostile_label_values_and_amounts(make: Callable[[], Any]) 
 async def test_health_checks_with_hostile_results() -> None:
     """issue 20 #6: checks returning or raising hostile values: a report, never an error."""
     health = Health(default_timeout=5)
-    health.register_check("returns-boom", lambda: Boom())
-    health.register_check("raises-boom", lambda: (_ for _ in ()).throw(RuntimeError(Boom())))
+    health.register_check("returns-boom", lambda: Unprintable())
+    health.register_check("raises-boom", lambda: (_ for _ in ()).throw(RuntimeError(Unprintable())))
     health.register_check(
         "raises-secret", lambda: (_ for _ in ()).throw(ValueError(Secret(SECRET)))
     )
