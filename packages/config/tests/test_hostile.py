@@ -12,7 +12,8 @@ gives the count and the first few inputs).
 
 Examples per loader: ``PEPPERPY_FUZZ_EXAMPLES`` if set, else 10,000 on CI
 (``CI=true``) and 200 otherwise, so a local run stays fast. The command-line,
-defaults/overrides and path loaders get a tenth (at least 100).
+defaults/overrides and path loaders get a tenth (at least 100). The strategies'
+shared part, the budget and the check come from ``pepperpy.testing.hostile``.
 """
 
 from __future__ import annotations
@@ -21,26 +22,25 @@ import datetime as dt
 import enum
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pepperpy.config import Config, ConfigFile, Secret
-from pepperpy.core.exceptions import PepperPyError
+from pepperpy.testing.hostile import (
+    fuzz_only_pepperpy_errors,
+    fuzz_settings,
+    hostile_bytes,
+    hostile_scalars,
+    hostile_values,
+    weird_text,
+)
 
-EXAMPLES = int(
-    os.environ.get("PEPPERPY_FUZZ_EXAMPLES")
-    or (10_000 if os.environ.get("CI", "").lower() == "true" else 200)
-)
-FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-)
-FUZZ_LIGHT = settings(FUZZ, max_examples=max(EXAMPLES // 10, 100))
+FUZZ = fuzz_settings(200)
+FUZZ_LIGHT = fuzz_settings(200, fraction=10)
 
 
 class Level(str, enum.Enum):
@@ -106,7 +106,7 @@ WEIRD = [
     "true",
     "2026-13-45T25:61:00",
 ]
-WEIRD_TEXT = st.sampled_from(WEIRD)
+WEIRD_TEXT = weird_text(*WEIRD)  # the shared hostile text and config's own
 TEXT = st.text(max_size=16) | WEIRD_TEXT
 
 
@@ -159,35 +159,12 @@ CORPUS: dict[str, list[str]] = {
 }
 
 
-def _mangle(text: str, cut: int, flip: int, insert: bytes) -> bytes:
-    data = text.encode("utf-8", "surrogatepass")
-    if not data:
-        return insert
-    cut %= len(data) + 1
-    mangled = bytearray(data[:cut] + insert + data[cut:])
-    mangled[flip % len(mangled)] ^= 0x80
-    return bytes(mangled)
+TEXT_64 = WEIRD_TEXT | st.text(max_size=64)
 
 
-PREFIXES = st.sampled_from(
-    [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf\xef\xbb\xbf", b"\x80"]
-)
-INSERTS = st.sampled_from(
-    [b"", b"\xed\xa0\x80", b"\xff", b"\xc3", b"\x00", b"\\ud800", b"[", b"{", b'"', b"${", b"\n"]
-)
-
-
-def hostile_bytes(documents: list[str]) -> st.SearchStrategy[bytes]:
+def hostile_documents(documents: list[str]) -> st.SearchStrategy[bytes]:
     """Valid documents, mangled ones, BOM-prefixed ones, random bytes and weird text."""
-    docs = st.sampled_from(documents)
-    return st.one_of(
-        docs.map(lambda t: t.encode("utf-8", "surrogatepass")),
-        st.builds(_mangle, docs, st.integers(0, 10**6), st.integers(0, 10**6), INSERTS),
-        st.builds(lambda p, t: p + t.encode("utf-8", "surrogatepass"), PREFIXES, docs),
-        st.binary(max_size=64),
-        WEIRD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")),
-        st.text(max_size=64).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    )
+    return hostile_bytes(documents, inserts=[b"${", b"\n"], text=TEXT_64)
 
 
 DOTENV_CORPUS = [
@@ -229,32 +206,8 @@ ENV_NAMES = st.one_of(
 ENVIRONMENTS = st.dictionaries(ENV_NAMES, TEXT, max_size=6)
 
 
-def _deep(depth: int, leaf: Any) -> Any:
-    value = leaf
-    for index in range(depth):
-        value = [value] if index % 2 else {"k": value}
-    return value
-
-
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**400, -(10**400), 2**64])
-    | st.floats()
-    | TEXT
-)
-VALUES = st.one_of(
-    *[
-        st.recursive(
-            SCALARS,
-            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-            max_leaves=6,
-        )
-    ]
-    * 9,
-    st.builds(_deep, st.sampled_from([129, 1_200, 3_000]), SCALARS),
-)
+SCALARS = hostile_scalars(TEXT)
+VALUES = hostile_values(SCALARS, keys=TEXT, max_size=3, max_leaves=6)
 MAPPINGS = st.dictionaries(
     st.sampled_from(["name", "db", "db.port", "level", "tags", "limits", "a.b.c"]) | TEXT,
     VALUES,
@@ -271,31 +224,6 @@ OPTIONS = st.fixed_dictionaries(
 
 
 # --------------------------------------------------------------------------- the harness
-
-
-def count_escapes(
-    strategy: st.SearchStrategy[Any], call: Callable[[Any], Any], profile: settings = FUZZ
-) -> list[tuple[Any, BaseException]]:
-    """Run *call* on each example; return the non-PepperPyError exceptions it raised."""
-    escapes: list[tuple[Any, BaseException]] = []
-
-    @profile
-    @given(strategy)
-    def run(value: Any) -> None:
-        try:
-            call(value)
-        except PepperPyError:
-            pass
-        except Exception as exc:  # an escape: counted, reported below
-            escapes.append((value, exc))
-
-    run()
-    return escapes
-
-
-def report(name: str, escapes: list[tuple[Any, BaseException]]) -> str:
-    shown = [f"{type(e).__name__}: {e!s:.200} <- {v!r:.160}" for v, e in escapes[:3]]
-    return f"{name}: {len(escapes)} escapes; first: {shown}"
 
 
 def load_and_read(*files: Any, **options: Any) -> None:
@@ -327,8 +255,12 @@ def test_config_files_only_raise_pepperpy_errors(fmt: str, tmp_path: Path) -> No
         path.write_bytes(data)
         load_and_read(path, env_prefix="APP", env=BASE_ENV, **options)
 
-    escapes = count_escapes(st.tuples(hostile_bytes(CORPUS[fmt]), OPTIONS), load)
-    assert not escapes, report(f"Config.load({fmt} file)", escapes)
+    fuzz_only_pepperpy_errors(
+        load,
+        st.tuples(hostile_documents(CORPUS[fmt]), OPTIONS),
+        profile=FUZZ,
+        name=f"Config.load({fmt} file)",
+    )
 
 
 def test_format_argument_only_raises_pepperpy_errors(tmp_path: Path) -> None:
@@ -341,9 +273,8 @@ def test_format_argument_only_raises_pepperpy_errors(tmp_path: Path) -> None:
         path.write_bytes(data)
         load_and_read(ConfigFile(path, format=fmt), schema=Settings, env={})
 
-    strategy = st.tuples(hostile_bytes(every), st.sampled_from(["toml", "json", "yaml"]))
-    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
-    assert not escapes, report("Config.load(format=)", escapes)
+    strategy = st.tuples(hostile_documents(every), st.sampled_from(["toml", "json", "yaml"]))
+    fuzz_only_pepperpy_errors(load, strategy, profile=FUZZ_LIGHT, name="Config.load(format=)")
 
 
 def test_dotenv_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
@@ -355,8 +286,12 @@ def test_dotenv_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
         path.write_bytes(data)
         load_and_read(env_prefix="APP", dotenv=path, env=BASE_ENV, **options)
 
-    escapes = count_escapes(st.tuples(hostile_bytes(DOTENV_CORPUS), OPTIONS), load)
-    assert not escapes, report("Config.load(dotenv=)", escapes)
+    fuzz_only_pepperpy_errors(
+        load,
+        st.tuples(hostile_documents(DOTENV_CORPUS), OPTIONS),
+        profile=FUZZ,
+        name="Config.load(dotenv=)",
+    )
 
 
 SECRET_NAMES = st.sampled_from(
@@ -367,7 +302,7 @@ SECRET_NAMES = st.sampled_from(
 def test_secret_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
     """Issue 19 #9/#10 and close the class: hostile secret files (non-UTF-8 raised before)."""
     secrets = tmp_path / "secrets"
-    contents = hostile_bytes(["hunter2\n", "pa${ss}word", "1" * 5000, "[1, 2]", "\ud800"])
+    contents = hostile_documents(["hunter2\n", "pa${ss}word", "1" * 5000, "[1, 2]", "\ud800"])
 
     def load(pair: tuple[dict[str, bytes], dict[str, Any]]) -> None:
         files, options = pair
@@ -378,8 +313,7 @@ def test_secret_files_only_raise_pepperpy_errors(tmp_path: Path) -> None:
         load_and_read(env_prefix="APP", secrets_dir=secrets, env=BASE_ENV, **options)
 
     strategy = st.tuples(st.dictionaries(SECRET_NAMES, contents, max_size=3), OPTIONS)
-    escapes = count_escapes(strategy, load)
-    assert not escapes, report("Config.load(secrets_dir=)", escapes)
+    fuzz_only_pepperpy_errors(load, strategy, profile=FUZZ, name="Config.load(secrets_dir=)")
 
 
 def test_environment_only_raises_pepperpy_errors() -> None:
@@ -389,8 +323,9 @@ def test_environment_only_raises_pepperpy_errors() -> None:
         env, options = pair
         load_and_read(env_prefix="APP", env={**BASE_ENV, **env}, **options)
 
-    escapes = count_escapes(st.tuples(ENVIRONMENTS, OPTIONS), load)
-    assert not escapes, report("Config.load(env=)", escapes)
+    fuzz_only_pepperpy_errors(
+        load, st.tuples(ENVIRONMENTS, OPTIONS), profile=FUZZ, name="Config.load(env=)"
+    )
 
 
 def test_argv_only_raises_pepperpy_errors() -> None:
@@ -404,8 +339,9 @@ def test_argv_only_raises_pepperpy_errors() -> None:
     def load(argv: list[str]) -> None:
         load_and_read(argv=argv, schema=Settings, env={})
 
-    escapes = count_escapes(st.lists(options, max_size=5), load, FUZZ_LIGHT)
-    assert not escapes, report("Config.load(argv=)", escapes)
+    fuzz_only_pepperpy_errors(
+        load, st.lists(options, max_size=5), profile=FUZZ_LIGHT, name="Config.load(argv=)"
+    )
 
 
 def test_defaults_and_overrides_only_raise_pepperpy_errors() -> None:
@@ -416,8 +352,9 @@ def test_defaults_and_overrides_only_raise_pepperpy_errors() -> None:
         load_and_read(defaults=defaults, overrides=overrides, schema=schema, env={})
 
     strategy = st.tuples(MAPPINGS, MAPPINGS, st.sampled_from([None, Settings]))
-    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
-    assert not escapes, report("Config.load(defaults=, overrides=)", escapes)
+    fuzz_only_pepperpy_errors(
+        load, strategy, profile=FUZZ_LIGHT, name="Config.load(defaults=, overrides=)"
+    )
 
 
 def test_hostile_paths_only_raise_pepperpy_errors(tmp_path: Path) -> None:
@@ -461,5 +398,4 @@ def test_hostile_paths_only_raise_pepperpy_errors(tmp_path: Path) -> None:
     strategy = st.tuples(
         st.sampled_from(paths), st.sampled_from(["file", "optional", "dotenv", "secrets"])
     )
-    escapes = count_escapes(strategy, load, FUZZ_LIGHT)
-    assert not escapes, report("Config.load(paths)", escapes)
+    fuzz_only_pepperpy_errors(load, strategy, profile=FUZZ_LIGHT, name="Config.load(paths)")
