@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
+import json
 import logging
 import os
 import re
@@ -570,7 +572,23 @@ def _get(tree: Mapping[str, Any], path: Path_) -> Any:
 _REF = re.compile(r"\$\$\{|\$\{([^}:]+?)(?:(:?-)([^}]*))?\}")
 
 
-_CIRCULAR: Any = object()  # a reference back into the key being expanded
+_KEEP: Any = object()  # a reference left as written: circular, or not writable as text
+
+
+def _spell(value: Any) -> str:
+    """A non-string scalar as a configuration file spells it, never as Python does.
+
+    ``true``/``false``/``null`` as TOML, JSON and YAML write them (``str()`` gives
+    ``True``/``None``); dates and times in RFC 3339 with the ``T`` (TOML's
+    spelling; ``str()`` puts a space). Numbers keep ``str()``, which writes floats
+    as TOML does (``1e+100``, ``nan``, ``inf``, ``-inf``). Raises what ``str()``
+    raises, e.g. ``ValueError`` for an int past Python's digit limit.
+    """
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (_dt.date, _dt.time)):  # datetime is a date
+        return value.isoformat()
+    return str(value)
 
 
 class _Interpolator:
@@ -628,7 +646,7 @@ class _Interpolator:
         value: Any = _ABSENT
         if "." in name or name in self.tree:
             value = self._key(name, path)
-            if value is _CIRCULAR:
+            if value is _KEEP:
                 return match.group(0)
         if value is _ABSENT:
             value = self._variable(name, op)
@@ -649,12 +667,16 @@ class _Interpolator:
         if isinstance(target, (dict, list)):
             return _ABSENT
         if not isinstance(target, str):
-            return str(target)
+            try:
+                return _spell(target)
+            except Exception as exc:  # str() of a value from defaults= raised
+                self._problem(path, f"${{{name}}} cannot be written as text ({type(exc).__name__})")
+                return _KEEP
         if not self._from_file(ref):
             return target
         if ref in self.resolving:
             self._problem(path, f"circular reference through ${{{name}}}")
-            return _CIRCULAR
+            return _KEEP
         self.resolving.add(ref)
         try:
             return self.expand(target, ref)
