@@ -95,6 +95,18 @@ def _keys_of(op: WriteOp) -> list[str]:
     return [op.key]
 
 
+async def _keep_session(conn: Any) -> None:
+    """The pool's reset when a connection is released: nothing to undo, no round trip.
+
+    asyncpg rolls back a transaction left open before calling this. The default
+    reset then sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
+    on every release, one more round trip per read and per batch. This backend's
+    connections never hold session state (only transaction-scoped locks, no
+    cursors, no LISTEN, no SET; the DSN's settings are startup settings), so there
+    is nothing for it to reset.
+    """
+
+
 def _set_result(fut: asyncio.Future[Any], value: Any) -> None:
     if not fut.done():
         fut.set_result(value)
@@ -394,6 +406,7 @@ class PostgresBackend(Backend):
                 timeout=self.connect_timeout,
                 command_timeout=self.command_timeout,
                 server_settings=settings,
+                reset=_keep_session,
             )
         except Exception as exc:
             raise self._error(exc, "connect to") from exc
