@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections import deque
@@ -72,6 +73,10 @@ class Change(NamedTuple):
     new: Any
     version: int
     origin: str | None
+
+
+# Change(...) runs NamedTuple's Python-level __new__; this builds the same tuple in C.
+_new_change: Callable[[tuple[Any, ...]], Change] = functools.partial(tuple.__new__, Change)
 
 
 @attrs.frozen
@@ -197,9 +202,17 @@ class _SliceState:
         self.cls = _runtime_class(type_)
 
 
+# Values of these types are never awaitable: one set lookup answers for them (a
+# failed hasattr on the type costs several times that).
+_PLAIN_TYPES: frozenset[type] = frozenset(
+    {int, float, str, bytes, bool, dict, list, tuple, type(None)}
+)
+
+
 def _is_awaitable(value: Any) -> bool:
     """A cheap ``inspect.isawaitable`` for the hot path (coroutines, futures, tasks)."""
-    return value is not None and hasattr(type(value), "__await__")
+    cls = type(value)
+    return cls not in _PLAIN_TYPES and hasattr(cls, "__await__")
 
 
 def _runtime_class(type_: Any) -> type | None:
@@ -430,7 +443,7 @@ class StateManager(Lifecycle):
         self._observers: list[_Observer] = []
         self._observer_index: dict[str, tuple[_Observer, ...]] = {}
         self._observer_seq = 0
-        # (name, old, new, version, origin[, observers left to deliver to])
+        # (name, old, new, version, origin, observers left to deliver to or None: all)
         self._queue: deque[tuple[Any, ...]] = deque()
         self._dispatching = False
         self._drainers: set[asyncio.Task[None]] = set()
@@ -664,7 +677,7 @@ class StateManager(Lifecycle):
                 self._seq += 1
                 sl.value = value
                 sl.version += 1
-                self._queue.append((name, old, value, sl.version, origin))
+                self._queue.append((name, old, value, sl.version, origin, None))
             else:
                 await self._commit({sl: value}, origin, {sl: (old, value)})
         finally:
@@ -720,7 +733,7 @@ class StateManager(Lifecycle):
                 self._seq += 1
                 sl.value = new
                 sl.version += 1
-                self._queue.append((name, before, new, sl.version, origin))
+                self._queue.append((name, before, new, sl.version, origin, None))
             else:
                 await self._commit({sl: new}, origin, {sl: (before, new)})
         finally:
@@ -818,7 +831,7 @@ class StateManager(Lifecycle):
                 sl.value = value
                 sl.version += 1
                 old, new = changes_seen[sl]
-                self._queue.append((sl.name, old, new, sl.version, origin))
+                self._queue.append((sl.name, old, new, sl.version, origin, None))
             return
         changes = {
             sl.name: SliceRecord(sl.version + 1, None, True)
@@ -848,7 +861,7 @@ class StateManager(Lifecycle):
                     sl.value = value
                     sl.version += 1
                     old, new = changes_seen[sl]
-                    self._queue.append((sl.name, old, new, sl.version, origin))
+                    self._queue.append((sl.name, old, new, sl.version, origin, None))
                 self._since_snapshot += 1
 
             await _uninterrupted(persist_and_apply(), self._after_cancelled_commit)
@@ -991,35 +1004,47 @@ class StateManager(Lifecycle):
         return found
 
     async def _drain(self) -> None:
-        """Deliver queued changes in order; only one delivery runs at a time."""
+        """Deliver queued changes in order; only one delivery runs at a time.
+
+        Each observer is called here, not through a coroutine of its own: a sync
+        observer costs a call, an async one an await of what it returned. Its
+        Exception is reported; a BaseException (a cancellation) propagates after
+        the rest of the change is queued for the observers after it. Observers of
+        a whole slice share one :class:`Change`; a path observer gets its own, and
+        only when the value at its path changed.
+        """
         self._dispatching = True
         queue = self._queue
         try:
             while queue:
                 entry = queue.popleft()
-                name, old, new, version, origin = entry[:5]
-                if old is MISSING:
-                    old = None
+                name, old, new, version, origin, left = entry
+                old = None if old is MISSING else old
                 shared: Change | None = None
                 # An entry requeued by an interrupted delivery names who is left.
-                observers = entry[5] if len(entry) > 5 else self._observers_for(name)
-                for index, obs in enumerate(observers):
+                observers = left or self._observer_index.get(name) or self._observers_for(name)
+                for obs in observers:
                     if not obs.active:
                         continue
-                    change = _change_for(obs, shared, name, old, new, version, origin)
+                    if not obs.segments:
+                        if shared is None or shared.path != obs.path:
+                            shared = _new_change((name, obs.path, old, new, version, origin))
+                        change: Change | None = shared
+                    else:  # None when the value at its path did not change
+                        change = _path_change(obs, name, old, new, version, origin)
                     if change is None:
                         continue
-                    if not obs.segments:
-                        shared = change
                     try:
-                        await self._notify(obs, change)
+                        result = obs.fn(change)
+                        if result is not None and _is_awaitable(result):
+                            await result
+                    except Exception as exc:
+                        self._report(obs, change, exc)
                     except BaseException:
                         # Cancelled, or a BaseException from an observer: the change is
                         # applied, so the observers after this one still get it (from a
                         # task started below) before anything queued later.
-                        rest = (name, entry[1], new, version, origin, observers[index + 1 :])
-                        if rest[5]:
-                            queue.appendleft(rest)
+                        self._requeue_rest(entry, observers, obs)
                         raise
         finally:
             self._dispatching = False
@@ -1028,14 +1053,13 @@ class StateManager(Lifecycle):
                 self._drainers.add(task)
                 task.add_done_callback(self._drainers.discard)
 
-    async def _notify(self, obs: _Observer, change: Change) -> None:
-        """Call one observer; its Exception is reported, a BaseException propagates."""
-        try:
-            result = obs.fn(change)
-            if result is not None and _is_awaitable(result):
-                await result
-        except Exception as exc:
-            self._report(obs, change, exc)
+    def _requeue_rest(
+        self, entry: tuple[Any, ...], observers: tuple[_Observer, ...], last: _Observer
+    ) -> None:
+        """Put *entry*'s change back first in the queue, for the observers after *last*."""
+        rest = observers[observers.index(last) + 1 :]
+        if rest:
+            self._queue.appendleft((*entry[:5], rest))
 
     def _report(self, obs: _Observer, change: Change, exc: Exception) -> None:
         self.observer_failures += 1
@@ -1057,30 +1081,21 @@ class StateManager(Lifecycle):
         )
 
 
-def _change_for(
+def _path_change(
     obs: _Observer,
-    shared: Change | None,
     name: str,
     old: Any,
     new: Any,
     version: int,
     origin: str | None,
 ) -> Change | None:
-    """The change *obs* sees, or ``None`` when the part it watches did not change.
-
-    An observer of a whole slice gets *shared* when it has the same path, so
-    observers of one slice share one :class:`Change`.
-    """
-    if not obs.segments:
-        if shared is not None and shared.path == obs.path:
-            return shared
-        return Change(name, obs.path, old, new, version, origin)
+    """The change a path observer sees, or ``None`` when the value at its path did not change."""
     o = resolve(old, obs.segments) if old is not None else MISSING
     n = resolve(new, obs.segments) if new is not None else MISSING
     if o is n or (o == n and type(o) is type(n)):
         return None
-    return Change(
-        name, obs.path, None if o is MISSING else o, None if n is MISSING else n, version, origin
+    return _new_change(
+        (name, obs.path, None if o is MISSING else o, None if n is MISSING else n, version, origin)
     )
 
 
