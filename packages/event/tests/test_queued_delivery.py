@@ -10,10 +10,18 @@ for a publisher that is cancelled before it runs goes to the next one, and
 from __future__ import annotations
 
 import asyncio
+import sys
+
+import pytest
 
 from pepperpy.event import EventManager
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="on 3.10 a queued handler runs in a child task, a loop step after its worker took "
+    "the event, so it cannot cancel the publisher that taking woke before that one runs",
+)
 async def test_issue26_room_given_to_a_cancelled_publisher_goes_to_the_next(
     events: EventManager,
 ) -> None:
