@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from pepperpy.config import Config, ConfigFile, Secret
 from pepperpy.testing.hostile import (
+    Unprintable,
     fuzz_only_pepperpy_errors,
     fuzz_settings,
     hostile_bytes,
@@ -399,3 +400,38 @@ def test_hostile_paths_only_raise_pepperpy_errors(tmp_path: Path) -> None:
         st.sampled_from(paths), st.sampled_from(["file", "optional", "dotenv", "secrets"])
     )
     fuzz_only_pepperpy_errors(load, strategy, profile=FUZZ_LIGHT, name="Config.load(paths)")
+
+
+UNSPELLABLE = (
+    hostile_scalars(TEXT) | st.sampled_from([10**5000, -(10**4301)]) | st.builds(Unprintable)
+)
+TEMPLATES = st.lists(
+    st.sampled_from(["${name}", "${db.port}", "${a.b.c}", "${db}", "${limits.a}", "${tags}"]),
+    min_size=1,
+    max_size=3,
+).map(lambda refs: 'text = "' + "-".join(refs) + '"\n')
+
+
+def test_templates_over_hostile_values_only_raise_pepperpy_errors(tmp_path: Path) -> None:
+    """Review finding (interpolation spelling), close the class: a file's ``${key}`` over
+    hostile values from defaults= (ints past the digit limit, objects whose str raises)."""
+    path = tmp_path / "config.toml"
+
+    def load(pair: tuple[str, dict[str, Any]]) -> None:
+        template, defaults = pair
+        path.write_text(template, encoding="utf-8")
+        Config.load(path, defaults=defaults, env={}).as_dict()
+
+    defaults = st.fixed_dictionaries(
+        {},
+        optional={
+            "name": UNSPELLABLE,
+            "db": st.fixed_dictionaries({}, optional={"port": UNSPELLABLE}) | UNSPELLABLE,
+            "a": st.fixed_dictionaries({"b": st.fixed_dictionaries({"c": UNSPELLABLE})}),
+            "limits": st.dictionaries(st.just("a"), UNSPELLABLE),
+            "tags": st.lists(UNSPELLABLE, max_size=2),
+        },
+    )
+    fuzz_only_pepperpy_errors(
+        load, st.tuples(TEMPLATES, defaults), profile=FUZZ_LIGHT, name="Config.load(${key})"
+    )
