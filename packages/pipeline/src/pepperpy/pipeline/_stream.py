@@ -143,11 +143,13 @@ class _Stage:
 
     async def _ordered_worker(self) -> None:
         get = self.inq.get
+        put = self.outq.put
         run = self.step.run
         done = self.done
         try:
             while True:
-                await self._window_open()
+                if self.counter - self.next_emit >= self.window:
+                    await self._window_open()  # the reorder window is full
                 item = await get()
                 if item is _END:
                     await self._finish()
@@ -158,7 +160,24 @@ class _Stage:
                 if index != self.next_emit or self.flushing:
                     done[index] = out  # an earlier item is still running or being emitted
                     continue
-                await self._emit_in_order(out)
+                # Emit out, the next item in input order, then every finished item
+                # after it (inline, not a helper coroutine: this runs for every item).
+                self.flushing = True
+                try:
+                    while True:
+                        if type(out) is _Many:
+                            await self._expand(out)
+                        elif out is not DROP:
+                            await put(out)
+                        self.next_emit += 1
+                        waiter = self.waiter
+                        if waiter is not None:  # a worker waits for the window to open
+                            self._open_window(waiter)
+                        if self.next_emit not in done:
+                            break
+                        out = done.pop(self.next_emit)
+                finally:
+                    self.flushing = False
         except BaseException as exc:
             if self.r.own_cancel(exc):
                 raise
@@ -171,28 +190,11 @@ class _Stage:
                 self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
 
-    async def _emit_in_order(self, out: Any) -> None:
-        """Emit *out*, the next item in input order, then every finished item after it."""
-        put = self.outq.put
-        done = self.done
-        self.flushing = True
-        try:
-            while True:
-                if type(out) is _Many:
-                    await self._expand(out)
-                elif out is not DROP:
-                    await put(out)
-                self.next_emit += 1
-                waiter = self.waiter
-                if waiter is not None:
-                    self.waiter = None
-                    if not waiter.done():
-                        waiter.set_result(None)
-                if self.next_emit not in done:
-                    break
-                out = done.pop(self.next_emit)
-        finally:
-            self.flushing = False
+    def _open_window(self, waiter: asyncio.Future[None]) -> None:
+        """Wake the worker waiting in :meth:`_window_open` (an item left the window)."""
+        self.waiter = None
+        if not waiter.done():
+            waiter.set_result(None)
 
     async def _batch_worker(self) -> None:
         batcher = _Batcher(self.step, self.inq, self.outq)
