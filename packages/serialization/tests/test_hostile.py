@@ -17,36 +17,33 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
-import reprlib
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pepperpy import serialization
 from pepperpy.core.exceptions import PepperPyError
 from pepperpy.serialization import Converter
+from pepperpy.testing.hostile import (
+    assert_only_pepperpy_errors,
+    deep,
+    fuzz_only_pepperpy_errors,
+    fuzz_settings,
+    hostile_bytes,
+    hostile_scalars,
+    hostile_values,
+    weird_text,
+)
 
-EXAMPLES = int(
-    os.environ.get("PEPPERPY_FUZZ_EXAMPLES")
-    or (10_000 if os.environ.get("CI", "").lower() == "true" else 300)
-)
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ = fuzz_settings(300)
 # Encoders, load_file (whose decoding is the decoders above) and coercing structure
 # get a tenth, which keeps the CI run near two minutes on two cores.
-FUZZ_LIGHT = settings(FUZZ, max_examples=max(EXAMPLES // 10, 100))
+FUZZ_LIGHT = fuzz_settings(300, fraction=10)
 
 
 class Level(enum.IntEnum):
@@ -92,56 +89,20 @@ class Order:
 
 # --------------------------------------------------------------------------- strategies
 
-_WEIRD_TEXT = st.sampled_from(
-    [
-        "\ud800",
-        "a\udfffb",
-        "\ufeff",
-        "\x00",
-        "\u2028",
-        "NaN",
-        "Infinity",
-        "-inf",
-        ".nan",
-        "1" * 5000,
-        "1e999",
-        "-1e400",
-        "0x",
-        "P",
-        "P1DT",
-        "2026-13-45",
-        "{12345678-1234-5678-1234-567812345678}",
-        "=====",
-    ]
+# The shared hostile text (surrogates, BOM, NUL, U+2028, NaN/Infinity spellings,
+# 5,000 digits, 1e999, -1e400) and serialization's own spellings.
+_WEIRD_TEXT = weird_text(
+    ".nan",
+    "0x",
+    "P",
+    "P1DT",
+    "2026-13-45",
+    "{12345678-1234-5678-1234-567812345678}",
+    "=====",
 )
-_NUMBERS = (
-    st.integers()
-    | st.sampled_from([10**400, -(10**400), 2**63, -(2**63) - 1, 2**64])
-    | st.floats()
-    | st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, -0.0])
-)
-_SCALARS = st.none() | st.booleans() | _NUMBERS | st.text(max_size=12) | _WEIRD_TEXT
-
-
-def _deep(depth: int, leaf: Any) -> Any:
-    value = leaf
-    for index in range(depth):
-        value = [value] if index % 2 else {"k": value}
-    return value
-
-
-_TREES = st.recursive(
-    _SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(max_size=4) | _WEIRD_TEXT, inner, max_size=4)
-    ),
-    max_leaves=8,
-)
-# Deep values are costly to build and encode: one draw in ten.
-VALUES = st.one_of(
-    *[_TREES] * 9, st.builds(_deep, st.sampled_from([129, 400, 1_200, 3_000]), _SCALARS)
-)
+_SCALARS = hostile_scalars(st.text(max_size=12) | _WEIRD_TEXT)
+# Deep values (129 to 3,000) are costly to build and encode: one draw in ten.
+VALUES = hostile_values(_SCALARS, keys=st.text(max_size=4) | _WEIRD_TEXT)
 
 _OPENERS = {
     "json": ("[", "]"),
@@ -167,7 +128,7 @@ _SEEDS: list[Any] = [
     {"s": "caf\u00e9 \u2028 \U0001f600", "e": "", "z": -0.0, "neg": -(2**63)},
     {"t": [[1, 2], [3, [4, [5]]]], "m": {"k": {"k": {"k": {}}}}},
     {"nan": float("nan"), "inf": float("inf"), "big": 2**64},
-    _deep(20, 1),  # deeper documents come from _nested_text, without an encoder
+    deep(20, 1),  # deeper documents come from _nested_text, without an encoder
     [1, 2, 3],
     "text",
     12,
@@ -186,70 +147,13 @@ def _corpus(fmt: str) -> list[bytes]:
     return documents
 
 
-def _mangle(data: bytes, cut: int, flip: int, insert: bytes) -> bytes:
-    if not data:
-        return insert
-    cut %= len(data) + 1
-    flip %= len(data)
-    mangled = bytearray(data[:cut] + insert + data[cut:])
-    mangled[flip % len(mangled)] ^= 0x80
-    return bytes(mangled)
-
-
-_PREFIXES = st.sampled_from(
-    [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf\xef\xbb\xbf", b"\x80"]
-)
-_INSERTS = st.sampled_from(
-    [b"", b"\xed\xa0\x80", b"\xff", b"\xc3", b"\x00", b"\\ud800", b"[", b"{", b'"', b"&a *a"]
-)
-
-
 def hostile(fmt: str) -> st.SearchStrategy[bytes | str]:
     """Bytes and text aimed at *fmt*'s decoder."""
-    documents = st.sampled_from(_corpus(fmt))
-    mangled = st.builds(_mangle, documents, st.integers(0, 10**6), st.integers(0, 10**6), _INSERTS)
-    raw = st.one_of(
-        st.binary(max_size=64),
-        documents,
-        mangled,
-        st.builds(lambda p, d: p + d, _PREFIXES, documents),
-        st.builds(_nested_text, st.just(fmt), st.sampled_from([1, 127, 128, 129, 1_000, 3_000])),
-        _WEIRD_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")),
+    raw = hostile_bytes(_corpus(fmt), inserts=[b"&a *a"], text=_WEIRD_TEXT) | st.builds(
+        _nested_text, st.just(fmt), st.sampled_from([1, 127, 128, 129, 1_000, 3_000])
     )
     text = st.one_of(st.text(max_size=64), _WEIRD_TEXT, raw.map(lambda b: b.decode("latin-1")))
     return raw | text if fmt != "msgpack" else raw
-
-
-# --------------------------------------------------------------------------- the harness
-
-
-def count_escapes(
-    strategy: st.SearchStrategy[Any], call: Callable[[Any], Any], profile: settings = FUZZ
-) -> list[tuple[Any, BaseException]]:
-    """Run *call* on each example; return the non-PepperPyError exceptions it raised."""
-    escapes: list[tuple[Any, BaseException]] = []
-
-    @profile
-    @given(strategy)
-    def run(value: Any) -> None:
-        try:
-            call(value)
-        except PepperPyError:
-            pass
-        except Exception as exc:  # an escape: counted, reported below
-            escapes.append((value, exc))
-
-    run()
-    return escapes
-
-
-_SHORT = reprlib.Repr()  # bounded depth and length: the inputs nest thousands deep
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
-
-
-def _report(name: str, escapes: list[tuple[Any, BaseException]]) -> str:
-    shown = [f"{type(e).__name__}: {e} <- {_SHORT.repr(v)}" for v, e in escapes[:3]]
-    return f"{name}: {len(escapes)} escapes; first: {shown}"
 
 
 @pytest.fixture
@@ -267,15 +171,23 @@ DECODERS = ["json", "toml", "msgpack", "yaml"]
 @pytest.mark.parametrize("fmt", DECODERS)
 def test_loads_any_only_raises_pepperpy_errors(fmt: str) -> None:
     """issue 19 #2 and close-the-class: loads(data, Any, format=fmt)."""
-    escapes = count_escapes(hostile(fmt), lambda data: serialization.loads(data, Any, format=fmt))
-    assert not escapes, _report(f"loads({fmt})", escapes)
+    fuzz_only_pepperpy_errors(
+        lambda data: serialization.loads(data, Any, format=fmt),
+        hostile(fmt),
+        profile=FUZZ,
+        name=f"loads({fmt})",
+    )
 
 
 @pytest.mark.usefixtures("stdlib_json")
 def test_stdlib_json_loads_only_raises_pepperpy_errors() -> None:
     """issue 19 #2: the stdlib JSON path (no orjson) raised RecursionError and ValueError."""
-    escapes = count_escapes(hostile("json"), lambda data: serialization.loads(data, Any))
-    assert not escapes, _report("loads(json, stdlib)", escapes)
+    fuzz_only_pepperpy_errors(
+        lambda data: serialization.loads(data, Any),
+        hostile("json"),
+        profile=FUZZ,
+        name="loads(json, stdlib)",
+    )
 
 
 @pytest.mark.parametrize("coerce", [False, True], ids=["strict", "coerce"])
@@ -287,21 +199,23 @@ def test_structure_only_raises_pepperpy_errors(coerce: bool) -> None:
     )
     small = _SCALARS | st.lists(_SCALARS, max_size=2) | st.dictionaries(_SCALARS.map(str), _SCALARS)
     valid = st.fixed_dictionaries({}, optional=dict.fromkeys(attrs.fields_dict(Order), small))
-    escapes = count_escapes(
-        st.tuples(VALUES | valid, targets),
+    fuzz_only_pepperpy_errors(
         lambda pair: converter.structure(*pair),
-        FUZZ if not coerce else FUZZ_LIGHT,
+        st.tuples(VALUES | valid, targets),
+        profile=FUZZ if not coerce else FUZZ_LIGHT,
+        name="structure",
     )
-    assert not escapes, _report("structure", escapes)
 
 
 @pytest.mark.parametrize("fmt", DECODERS)
 def test_dumps_only_raises_pepperpy_errors(fmt: str) -> None:
     """issue 19 #2: dumps() raised UnicodeEncodeError and RecursionError."""
-    escapes = count_escapes(
-        VALUES, lambda value: serialization.dumps(value, format=fmt), FUZZ_LIGHT
+    fuzz_only_pepperpy_errors(
+        lambda value: serialization.dumps(value, format=fmt),
+        VALUES,
+        profile=FUZZ_LIGHT,
+        name=f"dumps({fmt})",
     )
-    assert not escapes, _report(f"dumps({fmt})", escapes)
 
 
 def test_load_file_only_raises_pepperpy_errors(tmp_path: Path) -> None:
@@ -319,12 +233,6 @@ def test_load_file_only_raises_pepperpy_errors(tmp_path: Path) -> None:
         serialization.load_file(target, Any)
 
     files = st.sampled_from(DECODERS).flatmap(lambda f: st.tuples(st.just(f), hostile(f)))
-    escapes = count_escapes(files, load, FUZZ_LIGHT)
+    fuzz_only_pepperpy_errors(load, files, profile=FUZZ_LIGHT, name="load_file")
     for path in fixed:
-        try:
-            serialization.load_file(path, Any)
-        except PepperPyError:
-            pass
-        except Exception as exc:
-            escapes.append((path, exc))
-    assert not escapes, _report("load_file", escapes)
+        assert_only_pepperpy_errors(lambda p: serialization.load_file(p, Any), path)

@@ -17,20 +17,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
-import os
-import reprlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Literal, Optional, Union
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pepperpy.core.exceptions import PepperPyError
 from pepperpy.serialization import MAX_DEPTH
+from pepperpy.testing.hostile import (
+    fuzz_only_pepperpy_errors,
+    fuzz_settings,
+    hostile_numbers,
+    weird_text,
+)
 from pepperpy.validation import (
     Field,
     Schema,
@@ -50,19 +53,10 @@ from pepperpy.validation import (
     uuid_,
 )
 
-EXAMPLES = int(
-    os.environ.get("PEPPERPY_FUZZ_EXAMPLES")
-    or (10_000 if os.environ.get("CI", "").lower() == "true" else 300)
-)
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ = fuzz_settings(300)
 # The async entry points run the same per-field code as the sync tests above them
 # (Schema._run); a tenth of the examples keeps the CI run near two minutes.
-FUZZ_LIGHT = settings(FUZZ, max_examples=max(EXAMPLES // 10, 100))
+FUZZ_LIGHT = fuzz_settings(300, fraction=10)
 
 
 class Level(enum.IntEnum):
@@ -116,33 +110,28 @@ SPEC: dict[str, Any] = {
 
 # --------------------------------------------------------------------------- strategies
 
-_WEIRD_TEXT = st.sampled_from(
-    [
-        "\ud800",
-        "a\udfffb",
-        "\ufeffabc",
-        "\x00",
-        "ada@example.com\n",
-        "NaN",
-        "sNaN",
-        "Infinity",
-        "1" * 5000,
-        "1e999999",
-        "P9999999999D",
-        "12345678-1234-5678-1234-567812345678\n",
-        "{12345678-1234-5678-1234-567812345678}",
-        "[::1%eth0]",
-        "http://[::1",
-        "2026-02-30T25:61:61",
-    ]
+_WEIRD_TEXT = weird_text(  # the shared hostile text and validation's own
+    "\ud800",
+    "a\udfffb",
+    "\ufeffabc",
+    "\x00",
+    "ada@example.com\n",
+    "NaN",
+    "sNaN",
+    "Infinity",
+    "1" * 5000,
+    "1e999999",
+    "P9999999999D",
+    "12345678-1234-5678-1234-567812345678\n",
+    "{12345678-1234-5678-1234-567812345678}",
+    "[::1%eth0]",
+    "http://[::1",
+    "2026-02-30T25:61:61",
 )
 _ATOMS = (
     st.none()
     | st.booleans()
-    | st.integers()
-    | st.sampled_from([10**400, -(10**400), 2**63, 2**1024])
-    | st.floats()
-    | st.sampled_from([float("nan"), float("inf"), -float("inf")])
+    | hostile_numbers()  # any int or float, 10**400, 2**63, 2**1024, NaN, +-inf, -0.0
     | st.text(max_size=10)
     | _WEIRD_TEXT
     | st.binary(max_size=8)
@@ -177,35 +166,6 @@ _RECORDS = st.fixed_dictionaries({}, optional=dict.fromkeys(SPEC, _ATOMS))
 VALUES = st.one_of(*[_TREES] * 3, *[_RECORDS] * 3, _DEEP)
 
 
-def count_escapes(
-    strategy: st.SearchStrategy[Any], call: Callable[[Any], Any], profile: settings = FUZZ
-) -> list[tuple[Any, BaseException]]:
-    """Run *call* on each example; return the non-PepperPyError exceptions it raised."""
-    escapes: list[tuple[Any, BaseException]] = []
-
-    @profile
-    @given(strategy)
-    def run(value: Any) -> None:
-        try:
-            call(value)
-        except PepperPyError:
-            pass
-        except Exception as exc:  # an escape: counted, reported below
-            escapes.append((value, exc))
-
-    run()
-    return escapes
-
-
-_SHORT = reprlib.Repr()  # bounded depth and length: the inputs nest thousands deep
-_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
-
-
-def _report(name: str, escapes: list[tuple[Any, BaseException]]) -> str:
-    shown = [f"{type(e).__name__}: {e} <- {_SHORT.repr(v)}" for v, e in escapes[:3]]
-    return f"{name}: {len(escapes)} escapes; first: {shown}"
-
-
 @pytest.fixture(scope="module")
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     runner = asyncio.new_event_loop()
@@ -225,16 +185,16 @@ def test_spec_schema_only_raises_pepperpy_errors(coerce: bool, extra: Any, parti
     def call(value: Any) -> None:
         schema.validate(value, partial=partial)
 
-    escapes = count_escapes(VALUES, call)
-    assert not escapes, _report(f"spec coerce={coerce} extra={extra}", escapes)
+    fuzz_only_pepperpy_errors(
+        call, VALUES, profile=FUZZ, name=f"spec coerce={coerce} extra={extra}"
+    )
 
 
 def test_class_schema_only_raises_pepperpy_errors() -> None:
     """A recursive attrs class (issue 19 #2: RecursionError ~500 deep), and its export."""
     schema = Schema.from_class(Node)
     schema.json_schema()
-    escapes = count_escapes(VALUES, schema.validate)
-    assert not escapes, _report("class", escapes)
+    fuzz_only_pepperpy_errors(schema.validate, VALUES, profile=FUZZ, name="class")
 
 
 def test_async_entry_points_only_raise_pepperpy_errors(loop: asyncio.AbstractEventLoop) -> None:
@@ -248,8 +208,7 @@ def test_async_entry_points_only_raise_pepperpy_errors(loop: asyncio.AbstractEve
         finally:
             loop.run_until_complete(with_schema.validate(value))
 
-    escapes = count_escapes(VALUES, call, FUZZ_LIGHT)
-    assert not escapes, _report("async", escapes)
+    fuzz_only_pepperpy_errors(call, VALUES, profile=FUZZ_LIGHT, name="async")
 
 
 def test_schema_less_check_refuses_a_depth_beyond_the_limit() -> None:
