@@ -128,6 +128,24 @@ class TestScope:
 
         in_fresh(body)
 
+    def test_exit_without_enter_changes_nothing(self) -> None:
+        """A scope never entered, or exited twice, leaves the context alone."""
+
+        def body() -> None:
+            context.bind(a=1)
+            never = context.scope(a=2)
+            never.__exit__(None, None, None)
+            assert dict(context.current()) == {"a": 1}
+            s = context.scope(a=3)
+            with s:
+                copy = contextvars.copy_context()  # s is the innermost scope there too
+            # A second exit is a no-op, even in a context where s still looks open.
+            copy.run(s.__exit__, None, None, None)
+            assert copy.run(context.get, "a") == 3
+            assert dict(context.current()) == {"a": 1}
+
+        in_fresh(body)
+
     async def test_concurrent_scopes_are_isolated(self) -> None:
         async def handler(i: int) -> list[object]:
             seen = []

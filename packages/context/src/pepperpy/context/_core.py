@@ -58,6 +58,32 @@ def _check_types(values: Mapping[str, Any]) -> None:
             )
 
 
+# Bound methods and the view type as module globals: one global load per call
+# on the scope hot path instead of a global load plus an attribute lookup.
+_get = _VAR.get
+_set = _VAR.set
+_ReadOnly = MappingProxyType
+
+
+def _merge_mapping(values: Mapping[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return ``{**values, **kwargs}`` after checking *values* is a mapping with str keys."""
+    if not isinstance(values, Mapping):
+        raise InvalidArgumentError(
+            f"scope() takes a mapping of values, got {type(values).__name__}",
+            code="pepperpy.context.scope",
+            hint="Pass keyword arguments, a dict or a Snapshot.",
+        )
+    merged = {**values, **kwargs}
+    for key in merged:
+        if not isinstance(key, str):
+            raise InvalidArgumentError(
+                f"context keys must be strings, got {safe_repr(key)}",
+                code="pepperpy.context.key",
+                hint="Use str keys.",
+            )
+    return merged
+
+
 def _values() -> dict[str, Any]:
     """Return the current values dict itself (never mutate it)."""
     return _VAR.get()[0]
@@ -136,33 +162,24 @@ class scope:
     A scope object is single-use while entered; create one per ``with``.
     """
 
-    __slots__ = ("_mine", "_prev", "_values")
+    __slots__ = ("_entered", "_prev", "_values")
+
+    _entered: bool
+    _prev: _State  # the state __enter__ replaced; set once entered, kept after exit
+    _values: dict[str, Any]
 
     def __init__(self, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> None:
-        if values is None:
-            merged = kwargs
-        else:
-            if not isinstance(values, Mapping):
-                raise InvalidArgumentError(
-                    f"scope() takes a mapping of values, got {type(values).__name__}",
-                    code="pepperpy.context.scope",
-                    hint="Pass keyword arguments, a dict or a Snapshot.",
-                )
-            merged = {**values, **kwargs}
-            for key in merged:
-                if not isinstance(key, str):
-                    raise InvalidArgumentError(
-                        f"context keys must be strings, got {safe_repr(key)}",
-                        code="pepperpy.context.key",
-                        hint="Use str keys.",
-                    )
+        # The hot path (keywords only) stores the keyword dict as is: two
+        # slot stores. ``_prev`` is first written by __enter__ and only read
+        # for a scope that has been entered.
+        if values is not None:
+            kwargs = _merge_mapping(values, kwargs)
         if _TYPED:
-            _check_types(merged)
+            _check_types(kwargs)
         # Never mutated after this point: __enter__ may store it as the
         # context's values dict as is when nothing else is bound.
-        self._values: dict[str, Any] = merged
-        self._prev: _State = _EMPTY_STATE
-        self._mine: _State | None = None
+        self._values = kwargs
+        self._entered = False
 
     @property
     def values(self) -> Mapping[str, Any]:
@@ -170,21 +187,22 @@ class scope:
         return MappingProxyType(self._values)
 
     def __enter__(self) -> Mapping[str, Any]:
-        if self._mine is not None:
+        if self._entered:
             raise InvalidArgumentError(
                 "this scope is already entered",
                 code="pepperpy.context.reentered",
                 hint="Create a new scope(...) for each 'with' block.",
             )
-        prev = _VAR.get()
+        prev = _get()
+        values = self._values
         before = prev[0]
-        # Both dicts are never mutated, so an empty side needs no copy.
-        values = {**before, **self._values} if before and self._values else before or self._values
-        mine: _State = (values, self)
+        if before:
+            # Both dicts are never mutated, so an empty side needs no copy.
+            values = {**before, **values} if values else before
         self._prev = prev
-        self._mine = mine
-        _VAR.set(mine)
-        return MappingProxyType(values)
+        self._entered = True
+        _set((values, self))
+        return _ReadOnly(values)
 
     def __exit__(
         self,
@@ -192,20 +210,18 @@ class scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        mine = self._mine
-        if mine is None:
-            return
-        self._mine = None
-        cur = _VAR.get()
-        if cur[1] is self:
-            # We are the innermost open scope of this context (or of a copy of
-            # it, e.g. a generator finalised in another task): put back
-            # exactly what we replaced, in this context only. A plain set is
-            # used instead of Token.reset(), which raises when the token comes
-            # from another Context.
-            _VAR.set(self._prev)
-            return
-        self._exit_out_of_order(cur)
+        if self._entered:
+            self._entered = False
+            cur = _get()
+            if cur[1] is self:
+                # We are the innermost open scope of this context (or of a copy
+                # of it, e.g. a generator finalised in another task): put back
+                # exactly what we replaced, in this context only. A plain set is
+                # used instead of Token.reset(), which raises when the token
+                # comes from another Context.
+                _set(self._prev)
+            else:
+                self._exit_out_of_order(cur)
 
     async def __aenter__(self) -> Mapping[str, Any]:
         return self.__enter__()
@@ -261,7 +277,7 @@ class scope:
         return values if patched is None else patched
 
     def __repr__(self) -> str:
-        state = "entered" if self._mine is not None else "idle"
+        state = "entered" if self._entered else "idle"
         inner = ", ".join(f"{k}={safe_repr(v)}" for k, v in self._values.items())
         return f"scope({inner}) <{state}>"
 
