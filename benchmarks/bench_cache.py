@@ -1,7 +1,8 @@
 """pepperpy.cache against cachetools, functools.lru_cache, async-lru and aiocache.
 
 Targets (issue 6): sync LRU hit within 1.5x of cachetools; async @cached hit
-faster than aiocache and within 1.5x of async-lru.
+faster than aiocache and within 1.5x of async-lru. Issue 26: LRU set with half new
+keys (evicting) <= 1.0x cachetools; set of a present key <= 1.7x (ours holds a lock).
 """
 
 from __future__ import annotations
