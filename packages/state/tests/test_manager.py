@@ -268,7 +268,7 @@ class TestObservers:
             await state.set("score", value)
         await task
         assert [1, 2, 3] == received
-        assert () == state._observers_for("score")  # dropped after break: unsubscribed
+        assert () == state._observer_index["score"]  # dropped after break: unsubscribed
 
         async with state.watch("score") as watch:
             await state.set("score", 4)

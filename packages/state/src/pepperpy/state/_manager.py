@@ -109,6 +109,21 @@ class _Observer:
         self.active = True
 
 
+class _ObserverIndex(dict[str, tuple[_Observer, ...]]):
+    """The observers of each slice, in subscription order, computed on first use.
+
+    ``index[name]`` answers in C once computed; cleared when observers change.
+    """
+
+    def __init__(self, observers: list[_Observer]) -> None:
+        super().__init__()
+        self._observers = observers
+
+    def __missing__(self, name: str) -> tuple[_Observer, ...]:
+        found = self[name] = tuple(o for o in self._observers if o.slice is None or o.slice == name)
+        return found
+
+
 class Subscription:
     """The handle returned by :meth:`StateManager.subscribe`.
 
@@ -441,7 +456,7 @@ class StateManager(Lifecycle):
         self._defaults: dict[str, Any] = {}
         self._loaded_raw: dict[str, SliceRecord] = {}
         self._observers: list[_Observer] = []
-        self._observer_index: dict[str, tuple[_Observer, ...]] = {}
+        self._observer_index = _ObserverIndex(self._observers)
         self._observer_seq = 0
         # (name, old, new, version, origin, observers left to deliver to or None: all)
         self._queue: deque[tuple[Any, ...]] = deque()
@@ -995,14 +1010,6 @@ class StateManager(Lifecycle):
             self._observers.remove(obs)
             self._observer_index.clear()
 
-    def _observers_for(self, name: str) -> tuple[_Observer, ...]:
-        found = self._observer_index.get(name)
-        if found is None:
-            found = self._observer_index[name] = tuple(
-                o for o in self._observers if o.slice is None or o.slice == name
-            )
-        return found
-
     async def _drain(self) -> None:
         """Deliver queued changes in order; only one delivery runs at a time.
 
@@ -1022,7 +1029,7 @@ class StateManager(Lifecycle):
                 old = None if old is MISSING else old
                 shared: Change | None = None
                 # An entry requeued by an interrupted delivery names who is left.
-                observers = left or self._observer_index.get(name) or self._observers_for(name)
+                observers = left or self._observer_index[name]
                 for obs in observers:
                     if not obs.active:
                         continue
