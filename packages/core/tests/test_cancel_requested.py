@@ -52,3 +52,10 @@ async def test_a_task_being_cancelled_is_a_stop_request() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == [True]
+
+
+def test_outside_an_event_loop_nobody_asked_to_stop() -> None:
+    """Review: called outside a running loop it answered with a raw RuntimeError."""
+    assert "asyncio" in sys.modules  # loaded, as in any asyncio program; no loop runs here
+    assert cancel_requested() is False
+    assert cancel_requested(stopping=True) is True

@@ -17,6 +17,7 @@ import math
 import os
 import random
 import re
+import sys
 import threading
 from collections.abc import (
     AsyncIterable,
@@ -84,7 +85,8 @@ def cancel_requested(stopping: bool | None = None) -> bool:
     future somebody else cancelled), which is that code's failure. *stopping*
     is the caller's own stop flag, set before it cancels its tasks (``None``
     when it has none). On Python 3.11+ ``Task.cancelling()`` answers as well;
-    on 3.10 only the flag can, so there the result is the flag.
+    on 3.10 only the flag can, so there the result is the flag. Outside a running
+    event loop the answer is ``False``.
 
     Example::
 
@@ -97,9 +99,15 @@ def cancel_requested(stopping: bool | None = None) -> bool:
     """
     if stopping:
         return True
-    import asyncio
-
-    task = asyncio.current_task()
+    # asyncio is loaded whenever a task runs; a dict lookup, not an import statement, on
+    # this path that every queued event and pipeline item takes (import stays lazy).
+    asyncio_module = sys.modules.get("asyncio")
+    if asyncio_module is None:
+        return False
+    try:
+        task = asyncio_module.current_task()
+    except RuntimeError:  # no running event loop: no task to have been asked
+        return False
     cancelling = getattr(task, "cancelling", None)
     return bool(cancelling()) if cancelling is not None else False
 
