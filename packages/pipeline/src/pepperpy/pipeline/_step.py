@@ -376,8 +376,18 @@ class Step:
             error = failed.error
             out = await self._handle_failure(item, failed)
         finally:
-            self._measure(start, error)
-        return self._count(out)
+            # Timing inline (every call); the hooks and the counting of drops and
+            # fan-outs in helpers (only when there is something to do).
+            elapsed = _now() - start
+            stats.total_seconds += elapsed
+            if elapsed > stats.max_seconds:
+                stats.max_seconds = elapsed
+            if self.hooks:
+                self._notify(elapsed, error)
+        if out is DROP or type(out) is _Many:
+            return self._count_special(out)
+        stats.emitted += 1
+        return out
 
     def _shape(self, out: Any, item: Any) -> Any:
         """Shape a filter's or a fan-out's result (a map's result is used as is)."""
@@ -388,33 +398,24 @@ class Step:
         except Exception as exc:
             raise _Failed(exc, 1) from exc
 
-    def _measure(self, start: float, error: BaseException | None) -> None:
-        """Record one call's time and tell the hooks."""
-        stats = self.stats
-        elapsed = _now() - start
-        stats.total_seconds += elapsed
-        if elapsed > stats.max_seconds:
-            stats.max_seconds = elapsed
-        if self.hooks:
-            event = StepEvent(self.pipeline_name, self.name, elapsed, error)
-            for hook in self.hooks:
-                hook(event)
+    def _notify(self, elapsed: float, error: BaseException | None) -> None:
+        """Tell the metrics hooks about one call."""
+        event = StepEvent(self.pipeline_name, self.name, elapsed, error)
+        for hook in self.hooks:
+            hook(event)
 
-    def _count(self, out: Any) -> Any:
-        """Count *out* as emitted or dropped; an empty fan-out is a drop."""
+    def _count_special(self, out: Any) -> Any:
+        """Count a ``DROP`` or a fan-out (``_Many``); an empty fan-out is a drop."""
         stats = self.stats
         if out is DROP:
             stats.dropped += 1
-        elif type(out) is _Many:
-            if out.source is not None:
-                pass  # counted as expand() yields
-            elif out.items:
-                stats.emitted += len(out.items)
-            else:
-                stats.dropped += 1
-                return DROP
+        elif out.source is not None:
+            pass  # counted as expand() yields
+        elif out.items:
+            stats.emitted += len(out.items)
         else:
-            stats.emitted += 1
+            stats.dropped += 1
+            return DROP
         return out
 
     async def expand(self, many: _Many) -> AsyncGenerator[Any, None]:

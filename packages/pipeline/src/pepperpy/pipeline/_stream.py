@@ -96,7 +96,6 @@ class _Stage:
         self.counter = 0
         self.next_emit = 0
         self.done: dict[int, Any] = {}
-        self.flushing = False
         self.waiter: asyncio.Future[None] | None = None
 
     def workers(self) -> list[Any]:
@@ -146,38 +145,38 @@ class _Stage:
         put = self.outq.put
         run = self.step.run
         done = self.done
+        window = self.window
         try:
             while True:
-                if self.counter - self.next_emit >= self.window:
+                if self.counter - self.next_emit >= window:
                     await self._window_open()  # the reorder window is full
                 item = await get()
                 if item is _END:
                     await self._finish()
                     return
                 index = self.counter
-                self.counter += 1
+                self.counter = index + 1
                 out = await run(item)
-                if index != self.next_emit or self.flushing:
+                if index != self.next_emit:
                     done[index] = out  # an earlier item is still running or being emitted
                     continue
-                # Emit out, the next item in input order, then every finished item
-                # after it (inline, not a helper coroutine: this runs for every item).
-                self.flushing = True
-                try:
-                    while True:
-                        if type(out) is _Many:
-                            await self._expand(out)
-                        elif out is not DROP:
-                            await put(out)
-                        self.next_emit += 1
-                        waiter = self.waiter
-                        if waiter is not None:  # a worker waits for the window to open
-                            self._open_window(waiter)
-                        if self.next_emit not in done:
-                            break
-                        out = done.pop(self.next_emit)
-                finally:
-                    self.flushing = False
+                # This worker holds the next item in input order: emit it, then every
+                # finished item after it. Only the holder of next_emit emits, and
+                # next_emit moves (below) only between awaits, so no other worker
+                # emits meanwhile: a finishing worker's index is never next_emit then.
+                while True:
+                    if type(out) is _Many:
+                        await self._expand(out)
+                    elif out is not DROP:
+                        await put(out)
+                    index += 1
+                    self.next_emit = index
+                    waiter = self.waiter
+                    if waiter is not None:  # a worker waits for the window to open
+                        self._open_window(waiter)
+                    if index not in done:
+                        break
+                    out = done.pop(index)
         except BaseException as exc:
             if self.r.own_cancel(exc):
                 raise
