@@ -449,10 +449,14 @@ def test_release_prepares_version_changelog_and_dependents(workspace: Path, monk
     release of core widens every dependent's range and notes it in their changelog."""
     monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
     pkgs = workspace / "packages"
-    with pytest.raises(SystemExit, match="Unreleased"):
-        ws.release("core", "major")
     log = pkgs / "core" / "CHANGELOG.md"
     text = log.read_text()
+    if "## [Unreleased]" in text:  # the copy carries changes not released yet: drop them
+        start = text.index("## [Unreleased]")
+        text = text[:start] + text[text.index("\n## [", start) + 1 :]
+        log.write_text(text)
+    with pytest.raises(SystemExit, match="Unreleased"):
+        ws.release("core", "major")
     first = text.index("\n## ") + 1
     log.write_text(text[:first] + "## [Unreleased]\n\n### Changed\n\n" + text[first:])
     with pytest.raises(SystemExit, match="lists no change"):
