@@ -160,12 +160,28 @@ def nox(args: list[str]) -> int:
     return code
 
 
+def _weight(name: str) -> int:
+    """Rough cost order, heaviest first: the main Python's tests (under coverage), the index
+    proof, other tests, sdists, then the rest."""
+    if name.startswith("tests-") and name.endswith("-3.12"):
+        return 0
+    for rank, prefix in enumerate(("index-proof", "tests-", "sdist-"), start=1):
+        if name.startswith(prefix):
+            return rank
+    return 4
+
+
 def nox_sharded(args: list[str], shards: int) -> int:
-    """Run the selected sessions in *shards* parallel nox processes (one per core).
+    """Run the selected sessions on *shards* parallel workers (one per core).
 
     Wheels are built once first, so parallel isolated installs never build the same
-    wheel at once. Each shard's output is printed whole when it finishes.
+    wheel at once. Each worker takes the next session from one queue (heaviest
+    first), so the workers finish together whatever each session costs; each
+    session's output is printed whole when every session has finished.
     """
+    import queue
+    import threading
+
     env = environment()
     listing = subprocess.run(
         _nox_cmd(*args, "--json", "-l"),
@@ -182,28 +198,41 @@ def nox_sharded(args: list[str], shards: int) -> int:
     subprocess.run(
         [str(_bin("python")), str(ROOT / "tools" / "ws.py"), "build"], cwd=ROOT, env=env, check=True
     )
-    # Heavy sessions first, spread round-robin, so shards finish together.
-    heavy = ("index-proof", "tests-", "sdist-")
     shutil.rmtree(ROOT / ".nox" / "coverage", ignore_errors=True)  # this run's table only
-    order = sorted(names, key=lambda n: (not n.startswith(heavy), n))
-    groups = [order[i::shards] for i in range(shards)]
-    logs = [ROOT / ".nox" / f"shard-{i}.log" for i in range(shards)]
-    reports = [ROOT / ".nox" / f"shard-{i}.json" for i in range(shards)]
-    (ROOT / ".nox").mkdir(exist_ok=True)
-    procs = []
-    for group, log, report in zip(groups, logs, reports, strict=True):
-        report.unlink(missing_ok=True)
-        cmd = _nox_cmd("--report", str(report), "-s", *group)
-        procs.append(
-            subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        )
-    codes = [proc.wait() for proc in procs]
-    for i, log in enumerate(logs):
-        print(f"===== shard {i} ({len(groups[i])} sessions) =====", flush=True)
-        print(log.read_text(errors="replace"), flush=True)
+    runs = ROOT / ".nox" / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir(parents=True)
+    todo: queue.Queue[str] = queue.Queue()
+    for name in sorted(names, key=lambda n: (_weight(n), n)):
+        todo.put(name)
+    codes: dict[str, int] = {}
+
+    def worker() -> None:
+        while True:
+            try:
+                name = todo.get_nowait()
+            except queue.Empty:
+                return
+            report = runs / f"{name}.json"
+            with (runs / f"{name}.log").open("w") as log:
+                cmd = _nox_cmd("--report", str(report), "-s", name)
+                code = subprocess.run(
+                    cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False
+                ).returncode
+            codes[name] = code
+            print(f"{'ok    ' if code == 0 else 'FAILED'} {name}", flush=True)
+
+    threads = [threading.Thread(target=worker) for _ in range(shards)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name in names:
+        print(f"===== {name} =====", flush=True)
+        print((runs / f"{name}.log").read_text(errors="replace"), flush=True)
     _coverage_table()
-    _summary(reports)
-    return max(codes)
+    _summary([runs / f"{name}.json" for name in names])
+    return max(codes.values(), default=1)
 
 
 def main(argv: list[str]) -> int:
