@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Union
@@ -391,16 +392,18 @@ class _SizeRule(Rule):
     __slots__ = ("high", "low")
 
     def __init__(self, low: int | None, high: int | None):
-        super().__init__(_builtin(self._within), code="length", params={"min": low, "max": high})
+        lo = 0 if low is None else low
+        hi = sys.maxsize if high is None else high  # no len() exceeds it
+
+        def within(value: Any) -> CheckResult:
+            try:
+                return lo <= len(value) <= hi
+            except TypeError:
+                return True  # not sized: length() does not apply
+
+        super().__init__(_builtin(within), code="length", params={"min": low, "max": high})
         self.low = low
         self.high = high
-
-    def _within(self, value: Any) -> CheckResult:
-        try:
-            size = len(value)
-        except TypeError:
-            return True  # not sized: length() does not apply
-        return (self.low is None or size >= self.low) and (self.high is None or size <= self.high)
 
     def violation(self, value: Any) -> tuple[str, dict[str, Any] | None]:
         value = _plain(value)
@@ -431,12 +434,25 @@ def range_(
 
 
 class _RangeRule(Rule):
-    __slots__ = ("bounds",)
+    __slots__ = ("bool_bounds", "bounds")
 
     def __init__(self, low: Any, high: Any, gt: Any, lt: Any) -> None:
         self.bounds = (low, high, gt, lt)
+        self.bool_bounds = any(isinstance(b, bool) for b in self.bounds)
+        # Bounds that are all plain int/float: a plain int value compares with them
+        # exactly and cannot raise or be NaN, so it needs none of _failure()'s cases.
+        numeric = all(
+            b is None or type(b) is int or (type(b) is float and not math.isnan(b))
+            for b in self.bounds
+        )
+        lo = -math.inf if low is None else low
+        hi = math.inf if high is None else high
 
         def within(value: Any) -> CheckResult:
+            if numeric and type(value) is int:
+                return (
+                    lo <= value <= hi and (gt is None or value > gt) and (lt is None or value < lt)
+                )
             return self._failure(value) is None
 
         super().__init__(
@@ -450,7 +466,7 @@ class _RangeRule(Rule):
         )
 
     def _failure(self, value: Any) -> tuple[str, dict[str, Any] | None] | None:
-        if isinstance(value, bool) and not any(isinstance(b, bool) for b in self.bounds):
+        if isinstance(value, bool) and not self.bool_bounds:
             return None  # True is not the number 1 (JSON Schema's minimum ignores it too)
         try:
             return self._compare(value)
@@ -570,7 +586,12 @@ def one_of(choices: Collection[Any]) -> Rule:
     except TypeError:
         lookup = [_choice_key(c) for c in allowed]
 
+    # plain-str choices, for the common plain-str value: a hit there is a hit in lookup
+    strings = frozenset(c for c in allowed if type(c) is str)
+
     def is_member(value: Any) -> bool:
+        if type(value) is str and value in strings:
+            return True
         try:
             return _choice_key(value) in lookup
         except TypeError:

@@ -862,9 +862,7 @@ class Schema(Generic[T]):
                 hint="Use 'await schema.avalidate(data)' (also usable as an async pipeline step).",
             )
         if not partial:
-            fast = self._fast
-            if fast is None:
-                fast = self._fast = _compile_fast(self)
+            fast = self._fast or self._compile_fast()
             try:
                 return fast(data)
             except _Fallback:
@@ -874,6 +872,10 @@ class Schema(Generic[T]):
         if ctx.out:
             raise self._error(ctx.out)
         return value
+
+    def _compile_fast(self) -> Callable[[Any], Any]:
+        fast = self._fast = _compile_fast(self)
+        return fast
 
     def __call__(self, data: Any) -> T:
         """Same as :meth:`validate` (so a schema is itself a pipeline step)."""
@@ -1117,11 +1119,20 @@ def _compile_fast(schema: Schema[Any]) -> Callable[[Any], Any]:
         check.rule.is_async for check in schema.checks
     ):
         return _always_fallback
-    source = _FastSource()
+    # every field always present in the result: locals, then one dict display
+    literal = all(
+        plan.required or plan.default_factory is not None or plan.default is not _ABSENT
+        for plan in schema._plans
+    )
+    source = _FastSource(literal=literal)
     source.emit("def fast(data):", "    if type(data) is not dict:", "        raise _Fallback")
-    source.emit("    result = {}")
+    if not literal:
+        source.emit("    result = {}")
     for index, plan in enumerate(schema._plans):
         source.field(index, plan)
+    if literal:
+        items = ", ".join(f"n{index}: f{index}" for index in range(len(schema._plans)))
+        source.emit(f"    result = {{{items}}}")
     value = source.finish(schema)
     source.emit(f"    return {value}")
     return source.compile(f"<pepperpy.validation fast path for {schema.name}>")
@@ -1130,7 +1141,8 @@ def _compile_fast(schema: Schema[Any]) -> Callable[[Any], Any]:
 class _FastSource:
     """The generated fast path's source lines and the names they use, a method per part."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, literal: bool) -> None:
+        self.literal = literal
         self.names: dict[str, Any] = {
             "_ABSENT": _ABSENT,
             "_Fallback": _Fallback,
@@ -1143,92 +1155,114 @@ class _FastSource:
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
 
+    def store(self, index: int) -> str:
+        """The target a field's value is assigned to (see *literal*)."""
+        return f"f{index}" if self.literal else f"result[n{index}]"
+
     def field(self, index: int, plan: _Plan) -> None:
         """One field: read it, default it or refuse its absence, convert it, run its rules."""
         key, name = f"k{index}", f"n{index}"
         self.names[key] = plan.key
         self.names[name] = plan.name
+        simple = plan.convert is not None and not plan.nested
+        exact = simple and plan.type_ in _FAST_TYPES
+        if (
+            (exact or (simple and plan.type_ is float))
+            and plan.required
+            and not plan.nullable
+            and plan.sanitize is None
+        ):
+            # absent and None both fail the type test: one test for the three
+            self.emit(f"    v = data.get({key})")
+            self.convert(index, plan, "    ")
+            self.rules(index, plan, "    ", checked=exact)
+            self.emit(f"    {self.store(index)} = v")
+            return
         self.emit(f"    v = data.get({key}, _ABSENT)", "    if v is _ABSENT:")
         self.absent(index, plan, name)
         self.emit("    elif v is None:")
         self.emit(
-            f"        {'result[' + name + '] = None' if plan.nullable else 'raise _Fallback'}"
+            f"        {self.store(index) + ' = None' if plan.nullable else 'raise _Fallback'}"
         )
         self.emit("    else:")
         if plan.sanitize is not None:
             self.names[f"san{index}"] = plan.sanitize
             self.emit(f"        v = san{index}(v)")
-        self.convert(index, plan)
-        if any(isinstance(rule.check, _Guarded) for rule in plan.rules):
+        self.convert(index, plan, "        ")
+        self.rules(index, plan, "        ", checked=exact)
+        self.emit(f"        {self.store(index)} = v")
+
+    def rules(self, index: int, plan: _Plan, indent: str, *, checked: bool) -> None:
+        """The field's rules; *checked*: v's exact type (never a str subclass) is known."""
+        if not checked and any(isinstance(rule.check, _Guarded) for rule in plan.rules):
             # a str subclass: the built-in checks judge its characters; the full pass does
-            self.emit("        if type(v) is not str and isinstance(v, str):")
-            self.emit("            raise _Fallback")
+            self.emit(f"{indent}if type(v) is not str and isinstance(v, str):")
+            self.emit(f"{indent}    raise _Fallback")
         for number, rule in enumerate(plan.rules):
-            self.rule(f"r{index}_{number}", rule)
-        self.emit(f"        result[{name}] = v")
+            self.rule(f"r{index}_{number}", rule, indent)
 
     def absent(self, index: int, plan: _Plan, name: str) -> None:
         if plan.required:
             self.emit("        raise _Fallback")
         elif plan.default_factory is not None:
             self.names[f"df{index}"] = plan.default_factory
-            self.emit(f"        result[{name}] = df{index}()")
+            self.emit(f"        {self.store(index)} = df{index}()")
         elif plan.default is not _ABSENT:
             self.names[f"d{index}"] = plan.default
-            self.emit(f"        result[{name}] = d{index}")
+            self.emit(f"        {self.store(index)} = d{index}")
         else:
             self.emit("        pass")
 
-    def convert(self, index: int, plan: _Plan) -> None:
+    def convert(self, index: int, plan: _Plan, indent: str) -> None:
         kind = plan.type_
         if plan.convert is None:
             return
         if not plan.nested and kind in _FAST_TYPES:
-            self.emit(f"        if not ({_FAST_TYPES[kind]}):", "            raise _Fallback")
+            self.emit(f"{indent}if not ({_FAST_TYPES[kind]}):", f"{indent}    raise _Fallback")
         elif not plan.nested and kind is float:
             self.names["_isfinite"] = math.isfinite
             self.names["_BIG"] = 2**1023  # below it float(v) cannot overflow
             self.emit(
-                "        if type(v) is int and -_BIG < v < _BIG:",
-                "            v = float(v)",
-                "        elif type(v) is not float:",
-                "            raise _Fallback",
-                "        if not _isfinite(v):",
-                "            raise _Fallback",
+                f"{indent}if type(v) is float:",
+                f"{indent}    if not _isfinite(v):",
+                f"{indent}        raise _Fallback",
+                f"{indent}elif type(v) is int and -_BIG < v < _BIG:",
+                f"{indent}    v = float(v)",
+                f"{indent}else:",
+                f"{indent}    raise _Fallback",
             )
         elif plan.nested:
             self.names[f"conv{index}"] = plan.convert
             self.emit(
-                "        scratch = _Ctx(defer=False)",
-                f"        v = conv{index}(v, '', scratch)",
-                "        if scratch.out or v is _FAIL or scratch.pending:",
-                "            raise _Fallback",
+                f"{indent}scratch = _Ctx(defer=False)",
+                f"{indent}v = conv{index}(v, '', scratch)",
+                f"{indent}if scratch.out or v is _FAIL or scratch.pending:",
+                f"{indent}    raise _Fallback",
             )
         else:
             self.names[f"conv{index}"] = plan.convert
             self.emit(
-                "        try:",
-                f"            v = conv{index}(v)",
-                "        except Exception:",
-                "            raise _Fallback from None",
+                f"{indent}try:",
+                f"{indent}    v = conv{index}(v)",
+                f"{indent}except Exception:",
+                f"{indent}    raise _Fallback from None",
             )
 
-    def rule(self, check: str, rule: Rule) -> None:
+    def rule(self, check: str, rule: Rule, indent: str) -> None:
         # a built-in check runs bare here: any exception (a hostile value) hands over
         guarded = isinstance(rule.check, _Guarded)
         self.names[check] = rule.check.raw if isinstance(rule.check, _Guarded) else rule.check
         errors = "Exception" if guarded else "_CHECK_ERRORS"
-        indent = "        "
         if rule.applies_to is not None:
             self.names[f"{check}_t"] = rule.applies_to
-            self.emit(f"        if isinstance(v, {check}_t):")
-            indent = "            "
+            self.emit(f"{indent}if isinstance(v, {check}_t):")
+            indent += "    "
         self.emit(
             f"{indent}try:",
             f"{indent}    r = {check}(v)",
             f"{indent}except {errors}:",
             f"{indent}    raise _Fallback from None",
-            f"{indent}if r is False or type(r) is str:",
+            f"{indent}if r is not True and (r is False or type(r) is str):",
             f"{indent}    raise _Fallback",
         )
 
