@@ -11,12 +11,24 @@ import enum
 import math
 import re
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal, InvalidOperation, getcontext
 from pathlib import Path, PurePath
-from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin, overload
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    get_type_hints,
+    overload,
+)
 
 import attrs
 import cattrs
@@ -121,13 +133,20 @@ def _resolve_policy(rename: RenamePolicy) -> Callable[[str], str] | None:
 
 
 class _Mismatch(TypeError):
-    """Raised by the primitive hooks: the value is not of the expected type."""
+    """Raised by the primitive hooks: the value is not of the expected type.
+
+    The message is built only when asked for (``str(exc)``): on the error path
+    these are raised once per bad value, and most are turned into an
+    :class:`ErrorDetail` without it.
+    """
 
     def __init__(self, expected: str, value: Any, reason: str | None = None) -> None:
-        super().__init__(reason or f"expected {expected}")
         self.expected = expected
         self.value = value
         self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason or f"expected {self.expected}"
 
 
 _TYPE_NAMES: dict[Any, str] = {}
@@ -504,6 +523,76 @@ def _record_fields(cl: Any) -> list[tuple[str, Mapping[str, Any], str | None]]:
     return [(f.name, f.metadata, None) for f in dataclasses.fields(origin)]
 
 
+# --------------------------------------------------------------------------- record errors
+
+
+class _CollectState(threading.local):
+    """Per thread: > 0 while a record's fields are being checked one by one."""
+
+    collecting = 0
+
+
+_STATE = _CollectState()
+
+
+class _FieldErrors(Exception):
+    """Every bad field of one record: ``(key, exception, type)``, and unknown keys."""
+
+    def __init__(self, errors: list[tuple[str, BaseException, Any]], extra: list[str]) -> None:
+        super().__init__(f"{len(errors) + len(extra)} field error(s)")
+        self.errors = errors
+        self.extra = extra
+
+
+_Plan = tuple[tuple[tuple[str, str, Any, Callable[[Any, Any], Any], bool], ...], frozenset[str]]
+"""Per record class: (key, init name, type, hook, required) of each field, and every key."""
+
+
+def _collect_fields(
+    value: Any,
+    tp: Any,
+    plan: _Plan | None,
+    detailed: Callable[[Any, Any], Any],
+    cl: Any,
+    forbid_extra: bool,
+) -> Any:
+    """Structure *value* field by field, raising :class:`_FieldErrors` with every problem.
+
+    Nested records met meanwhile go straight to their own collection (no fast
+    attempt first), so a failure costs one fast pass plus one collecting pass.
+    Valid fields are kept and the record is built from them, as cattrs'
+    detailed hook does (an ``__init__`` failure is its ``ClassValidationError``).
+    """
+    if plan is None:
+        _STATE.collecting += 1
+        try:
+            return detailed(value, tp)
+        finally:
+            _STATE.collecting -= 1
+    fields, known = plan
+    errors: list[tuple[str, BaseException, Any]] = []
+    kwargs: dict[str, Any] = {}
+    _STATE.collecting += 1
+    try:
+        for key, init_name, field_type, hook, required in fields:
+            if key in value:
+                try:
+                    kwargs[init_name] = hook(value[key], field_type)
+                except Exception as exc:
+                    errors.append((key, exc, field_type))
+            elif required:
+                errors.append((key, KeyError(key), field_type))
+    finally:
+        _STATE.collecting -= 1
+    extra = sorted(k for k in value if k not in known) if forbid_extra else []
+    if errors or extra:
+        raise _FieldErrors(errors, extra)
+    try:
+        return cl(**kwargs)
+    except Exception as exc:
+        raise ClassValidationError(f"While structuring {cl.__name__}", [exc], cl) from None
+
+
 # --------------------------------------------------------------------------- cattrs subclass
 
 
@@ -515,20 +604,46 @@ class _Cattrs(cattrs.Converter):
         super().__init__(**kwargs)
 
     def gen_structure_attrs_fromdict(self, cl: Any) -> Any:
+        """Two hooks built once per class: a fast one, and one that finds every error.
+
+        The fast hook (cattrs without detailed validation) stops at the first bad
+        field; only when it fails does :func:`_collect_fields` look at every
+        field, so valid input never pays for error collection.
+        """
         overrides = self._owner._overrides(cl, structure=True)
-        hook = make_dict_structure_fn(
-            cl,
-            self,
-            _cattrs_forbid_extra_keys=self.forbid_extra_keys,
-            _cattrs_detailed_validation=True,
-            **overrides,
+        fast = cast(
+            Callable[[Any, Any], Any],
+            make_dict_structure_fn(
+                cl,
+                self,
+                _cattrs_forbid_extra_keys=self.forbid_extra_keys,
+                _cattrs_detailed_validation=False,
+                **overrides,
+            ),
         )
-        base = cast(Callable[[Any, Any], Any], hook)
+        detailed = cast(
+            Callable[[Any, Any], Any],
+            make_dict_structure_fn(
+                cl,
+                self,
+                _cattrs_forbid_extra_keys=self.forbid_extra_keys,
+                _cattrs_detailed_validation=True,
+                **overrides,
+            ),
+        )
+        plan: list[Any] = []  # [fields or None], filled on the first failure
 
         def structure_record(value: Any, tp: Any) -> Any:
             if type(value) is not dict and not isinstance(value, Mapping):
                 raise _Mismatch("object", value)
-            return base(value, tp)
+            if not _STATE.collecting:
+                try:
+                    return fast(value, tp)
+                except Exception:  # found again, with every other error, below
+                    pass
+            if not plan:
+                plan.append(self._owner._field_plan(cl, overrides))
+            return _collect_fields(value, tp, plan[0], detailed, cl, self.forbid_extra_keys)
 
         return structure_record
 
@@ -1023,6 +1138,55 @@ class Converter:
         self._keymaps[cl] = keymap
         return overrides
 
+    def _field_plan(self, cl: Any, overrides: Mapping[str, Any]) -> _Plan | None:
+        """The fields :func:`_collect_fields` checks, or ``None`` to leave it to cattrs.
+
+        Generic classes, fields with attrs converters or ``init=False``, and
+        ``Annotated`` types keep cattrs' own detailed hook, which knows them.
+        """
+        if get_origin(cl) is not None or getattr(cl, "__parameters__", None):
+            return None
+        try:
+            if attrs.has(cl):
+                attrs.resolve_types(cl)
+                specs = [
+                    (
+                        a.name,
+                        a.alias or a.name,
+                        a.type,
+                        a.default is attrs.NOTHING,
+                        a.init and a.converter is None,
+                    )
+                    for a in attrs.fields(cl)
+                ]
+            else:
+                hints = get_type_hints(cl)
+                specs = [
+                    (
+                        f.name,
+                        f.name,
+                        hints.get(f.name, f.type),
+                        f.default is dataclasses.MISSING
+                        and f.default_factory is dataclasses.MISSING,
+                        f.init,
+                    )
+                    for f in dataclasses.fields(cl)
+                ]
+        except Exception:
+            return None
+        keymap = self._keymap(cl)
+        fields = []
+        for name, init_name, field_type, required, simple in specs:
+            if name in overrides and overrides[name].omit:
+                continue
+            if not simple or isinstance(field_type, (str, TypeVar)):
+                return None
+            if get_origin(field_type) is Annotated:
+                return None
+            hook = self._c.get_structure_hook(field_type)
+            fields.append((keymap.get(name, name), init_name, field_type, hook, required))
+        return tuple(fields), frozenset(field[0] for field in fields)
+
     def _keymap(self, cl: Any) -> dict[str, str]:
         keymap = self._keymaps.get(cl)
         if keymap is None:
@@ -1255,6 +1419,9 @@ class Converter:
             raise self._no_hook_error(exc.type_) from None
         if isinstance(exc, UnsupportedTypeError):
             raise exc
+        if type(exc) is _FieldErrors:
+            self._collect_fields(exc, path, data, out)
+            return
         if isinstance(exc, ClassValidationError):
             self._collect_record(exc, path, data, out)
             return
@@ -1266,6 +1433,23 @@ class Converter:
                 self._collect(sub, path, data, tp, out)
             return
         self._leaf(exc, path, data, tp, out)
+
+    def _collect_fields(
+        self, exc: _FieldErrors, path: str, data: Any, out: list[ErrorDetail]
+    ) -> None:
+        """Errors from :func:`_collect_fields`: each field's at its key, then unknown keys."""
+        for key, sub, field_type in exc.errors:
+            sub_data = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
+            self._collect(sub, f"{path}/{_escape_pointer(key)}", sub_data, field_type, out)
+        for key in exc.extra:
+            out.append(
+                ErrorDetail(
+                    f"{path}/{_escape_pointer(key)}",
+                    "unknown key is not allowed",
+                    code="extra_forbidden",
+                    value=safe_repr(data.get(key)) if isinstance(data, Mapping) else None,
+                )
+            )
 
     def _collect_record(
         self, exc: ClassValidationError, path: str, data: Any, out: list[ErrorDetail]
@@ -1322,6 +1506,9 @@ class Converter:
     def _leaf(
         self, exc: BaseException, path: str, data: Any, tp: Any, out: list[ErrorDetail]
     ) -> None:
+        if type(exc) is _Mismatch and data is not _MISSING:  # the common case, first
+            self._mismatch(exc, path, data, tp, out)
+            return
         expected = _type_name(tp) if tp is not None else None
         if isinstance(exc, RecursionError):
             from pepperpy.serialization._limits import MAX_DEPTH
@@ -1334,20 +1521,10 @@ class Converter:
                 ErrorDetail(path, "required key is missing", code="missing", expected=expected)
             )
             return
-        value = "<redacted>" if _has_hook(tp, "__pepperpy_redact__") else safe_repr(data)
-        if isinstance(exc, _Mismatch):
-            if exc.reason:
-                message = exc.reason
-            elif (
-                isinstance(data, str)
-                and exc.expected not in _PLAIN_KINDS
-                and not exc.expected.startswith("one of")
-            ):
-                message = f"not a valid {exc.expected}"
-            else:
-                message = f"expected {exc.expected}, got {_json_kind(data)}"
-            out.append(ErrorDetail(path, message, code="type", expected=exc.expected, value=value))
+        if isinstance(exc, _Mismatch):  # a subclass of it
+            self._mismatch(exc, path, data, tp, out)
             return
+        value = "<redacted>" if _has_hook(tp, "__pepperpy_redact__") else safe_repr(data)
         if get_origin(tp) is Literal:
             choices = list(get_args(tp))
             out.append(
@@ -1381,6 +1558,23 @@ class Converter:
                 value=value,
             )
         )
+
+    @staticmethod
+    def _mismatch(exc: _Mismatch, path: str, data: Any, tp: Any, out: list[ErrorDetail]) -> None:
+        """A value of the wrong type (or form): ``code="type"``."""
+        value = "<redacted>" if _has_hook(tp, "__pepperpy_redact__") else safe_repr(data)
+        expected = exc.expected
+        if exc.reason:
+            message = exc.reason
+        elif (
+            (type(data) is str or isinstance(data, str))
+            and expected not in _PLAIN_KINDS
+            and not expected.startswith("one of")
+        ):
+            message = f"not a valid {expected}"
+        else:
+            message = f"expected {expected}, got {_json_kind(data)}"
+        out.append(ErrorDetail(path, message, code="type", expected=expected, value=value))
 
 
 _PLAIN_KINDS = frozenset({"integer", "number", "boolean", "string", "object", "array"})

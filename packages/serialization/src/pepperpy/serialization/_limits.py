@@ -60,8 +60,12 @@ def check_depth(value: Any, fmt: str, *, shared: bool = False, source: str | Non
 def may_be_deep(data: bytes | str, opening: tuple[str, ...]) -> bool:
     """Cheap filter: with fewer openers (brackets, TOML dots) than the limit, no need to walk."""
     if isinstance(data, str):
+        if len(data) < MAX_DEPTH:  # too short to hold MAX_DEPTH openers
+            return False
         return sum(data.count(char) for char in opening) >= MAX_DEPTH
-    raw = bytes(data)
+    raw = data if type(data) is bytes else bytes(data)  # a memoryview's len counts items
+    if len(raw) < MAX_DEPTH:
+        return False
     return sum(raw.count(char.encode()) for char in opening) >= MAX_DEPTH
 
 
