@@ -363,15 +363,16 @@ def test_first_release_rewrites_versions_ranges_and_metadata(workspace: Path, mo
     every sibling range on the new major, and renames the changelog heading; twice is a no-op."""
     monkeypatch.setattr(ws, "PACKAGES", workspace / "packages")
     pkgs = workspace / "packages"
-    core_log = (pkgs / "core" / "CHANGELOG.md").read_text()
-    if f"## [{ws.PRE_RELEASE}]" not in core_log:  # already released here: start from before
-        (pkgs / "core" / "CHANGELOG.md").write_text(
-            re.sub(r"^## \[[\d.]+\]", f"## [{ws.PRE_RELEASE}]", core_log, count=1, flags=re.M)
-        )
-    for area in ("core", "pepperpy"):
-        pkg = ws.load_packages()[area]
+    packages = ws.load_packages()
+    for pkg in packages.values():  # every package of the copy back before its first release
+        log = pkg.path / "CHANGELOG.md"
+        text = log.read_text()
+        if f"## [{ws.PRE_RELEASE}]" not in text:
+            log.write_text(
+                re.sub(r"^## \[[\d.]+\]", f"## [{ws.PRE_RELEASE}]", text, count=1, flags=re.M)
+            )
         ws._set_version(pkg, ws.PRE_RELEASE)
-        ws.set_sibling_ranges(pkg, {"core": ws.PRE_RELEASE})
+        ws.set_sibling_ranges(pkg, dict.fromkeys(packages, ws.PRE_RELEASE))
     cache = pkgs / "cache" / "pyproject.toml"
     cache.write_text(cache.read_text().replace(CORE_RANGE, ">=0.1,<0.2"))
     assert any("admits the index's pepperpy-core" in p for p in ws.check(workspace))
