@@ -611,6 +611,7 @@ class _Cattrs(cattrs.Converter):
         field, so valid input never pays for error collection.
         """
         overrides = self._owner._overrides(cl, structure=True)
+        overrides = self._owner._direct_scalar_hooks(cl, overrides)
         fast = cast(
             Callable[[Any, Any], Any],
             make_dict_structure_fn(
@@ -667,9 +668,17 @@ class _Cattrs(cattrs.Converter):
             key_hook = owner._key_hook(key_type)
         val_hook = None if val_type is Any else self.get_structure_hook(val_type)
 
+        exact = val_type if str_keys and val_type in (str, int, bool) else None
+
         def structure_mapping(value: Any, _: Any) -> dict[Any, Any]:
             if type(value) is not dict and not isinstance(value, Mapping):
                 raise _Mismatch("object", value)
+            if (
+                exact is not None
+                and all(type(k) is str for k in value)
+                and all(type(v) is exact for v in value.values())
+            ):  # str keys to exactly-typed scalars: nothing to convert
+                return dict(value)
             if val_hook is None and (
                 key_hook is None or (str_keys and all(type(k) is str for k in value))
             ):
@@ -787,6 +796,11 @@ class Converter:
         coerce = self.coerce
         # Subclasses of int/str/float (IntEnum, (str, Enum), ...) reach these hooks
         # through cattrs' singledispatch; _primitive() sends them on to theirs.
+        self._exact_hooks = {
+            int: _s_int_coerce if coerce else _s_int,
+            float: _s_float_coerce if coerce else _s_float,
+            str: _s_str_coerce if coerce else _s_str,
+        }
         c.register_structure_hook(int, self._primitive(int, _s_int_coerce if coerce else _s_int))
         c.register_structure_hook(
             float, self._primitive(float, _s_float_coerce if coerce else _s_float)
@@ -1138,6 +1152,35 @@ class Converter:
         self._keymaps[cl] = keymap
         return overrides
 
+    def _direct_scalar_hooks(self, cl: Any, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Fields typed exactly ``int``, ``float`` or ``str`` call their checking hook directly.
+
+        The hook registered for these types also serves their subclasses (enums
+        above all) and so dispatches on the target type first; a field whose
+        type is the builtin itself can skip that step.
+        """
+        if get_origin(cl) is not None:
+            return overrides
+        try:
+            if attrs.has(cl):
+                attrs.resolve_types(cl)
+                types = {a.name: a.type for a in attrs.fields(cl) if a.converter is None}
+            else:
+                types = get_type_hints(cl)
+        except Exception:
+            return overrides
+        result = dict(overrides)
+        for name, field_type in types.items():
+            hook = self._exact_hooks.get(field_type) if isinstance(field_type, type) else None
+            if hook is None:
+                continue
+            current = result.get(name)
+            if current is None:
+                result[name] = override(struct_hook=hook)
+            elif current.struct_hook is None:
+                result[name] = attrs.evolve(current, struct_hook=hook)
+        return result
+
     def _field_plan(self, cl: Any, overrides: Mapping[str, Any]) -> _Plan | None:
         """The fields :func:`_collect_fields` checks, or ``None`` to leave it to cattrs.
 
@@ -1183,7 +1226,9 @@ class Converter:
                 return None
             if get_origin(field_type) is Annotated:
                 return None
-            hook = self._c.get_structure_hook(field_type)
+            hook = overrides[name].struct_hook if name in overrides else None
+            if hook is None:
+                hook = self._c.get_structure_hook(field_type)
             fields.append((keymap.get(name, name), init_name, field_type, hook, required))
         return tuple(fields), frozenset(field[0] for field in fields)
 

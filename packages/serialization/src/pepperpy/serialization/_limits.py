@@ -62,11 +62,17 @@ def may_be_deep(data: bytes | str, opening: tuple[str, ...]) -> bool:
     if isinstance(data, str):
         if len(data) < MAX_DEPTH:  # too short to hold MAX_DEPTH openers
             return False
-        return sum(data.count(char) for char in opening) >= MAX_DEPTH
+        count = 0
+        for char in opening:
+            count += data.count(char)
+        return count >= MAX_DEPTH
     raw = data if type(data) is bytes else bytes(data)  # a memoryview's len counts items
     if len(raw) < MAX_DEPTH:
         return False
-    return sum(raw.count(char.encode()) for char in opening) >= MAX_DEPTH
+    count = 0
+    for char in opening:
+        count += raw.count(char.encode())
+    return count >= MAX_DEPTH
 
 
 def _bad_text_path(value: Any, path: str = "") -> str | None:
