@@ -325,3 +325,74 @@ def test_json_fast_path_keeps_subclasses_and_secrets_on_the_slow_path() -> None:
     assert record["color"] == str(Color.RED)
     assert record["plain"] == 7
     assert record["none"] is None
+
+
+def test_keyword_secrets_are_masked_with_and_without_a_template() -> None:
+    """issue 26: keyword arguments are redacted for the message only when the message is
+    a template; as extra values they are redacted by the patcher, like every extra. Both
+    ways, the secret reaches neither sink, and a hostile value's raising __str__ cannot
+    break the record."""
+
+    class Hostile:
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+        __repr__ = __format__ = __str__  # type: ignore[assignment]
+
+    text, js = both_sinks()
+    log = get_logger("t")
+    log.info("plain message", password=SECRET, token=SECRET, user=42)
+    log.info("templated {password} {0}", 5, password=SECRET, user=42)
+    log.info("hostile", obj=Hostile())
+    log.info("hostile {obj}", obj=Hostile())
+    lines = [strict_json(line) for line in js.getvalue().splitlines()]
+    assert SECRET not in js.getvalue() + text.getvalue()
+    assert [r["message"] for r in lines[:3]] == ["plain message", lines[1]["message"], "hostile"]
+    assert lines[0]["user"] == 42 and lines[0]["password"] != SECRET
+    assert lines[1]["message"].startswith("templated ")
+    assert "obj" in lines[2] and "format_error" in lines[3]
+
+
+def test_json_keys_from_processors_keep_the_shape() -> None:
+    """issue 26: render_json's single pass: a processor's non-str key is written as its
+    str, a str-subclass key named like a reserved field is renamed (extra_time), a
+    str-subclass private key is not written, and the fixed fields stay in place."""
+
+    class Key(str):
+        pass
+
+    def add(record: Any) -> None:
+        record["extra"][7] = "seven"
+        record["extra"][Key("time")] = "shadow"
+        record["extra"][Key("_pp_hidden")] = "hidden"
+        record["extra"]["ratio"] = math.inf
+
+    js = io.StringIO()
+    plog.configure(
+        console=False,
+        capture_stdlib=False,
+        processors=[add],
+        sinks=[{"sink": js, "name": "json", "json": True}],
+    )
+    get_logger("t").info("shape")
+    record = strict_json(js.getvalue())
+    assert record["7"] == "seven"
+    assert record["extra_time"] == "shadow"
+    assert record["time"] != "shadow"
+    assert "_pp_hidden" not in record and "hidden" not in js.getvalue()
+    assert record["ratio"] == "Infinity"
+    assert list(record)[:4] == ["time", "level", "logger", "message"]
+    assert list(record)[-5:] == ["function", "line", "module", "process", "thread"]
+
+
+def test_exc_info_still_attaches_the_exception() -> None:
+    """issue 26: the prebuilt depth-2 logger is used only without exc_info."""
+    _, js = both_sinks()
+    try:
+        raise ValueError(f"password={SECRET}")
+    except ValueError as exc:
+        get_logger("t").error("failed {n}", n=1, exc_info=exc)
+    record = strict_json(js.getvalue())
+    assert record["exception"]["type"] == "ValueError"
+    assert record["message"] == "failed 1"
+    assert SECRET not in js.getvalue()

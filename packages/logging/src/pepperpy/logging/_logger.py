@@ -277,12 +277,13 @@ class Logger:
     values bound with :meth:`bind`, and is redacted before any sink sees it.
     """
 
-    __slots__ = ("_extra", "_lg", "_node")
+    __slots__ = ("_extra", "_lg", "_lg2", "_node")
 
     def __init__(self, name: str, extra: Mapping[str, Any] | None = None) -> None:
         self._node = _node(name)
         self._extra: dict[str, Any] = dict(extra or {})
         self._lg = _BASE.bind(_pp_name=name, **self._extra)
+        self._lg2 = self._lg.opt(depth=2)  # for _emit (built once, not per record)
 
     @property
     def name(self) -> str:
@@ -342,20 +343,23 @@ class Logger:
         """Log one record; never raises into the caller (like stdlib ``logging``)."""
         redactor = _state.redactor
         try:
-            lg = self._lg.opt(depth=2, exception=exc_info or None)
+            lg = self._lg.opt(depth=2, exception=exc_info) if exc_info else self._lg2
             if extra:
                 lg = lg.bind(**extra)
         except Exception as exc:  # extra that is not a mapping of str keys
-            lg = self._lg.opt(depth=2).bind(format_error=_describe(exc, redactor))
+            lg = self._lg2.bind(format_error=_describe(exc, redactor))
         if type(message) is not str:
             message = redactor.safe_str(message)
             if not (args or kwargs):
                 lg.log(level, "{}", message)
                 return
-        if args:
-            args = _safe_args(args)
-        if kwargs:
-            kwargs = _safe_kwargs(kwargs)
+        if "{" in message:
+            # only a template can show the arguments; kwargs also become extra
+            # values, which the patcher redacts (once) like every extra value
+            if args:
+                args = _safe_args(args)
+            if kwargs:
+                kwargs = _safe_kwargs(kwargs)
         try:
             lg.log(level, message, *args, **kwargs)
         except Exception as exc:

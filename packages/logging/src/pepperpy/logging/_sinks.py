@@ -91,18 +91,30 @@ def format_exception(exc: Any, redactor: Redactor) -> tuple[str, str]:
     return redactor.safe_str(value), redactor.format_exception(value)
 
 
+def _plain_record(data: dict[Any, Any], redactor: Redactor) -> dict[str, Any]:
+    return {
+        (k if isinstance(k, str) else redactor.safe_str(k, 200)): (
+            v if type(v) in _JSON_EXACT else _plain(v, redactor, 1)
+        )
+        for k, v in data.items()
+    }
+
+
 def render_json(record: Record, redactor: Redactor) -> str:
     """Return *record* as one strict JSON object (no newline); never raises."""
-    data: dict[str, Any] = {
+    data: dict[Any, Any] = {
         "time": record["time"].isoformat(timespec="microseconds"),
         "level": record["level"].name,
         "logger": record["name"],
         "message": record["message"],
     }
     for key, value in record["extra"].items():
-        if key.startswith(PRIVATE):
-            continue
-        data[f"extra_{key}" if key in data else key] = value
+        if isinstance(key, str):
+            if key.startswith(PRIVATE):
+                continue
+            if key in data:
+                key = f"extra_{key}"
+        data[key] = value
     data["function"] = record["function"]
     data["line"] = record["line"]
     data["module"] = record["module"]
@@ -113,16 +125,15 @@ def render_json(record: Record, redactor: Redactor) -> str:
         message, text = format_exception(exc, redactor)
         data["exception"] = {"type": exc.type.__name__, "message": message, "traceback": text}
     try:
-        # Most values are already plain (str, int, bool, None): only the others
-        # are converted, and the encoder is built once (json.dumps with options
+        # Most values are already plain (str, int, bool, None) under str keys: the
+        # record is written as it is, and only when it holds something else is a
+        # plain copy made; the encoder is built once (json.dumps with options
         # builds a new JSONEncoder per call).
-        plain = {
-            (k if isinstance(k, str) else redactor.safe_str(k, 200)): (
-                v if type(v) in _JSON_EXACT else _plain(v, redactor, 1)
-            )
-            for k, v in data.items()
-        }
-        return _ENCODE(plain)
+        for k, v in data.items():
+            if type(k) is not str or type(v) not in _JSON_EXACT:
+                data = _plain_record(data, redactor)
+                break
+        return _ENCODE(data)
     except (TypeError, ValueError, RecursionError):
         # keys JSON cannot carry: fall back to reprs
         safe = {
