@@ -536,16 +536,23 @@ _STATE = _CollectState()
 
 
 class _FieldErrors(Exception):
-    """Every bad field of one record: ``(key, exception, type)``, and unknown keys."""
+    """Every bad field of one record, and its unknown keys.
 
-    def __init__(self, errors: list[tuple[str, BaseException, Any]], extra: list[str]) -> None:
+    Each error is ``(escaped key, exception, type, value)``; the value is
+    ``_MISSING`` for an absent key.
+    """
+
+    def __init__(self, errors: list[tuple[str, BaseException, Any, Any]], extra: list[str]) -> None:
         super().__init__(f"{len(errors) + len(extra)} field error(s)")
         self.errors = errors
         self.extra = extra
 
 
-_Plan = tuple[tuple[tuple[str, str, Any, Callable[[Any, Any], Any], bool], ...], frozenset[str]]
-"""Per record class: (key, init name, type, hook, required) of each field, and every key."""
+_Plan = tuple[
+    tuple[tuple[str, str, str, Any, Callable[[Any, Any], Any], bool], ...], frozenset[str]
+]
+"""Per record class, each field's (key, escaped key, init name, type, hook, required),
+and every key."""
 
 
 def _collect_fields(
@@ -570,18 +577,19 @@ def _collect_fields(
         finally:
             _STATE.collecting -= 1
     fields, known = plan
-    errors: list[tuple[str, BaseException, Any]] = []
+    errors: list[tuple[str, BaseException, Any, Any]] = []
     kwargs: dict[str, Any] = {}
     _STATE.collecting += 1
     try:
-        for key, init_name, field_type, hook, required in fields:
+        for key, escaped, init_name, field_type, hook, required in fields:
             if key in value:
+                item = value[key]
                 try:
-                    kwargs[init_name] = hook(value[key], field_type)
+                    kwargs[init_name] = hook(item, field_type)
                 except Exception as exc:
-                    errors.append((key, exc, field_type))
+                    errors.append((escaped, exc, field_type, item))
             elif required:
-                errors.append((key, KeyError(key), field_type))
+                errors.append((escaped, KeyError(key), field_type, _MISSING))
     finally:
         _STATE.collecting -= 1
     extra = sorted(k for k in value if k not in known) if forbid_extra else []
@@ -1229,7 +1237,8 @@ class Converter:
             hook = overrides[name].struct_hook if name in overrides else None
             if hook is None:
                 hook = self._c.get_structure_hook(field_type)
-            fields.append((keymap.get(name, name), init_name, field_type, hook, required))
+            key = keymap.get(name, name)
+            fields.append((key, _escape_pointer(key), init_name, field_type, hook, required))
         return tuple(fields), frozenset(field[0] for field in fields)
 
     def _keymap(self, cl: Any) -> dict[str, str]:
@@ -1483,9 +1492,12 @@ class Converter:
         self, exc: _FieldErrors, path: str, data: Any, out: list[ErrorDetail]
     ) -> None:
         """Errors from :func:`_collect_fields`: each field's at its key, then unknown keys."""
-        for key, sub, field_type in exc.errors:
-            sub_data = data.get(key, _MISSING) if isinstance(data, Mapping) else _MISSING
-            self._collect(sub, f"{path}/{_escape_pointer(key)}", sub_data, field_type, out)
+        for escaped, sub, field_type, sub_data in exc.errors:
+            where = f"{path}/{escaped}"
+            if type(sub) is _Mismatch:
+                self._mismatch(sub, where, sub_data, field_type, out)
+            else:
+                self._collect(sub, where, sub_data, field_type, out)
         for key in exc.extra:
             out.append(
                 ErrorDetail(
