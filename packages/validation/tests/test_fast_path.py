@@ -203,3 +203,15 @@ def test_range_of_plain_ints_matches_bounds_of_every_kind() -> None:
         schema = Validation.create_schema({"v": (int, rule)})
         assert (_outcome(schema, {"v": value})[0] == "ok") is ok, (rule, value)
         assert _outcome(schema, {"v": value}) == _full(schema, {"v": value})
+
+
+@pytest.mark.parametrize(
+    "bounds", [{"min": "x"}, {"max": 2.5}, {"min": True}, {"max": None, "min": [1]}]
+)
+def test_length_refuses_bounds_that_are_not_whole_numbers(bounds: dict[str, Any]) -> None:
+    """issue 26 (found while reworking length()'s check): length(min="x") was accepted
+    and a value reaching it raised a raw TypeError from the error report."""
+    from pepperpy.validation import SchemaError
+
+    with pytest.raises(SchemaError, match="whole numbers"):
+        length(**bounds)

@@ -378,6 +378,13 @@ def length(*, min: int | None = None, max: int | None = None) -> Rule:
     """The length of a string (characters) or collection (items) is within bounds."""
     if min is None and max is None:
         raise SchemaError("length() needs min=, max= or both")
+    for bound in (min, max):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+            raise SchemaError(
+                f"length() bounds are whole numbers, got {bound!r}",
+                context={"min": min, "max": max},
+                hint="Pass ints, e.g. length(min=1, max=80).",
+            )
     if min is not None and max is not None and min > max:
         raise SchemaError(
             f"length(min={min}, max={max}): min is greater than max",
@@ -397,9 +404,10 @@ class _SizeRule(Rule):
 
         def within(value: Any) -> CheckResult:
             try:
-                return lo <= len(value) <= hi
+                size = len(value)
             except TypeError:
                 return True  # not sized: length() does not apply
+            return lo <= size <= hi
 
         super().__init__(_builtin(within), code="length", params={"min": low, "max": high})
         self.low = low
