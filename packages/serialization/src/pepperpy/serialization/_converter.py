@@ -18,6 +18,7 @@ from collections.abc import Set as AbstractSet
 from decimal import Decimal, InvalidOperation, getcontext
 from pathlib import Path, PurePath
 from typing import (
+    TYPE_CHECKING,
     Annotated,
     Any,
     Literal,
@@ -140,10 +141,26 @@ class _Mismatch(TypeError):
     :class:`ErrorDetail` without it.
     """
 
-    def __init__(self, expected: str, value: Any, reason: str | None = None) -> None:
-        self.expected = expected
-        self.value = value
-        self.reason = reason
+    # No Python __init__: BaseException keeps (expected, value[, reason]) in args,
+    # so raising one costs no extra frame.
+    if TYPE_CHECKING:
+
+        def __init__(self, expected: str, value: Any, reason: str | None = None) -> None: ...
+
+    @property
+    def expected(self) -> str:
+        """What the value should have been (``"integer"``, ``"ISO 8601 date"``, ...)."""
+        return cast(str, self.args[0])
+
+    @property
+    def value(self) -> Any:
+        """The offending value."""
+        return self.args[1]
+
+    @property
+    def reason(self) -> str | None:
+        """A message replacing the generated one, if any."""
+        return cast("str | None", self.args[2]) if len(self.args) > 2 else None
 
     def __str__(self) -> str:
         return self.reason or f"expected {self.expected}"
