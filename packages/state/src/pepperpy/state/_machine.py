@@ -34,6 +34,15 @@ S = TypeVar("S", bound=enum.Enum)
 M = TypeVar("M", bound="Machine[Any]")
 
 
+def _add_note(error: BaseException, text: str) -> None:
+    """``error.add_note(text)``; on Python 3.10, the same ``__notes__`` list by hand."""
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(text)
+    else:  # pragma: no cover - Python 3.10 (its CI session runs it)
+        error.__notes__ = [*getattr(error, "__notes__", []), text]  # type: ignore[attr-defined]
+
+
 class _AnyState:
     """The source of a transition allowed from every (non-final) state."""
 
@@ -504,13 +513,38 @@ class Machine(Generic[S]):
         if not branch.internal:
             for hook in self._enter.get(ev.target, ()):
                 await _call(hook, self, ev)
+        await self._notify(ev)
+
+    async def _notify(self, ev: TransitionEvent[S]) -> None:
+        """Run every listener, in order.
+
+        An ``Exception`` from one does not skip the others (the one ``attach()`` adds
+        persists the machine); the first is re-raised once all have run, with the later
+        ones as its notes. Other BaseExceptions (cancellation) propagate at once.
+        """
+        first: Exception | None = None
         for listener in list(self._listeners):
-            result = listener(ev)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = listener(ev)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                if first is None:
+                    first = exc
+                else:
+                    _add_note(
+                        first, f"listener {safe_repr(listener)} also failed: {safe_repr(exc)}"
+                    )
+        if first is not None:
+            raise first
 
     def add_listener(self, listener: Callable[[TransitionEvent[S]], Any]) -> Callable[[], None]:
-        """Call ``listener(event)`` (sync or async) after every transition; return a remover."""
+        """Call ``listener(event)`` (sync or async) after every transition; return a remover.
+
+        Listeners run in the order they were added. One that raises does not stop the
+        others; ``send()`` re-raises the first error after all of them have run (the new
+        state stands, as after a failing enter hook).
+        """
         self._listeners.append(listener)
 
         def remove() -> None:
