@@ -11,7 +11,9 @@ from pepperpy.config._config import _raise_first
 from pepperpy.config._errors import ConfigError
 from pepperpy.core.exceptions import InvalidArgumentError, safe_repr
 from pepperpy.core.types import Clock, Lifecycle, system_clock
-from pepperpy.core.utils import call_maybe_async
+from pepperpy.core.utils import call_maybe_async, cancel_requested
+
+_CAN_TELL = hasattr(asyncio.Task, "cancelling")  # Python 3.11+
 
 __all__ = ["ConfigWatcher"]
 
@@ -60,15 +62,18 @@ class ConfigWatcher(Lifecycle):
         self.rejected = 0
         self.last_reload_error: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._applying: set[asyncio.Task[bool]] = set()
         self._signature: Any = None
 
     async def _on_start(self) -> None:
+        self._stopping = False
         self._signature = await asyncio.to_thread(self.config._signature)
         self._task = asyncio.create_task(self._run(), name="pepperpy.config.watch")
 
     async def _on_stop(self) -> None:
         task, self._task = self._task, None
+        self._stopping = True  # before the cancel: on Python 3.10 this flag tells it apart
         if task is not None:
             task.cancel()
             try:
@@ -129,12 +134,31 @@ class ConfigWatcher(Lifecycle):
             await self.clock.sleep(self.interval)
             try:
                 await self.check()
-            except asyncio.CancelledError:
+            except BaseException as exc:  # user callbacks ran: only our own stop ends the loop
+                if self._ends_the_loop(exc):
+                    raise
+                await self._report(exc)
+
+    def _ends_the_loop(self, exc: BaseException) -> bool:
+        """Whether *exc* ends the polling loop.
+
+        The loop's own cancellation (and KeyboardInterrupt/SystemExit) ends it; anything
+        else a callback or on_error raised, a CancelledError included, is reported.
+        """
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            return True
+        if not isinstance(exc, asyncio.CancelledError):
+            return False
+        # Python 3.10 has no Task.cancelling(): without our stop flag it cannot tell a
+        # CancelledError a callback raised from a cancel of this task, so it stops.
+        return cancel_requested(self._stopping) or not _CAN_TELL
+
+    async def _report(self, exc: BaseException) -> None:
+        self.last_reload_error = exc
+        if self.on_error is None:
+            return
+        try:
+            await call_maybe_async(self.on_error, exc)
+        except BaseException as error:  # a broken on_error must not stop the watcher either
+            if self._ends_the_loop(error):
                 raise
-            except Exception as exc:  # a broken callback must not stop the watcher
-                self.last_reload_error = exc
-                if self.on_error is not None:
-                    try:
-                        await call_maybe_async(self.on_error, exc)
-                    except Exception:
-                        pass
